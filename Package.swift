@@ -1,0 +1,55 @@
+// swift-tools-version:6.1
+// swift-kubernetes: the Pod's half of the conversation with kube-apiserver.
+// Module layout and dependency order: see ../shared/DESIGN.md.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+// Each area keeps its products and targets in its own section below.
+var products: [Product] = []
+var targets: [Target] = []
+
+// MARK: - KubeCore: resource protocol, metadata, options, pure request building (Foundation only)
+products.append(.library(name: "KubeCore", targets: ["KubeCore"]))
+targets.append(.target(name: "KubeCore", swiftSettings: strict))
+targets.append(.testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"], swiftSettings: strict))
+
+// MARK: - KubeModels and kube-model-gen
+
+// MARK: - KubeClient
+
+// MARK: - KubeTestServer and kube-test-server
+
+// MARK: - KubeRuntime
+
+// MARK: - kubeprobe
+
+// MARK: - kube-bench
+
+let package = Package(
+    name: "swift-kubernetes",
+    platforms: [.macOS(.v14)],
+    products: products,
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "4.5.2"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    ],
+    targets: targets
+)
