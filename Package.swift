@@ -23,6 +23,18 @@ targets.append(.testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"], sw
 // MARK: - KubeTestServer and kube-test-server
 
 // MARK: - KubeRuntime
+products.append(.library(name: "KubeRuntime", targets: ["KubeRuntime"]))
+targets.append(
+    .target(
+        name: "KubeRuntime",
+        dependencies: [
+            "KubeCore",
+            .product(name: "DequeModule", package: "swift-collections"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: strict))
+targets.append(.testTarget(name: "KubeRuntimeTests", dependencies: ["KubeRuntime"], swiftSettings: strict))
 
 // MARK: - kubeprobe
 
