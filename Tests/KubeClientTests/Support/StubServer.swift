@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// A scripted HTTP/1.1 server on 127.0.0.1 (ephemeral port) for exercising the client's
 /// send path: each request is answered by the handler, whose response may be streamed in
@@ -41,6 +42,7 @@ final class StubServer: Sendable {
     private let received = NIOLockedValueBox<[Request]>([])
 
     var url: String { "http://127.0.0.1:\(port)" }
+    var httpsURL: String { "https://127.0.0.1:\(port)" }
     var requests: [Request] { received.withLockedValue { $0 } }
 
     private init(channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>, handler: @escaping Handler) {
@@ -60,11 +62,12 @@ final class StubServer: Sendable {
         }
     }
 
-    static func start(_ handler: @escaping Handler) async throws -> StubServer {
+    static func start(tls: NIOSSLContext? = nil, _ handler: @escaping Handler) async throws -> StubServer {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: "127.0.0.1", port: 0) { child in
                 child.eventLoop.makeCompletedFuture {
+                    if let tls { try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try child.pipeline.syncOperations.configureHTTPServerPipeline()
                     return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: child)
                 }

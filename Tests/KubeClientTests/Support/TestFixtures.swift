@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SwiftASN1
 import X509
 
 /// Temporary directories and PEM material for config tests.
@@ -23,6 +24,33 @@ enum Fixtures {
                 Critical(BasicConstraints.isCertificateAuthority(maxPathLength: nil))
             }, issuerPrivateKey: .init(key))
         return try certificate.serializeAsPEM().pemString
+    }
+
+    /// A CA and a serving certificate it signs for 127.0.0.1 and `localhost`, all PEM.
+    static func servingPKI(caName: String = "test-ca", ipSAN: Bool = true) throws -> (caPEM: String, certificatePEM: String, keyPEM: String) {
+        let caKey = P256.Signing.PrivateKey()
+        let caSubject = try DistinguishedName { CommonName(caName) }
+        let now = Date()
+        let ca = try Certificate(
+            version: .v3, serialNumber: .init(), publicKey: .init(caKey.publicKey),
+            notValidBefore: now.addingTimeInterval(-60), notValidAfter: now.addingTimeInterval(3600), issuer: caSubject, subject: caSubject,
+            signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: nil))
+                Critical(KeyUsage(keyCertSign: true))
+            }, issuerPrivateKey: .init(caKey))
+        let leafKey = P256.Signing.PrivateKey()
+        let leaf = try Certificate(
+            version: .v3, serialNumber: .init(), publicKey: .init(leafKey.publicKey),
+            notValidBefore: now.addingTimeInterval(-60), notValidAfter: now.addingTimeInterval(3600), issuer: caSubject,
+            subject: try DistinguishedName { CommonName("kube-apiserver") }, signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                try ExtendedKeyUsage([.serverAuth])
+                SubjectAlternativeNames(
+                    (ipSAN ? [.ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1]))] : []) + [.dnsName("localhost"), .dnsName("kubernetes")])
+            }, issuerPrivateKey: .init(caKey))
+        return (try ca.serializeAsPEM().pemString, try leaf.serializeAsPEM().pemString, leafKey.pemRepresentation)
     }
 
     static func write(_ text: String, to url: URL) throws {
