@@ -1,0 +1,2 @@
+// Replaced by the real command below (milestone 6).
+import KubeTestServer
