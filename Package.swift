@@ -17,6 +17,23 @@ targets.append(.target(name: "KubeCore", swiftSettings: strict))
 targets.append(.testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"], swiftSettings: strict))
 
 // MARK: - KubeModels and kube-model-gen
+products.append(.library(name: "KubeModels", targets: ["KubeModels"]))
+products.append(.executable(name: "kube-model-gen", targets: ["kube-model-gen"]))
+targets.append(.target(name: "KubeModels", dependencies: ["KubeCore"], swiftSettings: strict))
+targets.append(.target(name: "KubeModelGen", swiftSettings: strict))
+targets.append(
+    .executableTarget(
+        name: "kube-model-gen",
+        dependencies: ["KubeModelGen", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        swiftSettings: strict
+    )
+)
+targets.append(
+    .testTarget(
+        name: "KubeModelsTests", dependencies: ["KubeModels", "KubeModelGen"],
+        resources: [.copy("Fixtures")], swiftSettings: strict
+    )
+)
 
 // MARK: - KubeClient
 
@@ -66,6 +83,18 @@ targets.append(.testTarget(
 ))
 
 // MARK: - KubeRuntime
+products.append(.library(name: "KubeRuntime", targets: ["KubeRuntime"]))
+targets.append(
+    .target(
+        name: "KubeRuntime",
+        dependencies: [
+            "KubeCore",
+            .product(name: "DequeModule", package: "swift-collections"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: strict))
+targets.append(.testTarget(name: "KubeRuntimeTests", dependencies: ["KubeRuntime"], swiftSettings: strict))
 
 // MARK: - kubeprobe
 

@@ -74,10 +74,16 @@ public struct APIResourceInfo: Sendable, Hashable, Codable {
     public var verbs: [String]
     public var shortNames: [String]
     public var categories: [String]
+    /// The group version of ``kind`` when it differs from the resource's own
+    /// (discovery's `group`/`version` of an `APIResource`): `autoscaling/v1` for
+    /// `deployments/scale` (kind `Scale`), `authentication.k8s.io/v1` for
+    /// `serviceaccounts/token`. `nil` when the kind lives in ``group``/``version``.
+    public var kindGroupVersion: GroupVersion?
 
     public init(
         group: String, version: String, kind: String, name: String, singularName: String,
-        namespaced: Bool, verbs: [String], shortNames: [String] = [], categories: [String] = []
+        namespaced: Bool, verbs: [String], shortNames: [String] = [], categories: [String] = [],
+        kindGroupVersion: GroupVersion? = nil
     ) {
         self.group = group
         self.version = version
@@ -88,6 +94,7 @@ public struct APIResourceInfo: Sendable, Hashable, Codable {
         self.verbs = verbs
         self.shortNames = shortNames
         self.categories = categories
+        self.kindGroupVersion = kindGroupVersion
     }
 
     /// `true` for a subresource entry such as `pods/log`.

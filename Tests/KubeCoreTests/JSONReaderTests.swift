@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+@testable import KubeCore
+
+@Suite struct JSONReaderTests {
+    func value(_ text: String) throws -> JSONValue { try JSONValue.read(from: Data(text.utf8)) }
+
+    @Test func readsWhatFoundationReads() throws {
+        let documents = [
+            #"{"a":[1,-2,3.5,1e3,-0.25E-2,true,false,null],"b":{"c":"d\"e\\f\/g\n\t\u00e9\ud83d\ude00"},"":""}"#,
+            #"  [ ]  "#, #"{}"#, #""plain""#, #"9223372036854775807"#, #"-9223372036854775808"#,
+            #"{"nested":{"deeper":[{"x":[[[]]]}]}}"#,
+        ]
+        for document in documents {
+            let ours = try value(document)
+            let foundation = try JSONDecoder().decode(JSONValue.self, from: Data(document.utf8))
+            #expect(ours == foundation, "\(document)")
+        }
+    }
+
+    @Test(arguments: [
+        "", "{", "}", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "[1 2]", "\"abc", "\"\\x\"", "\"\\u12\"", "tru", "nul", "01x",
+        "1 2", "{\"a\":1}}", "\"\u{01}\"", "\"\\ud800\"", "-", "[\"a\"", "{\"a\":}",
+    ])
+    func rejectsMalformedJSON(_ text: String) {
+        #expect(throws: JSONReadError.self) { try value(text) }
+    }
+
+    @Test func errorsNameTheJSONPath() throws {
+        let text = #"{"apiVersion":"v1","kind":"List","metadata":{},"items":[{"metadata":{"name":"a"}},{"metadata":{"name":7}}]}"#
+        do {
+            _ = try ObjectList<DynamicObject>.read(from: Data(text.utf8))
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.pathDescription == "items[1].metadata.name")
+            #expect(error.message == "expected a string")
+        }
+    }
+
+    @Test func depthIsLimited() {
+        let deep = String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
+        #expect(throws: JSONReadError.self) { try value(deep) }
+        let fine = String(repeating: "[", count: 500) + String(repeating: "]", count: 500)
+        #expect(throws: Never.self) { try value(fine) }
+    }
+
+    @Test func integersAreChecked() throws {
+        func int(_ text: String) throws -> Int64 {
+            try Data(text.utf8).withUnsafeBytes { buffer in
+                var reader = JSONReader(buffer)
+                return Result { () throws(JSONReadError) -> Int64 in try reader.readInt64() }
+            }.get()
+        }
+        #expect(try int("42") == 42)
+        #expect(try int("-7") == -7)
+        #expect(try int("3.0") == 3)
+        #expect(try int("1e3") == 1000)
+        #expect(throws: JSONReadError.self) { try int("1.5") }
+        #expect(throws: JSONReadError.self) { try int("99999999999999999999") }
+        #expect(throws: JSONReadError.self) { try int("\"1\"") }
+    }
+
+    @Test func objectMetaAndWatchEventsMatchCodable() throws {
+        let meta = #"{"name":"web-1","generateName":"web-","namespace":"prod","uid":"u1","resourceVersion":"42","generation":3,"creationTimestamp":"2024-05-01T12:00:00Z","labels":{"app":"web"},"annotations":{"a":"b"},"ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"web","uid":"u0","controller":true,"blockOwnerDeletion":true}],"finalizers":["x"],"managedFields":[{"manager":"kubectl","operation":"Apply","apiVersion":"v1","time":"2024-05-01T12:00:00Z","fieldsType":"FieldsV1","fieldsV1":{"f:metadata":{"f:labels":{".":{},"f:app":{}}}}}],"unknownField":{"x":[1]},"deletionTimestamp":null}"#
+        let fast = try ObjectMeta.read(from: Data(meta.utf8))
+        let slow = try JSONDecoder().decode(ObjectMeta.self, from: Data(meta.utf8))
+        #expect(fast == slow)
+
+        let events = [
+            #"{"type":"MODIFIED","object":{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"a","resourceVersion":"5"},"data":{"k":"v"}}}"#,
+            #"{"object":{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"b"}},"type":"DELETED"}"#,
+            #"{"type":"BOOKMARK","object":{"kind":"ConfigMap","apiVersion":"v1","metadata":{"resourceVersion":"9","annotations":{"k8s.io/initial-events-end":"true"}}}}"#,
+            #"{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","status":"Failure","message":"gone","reason":"Expired","code":410}}"#,
+        ]
+        for line in events {
+            let fastEvent = try WatchEvent<DynamicObject>.read(from: Data(line.utf8))
+            let slowEvent = try JSONDecoder().decode(WatchEvent<DynamicObject>.self, from: Data(line.utf8))
+            #expect(fastEvent.type == slowEvent.type)
+            #expect(fastEvent.object == slowEvent.object)
+        }
+        #expect(throws: JSONReadError.self) { try WatchEvent<DynamicObject>.read(from: Data(#"{"type":"ADDED"}"#.utf8)) }
+        #expect(throws: JSONReadError.self) { try WatchEvent<DynamicObject>.read(from: Data(#"{"type":"NEW","object":{}}"#.utf8)) }
+    }
+
+    @Test func ownerReferenceRequiresItsFields() {
+        #expect(throws: JSONReadError.self) { try OwnerReference.read(from: Data(#"{"kind":"X","name":"n","uid":"u"}"#.utf8)) }
+    }
+}

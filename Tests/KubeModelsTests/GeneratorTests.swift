@@ -1,0 +1,43 @@
+import Foundation
+import KubeModelGen
+import Testing
+
+@Suite struct GeneratorTests {
+    /// The committed `Sources/KubeModels/Generated` must be exactly what the
+    /// generator produces from the spec: regenerate with
+    /// `swift run kube-model-gen ../shared/kubernetes-openapi/v3 Sources/KubeModels/Generated`.
+    @Test func committedFilesMatchTheGenerator() throws {
+        let generator = try ModelGenerator(specDirectory: TestPaths.spec)
+        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("kube-model-gen-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: temporary) }
+        try generator.write(to: temporary)
+        let expected = try Self.swiftFiles(under: temporary)
+        let committed = try Self.swiftFiles(under: TestPaths.generated)
+        #expect(Set(expected.keys) == Set(committed.keys), "generated file set differs")
+        for (path, contents) in expected.sorted(by: { $0.key < $1.key }) {
+            #expect(committed[path] == contents, "\(path) differs from the generator's output")
+        }
+    }
+
+    @Test func generatorIsDeterministic() throws {
+        let first = try ModelGenerator(specDirectory: TestPaths.spec).files()
+        let second = try ModelGenerator(specDirectory: TestPaths.spec).files()
+        #expect(first == second)
+    }
+
+    @Test func missingSpecFolderIsAnError() {
+        #expect(throws: (any Error).self) {
+            try ModelGenerator(specDirectory: URL(fileURLWithPath: "/nonexistent/spec"))
+        }
+    }
+
+    private static func swiftFiles(under root: URL) throws -> [String: String] {
+        var result: [String: String] = [:]
+        let enumerator = FileManager.default.enumerator(atPath: root.path)
+        while let path = enumerator?.nextObject() as? String {
+            guard path.hasSuffix(".swift") else { continue }
+            result[path] = try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
+        }
+        return result
+    }
+}
