@@ -44,6 +44,7 @@ targets.append(.target(
     name: "KubeTestServer",
     dependencies: [
         "KubeCore",
+        "KubeModels",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,5 +1,6 @@
 import Foundation
 import KubeCore
+import KubeModels
 import Logging
 import NIOCore
 import NIOPosix
@@ -62,7 +63,7 @@ public final class KubeTestServer: Sendable {
         public var watchTimeout: Duration = .seconds(1800)
         /// How often a watch with `allowWatchBookmarks=true` gets a BOOKMARK.
         public var bookmarkInterval: Duration = .seconds(5)
-        /// The built-in resources to serve; `nil` serves the server's default list.
+        /// The built-in resources to serve; `nil` serves every stable built-in resource (`BuiltinResources.all`).
         public var builtinResources: [APIResourceInfo]?
         /// The `kubernetes` Service's ClusterIP (data only: nothing listens there).
         public var serviceClusterIP: String = "10.96.0.1"
@@ -109,7 +110,7 @@ public final class KubeTestServer: Sendable {
         tls.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(pki.caCertificatePEM.utf8), format: .pem)])
         let sslContext = try NIOSSLContext(configuration: tls)
 
-        let registry = ResourceRegistry(builtin: configuration.builtinResources ?? CoreResources.all)
+        let registry = ResourceRegistry(builtin: configuration.builtinResources ?? BuiltinResources.all)
         let store = ObjectStore(registry: registry, historyWindow: configuration.historyWindow, caCertificatePEM: pki.caCertificatePEM)
         let tokens = await TokenAuthority()
         let listenerBox = Mutex<[HTTPListener]>([])

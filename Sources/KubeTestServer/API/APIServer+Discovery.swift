@@ -39,7 +39,10 @@ extension APIServer {
             ]
             if !info.shortNames.isEmpty { entry["shortNames"] = .array(info.shortNames.map(JSONValue.string)) }
             if !info.categories.isEmpty { entry["categories"] = .array(info.categories.map(JSONValue.string)) }
-            if info.name.hasSuffix("/scale") { entry["group"] = "autoscaling"; entry["version"] = "v1" }
+            if let kindGroupVersion = info.kindGroupVersion {
+                entry["group"] = .string(kindGroupVersion.group)
+                entry["version"] = .string(kindGroupVersion.version)
+            }
             if !info.isSubresource {
                 let digest = SHA256.hash(data: Data("\(info.group)/\(info.version)/\(info.kind)".utf8))
                 entry["storageVersionHash"] = .string(Data(digest.prefix(8)).base64EncodedString())

@@ -8,7 +8,9 @@ extension APIServer {
         guard let resource = registry.resource(group: info.group, version: info.version, plural: info.resource) else {
             throw APIError.pathNotFound
         }
-        if !info.subresource.isEmpty && !resource.subresources.contains(info.subresource) { throw APIError.pathNotFound }
+        if !info.subresource.isEmpty && (!resource.subresources.contains(info.subresource) || !Self.servedSubresources.contains(info.subresource)) {
+            throw APIError.pathNotFound
+        }
         if !resource.namespaced && !info.namespace.isEmpty && resource.plural != "namespaces" { throw APIError.pathNotFound }
         if resource.namespaced && info.namespace.isEmpty && !["list", "watch"].contains(info.verb) { throw APIError.pathNotFound }
         try await authorize(user: user, info: info)
@@ -77,6 +79,9 @@ extension APIServer {
             throw APIError.methodNotSupported(resource.groupResource, verb: info.verb)
         }
     }
+
+    /// Subresources with a handler (exec, attach, proxy, portforward need a kubelet).
+    static let servedSubresources: Set<String> = ["status", "scale", "token", "log"]
 
     // MARK: - Bodies and type meta
 
