@@ -65,9 +65,11 @@ targets.append(.executableTarget(
     name: "kube-test-server",
     dependencies: [
         "KubeTestServer",
+        "KubeCore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Yams", package: "Yams"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
     ],
     swiftSettings: strict
 ))

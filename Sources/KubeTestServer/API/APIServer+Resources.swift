@@ -87,6 +87,9 @@ extension APIServer {
 
     func parseBody(_ request: ServerRequest) throws(APIError) -> JSONValue {
         let contentType = (request.headers["content-type"] ?? "application/json").lowercased()
+        if contentType.hasPrefix(ProtobufBodies.contentType) {
+            return try ProtobufBodies.decode(request.body)
+        }
         if !contentType.isEmpty && !contentType.hasPrefix("application/json") && !contentType.hasPrefix("*/*") {
             throw APIError.unsupportedMediaType(contentType, accepted: ["application/json"])
         }

@@ -1,2 +1,0 @@
-// Replaced by the real command below (milestone 6).
-import KubeTestServer
