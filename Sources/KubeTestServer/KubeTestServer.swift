@@ -253,7 +253,7 @@ public final class KubeTestServer: Sendable {
     }
 }
 
-extension KubeTestServer: Service {
+extension KubeTestServer: ServiceLifecycle.Service {
     /// Runs until graceful shutdown or cancellation, then shuts the server down.
     public func run() async throws {
         try? await gracefulShutdown()

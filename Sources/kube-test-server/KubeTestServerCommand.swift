@@ -174,7 +174,7 @@ extension JSONValue {
 }
 
 /// Rotates the pod filesystem's token on a period, as the kubelet does.
-struct TokenRotation: Service {
+struct TokenRotation: ServiceLifecycle.Service {
     let server: KubeTestServer
     let pod: PodFilesystem
     let period: Duration
