@@ -150,12 +150,17 @@ struct SendPathTests {
         let client = try client(server)
         let api = Api<ConfigMap>.namespaced(client, "ns")
         let start = ContinuousClock.now
+        let (firstEvent, signal) = AsyncStream<Void>.makeStream()
         let task = Task {
             var count = 0
-            for try await _ in try api.watch() { count += 1 }
+            for try await _ in try api.watch() {
+                count += 1
+                signal.yield()
+            }
             return count
         }
-        try await Task.sleep(for: .milliseconds(300))
+        // Cancel once the first event is in (waiting on it, not on a fixed delay).
+        for await _ in firstEvent { break }
         task.cancel()
         let count = try await task.value
         #expect(count == 1)

@@ -35,7 +35,9 @@ struct TLSTests {
         let elapsed = ContinuousClock.now - start
         #expect(error?.code == .tlsVerification)
         #expect(error?.message.contains("not signed by the configured certificate authority") == true)
-        #expect(elapsed < .seconds(1), "took \(elapsed)")
+        // About 30 ms alone on loopback; the bound is loose for a loaded CI machine but far
+        // below what a retry loop (10 attempts with backoff) would take.
+        #expect(elapsed < .seconds(3), "took \(elapsed)")
         #expect(server.requests.isEmpty)
         try await client.shutdown()
         await server.shutdown()
