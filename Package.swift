@@ -21,6 +21,10 @@ targets.append(.testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"], sw
 // MARK: - KubeClient
 
 // MARK: - KubeTestServer and kube-test-server
+// APIServerSemantics: pure, I/O-free kube-apiserver semantics (patch, apply, RBAC, tables, validation)
+targets.append(.target(name: "APIServerSemantics", dependencies: ["KubeCore"], swiftSettings: strict))
+targets.append(
+    .testTarget(name: "APIServerSemanticsTests", dependencies: ["APIServerSemantics", "KubeCore"], swiftSettings: strict))
 
 // MARK: - KubeRuntime
 
