@@ -220,3 +220,25 @@ struct ServerSideApplyTests {
         #expect(display([.field("metadata"), .field("finalizers"), .value("a")]) == #".metadata.finalizers[="a"]"#)
     }
 }
+
+@Suite("Server-side apply at scale")
+struct ServerSideApplyScaleTests {
+    @Test func largeConfigMapAppliesAndShrinks() throws {
+        func configMap(_ keys: Int) -> JSONValue {
+            var data: [String: JSONValue] = [:]
+            for index in 0..<keys { data["key-\(index)"] = .string("value-\(index)") }
+            return ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "big", "namespace": "ns"], "data": .object(data)]
+        }
+        let time = Date(timeIntervalSince1970: 1_704_067_200)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let first = try ServerSideApply.apply(live: nil, applied: configMap(5000), fieldManager: "m", force: false, time: time, schema: testSchema)
+        let second = try ServerSideApply.apply(live: first, applied: configMap(2500), fieldManager: "m", force: false, time: time, schema: testSchema)
+        let updated = ServerSideApply.recordUpdate(old: second, new: configMap(10), fieldManager: "u", time: time, schema: testSchema)
+        let elapsed = clock.now - start
+        #expect(second["data"]?.objectValue?.count == 2500)
+        #expect(updated["metadata"]?["managedFields"]?.arrayValue?.count == 1)
+        #expect(updated["metadata"]?["managedFields"]?.arrayValue?[0]["fieldsV1"]?["f:data"]?.objectValue?.count == 10)
+        print("5000-key ConfigMap apply + shrinking apply + update: \(elapsed)")
+    }
+}

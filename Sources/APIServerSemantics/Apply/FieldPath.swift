@@ -64,19 +64,22 @@ struct FieldSet: Hashable, Sendable {
 
     func contains(_ path: FieldPath) -> Bool { paths.contains(path) }
 
-    /// Whether `path` or anything under it is in the set.
-    func containsPrefix(_ path: FieldPath) -> Bool {
-        paths.contains { $0.count >= path.count && Array($0.prefix(path.count)) == path }
+    /// Every proper prefix of a path in the set: `p` has children in the set exactly when `properPrefixes.contains(p)`.
+    /// Compute once and reuse when asking many times (it is O(paths × depth)).
+    var properPrefixes: Set<FieldPath> {
+        var result: Set<FieldPath> = []
+        for path in paths where path.count > 1 {
+            for length in 1..<path.count { result.insert(Array(path.prefix(length))) }
+        }
+        return result
     }
 
-    /// Whether the set has a path strictly under `path`.
-    func hasChildren(_ path: FieldPath) -> Bool {
-        paths.contains { $0.count > path.count && Array($0.prefix(path.count)) == path }
-    }
-
-    /// Removes `path` and everything under it.
-    mutating func removeSubtree(_ path: FieldPath) {
-        paths = paths.filter { !($0.count >= path.count && Array($0.prefix(path.count)) == path) }
+    /// Removes every path in `roots` and everything under them, in one pass.
+    mutating func removeSubtrees(_ roots: Set<FieldPath>) {
+        guard !roots.isEmpty else { return }
+        paths = paths.filter { path in
+            !(1...path.count).contains { roots.contains(Array(path.prefix($0))) }
+        }
     }
 
     func union(_ other: FieldSet) -> FieldSet { FieldSet(paths: paths.union(other.paths)) }

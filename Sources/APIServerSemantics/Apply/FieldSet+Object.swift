@@ -56,7 +56,7 @@ struct ObjectFields {
         var paths: Set<FieldPath> = []
         collectMembers(object.objectValue ?? [:], context, [], &paths)
         var set = FieldSet(paths: paths)
-        for path in strippedPaths { set.removeSubtree(path) }
+        set.removeSubtrees(Set(strippedPaths))
         set.paths.remove([.field("metadata")])
         return set
     }

@@ -85,9 +85,10 @@ public enum ServerSideApply {
         let selfIndex = entries.firstIndex { $0.isSameManager(fieldManager, "Apply", subresource) }
         let previous = selfIndex.map { entries[$0].fields } ?? FieldSet()
 
+        let newPrefixes = newSet.properPrefixes
         if let live {
             var conflicts: [(index: Int, path: FieldPath)] = []
-            for path in newSet.paths where !newSet.hasChildren(path) {
+            for path in newSet.paths where !newPrefixes.contains(path) {
                 guard changes(path, live: live, applied: applied, fields: fields) else { continue }
                 for (index, entry) in entries.enumerated() where index != selfIndex && entry.fields.contains(path) {
                     conflicts.append((index, path))
@@ -98,17 +99,20 @@ public enum ServerSideApply {
                     let list = conflicts.map { ApplyConflict(manager: entries[$0.index].display, field: display($0.path)) }
                     throw .conflict(list.sorted { ($0.manager, $0.field) < ($1.manager, $1.field) })
                 }
-                for conflict in conflicts { entries[conflict.index].fields.removeSubtree(conflict.path) }
+                for index in Set(conflicts.map(\.index)) {
+                    entries[index].fields.removeSubtrees(Set(conflicts.filter { $0.index == index }.map(\.path)))
+                }
             }
         }
 
         var result = fields.merge(live, applied, nil, context: context)
         var stillOwned = newSet
         for (index, entry) in entries.enumerated() where index != selfIndex { stillOwned = stillOwned.union(entry.fields) }
+        let stillOwnedPrefixes = stillOwned.properPrefixes
         // Parents first: removing an item removes its members. Key fields of an item that
         // stays are never removed, or the item would lose its identity.
         for path in previous.subtracting(newSet).paths.sorted(by: { $0.count < $1.count })
-        where !stillOwned.containsPrefix(path) && !isKeyField(path) {
+        where !stillOwned.contains(path) && !stillOwnedPrefixes.contains(path) && !isKeyField(path) {
             fields.remove(path, from: &result)
         }
 
@@ -147,10 +151,11 @@ public enum ServerSideApply {
         let newSet = fields.fieldSet(of: new, context: context)
         let oldSet = old.map { fields.fieldSet(of: $0, context: context) } ?? FieldSet()
         var changed = FieldSet()
+        let newPrefixes = newSet.properPrefixes
         for path in newSet.paths {
             if !oldSet.contains(path) {
                 changed.paths.insert(path)
-            } else if !newSet.hasChildren(path), let old,
+            } else if !newPrefixes.contains(path), let old,
                 !jsonEqualOrNil(fields.value(at: path, in: old), fields.value(at: path, in: new))
             {
                 changed.paths.insert(path)
@@ -161,7 +166,7 @@ public enum ServerSideApply {
         let selfIndex = entries.firstIndex { $0.isSameManager(fieldManager, "Update", subresource) }
         for index in entries.indices {
             entries[index].fields = entries[index].fields.subtracting(changed)
-            for path in removed.paths { entries[index].fields.removeSubtree(path) }
+            entries[index].fields.removeSubtrees(removed.paths)
         }
         if !changed.isEmpty || selfIndex != nil {
             var entry = selfIndex.map { entries[$0] } ?? ManagedEntry(
