@@ -140,6 +140,12 @@ struct StrategicMergePatchTests {
         #expect(throws: PatchError.malformedPatch) {
             try StrategicMergePatch.apply(Data("{".utf8), to: json("{}"), kind: podKind, schema: testSchema)
         }
+        #expect(throws: PatchError.unprocessable) {
+            try pod(#"{"metadata":{"finalizers":[["a"]]}}"#, live)
+        }
+        #expect(throws: PatchError.unprocessable) {
+            try pod(#"{"metadata":{"finalizers":[{"a":1}]}}"#, live)
+        }
         // A list of objects with merge strategy but no merge key in the schema.
         let schema = PatchSchema(
             types: ["T": ["items": FieldSchema(shape: .list(element: "I"), patchStrategy: "merge")]], kinds: [:])

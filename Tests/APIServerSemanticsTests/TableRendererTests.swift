@@ -166,3 +166,38 @@ struct TableRendererTests {
         }
     }
 }
+
+@Suite("Tables for custom resources")
+struct CustomResourceTableTests {
+    let now = Date(timeIntervalSince1970: 1_704_067_200 + 3600)
+
+    @Test func additionalPrinterColumns() {
+        let columns = [
+            json(#"{"name":"Replicas","type":"integer","jsonPath":".spec.replicas"}"#),
+            json(#"{"name":"Phase","type":"string","jsonPath":".status.conditions[0].type","description":"the phase"}"#),
+            json(#"{"name":"Ready","type":"boolean","jsonPath":".status.ready","priority":1}"#),
+            json(#"{"name":"Size","type":"number","jsonPath":".spec.size"}"#),
+            json(#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#),
+            json(#"{"name":"Weird","type":"string","jsonPath":".spec.items[*].name"}"#),
+        ]
+        let widget = json(#"{"metadata":{"name":"w","creationTimestamp":"2024-01-01T00:00:00Z"},"spec":{"replicas":3.0,"size":2},"status":{"conditions":[{"type":"Ready"}],"ready":true}}"#)
+        let empty = json(#"{"metadata":{"name":"e"}}"#)
+        let table = TableRenderer.table(objects: [widget, empty], printerColumns: columns, now: now)
+        let names = (table["columnDefinitions"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
+        #expect(names == ["Name", "Replicas", "Phase", "Ready", "Size", "Age", "Weird"])
+        #expect(table["columnDefinitions"]?.arrayValue?[3]["priority"] == 1)
+        #expect(table["columnDefinitions"]?.arrayValue?[2]["description"] == "the phase")
+        let rows = (table["rows"]?.arrayValue ?? []).map { $0["cells"]?.arrayValue ?? [] }
+        #expect(rows[0] == ["w", 3, "Ready", true, 2.0, "60m", nil])
+        #expect(rows[1] == ["e", nil, nil, nil, nil, nil, nil])
+        #expect(TableRenderer.table(objects: [widget], printerColumns: [], now: now)["columnDefinitions"]?.arrayValue?.count == 2)
+    }
+
+    @Test func simplePaths() {
+        #expect(TableRenderer.parseSimplePath(".a.b[2].c") == [.field("a"), .field("b"), .index(2), .field("c")])
+        #expect(TableRenderer.parseSimplePath("{.a}") == [.field("a")])
+        #expect(TableRenderer.parseSimplePath("a.b") == nil)
+        #expect(TableRenderer.parseSimplePath(".a[x]") == nil)
+        #expect(TableRenderer.parseSimplePath(".a..b") == nil)
+    }
+}

@@ -14,7 +14,9 @@ import KubeCore
 ///   `merge` on scalars → set); untyped lists and unknown fields (custom resources) are atomic;
 ///   objects and maps are granular (each member its own field).
 /// - The applied configuration merges into the live object: objects member by member,
-///   associative lists item by item, sets as a union, atomic lists and scalars replaced.
+///   associative lists item by item and sets as a union (live items in live order, then new
+///   items in applied order, as structured-merge-diff's merging walker does), atomic lists and
+///   scalars replaced.
 /// - Conflicts: a field the configuration sets to a value different from the live one while
 ///   another manager (any `Apply` or `Update` entry other than this manager's `Apply`
 ///   entry) owns it → ``ApplyError/conflict`` with kube's 409 message and
@@ -34,7 +36,7 @@ import KubeCore
 /// Simplified:
 /// - `x-kubernetes-map-type: atomic` / `structType: atomic` are not in ``PatchSchema``, so
 ///   such objects (for example `spec.selector`) are tracked member by member.
-/// - New associative-list items are appended after the live ones (live order kept).
+/// - kube folds `Update` entries beyond ten into an `ancient-changes` entry; not done here.
 /// - A `null` in an applied configuration means "not set" (it neither sets nor owns the field).
 /// - Manager identity is (manager, operation, subresource); kube also keys `Update` entries by
 ///   `apiVersion`. No version conversion: field sets are compared as written.

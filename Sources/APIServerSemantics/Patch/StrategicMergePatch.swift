@@ -171,6 +171,9 @@ public enum StrategicMergePatch {
                 return result
             }
             if original.isEmpty && patch.isEmpty { return original }
+            if (original + patch).contains(where: { $0.arrayValue != nil }) {
+                throw .unprocessable("lists of lists are not supported")
+            }
             let objects = (original + patch).filter { if case .object = $0 { true } else { false } }.count
             if objects == 0 {
                 var result: [JSONValue] = []
@@ -180,7 +183,7 @@ public enum StrategicMergePatch {
                 return result
             }
             guard objects == original.count + patch.count else {
-                throw .unprocessable("the list items are not all of the same type: \(describe(.array(patch)))")
+                throw .unprocessable("list element types are not identical: \(describe(.array(original + patch)))")
             }
             guard let mergeKey = field?.patchMergeKey else {
                 throw .unprocessable("cannot merge lists without merge key for \(elementName(field))")

@@ -27,33 +27,9 @@ public enum TableRenderer {
         resource: String, group: String, objects: [JSONValue], listMetadata: JSONValue = .object([:]),
         includeObject: IncludeObject = .metadata, now: Date
     ) -> JSONValue {
-        let printer = TablePrinter.for(resource: resource, group: group)
-        var columns: [JSONValue] = []
-        for column in printer.columns {
-            columns.append([
-                "name": .string(column.name), "type": .string(column.type), "format": .string(column.format),
-                "description": .string(column.description), "priority": .int(Int64(column.priority)),
-            ])
-        }
-        var rows: [JSONValue] = []
-        for object in objects {
-            var row: [String: JSONValue] = ["cells": .array(printer.cells(object, now))]
-            switch includeObject {
-            case .none: break
-            case .metadata:
-                row["object"] = [
-                    "kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
-                    "metadata": object["metadata"] ?? .object([:]),
-                ]
-            case .object:
-                row["object"] = object
-            }
-            rows.append(.object(row))
-        }
-        return [
-            "kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": listMetadata,
-            "columnDefinitions": .array(columns), "rows": .array(rows),
-        ]
+        render(
+            TablePrinter.for(resource: resource, group: group), objects: objects, listMetadata: listMetadata,
+            includeObject: includeObject, now: now)
     }
 
     /// Whether `resource` in `group` has a dedicated printer (otherwise Name and Age).
