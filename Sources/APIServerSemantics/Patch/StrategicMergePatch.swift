@@ -15,8 +15,8 @@ import KubeCore
 /// - `$deleteFromPrimitiveList/<field>`, `$setElementOrder/<field>`, `$retainKeys`.
 ///
 /// Simplified: members the schema does not know merge like JSON merge patch (kube rejects
-/// unknown fields of built-in types later, in strict decoding); with `$setElementOrder`,
-/// items not named in the order list keep their relative order after the ordered ones.
+/// unknown fields of built-in types later, in strict decoding). Where kube's own ordering is
+/// ill-defined (server-only items missing from the live list), such items keep their order.
 public enum StrategicMergePatch {
     static let directive = "$patch"
     static let retainKeys = "$retainKeys"
@@ -115,7 +115,8 @@ public enum StrategicMergePatch {
                 }
                 if originalList.isEmpty && patchList.isEmpty && original[field] == nil { continue }
                 let merged = try mergeList(originalList, patchList, fieldSchema)
-                original[field] = .array(try ordered(merged, by: order, mergeKey: fieldSchema?.patchMergeKey))
+                original[field] = .array(
+                    try ordered(merged, by: order, live: originalList, mergeKey: fieldSchema?.patchMergeKey))
             }
 
             for (key, patchValue) in patch.sorted(by: { $0.key < $1.key }) {
@@ -225,9 +226,13 @@ public enum StrategicMergePatch {
             return result
         }
 
-        /// Orders `items` as `order` lists them (by merge key for objects, by value for
-        /// scalars); items the order does not name follow in their current order.
-        func ordered(_ items: [JSONValue], by order: [JSONValue], mergeKey: String?) throws(PatchError) -> [JSONValue] {
+        /// kube's `$setElementOrder` normalization (`mergePatchIntoOriginal` →
+        /// `normalizeElementOrder` → `mergeSortedSlice`): the items `order` names are sorted as
+        /// it lists them; the others (server-only) keep their live order and are slotted in
+        /// front of the first ordered item that comes after them in the live list.
+        func ordered(_ items: [JSONValue], by order: [JSONValue], live: [JSONValue], mergeKey: String?)
+            throws(PatchError) -> [JSONValue]
+        {
             func identity(_ value: JSONValue) throws(PatchError) -> JSONValue {
                 guard case .object(let members) = value else { return value }
                 guard let mergeKey, let key = members[mergeKey] else {
@@ -236,16 +241,49 @@ public enum StrategicMergePatch {
                 }
                 return key
             }
-            var position: [JSONValue: Int] = [:]
-            for (index, entry) in order.enumerated() {
-                let key = try identity(entry)
-                if position[key] == nil { position[key] = index }
+            func positions(_ list: [JSONValue]) throws(PatchError) -> [JSONValue: Int] {
+                var result: [JSONValue: Int] = [:]
+                for (index, entry) in list.enumerated() {
+                    let key = try identity(entry)
+                    if result[key] == nil { result[key] = index }
+                }
+                return result
             }
-            var ranked: [(rank: Int, offset: Int, item: JSONValue)] = []
-            for (offset, item) in items.enumerated() {
-                ranked.append((position[try identity(item)] ?? Int.max, offset, item))
+            let orderPosition = try positions(order)
+            let livePosition = try positions(live)
+            var patchItems: [(key: JSONValue, item: JSONValue)] = []
+            var serverOnly: [(key: JSONValue, item: JSONValue)] = []
+            for item in items {
+                let key = try identity(item)
+                if orderPosition[key] != nil { patchItems.append((key, item)) } else { serverOnly.append((key, item)) }
             }
-            return ranked.sorted { ($0.rank, $0.offset) < ($1.rank, $1.offset) }.map(\.item)
+            func stableSorted(_ list: [(key: JSONValue, item: JSONValue)], by rank: [JSONValue: Int])
+                -> [(key: JSONValue, item: JSONValue)]
+            {
+                list.enumerated().sorted { a, b in
+                    (rank[a.element.key] ?? Int.max, a.offset) < (rank[b.element.key] ?? Int.max, b.offset)
+                }.map(\.element)
+            }
+            let right = stableSorted(patchItems, by: orderPosition)
+            let left = stableSorted(serverOnly, by: livePosition)
+            var result: [JSONValue] = []
+            var (i, j) = (0, 0)
+            while i < left.count || j < right.count {
+                if j >= right.count {
+                    result.append(left[i].item)
+                    i += 1
+                } else if i >= left.count {
+                    result.append(right[j].item)
+                    j += 1
+                } else if let l = livePosition[left[i].key], let r = livePosition[right[j].key], l < r {
+                    result.append(left[i].item)
+                    i += 1
+                } else {
+                    result.append(right[j].item)
+                    j += 1
+                }
+            }
+            return result
         }
 
         private func elementName(_ field: FieldSchema?) -> String {
