@@ -73,6 +73,10 @@ targets.append(
         swiftSettings: strict))
 
 // MARK: - KubeTestServer and kube-test-server
+// APIServerSemantics: pure, I/O-free kube-apiserver semantics (patch, apply, RBAC, tables, validation)
+targets.append(.target(name: "APIServerSemantics", dependencies: ["KubeCore"], swiftSettings: strict))
+targets.append(
+    .testTarget(name: "APIServerSemanticsTests", dependencies: ["APIServerSemantics", "KubeCore"], swiftSettings: strict))
 products.append(.library(name: "KubeTestServer", targets: ["KubeTestServer"]))
 products.append(.executable(name: "kube-test-server", targets: ["kube-test-server"]))
 targets.append(.target(
