@@ -36,6 +36,39 @@ targets.append(
 )
 
 // MARK: - KubeClient
+products.append(.library(name: "KubeClient", targets: ["KubeClient"]))
+targets.append(
+    .target(
+        name: "KubeClient",
+        dependencies: [
+            "KubeCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+            .product(name: "Yams", package: "Yams"),
+        ],
+        swiftSettings: strict))
+targets.append(
+    .testTarget(
+        name: "KubeClientTests",
+        dependencies: [
+            "KubeClient", "KubeCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: strict))
 
 // MARK: - KubeTestServer and kube-test-server
 

@@ -1,0 +1,91 @@
+import Foundation
+import KubeCore
+import Logging
+
+/// `autoscaling/v1` `Scale`: the `scale` subresource of Deployments, StatefulSets,
+/// ReplicaSets and scalable custom resources.
+public struct Scale: KubeObject, Hashable {
+    public struct Spec: Codable, Sendable, Hashable {
+        public var replicas: Int32?
+        public init(replicas: Int32? = nil) { self.replicas = replicas }
+    }
+    public struct Status: Codable, Sendable, Hashable {
+        public var replicas: Int32
+        /// The label selector of the pods, in string form.
+        public var selector: String?
+        public init(replicas: Int32 = 0, selector: String? = nil) {
+            self.replicas = replicas
+            self.selector = selector
+        }
+    }
+    public var apiVersion: String?
+    public var kind: String?
+    public var metadata: ObjectMeta
+    public var spec: Spec?
+    public var status: Status?
+
+    public init(metadata: ObjectMeta = ObjectMeta(), spec: Spec? = nil, status: Status? = nil) {
+        self.apiVersion = "autoscaling/v1"
+        self.kind = "Scale"
+        self.metadata = metadata
+        self.spec = spec
+        self.status = status
+    }
+}
+
+extension Api {
+    /// `GET .../{name}/status`.
+    public func getStatus(_ name: String, logger: Logger? = nil) async throws -> K {
+        try await call(try Self.built { () throws(RequestError) in try builder.get(name, subresource: "status") }, logger: logger)
+    }
+
+    /// `PUT .../{name}/status`: only the status is written; spec changes are ignored by the server.
+    public func replaceStatus(_ name: String, _ object: K, options: WriteOptions = WriteOptions(), logger: Logger? = nil) async throws -> K {
+        let data = try body(object)
+        return try await call(
+            try Self.built { () throws(RequestError) in try builder.replace(name, body: data, subresource: "status", options: options) }, logger: logger)
+    }
+
+    /// `PATCH .../{name}/status`.
+    public func patchStatus(_ name: String, _ patch: Patch, options: PatchOptions = PatchOptions(), logger: Logger? = nil) async throws -> K {
+        try await call(
+            try Self.built { () throws(RequestError) in try builder.patch(name, patch: patch, subresource: "status", options: options) }, logger: logger)
+    }
+
+    /// `GET .../{name}/scale`.
+    public func getScale(_ name: String, logger: Logger? = nil) async throws -> Scale {
+        try await call(try Self.built { () throws(RequestError) in try builder.get(name, subresource: "scale") }, logger: logger)
+    }
+
+    /// `PUT .../{name}/scale`.
+    public func replaceScale(_ name: String, _ scale: Scale, options: WriteOptions = WriteOptions(), logger: Logger? = nil) async throws -> Scale {
+        let data: Data
+        do { data = try JSONEncoder().encode(scale) } catch { throw KubeError(.invalidRequest, "the Scale does not encode: \(error)") }
+        return try await call(
+            try Self.built { () throws(RequestError) in try builder.replace(name, body: data, subresource: "scale", options: options) }, logger: logger)
+    }
+
+    /// `PATCH .../{name}/scale`, for example `.merge(["spec": ["replicas": 3]])`.
+    public func patchScale(_ name: String, _ patch: Patch, options: PatchOptions = PatchOptions(), logger: Logger? = nil) async throws -> Scale {
+        try await call(
+            try Self.built { () throws(RequestError) in try builder.patch(name, patch: patch, subresource: "scale", options: options) }, logger: logger)
+    }
+
+    /// A pod's log as one string (`GET .../pods/{name}/log`); `options.follow` is ignored (see ``logLines(_:options:logger:)``).
+    public func logs(_ name: String, options: LogOptions = LogOptions(), logger: Logger? = nil) async throws -> String {
+        var options = options
+        options.follow = false
+        let request = try Self.built { () throws(RequestError) in try builder.logs(name, options: options) }
+        let response = try await client.send(request, logger: log(logger))
+        return String(decoding: response.body, as: UTF8.self)
+    }
+
+    /// A pod's log line by line as it is written (`follow=true`); ends when the container
+    /// stops or the task is cancelled (which closes the connection).
+    public func logLines(_ name: String, options: LogOptions = LogOptions(), logger: Logger? = nil) throws -> LineSequence {
+        var options = options
+        options.follow = true
+        let request = try Self.built { () throws(RequestError) in try builder.logs(name, options: options) }
+        return LineSequence(client: client, request: request, logger: log(logger))
+    }
+}

@@ -1,0 +1,169 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// The HTTP clients behind a ``KubeClient``: one current `HTTPClient` built for the
+/// configured TLS material, replaced when the CA file changes.
+///
+/// A replaced client is drained, not killed: requests and watches already running on
+/// it keep their connection, and it is shut down when its last lease is returned.
+final class Transport: Sendable {
+    struct Lease: Sendable {
+        let client: HTTPClient
+        fileprivate let generation: Int
+    }
+
+    private struct Generation {
+        let client: HTTPClient
+        var inFlight: Int
+    }
+
+    private struct State {
+        var current: Int
+        var generations: [Int: Generation]
+        var isShutDown: Bool
+    }
+
+    /// The URL prefix requests are sent to (the host replaced by `tls-server-name` when set).
+    let baseURL: String
+    private let tls: ClientConfig.TLS
+    private let timeouts: ClientConfig.Timeouts
+    private let dnsOverride: [String: String]
+    private let isHTTPS: Bool
+    private let trustStore: TrustStore?
+    private let state: NIOLockedValueBox<State>
+
+    init(config: ClientConfig, logger: Logger) throws(ConfigError) {
+        guard let url = URL(string: config.server), let scheme = url.scheme?.lowercased(), scheme == "https" || scheme == "http",
+            let host = url.host, !host.isEmpty
+        else {
+            throw ConfigError(.invalidServerURL, "server \"\(config.server)\" is not an http(s) URL")
+        }
+        isHTTPS = scheme == "https"
+        tls = config.tls
+        timeouts = config.timeouts
+        var base = config.server.hasSuffix("/") ? String(config.server.dropLast()) : config.server
+        var overrides: [String: String] = [:]
+        if isHTTPS, let serverName = config.tls.serverName, serverName != host {
+            // tls-server-name: address the server by that name (SNI and verification use it)
+            // and let the DNS override connect to the real host.
+            let bareHost = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+            overrides[serverName] = bareHost
+            let port = url.port ?? 443
+            base = "https://\(serverName):\(port)" + url.path
+        }
+        baseURL = base
+        dnsOverride = overrides
+        trustStore = isHTTPS ? TrustStore(source: config.tls.certificateAuthority, refreshInterval: config.credentialRefreshInterval) : nil
+        if isHTTPS && config.tls.insecureSkipTLSVerify {
+            logger.warning("insecure-skip-tls-verify is set: the API server's certificate is NOT verified", metadata: ["server": "\(config.server)"])
+        }
+        let roots = try config.tls.certificateAuthority.map { source throws(ConfigError) in try TrustStore.loadCertificates(from: source) }
+        let client = try Self.makeClient(isHTTPS: isHTTPS, tls: config.tls, roots: roots, timeouts: config.timeouts, dnsOverride: overrides)
+        state = NIOLockedValueBox(State(current: 0, generations: [0: Generation(client: client, inFlight: 0)], isShutDown: false))
+    }
+
+    /// The client to send one request on; hand it back with ``release(_:)``.
+    func lease(logger: Logger) throws(KubeError) -> Lease {
+        if let roots = trustStore?.reloadIfChanged(logger: logger) {
+            do {
+                let client = try Self.makeClient(isHTTPS: isHTTPS, tls: tls, roots: roots, timeouts: timeouts, dnsOverride: dnsOverride)
+                let retired: HTTPClient? = state.withLockedValue { state in
+                    guard !state.isShutDown else { return client }
+                    let old = state.current
+                    state.current = old + 1
+                    state.generations[old + 1] = Generation(client: client, inFlight: 0)
+                    if let generation = state.generations[old], generation.inFlight == 0 {
+                        state.generations[old] = nil
+                        return generation.client
+                    }
+                    return nil
+                }
+                retired.map(Self.shutdownInBackground)
+            } catch {
+                logger.warning("could not build a TLS configuration from the new CA; keeping the current one", metadata: ["error": "\(error)"])
+            }
+        }
+        let lease: Lease? = state.withLockedValue { state in
+            guard !state.isShutDown, var generation = state.generations[state.current] else { return nil }
+            generation.inFlight += 1
+            state.generations[state.current] = generation
+            return Lease(client: generation.client, generation: state.current)
+        }
+        guard let lease else { throw KubeError(.clientShutdown, "the client has been shut down") }
+        return lease
+    }
+
+    func release(_ lease: Lease) {
+        let retired: HTTPClient? = state.withLockedValue { state in
+            guard var generation = state.generations[lease.generation] else { return nil }
+            generation.inFlight -= 1
+            if generation.inFlight == 0 && lease.generation != state.current && !state.isShutDown {
+                state.generations[lease.generation] = nil
+                return generation.client
+            }
+            state.generations[lease.generation] = generation
+            return nil
+        }
+        retired.map(Self.shutdownInBackground)
+    }
+
+    func shutdown() async throws {
+        let clients: [HTTPClient] = state.withLockedValue { state in
+            guard !state.isShutDown else { return [] }
+            state.isShutDown = true
+            defer { state.generations = [:] }
+            return state.generations.values.map(\.client)
+        }
+        for client in clients { try await client.shutdown() }
+    }
+
+    private static func shutdownInBackground(_ client: HTTPClient) {
+        client.shutdown { _ in }
+    }
+
+    static func makeClient(
+        isHTTPS: Bool, tls: ClientConfig.TLS, roots: [NIOSSLCertificate]?, timeouts: ClientConfig.Timeouts, dnsOverride: [String: String]
+    ) throws(ConfigError) -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        if isHTTPS {
+            var tlsConfiguration = TLSConfiguration.makeClientConfiguration()
+            if tls.insecureSkipTLSVerify {
+                tlsConfiguration.certificateVerification = .none
+            } else if let roots {
+                // The configured CA is the only trust anchor: the system store is never added.
+                tlsConfiguration.trustRoots = .certificates(roots)
+            }
+            if let certificate = tls.clientCertificate, let key = tls.clientKey {
+                do {
+                    let chain = try NIOSSLCertificate.fromPEMBytes(try TrustStore.pemBytes(certificate, what: "client certificate"))
+                    tlsConfiguration.certificateChain = chain.map { .certificate($0) }
+                    tlsConfiguration.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: try TrustStore.pemBytes(key, what: "client key"), format: .pem))
+                } catch let error as ConfigError {
+                    throw error
+                } catch {
+                    throw ConfigError(.invalidData, "the client certificate or key is not valid PEM")
+                }
+            }
+            configuration.tlsConfiguration = tlsConfiguration
+        }
+        configuration.timeout = .init(connect: timeAmount(timeouts.connect), read: nil)
+        // Fail fast: a refused connection or a certificate that does not verify must surface at
+        // once, not after AHC's connection backoff; the send path decides about retries.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.httpVersion = .automatic
+        configuration.redirectConfiguration = .disallow
+        configuration.decompression = .disabled
+        configuration.dnsOverride = dnsOverride
+        return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+    }
+
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        let (seconds, attoseconds) = duration.components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

@@ -1,0 +1,156 @@
+import AsyncAlgorithms
+import Foundation
+import KubeCore
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+extension Api {
+    /// Opens a watch (`GET ...?watch=true`): ADDED / MODIFIED / DELETED / BOOKMARK / ERROR events
+    /// as the server sends them.
+    ///
+    /// - The connection opens on the first `next()`, with the token current at that moment
+    ///   (so a watcher that reconnects after a rotation uses the new token).
+    /// - The newline-delimited JSON is split correctly whatever the chunking.
+    /// - Backpressure: at most one decoded event waits for the consumer; the connection is not
+    ///   read further until it is taken.
+    /// - A stream silent for ``ClientConfig/Timeouts/watchIdle`` fails with
+    ///   ``KubeError/Code/watchIdleTimeout`` (a dead connection).
+    /// - The stream ends normally when the server ends the watch (its `timeoutSeconds`), after
+    ///   an `ERROR` event (410 Gone: relist), or when the consuming task is cancelled or the
+    ///   iterator dropped, which closes the connection.
+    /// - A watch is never retried by the client: resuming is the caller's job (from the last
+    ///   `resourceVersion` seen).
+    public func watch(_ options: WatchOptions = WatchOptions(), logger: Logger? = nil) throws -> WatchStream<K> {
+        let request = try Self.built { () throws(RequestError) in try builder.watch(options) }
+        return WatchStream(client: client, request: request, logger: log(logger), idleTimeout: client.config.timeouts.watchIdle)
+    }
+}
+
+/// The events of one watch request. See ``Api/watch(_:logger:)``.
+public struct WatchStream<K: Codable & Sendable>: AsyncSequence, Sendable {
+    public typealias Element = WatchEvent<K>
+    let client: KubeClient
+    let request: KubeRequest
+    let logger: Logger
+    let idleTimeout: Duration
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(producer: WatchProducer(stream: self))
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        private let producer: WatchProducer<K>
+        private var events: AsyncThrowingChannel<WatchEvent<K>, any Error>.AsyncIterator
+
+        init(producer: WatchProducer<K>) {
+            self.producer = producer
+            self.events = producer.channel.makeAsyncIterator()
+        }
+
+        public mutating func next() async throws -> WatchEvent<K>? {
+            producer.startIfNeeded()
+            let event = try await events.next()
+            if event == nil { producer.cancel() }
+            return event
+        }
+    }
+}
+
+/// Reads the response body in its own task and hands decoded events over a rendezvous
+/// channel (one event in flight). Dropping it cancels the task, which closes the connection.
+final class WatchProducer<K: Codable & Sendable>: Sendable {
+    let channel = AsyncThrowingChannel<WatchEvent<K>, any Error>()
+    private let stream: WatchStream<K>
+    private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    private let started = NIOLockedValueBoxBool()
+
+    init(stream: WatchStream<K>) { self.stream = stream }
+
+    func startIfNeeded() {
+        guard started.setTrue() else { return }
+        let channel = self.channel
+        let stream = self.stream
+        let handle = Task { await Self.run(stream: stream, channel: channel) }
+        task.withLockedValue { $0 = handle }
+    }
+
+    func cancel() { task.withLockedValue { $0?.cancel() } }
+
+    deinit {
+        task.withLockedValue { $0?.cancel() }
+    }
+
+    /// When the last byte arrived, and whether the producer is waiting on the consumer
+    /// (which is not a sign of a dead connection).
+    private final class Activity: Sendable {
+        private let state = NIOLockedValueBox((last: ContinuousClock.now, waiting: false))
+        func touch(waiting: Bool = false) { state.withLockedValue { $0 = (ContinuousClock.now, waiting) } }
+        func idle() -> Duration {
+            state.withLockedValue { $0.waiting ? .zero : ContinuousClock.now - $0.last }
+        }
+    }
+
+    private static func run(stream: WatchStream<K>, channel: AsyncThrowingChannel<WatchEvent<K>, any Error>) async {
+        let client = stream.client
+        do {
+            let exchange = try await client.exchange(stream.request, logger: stream.logger)
+            let holder = LeaseHolder(transport: client.transport, lease: exchange.lease)
+            defer { holder.release() }
+            let activity = Activity()
+            let idleTimeout = stream.idleTimeout
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    var splitter = LineSplitter()
+                    let decoder = JSONDecoder()
+                    do {
+                        for try await chunk in exchange.response.body {
+                            activity.touch()
+                            for line in try splitter.append(chunk) {
+                                let event = try decode(line, decoder: decoder)
+                                activity.touch(waiting: true)
+                                await channel.send(event)
+                                activity.touch()
+                                try Task.checkCancellation()
+                            }
+                        }
+                        if let rest = splitter.finish() {
+                            await channel.send(try decode(rest, decoder: decoder))
+                        }
+                    } catch is LineSplitter.LineTooLong {
+                        throw KubeError(.responseTooLarge, "a watch event is longer than \(splitter.maxLineLength) bytes")
+                    }
+                }
+                group.addTask {
+                    let tick = max(idleTimeout / 4, .milliseconds(10))
+                    while true {
+                        try await Task.sleep(for: tick)
+                        if activity.idle() >= idleTimeout {
+                            throw KubeError(.watchIdleTimeout, "the watch received nothing for \(idleTimeout); closing it as a dead connection")
+                        }
+                    }
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+            channel.finish()
+        } catch is CancellationError {
+            channel.finish()
+        } catch let error as KubeError {
+            stream.logger.debug("watch ended with an error", metadata: ["error": "\(error)"])
+            channel.fail(error)
+        } catch {
+            if Task.isCancelled {
+                channel.finish()
+                return
+            }
+            channel.fail(KubeClient.transportFailure(error, server: client.config.server).error)
+        }
+    }
+
+    private static func decode(_ line: [UInt8], decoder: JSONDecoder) throws -> WatchEvent<K> {
+        do { return try decoder.decode(WatchEvent<K>.self, from: Data(line)) } catch {
+            throw KubeError.decoding(error, what: "a watch event")
+        }
+    }
+}
