@@ -78,7 +78,7 @@ targets.append(
     .target(
         name: "KubeRuntime",
         dependencies: [
-            "KubeCore",
+            "KubeCore", "KubeClient",
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
