@@ -30,8 +30,8 @@ targets.append(
 )
 targets.append(
     .testTarget(
-        name: "KubeModelsTests", dependencies: ["KubeModels", "KubeModelGen"],
-        resources: [.copy("Fixtures")], swiftSettings: strict
+        name: "KubeModelsTests", dependencies: ["KubeModels", "KubeModelGen"], exclude: ["Fixtures"],
+        swiftSettings: strict
     )
 )
 

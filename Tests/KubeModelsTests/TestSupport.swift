@@ -7,3 +7,9 @@ enum TestPaths {
     static let spec = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/kubernetes-openapi/v3")
     static let generated = packageRoot.appendingPathComponent("Sources/KubeModels/Generated")
 }
+
+enum Fixture {
+    static func data(_ name: String) throws -> Data {
+        try Data(contentsOf: TestPaths.packageRoot.appendingPathComponent("Tests/KubeModelsTests/Fixtures/\(name).json"))
+    }
+}
