@@ -64,13 +64,65 @@ targets.append(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ],
         swiftSettings: strict))
 
 // MARK: - KubeTestServer and kube-test-server
+// APIServerSemantics: pure, I/O-free kube-apiserver semantics (patch, apply, RBAC, tables, validation)
+targets.append(.target(name: "APIServerSemantics", dependencies: ["KubeCore"], swiftSettings: strict))
+targets.append(
+    .testTarget(name: "APIServerSemanticsTests", dependencies: ["APIServerSemantics", "KubeCore"], swiftSettings: strict))
+products.append(.library(name: "KubeTestServer", targets: ["KubeTestServer"]))
+products.append(.executable(name: "kube-test-server", targets: ["kube-test-server"]))
+targets.append(.target(
+    name: "KubeTestServer",
+    dependencies: [
+        "KubeCore",
+        "KubeModels",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+        .product(name: "X509", package: "swift-certificates"),
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "SwiftASN1", package: "swift-asn1"),
+        .product(name: "JWTKit", package: "jwt-kit"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "DequeModule", package: "swift-collections"),
+    ],
+    swiftSettings: strict
+))
+targets.append(.executableTarget(
+    name: "kube-test-server",
+    dependencies: [
+        "KubeTestServer",
+        "KubeCore",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Yams", package: "Yams"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+    ],
+    swiftSettings: strict
+))
+targets.append(.testTarget(
+    name: "KubeTestServerTests",
+    dependencies: [
+        "KubeTestServer",
+        "KubeCore",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        .product(name: "NIOCore", package: "swift-nio"),
+    ],
+    swiftSettings: strict
+))
 
 // MARK: - KubeRuntime
 products.append(.library(name: "KubeRuntime", targets: ["KubeRuntime"]))

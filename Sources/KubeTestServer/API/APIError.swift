@@ -1,0 +1,176 @@
+import Foundation
+import KubeCore
+
+/// A failed request as kube-apiserver reports it: an HTTP code and a `Status` body
+/// with the same reason, message shape and details (`k8s.io/apimachinery/pkg/api/errors`).
+struct APIError: Error, Sendable {
+    var status: Status
+    var retryAfterSeconds: Int?
+
+    init(code: Int, reason: String, message: String, details: StatusDetails? = nil, retryAfterSeconds: Int? = nil) {
+        self.status = Status(message: message, reason: reason, details: details, code: code)
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+
+    var code: Int { status.code ?? 500 }
+
+    /// The `Status` JSON body.
+    var statusJSON: Data { JSONWriter.encode(status) }
+
+    /// The full HTTP response, with `Retry-After` when set.
+    var response: ServerResponse {
+        var headers: [(String, String)] = []
+        if let retryAfterSeconds { headers.append(("Retry-After", "\(retryAfterSeconds)")) }
+        if code == 401 { headers.append(("WWW-Authenticate", "Bearer")) }
+        return .json(code, statusJSON, extraHeaders: headers)
+    }
+
+    // MARK: - The constructors kube-apiserver uses
+
+    /// `pods "web" not found`.
+    static func notFound(_ resource: GroupResource, _ name: String) -> APIError {
+        APIError(code: 404, reason: StatusReason.notFound, message: "\(resource) \"\(name)\" not found",
+                 details: StatusDetails(name: name, group: resource.group, kind: resource.resource))
+    }
+
+    /// `pods "web" already exists`.
+    static func alreadyExists(_ resource: GroupResource, _ name: String) -> APIError {
+        APIError(code: 409, reason: StatusReason.alreadyExists, message: "\(resource) \"\(name)\" already exists",
+                 details: StatusDetails(name: name, group: resource.group, kind: resource.resource))
+    }
+
+    /// `Operation cannot be fulfilled on pods "web": <why>`.
+    static func conflict(_ resource: GroupResource, _ name: String, _ why: String) -> APIError {
+        APIError(code: 409, reason: StatusReason.conflict,
+                 message: "Operation cannot be fulfilled on \(resource) \"\(name)\": \(why)",
+                 details: StatusDetails(name: name, group: resource.group, kind: resource.resource))
+    }
+
+    static let modifiedMessage = "the object has been modified; please apply your changes to the latest version and try again"
+
+    /// `Pod "web" is invalid: metadata.name: Required value: ...` (422 with causes).
+    static func invalid(kind: String, group: String, name: String, causes: [StatusCause]) -> APIError {
+        let kindText = group.isEmpty ? kind : "\(kind).\(group)"
+        let parts = causes.map { cause in
+            [cause.field, cause.message].compactMap { $0 }.joined(separator: ": ")
+        }
+        let joined = parts.count == 1 ? parts[0] : "[" + parts.joined(separator: ", ") + "]"
+        return APIError(code: 422, reason: StatusReason.invalid, message: "\(kindText) \"\(name)\" is invalid: \(joined)",
+                        details: StatusDetails(name: name, group: group, kind: kind, causes: causes))
+    }
+
+    static func badRequest(_ message: String) -> APIError {
+        APIError(code: 400, reason: StatusReason.badRequest, message: message)
+    }
+
+    /// `pods is forbidden: User "x" cannot list resource "pods" in API group "" in the namespace "ns"`.
+    static func forbidden(_ resource: GroupResource, name: String, reason: String) -> APIError {
+        let subject = name.isEmpty ? "\(resource)" : "\(resource) \"\(name)\""
+        return APIError(code: 403, reason: StatusReason.forbidden, message: "\(subject) is forbidden: \(reason)",
+                        details: StatusDetails(name: name.isEmpty ? nil : name, group: resource.group, kind: resource.resource))
+    }
+
+    /// `forbidden: User "x" cannot get path "/foo"` for non-resource URLs.
+    static func forbiddenPath(user: String, verb: String, path: String) -> APIError {
+        APIError(code: 403, reason: StatusReason.forbidden,
+                 message: "forbidden: User \"\(user)\" cannot \(verb) path \"\(path)\"", details: StatusDetails())
+    }
+
+    static let unauthorized = APIError(code: 401, reason: StatusReason.unauthorized, message: "Unauthorized")
+
+    /// The 404 for a path no handler serves.
+    static let pathNotFound = APIError(code: 404, reason: StatusReason.notFound, message: "the server could not find the requested resource",
+                                       details: StatusDetails(causes: [StatusCause(reason: "UnexpectedServerResponse", message: "404 page not found")]))
+
+    static func methodNotSupported(_ resource: GroupResource, verb: String) -> APIError {
+        APIError(code: 405, reason: StatusReason.methodNotAllowed,
+                 message: "\(verb) is not supported on resources of kind \"\(resource)\"",
+                 details: StatusDetails(group: resource.group, kind: resource.resource))
+    }
+
+    /// 410 Expired: `too old resource version: 5 (10)` and expired continue tokens.
+    static func expired(_ message: String) -> APIError {
+        APIError(code: 410, reason: StatusReason.expired, message: message)
+    }
+
+    static func tooOldResourceVersion(_ requested: Int64, oldest: Int64) -> APIError {
+        expired("too old resource version: \(requested) (\(oldest))")
+    }
+
+    static let continueTooOld = expired(
+        "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list."
+    )
+
+    static func tooLargeResourceVersion(_ requested: Int64, current: Int64) -> APIError {
+        APIError(code: 504, reason: StatusReason.timeout,
+                 message: "Timeout: Too large resource version: \(requested), current: \(current)",
+                 details: StatusDetails(causes: [StatusCause(reason: "ResourceVersionTooLarge", message: "Too large resource version")], retryAfterSeconds: 1),
+                 retryAfterSeconds: 1)
+    }
+
+    static func tooManyRequests(retryAfterSeconds: Int?) -> APIError {
+        APIError(code: 429, reason: StatusReason.tooManyRequests,
+                 message: "The server has received too many requests and has asked us to try again later",
+                 details: StatusDetails(retryAfterSeconds: retryAfterSeconds), retryAfterSeconds: retryAfterSeconds)
+    }
+
+    static func internalError(_ message: String) -> APIError {
+        APIError(code: 500, reason: StatusReason.internalError, message: "Internal error occurred: \(message)",
+                 details: StatusDetails(causes: [StatusCause(message: message)]))
+    }
+
+    static func serviceUnavailable(_ message: String, retryAfterSeconds: Int?) -> APIError {
+        APIError(code: 503, reason: StatusReason.serviceUnavailable, message: message,
+                 details: StatusDetails(retryAfterSeconds: retryAfterSeconds), retryAfterSeconds: retryAfterSeconds)
+    }
+
+    /// A generic status for injected faults with other codes.
+    static func injected(code: Int, retryAfterSeconds: Int?) -> APIError {
+        switch code {
+        case 429: return tooManyRequests(retryAfterSeconds: retryAfterSeconds)
+        case 503: return serviceUnavailable("the server is currently unable to handle the request", retryAfterSeconds: retryAfterSeconds)
+        case 500: return internalError("injected fault")
+        default:
+            return APIError(code: code, reason: code >= 500 ? StatusReason.internalError : StatusReason.badRequest,
+                            message: "injected fault (\(code))", details: StatusDetails(retryAfterSeconds: retryAfterSeconds),
+                            retryAfterSeconds: retryAfterSeconds)
+        }
+    }
+
+    static func requestEntityTooLarge(limit: Int) -> APIError {
+        APIError(code: 413, reason: StatusReason.requestEntityTooLarge, message: "Request entity too large: limit is \(limit)")
+    }
+
+    static func unsupportedMediaType(_ contentType: String, accepted: [String]) -> APIError {
+        APIError(code: 415, reason: StatusReason.unsupportedMediaType,
+                 message: "the body of the request was in an unknown format - accepted media types include: \(accepted.joined(separator: ", "))")
+    }
+
+    static func notAcceptable(_ accepted: [String]) -> APIError {
+        APIError(code: 406, reason: StatusReason.notAcceptable,
+                 message: "only the following media types are accepted: \(accepted.joined(separator: ", "))")
+    }
+}
+
+/// A resource and its group, printed like kube's `schema.GroupResource` (`pods`, `deployments.apps`).
+struct GroupResource: Sendable, Hashable, CustomStringConvertible {
+    var group: String
+    var resource: String
+
+    var description: String { group.isEmpty ? resource : "\(resource).\(group)" }
+}
+
+/// One field error, worded like `field.ErrorList` entries.
+enum FieldError {
+    static func required(_ field: String, _ detail: String) -> StatusCause {
+        StatusCause(reason: "FieldValueRequired", message: "Required value: \(detail)", field: field)
+    }
+
+    static func invalid(_ field: String, _ value: String, _ detail: String) -> StatusCause {
+        StatusCause(reason: "FieldValueInvalid", message: "Invalid value: \"\(value)\": \(detail)", field: field)
+    }
+
+    static func forbidden(_ field: String, _ detail: String) -> StatusCause {
+        StatusCause(reason: "FieldValueForbidden", message: "Forbidden: \(detail)", field: field)
+    }
+}

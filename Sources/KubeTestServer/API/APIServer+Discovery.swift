@@ -1,0 +1,88 @@
+import Crypto
+import Foundation
+import KubeCore
+
+/// Discovery documents (`/api`, `/apis`, `/api/v1`, `/apis/<g>`, `/apis/<g>/<v>`),
+/// generated from the resource registry so CRDs appear as soon as they are established.
+extension APIServer {
+    func discoveryAPIVersions(listener: Int) -> JSONValue {
+        [
+            "kind": "APIVersions", "versions": ["v1"],
+            "serverAddressByClientCIDRs": [["clientCIDR": "0.0.0.0/0", "serverAddress": .string(listenerAddress(listener))]],
+        ]
+    }
+
+    func discoveryGroupList(listener: Int) -> JSONValue {
+        let versions = registry.groupVersions
+        let groups: [JSONValue] = registry.groupOrder.compactMap { group in
+            guard !group.isEmpty, versions[group] != nil else { return nil }
+            return discoveryGroup(group)
+        }
+        return ["kind": "APIGroupList", "apiVersion": "v1", "groups": .array(groups)]
+    }
+
+    func discoveryGroup(_ group: String) -> JSONValue? {
+        guard !group.isEmpty, let versions = registry.groupVersions[group], let preferred = versions.first else { return nil }
+        let entries: [JSONValue] = versions.map { ["groupVersion": .string("\(group)/\($0)"), "version": .string($0)] }
+        return [
+            "kind": "APIGroup", "apiVersion": "v1", "name": .string(group), "versions": .array(entries),
+            "preferredVersion": ["groupVersion": .string("\(group)/\(preferred)"), "version": .string(preferred)],
+        ]
+    }
+
+    func discoveryResourceList(group: String, version: String) -> JSONValue? {
+        guard let infos = registry.resources(group: group, version: version) else { return nil }
+        let resources: [JSONValue] = infos.map { info in
+            var entry: [String: JSONValue] = [
+                "name": .string(info.name), "singularName": .string(info.singularName), "namespaced": .bool(info.namespaced),
+                "kind": .string(info.kind), "verbs": .array(info.verbs.map(JSONValue.string)),
+            ]
+            if !info.shortNames.isEmpty { entry["shortNames"] = .array(info.shortNames.map(JSONValue.string)) }
+            if !info.categories.isEmpty { entry["categories"] = .array(info.categories.map(JSONValue.string)) }
+            if let kindGroupVersion = info.kindGroupVersion {
+                entry["group"] = .string(kindGroupVersion.group)
+                entry["version"] = .string(kindGroupVersion.version)
+            }
+            if !info.isSubresource {
+                let digest = SHA256.hash(data: Data("\(info.group)/\(info.version)/\(info.kind)".utf8))
+                entry["storageVersionHash"] = .string(Data(digest.prefix(8)).base64EncodedString())
+            }
+            return .object(entry)
+        }
+        let groupVersion = group.isEmpty ? version : "\(group)/\(version)"
+        return ["kind": "APIResourceList", "apiVersion": "v1", "groupVersion": .string(groupVersion), "resources": .array(resources)]
+    }
+}
+
+/// `/openapi/v3` served from a directory of the spec files kube-apiserver publishes
+/// (`api__v1_openapi.json`, `apis__apps__v1_openapi.json`, ...).
+struct OpenAPIDocuments: Sendable {
+    /// `api/v1` → file path.
+    let files: [String: String]
+
+    init(directory: String) {
+        var files: [String: String] = [:]
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names where name.hasSuffix("_openapi.json") {
+            let path = String(name.dropLast("_openapi.json".count)).replacingOccurrences(of: "__", with: "/")
+            files[path] = directory + "/" + name
+        }
+        self.files = files
+    }
+
+    func response(for path: String) throws(APIError) -> ServerResponse {
+        if path == "/openapi/v3" {
+            var paths: [String: JSONValue] = [:]
+            for (key, file) in files {
+                let attributes = try? FileManager.default.attributesOfItem(atPath: file)
+                let size = (attributes?[.size] as? NSNumber)?.int64Value ?? 0
+                let digest = SHA256.hash(data: Data("\(key)\(size)".utf8)).map { String(format: "%02X", $0) }.joined()
+                paths[key] = ["serverRelativeURL": .string("/openapi/v3/\(key)?hash=\(digest.prefix(64))")]
+            }
+            return .json(200, JSONWriter.data(["paths": .object(paths)]))
+        }
+        let key = String(path.dropFirst("/openapi/v3/".count))
+        guard let file = files[key], let data = FileManager.default.contents(atPath: file) else { throw APIError.pathNotFound }
+        return ServerResponse(status: 200, headers: [("Content-Type", "application/json"), ("Cache-Control", "public, immutable")], body: .data(data))
+    }
+}

@@ -1,0 +1,214 @@
+import Foundation
+import KubeCore
+
+/// list and watch: selectors, pagination, resourceVersion semantics, streaming.
+extension APIServer {
+    /// Field selectors kube-apiserver supports beyond `metadata.name` and `metadata.namespace`.
+    static func supportedFieldSelectors(_ resource: ServedResource) -> Set<String> {
+        var fields: Set<String> = ["metadata.name", "metadata.namespace"]
+        switch (resource.group, resource.plural) {
+        case ("", "pods"):
+            fields.formUnion(["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "spec.hostNetwork",
+                              "status.phase", "status.podIP", "status.nominatedNodeName"])
+        case ("", "secrets"): fields.insert("type")
+        case ("", "events"):
+            fields.formUnion(["involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
+                              "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
+                              "reason", "reportingComponent", "source", "type"])
+        case ("events.k8s.io", "events"):
+            fields.formUnion(["regarding.kind", "regarding.namespace", "regarding.name", "regarding.uid", "reason", "reportingController", "type"])
+        case ("", "namespaces"): fields.insert("status.phase")
+        case ("", "nodes"): fields.insert("spec.unschedulable")
+        case ("", "replicationcontrollers"), ("apps", "replicasets"): fields.insert("status.replicas")
+        case ("batch", "jobs"): fields.insert("status.successful")
+        case ("", "services"): fields.formUnion(["spec.clusterIP", "spec.type"])
+        default: break
+        }
+        return fields
+    }
+
+    func listFilter(_ request: ServerRequest, info: RequestInfo, resource: ServedResource) throws(APIError) -> ObjectFilter {
+        var filter = ObjectFilter()
+        if resource.namespaced && !info.namespace.isEmpty { filter.namespace = info.namespace }
+        if let text = request.queryValue("labelSelector") {
+            do {
+                filter.labelSelector = try LabelSelector(parsing: text)
+            } catch {
+                throw APIError.badRequest("unable to parse requirement: \(error.message)")
+            }
+        }
+        if let text = request.queryValue("fieldSelector") {
+            let selector: FieldSelector
+            do {
+                selector = try FieldSelector(parsing: text)
+            } catch {
+                throw APIError.badRequest("invalid field selector: \(error.message)")
+            }
+            let supported = Self.supportedFieldSelectors(resource)
+            for var requirement in selector.requirements {
+                guard supported.contains(requirement.field) else {
+                    throw APIError.badRequest("field label not supported: \(requirement.field)")
+                }
+                if requirement.field == "source" && resource.group.isEmpty {
+                    requirement = (requirement.equals ? FieldSelector.equals("source.component", requirement.value)
+                        : FieldSelector.notEquals("source.component", requirement.value)).requirements[0]
+                }
+                filter.fieldRequirements.append(requirement)
+            }
+        }
+        return filter
+    }
+
+    private func parseRevision(_ text: String) throws(APIError) -> Int64 {
+        guard let value = Int64(text), value >= 0 else {
+            throw APIError.badRequest("resourceVersion: Invalid value: \"\(text)\": must be a non-negative integer")
+        }
+        return value
+    }
+
+    func list(_ request: ServerRequest, info: RequestInfo, resource: ServedResource) async throws(APIError) -> ServerResponse {
+        let filter = try listFilter(request, info: info, resource: resource)
+        var limit = 0
+        if let text = request.queryValue("limit") {
+            guard let value = Int(text), value >= 0 else { throw APIError.badRequest("limit: Invalid value: \"\(text)\": must be a non-negative integer") }
+            limit = value
+        }
+        let rv = request.queryValue("resourceVersion") ?? ""
+        let match = request.queryValue("resourceVersionMatch") ?? ""
+        let continueToken = request.queryValue("continue").flatMap { $0.isEmpty ? nil : $0 }
+        if continueToken != nil && !rv.isEmpty && rv != "0" {
+            throw APIError.badRequest("specifying resource version is not allowed when using continue")
+        }
+        var read = ListRead.current
+        switch match {
+        case "":
+            if !rv.isEmpty && rv != "0" { read = .notOlderThan(try parseRevision(rv)) }
+        case "NotOlderThan":
+            guard !rv.isEmpty else { throw APIError.badRequest("resourceVersionMatch is forbidden unless resourceVersion is provided") }
+            let value = try parseRevision(rv)
+            read = value == 0 ? .current : .notOlderThan(value)
+        case "Exact":
+            guard !rv.isEmpty else { throw APIError.badRequest("resourceVersionMatch is forbidden unless resourceVersion is provided") }
+            let value = try parseRevision(rv)
+            if value == 0 { throw APIError.badRequest("resourceVersionMatch \"Exact\" is forbidden for resourceVersion \"0\"") }
+            read = .exact(value)
+        default:
+            throw APIError.badRequest("resourceVersionMatch: Unsupported value: \"\(match)\": supported values: \"Exact\", \"NotOlderThan\"")
+        }
+        if match.isEmpty && rv == "0" { limit = 0 }  // served from the "cache": kube ignores limit there
+        let page = try await store.list(resource, filter: filter, read: read, limit: limit, continueToken: continueToken)
+        var meta: [String: JSONValue] = ["resourceVersion": .string(String(page.resourceVersion))]
+        if let token = page.continueToken { meta["continue"] = .string(token) }
+        if let remaining = page.remainingItemCount { meta["remainingItemCount"] = .int(remaining) }
+        let items = page.items.map { present($0, resource: resource) }
+        if let table = try TableOutput.negotiate(request, resource: resource, items: items, listMeta: meta, single: false) {
+            return .json(200, JSONWriter.data(table))
+        }
+        return .json(200, JSONWriter.data(listJSON(items, resource: resource, meta: meta)))
+    }
+
+    // MARK: - Watch
+
+    func watch(_ request: ServerRequest, info: RequestInfo, resource: ServedResource) async throws(APIError) -> ServerResponse {
+        let filter = try listFilter(request, info: info, resource: resource)
+        let rv = request.queryValue("resourceVersion") ?? ""
+        let bookmarks = request.queryFlag("allowWatchBookmarks")
+        var timeout = configuration.watchTimeout
+        if let text = request.queryValue("timeoutSeconds") {
+            guard let seconds = Int(text), seconds >= 0 else { throw APIError.badRequest("timeoutSeconds: Invalid value: \"\(text)\": must be a non-negative integer") }
+            if seconds > 0 { timeout = .seconds(seconds) }
+        }
+        let sendInitialEvents: Bool? = request.queryValue("sendInitialEvents").map { $0 == "true" || $0 == "1" }
+        let start: WatchStart
+        if sendInitialEvents == true {
+            guard request.queryValue("resourceVersionMatch") == "NotOlderThan" else {
+                throw APIError.invalid(kind: "ListOptions", group: "meta.k8s.io", name: "", causes: [
+                    FieldError.forbidden("resourceVersionMatch", "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan")
+                ])
+            }
+            guard bookmarks else {
+                throw APIError.invalid(kind: "ListOptions", group: "meta.k8s.io", name: "", causes: [
+                    FieldError.forbidden("allowWatchBookmarks", "sendInitialEvents requires setting allowWatchBookmarks to true")
+                ])
+            }
+            start = .initialState(endBookmark: true)
+        } else if rv.isEmpty || rv == "0" {
+            start = sendInitialEvents == false ? .after(await store.revision) : .initialState(endBookmark: false)
+        } else {
+            start = .after(try parseRevision(rv))
+        }
+        let encoder = WatchEncoder(resource: resource, presenter: { [self] in present($0, resource: resource) })
+        if faults.takeWatchExpiry() {
+            let current = await store.revision
+            let error = APIError.tooOldResourceVersion(Int64(rv) ?? current, oldest: current)
+            let (chunks, continuation) = AsyncStream<ServerResponse.StreamChunk>.makeStream()
+            continuation.yield(.data(encoder.encode(.error(error))))
+            continuation.finish()
+            return ServerResponse(status: 200, headers: Self.watchHeaders, body: .stream(chunks))
+        }
+        let (id, events) = await store.watch(resource.groupResource, filter: filter, start: start)
+        let (chunks, continuation) = AsyncStream<ServerResponse.StreamChunk>.makeStream()
+        let store = self.store
+        let bookmarkInterval = configuration.bookmarkInterval
+        let timer = Task {
+            let deadline = ContinuousClock.now + timeout
+            while !Task.isCancelled {
+                let next = min(deadline, ContinuousClock.now + bookmarkInterval)
+                try? await Task.sleep(until: next)
+                if Task.isCancelled { return }
+                if ContinuousClock.now >= deadline {
+                    await store.endWatch(id)
+                    return
+                }
+                if bookmarks { await store.bookmark(id) }
+            }
+        }
+        let producer = Task {
+            for await output in events {
+                if case .bookmark = output, !bookmarks { continue }
+                if case .cut = output {
+                    continuation.yield(.abort)
+                    break
+                }
+                continuation.yield(.data(encoder.encode(output)))
+                if case .error = output { break }
+            }
+            timer.cancel()
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in
+            producer.cancel()
+            timer.cancel()
+            Task { await store.endWatch(id) }
+        }
+        return ServerResponse(status: 200, headers: Self.watchHeaders, body: .stream(chunks))
+    }
+
+    static let watchHeaders: [(String, String)] = [("Content-Type", "application/json"), ("Cache-Control", "no-cache, private")]
+}
+
+/// Turns watch outputs into kube's newline-delimited JSON events.
+struct WatchEncoder: Sendable {
+    let resource: ServedResource
+    let presenter: @Sendable (JSONValue) -> JSONValue
+
+    func encode(_ output: WatchOutput) -> Data {
+        let event: JSONValue
+        switch output {
+        case .event(let type, let object):
+            event = ["type": .string(type), "object": presenter(object)]
+        case .bookmark(let revision, let initialEventsEnd):
+            var metadata: [String: JSONValue] = ["resourceVersion": .string(String(revision))]
+            if initialEventsEnd { metadata["annotations"] = ["k8s.io/initial-events-end": "true"] }
+            event = ["type": "BOOKMARK", "object": ["apiVersion": .string(resource.apiVersion), "kind": .string(resource.kind), "metadata": .object(metadata)]]
+        case .error(let error):
+            let status = (try? JSONValue(encoding: error.status)) ?? [:]
+            event = ["type": "ERROR", "object": status]
+        case .cut:
+            return Data()
+        }
+        var data = JSONWriter.data(event)
+        data.append(UInt8(ascii: "\n"))
+        return data
+    }
+}

@@ -1,0 +1,234 @@
+import Foundation
+import KubeCore
+
+/// The REST verbs on resources: get, list, watch, create, update, patch, delete,
+/// deletecollection, plus the status, scale, token and log subresources.
+extension APIServer {
+    func handleResource(_ request: ServerRequest, info: RequestInfo, user: UserInfo) async throws(APIError) -> ServerResponse {
+        guard let resource = registry.resource(group: info.group, version: info.version, plural: info.resource) else {
+            throw APIError.pathNotFound
+        }
+        if !info.subresource.isEmpty && (!resource.subresources.contains(info.subresource) || !Self.servedSubresources.contains(info.subresource)) {
+            throw APIError.pathNotFound
+        }
+        if !resource.namespaced && !info.namespace.isEmpty && resource.plural != "namespaces" { throw APIError.pathNotFound }
+        if resource.namespaced && info.namespace.isEmpty && !["list", "watch"].contains(info.verb) { throw APIError.pathNotFound }
+        try await authorize(user: user, info: info)
+        if let handled = try await handleVirtual(request, info: info, resource: resource, user: user) { return handled }
+        let namespace: String? = resource.namespaced ? info.namespace : nil
+        let sub = info.subresource
+        switch info.verb {
+        case "get":
+            if sub == "log" { return try await podLog(request, namespace: info.namespace, name: info.name) }
+            let object = try await store.get(resource, namespace: namespace, name: info.name)
+            if sub == "scale" { return .json(200, JSONWriter.data(Scale.from(object))) }
+            return try respondObject(request, 200, object, resource: resource)
+        case "list":
+            return try await list(request, info: info, resource: resource)
+        case "watch":
+            return try await watch(request, info: info, resource: resource)
+        case "create":
+            guard sub.isEmpty else { throw APIError.methodNotSupported(resource.groupResource, verb: "create") }
+            var body = try parseBody(request)
+            try checkTypeMeta(&body, resource: resource)
+            let context = try writeContext(request)
+            let created = try await store.create(resource, namespace: namespace, body: body, context: context)
+            return try respondObject(request, 201, created, resource: resource)
+        case "update":
+            var body = try parseBody(request)
+            let context = try writeContext(request)
+            if sub == "scale" {
+                let replicas = body["spec"]?["replicas"]
+                let current = try await store.get(resource, namespace: namespace, name: info.name)
+                var next = current
+                next["spec"]?["replicas"] = replicas
+                if let rv = body["metadata"]?["resourceVersion"]?.stringValue { next["metadata"]?["resourceVersion"] = .string(rv) }
+                let updated = try await store.update(resource, namespace: namespace, name: info.name, body: next, context: context)
+                return .json(200, JSONWriter.data(Scale.from(updated)))
+            }
+            try checkTypeMeta(&body, resource: resource)
+            let updated = try await store.update(
+                resource, namespace: namespace, name: info.name, body: body,
+                subresource: sub.isEmpty ? nil : sub, context: context)
+            return try respondObject(request, 200, updated, resource: resource)
+        case "patch":
+            return try await patch(request, info: info, resource: resource)
+        case "delete":
+            let options = try deleteOptions(request)
+            let context = try writeContext(request, deleteOptions: options)
+            let result = try await store.delete(resource, namespace: namespace, name: info.name, preconditions: options.preconditions, context: context)
+            if result.deleted {
+                return try respondObject(request, 200, result.object, resource: resource)
+            }
+            return try respondObject(request, 202, result.object, resource: resource)
+        case "deletecollection":
+            let options = try deleteOptions(request)
+            let context = try writeContext(request, deleteOptions: options)
+            let filter = try listFilter(request, info: info, resource: resource)
+            let page = try await store.list(resource, filter: filter, read: .current, limit: 0, continueToken: nil)
+            var deleted: [JSONValue] = []
+            for item in page.items {
+                let name = item["metadata"]?["name"]?.stringValue ?? ""
+                let itemNamespace = item["metadata"]?["namespace"]?.stringValue
+                if let result = try? await store.delete(resource, namespace: itemNamespace, name: name, context: context) {
+                    deleted.append(present(result.object, resource: resource))
+                }
+            }
+            return .json(200, JSONWriter.data(listJSON(deleted, resource: resource, meta: ["resourceVersion": .string(String(await store.revision))])))
+        default:
+            throw APIError.methodNotSupported(resource.groupResource, verb: info.verb)
+        }
+    }
+
+    /// Subresources with a handler (exec, attach, proxy, portforward need a kubelet).
+    static let servedSubresources: Set<String> = ["status", "scale", "token", "log"]
+
+    // MARK: - Bodies and type meta
+
+    func parseBody(_ request: ServerRequest) throws(APIError) -> JSONValue {
+        let contentType = (request.headers["content-type"] ?? "application/json").lowercased()
+        if contentType.hasPrefix(ProtobufBodies.contentType) {
+            return try ProtobufBodies.decode(request.body)
+        }
+        if !contentType.isEmpty && !contentType.hasPrefix("application/json") && !contentType.hasPrefix("*/*") {
+            throw APIError.unsupportedMediaType(contentType, accepted: ["application/json"])
+        }
+        guard !request.body.isEmpty else { throw APIError.badRequest("the body of the request was empty") }
+        let body = try JSONWriter.parse(request.body)
+        guard case .object = body else {
+            throw APIError.badRequest("couldn't get version/kind; json parse error: json: cannot unmarshal \(body.typeName) into Go value of type struct { APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }")
+        }
+        return body
+    }
+
+    /// A body's `apiVersion`/`kind` must match the path (they default to it when absent).
+    func checkTypeMeta(_ body: inout JSONValue, resource: ServedResource) throws(APIError) {
+        if let apiVersion = body["apiVersion"], let text = apiVersion.stringValue, !text.isEmpty, text != resource.apiVersion {
+            throw APIError.badRequest("the API version in the data (\(text)) does not match the expected API version (\(resource.apiVersion))")
+        }
+        if let kind = body["kind"], let text = kind.stringValue, !text.isEmpty, text != resource.kind {
+            throw APIError.badRequest("\(text) in version \"\(resource.version)\" cannot be handled as a \(resource.kind): no kind \"\(text)\" is registered for the resource \(resource.groupResource)")
+        }
+        if body["metadata"] != nil, body["metadata"]?.objectValue == nil {
+            throw APIError.badRequest("metadata: must be an object")
+        }
+        body["apiVersion"] = .string(resource.apiVersion)
+        body["kind"] = .string(resource.kind)
+    }
+
+    func writeContext(_ request: ServerRequest, deleteOptions: DeleteRequestOptions? = nil) throws(APIError) -> WriteContext {
+        var context = WriteContext()
+        let values = (request.query["dryRun"] ?? []) + (deleteOptions?.dryRun ?? [])
+        for value in values {
+            guard value == "All" else {
+                throw APIError.badRequest("Invalid value: \"\(value)\": supported values: \"All\"")
+            }
+            context.dryRun = true
+        }
+        return context
+    }
+
+    /// The object as returned: `apiVersion` and `kind` of the version asked for.
+    func present(_ object: JSONValue, resource: ServedResource) -> JSONValue {
+        var object = object
+        object["apiVersion"] = .string(resource.apiVersion)
+        object["kind"] = .string(resource.kind)
+        return object
+    }
+
+    func listJSON(_ items: [JSONValue], resource: ServedResource, meta: [String: JSONValue]) -> JSONValue {
+        ["apiVersion": .string(resource.apiVersion), "kind": .string("\(resource.kind)List"), "metadata": .object(meta), "items": .array(items)]
+    }
+
+    /// One object, as JSON or as a Table when the client asked for one.
+    func respondObject(_ request: ServerRequest, _ status: Int, _ object: JSONValue, resource: ServedResource) throws(APIError) -> ServerResponse {
+        let presented = present(object, resource: resource)
+        if let table = try TableOutput.negotiate(request, resource: resource, items: [presented], listMeta: [:], single: true) {
+            return .json(status, JSONWriter.data(table))
+        }
+        return .json(status, JSONWriter.data(presented))
+    }
+
+    // MARK: - Delete options
+
+    struct DeleteRequestOptions: Sendable {
+        var preconditions = ObjectStore.DeletePreconditions()
+        var dryRun: [String] = []
+        var propagationPolicy: String?
+    }
+
+    func deleteOptions(_ request: ServerRequest) throws(APIError) -> DeleteRequestOptions {
+        var options = DeleteRequestOptions()
+        if !request.body.isEmpty {
+            let body = try JSONWriter.parse(request.body)
+            options.preconditions.uid = body["preconditions"]?["uid"]?.stringValue
+            options.preconditions.resourceVersion = body["preconditions"]?["resourceVersion"]?.stringValue
+            options.dryRun = body["dryRun"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            options.propagationPolicy = body["propagationPolicy"]?.stringValue
+        }
+        if let policy = request.queryValue("propagationPolicy") { options.propagationPolicy = policy }
+        if let policy = options.propagationPolicy, !["Orphan", "Background", "Foreground"].contains(policy) {
+            throw APIError.badRequest("propagationPolicy: Unsupported value: \"\(policy)\": supported values: \"Foreground\", \"Background\", \"Orphan\"")
+        }
+        return options
+    }
+
+    // MARK: - Pod logs
+
+    /// `pods/log`: there is no kubelet, so logs are what a test seeded in the
+    /// `kube-test-server/logs` annotation of a Running pod; otherwise the kubelet's
+    /// "waiting to start" answer.
+    private func podLog(_ request: ServerRequest, namespace: String, name: String) async throws(APIError) -> ServerResponse {
+        guard let pods = registry.resource(group: "", version: "v1", plural: "pods") else { throw APIError.pathNotFound }
+        let pod = try await store.get(pods, namespace: namespace, name: name)
+        let containers = pod["spec"]?["containers"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+        let container = request.queryValue("container") ?? containers.first ?? ""
+        if request.queryValue("container") == nil && containers.count > 1 {
+            throw APIError.badRequest("a container name must be specified for pod \(name), choose one of: [\(containers.joined(separator: " "))]")
+        }
+        guard containers.contains(container) else {
+            throw APIError.badRequest("container \(container) is not valid for pod \(name)")
+        }
+        guard pod["status"]?["phase"]?.stringValue == "Running" else {
+            throw APIError.badRequest("container \"\(container)\" in pod \"\(name)\" is waiting to start: ContainerCreating")
+        }
+        var text = pod["metadata"]?["annotations"]?["kube-test-server/logs"]?.stringValue ?? ""
+        if let tail = request.queryValue("tailLines").flatMap(Int.init) {
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            let trimmed = text.hasSuffix("\n") ? Array(lines.dropLast()) : lines
+            text = trimmed.suffix(tail).joined(separator: "\n") + (trimmed.isEmpty ? "" : "\n")
+        }
+        return .text(200, text)
+    }
+}
+
+/// `autoscaling/v1.Scale` for the scale subresource.
+enum Scale {
+    static func from(_ object: JSONValue) -> JSONValue {
+        let metadata = object.metadataObject
+        var scaleMeta: [String: JSONValue] = [:]
+        for key in ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"] { scaleMeta[key] = metadata[key] }
+        var selector = ""
+        if let labels = object["spec"]?["selector"]?["matchLabels"]?.objectValue {
+            selector = labels.keys.sorted().map { "\($0)=\(labels[$0]?.stringValue ?? "")" }.joined(separator: ",")
+        }
+        return [
+            "apiVersion": "autoscaling/v1", "kind": "Scale", "metadata": .object(scaleMeta),
+            "spec": ["replicas": object["spec"]?["replicas"] ?? 0],
+            "status": ["replicas": object["status"]?["replicas"] ?? 0, "selector": .string(selector)],
+        ]
+    }
+}
+
+extension JSONValue {
+    var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "bool"
+        case .int, .double: "number"
+        case .string: "string"
+        case .array: "array"
+        case .object: "object"
+        }
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import KubeCore
+
+/// Resources that are not stored: the review APIs and TokenRequest.
+extension APIServer {
+    func handleVirtual(_ request: ServerRequest, info: RequestInfo, resource: ServedResource, user: UserInfo) async throws(APIError) -> ServerResponse? {
+        guard info.verb == "create" else {
+            if ["authentication.k8s.io", "authorization.k8s.io"].contains(resource.group) {
+                throw APIError.methodNotSupported(resource.groupResource, verb: info.verb)
+            }
+            return nil
+        }
+        switch (resource.group, resource.plural, info.subresource) {
+        case ("", "serviceaccounts", "token"):
+            return try await tokenRequest(request, namespace: info.namespace, name: info.name)
+        case ("authentication.k8s.io", "selfsubjectreviews", _):
+            var body = try parseBody(request)
+            try checkTypeMeta(&body, resource: resource)
+            body["status"] = ["userInfo": userJSON(user)]
+            return .json(201, JSONWriter.data(reviewMetadata(body)))
+        case ("authentication.k8s.io", "tokenreviews", _):
+            var body = try parseBody(request)
+            try checkTypeMeta(&body, resource: resource)
+            let token = body["spec"]?["token"]?.stringValue ?? ""
+            let audiences = body["spec"]?["audiences"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            do {
+                let reviewed: UserInfo
+                if !token.isEmpty, token == adminToken {
+                    reviewed = .admin
+                } else {
+                    reviewed = try await userForServiceAccountToken(token, audiences: audiences.isEmpty ? [TokenAuthority.issuer] : audiences)
+                }
+                body["status"] = [
+                    "authenticated": true, "user": userJSON(reviewed),
+                    "audiences": .array((audiences.isEmpty ? [TokenAuthority.issuer] : audiences).map(JSONValue.string)),
+                ]
+            } catch {
+                body["status"] = ["authenticated": false, "user": [:], "error": "[invalid bearer token, token lookup failed]"]
+            }
+            return .json(201, JSONWriter.data(reviewMetadata(body)))
+        case ("authorization.k8s.io", "selfsubjectaccessreviews", _):
+            var body = try parseBody(request)
+            try checkTypeMeta(&body, resource: resource)
+            body["status"] = try await accessReviewStatus(for: user, spec: body["spec"], kind: "SelfSubjectAccessReview")
+            return .json(201, JSONWriter.data(reviewMetadata(body)))
+        case ("authorization.k8s.io", "subjectaccessreviews", _), ("authorization.k8s.io", "localsubjectaccessreviews", _):
+            var body = try parseBody(request)
+            try checkTypeMeta(&body, resource: resource)
+            let spec = body["spec"]
+            var subject = UserInfo(
+                username: spec?["user"]?.stringValue ?? "", uid: spec?["uid"]?.stringValue,
+                groups: spec?["groups"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            if subject.username.isEmpty && subject.groups.isEmpty {
+                throw APIError.invalid(kind: resource.kind, group: resource.group, name: "", causes: [
+                    FieldError.invalid("spec.user", "", "at least one of user or group must be specified")
+                ])
+            }
+            if let extra = spec?["extra"]?.objectValue { subject.extra = extra.mapValues { $0.arrayValue?.compactMap(\.stringValue) ?? [] } }
+            var reviewSpec = spec
+            if resource.plural == "localsubjectaccessreviews" {
+                reviewSpec?["resourceAttributes"]?["namespace"] = .string(info.namespace)
+            }
+            body["status"] = try await accessReviewStatus(for: subject, spec: reviewSpec, kind: resource.kind)
+            return .json(201, JSONWriter.data(reviewMetadata(body)))
+        case ("authorization.k8s.io", "selfsubjectrulesreviews", _):
+            var body = try parseBody(request)
+            try checkTypeMeta(&body, resource: resource)
+            guard let namespace = body["spec"]?["namespace"]?.stringValue, !namespace.isEmpty else {
+                throw APIError.invalid(kind: "SelfSubjectRulesReview", group: "authorization.k8s.io", name: "", causes: [
+                    FieldError.required("spec.namespace", "")
+                ])
+            }
+            let rules = await rules(for: user, namespace: namespace)
+            body["status"] = ["resourceRules": .array(rules.resourceRules), "nonResourceRules": .array(rules.nonResourceRules), "incomplete": false]
+            return .json(201, JSONWriter.data(reviewMetadata(body)))
+        default:
+            return nil
+        }
+    }
+
+    private func reviewMetadata(_ body: JSONValue) -> JSONValue {
+        var body = body
+        var metadata = body.metadataObject
+        metadata["creationTimestamp"] = metadata["creationTimestamp"] ?? .null
+        body["metadata"] = .object(metadata)
+        return body
+    }
+
+    func userJSON(_ user: UserInfo) -> JSONValue {
+        var object: [String: JSONValue] = ["username": .string(user.username), "groups": .array(user.groups.map(JSONValue.string))]
+        if let uid = user.uid { object["uid"] = .string(uid) }
+        if let extra = user.extra, !extra.isEmpty { object["extra"] = .object(extra.mapValues { .array($0.map(JSONValue.string)) }) }
+        return .object(object)
+    }
+
+    private func accessReviewStatus(for user: UserInfo, spec: JSONValue?, kind: String) async throws(APIError) -> JSONValue {
+        let attributes: AccessAttributes
+        if let resourceAttributes = spec?["resourceAttributes"] {
+            attributes = AccessAttributes(resourceAttributes: resourceAttributes)
+        } else if let nonResource = spec?["nonResourceAttributes"] {
+            attributes = AccessAttributes(nonResourceAttributes: nonResource)
+        } else {
+            throw APIError.invalid(kind: kind, group: "authorization.k8s.io", name: "", causes: [
+                FieldError.required("spec.resourceAttributes", "exactly one of nonResourceAttributes or resourceAttributes must be specified")
+            ])
+        }
+        let decision = await decide(user: user, attributes)
+        var status: [String: JSONValue] = ["allowed": .bool(decision.allowed)]
+        if !decision.reason.isEmpty { status["reason"] = .string(decision.reason) }
+        return .object(status)
+    }
+
+    /// `POST .../serviceaccounts/<name>/token` (TokenRequest).
+    private func tokenRequest(_ request: ServerRequest, namespace: String, name: String) async throws(APIError) -> ServerResponse {
+        var body = try parseBody(request)
+        let account = try await store.get(serviceAccountResource, namespace: namespace, name: name)
+        let requested = body["spec"]?["expirationSeconds"]?.intValue ?? Int64(configuration.tokenTTL.components.seconds)
+        if requested < 600 {
+            throw APIError.invalid(kind: "TokenRequest", group: "authentication.k8s.io", name: name, causes: [
+                FieldError.invalid("spec.expirationSeconds", String(requested), "may not specify a duration less than 10 minutes")
+            ])
+        }
+        if requested > 1 << 32 {
+            throw APIError.invalid(kind: "TokenRequest", group: "authentication.k8s.io", name: name, causes: [
+                FieldError.invalid("spec.expirationSeconds", String(requested), "may not specify a duration larger than 2^32 seconds")
+            ])
+        }
+        let audiences = body["spec"]?["audiences"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        var pod: (name: String, uid: String)?
+        if let bound = body["spec"]?["boundObjectRef"], bound["kind"]?.stringValue == "Pod", let podName = bound["name"]?.stringValue,
+            let pods = registry.resource(group: "", version: "v1", plural: "pods")
+        {
+            let object = try await store.get(pods, namespace: namespace, name: podName)
+            pod = (podName, object["metadata"]?["uid"]?.stringValue ?? "")
+        }
+        let minted: (token: String, expiration: Date)
+        do {
+            minted = try await tokens.mint(
+                namespace: namespace, serviceAccount: name, serviceAccountUID: account["metadata"]?["uid"]?.stringValue ?? "",
+                audiences: audiences, expirationSeconds: Int(requested), pod: pod)
+        } catch {
+            throw APIError.internalError("failed to sign the token")
+        }
+        body["apiVersion"] = "authentication.k8s.io/v1"
+        body["kind"] = "TokenRequest"
+        var metadata = body.metadataObject
+        metadata["name"] = .string(name)
+        metadata["namespace"] = .string(namespace)
+        metadata["creationTimestamp"] = .null
+        body["metadata"] = .object(metadata)
+        var spec = body["spec"]?.objectValue ?? [:]
+        spec["audiences"] = .array((audiences.isEmpty ? [TokenAuthority.issuer] : audiences).map(JSONValue.string))
+        spec["expirationSeconds"] = .int(requested)
+        spec["boundObjectRef"] = spec["boundObjectRef"] ?? .null
+        body["spec"] = .object(spec)
+        body["status"] = ["token": .string(minted.token), "expirationTimestamp": .string(Time(minted.expiration).description)]
+        return .json(201, JSONWriter.data(body))
+    }
+}

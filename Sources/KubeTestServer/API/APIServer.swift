@@ -1,0 +1,192 @@
+import Foundation
+import KubeCore
+import Logging
+import Metrics
+
+/// The request path of the test API server: faults, authentication, routing,
+/// authorization, then the handler. Shared by every listener (one "etcd", several masters).
+final class APIServer: RequestResponder {
+    let store: ObjectStore
+    let registry: ResourceRegistry
+    let tokens: TokenAuthority
+    let faults: FaultState
+    let configuration: KubeTestServer.Configuration
+    let adminToken: String
+    let caCertificatePEM: String
+    let logger: Logger
+    let openAPI: OpenAPIDocuments?
+    /// The ports of the listeners, by index (for `serverAddressByClientCIDRs`).
+    let listenerAddress: @Sendable (Int) -> String
+
+    var maxRequestBodyBytes: Int { configuration.maxRequestBodyBytes }
+
+    init(
+        store: ObjectStore, registry: ResourceRegistry, tokens: TokenAuthority, faults: FaultState,
+        configuration: KubeTestServer.Configuration, adminToken: String, caCertificatePEM: String,
+        listenerAddress: @escaping @Sendable (Int) -> String
+    ) {
+        self.store = store
+        self.registry = registry
+        self.tokens = tokens
+        self.faults = faults
+        self.configuration = configuration
+        self.adminToken = adminToken
+        self.caCertificatePEM = caCertificatePEM
+        self.logger = configuration.logger
+        self.listenerAddress = listenerAddress
+        self.openAPI = configuration.openAPIDirectory.map(OpenAPIDocuments.init(directory:))
+    }
+
+    func respond(to request: ServerRequest) async -> ServerResponse {
+        let started = ContinuousClock.now
+        let info = RequestInfo(method: request.method, path: request.path, query: request.query)
+        let response: ServerResponse
+        do {
+            response = try await handle(request, info: info)
+        } catch {
+            response = error.response
+        }
+        let elapsed = ContinuousClock.now - started
+        let verb = info.verb
+        Counter(label: "kube_test_server_requests_total", dimensions: [("verb", verb), ("code", "\(response.status)")]).increment()
+        Timer(label: "kube_test_server_request_duration", dimensions: [("verb", verb)]).recordNanoseconds(
+            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        logger.debug("request", metadata: [
+            "verb": "\(verb)", "resource": "\(info.resource)", "namespace": "\(info.namespace)", "code": "\(response.status)",
+        ])
+        return response
+    }
+
+    private func handle(_ request: ServerRequest, info: RequestInfo) async throws(APIError) -> ServerResponse {
+        let isControl = request.path.hasPrefix("/_control/")
+        if !isControl {
+            let delay = faults.responseDelay
+            if delay > .zero { try? await Task.sleep(for: delay) }
+            if let failure = faults.takeFailure(path: request.path) {
+                throw APIError.injected(code: failure.status, retryAfterSeconds: failure.retryAfterSeconds)
+            }
+        }
+        let user = try await authenticate(request)
+        if isControl {
+            guard user.groups.contains("system:masters") else {
+                throw APIError.forbiddenPath(user: user.username, verb: info.verb, path: request.path)
+            }
+            return try await handleControl(request)
+        }
+        if !info.isResourceRequest {
+            try await authorizeNonResource(user: user, verb: info.verb, path: request.path)
+            return try await handleNonResource(request, info: info)
+        }
+        return try await handleResource(request, info: info, user: user)
+    }
+
+    // MARK: - Authentication
+
+    /// Bearer token (the admin token or a service account JWT), else the client
+    /// certificate, else `system:anonymous`. A token that is present but bad is 401.
+    func authenticate(_ request: ServerRequest) async throws(APIError) -> UserInfo {
+        if let header = request.headers["authorization"] {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw APIError.unauthorized }
+            let token = parts[1].trimmingCharacters(in: .whitespaces)
+            if !token.isEmpty, constantTimeEquals(token, adminToken) { return .admin }
+            return try await userForServiceAccountToken(token, audiences: [TokenAuthority.issuer])
+        }
+        if let identity = request.certificateIdentity {
+            return UserInfo(username: identity.user, groups: identity.groups + ["system:authenticated"])
+        }
+        return UserInfo(username: "system:anonymous", groups: ["system:unauthenticated"])
+    }
+
+    /// Verifies a service account token and checks that its ServiceAccount still
+    /// exists with the same uid (as kube-apiserver does for bound tokens).
+    func userForServiceAccountToken(_ token: String, audiences: [String]) async throws(APIError) -> UserInfo {
+        let claims: ServiceAccountClaims
+        do {
+            claims = try await tokens.verify(token, audiences: audiences)
+        } catch {
+            logger.debug("token refused", metadata: ["reason": "\(error)"])
+            throw APIError.unauthorized
+        }
+        let namespace = claims.kubernetes.namespace
+        let name = claims.kubernetes.serviceaccount.name
+        let account = try? await store.get(serviceAccountResource, namespace: namespace, name: name)
+        guard let account, account["metadata"]?["uid"]?.stringValue == claims.kubernetes.serviceaccount.uid else {
+            throw APIError.unauthorized
+        }
+        var extra: [String: [String]] = ["authentication.kubernetes.io/credential-id": ["JTI=\(claims.jti.value)"]]
+        if let pod = claims.kubernetes.pod {
+            extra["authentication.kubernetes.io/pod-name"] = [pod.name]
+            extra["authentication.kubernetes.io/pod-uid"] = [pod.uid]
+        }
+        return UserInfo(
+            username: "system:serviceaccount:\(namespace):\(name)", uid: claims.kubernetes.serviceaccount.uid,
+            groups: ["system:serviceaccounts", "system:serviceaccounts:\(namespace)", "system:authenticated"], extra: extra)
+    }
+
+    private func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
+        let a = Array(lhs.utf8), b = Array(rhs.utf8)
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+
+    var serviceAccountResource: ServedResource {
+        registry.resource(group: "", version: "v1", plural: "serviceaccounts")!
+    }
+
+    // MARK: - Non-resource paths
+
+    private func handleNonResource(_ request: ServerRequest, info: RequestInfo) async throws(APIError) -> ServerResponse {
+        let path = request.path.count > 1 && request.path.hasSuffix("/") ? String(request.path.dropLast()) : request.path
+        switch path {
+        case "/healthz", "/livez", "/readyz":
+            if request.queryFlag("verbose") {
+                return .text(200, "[+]ping ok\n[+]etcd ok\n\(path.dropFirst()) check passed\n")
+            }
+            return .text(200, "ok")
+        case _ where path.hasPrefix("/healthz/") || path.hasPrefix("/livez/") || path.hasPrefix("/readyz/"):
+            return .text(200, "ok")
+        case "/version":
+            return .json(200, JSONWriter.data(Self.versionInfo))
+        case "/api":
+            return .json(200, JSONWriter.data(discoveryAPIVersions(listener: request.listenerIndex)))
+        case "/apis":
+            return .json(200, JSONWriter.data(discoveryGroupList(listener: request.listenerIndex)))
+        default:
+            break
+        }
+        if path == "/openapi/v3" || path.hasPrefix("/openapi/v3/") {
+            guard let openAPI else { throw APIError.pathNotFound }
+            return try openAPI.response(for: path)
+        }
+        if info.apiPrefix == "api", info.parts.count == 1 {
+            guard let list = discoveryResourceList(group: "", version: info.parts[0]) else { throw APIError.pathNotFound }
+            return .json(200, JSONWriter.data(list))
+        }
+        if info.apiPrefix == "apis", info.parts.count == 1 {
+            guard let group = discoveryGroup(info.parts[0]) else { throw APIError.pathNotFound }
+            return .json(200, JSONWriter.data(group))
+        }
+        if info.apiPrefix == "apis", info.parts.count == 2 {
+            guard let list = discoveryResourceList(group: info.parts[0], version: info.parts[1]) else { throw APIError.pathNotFound }
+            return .json(200, JSONWriter.data(list))
+        }
+        throw APIError.pathNotFound
+    }
+
+    static let versionInfo: JSONValue = [
+        "major": "1", "minor": "36", "gitVersion": "v1.36.2-swift-kube-test-server", "gitCommit": "0000000000000000000000000000000000000000",
+        "gitTreeState": "clean", "buildDate": "2025-01-01T00:00:00Z", "goVersion": "swift6", "compiler": "swift",
+        "platform": "linux/amd64", "emulationMajor": "1", "emulationMinor": "36", "minCompatibilityMajor": "1", "minCompatibilityMinor": "35",
+    ]
+}
+
+extension Error {
+    /// Any error as an HTTP response (APIError keeps its Status; others are 500).
+    var response: ServerResponse {
+        if let error = self as? APIError { return error.response }
+        return APIError.internalError("\(self)").response
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import KubeCore
+
+/// CustomResourceDefinitions: naming checks, the `Established` status, and turning a
+/// CRD into served resources (discovery included).
+enum CustomResources {
+    static let crdResource = GroupResource(group: "apiextensions.k8s.io", resource: "customresourcedefinitions")
+    private static let verbs = ["delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"]
+
+    /// Custom resources accept any name that is a valid path segment; kube still
+    /// validates them as DNS subdomains, so this is `false`: kept as a hook for kinds that differ.
+    static func allowsAnyPathSegmentName(_ resource: ServedResource) -> Bool { false }
+
+    /// Validates names and fills `status` (accepted names, `NamesAccepted` and
+    /// `Established` conditions, stored versions) as the apiextensions controllers would.
+    static func prepare(_ crd: JSONValue, existing: [String: JSONValue], registry: ResourceRegistry) throws(APIError) -> JSONValue {
+        var crd = crd
+        let name = crd["metadata"]?["name"]?.stringValue ?? ""
+        let group = crd["spec"]?["group"]?.stringValue ?? ""
+        let names = crd["spec"]?["names"]?.objectValue ?? [:]
+        let plural = names["plural"]?.stringValue ?? ""
+        let kind = names["kind"]?.stringValue ?? ""
+        var causes: [StatusCause] = []
+        if group.isEmpty { causes.append(FieldError.required("spec.group", "")) }
+        if plural.isEmpty { causes.append(FieldError.required("spec.names.plural", "")) }
+        if kind.isEmpty { causes.append(FieldError.required("spec.names.kind", "")) }
+        if !plural.isEmpty, !group.isEmpty, name != "\(plural).\(group)" {
+            causes.append(FieldError.invalid("metadata.name", name, "must be spec.names.plural+\".\"+spec.group"))
+        }
+        let scope = crd["spec"]?["scope"]?.stringValue ?? ""
+        if scope != "Namespaced" && scope != "Cluster" {
+            causes.append(StatusCause(reason: "FieldValueNotSupported", message: "Unsupported value: \"\(scope)\": supported values: \"Cluster\", \"Namespaced\"", field: "spec.scope"))
+        }
+        let versions = crd["spec"]?["versions"]?.arrayValue ?? []
+        if versions.isEmpty { causes.append(FieldError.required("spec.versions", "must have exactly one version marked as storage version")) }
+        if versions.filter({ $0["storage"]?.boolValue == true }).count != 1 && !versions.isEmpty {
+            causes.append(FieldError.invalid("spec.versions", "", "must have exactly one version marked as storage version"))
+        }
+        if !causes.isEmpty {
+            throw APIError.invalid(kind: "CustomResourceDefinition", group: "apiextensions.k8s.io", name: name, causes: causes)
+        }
+        var accepted = names
+        accepted["singular"] = accepted["singular"] ?? .string(kind.lowercased())
+        accepted["listKind"] = accepted["listKind"] ?? .string(kind + "List")
+        let now = JSONValue.string(Time.now().description)
+        let storage = versions.first { $0["storage"]?.boolValue == true }?["name"] ?? "v1"
+        crd["status"] = [
+            "acceptedNames": .object(accepted),
+            "conditions": [
+                ["type": "NamesAccepted", "status": "True", "reason": "NoConflicts", "message": "no conflicts found", "lastTransitionTime": now],
+                ["type": "Established", "status": "True", "reason": "InitialNamesAccepted", "message": "the initial names have been accepted", "lastTransitionTime": now],
+            ],
+            "storedVersions": [storage],
+        ]
+        return crd
+    }
+
+    /// Starts serving every served version of the CRD.
+    static func serve(_ crd: JSONValue, registry: ResourceRegistry) {
+        guard let name = crd["metadata"]?["name"]?.stringValue, let group = crd["spec"]?["group"]?.stringValue,
+            let plural = crd["spec"]?["names"]?["plural"]?.stringValue, let kind = crd["spec"]?["names"]?["kind"]?.stringValue
+        else { return }
+        let names = crd["spec"]?["names"]
+        let namespaced = crd["spec"]?["scope"]?.stringValue == "Namespaced"
+        let singular = names?["singular"]?.stringValue ?? kind.lowercased()
+        let shortNames = names?["shortNames"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let categories = names?["categories"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        var infos: [APIResourceInfo] = []
+        for version in crd["spec"]?["versions"]?.arrayValue ?? [] where version["served"]?.boolValue != false {
+            guard let versionName = version["name"]?.stringValue else { continue }
+            infos.append(APIResourceInfo(group: group, version: versionName, kind: kind, name: plural, singularName: singular,
+                                         namespaced: namespaced, verbs: verbs, shortNames: shortNames, categories: categories))
+            if version["subresources"]?["status"] != nil {
+                infos.append(APIResourceInfo(group: group, version: versionName, kind: kind, name: "\(plural)/status", singularName: "",
+                                             namespaced: namespaced, verbs: ["get", "patch", "update"]))
+            }
+            if version["subresources"]?["scale"] != nil {
+                infos.append(APIResourceInfo(group: group, version: versionName, kind: "Scale", name: "\(plural)/scale", singularName: "",
+                                             namespaced: namespaced, verbs: ["get", "patch", "update"]))
+            }
+        }
+        registry.setCustomResources(crdName: name, infos)
+    }
+
+    /// Stops serving a deleted CRD; returns the group-resource whose objects must go.
+    static func stopServing(_ crd: JSONValue, registry: ResourceRegistry) -> GroupResource? {
+        guard let name = crd["metadata"]?["name"]?.stringValue, let group = crd["spec"]?["group"]?.stringValue,
+            let plural = crd["spec"]?["names"]?["plural"]?.stringValue
+        else { return nil }
+        registry.setCustomResources(crdName: name, nil)
+        return GroupResource(group: group, resource: plural)
+    }
+}

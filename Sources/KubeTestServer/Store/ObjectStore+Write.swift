@@ -1,0 +1,207 @@
+import Foundation
+import KubeCore
+
+/// Options shared by writes.
+struct WriteContext: Sendable {
+    var dryRun = false
+    /// Seeding (`KubeTestServer.apply(json:)`) keeps `status` on create and update.
+    var keepStatus = false
+}
+
+extension ObjectStore {
+    // MARK: - Create
+
+    /// Creates `body` (already checked for kind and apiVersion) in `namespace`.
+    func create(_ resource: ServedResource, namespace: String?, body: JSONValue, context: WriteContext = WriteContext()) throws(APIError) -> JSONValue {
+        var object = body
+        var metadata = object.metadataObject
+        var name = metadata["name"]?.stringValue ?? ""
+        if name.isEmpty, let prefix = metadata["generateName"]?.stringValue, !prefix.isEmpty {
+            name = ObjectDefaults.generatedName(prefix)
+            metadata["name"] = .string(name)
+        }
+        if resource.namespaced {
+            let namespace = namespace ?? ""
+            if let given = metadata["namespace"]?.stringValue, !given.isEmpty, given != namespace {
+                throw APIError.badRequest("the namespace of the provided object does not match the namespace sent on the request")
+            }
+            metadata["namespace"] = .string(namespace)
+        } else {
+            metadata.removeValue(forKey: "namespace")
+        }
+        metadata.removeValue(forKey: "resourceVersion")
+        object["metadata"] = .object(metadata)
+        try Validation.validate(object, resource: resource, name: name, isCreate: true)
+        let namespaceName = resource.namespaced ? (namespace ?? "") : nil
+        if let namespaceName, !namespaceExists(namespaceName) {
+            throw APIError.notFound(GroupResource(group: "", resource: "namespaces"), namespaceName)
+        }
+        let key = Self.key(namespace: namespaceName, name: name)
+        if objects[resource.groupResource]?[key] != nil { throw APIError.alreadyExists(resource.groupResource, name) }
+        let hasSpec = object["spec"] != nil || resource.info.group.contains(".") && !Self.builtinGroups.contains(resource.group)
+        object = ObjectDefaults.newObjectMetadata(object, generation: hasSpec ? 1 : nil)
+        object = Defaulting.onCreate(object, resource: resource, keepStatus: context.keepStatus)
+        if resource.groupResource == CustomResources.crdResource {
+            object = try CustomResources.prepare(object, existing: objects[resource.groupResource] ?? [:], registry: registry)
+        }
+        if context.dryRun {
+            var preview = object
+            preview["metadata"]?["resourceVersion"] = nil
+            return preview
+        }
+        return commit(.added, resource.groupResource, key: key, object: object, previous: nil)
+    }
+
+    static let builtinGroups: Set<String> = [
+        "apps", "batch", "autoscaling", "policy", "networking.k8s.io", "rbac.authorization.k8s.io", "storage.k8s.io",
+        "coordination.k8s.io", "discovery.k8s.io", "events.k8s.io", "apiextensions.k8s.io", "authentication.k8s.io",
+        "authorization.k8s.io", "certificates.k8s.io", "scheduling.k8s.io", "node.k8s.io", "admissionregistration.k8s.io",
+        "flowcontrol.apiserver.k8s.io", "resource.k8s.io", "apiregistration.k8s.io", "storagemigration.k8s.io",
+    ]
+
+    // MARK: - Update
+
+    /// Replaces an object (PUT). `subresource == "status"` writes only `status`; the
+    /// main resource keeps the stored `status` when the resource has a status subresource.
+    func update(
+        _ resource: ServedResource, namespace: String?, name: String, body: JSONValue, subresource: String? = nil,
+        context: WriteContext = WriteContext()
+    ) throws(APIError) -> JSONValue {
+        let namespaceName = resource.namespaced ? namespace : nil
+        let key = Self.key(namespace: namespaceName, name: name)
+        guard let old = objects[resource.groupResource]?[key] else { throw APIError.notFound(resource.groupResource, name) }
+        let bodyMetadata = body.metadataObject
+        if let bodyName = bodyMetadata["name"]?.stringValue, bodyName != name {
+            throw APIError.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
+        }
+        if resource.namespaced, let given = bodyMetadata["namespace"]?.stringValue, !given.isEmpty, given != namespace {
+            throw APIError.badRequest("the namespace of the provided object does not match the namespace sent on the request")
+        }
+        if let rv = bodyMetadata["resourceVersion"]?.stringValue, !rv.isEmpty,
+            rv != old["metadata"]?["resourceVersion"]?.stringValue
+        {
+            throw APIError.conflict(resource.groupResource, name, APIError.modifiedMessage)
+        }
+        if let uid = bodyMetadata["uid"]?.stringValue, !uid.isEmpty, let oldUID = old["metadata"]?["uid"]?.stringValue, uid != oldUID {
+            throw APIError.conflict(resource.groupResource, name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(oldUID)")
+        }
+        var updated: JSONValue
+        let oldMetadata = old.metadataObject
+        if subresource == "status" {
+            updated = old
+            updated["status"] = body["status"]
+            var metadata = oldMetadata
+            metadata["labels"] = bodyMetadata["labels"]
+            metadata["annotations"] = bodyMetadata["annotations"]
+            updated["metadata"] = .object(metadata.compactMapValues { $0 })
+        } else {
+            updated = body
+            var metadata = bodyMetadata
+            for field in ["uid", "creationTimestamp", "generation", "deletionTimestamp", "deletionGracePeriodSeconds", "namespace", "name"] {
+                metadata[field] = oldMetadata[field]
+            }
+            metadata = metadata.compactMapValues { $0 }
+            updated["metadata"] = .object(metadata)
+            if resource.hasStatus && !context.keepStatus { updated["status"] = old["status"] }
+            if updated["status"] == .null { updated["status"] = nil }
+            try Validation.validate(updated, resource: resource, name: name, isCreate: false)
+            if Self.specChanged(old, updated), let generation = oldMetadata["generation"]?.intValue {
+                updated["metadata"]?["generation"] = .int(generation + 1)
+            }
+        }
+        if let apiVersion = old["apiVersion"], updated["apiVersion"] == nil { updated["apiVersion"] = apiVersion }
+        if let kind = old["kind"], updated["kind"] == nil { updated["kind"] = kind }
+        // A no-op update neither bumps the resourceVersion nor emits an event.
+        var comparable = updated
+        comparable["metadata"]?["resourceVersion"] = oldMetadata["resourceVersion"]
+        comparable["metadata"]?["managedFields"] = oldMetadata["managedFields"]
+        if comparable == old { return old }
+        if context.dryRun { return updated }
+        if resource.groupResource == CustomResources.crdResource {
+            updated = try CustomResources.prepare(updated, existing: [:], registry: registry)
+        }
+        // The last finalizer removed from an object being deleted: it goes now.
+        if updated["metadata"]?["deletionTimestamp"] != nil, (updated["metadata"]?["finalizers"]?.arrayValue ?? []).isEmpty {
+            return commit(.deleted, resource.groupResource, key: key, object: updated, previous: old)
+        }
+        return commit(.modified, resource.groupResource, key: key, object: updated, previous: old)
+    }
+
+    /// `true` when anything but `metadata` and `status` differs (what bumps `generation`).
+    static func specChanged(_ old: JSONValue, _ new: JSONValue) -> Bool {
+        var lhs = old.objectValue ?? [:]
+        var rhs = new.objectValue ?? [:]
+        for field in ["metadata", "status", "apiVersion", "kind"] {
+            lhs.removeValue(forKey: field)
+            rhs.removeValue(forKey: field)
+        }
+        return lhs != rhs
+    }
+
+    /// Read-modify-write under the store's isolation (patch, apply): `transform` gets
+    /// the current object (or `nil`) and returns the object to write.
+    func readModifyWrite(
+        _ resource: ServedResource, namespace: String?, name: String, subresource: String?, context: WriteContext,
+        transform: @Sendable (JSONValue?) throws(APIError) -> JSONValue
+    ) throws(APIError) -> (object: JSONValue, created: Bool) {
+        let current = objects[resource.groupResource]?[Self.key(namespace: resource.namespaced ? namespace : nil, name: name)]
+        let next = try transform(current)
+        if current == nil {
+            guard subresource == nil else { throw APIError.notFound(resource.groupResource, name) }
+            return (try create(resource, namespace: namespace, body: next, context: context), true)
+        }
+        var body = next
+        body["metadata"]?["resourceVersion"] = current?["metadata"]?["resourceVersion"]
+        if let rv = next["metadata"]?["resourceVersion"]?.stringValue, !rv.isEmpty { body["metadata"]?["resourceVersion"] = .string(rv) }
+        return (try update(resource, namespace: namespace, name: name, body: body, subresource: subresource, context: context), false)
+    }
+
+    // MARK: - Delete
+
+    struct DeletePreconditions: Sendable {
+        var uid: String?
+        var resourceVersion: String?
+    }
+
+    /// Deletes an object, or marks it with `deletionTimestamp` while finalizers remain.
+    /// Returns the object and whether it is gone.
+    func delete(
+        _ resource: ServedResource, namespace: String?, name: String, preconditions: DeletePreconditions = DeletePreconditions(),
+        context: WriteContext = WriteContext()
+    ) throws(APIError) -> (object: JSONValue, deleted: Bool) {
+        let key = Self.key(namespace: resource.namespaced ? namespace : nil, name: name)
+        guard let old = objects[resource.groupResource]?[key] else { throw APIError.notFound(resource.groupResource, name) }
+        if let uid = preconditions.uid, let actual = old["metadata"]?["uid"]?.stringValue, uid != actual {
+            throw APIError.conflict(resource.groupResource, name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(actual)")
+        }
+        if let rv = preconditions.resourceVersion, let actual = old["metadata"]?["resourceVersion"]?.stringValue, rv != actual {
+            throw APIError.conflict(resource.groupResource, name,
+                                    "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object meta: \(actual)")
+        }
+        if context.dryRun { return (old, true) }
+        let finalizers = old["metadata"]?["finalizers"]?.arrayValue ?? []
+        if !finalizers.isEmpty {
+            if old["metadata"]?["deletionTimestamp"] != nil { return (old, false) }
+            var marked = old
+            marked["metadata"]?["deletionTimestamp"] = .string(Time.now().description)
+            marked["metadata"]?["deletionGracePeriodSeconds"] = .int(0)
+            if let generation = old["metadata"]?["generation"]?.intValue { marked["metadata"]?["generation"] = .int(generation + 1) }
+            return (commit(.modified, resource.groupResource, key: key, object: marked, previous: old), false)
+        }
+        if resource.groupResource == GroupResource(group: "", resource: "namespaces") {
+            deleteNamespaceContents(name)
+        }
+        return (commit(.deleted, resource.groupResource, key: key, object: old, previous: old), true)
+    }
+
+    /// Removes every namespaced object of a namespace being deleted (the namespace
+    /// controller's job in a real cluster; here immediate, finalizers ignored).
+    private func deleteNamespaceContents(_ namespace: String) {
+        let prefix = namespace + "/"
+        for resource in objects.keys.sorted(by: { $0.description < $1.description }) {
+            for key in (objects[resource] ?? [:]).keys.sorted() where key.hasPrefix(prefix) {
+                if let object = objects[resource]?[key] { commit(.deleted, resource, key: key, object: object, previous: object) }
+            }
+        }
+    }
+}
