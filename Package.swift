@@ -130,13 +130,16 @@ targets.append(
     .target(
         name: "KubeRuntime",
         dependencies: [
-            "KubeCore",
+            "KubeCore", "KubeClient", "KubeModels",
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ],
         swiftSettings: strict))
-targets.append(.testTarget(name: "KubeRuntimeTests", dependencies: ["KubeRuntime"], swiftSettings: strict))
+targets.append(
+    .testTarget(
+        name: "KubeRuntimeTests", dependencies: ["KubeRuntime", "KubeClient", "KubeCore", "KubeModels", "KubeTestServer"],
+        swiftSettings: strict))
 
 // MARK: - kubeprobe
 // KubeprobeCore holds every command (check, the small kubectl, demo) so tests can call it;
