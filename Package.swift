@@ -149,7 +149,7 @@ targets.append(
     .target(
         name: "KubeprobeCore",
         dependencies: [
-            "KubeClient", "KubeModels", "KubeCore", "KubeTestServer",
+            "KubeClient", "KubeModels", "KubeCore", "KubeTestServer", "KubeRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -2,6 +2,7 @@ import Foundation
 import KubeClient
 import KubeCore
 import KubeModels
+import KubeRuntime
 import KubeTestServer
 
 /// `kubeprobe demo`: a whole in-cluster session against an embedded API server on
@@ -49,12 +50,17 @@ struct Demo: Sendable {
 
     func session(server: KubeTestServer, root: String) async throws {
         say("Started an embedded Kubernetes API server on \(server.url) (loopback only, its own CA).")
-        let admin = try KubeClient(config: ClientConfig(
+        let adminConfig = ClientConfig(
             server: server.url, namespace: Self.namespace, tls: .init(certificateAuthority: .pem(server.caCertificatePEM)),
-            credentials: .token(server.adminToken)), logger: ProbeSettings().logger())
-        defer { Task { try? await admin.shutdown() } }
+            credentials: .token(server.adminToken))
+        try await withKubeClient(adminConfig, logger: ProbeSettings().logger()) { admin in
+            try await session(server: server, root: root, admin: admin)
+        }
+    }
+
+    func session(server: KubeTestServer, root: String, admin: KubeClient) async throws {
         try await seed(server: server)
-        say("As the admin: created namespace \(Self.namespace), service account \(Self.serviceAccount), and a Role that allows get/list/watch on configmaps and pods and get/create/update on leases in \(Self.namespace) — nothing else.")
+        say("As the admin: created namespace \(Self.namespace), service account \(Self.serviceAccount), and a Role that allows get/list/watch on configmaps and pods and get/create/update/watch on leases in \(Self.namespace) — nothing else.")
 
         let pod = try await server.writePodFilesystem(namespace: Self.namespace, serviceAccount: Self.serviceAccount, directory: root + "/serviceaccount")
         var environment = pod.environment
@@ -68,10 +74,12 @@ struct Demo: Sendable {
         let needs = ["list pods", "watch configmaps", "update leases -n kube-system", "list secrets"]
         _ = await CheckCommand.run(options: CheckOptions(settings: settings, needs: needs, stepTimeout: .seconds(5)), console: console, format: .text)
 
-        let config = try settings.clientConfig()
-        let client = try KubeClient(config: config, logger: settings.logger())
-        defer { Task { try? await client.shutdown() } }
-        let kubectl = Kubectl(client: client, console: console)
+        try await withKubeClient(try settings.clientConfig(), logger: settings.logger()) { client in
+            try await asServiceAccount(Kubectl(client: client, console: console), server: server, pod: pod, admin: admin, settings: settings)
+        }
+    }
+
+    func asServiceAccount(_ kubectl: Kubectl, server: KubeTestServer, pod: PodFilesystem, admin: KubeClient, settings: ProbeSettings) async throws {
 
         say("kubeprobe get configmaps, as the service account (allowed by the Role):")
         try await kubectl.get(resource: "configmaps", name: nil, namespace: nil, allNamespaces: false, selector: nil, format: .table)
@@ -83,6 +91,7 @@ struct Demo: Sendable {
         }
 
         try await watchWithRotation(server: server, pod: pod, admin: admin, kubectl: kubectl)
+        try await leaderElection(settings: settings, kubectl: kubectl)
     }
 
     /// Namespace, service account, Role + RoleBinding, and a few ConfigMaps.
@@ -94,7 +103,7 @@ struct Demo: Sendable {
             ["apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": ["name": "app", "namespace": .string(ns)],
              "rules": [
                 ["apiGroups": [""], "resources": ["configmaps", "pods"], "verbs": ["get", "list", "watch"]],
-                ["apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "create", "update"]],
+                ["apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "create", "update", "watch"]],
              ]],
             ["apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": ["name": "app", "namespace": .string(ns)],
              "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "app"],
@@ -144,6 +153,64 @@ struct Demo: Sendable {
             }
             try await group.waitForAll()
         }
-        console.line("  The watch saw every change, before and after the rotation: no event lost, no restart.")
+        console.line("  The watch saw every change, before and after the rotation: it resumed from its last resourceVersion, and the client, refused with 401, re-read the rotated token file at once and retried. No event lost, no restart.")
+    }
+
+    /// Two replicas of the app, each with its own client (the same service account), elect a
+    /// leader through a Lease; the leader stops gracefully, releases the Lease, and the other
+    /// replica takes over at once (it watches the Lease) instead of waiting out the lease.
+    func leaderElection(settings: ProbeSettings, kubectl: Kubectl) async throws {
+        say("Leader election: two replicas (app-0, app-1) campaign for Lease \(Self.namespace)/app-leader with KubeRuntime's LeaderElector (lease 3 s, renew deadline 2 s, retry 0.5 s).")
+        let config = try settings.clientConfig()
+        let clients = try (0..<2).map { _ in try KubeClient(config: config, logger: settings.logger()) }
+        do {
+            try await handOver(clients: clients, kubectl: kubectl)
+        } catch {
+            for client in clients { try? await client.shutdown() }
+            throw error
+        }
+        for client in clients { try? await client.shutdown() }
+    }
+
+    func handOver(clients: [KubeClient], kubectl: Kubectl) async throws {
+        let electors = try (0..<2).map { index in
+            LeaderElector(client: clients[index], config: try LeaderElectionConfig(
+                leaseName: "app-leader", namespace: Self.namespace, identity: "app-\(index)", leaseDuration: .seconds(3),
+                renewDeadline: .seconds(2), retryPeriod: .milliseconds(500), releaseOnCancel: true))
+        }
+        let started = ContinuousClock.now
+        func elapsed() -> String { String(format: "%5.2f s", (ContinuousClock.now - started).milliseconds / 1000) }
+
+        let first = Task { try await electors[0].run() }
+        guard await waitForLeadership(electors[0], timeout: .seconds(5)) else {
+            first.cancel()
+            throw ProbeError(.failed, "app-0 did not become the leader within 5 s")
+        }
+        console.line("  \(elapsed())  app-0 is the leader")
+        let second = Task { try await electors[1].run() }
+        try await Task.sleep(for: .milliseconds(800))
+        console.line("  \(elapsed())  app-1 is a candidate, leader: \(electors[1].isLeader ? "app-1 (unexpected)" : "still app-0")")
+        let lease = try await Api<Coordination.V1.Lease>.namespaced(kubectl.client, Self.namespace).get("app-leader")
+        console.line("  \(elapsed())  kubeprobe get lease app-leader → holder \(lease.spec?.holderIdentity ?? "none")")
+
+        console.line("  \(elapsed())  app-0 shuts down gracefully and releases the Lease")
+        let stoppedAt = ContinuousClock.now
+        first.cancel()
+        _ = try? await first.value
+        let tookOver = await waitForLeadership(electors[1], timeout: .seconds(6))
+        let handOver = ContinuousClock.now - stoppedAt
+        second.cancel()
+        _ = try? await second.value
+        guard tookOver else { throw ProbeError(.failed, "app-1 did not take over within 6 s") }
+        console.line("  \(elapsed())  app-1 is the leader — hand-over took \(String(format: "%.0f ms", handOver.milliseconds)) (without the release it would wait out the 3 s lease)")
+    }
+
+    func waitForLeadership(_ elector: LeaderElector, timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if elector.isLeader { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return elector.isLeader
     }
 }

@@ -44,14 +44,10 @@ extension Kubectl {
                 console.line("\(type) \(Self.qualifiedName(object, info: info))")
             case .table, .wide:
                 if !printedHeader {
-                    console.line(renderTable([["EVENT"] + table.header])[0])
+                    console.line(Self.streamingRow(["EVENT"] + table.header))
                     printedHeader = true
                 }
-                // Fixed widths so rows line up as they stream in.
-                let cells = [type] + table.row(object)
-                console.line(cells.enumerated().map { index, cell in
-                    index == cells.count - 1 ? cell : cell.padding(toLength: max(cell.count + 3, index == 0 ? 11 : 24), withPad: " ", startingAt: 0)
-                }.joined())
+                console.line(Self.streamingRow([type] + table.row(object)))
             }
         }
 
@@ -96,9 +92,16 @@ extension Kubectl {
             } catch let error as KubeError where error.code == .transport || error.code == .watchIdleTimeout {
                 failures += 1
                 guard failures <= 5 else { throw error }
-                onReconnect("the watch connection broke (\(error.message)); resuming from resourceVersion \(resourceVersion ?? "?")")
+                onReconnect("the watch connection broke; resuming from resourceVersion \(resourceVersion ?? "?")")
                 try await Task.sleep(for: .milliseconds(200 * failures))
             }
         }
+    }
+
+    /// Rows of a table printed as they arrive: fixed column widths (wider cells push the rest right).
+    static func streamingRow(_ cells: [String]) -> String {
+        cells.enumerated().map { index, cell in
+            index == cells.count - 1 ? cell : cell.padding(toLength: max(cell.count + 3, index == 0 ? 11 : 22), withPad: " ", startingAt: 0)
+        }.joined()
     }
 }
