@@ -133,13 +133,16 @@ targets.append(
     .target(
         name: "KubeRuntime",
         dependencies: [
-            "KubeCore",
+            "KubeCore", "KubeClient", "KubeModels",
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ],
         swiftSettings: strict))
-targets.append(.testTarget(name: "KubeRuntimeTests", dependencies: ["KubeRuntime"], swiftSettings: strict))
+targets.append(
+    .testTarget(
+        name: "KubeRuntimeTests", dependencies: ["KubeRuntime", "KubeClient", "KubeCore", "KubeModels", "KubeTestServer"],
+        swiftSettings: strict))
 
 // MARK: - kubeprobe
 
