@@ -84,6 +84,8 @@ targets.append(.target(
     dependencies: [
         "KubeCore",
         "KubeModels",
+        "APIServerSemantics",
+        .product(name: "Yams", package: "Yams"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -117,6 +119,7 @@ targets.append(.testTarget(
     dependencies: [
         "KubeTestServer",
         "KubeCore",
+        "APIServerSemantics",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "NIOCore", package: "swift-nio"),
@@ -140,6 +143,17 @@ targets.append(
     .testTarget(
         name: "KubeRuntimeTests", dependencies: ["KubeRuntime", "KubeClient", "KubeCore", "KubeModels", "KubeTestServer"],
         swiftSettings: strict))
+
+// Examples (built by CI and run against KubeTestServer)
+targets.append(
+    .executableTarget(
+        name: "config-map-mirror", dependencies: ["KubeClient", "KubeCore", "KubeModels", "KubeRuntime",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+        path: "Examples/ConfigMapMirror", swiftSettings: strict))
+targets.append(
+    .testTarget(
+        name: "ExamplesTests", dependencies: ["KubeClient", "KubeCore", "KubeModels", "KubeTestServer"], swiftSettings: strict))
 
 // MARK: - kubeprobe
 // KubeprobeCore holds every command (check, the small kubectl, demo) so tests can call it;
