@@ -28,9 +28,10 @@ extension JSONReader {
         return result
     }
 
-    /// A missing required field, reported at the object that lacks it.
+    /// A missing required field of the object just read; its path ends with the
+    /// field's name (`spec.containers[0].name`), like `Codable`'s `keyNotFound`.
     public func missing(_ field: String) -> JSONReadError {
-        JSONReadError("missing required field \"\(field)\"", offset: offset)
+        JSONReadError("missing required field \"\(field)\"", offset: offset, path: [field])
     }
 }
 
@@ -128,7 +129,7 @@ extension ManagedFieldsEntry: JSONReadable {
             case "apiVersion": apiVersion = try reader.readString()
             case "time": time = try Time(reading: &reader)
             case "fieldsType": fieldsType = try reader.readString()
-            case "fieldsV1": fieldsV1 = try reader.readValue()
+            case "fieldsV1": fieldsV1Raw = try RawJSON(reading: &reader)
             case "subresource": subresource = try reader.readString()
             default: try reader.skipValue()
             }

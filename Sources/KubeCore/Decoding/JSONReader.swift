@@ -72,6 +72,14 @@ public struct JSONKey {
     /// The decoded text when the key had escapes (then the hash is of the decoded bytes).
     @usableFromInline let unescaped: String?
 
+    @usableFromInline
+    init(start: UnsafePointer<UInt8>, count: Int, hash: UInt64, unescaped: String?) {
+        self.start = start
+        self.count = count
+        self.hash = hash
+        self.unescaped = unescaped
+    }
+
     /// `true` when the key's bytes are exactly `text`'s UTF-8.
     @inlinable
     public func equals(_ text: StaticString) -> Bool {
@@ -102,7 +110,7 @@ public struct JSONReader {
     @usableFromInline let base: UnsafePointer<UInt8>
     @usableFromInline let end: Int
     @usableFromInline var index = 0
-    private var depth = 0
+    @usableFromInline var depth = 0
     /// Nesting deeper than this is rejected (a guard against stack exhaustion).
     public static let maxDepth = 512
 
@@ -152,6 +160,7 @@ public struct JSONReader {
     }
 
     /// Consumes `null` if it is next and returns `true`; otherwise consumes nothing.
+    @inlinable
     public mutating func readNull() -> Bool {
         skipWhitespace()
         guard index + 4 <= end, base[index] == UInt8(ascii: "n"), base[index + 1] == UInt8(ascii: "u"),
@@ -199,8 +208,12 @@ public struct JSONReader {
         return result
     }
 
-    private var objectState: [Bool] = []  // per open container: has the first member been read
+    /// Whether the open container at each depth has read its first member: bit
+    /// `depth - 1` of `memberBits` for the first 64 levels, `deepMembers` below.
+    @usableFromInline var memberBits: UInt64 = 0
+    @usableFromInline var deepMembers: [Bool] = []
 
+    @inlinable
     public mutating func beginObject() throws(JSONReadError) {
         skipWhitespace()
         guard index < end, base[index] == UInt8(ascii: "{") else { throw error("expected an object") }
@@ -208,6 +221,7 @@ public struct JSONReader {
         try push()
     }
 
+    @inlinable
     public mutating func beginArray() throws(JSONReadError) {
         skipWhitespace()
         guard index < end, base[index] == UInt8(ascii: "[") else { throw error("expected an array") }
@@ -215,28 +229,49 @@ public struct JSONReader {
         try push()
     }
 
-    private mutating func push() throws(JSONReadError) {
+    @inlinable
+    mutating func push() throws(JSONReadError) {
         depth += 1
-        guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth)") }
-        objectState.append(false)
+        if depth <= 64 {
+            memberBits &= ~(1 &<< UInt64(depth - 1))
+        } else {
+            guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth)") }
+            deepMembers.append(false)
+        }
+    }
+
+    @inlinable
+    mutating func pop() {
+        if depth > 64 { deepMembers.removeLast() }
+        depth -= 1
+    }
+
+    /// Marks the current container as having a member; returns whether it had one before.
+    @inlinable
+    mutating func markMember() -> Bool {
+        if depth <= 64 {
+            let bit: UInt64 = 1 &<< UInt64(depth - 1)
+            defer { memberBits |= bit }
+            return memberBits & bit != 0
+        }
+        defer { deepMembers[deepMembers.count - 1] = true }
+        return deepMembers[deepMembers.count - 1]
     }
 
     /// The next key of the current object (the `:` consumed), or `nil` at its end.
+    @inlinable
     public mutating func nextKey() throws(JSONReadError) -> JSONKey? {
         skipWhitespace()
         guard index < end else { throw error("unexpected end of input in an object") }
         if base[index] == UInt8(ascii: "}") {
             index += 1
-            depth -= 1
-            objectState.removeLast()
+            pop()
             return nil
         }
-        if objectState[objectState.count - 1] {
+        if markMember() {
             guard base[index] == UInt8(ascii: ",") else { throw error("expected ',' or '}' in an object") }
             index += 1
             skipWhitespace()
-        } else {
-            objectState[objectState.count - 1] = true
         }
         guard index < end, base[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
         let key = try readKey()
@@ -247,25 +282,24 @@ public struct JSONReader {
     }
 
     /// `true` when another element of the current array follows (positioned at it).
+    @inlinable
     public mutating func nextElement() throws(JSONReadError) -> Bool {
         skipWhitespace()
         guard index < end else { throw error("unexpected end of input in an array") }
         if base[index] == UInt8(ascii: "]") {
             index += 1
-            depth -= 1
-            objectState.removeLast()
+            pop()
             return false
         }
-        if objectState[objectState.count - 1] {
+        if markMember() {
             guard base[index] == UInt8(ascii: ",") else { throw error("expected ',' or ']' in an array") }
             index += 1
-        } else {
-            objectState[objectState.count - 1] = true
         }
         return true
     }
 
-    private mutating func readKey() throws(JSONReadError) -> JSONKey {
+    @inlinable
+    mutating func readKey() throws(JSONReadError) -> JSONKey {
         index += 1  // opening quote
         let start = index
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -277,9 +311,7 @@ public struct JSONReader {
                 return key
             }
             if byte == UInt8(ascii: "\\") {
-                index = start - 1
-                let text = try readString()
-                return JSONKey(start: base + start, count: 0, hash: JSONKey.hash(text), unescaped: text)
+                return try readEscapedKey(from: start)
             }
             if byte < 0x20 { throw error("control character in a string") }
             hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
@@ -288,9 +320,17 @@ public struct JSONReader {
         throw error("unterminated string")
     }
 
+    @usableFromInline
+    mutating func readEscapedKey(from start: Int) throws(JSONReadError) -> JSONKey {
+        index = start - 1
+        let text = try readString()
+        return JSONKey(start: base + start, count: 0, hash: JSONKey.hash(text), unescaped: text)
+    }
+
     // MARK: scalars
 
     /// Reads a string (escapes decoded, UTF-8 validated with replacement like Foundation).
+    @inlinable
     public mutating func readString() throws(JSONReadError) -> String {
         skipWhitespace()
         guard index < end, base[index] == UInt8(ascii: "\"") else { throw error("expected a string") }
@@ -310,7 +350,8 @@ public struct JSONReader {
         throw error("unterminated string")
     }
 
-    private mutating func readEscapedString(from start: Int) throws(JSONReadError) -> String {
+    @usableFromInline
+    mutating func readEscapedString(from start: Int) throws(JSONReadError) -> String {
         var bytes = Array(UnsafeBufferPointer(start: base + start, count: index - start))
         while index < end {
             let byte = base[index]
@@ -375,6 +416,7 @@ public struct JSONReader {
         return value
     }
 
+    @inlinable
     public mutating func readBool() throws(JSONReadError) -> Bool {
         skipWhitespace()
         if index + 4 <= end, memcmp(base + index, "true", 4) == 0 {
