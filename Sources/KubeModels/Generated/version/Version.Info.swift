@@ -3,7 +3,7 @@ import KubeCore
 
 extension Version {
     /// Info contains versioning information. how we'll want to distribute that information.
-    public struct Info: Codable, Sendable, Hashable {
+    public struct Info: Codable, Sendable, Hashable, JSONReadable {
         public var buildDate: String
         public var compiler: String
         /// EmulationMajor is the major version of the emulation version
@@ -40,6 +40,54 @@ extension Version {
             self.minCompatibilityMinor = minCompatibilityMinor
             self.minor = minor
             self.platform = platform
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var buildDate: String?
+            var compiler: String?
+            var emulationMajor: String?
+            var emulationMinor: String?
+            var gitCommit: String?
+            var gitTreeState: String?
+            var gitVersion: String?
+            var goVersion: String?
+            var major: String?
+            var minCompatibilityMajor: String?
+            var minCompatibilityMinor: String?
+            var minor: String?
+            var platform: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x8fe00ec27e079897: if jsonKey.equals("buildDate") { buildDate = try String(reading: &jsonReader); return }
+                case 0x2dbfba82adfd3c84: if jsonKey.equals("compiler") { compiler = try String(reading: &jsonReader); return }
+                case 0xdea10c1fd38f93ac: if jsonKey.equals("emulationMajor") { emulationMajor = try String(reading: &jsonReader); return }
+                case 0x322d806223ed7660: if jsonKey.equals("emulationMinor") { emulationMinor = try String(reading: &jsonReader); return }
+                case 0x6e9abe631e0a8842: if jsonKey.equals("gitCommit") { gitCommit = try String(reading: &jsonReader); return }
+                case 0xf9efff58bfb33908: if jsonKey.equals("gitTreeState") { gitTreeState = try String(reading: &jsonReader); return }
+                case 0x265d6dfb933ca6e5: if jsonKey.equals("gitVersion") { gitVersion = try String(reading: &jsonReader); return }
+                case 0xb7660c70bafe1ee5: if jsonKey.equals("goVersion") { goVersion = try String(reading: &jsonReader); return }
+                case 0xd52e23a5083356c2: if jsonKey.equals("major") { major = try String(reading: &jsonReader); return }
+                case 0x93a9fee3f3e6607a: if jsonKey.equals("minCompatibilityMajor") { minCompatibilityMajor = try String(reading: &jsonReader); return }
+                case 0x28e6ab2668742336: if jsonKey.equals("minCompatibilityMinor") { minCompatibilityMinor = try String(reading: &jsonReader); return }
+                case 0x81a1af62b7d5740e: if jsonKey.equals("minor") { minor = try String(reading: &jsonReader); return }
+                case 0x3e4bd4e31c5c3ad2: if jsonKey.equals("platform") { platform = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let buildDate else { throw jsonReader.missing("buildDate") }
+            guard let compiler else { throw jsonReader.missing("compiler") }
+            guard let gitCommit else { throw jsonReader.missing("gitCommit") }
+            guard let gitTreeState else { throw jsonReader.missing("gitTreeState") }
+            guard let gitVersion else { throw jsonReader.missing("gitVersion") }
+            guard let goVersion else { throw jsonReader.missing("goVersion") }
+            guard let major else { throw jsonReader.missing("major") }
+            guard let minor else { throw jsonReader.missing("minor") }
+            guard let platform else { throw jsonReader.missing("platform") }
+            self.init(
+                buildDate: buildDate, compiler: compiler, emulationMajor: emulationMajor, emulationMinor: emulationMinor, gitCommit: gitCommit, gitTreeState: gitTreeState, gitVersion: gitVersion, goVersion: goVersion, major: major, minCompatibilityMajor: minCompatibilityMajor, minCompatibilityMinor: minCompatibilityMinor, minor: minor, platform: platform
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// MutatingAdmissionPolicy describes the definition of an admission mutation policy that mutates the object coming into admission chain.
-    public struct MutatingAdmissionPolicy: KubeResource, Hashable {
+    public struct MutatingAdmissionPolicy: KubeResource, Hashable, JSONReadable {
         public static let group = "admissionregistration.k8s.io"
         public static let version = "v1"
         public static let plural = "mutatingadmissionpolicies"
@@ -39,6 +39,23 @@ extension AdmissionRegistration.V1 {
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(spec, forKey: .spec)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: MutatingAdmissionPolicySpec?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x8b70a3190932153e: if jsonKey.equals("spec") { spec = try MutatingAdmissionPolicySpec(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec
+            )
         }
     }
 }

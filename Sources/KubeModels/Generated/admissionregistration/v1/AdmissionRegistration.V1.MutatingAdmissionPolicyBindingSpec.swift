@@ -3,7 +3,7 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// MutatingAdmissionPolicyBindingSpec defines the specification of the MutatingAdmissionPolicyBinding.
-    public struct MutatingAdmissionPolicyBindingSpec: Codable, Sendable, Hashable {
+    public struct MutatingAdmissionPolicyBindingSpec: Codable, Sendable, Hashable, JSONReadable {
         /// matchResources limits what resources match this binding and may be mutated by it. Note that if matchResources matches a resource, the resource must also match a policy's matchConstraints and matchConditions before the resource may be mutated. When matchResources is unset, it does not constrain resource matching, and only the policy's matchConstraints and matchConditions must match for the resource to be mutated. Additionally, matchResources.resourceRules are optional and do not constraint matching when unset. Note that this is differs from MutatingAdmissionPolicy matchConstraints, where resourceRules are required. The CREATE, UPDATE and CONNECT operations are allowed.  The DELETE operation may not be matched. '*' matches CREATE, UPDATE and CONNECT.
         public var matchResources: MatchResources?
         /// paramRef specifies the parameter resource used to configure the admission control policy. It should point to a resource of the type specified in spec.ParamKind of the bound MutatingAdmissionPolicy. If the policy specifies a ParamKind and the resource referred to by ParamRef does not exist, this binding is considered mis-configured and the FailurePolicy of the MutatingAdmissionPolicy applied. If the policy does not specify a ParamKind then this field is ignored, and the rules are evaluated without a param.
@@ -17,6 +17,25 @@ extension AdmissionRegistration.V1 {
             self.matchResources = matchResources
             self.paramRef = paramRef
             self.policyName = policyName
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var matchResources: MatchResources?
+            var paramRef: ParamRef?
+            var policyName: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x3a4f2d6893ab5047: if jsonKey.equals("matchResources") { matchResources = try MatchResources(reading: &jsonReader); return }
+                case 0xecae1055b3e0ae9b: if jsonKey.equals("paramRef") { paramRef = try ParamRef(reading: &jsonReader); return }
+                case 0x4af8e538389625c: if jsonKey.equals("policyName") { policyName = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                matchResources: matchResources, paramRef: paramRef, policyName: policyName
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// MutatingAdmissionPolicySpec defines the desired behavior of the admission policy.
-    public struct MutatingAdmissionPolicySpec: Codable, Sendable, Hashable {
+    public struct MutatingAdmissionPolicySpec: Codable, Sendable, Hashable, JSONReadable {
         /// failurePolicy defines how to handle failures for the admission policy. Failures can occur from CEL expression parse errors, type check errors, runtime errors and invalid or mis-configured policy definitions or bindings.
         public var failurePolicy: String?
         /// matchConditions is a list of conditions that must be met for a request to be validated. Match conditions filter requests that have already been matched by the matchConstraints. An empty list of matchConditions matches all requests. There are a maximum of 64 match conditions allowed.
@@ -29,6 +29,33 @@ extension AdmissionRegistration.V1 {
             self.paramKind = paramKind
             self.reinvocationPolicy = reinvocationPolicy
             self.variables = variables
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var failurePolicy: String?
+            var matchConditions: [MatchCondition]?
+            var matchConstraints: MatchResources?
+            var mutations: [Mutation]?
+            var paramKind: ParamKind?
+            var reinvocationPolicy: String?
+            var variables: [Variable]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xc38fe8e298281cb: if jsonKey.equals("failurePolicy") { failurePolicy = try String(reading: &jsonReader); return }
+                case 0x4f2372ca5fd76c40: if jsonKey.equals("matchConditions") { matchConditions = try Array<MatchCondition>(reading: &jsonReader); return }
+                case 0x9dff15ac58fa743a: if jsonKey.equals("matchConstraints") { matchConstraints = try MatchResources(reading: &jsonReader); return }
+                case 0xf01e50862fbac503: if jsonKey.equals("mutations") { mutations = try Array<Mutation>(reading: &jsonReader); return }
+                case 0xb3a9036d1f6faae4: if jsonKey.equals("paramKind") { paramKind = try ParamKind(reading: &jsonReader); return }
+                case 0x84896872b08895f8: if jsonKey.equals("reinvocationPolicy") { reinvocationPolicy = try String(reading: &jsonReader); return }
+                case 0xb28f9fa3f23f63c2: if jsonKey.equals("variables") { variables = try Array<Variable>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                failurePolicy: failurePolicy, matchConditions: matchConditions, matchConstraints: matchConstraints, mutations: mutations, paramKind: paramKind, reinvocationPolicy: reinvocationPolicy, variables: variables
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// ValidatingAdmissionPolicyBindingSpec is the specification of the ValidatingAdmissionPolicyBinding.
-    public struct ValidatingAdmissionPolicyBindingSpec: Codable, Sendable, Hashable {
+    public struct ValidatingAdmissionPolicyBindingSpec: Codable, Sendable, Hashable, JSONReadable {
         /// matchResources declares what resources match this binding and will be validated by it. Note that this is intersected with the policy's matchConstraints, so only requests that are matched by the policy can be selected by this. If this is unset, all resources matched by the policy are validated by this binding When resourceRules is unset, it does not constrain resource matching. If a resource is matched by the other fields of this object, it will be validated. Note that this is differs from ValidatingAdmissionPolicy matchConstraints, where resourceRules are required.
         public var matchResources: MatchResources?
         /// paramRef specifies the parameter resource used to configure the admission control policy. It should point to a resource of the type specified in ParamKind of the bound ValidatingAdmissionPolicy. If the policy specifies a ParamKind and the resource referred to by ParamRef does not exist, this binding is considered mis-configured and the FailurePolicy of the ValidatingAdmissionPolicy applied. If the policy does not specify a ParamKind then this field is ignored, and the rules are evaluated without a param.
@@ -20,6 +20,29 @@ extension AdmissionRegistration.V1 {
             self.paramRef = paramRef
             self.policyName = policyName
             self.validationActions = validationActions
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var matchResources: MatchResources?
+            var paramRef: ParamRef?
+            var policyName: String?
+            var validationActions: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x3a4f2d6893ab5047: if jsonKey.equals("matchResources") { matchResources = try MatchResources(reading: &jsonReader); return }
+                case 0xecae1055b3e0ae9b: if jsonKey.equals("paramRef") { paramRef = try ParamRef(reading: &jsonReader); return }
+                case 0x4af8e538389625c: if jsonKey.equals("policyName") { policyName = try String(reading: &jsonReader); return }
+                case 0x444f758147471a71: if jsonKey.equals("validationActions") { validationActions = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let policyName else { throw jsonReader.missing("policyName") }
+            guard let validationActions else { throw jsonReader.missing("validationActions") }
+            self.init(
+                matchResources: matchResources, paramRef: paramRef, policyName: policyName, validationActions: validationActions
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// ValidatingAdmissionPolicySpec is the specification of the desired behavior of the AdmissionPolicy.
-    public struct ValidatingAdmissionPolicySpec: Codable, Sendable, Hashable {
+    public struct ValidatingAdmissionPolicySpec: Codable, Sendable, Hashable, JSONReadable {
         /// auditAnnotations contains CEL expressions which are used to produce audit annotations for the audit event of the API request. validations and auditAnnotations may not both be empty; a least one of validations or auditAnnotations is required.
         public var auditAnnotations: [AuditAnnotation]?
         /// failurePolicy defines how to handle failures for the admission policy. Failures can occur from CEL expression parse errors, type check errors, runtime errors and invalid or mis-configured policy definitions or bindings.
@@ -29,6 +29,33 @@ extension AdmissionRegistration.V1 {
             self.paramKind = paramKind
             self.validations = validations
             self.variables = variables
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var auditAnnotations: [AuditAnnotation]?
+            var failurePolicy: String?
+            var matchConditions: [MatchCondition]?
+            var matchConstraints: MatchResources?
+            var paramKind: ParamKind?
+            var validations: [Validation]?
+            var variables: [Variable]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xf7b69a94869853ea: if jsonKey.equals("auditAnnotations") { auditAnnotations = try Array<AuditAnnotation>(reading: &jsonReader); return }
+                case 0xc38fe8e298281cb: if jsonKey.equals("failurePolicy") { failurePolicy = try String(reading: &jsonReader); return }
+                case 0x4f2372ca5fd76c40: if jsonKey.equals("matchConditions") { matchConditions = try Array<MatchCondition>(reading: &jsonReader); return }
+                case 0x9dff15ac58fa743a: if jsonKey.equals("matchConstraints") { matchConstraints = try MatchResources(reading: &jsonReader); return }
+                case 0xb3a9036d1f6faae4: if jsonKey.equals("paramKind") { paramKind = try ParamKind(reading: &jsonReader); return }
+                case 0x2899d0cdfabd32eb: if jsonKey.equals("validations") { validations = try Array<Validation>(reading: &jsonReader); return }
+                case 0xb28f9fa3f23f63c2: if jsonKey.equals("variables") { variables = try Array<Variable>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                auditAnnotations: auditAnnotations, failurePolicy: failurePolicy, matchConditions: matchConditions, matchConstraints: matchConstraints, paramKind: paramKind, validations: validations, variables: variables
+            )
         }
     }
 }

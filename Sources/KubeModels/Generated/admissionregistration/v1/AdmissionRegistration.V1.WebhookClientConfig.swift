@@ -4,7 +4,7 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// WebhookClientConfig contains the information to make a TLS connection with the webhook
-    public struct WebhookClientConfig: Codable, Sendable, Hashable {
+    public struct WebhookClientConfig: Codable, Sendable, Hashable, JSONReadable {
         /// caBundle is a PEM encoded CA bundle which will be used to validate the webhook's server certificate. If unspecified, system trust roots on the apiserver are used.
         public var caBundle: Data?
         /// service is a reference to the service for this webhook. Either `service` or `url` must be specified.
@@ -18,6 +18,25 @@ extension AdmissionRegistration.V1 {
             self.caBundle = caBundle
             self.service = service
             self.url = url
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var caBundle: Data?
+            var service: ServiceReference?
+            var url: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xce8093a89a3ca481: if jsonKey.equals("caBundle") { caBundle = try Data(reading: &jsonReader); return }
+                case 0xcc37e1946446a284: if jsonKey.equals("service") { service = try ServiceReference(reading: &jsonReader); return }
+                case 0x4c4e8b193dc8be7e: if jsonKey.equals("url") { url = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                caBundle: caBundle, service: service, url: url
+            )
         }
     }
 }

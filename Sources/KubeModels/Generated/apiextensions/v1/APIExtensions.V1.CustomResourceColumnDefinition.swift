@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// CustomResourceColumnDefinition specifies a column for server side printing.
-    public struct CustomResourceColumnDefinition: Codable, Sendable, Hashable {
+    public struct CustomResourceColumnDefinition: Codable, Sendable, Hashable, JSONReadable {
         /// description is a human readable description of this column.
         public var description: String?
         /// format is an optional OpenAPI type definition for this column. The 'name' format is applied to the primary identifier column to assist in clients identifying column is the resource name. See https://github.com/OAI/OpenAPI-Specification/blob/master/versions/2.0.md#data-types for details.
@@ -26,6 +26,34 @@ extension APIExtensions.V1 {
             self.name = name
             self.priority = priority
             self.type = type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var description: String?
+            var format: String?
+            var jsonPath: String?
+            var name: String?
+            var priority: Int32?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xcc44970c8397929: if jsonKey.equals("description") { description = try String(reading: &jsonReader); return }
+                case 0x64db608eefff5c72: if jsonKey.equals("format") { format = try String(reading: &jsonReader); return }
+                case 0x875fbd30ddeb5fa4: if jsonKey.equals("jsonPath") { jsonPath = try String(reading: &jsonReader); return }
+                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xf5b6ea8c35ac1e89: if jsonKey.equals("priority") { priority = try Int32(reading: &jsonReader); return }
+                case 0xa79439ef7bfa9c2d: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let jsonPath else { throw jsonReader.missing("jsonPath") }
+            guard let name else { throw jsonReader.missing("name") }
+            guard let type else { throw jsonReader.missing("type") }
+            self.init(
+                description: description, format: format, jsonPath: jsonPath, name: name, priority: priority, type: type
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// CustomResourceConversion describes how to convert different versions of a CR.
-    public struct CustomResourceConversion: Codable, Sendable, Hashable {
+    public struct CustomResourceConversion: Codable, Sendable, Hashable, JSONReadable {
         /// strategy specifies how custom resources are converted between versions. Allowed values are: - `"None"`: The converter only change the apiVersion and would not touch any other field in the custom resource. - `"Webhook"`: API Server will call to an external webhook to do the conversion. Additional information
         /// is needed for this option. This requires spec.preserveUnknownFields to be false, and spec.conversion.webhook to be set.
         public var strategy: String
@@ -15,6 +15,24 @@ extension APIExtensions.V1 {
         ) {
             self.strategy = strategy
             self.webhook = webhook
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var strategy: String?
+            var webhook: WebhookConversion?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x2f2724f046220c64: if jsonKey.equals("strategy") { strategy = try String(reading: &jsonReader); return }
+                case 0x31f4ad339841cbc6: if jsonKey.equals("webhook") { webhook = try WebhookConversion(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let strategy else { throw jsonReader.missing("strategy") }
+            self.init(
+                strategy: strategy, webhook: webhook
+            )
         }
     }
 }

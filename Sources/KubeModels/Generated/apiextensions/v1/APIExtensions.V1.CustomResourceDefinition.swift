@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// CustomResourceDefinition represents a resource that should be exposed on the API server.  Its name MUST be in the format <.spec.name>.<.spec.group>.
-    public struct CustomResourceDefinition: KubeResource, Hashable {
+    public struct CustomResourceDefinition: KubeResource, Hashable, JSONReadable {
         public static let group = "apiextensions.k8s.io"
         public static let version = "v1"
         public static let plural = "customresourcedefinitions"
@@ -44,6 +44,26 @@ extension APIExtensions.V1 {
             try container.encode(metadata, forKey: .metadata)
             try container.encode(spec, forKey: .spec)
             try container.encodeIfPresent(status, forKey: .status)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: CustomResourceDefinitionSpec?
+            var status: CustomResourceDefinitionStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x8b70a3190932153e: if jsonKey.equals("spec") { spec = try CustomResourceDefinitionSpec(reading: &jsonReader); return }
+                case 0xc4d5696d6cc12c2f: if jsonKey.equals("status") { status = try CustomResourceDefinitionStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let spec else { throw jsonReader.missing("spec") }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec, status: status
+            )
         }
     }
 }

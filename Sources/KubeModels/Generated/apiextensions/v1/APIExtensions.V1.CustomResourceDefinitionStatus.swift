@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// CustomResourceDefinitionStatus indicates the state of the CustomResourceDefinition
-    public struct CustomResourceDefinitionStatus: Codable, Sendable, Hashable {
+    public struct CustomResourceDefinitionStatus: Codable, Sendable, Hashable, JSONReadable {
         /// acceptedNames are the names that are actually being used to serve discovery. They may be different than the names in spec.
         public var acceptedNames: CustomResourceDefinitionNames?
         /// conditions indicate state for particular aspects of a CustomResourceDefinition
@@ -20,6 +20,27 @@ extension APIExtensions.V1 {
             self.conditions = conditions
             self.observedGeneration = observedGeneration
             self.storedVersions = storedVersions
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var acceptedNames: CustomResourceDefinitionNames?
+            var conditions: [CustomResourceDefinitionCondition]?
+            var observedGeneration: Int64?
+            var storedVersions: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x97fac533e32ed210: if jsonKey.equals("acceptedNames") { acceptedNames = try CustomResourceDefinitionNames(reading: &jsonReader); return }
+                case 0x5f6d4dd9db56877: if jsonKey.equals("conditions") { conditions = try Array<CustomResourceDefinitionCondition>(reading: &jsonReader); return }
+                case 0x4bbc628adf0ff70b: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
+                case 0x5e1e04bc0200fc83: if jsonKey.equals("storedVersions") { storedVersions = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                acceptedNames: acceptedNames, conditions: conditions, observedGeneration: observedGeneration, storedVersions: storedVersions
+            )
         }
     }
 }

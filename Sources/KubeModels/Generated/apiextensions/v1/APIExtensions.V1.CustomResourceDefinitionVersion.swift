@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// CustomResourceDefinitionVersion describes a version for CRD.
-    public struct CustomResourceDefinitionVersion: Codable, Sendable, Hashable {
+    public struct CustomResourceDefinitionVersion: Codable, Sendable, Hashable, JSONReadable {
         /// additionalPrinterColumns specifies additional columns returned in Table output. See https://kubernetes.io/docs/reference/using-api/api-concepts/#receiving-resources-as-tables for details. If no columns are specified, a single column displaying the age of the custom resource is used.
         public var additionalPrinterColumns: [CustomResourceColumnDefinition]?
         /// deprecated indicates this version of the custom resource API is deprecated. When set to true, API requests to this version receive a warning header in the server response. Defaults to false.
@@ -35,6 +35,40 @@ extension APIExtensions.V1 {
             self.served = served
             self.storage = storage
             self.subresources = subresources
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var additionalPrinterColumns: [CustomResourceColumnDefinition]?
+            var deprecated: Bool?
+            var deprecationWarning: String?
+            var name: String?
+            var schema: CustomResourceValidation?
+            var selectableFields: [SelectableField]?
+            var served: Bool?
+            var storage: Bool?
+            var subresources: CustomResourceSubresources?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x9de16851a7cd24c3: if jsonKey.equals("additionalPrinterColumns") { additionalPrinterColumns = try Array<CustomResourceColumnDefinition>(reading: &jsonReader); return }
+                case 0xee162ee5cde2f2c4: if jsonKey.equals("deprecated") { deprecated = try Bool(reading: &jsonReader); return }
+                case 0x9eeac2f1ffb513cf: if jsonKey.equals("deprecationWarning") { deprecationWarning = try String(reading: &jsonReader); return }
+                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x758d17ff764667b6: if jsonKey.equals("schema") { schema = try CustomResourceValidation(reading: &jsonReader); return }
+                case 0x92a9873152c554e4: if jsonKey.equals("selectableFields") { selectableFields = try Array<SelectableField>(reading: &jsonReader); return }
+                case 0x7294e17db181efd0: if jsonKey.equals("served") { served = try Bool(reading: &jsonReader); return }
+                case 0xcf105a6848cbb2a6: if jsonKey.equals("storage") { storage = try Bool(reading: &jsonReader); return }
+                case 0x7b0b5d47112ba442: if jsonKey.equals("subresources") { subresources = try CustomResourceSubresources(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            guard let served else { throw jsonReader.missing("served") }
+            guard let storage else { throw jsonReader.missing("storage") }
+            self.init(
+                additionalPrinterColumns: additionalPrinterColumns, deprecated: deprecated, deprecationWarning: deprecationWarning, name: name, schema: schema, selectableFields: selectableFields, served: served, storage: storage, subresources: subresources
+            )
         }
     }
 }

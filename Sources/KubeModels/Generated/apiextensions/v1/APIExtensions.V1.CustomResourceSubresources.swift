@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// CustomResourceSubresources defines the status and scale subresources for CustomResources.
-    public struct CustomResourceSubresources: Codable, Sendable, Hashable {
+    public struct CustomResourceSubresources: Codable, Sendable, Hashable, JSONReadable {
         /// scale indicates the custom resource should serve a `/scale` subresource that returns an `autoscaling/v1` Scale object.
         public var scale: CustomResourceSubresourceScale?
         /// status indicates the custom resource should serve a `/status` subresource. When enabled: 1. requests to the custom resource primary endpoint ignore changes to the `status` stanza of the object. 2. requests to the custom resource `/status` subresource ignore changes to anything other than the `status` stanza of the object.
@@ -14,6 +14,23 @@ extension APIExtensions.V1 {
         ) {
             self.scale = scale
             self.status = status
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var scale: CustomResourceSubresourceScale?
+            var status: JSONValue?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x6aacb9fbb71a1d91: if jsonKey.equals("scale") { scale = try CustomResourceSubresourceScale(reading: &jsonReader); return }
+                case 0xc4d5696d6cc12c2f: if jsonKey.equals("status") { status = try JSONValue(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                scale: scale, status: status
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// CustomResourceValidation is a list of validation methods for CustomResources.
-    public struct CustomResourceValidation: Codable, Sendable, Hashable {
+    public struct CustomResourceValidation: Codable, Sendable, Hashable, JSONReadable {
         /// openAPIV3Schema is the OpenAPI v3 schema to use for validation and pruning.
         public var openAPIV3Schema: JSONSchemaProps?
 
@@ -11,6 +11,21 @@ extension APIExtensions.V1 {
             openAPIV3Schema: JSONSchemaProps? = nil
         ) {
             self.openAPIV3Schema = openAPIV3Schema
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var openAPIV3Schema: JSONSchemaProps?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xbfe0bd599f76accf: if jsonKey.equals("openAPIV3Schema") { openAPIV3Schema = try JSONSchemaProps(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                openAPIV3Schema: openAPIV3Schema
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// JSONSchemaProps is a JSON-Schema following Specification Draft 4 (http://json-schema.org/).
-    public struct JSONSchemaProps: Codable, Sendable, Hashable {
+    public struct JSONSchemaProps: Codable, Sendable, Hashable, JSONReadable {
         public var ref: String?
         public var schema: String?
         public var additionalItems: JSONValue?
@@ -113,6 +113,107 @@ extension APIExtensions.V1 {
 
         private enum CodingKeys: String, CodingKey {
             case ref = "$ref", schema = "$schema", additionalItems, additionalProperties, allOf, anyOf, `default`, definitions, dependencies, description, `enum`, example, exclusiveMaximum, exclusiveMinimum, externalDocs, format, id, items, maxItems, maxLength, maxProperties, maximum, minItems, minLength, minProperties, minimum, multipleOf, _not = "not", nullable, oneOf, pattern, patternProperties, properties, required, title, type, uniqueItems, xKubernetesEmbeddedResource = "x-kubernetes-embedded-resource", xKubernetesIntOrString = "x-kubernetes-int-or-string", xKubernetesListMapKeys = "x-kubernetes-list-map-keys", xKubernetesListType = "x-kubernetes-list-type", xKubernetesMapType = "x-kubernetes-map-type", xKubernetesPreserveUnknownFields = "x-kubernetes-preserve-unknown-fields", xKubernetesValidations = "x-kubernetes-validations"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var ref: String?
+            var schema: String?
+            var additionalItems: JSONValue?
+            var additionalProperties: JSONValue?
+            var allOf: [JSONSchemaProps]?
+            var anyOf: [JSONSchemaProps]?
+            var `default`: JSONValue?
+            var definitions: [String: JSONSchemaProps]?
+            var dependencies: [String: JSONValue]?
+            var description: String?
+            var `enum`: [JSONValue]?
+            var example: JSONValue?
+            var exclusiveMaximum: Bool?
+            var exclusiveMinimum: Bool?
+            var externalDocs: ExternalDocumentation?
+            var format: String?
+            var id: String?
+            var items: JSONValue?
+            var maxItems: Int64?
+            var maxLength: Int64?
+            var maxProperties: Int64?
+            var maximum: Double?
+            var minItems: Int64?
+            var minLength: Int64?
+            var minProperties: Int64?
+            var minimum: Double?
+            var multipleOf: Double?
+            var not: JSONSchemaProps?
+            var nullable: Bool?
+            var oneOf: [JSONSchemaProps]?
+            var pattern: String?
+            var patternProperties: [String: JSONSchemaProps]?
+            var properties: [String: JSONSchemaProps]?
+            var required: [String]?
+            var title: String?
+            var type: String?
+            var uniqueItems: Bool?
+            var xKubernetesEmbeddedResource: Bool?
+            var xKubernetesIntOrString: Bool?
+            var xKubernetesListMapKeys: [String]?
+            var xKubernetesListType: String?
+            var xKubernetesMapType: String?
+            var xKubernetesPreserveUnknownFields: Bool?
+            var xKubernetesValidations: [ValidationRule]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x45ed9353c1e2574c: if jsonKey.equals("$ref") { ref = try String(reading: &jsonReader); return }
+                case 0x58f610024a6af1e4: if jsonKey.equals("$schema") { schema = try String(reading: &jsonReader); return }
+                case 0x2fa89c5b8d41fd00: if jsonKey.equals("additionalItems") { additionalItems = try JSONValue(reading: &jsonReader); return }
+                case 0xf923a6e5ccfe22c1: if jsonKey.equals("additionalProperties") { additionalProperties = try JSONValue(reading: &jsonReader); return }
+                case 0x6a3c98bb74184475: if jsonKey.equals("allOf") { allOf = try Array<JSONSchemaProps>(reading: &jsonReader); return }
+                case 0x433b77cd98a54880: if jsonKey.equals("anyOf") { anyOf = try Array<JSONSchemaProps>(reading: &jsonReader); return }
+                case 0xebada5168620c5fe: if jsonKey.equals("default") { `default` = try JSONValue(reading: &jsonReader); return }
+                case 0x4955eb3f6f7ff229: if jsonKey.equals("definitions") { definitions = try Dictionary<String, JSONSchemaProps>(reading: &jsonReader); return }
+                case 0xccfa12bb6c45a400: if jsonKey.equals("dependencies") { dependencies = try Dictionary<String, JSONValue>(reading: &jsonReader); return }
+                case 0xcc44970c8397929: if jsonKey.equals("description") { description = try String(reading: &jsonReader); return }
+                case 0x915ea6605dc15d80: if jsonKey.equals("enum") { `enum` = try Array<JSONValue>(reading: &jsonReader); return }
+                case 0x430b1483c8d66041: if jsonKey.equals("example") { example = try JSONValue(reading: &jsonReader); return }
+                case 0xda44f7779cba6eb: if jsonKey.equals("exclusiveMaximum") { exclusiveMaximum = try Bool(reading: &jsonReader); return }
+                case 0xab528ea2ffbd17ed: if jsonKey.equals("exclusiveMinimum") { exclusiveMinimum = try Bool(reading: &jsonReader); return }
+                case 0xe5eef636045d7f65: if jsonKey.equals("externalDocs") { externalDocs = try ExternalDocumentation(reading: &jsonReader); return }
+                case 0x64db608eefff5c72: if jsonKey.equals("format") { format = try String(reading: &jsonReader); return }
+                case 0x8b72e07b55c3ac0: if jsonKey.equals("id") { id = try String(reading: &jsonReader); return }
+                case 0x3e7884bf4f412c6f: if jsonKey.equals("items") { items = try JSONValue(reading: &jsonReader); return }
+                case 0x4587f927592235d3: if jsonKey.equals("maxItems") { maxItems = try Int64(reading: &jsonReader); return }
+                case 0x719137e9b4b1bba1: if jsonKey.equals("maxLength") { maxLength = try Int64(reading: &jsonReader); return }
+                case 0x1cf2bf651179af80: if jsonKey.equals("maxProperties") { maxProperties = try Int64(reading: &jsonReader); return }
+                case 0xdec0011d2ec995a1: if jsonKey.equals("maximum") { maximum = try Double(reading: &jsonReader); return }
+                case 0xcf4c8617ba980c99: if jsonKey.equals("minItems") { minItems = try Int64(reading: &jsonReader); return }
+                case 0xe52f67b9b84b8797: if jsonKey.equals("minLength") { minLength = try Int64(reading: &jsonReader); return }
+                case 0x20918cf1e8eafe6e: if jsonKey.equals("minProperties") { minProperties = try Int64(reading: &jsonReader); return }
+                case 0xc92fe3ad0447b657: if jsonKey.equals("minimum") { minimum = try Double(reading: &jsonReader); return }
+                case 0xbba00a3a926309a4: if jsonKey.equals("multipleOf") { multipleOf = try Double(reading: &jsonReader); return }
+                case 0x215ad619258e9f4a: if jsonKey.equals("not") { not = try JSONSchemaProps(reading: &jsonReader); return }
+                case 0x7b6174d90dc0d19c: if jsonKey.equals("nullable") { nullable = try Bool(reading: &jsonReader); return }
+                case 0xe60b30919383c072: if jsonKey.equals("oneOf") { oneOf = try Array<JSONSchemaProps>(reading: &jsonReader); return }
+                case 0xb7a1e4bea695f89: if jsonKey.equals("pattern") { pattern = try String(reading: &jsonReader); return }
+                case 0xd1ebeee049504510: if jsonKey.equals("patternProperties") { patternProperties = try Dictionary<String, JSONSchemaProps>(reading: &jsonReader); return }
+                case 0x842237ca53edfe3c: if jsonKey.equals("properties") { properties = try Dictionary<String, JSONSchemaProps>(reading: &jsonReader); return }
+                case 0x39bba60b440fcf00: if jsonKey.equals("required") { required = try Array<String>(reading: &jsonReader); return }
+                case 0xda31296c0c1b6029: if jsonKey.equals("title") { title = try String(reading: &jsonReader); return }
+                case 0xa79439ef7bfa9c2d: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                case 0x6db6f76a3259a2e2: if jsonKey.equals("uniqueItems") { uniqueItems = try Bool(reading: &jsonReader); return }
+                case 0xee9df1e270e2d45a: if jsonKey.equals("x-kubernetes-embedded-resource") { xKubernetesEmbeddedResource = try Bool(reading: &jsonReader); return }
+                case 0x67b2ec7512fea04e: if jsonKey.equals("x-kubernetes-int-or-string") { xKubernetesIntOrString = try Bool(reading: &jsonReader); return }
+                case 0x2ca0e9fe94532d99: if jsonKey.equals("x-kubernetes-list-map-keys") { xKubernetesListMapKeys = try Array<String>(reading: &jsonReader); return }
+                case 0x31f3a00b5b4911b0: if jsonKey.equals("x-kubernetes-list-type") { xKubernetesListType = try String(reading: &jsonReader); return }
+                case 0x9566d77a8292e640: if jsonKey.equals("x-kubernetes-map-type") { xKubernetesMapType = try String(reading: &jsonReader); return }
+                case 0x7d01ba2a1e8ebc6c: if jsonKey.equals("x-kubernetes-preserve-unknown-fields") { xKubernetesPreserveUnknownFields = try Bool(reading: &jsonReader); return }
+                case 0x821ab19d5a943df7: if jsonKey.equals("x-kubernetes-validations") { xKubernetesValidations = try Array<ValidationRule>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                ref: ref, schema: schema, additionalItems: additionalItems, additionalProperties: additionalProperties, allOf: allOf, anyOf: anyOf, default: `default`, definitions: definitions, dependencies: dependencies, description: description, enum: `enum`, example: example, exclusiveMaximum: exclusiveMaximum, exclusiveMinimum: exclusiveMinimum, externalDocs: externalDocs, format: format, id: id, items: items, maxItems: maxItems, maxLength: maxLength, maxProperties: maxProperties, maximum: maximum, minItems: minItems, minLength: minLength, minProperties: minProperties, minimum: minimum, multipleOf: multipleOf, not: not, nullable: nullable, oneOf: oneOf, pattern: pattern, patternProperties: patternProperties, properties: properties, required: required, title: title, type: type, uniqueItems: uniqueItems, xKubernetesEmbeddedResource: xKubernetesEmbeddedResource, xKubernetesIntOrString: xKubernetesIntOrString, xKubernetesListMapKeys: xKubernetesListMapKeys, xKubernetesListType: xKubernetesListType, xKubernetesMapType: xKubernetesMapType, xKubernetesPreserveUnknownFields: xKubernetesPreserveUnknownFields, xKubernetesValidations: xKubernetesValidations
+            )
         }
     }
 }

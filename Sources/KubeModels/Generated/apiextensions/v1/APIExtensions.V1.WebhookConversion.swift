@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// WebhookConversion describes how to call a conversion webhook
-    public struct WebhookConversion: Codable, Sendable, Hashable {
+    public struct WebhookConversion: Codable, Sendable, Hashable, JSONReadable {
         /// clientConfig is the instructions for how to call the webhook if strategy is `Webhook`.
         public var clientConfig: WebhookClientConfig?
         /// conversionReviewVersions is an ordered list of preferred `ConversionReview` versions the Webhook expects. The API server will use the first version in the list which it supports. If none of the versions specified in this list are supported by API server, conversion will fail for the custom resource. If a persisted Webhook configuration specifies allowed versions and does not include any versions known to the API Server, calls to the webhook will fail.
@@ -14,6 +14,24 @@ extension APIExtensions.V1 {
         ) {
             self.clientConfig = clientConfig
             self.conversionReviewVersions = conversionReviewVersions
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var clientConfig: WebhookClientConfig?
+            var conversionReviewVersions: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x257f96cd24743a28: if jsonKey.equals("clientConfig") { clientConfig = try WebhookClientConfig(reading: &jsonReader); return }
+                case 0xe8a79a423928a7e8: if jsonKey.equals("conversionReviewVersions") { conversionReviewVersions = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let conversionReviewVersions else { throw jsonReader.missing("conversionReviewVersions") }
+            self.init(
+                clientConfig: clientConfig, conversionReviewVersions: conversionReviewVersions
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIRegistration.V1 {
     /// APIService represents a server for a particular GroupVersion. Name must be "version.group".
-    public struct APIService: KubeResource, Hashable {
+    public struct APIService: KubeResource, Hashable, JSONReadable {
         public static let group = "apiregistration.k8s.io"
         public static let version = "v1"
         public static let plural = "apiservices"
@@ -44,6 +44,25 @@ extension APIRegistration.V1 {
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(spec, forKey: .spec)
             try container.encodeIfPresent(status, forKey: .status)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: APIServiceSpec?
+            var status: APIServiceStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x8b70a3190932153e: if jsonKey.equals("spec") { spec = try APIServiceSpec(reading: &jsonReader); return }
+                case 0xc4d5696d6cc12c2f: if jsonKey.equals("status") { status = try APIServiceStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec, status: status
+            )
         }
     }
 }

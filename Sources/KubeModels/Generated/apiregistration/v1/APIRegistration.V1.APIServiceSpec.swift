@@ -4,7 +4,7 @@ import KubeCore
 
 extension APIRegistration.V1 {
     /// APIServiceSpec contains information for locating and communicating with a server. Only https is supported, though you are able to disable certificate verification.
-    public struct APIServiceSpec: Codable, Sendable, Hashable {
+    public struct APIServiceSpec: Codable, Sendable, Hashable, JSONReadable {
         /// CABundle is a PEM encoded CA bundle which will be used to validate an API server's serving certificate. If unspecified, system trust roots on the apiserver are used.
         public var caBundle: Data?
         /// Group is the API group name this server hosts
@@ -30,6 +30,35 @@ extension APIRegistration.V1 {
             self.service = service
             self.version = version
             self.versionPriority = versionPriority
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var caBundle: Data?
+            var group: String?
+            var groupPriorityMinimum: Int32?
+            var insecureSkipTLSVerify: Bool?
+            var service: ServiceReference?
+            var version: String?
+            var versionPriority: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xce8093a89a3ca481: if jsonKey.equals("caBundle") { caBundle = try Data(reading: &jsonReader); return }
+                case 0xdc57e42946f6e08c: if jsonKey.equals("group") { group = try String(reading: &jsonReader); return }
+                case 0x68cbc8789aac5490: if jsonKey.equals("groupPriorityMinimum") { groupPriorityMinimum = try Int32(reading: &jsonReader); return }
+                case 0x6add94697feeda78: if jsonKey.equals("insecureSkipTLSVerify") { insecureSkipTLSVerify = try Bool(reading: &jsonReader); return }
+                case 0xcc37e1946446a284: if jsonKey.equals("service") { service = try ServiceReference(reading: &jsonReader); return }
+                case 0xbb62c62c9808ea37: if jsonKey.equals("version") { version = try String(reading: &jsonReader); return }
+                case 0xfb9ec58c363d3fdf: if jsonKey.equals("versionPriority") { versionPriority = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let groupPriorityMinimum else { throw jsonReader.missing("groupPriorityMinimum") }
+            guard let versionPriority else { throw jsonReader.missing("versionPriority") }
+            self.init(
+                caBundle: caBundle, group: group, groupPriorityMinimum: groupPriorityMinimum, insecureSkipTLSVerify: insecureSkipTLSVerify, service: service, version: version, versionPriority: versionPriority
+            )
         }
     }
 }

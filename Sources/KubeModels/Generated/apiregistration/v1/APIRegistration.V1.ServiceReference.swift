@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIRegistration.V1 {
     /// ServiceReference holds a reference to Service.legacy.k8s.io
-    public struct ServiceReference: Codable, Sendable, Hashable {
+    public struct ServiceReference: Codable, Sendable, Hashable, JSONReadable {
         /// Name is the name of the service
         public var name: String?
         /// Namespace is the namespace of the service
@@ -17,6 +17,25 @@ extension APIRegistration.V1 {
             self.name = name
             self.namespace = namespace
             self.port = port
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var name: String?
+            var namespace: String?
+            var port: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xdc1c4a04cb5c6da0: if jsonKey.equals("namespace") { namespace = try String(reading: &jsonReader); return }
+                case 0x8c2cdb0da8933fa6: if jsonKey.equals("port") { port = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                name: name, namespace: namespace, port: port
+            )
         }
     }
 }

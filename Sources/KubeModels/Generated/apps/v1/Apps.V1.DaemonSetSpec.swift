@@ -3,7 +3,7 @@ import KubeCore
 
 extension Apps.V1 {
     /// DaemonSetSpec is the specification of a daemon set.
-    public struct DaemonSetSpec: Codable, Sendable, Hashable {
+    public struct DaemonSetSpec: Codable, Sendable, Hashable, JSONReadable {
         /// The minimum number of seconds for which a newly created DaemonSet pod should be ready without any of its container crashing, for it to be considered available. Defaults to 0 (pod will be considered available as soon as it is ready).
         public var minReadySeconds: Int32?
         /// The number of old history to retain to allow rollback. This is a pointer to distinguish between explicit zero and not specified. Defaults to 10.
@@ -23,6 +23,31 @@ extension Apps.V1 {
             self.selector = selector
             self.template = template
             self.updateStrategy = updateStrategy
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var minReadySeconds: Int32?
+            var revisionHistoryLimit: Int32?
+            var selector: Meta.V1.LabelSelector?
+            var template: Core.V1.PodTemplateSpec?
+            var updateStrategy: DaemonSetUpdateStrategy?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xe54f3c9d994892f3: if jsonKey.equals("minReadySeconds") { minReadySeconds = try Int32(reading: &jsonReader); return }
+                case 0xe14d4390f7ebfd43: if jsonKey.equals("revisionHistoryLimit") { revisionHistoryLimit = try Int32(reading: &jsonReader); return }
+                case 0x3b0355a1af4ac9c: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x33609a5e9eb92f4b: if jsonKey.equals("template") { template = try Core.V1.PodTemplateSpec(reading: &jsonReader); return }
+                case 0x23bd39630f254b29: if jsonKey.equals("updateStrategy") { updateStrategy = try DaemonSetUpdateStrategy(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let selector else { throw jsonReader.missing("selector") }
+            guard let template else { throw jsonReader.missing("template") }
+            self.init(
+                minReadySeconds: minReadySeconds, revisionHistoryLimit: revisionHistoryLimit, selector: selector, template: template, updateStrategy: updateStrategy
+            )
         }
     }
 }

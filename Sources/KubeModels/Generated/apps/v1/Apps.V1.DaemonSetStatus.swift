@@ -3,7 +3,7 @@ import KubeCore
 
 extension Apps.V1 {
     /// DaemonSetStatus represents the current status of a daemon set.
-    public struct DaemonSetStatus: Codable, Sendable, Hashable {
+    public struct DaemonSetStatus: Codable, Sendable, Hashable, JSONReadable {
         /// Count of hash collisions for the DaemonSet. The DaemonSet controller uses this field as a collision avoidance mechanism when it needs to create the name for the newest ControllerRevision.
         public var collisionCount: Int32?
         /// Represents the latest available observations of a DaemonSet's current state.
@@ -38,6 +38,43 @@ extension Apps.V1 {
             self.numberUnavailable = numberUnavailable
             self.observedGeneration = observedGeneration
             self.updatedNumberScheduled = updatedNumberScheduled
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var collisionCount: Int32?
+            var conditions: [DaemonSetCondition]?
+            var currentNumberScheduled: Int32?
+            var desiredNumberScheduled: Int32?
+            var numberAvailable: Int32?
+            var numberMisscheduled: Int32?
+            var numberReady: Int32?
+            var numberUnavailable: Int32?
+            var observedGeneration: Int64?
+            var updatedNumberScheduled: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa6c7a83579a23fd6: if jsonKey.equals("collisionCount") { collisionCount = try Int32(reading: &jsonReader); return }
+                case 0x5f6d4dd9db56877: if jsonKey.equals("conditions") { conditions = try Array<DaemonSetCondition>(reading: &jsonReader); return }
+                case 0x52bbbf19e84e9026: if jsonKey.equals("currentNumberScheduled") { currentNumberScheduled = try Int32(reading: &jsonReader); return }
+                case 0xf48d358f8bf1877b: if jsonKey.equals("desiredNumberScheduled") { desiredNumberScheduled = try Int32(reading: &jsonReader); return }
+                case 0x2d7a29d9cd4fdb0b: if jsonKey.equals("numberAvailable") { numberAvailable = try Int32(reading: &jsonReader); return }
+                case 0xf69a1d01ec124ea2: if jsonKey.equals("numberMisscheduled") { numberMisscheduled = try Int32(reading: &jsonReader); return }
+                case 0x180bb97ac24a0e37: if jsonKey.equals("numberReady") { numberReady = try Int32(reading: &jsonReader); return }
+                case 0xb9a99c26f17962ca: if jsonKey.equals("numberUnavailable") { numberUnavailable = try Int32(reading: &jsonReader); return }
+                case 0x4bbc628adf0ff70b: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
+                case 0xeff207e55ac3a49c: if jsonKey.equals("updatedNumberScheduled") { updatedNumberScheduled = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let currentNumberScheduled else { throw jsonReader.missing("currentNumberScheduled") }
+            guard let desiredNumberScheduled else { throw jsonReader.missing("desiredNumberScheduled") }
+            guard let numberMisscheduled else { throw jsonReader.missing("numberMisscheduled") }
+            guard let numberReady else { throw jsonReader.missing("numberReady") }
+            self.init(
+                collisionCount: collisionCount, conditions: conditions, currentNumberScheduled: currentNumberScheduled, desiredNumberScheduled: desiredNumberScheduled, numberAvailable: numberAvailable, numberMisscheduled: numberMisscheduled, numberReady: numberReady, numberUnavailable: numberUnavailable, observedGeneration: observedGeneration, updatedNumberScheduled: updatedNumberScheduled
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Apps.V1 {
     /// DeploymentSpec is the specification of the desired behavior of the Deployment.
-    public struct DeploymentSpec: Codable, Sendable, Hashable {
+    public struct DeploymentSpec: Codable, Sendable, Hashable, JSONReadable {
         /// Minimum number of seconds for which a newly created pod should be ready without any of its container crashing, for it to be considered available. Defaults to 0 (pod will be considered available as soon as it is ready)
         public var minReadySeconds: Int32?
         /// Indicates that the deployment is paused.
@@ -32,6 +32,37 @@ extension Apps.V1 {
             self.selector = selector
             self.strategy = strategy
             self.template = template
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var minReadySeconds: Int32?
+            var paused: Bool?
+            var progressDeadlineSeconds: Int32?
+            var replicas: Int32?
+            var revisionHistoryLimit: Int32?
+            var selector: Meta.V1.LabelSelector?
+            var strategy: DeploymentStrategy?
+            var template: Core.V1.PodTemplateSpec?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xe54f3c9d994892f3: if jsonKey.equals("minReadySeconds") { minReadySeconds = try Int32(reading: &jsonReader); return }
+                case 0x5a34b413c316fdab: if jsonKey.equals("paused") { paused = try Bool(reading: &jsonReader); return }
+                case 0xcb243e588e5d763: if jsonKey.equals("progressDeadlineSeconds") { progressDeadlineSeconds = try Int32(reading: &jsonReader); return }
+                case 0xbd75e7857ef7a1bc: if jsonKey.equals("replicas") { replicas = try Int32(reading: &jsonReader); return }
+                case 0xe14d4390f7ebfd43: if jsonKey.equals("revisionHistoryLimit") { revisionHistoryLimit = try Int32(reading: &jsonReader); return }
+                case 0x3b0355a1af4ac9c: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x2f2724f046220c64: if jsonKey.equals("strategy") { strategy = try DeploymentStrategy(reading: &jsonReader); return }
+                case 0x33609a5e9eb92f4b: if jsonKey.equals("template") { template = try Core.V1.PodTemplateSpec(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let selector else { throw jsonReader.missing("selector") }
+            guard let template else { throw jsonReader.missing("template") }
+            self.init(
+                minReadySeconds: minReadySeconds, paused: paused, progressDeadlineSeconds: progressDeadlineSeconds, replicas: replicas, revisionHistoryLimit: revisionHistoryLimit, selector: selector, strategy: strategy, template: template
+            )
         }
     }
 }

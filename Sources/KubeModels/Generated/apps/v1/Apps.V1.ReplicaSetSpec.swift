@@ -3,7 +3,7 @@ import KubeCore
 
 extension Apps.V1 {
     /// ReplicaSetSpec is the specification of a ReplicaSet.
-    public struct ReplicaSetSpec: Codable, Sendable, Hashable {
+    public struct ReplicaSetSpec: Codable, Sendable, Hashable, JSONReadable {
         /// Minimum number of seconds for which a newly created pod should be ready without any of its container crashing, for it to be considered available. Defaults to 0 (pod will be considered available as soon as it is ready)
         public var minReadySeconds: Int32?
         /// Replicas is the number of desired pods. This is a pointer to distinguish between explicit zero and unspecified. Defaults to 1. More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicaset
@@ -20,6 +20,28 @@ extension Apps.V1 {
             self.replicas = replicas
             self.selector = selector
             self.template = template
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var minReadySeconds: Int32?
+            var replicas: Int32?
+            var selector: Meta.V1.LabelSelector?
+            var template: Core.V1.PodTemplateSpec?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xe54f3c9d994892f3: if jsonKey.equals("minReadySeconds") { minReadySeconds = try Int32(reading: &jsonReader); return }
+                case 0xbd75e7857ef7a1bc: if jsonKey.equals("replicas") { replicas = try Int32(reading: &jsonReader); return }
+                case 0x3b0355a1af4ac9c: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x33609a5e9eb92f4b: if jsonKey.equals("template") { template = try Core.V1.PodTemplateSpec(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let selector else { throw jsonReader.missing("selector") }
+            self.init(
+                minReadySeconds: minReadySeconds, replicas: replicas, selector: selector, template: template
+            )
         }
     }
 }

@@ -5,7 +5,7 @@ extension Apps.V1 {
     /// StatefulSet represents a set of pods with consistent identities. Identities are defined as:
     /// - Network: A single stable DNS and hostname.
     /// - Storage: As many VolumeClaims as requested.
-    public struct StatefulSet: KubeResource, Hashable {
+    public struct StatefulSet: KubeResource, Hashable, JSONReadable {
         public static let group = "apps"
         public static let version = "v1"
         public static let plural = "statefulsets"
@@ -46,6 +46,25 @@ extension Apps.V1 {
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(spec, forKey: .spec)
             try container.encodeIfPresent(status, forKey: .status)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: StatefulSetSpec?
+            var status: StatefulSetStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x8b70a3190932153e: if jsonKey.equals("spec") { spec = try StatefulSetSpec(reading: &jsonReader); return }
+                case 0xc4d5696d6cc12c2f: if jsonKey.equals("status") { status = try StatefulSetStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec, status: status
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Apps.V1 {
     /// A StatefulSetSpec is the specification of a StatefulSet.
-    public struct StatefulSetSpec: Codable, Sendable, Hashable {
+    public struct StatefulSetSpec: Codable, Sendable, Hashable, JSONReadable {
         /// Minimum number of seconds for which a newly created pod should be ready without any of its container crashing for it to be considered available. Defaults to 0 (pod will be considered available as soon as it is ready)
         public var minReadySeconds: Int32?
         /// ordinals controls the numbering of replica indices in a StatefulSet. The default ordinals behavior assigns a "0" index to the first replica and increments the index by one for each additional replica requested.
@@ -41,6 +41,43 @@ extension Apps.V1 {
             self.template = template
             self.updateStrategy = updateStrategy
             self.volumeClaimTemplates = volumeClaimTemplates
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var minReadySeconds: Int32?
+            var ordinals: StatefulSetOrdinals?
+            var persistentVolumeClaimRetentionPolicy: StatefulSetPersistentVolumeClaimRetentionPolicy?
+            var podManagementPolicy: String?
+            var replicas: Int32?
+            var revisionHistoryLimit: Int32?
+            var selector: Meta.V1.LabelSelector?
+            var serviceName: String?
+            var template: Core.V1.PodTemplateSpec?
+            var updateStrategy: StatefulSetUpdateStrategy?
+            var volumeClaimTemplates: [Core.V1.PersistentVolumeClaim]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xe54f3c9d994892f3: if jsonKey.equals("minReadySeconds") { minReadySeconds = try Int32(reading: &jsonReader); return }
+                case 0x36a0bfab5472bda3: if jsonKey.equals("ordinals") { ordinals = try StatefulSetOrdinals(reading: &jsonReader); return }
+                case 0x6b20083e6f58cd0e: if jsonKey.equals("persistentVolumeClaimRetentionPolicy") { persistentVolumeClaimRetentionPolicy = try StatefulSetPersistentVolumeClaimRetentionPolicy(reading: &jsonReader); return }
+                case 0x804887d45bb3a329: if jsonKey.equals("podManagementPolicy") { podManagementPolicy = try String(reading: &jsonReader); return }
+                case 0xbd75e7857ef7a1bc: if jsonKey.equals("replicas") { replicas = try Int32(reading: &jsonReader); return }
+                case 0xe14d4390f7ebfd43: if jsonKey.equals("revisionHistoryLimit") { revisionHistoryLimit = try Int32(reading: &jsonReader); return }
+                case 0x3b0355a1af4ac9c: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x65f7dc50dc0e539f: if jsonKey.equals("serviceName") { serviceName = try String(reading: &jsonReader); return }
+                case 0x33609a5e9eb92f4b: if jsonKey.equals("template") { template = try Core.V1.PodTemplateSpec(reading: &jsonReader); return }
+                case 0x23bd39630f254b29: if jsonKey.equals("updateStrategy") { updateStrategy = try StatefulSetUpdateStrategy(reading: &jsonReader); return }
+                case 0x2d4ffaa16e6960dc: if jsonKey.equals("volumeClaimTemplates") { volumeClaimTemplates = try Array<Core.V1.PersistentVolumeClaim>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let selector else { throw jsonReader.missing("selector") }
+            guard let template else { throw jsonReader.missing("template") }
+            self.init(
+                minReadySeconds: minReadySeconds, ordinals: ordinals, persistentVolumeClaimRetentionPolicy: persistentVolumeClaimRetentionPolicy, podManagementPolicy: podManagementPolicy, replicas: replicas, revisionHistoryLimit: revisionHistoryLimit, selector: selector, serviceName: serviceName, template: template, updateStrategy: updateStrategy, volumeClaimTemplates: volumeClaimTemplates
+            )
         }
     }
 }

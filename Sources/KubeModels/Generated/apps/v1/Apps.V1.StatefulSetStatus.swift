@@ -3,7 +3,7 @@ import KubeCore
 
 extension Apps.V1 {
     /// StatefulSetStatus represents the current state of a StatefulSet.
-    public struct StatefulSetStatus: Codable, Sendable, Hashable {
+    public struct StatefulSetStatus: Codable, Sendable, Hashable, JSONReadable {
         /// Total number of available pods (ready for at least minReadySeconds) targeted by this statefulset.
         public var availableReplicas: Int32?
         /// collisionCount is the count of hash collisions for the StatefulSet. The StatefulSet controller uses this field as a collision avoidance mechanism when it needs to create the name for the newest ControllerRevision.
@@ -38,6 +38,40 @@ extension Apps.V1 {
             self.replicas = replicas
             self.updateRevision = updateRevision
             self.updatedReplicas = updatedReplicas
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var availableReplicas: Int32?
+            var collisionCount: Int32?
+            var conditions: [StatefulSetCondition]?
+            var currentReplicas: Int32?
+            var currentRevision: String?
+            var observedGeneration: Int64?
+            var readyReplicas: Int32?
+            var replicas: Int32?
+            var updateRevision: String?
+            var updatedReplicas: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x532a8931c2053975: if jsonKey.equals("availableReplicas") { availableReplicas = try Int32(reading: &jsonReader); return }
+                case 0xa6c7a83579a23fd6: if jsonKey.equals("collisionCount") { collisionCount = try Int32(reading: &jsonReader); return }
+                case 0x5f6d4dd9db56877: if jsonKey.equals("conditions") { conditions = try Array<StatefulSetCondition>(reading: &jsonReader); return }
+                case 0x61e9bc7746b991b: if jsonKey.equals("currentReplicas") { currentReplicas = try Int32(reading: &jsonReader); return }
+                case 0x99f6bb88e8c62353: if jsonKey.equals("currentRevision") { currentRevision = try String(reading: &jsonReader); return }
+                case 0x4bbc628adf0ff70b: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
+                case 0x6263ecda1476c7e1: if jsonKey.equals("readyReplicas") { readyReplicas = try Int32(reading: &jsonReader); return }
+                case 0xbd75e7857ef7a1bc: if jsonKey.equals("replicas") { replicas = try Int32(reading: &jsonReader); return }
+                case 0x4de7821ca588cd79: if jsonKey.equals("updateRevision") { updateRevision = try String(reading: &jsonReader); return }
+                case 0x8c71df9b56c515cd: if jsonKey.equals("updatedReplicas") { updatedReplicas = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let replicas else { throw jsonReader.missing("replicas") }
+            self.init(
+                availableReplicas: availableReplicas, collisionCount: collisionCount, conditions: conditions, currentReplicas: currentReplicas, currentRevision: currentRevision, observedGeneration: observedGeneration, readyReplicas: readyReplicas, replicas: replicas, updateRevision: updateRevision, updatedReplicas: updatedReplicas
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authentication.V1 {
     /// BoundObjectReference is a reference to an object that a token is bound to.
-    public struct BoundObjectReference: Codable, Sendable, Hashable {
+    public struct BoundObjectReference: Codable, Sendable, Hashable, JSONReadable {
         /// apiVersion is API version of the referent.
         public var apiVersion: String?
         /// kind of the referent. Valid kinds are 'Pod' and 'Secret'.
@@ -20,6 +20,27 @@ extension Authentication.V1 {
             self.kind = kind
             self.name = name
             self.uid = uid
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var apiVersion: String?
+            var kind: String?
+            var name: String?
+            var uid: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xb898e55fe5f29ce9: if jsonKey.equals("apiVersion") { apiVersion = try String(reading: &jsonReader); return }
+                case 0xef9c96d721673243: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
+                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x4c9cb5193e0b272d: if jsonKey.equals("uid") { uid = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                apiVersion: apiVersion, kind: kind, name: name, uid: uid
+            )
         }
     }
 }

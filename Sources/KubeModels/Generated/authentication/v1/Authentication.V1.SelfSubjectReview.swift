@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authentication.V1 {
     /// SelfSubjectReview contains the user information that the kube-apiserver has about the user making this request. When using impersonation, users will receive the user info of the user being impersonated.  If impersonation or request header authentication is used, any extra keys will have their case ignored and returned as lowercase.
-    public struct SelfSubjectReview: KubeResource, Hashable {
+    public struct SelfSubjectReview: KubeResource, Hashable, JSONReadable {
         public static let group = "authentication.k8s.io"
         public static let version = "v1"
         public static let plural = "selfsubjectreviews"
@@ -39,6 +39,23 @@ extension Authentication.V1 {
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(status, forKey: .status)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var status: SelfSubjectReviewStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xc4d5696d6cc12c2f: if jsonKey.equals("status") { status = try SelfSubjectReviewStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), status: status
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authentication.V1 {
     /// SelfSubjectReviewStatus is filled by the kube-apiserver and sent back to a user.
-    public struct SelfSubjectReviewStatus: Codable, Sendable, Hashable {
+    public struct SelfSubjectReviewStatus: Codable, Sendable, Hashable, JSONReadable {
         /// userInfo is a set of attributes belonging to the user making this request.
         public var userInfo: UserInfo?
 
@@ -11,6 +11,21 @@ extension Authentication.V1 {
             userInfo: UserInfo? = nil
         ) {
             self.userInfo = userInfo
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var userInfo: UserInfo?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x10044ab61cf2522a: if jsonKey.equals("userInfo") { userInfo = try UserInfo(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                userInfo: userInfo
+            )
         }
     }
 }

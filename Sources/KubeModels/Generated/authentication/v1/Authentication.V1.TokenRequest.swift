@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authentication.V1 {
     /// TokenRequest requests a token for a given service account.
-    public struct TokenRequest: KubeObject, Hashable {
+    public struct TokenRequest: KubeObject, Hashable, JSONReadable {
         public static let apiVersion = "authentication.k8s.io/v1"
         public static let kind = "TokenRequest"
 
@@ -40,6 +40,25 @@ extension Authentication.V1 {
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(spec, forKey: .spec)
             try container.encodeIfPresent(status, forKey: .status)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: TokenRequestSpec?
+            var status: TokenRequestStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x8b70a3190932153e: if jsonKey.equals("spec") { spec = try TokenRequestSpec(reading: &jsonReader); return }
+                case 0xc4d5696d6cc12c2f: if jsonKey.equals("status") { status = try TokenRequestStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec, status: status
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authentication.V1 {
     /// TokenRequestSpec contains client provided parameters of a token request.
-    public struct TokenRequestSpec: Codable, Sendable, Hashable {
+    public struct TokenRequestSpec: Codable, Sendable, Hashable, JSONReadable {
         /// audiences are the intendend audiences of the token. A recipient of a token must identify themself with an identifier in the list of audiences of the token, and otherwise should reject the token. A token issued for multiple audiences may be used to authenticate against any of the audiences listed but implies a high degree of trust between the target audiences.
         public var audiences: [String]?
         /// boundObjectRef is a reference to an object that the token will be bound to. The token will only be valid for as long as the bound object exists. NOTE: The API server's TokenReview endpoint will validate the BoundObjectRef, but other audiences may not. Keep ExpirationSeconds small if you want prompt revocation.
@@ -17,6 +17,25 @@ extension Authentication.V1 {
             self.audiences = audiences
             self.boundObjectRef = boundObjectRef
             self.expirationSeconds = expirationSeconds
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var audiences: [String]?
+            var boundObjectRef: BoundObjectReference?
+            var expirationSeconds: Int64?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x84b26e08efbb08f0: if jsonKey.equals("audiences") { audiences = try Array<String>(reading: &jsonReader); return }
+                case 0xa7f0311a1aaca5fd: if jsonKey.equals("boundObjectRef") { boundObjectRef = try BoundObjectReference(reading: &jsonReader); return }
+                case 0xb8d1b6bd1cb5e495: if jsonKey.equals("expirationSeconds") { expirationSeconds = try Int64(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                audiences: audiences, boundObjectRef: boundObjectRef, expirationSeconds: expirationSeconds
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authentication.V1 {
     /// TokenReviewStatus is the result of the token authentication request.
-    public struct TokenReviewStatus: Codable, Sendable, Hashable {
+    public struct TokenReviewStatus: Codable, Sendable, Hashable, JSONReadable {
         /// audiences are audience identifiers chosen by the authenticator that are compatible with both the TokenReview and token. An identifier is any identifier in the intersection of the TokenReviewSpec audiences and the token's audiences. A client of the TokenReview API that sets the spec.audiences field should validate that a compatible audience identifier is returned in the status.audiences field to ensure that the TokenReview server is audience aware. If a TokenReview returns an empty status.audience field where status.authenticated is "true", the token is valid against the audience of the Kubernetes API server.
         public var audiences: [String]?
         /// authenticated indicates that the token was associated with a known user.
@@ -20,6 +20,27 @@ extension Authentication.V1 {
             self.authenticated = authenticated
             self.error = error
             self.user = user
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var audiences: [String]?
+            var authenticated: Bool?
+            var error: String?
+            var user: UserInfo?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x84b26e08efbb08f0: if jsonKey.equals("audiences") { audiences = try Array<String>(reading: &jsonReader); return }
+                case 0xf5fffccdd0fb2e58: if jsonKey.equals("authenticated") { authenticated = try Bool(reading: &jsonReader); return }
+                case 0x9f7452dd75d54d31: if jsonKey.equals("error") { error = try String(reading: &jsonReader); return }
+                case 0x7d6780e4032b48f2: if jsonKey.equals("user") { user = try UserInfo(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                audiences: audiences, authenticated: authenticated, error: error, user: user
+            )
         }
     }
 }

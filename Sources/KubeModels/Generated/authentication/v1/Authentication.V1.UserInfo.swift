@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authentication.V1 {
     /// UserInfo holds the information about the user needed to implement the user.Info interface.
-    public struct UserInfo: Codable, Sendable, Hashable {
+    public struct UserInfo: Codable, Sendable, Hashable, JSONReadable {
         /// extra is any additional information provided by the authenticator.
         public var extra: [String: [String]]?
         /// groups is the names of groups this user is a part of.
@@ -20,6 +20,27 @@ extension Authentication.V1 {
             self.groups = groups
             self.uid = uid
             self.username = username
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var extra: [String: [String]]?
+            var groups: [String]?
+            var uid: String?
+            var username: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xfd29ee12a979cb69: if jsonKey.equals("extra") { extra = try Dictionary<String, Array<String>>(reading: &jsonReader); return }
+                case 0x6039b1239580514d: if jsonKey.equals("groups") { groups = try Array<String>(reading: &jsonReader); return }
+                case 0x4c9cb5193e0b272d: if jsonKey.equals("uid") { uid = try String(reading: &jsonReader); return }
+                case 0x94a644b5e0880579: if jsonKey.equals("username") { username = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                extra: extra, groups: groups, uid: uid, username: username
+            )
         }
     }
 }

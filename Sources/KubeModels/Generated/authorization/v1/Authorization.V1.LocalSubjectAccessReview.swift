@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authorization.V1 {
     /// LocalSubjectAccessReview checks whether or not a user or group can perform an action in a given namespace. Having a namespace scoped resource makes it much easier to grant namespace scoped policy that includes permissions checking.
-    public struct LocalSubjectAccessReview: KubeResource, Hashable {
+    public struct LocalSubjectAccessReview: KubeResource, Hashable, JSONReadable {
         public static let group = "authorization.k8s.io"
         public static let version = "v1"
         public static let plural = "localsubjectaccessreviews"
@@ -44,6 +44,26 @@ extension Authorization.V1 {
             try container.encode(metadata, forKey: .metadata)
             try container.encode(spec, forKey: .spec)
             try container.encodeIfPresent(status, forKey: .status)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: SubjectAccessReviewSpec?
+            var status: SubjectAccessReviewStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x8b70a3190932153e: if jsonKey.equals("spec") { spec = try SubjectAccessReviewSpec(reading: &jsonReader); return }
+                case 0xc4d5696d6cc12c2f: if jsonKey.equals("status") { status = try SubjectAccessReviewStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let spec else { throw jsonReader.missing("spec") }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec, status: status
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authorization.V1 {
     /// ResourceAttributes includes the authorization attributes available for resource requests to the Authorizer interface
-    public struct ResourceAttributes: Codable, Sendable, Hashable {
+    public struct ResourceAttributes: Codable, Sendable, Hashable, JSONReadable {
         /// fieldSelector describes the limitation on access based on field.  It can only limit access, not broaden it.
         public var fieldSelector: FieldSelectorAttributes?
         /// group is the API Group of the Resource.  "*" means all.
@@ -35,6 +35,37 @@ extension Authorization.V1 {
             self.subresource = subresource
             self.verb = verb
             self.version = version
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var fieldSelector: FieldSelectorAttributes?
+            var group: String?
+            var labelSelector: LabelSelectorAttributes?
+            var name: String?
+            var namespace: String?
+            var resource: String?
+            var subresource: String?
+            var verb: String?
+            var version: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x967b4fe8ead421be: if jsonKey.equals("fieldSelector") { fieldSelector = try FieldSelectorAttributes(reading: &jsonReader); return }
+                case 0xdc57e42946f6e08c: if jsonKey.equals("group") { group = try String(reading: &jsonReader); return }
+                case 0x3c1eb92f58c9834: if jsonKey.equals("labelSelector") { labelSelector = try LabelSelectorAttributes(reading: &jsonReader); return }
+                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xdc1c4a04cb5c6da0: if jsonKey.equals("namespace") { namespace = try String(reading: &jsonReader); return }
+                case 0xb571c404c5b2fd35: if jsonKey.equals("resource") { resource = try String(reading: &jsonReader); return }
+                case 0xc69cf5ca9bfe55c5: if jsonKey.equals("subresource") { subresource = try String(reading: &jsonReader); return }
+                case 0x673ebb0102773a20: if jsonKey.equals("verb") { verb = try String(reading: &jsonReader); return }
+                case 0xbb62c62c9808ea37: if jsonKey.equals("version") { version = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                fieldSelector: fieldSelector, group: group, labelSelector: labelSelector, name: name, namespace: namespace, resource: resource, subresource: subresource, verb: verb, version: version
+            )
         }
     }
 }

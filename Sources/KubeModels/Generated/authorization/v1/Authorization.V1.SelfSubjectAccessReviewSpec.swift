@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authorization.V1 {
     /// SelfSubjectAccessReviewSpec is a description of the access request.  Exactly one of resourceAttributes and nonResourceAttributes must be set
-    public struct SelfSubjectAccessReviewSpec: Codable, Sendable, Hashable {
+    public struct SelfSubjectAccessReviewSpec: Codable, Sendable, Hashable, JSONReadable {
         /// nonResourceAttributes describes information for a non-resource access request
         public var nonResourceAttributes: NonResourceAttributes?
         /// resourceAttributes describes information for a resource access request
@@ -14,6 +14,23 @@ extension Authorization.V1 {
         ) {
             self.nonResourceAttributes = nonResourceAttributes
             self.resourceAttributes = resourceAttributes
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var nonResourceAttributes: NonResourceAttributes?
+            var resourceAttributes: ResourceAttributes?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xb0179887de4daca9: if jsonKey.equals("nonResourceAttributes") { nonResourceAttributes = try NonResourceAttributes(reading: &jsonReader); return }
+                case 0x859f8e3c29df8d04: if jsonKey.equals("resourceAttributes") { resourceAttributes = try ResourceAttributes(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                nonResourceAttributes: nonResourceAttributes, resourceAttributes: resourceAttributes
+            )
         }
     }
 }

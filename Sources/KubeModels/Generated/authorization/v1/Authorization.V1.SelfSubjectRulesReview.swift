@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authorization.V1 {
     /// SelfSubjectRulesReview enumerates the set of actions the current user can perform within a namespace. The returned list of actions may be incomplete depending on the server's authorization mode, and any errors experienced during the evaluation. SelfSubjectRulesReview should be used by UIs to show/hide actions, or to quickly let an end user reason about their permissions. It should NOT Be used by external systems to drive authorization decisions as this raises confused deputy, cache lifetime/revocation, and correctness concerns. SubjectAccessReview, and LocalAccessReview are the correct way to defer authorization decisions to the API server.
-    public struct SelfSubjectRulesReview: KubeResource, Hashable {
+    public struct SelfSubjectRulesReview: KubeResource, Hashable, JSONReadable {
         public static let group = "authorization.k8s.io"
         public static let version = "v1"
         public static let plural = "selfsubjectrulesreviews"
@@ -44,6 +44,26 @@ extension Authorization.V1 {
             try container.encode(metadata, forKey: .metadata)
             try container.encode(spec, forKey: .spec)
             try container.encodeIfPresent(status, forKey: .status)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: SelfSubjectRulesReviewSpec?
+            var status: SubjectRulesReviewStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x8b70a3190932153e: if jsonKey.equals("spec") { spec = try SelfSubjectRulesReviewSpec(reading: &jsonReader); return }
+                case 0xc4d5696d6cc12c2f: if jsonKey.equals("status") { status = try SubjectRulesReviewStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let spec else { throw jsonReader.missing("spec") }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec, status: status
+            )
         }
     }
 }

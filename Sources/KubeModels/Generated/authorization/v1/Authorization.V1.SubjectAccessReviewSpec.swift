@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authorization.V1 {
     /// SubjectAccessReviewSpec is a description of the access request.  Exactly one of resourceAttributes and nonResourceAttributes must be set
-    public struct SubjectAccessReviewSpec: Codable, Sendable, Hashable {
+    public struct SubjectAccessReviewSpec: Codable, Sendable, Hashable, JSONReadable {
         /// extra corresponds to the user.Info.GetExtra() method from the authenticator.  Since that is input to the authorizer it needs a reflection here.
         public var extra: [String: [String]]?
         /// groups is the groups you're testing for.
@@ -26,6 +26,31 @@ extension Authorization.V1 {
             self.resourceAttributes = resourceAttributes
             self.uid = uid
             self.user = user
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var extra: [String: [String]]?
+            var groups: [String]?
+            var nonResourceAttributes: NonResourceAttributes?
+            var resourceAttributes: ResourceAttributes?
+            var uid: String?
+            var user: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xfd29ee12a979cb69: if jsonKey.equals("extra") { extra = try Dictionary<String, Array<String>>(reading: &jsonReader); return }
+                case 0x6039b1239580514d: if jsonKey.equals("groups") { groups = try Array<String>(reading: &jsonReader); return }
+                case 0xb0179887de4daca9: if jsonKey.equals("nonResourceAttributes") { nonResourceAttributes = try NonResourceAttributes(reading: &jsonReader); return }
+                case 0x859f8e3c29df8d04: if jsonKey.equals("resourceAttributes") { resourceAttributes = try ResourceAttributes(reading: &jsonReader); return }
+                case 0x4c9cb5193e0b272d: if jsonKey.equals("uid") { uid = try String(reading: &jsonReader); return }
+                case 0x7d6780e4032b48f2: if jsonKey.equals("user") { user = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                extra: extra, groups: groups, nonResourceAttributes: nonResourceAttributes, resourceAttributes: resourceAttributes, uid: uid, user: user
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Autoscaling.V1 {
     /// configuration of a horizontal pod autoscaler.
-    public struct HorizontalPodAutoscaler: KubeResource, Hashable {
+    public struct HorizontalPodAutoscaler: KubeResource, Hashable, JSONReadable {
         public static let group = "autoscaling"
         public static let version = "v1"
         public static let plural = "horizontalpodautoscalers"
@@ -44,6 +44,26 @@ extension Autoscaling.V1 {
             try container.encode(metadata, forKey: .metadata)
             try container.encode(spec, forKey: .spec)
             try container.encodeIfPresent(status, forKey: .status)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: HorizontalPodAutoscalerSpec?
+            var status: HorizontalPodAutoscalerStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x8b70a3190932153e: if jsonKey.equals("spec") { spec = try HorizontalPodAutoscalerSpec(reading: &jsonReader); return }
+                case 0xc4d5696d6cc12c2f: if jsonKey.equals("status") { status = try HorizontalPodAutoscalerStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let spec else { throw jsonReader.missing("spec") }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec, status: status
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Autoscaling.V2 {
     /// HorizontalPodAutoscalerBehavior configures the scaling behavior of the target in both Up and Down directions (scaleUp and scaleDown fields respectively).
-    public struct HorizontalPodAutoscalerBehavior: Codable, Sendable, Hashable {
+    public struct HorizontalPodAutoscalerBehavior: Codable, Sendable, Hashable, JSONReadable {
         /// scaleDown is scaling policy for scaling Down. If not set, the default value is to allow to scale down to minReplicas pods, with a 300 second stabilization window (i.e., the highest recommendation for the last 300sec is used).
         public var scaleDown: HPAScalingRules?
         /// scaleUp is scaling policy for scaling Up. If not set, the default value is the higher of:
@@ -17,6 +17,23 @@ extension Autoscaling.V2 {
         ) {
             self.scaleDown = scaleDown
             self.scaleUp = scaleUp
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var scaleDown: HPAScalingRules?
+            var scaleUp: HPAScalingRules?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4700261d7f8cbe21: if jsonKey.equals("scaleDown") { scaleDown = try HPAScalingRules(reading: &jsonReader); return }
+                case 0x73b3f2e0b71c4eb4: if jsonKey.equals("scaleUp") { scaleUp = try HPAScalingRules(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                scaleDown: scaleDown, scaleUp: scaleUp
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Autoscaling.V2 {
     /// MetricStatus describes the last-read state of a single metric.
-    public struct MetricStatus: Codable, Sendable, Hashable {
+    public struct MetricStatus: Codable, Sendable, Hashable, JSONReadable {
         /// container resource refers to a resource metric (such as those specified in requests and limits) known to Kubernetes describing a single container in each pod in the current scale target (e.g. CPU or memory). Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source.
         public var containerResource: ContainerResourceMetricStatus?
         /// external refers to a global metric that is not associated with any Kubernetes object. It allows autoscaling based on information coming from components running outside of cluster (for example length of queue in cloud messaging service, or QPS from loadbalancer running outside of cluster).
@@ -26,6 +26,32 @@ extension Autoscaling.V2 {
             self.pods = pods
             self.resource = resource
             self.type = type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var containerResource: ContainerResourceMetricStatus?
+            var external: ExternalMetricStatus?
+            var object: ObjectMetricStatus?
+            var pods: PodsMetricStatus?
+            var resource: ResourceMetricStatus?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x31d12f7867b2e0bc: if jsonKey.equals("containerResource") { containerResource = try ContainerResourceMetricStatus(reading: &jsonReader); return }
+                case 0xd5cfc0c67729664a: if jsonKey.equals("external") { external = try ExternalMetricStatus(reading: &jsonReader); return }
+                case 0x8dfeaf9950df0ffa: if jsonKey.equals("object") { object = try ObjectMetricStatus(reading: &jsonReader); return }
+                case 0x8bfcee0da86a3c2d: if jsonKey.equals("pods") { pods = try PodsMetricStatus(reading: &jsonReader); return }
+                case 0xb571c404c5b2fd35: if jsonKey.equals("resource") { resource = try ResourceMetricStatus(reading: &jsonReader); return }
+                case 0xa79439ef7bfa9c2d: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let type else { throw jsonReader.missing("type") }
+            self.init(
+                containerResource: containerResource, external: external, object: object, pods: pods, resource: resource, type: type
+            )
         }
     }
 }

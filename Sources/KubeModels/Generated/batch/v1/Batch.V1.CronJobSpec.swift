@@ -3,7 +3,7 @@ import KubeCore
 
 extension Batch.V1 {
     /// CronJobSpec describes how the job execution will look like and when it will actually run.
-    public struct CronJobSpec: Codable, Sendable, Hashable {
+    public struct CronJobSpec: Codable, Sendable, Hashable, JSONReadable {
         /// Specifies how to treat concurrent executions of a Job. Valid values are:
         public var concurrencyPolicy: String?
         /// The number of failed finished jobs to retain. Value must be non-negative integer. Defaults to 1.
@@ -32,6 +32,37 @@ extension Batch.V1 {
             self.successfulJobsHistoryLimit = successfulJobsHistoryLimit
             self.suspend = suspend
             self.timeZone = timeZone
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var concurrencyPolicy: String?
+            var failedJobsHistoryLimit: Int32?
+            var jobTemplate: JobTemplateSpec?
+            var schedule: String?
+            var startingDeadlineSeconds: Int64?
+            var successfulJobsHistoryLimit: Int32?
+            var suspend: Bool?
+            var timeZone: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xc0740aaa78dd92e2: if jsonKey.equals("concurrencyPolicy") { concurrencyPolicy = try String(reading: &jsonReader); return }
+                case 0x4838fbdb1b8dde7f: if jsonKey.equals("failedJobsHistoryLimit") { failedJobsHistoryLimit = try Int32(reading: &jsonReader); return }
+                case 0x6ce0c6a77d9ec6: if jsonKey.equals("jobTemplate") { jobTemplate = try JobTemplateSpec(reading: &jsonReader); return }
+                case 0xefc7af8dac33976c: if jsonKey.equals("schedule") { schedule = try String(reading: &jsonReader); return }
+                case 0x4523002e6cbc1ed6: if jsonKey.equals("startingDeadlineSeconds") { startingDeadlineSeconds = try Int64(reading: &jsonReader); return }
+                case 0x5ca86ff54316562c: if jsonKey.equals("successfulJobsHistoryLimit") { successfulJobsHistoryLimit = try Int32(reading: &jsonReader); return }
+                case 0xb7a90ae95af51b43: if jsonKey.equals("suspend") { suspend = try Bool(reading: &jsonReader); return }
+                case 0x31f5d45d4d2a44a2: if jsonKey.equals("timeZone") { timeZone = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let jobTemplate else { throw jsonReader.missing("jobTemplate") }
+            guard let schedule else { throw jsonReader.missing("schedule") }
+            self.init(
+                concurrencyPolicy: concurrencyPolicy, failedJobsHistoryLimit: failedJobsHistoryLimit, jobTemplate: jobTemplate, schedule: schedule, startingDeadlineSeconds: startingDeadlineSeconds, successfulJobsHistoryLimit: successfulJobsHistoryLimit, suspend: suspend, timeZone: timeZone
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Batch.V1 {
     /// JobSpec describes how the job execution will look like.
-    public struct JobSpec: Codable, Sendable, Hashable {
+    public struct JobSpec: Codable, Sendable, Hashable, JSONReadable {
         /// Specifies the duration in seconds relative to the startTime that the job may be continuously active before the system tries to terminate it; value must be positive integer. If a Job is suspended (at creation or through an update), this timer will effectively be stopped and reset when the Job is resumed again.
         public var activeDeadlineSeconds: Int64?
         /// Specifies the number of retries before marking this job failed. Defaults to 6, unless backoffLimitPerIndex (only Indexed Job) is specified. When backoffLimitPerIndex is specified, backoffLimit defaults to 2147483647.
@@ -59,6 +59,52 @@ extension Batch.V1 {
             self.suspend = suspend
             self.template = template
             self.ttlSecondsAfterFinished = ttlSecondsAfterFinished
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var activeDeadlineSeconds: Int64?
+            var backoffLimit: Int32?
+            var backoffLimitPerIndex: Int32?
+            var completionMode: String?
+            var completions: Int32?
+            var managedBy: String?
+            var manualSelector: Bool?
+            var maxFailedIndexes: Int32?
+            var parallelism: Int32?
+            var podFailurePolicy: PodFailurePolicy?
+            var podReplacementPolicy: String?
+            var selector: Meta.V1.LabelSelector?
+            var successPolicy: SuccessPolicy?
+            var suspend: Bool?
+            var template: Core.V1.PodTemplateSpec?
+            var ttlSecondsAfterFinished: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xbfaa736c721f2fc8: if jsonKey.equals("activeDeadlineSeconds") { activeDeadlineSeconds = try Int64(reading: &jsonReader); return }
+                case 0x853418e64d61e48a: if jsonKey.equals("backoffLimit") { backoffLimit = try Int32(reading: &jsonReader); return }
+                case 0xe0587486fa6d84af: if jsonKey.equals("backoffLimitPerIndex") { backoffLimitPerIndex = try Int32(reading: &jsonReader); return }
+                case 0x5c4ef6ac5bd44e20: if jsonKey.equals("completionMode") { completionMode = try String(reading: &jsonReader); return }
+                case 0x7e2f4d368b8a84bc: if jsonKey.equals("completions") { completions = try Int32(reading: &jsonReader); return }
+                case 0x12fc3dd2f1edf87f: if jsonKey.equals("managedBy") { managedBy = try String(reading: &jsonReader); return }
+                case 0x44d1f11bceac4772: if jsonKey.equals("manualSelector") { manualSelector = try Bool(reading: &jsonReader); return }
+                case 0xa41a020399c012f0: if jsonKey.equals("maxFailedIndexes") { maxFailedIndexes = try Int32(reading: &jsonReader); return }
+                case 0xbe2ec0a429b2b4a1: if jsonKey.equals("parallelism") { parallelism = try Int32(reading: &jsonReader); return }
+                case 0x9e180d4d77a2a128: if jsonKey.equals("podFailurePolicy") { podFailurePolicy = try PodFailurePolicy(reading: &jsonReader); return }
+                case 0xd3e76e6062d542f2: if jsonKey.equals("podReplacementPolicy") { podReplacementPolicy = try String(reading: &jsonReader); return }
+                case 0x3b0355a1af4ac9c: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0xbe8924fc293fdefa: if jsonKey.equals("successPolicy") { successPolicy = try SuccessPolicy(reading: &jsonReader); return }
+                case 0xb7a90ae95af51b43: if jsonKey.equals("suspend") { suspend = try Bool(reading: &jsonReader); return }
+                case 0x33609a5e9eb92f4b: if jsonKey.equals("template") { template = try Core.V1.PodTemplateSpec(reading: &jsonReader); return }
+                case 0xd2f7d32fad48735c: if jsonKey.equals("ttlSecondsAfterFinished") { ttlSecondsAfterFinished = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let template else { throw jsonReader.missing("template") }
+            self.init(
+                activeDeadlineSeconds: activeDeadlineSeconds, backoffLimit: backoffLimit, backoffLimitPerIndex: backoffLimitPerIndex, completionMode: completionMode, completions: completions, managedBy: managedBy, manualSelector: manualSelector, maxFailedIndexes: maxFailedIndexes, parallelism: parallelism, podFailurePolicy: podFailurePolicy, podReplacementPolicy: podReplacementPolicy, selector: selector, successPolicy: successPolicy, suspend: suspend, template: template, ttlSecondsAfterFinished: ttlSecondsAfterFinished
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Batch.V1 {
     /// JobStatus represents the current state of a Job.
-    public struct JobStatus: Codable, Sendable, Hashable {
+    public struct JobStatus: Codable, Sendable, Hashable, JSONReadable {
         /// The number of pending and running pods which are not terminating (without a deletionTimestamp). The value is zero for finished jobs.
         public var active: Int32?
         /// completedIndexes holds the completed indexes when .spec.completionMode = "Indexed" in a text format. The indexes are represented as decimal integers separated by commas. The numbers are listed in increasing order. Three or more consecutive numbers are compressed and represented by the first and last element of the series, separated by a hyphen. For example, if the completed indexes are 1, 3, 4, 5 and 7, they are represented as "1,3-5,7".
@@ -41,6 +41,41 @@ extension Batch.V1 {
             self.succeeded = succeeded
             self.terminating = terminating
             self.uncountedTerminatedPods = uncountedTerminatedPods
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var active: Int32?
+            var completedIndexes: String?
+            var completionTime: Time?
+            var conditions: [JobCondition]?
+            var failed: Int32?
+            var failedIndexes: String?
+            var ready: Int32?
+            var startTime: Time?
+            var succeeded: Int32?
+            var terminating: Int32?
+            var uncountedTerminatedPods: UncountedTerminatedPods?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x6580790b036f0c6f: if jsonKey.equals("active") { active = try Int32(reading: &jsonReader); return }
+                case 0x7a50ce34f487015e: if jsonKey.equals("completedIndexes") { completedIndexes = try String(reading: &jsonReader); return }
+                case 0x9fc704f3c9727956: if jsonKey.equals("completionTime") { completionTime = try Time(reading: &jsonReader); return }
+                case 0x5f6d4dd9db56877: if jsonKey.equals("conditions") { conditions = try Array<JobCondition>(reading: &jsonReader); return }
+                case 0xd7338946b42394f4: if jsonKey.equals("failed") { failed = try Int32(reading: &jsonReader); return }
+                case 0x51c77cd83220ee94: if jsonKey.equals("failedIndexes") { failedIndexes = try String(reading: &jsonReader); return }
+                case 0x8935baf305f374b4: if jsonKey.equals("ready") { ready = try Int32(reading: &jsonReader); return }
+                case 0xda007405d3ef5c8e: if jsonKey.equals("startTime") { startTime = try Time(reading: &jsonReader); return }
+                case 0x54f7706c80e7aa12: if jsonKey.equals("succeeded") { succeeded = try Int32(reading: &jsonReader); return }
+                case 0x1d77c1654b832097: if jsonKey.equals("terminating") { terminating = try Int32(reading: &jsonReader); return }
+                case 0x4a0778e365a77db1: if jsonKey.equals("uncountedTerminatedPods") { uncountedTerminatedPods = try UncountedTerminatedPods(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                active: active, completedIndexes: completedIndexes, completionTime: completionTime, conditions: conditions, failed: failed, failedIndexes: failedIndexes, ready: ready, startTime: startTime, succeeded: succeeded, terminating: terminating, uncountedTerminatedPods: uncountedTerminatedPods
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Batch.V1 {
     /// JobTemplateSpec describes the data a Job should have when created from a template
-    public struct JobTemplateSpec: Codable, Sendable, Hashable {
+    public struct JobTemplateSpec: Codable, Sendable, Hashable, JSONReadable {
         /// Standard object's metadata of the jobs created from this template. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: ObjectMeta?
         /// Specification of the desired behavior of the job. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
@@ -14,6 +14,23 @@ extension Batch.V1 {
         ) {
             self.metadata = metadata
             self.spec = spec
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: JobSpec?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x8b70a3190932153e: if jsonKey.equals("spec") { spec = try JobSpec(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata, spec: spec
+            )
         }
     }
 }

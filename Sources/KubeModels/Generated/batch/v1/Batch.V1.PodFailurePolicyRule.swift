@@ -3,7 +3,7 @@ import KubeCore
 
 extension Batch.V1 {
     /// PodFailurePolicyRule describes how a pod failure is handled when the requirements are met. One of onExitCodes and onPodConditions, but not both, can be used in each rule.
-    public struct PodFailurePolicyRule: Codable, Sendable, Hashable {
+    public struct PodFailurePolicyRule: Codable, Sendable, Hashable, JSONReadable {
         /// Specifies the action taken on a pod failure when the requirements are satisfied. Possible values are:
         public var action: String
         /// Represents the requirement on the container exit codes.
@@ -17,6 +17,26 @@ extension Batch.V1 {
             self.action = action
             self.onExitCodes = onExitCodes
             self.onPodConditions = onPodConditions
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var action: String?
+            var onExitCodes: PodFailurePolicyOnExitCodesRequirement?
+            var onPodConditions: [PodFailurePolicyOnPodConditionsPattern]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x6568640b035a56df: if jsonKey.equals("action") { action = try String(reading: &jsonReader); return }
+                case 0x6c49a1726855fe12: if jsonKey.equals("onExitCodes") { onExitCodes = try PodFailurePolicyOnExitCodesRequirement(reading: &jsonReader); return }
+                case 0x44b4a1315ca090ad: if jsonKey.equals("onPodConditions") { onPodConditions = try Array<PodFailurePolicyOnPodConditionsPattern>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let action else { throw jsonReader.missing("action") }
+            self.init(
+                action: action, onExitCodes: onExitCodes, onPodConditions: onPodConditions
+            )
         }
     }
 }

@@ -4,7 +4,7 @@ import KubeCore
 
 extension Certificates.V1 {
     /// CertificateSigningRequestSpec contains the certificate request.
-    public struct CertificateSigningRequestSpec: Codable, Sendable, Hashable {
+    public struct CertificateSigningRequestSpec: Codable, Sendable, Hashable, JSONReadable {
         /// expirationSeconds is the requested duration of validity of the issued certificate. The certificate signer may issue a certificate with a different validity duration so a client must check the delta between the notBefore and and notAfter fields in the issued certificate to determine the actual duration.
         public var expirationSeconds: Int32?
         /// extra contains extra attributes of the user that created the CertificateSigningRequest. Populated by the API server on creation and immutable.
@@ -33,6 +33,37 @@ extension Certificates.V1 {
             self.uid = uid
             self.usages = usages
             self.username = username
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var expirationSeconds: Int32?
+            var extra: [String: [String]]?
+            var groups: [String]?
+            var request: Data?
+            var signerName: String?
+            var uid: String?
+            var usages: [String]?
+            var username: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xb8d1b6bd1cb5e495: if jsonKey.equals("expirationSeconds") { expirationSeconds = try Int32(reading: &jsonReader); return }
+                case 0xfd29ee12a979cb69: if jsonKey.equals("extra") { extra = try Dictionary<String, Array<String>>(reading: &jsonReader); return }
+                case 0x6039b1239580514d: if jsonKey.equals("groups") { groups = try Array<String>(reading: &jsonReader); return }
+                case 0x6f4743b8bc5b4eb2: if jsonKey.equals("request") { request = try Data(reading: &jsonReader); return }
+                case 0x208f15a5ed917a58: if jsonKey.equals("signerName") { signerName = try String(reading: &jsonReader); return }
+                case 0x4c9cb5193e0b272d: if jsonKey.equals("uid") { uid = try String(reading: &jsonReader); return }
+                case 0xd873e1870e8f2bc1: if jsonKey.equals("usages") { usages = try Array<String>(reading: &jsonReader); return }
+                case 0x94a644b5e0880579: if jsonKey.equals("username") { username = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let request else { throw jsonReader.missing("request") }
+            guard let signerName else { throw jsonReader.missing("signerName") }
+            self.init(
+                expirationSeconds: expirationSeconds, extra: extra, groups: groups, request: request, signerName: signerName, uid: uid, usages: usages, username: username
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// AzureDisk represents an Azure Data Disk mount on the host and bind mount to the pod.
-    public struct AzureDiskVolumeSource: Codable, Sendable, Hashable {
+    public struct AzureDiskVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// cachingMode is the Host Caching mode: None, Read Only, Read Write.
         public var cachingMode: String?
         /// diskName is the Name of the data disk in the blob storage
@@ -26,6 +26,33 @@ extension Core.V1 {
             self.fsType = fsType
             self.kind = kind
             self.readOnly = readOnly
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var cachingMode: String?
+            var diskName: String?
+            var diskURI: String?
+            var fsType: String?
+            var kind: String?
+            var readOnly: Bool?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x8019a8ffb0d27c85: if jsonKey.equals("cachingMode") { cachingMode = try String(reading: &jsonReader); return }
+                case 0xce16ab7e3ab9bb9f: if jsonKey.equals("diskName") { diskName = try String(reading: &jsonReader); return }
+                case 0x6a4cb5997015c6be: if jsonKey.equals("diskURI") { diskURI = try String(reading: &jsonReader); return }
+                case 0xd750a16677fe13be: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0xef9c96d721673243: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
+                case 0x7381961d26b4adb7: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let diskName else { throw jsonReader.missing("diskName") }
+            guard let diskURI else { throw jsonReader.missing("diskURI") }
+            self.init(
+                cachingMode: cachingMode, diskName: diskName, diskURI: diskURI, fsType: fsType, kind: kind, readOnly: readOnly
+            )
         }
     }
 }

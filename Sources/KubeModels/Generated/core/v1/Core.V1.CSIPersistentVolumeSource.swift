@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents storage that is managed by an external CSI volume driver
-    public struct CSIPersistentVolumeSource: Codable, Sendable, Hashable {
+    public struct CSIPersistentVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// controllerExpandSecretRef is a reference to the secret object containing sensitive information to pass to the CSI driver to complete the CSI ControllerExpandVolume call. This field is optional, and may be empty if no secret is required. If the secret object contains more than one secret, all secrets are passed.
         public var controllerExpandSecretRef: SecretReference?
         /// controllerPublishSecretRef is a reference to the secret object containing sensitive information to pass to the CSI driver to complete the CSI ControllerPublishVolume and ControllerUnpublishVolume calls. This field is optional, and may be empty if no secret is required. If the secret object contains more than one secret, all secrets are passed.
@@ -38,6 +38,41 @@ extension Core.V1 {
             self.readOnly = readOnly
             self.volumeAttributes = volumeAttributes
             self.volumeHandle = volumeHandle
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var controllerExpandSecretRef: SecretReference?
+            var controllerPublishSecretRef: SecretReference?
+            var driver: String?
+            var fsType: String?
+            var nodeExpandSecretRef: SecretReference?
+            var nodePublishSecretRef: SecretReference?
+            var nodeStageSecretRef: SecretReference?
+            var readOnly: Bool?
+            var volumeAttributes: [String: String]?
+            var volumeHandle: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xfe9ee24cdbaeb536: if jsonKey.equals("controllerExpandSecretRef") { controllerExpandSecretRef = try SecretReference(reading: &jsonReader); return }
+                case 0x25390755b40c11ed: if jsonKey.equals("controllerPublishSecretRef") { controllerPublishSecretRef = try SecretReference(reading: &jsonReader); return }
+                case 0xc85b78e3dea334ff: if jsonKey.equals("driver") { driver = try String(reading: &jsonReader); return }
+                case 0xd750a16677fe13be: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0xf1f3de6139057b5a: if jsonKey.equals("nodeExpandSecretRef") { nodeExpandSecretRef = try SecretReference(reading: &jsonReader); return }
+                case 0x7f0fd73deaff5d81: if jsonKey.equals("nodePublishSecretRef") { nodePublishSecretRef = try SecretReference(reading: &jsonReader); return }
+                case 0xdd274b98b9ce1af6: if jsonKey.equals("nodeStageSecretRef") { nodeStageSecretRef = try SecretReference(reading: &jsonReader); return }
+                case 0x7381961d26b4adb7: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x4bc060ad7cf847c2: if jsonKey.equals("volumeAttributes") { volumeAttributes = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0x81afb30061d7d4c1: if jsonKey.equals("volumeHandle") { volumeHandle = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let driver else { throw jsonReader.missing("driver") }
+            guard let volumeHandle else { throw jsonReader.missing("volumeHandle") }
+            self.init(
+                controllerExpandSecretRef: controllerExpandSecretRef, controllerPublishSecretRef: controllerPublishSecretRef, driver: driver, fsType: fsType, nodeExpandSecretRef: nodeExpandSecretRef, nodePublishSecretRef: nodePublishSecretRef, nodeStageSecretRef: nodeStageSecretRef, readOnly: readOnly, volumeAttributes: volumeAttributes, volumeHandle: volumeHandle
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents a Ceph Filesystem mount that lasts the lifetime of a pod Cephfs volumes do not support ownership management or SELinux relabeling.
-    public struct CephFSPersistentVolumeSource: Codable, Sendable, Hashable {
+    public struct CephFSPersistentVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// monitors is Required: Monitors is a collection of Ceph monitors More info: https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it
         public var monitors: [String]
         /// path is Optional: Used as the mounted root, rather than the full Ceph tree, default is /
@@ -26,6 +26,32 @@ extension Core.V1 {
             self.secretFile = secretFile
             self.secretRef = secretRef
             self.user = user
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var monitors: [String]?
+            var path: String?
+            var readOnly: Bool?
+            var secretFile: String?
+            var secretRef: SecretReference?
+            var user: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x79973aab255b49fe: if jsonKey.equals("monitors") { monitors = try Array<String>(reading: &jsonReader); return }
+                case 0x3c52d0debd70676: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                case 0x7381961d26b4adb7: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x98868d643bc1de37: if jsonKey.equals("secretFile") { secretFile = try String(reading: &jsonReader); return }
+                case 0xa95eb3d44c2a4ad6: if jsonKey.equals("secretRef") { secretRef = try SecretReference(reading: &jsonReader); return }
+                case 0x7d6780e4032b48f2: if jsonKey.equals("user") { user = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let monitors else { throw jsonReader.missing("monitors") }
+            self.init(
+                monitors: monitors, path: path, readOnly: readOnly, secretFile: secretFile, secretRef: secretRef, user: user
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Information about the condition of a component.
-    public struct ComponentCondition: Codable, Sendable, Hashable {
+    public struct ComponentCondition: Codable, Sendable, Hashable, JSONReadable {
         /// Condition error code for a component. For example, a health check error code.
         public var error: String?
         /// Message about the condition for a component. For example, information about a health check.
@@ -20,6 +20,29 @@ extension Core.V1 {
             self.message = message
             self.status = status
             self.type = type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var error: String?
+            var message: String?
+            var status: String?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x9f7452dd75d54d31: if jsonKey.equals("error") { error = try String(reading: &jsonReader); return }
+                case 0x546401b5d2a8d2a4: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0xc4d5696d6cc12c2f: if jsonKey.equals("status") { status = try String(reading: &jsonReader); return }
+                case 0xa79439ef7bfa9c2d: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let status else { throw jsonReader.missing("status") }
+            guard let type else { throw jsonReader.missing("type") }
+            self.init(
+                error: error, message: message, status: status, type: type
+            )
         }
     }
 }

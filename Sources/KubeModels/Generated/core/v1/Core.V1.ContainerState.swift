@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ContainerState holds a possible state of container. Only one of its members may be specified. If none of them is specified, the default one is ContainerStateWaiting.
-    public struct ContainerState: Codable, Sendable, Hashable {
+    public struct ContainerState: Codable, Sendable, Hashable, JSONReadable {
         /// Details about a running container
         public var running: ContainerStateRunning?
         /// Details about a terminated container
@@ -17,6 +17,25 @@ extension Core.V1 {
             self.running = running
             self.terminated = terminated
             self.waiting = waiting
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var running: ContainerStateRunning?
+            var terminated: ContainerStateTerminated?
+            var waiting: ContainerStateWaiting?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x60147fb4fa4a8e0c: if jsonKey.equals("running") { running = try ContainerStateRunning(reading: &jsonReader); return }
+                case 0x30704d382433cd00: if jsonKey.equals("terminated") { terminated = try ContainerStateTerminated(reading: &jsonReader); return }
+                case 0xeac9afef1a00b5e8: if jsonKey.equals("waiting") { waiting = try ContainerStateWaiting(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                running: running, terminated: terminated, waiting: waiting
+            )
         }
     }
 }

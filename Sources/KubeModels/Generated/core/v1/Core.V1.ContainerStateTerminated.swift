@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ContainerStateTerminated is a terminated state of a container.
-    public struct ContainerStateTerminated: Codable, Sendable, Hashable {
+    public struct ContainerStateTerminated: Codable, Sendable, Hashable, JSONReadable {
         /// Container's ID in the format '<type>://<container_id>'
         public var containerID: String?
         /// Exit status from the last termination of the container
@@ -29,6 +29,34 @@ extension Core.V1 {
             self.reason = reason
             self.signal = signal
             self.startedAt = startedAt
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var containerID: String?
+            var exitCode: Int32?
+            var finishedAt: Time?
+            var message: String?
+            var reason: String?
+            var signal: Int32?
+            var startedAt: Time?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x87fdf9536ef869a5: if jsonKey.equals("containerID") { containerID = try String(reading: &jsonReader); return }
+                case 0x3261aad4f471e434: if jsonKey.equals("exitCode") { exitCode = try Int32(reading: &jsonReader); return }
+                case 0xf83366814dd130d6: if jsonKey.equals("finishedAt") { finishedAt = try Time(reading: &jsonReader); return }
+                case 0x546401b5d2a8d2a4: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0x65e8d7f3474f2639: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                case 0x5062cd8f7a7fd349: if jsonKey.equals("signal") { signal = try Int32(reading: &jsonReader); return }
+                case 0x3bda98eab8465bb: if jsonKey.equals("startedAt") { startedAt = try Time(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let exitCode else { throw jsonReader.missing("exitCode") }
+            self.init(
+                containerID: containerID, exitCode: exitCode, finishedAt: finishedAt, message: message, reason: reason, signal: signal, startedAt: startedAt
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ContainerStatus contains details for the current status of this container.
-    public struct ContainerStatus: Codable, Sendable, Hashable {
+    public struct ContainerStatus: Codable, Sendable, Hashable, JSONReadable {
         /// AllocatedResources represents the compute resources allocated for this container by the node. Kubelet sets this value to Container.Resources.Requests upon successful pod admission and after successfully admitting desired pod resize.
         public var allocatedResources: [String: Quantity]?
         /// AllocatedResourcesStatus represents the status of various resources allocated for this Pod.
@@ -53,6 +53,54 @@ extension Core.V1 {
             self.stopSignal = stopSignal
             self.user = user
             self.volumeMounts = volumeMounts
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var allocatedResources: [String: Quantity]?
+            var allocatedResourcesStatus: [ResourceStatus]?
+            var containerID: String?
+            var image: String?
+            var imageID: String?
+            var lastState: ContainerState?
+            var name: String?
+            var ready: Bool?
+            var resources: ResourceRequirements?
+            var restartCount: Int32?
+            var started: Bool?
+            var state: ContainerState?
+            var stopSignal: String?
+            var user: ContainerUser?
+            var volumeMounts: [VolumeMountStatus]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x88dbcc261083d3ab: if jsonKey.equals("allocatedResources") { allocatedResources = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0x1e778a91dc4724dd: if jsonKey.equals("allocatedResourcesStatus") { allocatedResourcesStatus = try Array<ResourceStatus>(reading: &jsonReader); return }
+                case 0x87fdf9536ef869a5: if jsonKey.equals("containerID") { containerID = try String(reading: &jsonReader); return }
+                case 0x2ab612888528489a: if jsonKey.equals("image") { image = try String(reading: &jsonReader); return }
+                case 0x562666409dad3657: if jsonKey.equals("imageID") { imageID = try String(reading: &jsonReader); return }
+                case 0xbdac29eaf36721ba: if jsonKey.equals("lastState") { lastState = try ContainerState(reading: &jsonReader); return }
+                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x8935baf305f374b4: if jsonKey.equals("ready") { ready = try Bool(reading: &jsonReader); return }
+                case 0x34d5a1bef245df2: if jsonKey.equals("resources") { resources = try ResourceRequirements(reading: &jsonReader); return }
+                case 0x6e335e0b9ccefc73: if jsonKey.equals("restartCount") { restartCount = try Int32(reading: &jsonReader); return }
+                case 0xc732f2e2fbe9f15e: if jsonKey.equals("started") { started = try Bool(reading: &jsonReader); return }
+                case 0xee63aaad45b1b116: if jsonKey.equals("state") { state = try ContainerState(reading: &jsonReader); return }
+                case 0x41da17af0144d09: if jsonKey.equals("stopSignal") { stopSignal = try String(reading: &jsonReader); return }
+                case 0x7d6780e4032b48f2: if jsonKey.equals("user") { user = try ContainerUser(reading: &jsonReader); return }
+                case 0x733bf79d6b5d34b1: if jsonKey.equals("volumeMounts") { volumeMounts = try Array<VolumeMountStatus>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let image else { throw jsonReader.missing("image") }
+            guard let imageID else { throw jsonReader.missing("imageID") }
+            guard let name else { throw jsonReader.missing("name") }
+            guard let ready else { throw jsonReader.missing("ready") }
+            guard let restartCount else { throw jsonReader.missing("restartCount") }
+            self.init(
+                allocatedResources: allocatedResources, allocatedResourcesStatus: allocatedResourcesStatus, containerID: containerID, image: image, imageID: imageID, lastState: lastState, name: name, ready: ready, resources: resources, restartCount: restartCount, started: started, state: state, stopSignal: stopSignal, user: user, volumeMounts: volumeMounts
+            )
         }
     }
 }

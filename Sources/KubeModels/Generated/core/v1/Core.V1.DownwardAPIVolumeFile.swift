@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// DownwardAPIVolumeFile represents information to create the file containing the pod field
-    public struct DownwardAPIVolumeFile: Codable, Sendable, Hashable {
+    public struct DownwardAPIVolumeFile: Codable, Sendable, Hashable, JSONReadable {
         /// Required: Selects a field of the pod: only annotations, labels, name, namespace and uid are supported.
         public var fieldRef: ObjectFieldSelector?
         /// Optional: mode bits used to set permissions on this file, must be an octal value between 0000 and 0777 or a decimal value between 0 and 511. YAML accepts both octal and decimal values, JSON requires decimal values for mode bits. If not specified, the volume defaultMode will be used. This might be in conflict with other options that affect the file mode, like fsGroup, and the result can be other mode bits set.
@@ -20,6 +20,28 @@ extension Core.V1 {
             self.mode = mode
             self.path = path
             self.resourceFieldRef = resourceFieldRef
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var fieldRef: ObjectFieldSelector?
+            var mode: Int32?
+            var path: String?
+            var resourceFieldRef: ResourceFieldSelector?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5a6801e4bba3b008: if jsonKey.equals("fieldRef") { fieldRef = try ObjectFieldSelector(reading: &jsonReader); return }
+                case 0xd3deba2c41dadb2: if jsonKey.equals("mode") { mode = try Int32(reading: &jsonReader); return }
+                case 0x3c52d0debd70676: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                case 0xdbbb8d1eaaf0d198: if jsonKey.equals("resourceFieldRef") { resourceFieldRef = try ResourceFieldSelector(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let path else { throw jsonReader.missing("path") }
+            self.init(
+                fieldRef: fieldRef, mode: mode, path: path, resourceFieldRef: resourceFieldRef
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// EndpointAddress is a tuple that describes single IP address. Deprecated: This API is deprecated in v1.33+.
-    public struct EndpointAddress: Codable, Sendable, Hashable {
+    public struct EndpointAddress: Codable, Sendable, Hashable, JSONReadable {
         /// The Hostname of this endpoint
         public var hostname: String?
         /// The IP of this endpoint. May not be loopback (127.0.0.0/8 or ::1), link-local (169.254.0.0/16 or fe80::/10), or link-local multicast (224.0.0.0/24 or ff02::/16).
@@ -20,6 +20,28 @@ extension Core.V1 {
             self.ip = ip
             self.nodeName = nodeName
             self.targetRef = targetRef
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var hostname: String?
+            var ip: String?
+            var nodeName: String?
+            var targetRef: ObjectReference?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x6eea510e5cd609ac: if jsonKey.equals("hostname") { hostname = try String(reading: &jsonReader); return }
+                case 0x8b74207b55c5cbc: if jsonKey.equals("ip") { ip = try String(reading: &jsonReader); return }
+                case 0x4caf4b0bfa4e8dce: if jsonKey.equals("nodeName") { nodeName = try String(reading: &jsonReader); return }
+                case 0xd42319c0266702f5: if jsonKey.equals("targetRef") { targetRef = try ObjectReference(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let ip else { throw jsonReader.missing("ip") }
+            self.init(
+                hostname: hostname, ip: ip, nodeName: nodeName, targetRef: targetRef
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// EndpointPort is a tuple that describes a single port. Deprecated: This API is deprecated in v1.33+.
-    public struct EndpointPort: Codable, Sendable, Hashable {
+    public struct EndpointPort: Codable, Sendable, Hashable, JSONReadable {
         /// The application protocol for this port. This is used as a hint for implementations to offer richer behavior for protocols that they understand. This field follows standard Kubernetes label syntax. Valid values are either:
         public var appProtocol: String?
         /// The name of this port.  This must match the 'name' field in the corresponding ServicePort. Must be a DNS_LABEL. Optional only if one port is defined.
@@ -20,6 +20,28 @@ extension Core.V1 {
             self.name = name
             self.port = port
             self.`protocol` = `protocol`
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var appProtocol: String?
+            var name: String?
+            var port: Int32?
+            var `protocol`: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x49e62279db1a34b8: if jsonKey.equals("appProtocol") { appProtocol = try String(reading: &jsonReader); return }
+                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x8c2cdb0da8933fa6: if jsonKey.equals("port") { port = try Int32(reading: &jsonReader); return }
+                case 0xb2b41998fa3bfff5: if jsonKey.equals("protocol") { `protocol` = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let port else { throw jsonReader.missing("port") }
+            self.init(
+                appProtocol: appProtocol, name: name, port: port, protocol: `protocol`
+            )
         }
     }
 }

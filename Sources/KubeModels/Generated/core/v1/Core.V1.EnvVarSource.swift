@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// EnvVarSource represents a source for the value of an EnvVar.
-    public struct EnvVarSource: Codable, Sendable, Hashable {
+    public struct EnvVarSource: Codable, Sendable, Hashable, JSONReadable {
         /// Selects a key of a ConfigMap.
         public var configMapKeyRef: ConfigMapKeySelector?
         /// Selects a field of the pod: supports metadata.name, metadata.namespace, `metadata.labels['<KEY>']`, `metadata.annotations['<KEY>']`, spec.nodeName, spec.serviceAccountName, status.hostIP, status.podIP, status.podIPs.
@@ -23,6 +23,29 @@ extension Core.V1 {
             self.fileKeyRef = fileKeyRef
             self.resourceFieldRef = resourceFieldRef
             self.secretKeyRef = secretKeyRef
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var configMapKeyRef: ConfigMapKeySelector?
+            var fieldRef: ObjectFieldSelector?
+            var fileKeyRef: FileKeySelector?
+            var resourceFieldRef: ResourceFieldSelector?
+            var secretKeyRef: SecretKeySelector?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xe071382328a0d9ef: if jsonKey.equals("configMapKeyRef") { configMapKeyRef = try ConfigMapKeySelector(reading: &jsonReader); return }
+                case 0x5a6801e4bba3b008: if jsonKey.equals("fieldRef") { fieldRef = try ObjectFieldSelector(reading: &jsonReader); return }
+                case 0x52b77173cc7d2273: if jsonKey.equals("fileKeyRef") { fileKeyRef = try FileKeySelector(reading: &jsonReader); return }
+                case 0xdbbb8d1eaaf0d198: if jsonKey.equals("resourceFieldRef") { resourceFieldRef = try ResourceFieldSelector(reading: &jsonReader); return }
+                case 0xc5a7dc4651e95225: if jsonKey.equals("secretKeyRef") { secretKeyRef = try SecretKeySelector(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                configMapKeyRef: configMapKeyRef, fieldRef: fieldRef, fileKeyRef: fileKeyRef, resourceFieldRef: resourceFieldRef, secretKeyRef: secretKeyRef
+            )
         }
     }
 }

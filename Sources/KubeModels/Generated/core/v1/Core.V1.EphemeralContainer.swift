@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// An EphemeralContainer is a temporary container that you may add to an existing Pod for user-initiated activities such as debugging. Ephemeral containers have no resource or scheduling guarantees, and they will not be restarted when they exit or when a Pod is removed or restarted. The kubelet may evict a Pod if an ephemeral container causes the Pod to exceed its resource allocation.
-    public struct EphemeralContainer: Codable, Sendable, Hashable {
+    public struct EphemeralContainer: Codable, Sendable, Hashable, JSONReadable {
         /// Arguments to the entrypoint. The image's CMD is used if this is not provided. Variable references $(VAR_NAME) are expanded using the container's environment. If a variable cannot be resolved, the reference in the input string will be unchanged. Double $$ are reduced to a single $, which allows for escaping the $(VAR_NAME) syntax: i.e. "$$(VAR_NAME)" will produce the string literal "$(VAR_NAME)". Escaped references will never be expanded, regardless of whether the variable exists or not. Cannot be updated. More info: https://kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container/#running-a-command-in-a-shell
         public var args: [String]?
         /// Entrypoint array. Not executed within a shell. The image's ENTRYPOINT is used if this is not provided. Variable references $(VAR_NAME) are expanded using the container's environment. If a variable cannot be resolved, the reference in the input string will be unchanged. Double $$ are reduced to a single $, which allows for escaping the $(VAR_NAME) syntax: i.e. "$$(VAR_NAME)" will produce the string literal "$(VAR_NAME)". Escaped references will never be expanded, regardless of whether the variable exists or not. Cannot be updated. More info: https://kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container/#running-a-command-in-a-shell
@@ -86,6 +86,72 @@ extension Core.V1 {
             self.volumeDevices = volumeDevices
             self.volumeMounts = volumeMounts
             self.workingDir = workingDir
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var args: [String]?
+            var command: [String]?
+            var env: [EnvVar]?
+            var envFrom: [EnvFromSource]?
+            var image: String?
+            var imagePullPolicy: String?
+            var lifecycle: Lifecycle?
+            var livenessProbe: Probe?
+            var name: String?
+            var ports: [ContainerPort]?
+            var readinessProbe: Probe?
+            var resizePolicy: [ContainerResizePolicy]?
+            var resources: ResourceRequirements?
+            var restartPolicy: String?
+            var restartPolicyRules: [ContainerRestartRule]?
+            var securityContext: SecurityContext?
+            var startupProbe: Probe?
+            var stdin: Bool?
+            var stdinOnce: Bool?
+            var targetContainerName: String?
+            var terminationMessagePath: String?
+            var terminationMessagePolicy: String?
+            var tty: Bool?
+            var volumeDevices: [VolumeDevice]?
+            var volumeMounts: [VolumeMount]?
+            var workingDir: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x894930843ebc9d7c: if jsonKey.equals("args") { args = try Array<String>(reading: &jsonReader); return }
+                case 0x66655dca2c3e8a12: if jsonKey.equals("command") { command = try Array<String>(reading: &jsonReader); return }
+                case 0xc2f01118f05367d4: if jsonKey.equals("env") { env = try Array<EnvVar>(reading: &jsonReader); return }
+                case 0xa272193e5a07e89c: if jsonKey.equals("envFrom") { envFrom = try Array<EnvFromSource>(reading: &jsonReader); return }
+                case 0x2ab612888528489a: if jsonKey.equals("image") { image = try String(reading: &jsonReader); return }
+                case 0x6a337fd52cc7f34b: if jsonKey.equals("imagePullPolicy") { imagePullPolicy = try String(reading: &jsonReader); return }
+                case 0x1e9423fc12f6fd6f: if jsonKey.equals("lifecycle") { lifecycle = try Lifecycle(reading: &jsonReader); return }
+                case 0x5e09e12d230513fa: if jsonKey.equals("livenessProbe") { livenessProbe = try Probe(reading: &jsonReader); return }
+                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xc3780d35723576ef: if jsonKey.equals("ports") { ports = try Array<ContainerPort>(reading: &jsonReader); return }
+                case 0x6d1e281a6e4bde3b: if jsonKey.equals("readinessProbe") { readinessProbe = try Probe(reading: &jsonReader); return }
+                case 0x493e0f79b314359b: if jsonKey.equals("resizePolicy") { resizePolicy = try Array<ContainerResizePolicy>(reading: &jsonReader); return }
+                case 0x34d5a1bef245df2: if jsonKey.equals("resources") { resources = try ResourceRequirements(reading: &jsonReader); return }
+                case 0xaae606b1a252d306: if jsonKey.equals("restartPolicy") { restartPolicy = try String(reading: &jsonReader); return }
+                case 0x6b839dd7195b089: if jsonKey.equals("restartPolicyRules") { restartPolicyRules = try Array<ContainerRestartRule>(reading: &jsonReader); return }
+                case 0x42633eefb908c142: if jsonKey.equals("securityContext") { securityContext = try SecurityContext(reading: &jsonReader); return }
+                case 0x73cd039baba8c174: if jsonKey.equals("startupProbe") { startupProbe = try Probe(reading: &jsonReader); return }
+                case 0x7ce0cad53eda57d: if jsonKey.equals("stdin") { stdin = try Bool(reading: &jsonReader); return }
+                case 0x13ba1a0f40c2b31c: if jsonKey.equals("stdinOnce") { stdinOnce = try Bool(reading: &jsonReader); return }
+                case 0x7513b0fb78b523bc: if jsonKey.equals("targetContainerName") { targetContainerName = try String(reading: &jsonReader); return }
+                case 0x3aaab3d931eb64c7: if jsonKey.equals("terminationMessagePath") { terminationMessagePath = try String(reading: &jsonReader); return }
+                case 0xf5883857e746400a: if jsonKey.equals("terminationMessagePolicy") { terminationMessagePolicy = try String(reading: &jsonReader); return }
+                case 0x571ec5194484d3c4: if jsonKey.equals("tty") { tty = try Bool(reading: &jsonReader); return }
+                case 0xd352e25a1f443cc2: if jsonKey.equals("volumeDevices") { volumeDevices = try Array<VolumeDevice>(reading: &jsonReader); return }
+                case 0x733bf79d6b5d34b1: if jsonKey.equals("volumeMounts") { volumeMounts = try Array<VolumeMount>(reading: &jsonReader); return }
+                case 0x93e21af406d002df: if jsonKey.equals("workingDir") { workingDir = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                args: args, command: command, env: env, envFrom: envFrom, image: image, imagePullPolicy: imagePullPolicy, lifecycle: lifecycle, livenessProbe: livenessProbe, name: name, ports: ports, readinessProbe: readinessProbe, resizePolicy: resizePolicy, resources: resources, restartPolicy: restartPolicy, restartPolicyRules: restartPolicyRules, securityContext: securityContext, startupProbe: startupProbe, stdin: stdin, stdinOnce: stdinOnce, targetContainerName: targetContainerName, terminationMessagePath: terminationMessagePath, terminationMessagePolicy: terminationMessagePolicy, tty: tty, volumeDevices: volumeDevices, volumeMounts: volumeMounts, workingDir: workingDir
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Event is a report of an event somewhere in the cluster.  Events have a limited retention time and triggers and messages may evolve with time.  Event consumers should not rely on the timing of an event with a given Reason reflecting a consistent underlying trigger, or the continued existence of events with that Reason.  Events should be treated as informative, best-effort, supplemental data.
-    public struct Event: KubeResource, Hashable {
+    public struct Event: KubeResource, Hashable, JSONReadable {
         public static let group = ""
         public static let version = "v1"
         public static let plural = "events"
@@ -104,6 +104,50 @@ extension Core.V1 {
             try container.encodeIfPresent(series, forKey: .series)
             try container.encodeIfPresent(source, forKey: .source)
             try container.encodeIfPresent(type, forKey: .type)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var action: String?
+            var count: Int32?
+            var eventTime: MicroTime?
+            var firstTimestamp: Time?
+            var involvedObject: ObjectReference?
+            var lastTimestamp: Time?
+            var message: String?
+            var metadata: ObjectMeta?
+            var reason: String?
+            var related: ObjectReference?
+            var reportingComponent: String?
+            var reportingInstance: String?
+            var series: EventSeries?
+            var source: EventSource?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x6568640b035a56df: if jsonKey.equals("action") { action = try String(reading: &jsonReader); return }
+                case 0xb1e5e28e4479a274: if jsonKey.equals("count") { count = try Int32(reading: &jsonReader); return }
+                case 0xaa8bc959d1e8540e: if jsonKey.equals("eventTime") { eventTime = try MicroTime(reading: &jsonReader); return }
+                case 0xa6b6fdce6df5d93f: if jsonKey.equals("firstTimestamp") { firstTimestamp = try Time(reading: &jsonReader); return }
+                case 0x83468f03f8949d5: if jsonKey.equals("involvedObject") { involvedObject = try ObjectReference(reading: &jsonReader); return }
+                case 0xba983d2fda4695d7: if jsonKey.equals("lastTimestamp") { lastTimestamp = try Time(reading: &jsonReader); return }
+                case 0x546401b5d2a8d2a4: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x65e8d7f3474f2639: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                case 0x402a34baab36d078: if jsonKey.equals("related") { related = try ObjectReference(reading: &jsonReader); return }
+                case 0x10d7f8bee4d961e8: if jsonKey.equals("reportingComponent") { reportingComponent = try String(reading: &jsonReader); return }
+                case 0xc5ad597dbd70bf2a: if jsonKey.equals("reportingInstance") { reportingInstance = try String(reading: &jsonReader); return }
+                case 0x4b0cd17e2c175230: if jsonKey.equals("series") { series = try EventSeries(reading: &jsonReader); return }
+                case 0x76dbdc228f782db8: if jsonKey.equals("source") { source = try EventSource(reading: &jsonReader); return }
+                case 0xa79439ef7bfa9c2d: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let involvedObject else { throw jsonReader.missing("involvedObject") }
+            self.init(
+                action: action, count: count, eventTime: eventTime, firstTimestamp: firstTimestamp, involvedObject: involvedObject, lastTimestamp: lastTimestamp, message: message, metadata: metadata ?? ObjectMeta(), reason: reason, related: related, reportingComponent: reportingComponent, reportingInstance: reportingInstance, series: series, source: source, type: type
+            )
         }
     }
 }

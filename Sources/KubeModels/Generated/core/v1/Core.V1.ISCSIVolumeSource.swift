@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents an ISCSI disk. ISCSI volumes can only be mounted as read/write once. ISCSI volumes support ownership management and SELinux relabeling.
-    public struct ISCSIVolumeSource: Codable, Sendable, Hashable {
+    public struct ISCSIVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// chapAuthDiscovery defines whether support iSCSI Discovery CHAP authentication
         public var chapAuthDiscovery: Bool?
         /// chapAuthSession defines whether support iSCSI Session CHAP authentication
@@ -41,6 +41,44 @@ extension Core.V1 {
             self.readOnly = readOnly
             self.secretRef = secretRef
             self.targetPortal = targetPortal
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var chapAuthDiscovery: Bool?
+            var chapAuthSession: Bool?
+            var fsType: String?
+            var initiatorName: String?
+            var iqn: String?
+            var iscsiInterface: String?
+            var lun: Int32?
+            var portals: [String]?
+            var readOnly: Bool?
+            var secretRef: LocalObjectReference?
+            var targetPortal: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xc9e1e93955a0bf09: if jsonKey.equals("chapAuthDiscovery") { chapAuthDiscovery = try Bool(reading: &jsonReader); return }
+                case 0xd8de07eb45b7863: if jsonKey.equals("chapAuthSession") { chapAuthSession = try Bool(reading: &jsonReader); return }
+                case 0xd750a16677fe13be: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0x9c1f02d22008ac01: if jsonKey.equals("initiatorName") { initiatorName = try String(reading: &jsonReader); return }
+                case 0x2bc4e7192bf3bbb3: if jsonKey.equals("iqn") { iqn = try String(reading: &jsonReader); return }
+                case 0x52655c2d7f625235: if jsonKey.equals("iscsiInterface") { iscsiInterface = try String(reading: &jsonReader); return }
+                case 0x12a98a191dfba41c: if jsonKey.equals("lun") { lun = try Int32(reading: &jsonReader); return }
+                case 0x15c1ab3f5c9cb6e8: if jsonKey.equals("portals") { portals = try Array<String>(reading: &jsonReader); return }
+                case 0x7381961d26b4adb7: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0xa95eb3d44c2a4ad6: if jsonKey.equals("secretRef") { secretRef = try LocalObjectReference(reading: &jsonReader); return }
+                case 0xcfdd1b3bbf9888ee: if jsonKey.equals("targetPortal") { targetPortal = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let iqn else { throw jsonReader.missing("iqn") }
+            guard let lun else { throw jsonReader.missing("lun") }
+            guard let targetPortal else { throw jsonReader.missing("targetPortal") }
+            self.init(
+                chapAuthDiscovery: chapAuthDiscovery, chapAuthSession: chapAuthSession, fsType: fsType, initiatorName: initiatorName, iqn: iqn, iscsiInterface: iscsiInterface, lun: lun, portals: portals, readOnly: readOnly, secretRef: secretRef, targetPortal: targetPortal
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Lifecycle describes actions that the management system should take in response to container lifecycle events. For the PostStart and PreStop lifecycle handlers, management of the container blocks until the action is complete, unless the container process fails, in which case the handler is aborted.
-    public struct Lifecycle: Codable, Sendable, Hashable {
+    public struct Lifecycle: Codable, Sendable, Hashable, JSONReadable {
         /// PostStart is called immediately after a container is created. If the handler fails, the container is terminated and restarted according to its restart policy. Other management of the container blocks until the hook completes. More info: https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/#container-hooks
         public var postStart: LifecycleHandler?
         /// PreStop is called immediately before a container is terminated due to an API request or management event such as liveness/startup probe failure, preemption, resource contention, etc. The handler is not called if the container crashes or exits. The Pod's termination grace period countdown begins before the PreStop hook is executed. Regardless of the outcome of the handler, the container will eventually terminate within the Pod's termination grace period (unless delayed by finalizers). Other management of the container blocks until the hook completes or until the termination grace period is reached. More info: https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/#container-hooks
@@ -17,6 +17,25 @@ extension Core.V1 {
             self.postStart = postStart
             self.preStop = preStop
             self.stopSignal = stopSignal
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var postStart: LifecycleHandler?
+            var preStop: LifecycleHandler?
+            var stopSignal: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x877324a237da992d: if jsonKey.equals("postStart") { postStart = try LifecycleHandler(reading: &jsonReader); return }
+                case 0xd84eeaf8126c6f4e: if jsonKey.equals("preStop") { preStop = try LifecycleHandler(reading: &jsonReader); return }
+                case 0x41da17af0144d09: if jsonKey.equals("stopSignal") { stopSignal = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                postStart: postStart, preStop: preStop, stopSignal: stopSignal
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// LifecycleHandler defines a specific action that should be taken in a lifecycle hook. One and only one of the fields, except TCPSocket must be specified.
-    public struct LifecycleHandler: Codable, Sendable, Hashable {
+    public struct LifecycleHandler: Codable, Sendable, Hashable, JSONReadable {
         /// Exec specifies a command to execute in the container.
         public var exec: ExecAction?
         /// HTTPGet specifies an HTTP GET request to perform.
@@ -20,6 +20,27 @@ extension Core.V1 {
             self.httpGet = httpGet
             self.sleep = sleep
             self.tcpSocket = tcpSocket
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var exec: ExecAction?
+            var httpGet: HTTPGetAction?
+            var sleep: SleepAction?
+            var tcpSocket: TCPSocketAction?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xe7c75e608ea39b5c: if jsonKey.equals("exec") { exec = try ExecAction(reading: &jsonReader); return }
+                case 0x3334ab0869694477: if jsonKey.equals("httpGet") { httpGet = try HTTPGetAction(reading: &jsonReader); return }
+                case 0x3d5dd56be3296048: if jsonKey.equals("sleep") { sleep = try SleepAction(reading: &jsonReader); return }
+                case 0x69f14cf5e5f38b39: if jsonKey.equals("tcpSocket") { tcpSocket = try TCPSocketAction(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                exec: exec, httpGet: httpGet, sleep: sleep, tcpSocket: tcpSocket
+            )
         }
     }
 }

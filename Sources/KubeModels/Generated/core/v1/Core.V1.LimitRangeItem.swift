@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// LimitRangeItem defines a min/max usage limit for any resource that matches on kind.
-    public struct LimitRangeItem: Codable, Sendable, Hashable {
+    public struct LimitRangeItem: Codable, Sendable, Hashable, JSONReadable {
         /// Default resource requirement limit value by resource name if resource limit is omitted.
         public var `default`: [String: Quantity]?
         /// DefaultRequest is the default resource requirement request value by resource name if resource request is omitted.
@@ -26,6 +26,32 @@ extension Core.V1 {
             self.maxLimitRequestRatio = maxLimitRequestRatio
             self.min = min
             self.type = type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var `default`: [String: Quantity]?
+            var defaultRequest: [String: Quantity]?
+            var max: [String: Quantity]?
+            var maxLimitRequestRatio: [String: Quantity]?
+            var min: [String: Quantity]?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xebada5168620c5fe: if jsonKey.equals("default") { `default` = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xb34268430823e053: if jsonKey.equals("defaultRequest") { defaultRequest = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0x80f5119176d1ff9: if jsonKey.equals("max") { max = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xc4c76df2b1159950: if jsonKey.equals("maxLimitRequestRatio") { maxLimitRequestRatio = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0x7f4431917564077: if jsonKey.equals("min") { min = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xa79439ef7bfa9c2d: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let type else { throw jsonReader.missing("type") }
+            self.init(
+                default: `default`, defaultRequest: defaultRequest, max: max, maxLimitRequestRatio: maxLimitRequestRatio, min: min, type: type
+            )
         }
     }
 }

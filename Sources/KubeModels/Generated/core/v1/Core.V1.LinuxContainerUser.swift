@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// LinuxContainerUser represents user identity information in Linux containers
-    public struct LinuxContainerUser: Codable, Sendable, Hashable {
+    public struct LinuxContainerUser: Codable, Sendable, Hashable, JSONReadable {
         /// GID is the primary gid initially attached to the first process in the container
         public var gid: Int64
         /// SupplementalGroups are the supplemental groups initially attached to the first process in the container
@@ -17,6 +17,27 @@ extension Core.V1 {
             self.gid = gid
             self.supplementalGroups = supplementalGroups
             self.uid = uid
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var gid: Int64?
+            var supplementalGroups: [Int64]?
+            var uid: Int64?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xd50b7318facd9a3b: if jsonKey.equals("gid") { gid = try Int64(reading: &jsonReader); return }
+                case 0x22c19fb49e378b3f: if jsonKey.equals("supplementalGroups") { supplementalGroups = try Array<Int64>(reading: &jsonReader); return }
+                case 0x4c9cb5193e0b272d: if jsonKey.equals("uid") { uid = try Int64(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let gid else { throw jsonReader.missing("gid") }
+            guard let uid else { throw jsonReader.missing("uid") }
+            self.init(
+                gid: gid, supplementalGroups: supplementalGroups, uid: uid
+            )
         }
     }
 }

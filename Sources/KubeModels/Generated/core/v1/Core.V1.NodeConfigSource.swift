@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// NodeConfigSource specifies a source of node configuration. Exactly one subfield (excluding metadata) must be non-nil. This API is deprecated since 1.22
-    public struct NodeConfigSource: Codable, Sendable, Hashable {
+    public struct NodeConfigSource: Codable, Sendable, Hashable, JSONReadable {
         /// ConfigMap is a reference to a Node's ConfigMap
         public var configMap: ConfigMapNodeConfigSource?
 
@@ -11,6 +11,21 @@ extension Core.V1 {
             configMap: ConfigMapNodeConfigSource? = nil
         ) {
             self.configMap = configMap
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var configMap: ConfigMapNodeConfigSource?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xb2ef5cc0f757c127: if jsonKey.equals("configMap") { configMap = try ConfigMapNodeConfigSource(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                configMap: configMap
+            )
         }
     }
 }

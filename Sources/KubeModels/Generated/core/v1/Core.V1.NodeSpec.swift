@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// NodeSpec describes the attributes that a node is created with.
-    public struct NodeSpec: Codable, Sendable, Hashable {
+    public struct NodeSpec: Codable, Sendable, Hashable, JSONReadable {
         /// Deprecated: Previously used to specify the source of the node's configuration for the DynamicKubeletConfig feature. This feature is removed.
         public var configSource: NodeConfigSource?
         /// Deprecated. Not all kubelets will set this field. Remove field after 1.13. see: https://issues.k8s.io/61966
@@ -29,6 +29,33 @@ extension Core.V1 {
             self.providerID = providerID
             self.taints = taints
             self.unschedulable = unschedulable
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var configSource: NodeConfigSource?
+            var externalID: String?
+            var podCIDR: String?
+            var podCIDRs: [String]?
+            var providerID: String?
+            var taints: [Taint]?
+            var unschedulable: Bool?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x649ce5db9ced7812: if jsonKey.equals("configSource") { configSource = try NodeConfigSource(reading: &jsonReader); return }
+                case 0xa8713fc5971c7307: if jsonKey.equals("externalID") { externalID = try String(reading: &jsonReader); return }
+                case 0x2e27b789e3b636ce: if jsonKey.equals("podCIDR") { podCIDR = try String(reading: &jsonReader); return }
+                case 0x23b39c4dee9f0327: if jsonKey.equals("podCIDRs") { podCIDRs = try Array<String>(reading: &jsonReader); return }
+                case 0x765b26e0da6b10d1: if jsonKey.equals("providerID") { providerID = try String(reading: &jsonReader); return }
+                case 0xaa2bbc3677a2dc7c: if jsonKey.equals("taints") { taints = try Array<Taint>(reading: &jsonReader); return }
+                case 0x92c966d7cc1bc2c8: if jsonKey.equals("unschedulable") { unschedulable = try Bool(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                configSource: configSource, externalID: externalID, podCIDR: podCIDR, podCIDRs: podCIDRs, providerID: providerID, taints: taints, unschedulable: unschedulable
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// NodeStatus is information about the current status of a node.
-    public struct NodeStatus: Codable, Sendable, Hashable {
+    public struct NodeStatus: Codable, Sendable, Hashable, JSONReadable {
         /// List of addresses reachable to the node. Queried from cloud provider, if available. More info: https://kubernetes.io/docs/reference/node/node-status/#addresses Note: This field is declared as mergeable, but the merge key is not sufficiently unique, which can cause data corruption when it is merged. Callers should instead use a full-replacement patch. See https://pr.k8s.io/79391 for an example. Consumers should assume that addresses can change during the lifetime of a Node. However, there are some exceptions where this may not be possible, such as Pods that inherit a Node's address in its own status or consumers of the downward API (status.hostIP).
         public var addresses: [NodeAddress]?
         /// Allocatable represents the resources of a node that are available for scheduling. Defaults to Capacity.
@@ -50,6 +50,47 @@ extension Core.V1 {
             self.runtimeHandlers = runtimeHandlers
             self.volumesAttached = volumesAttached
             self.volumesInUse = volumesInUse
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var addresses: [NodeAddress]?
+            var allocatable: [String: Quantity]?
+            var capacity: [String: Quantity]?
+            var conditions: [NodeCondition]?
+            var config: NodeConfigStatus?
+            var daemonEndpoints: NodeDaemonEndpoints?
+            var declaredFeatures: [String]?
+            var features: NodeFeatures?
+            var images: [ContainerImage]?
+            var nodeInfo: NodeSystemInfo?
+            var phase: String?
+            var runtimeHandlers: [NodeRuntimeHandler]?
+            var volumesAttached: [AttachedVolume]?
+            var volumesInUse: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xcce4a06ad18f1623: if jsonKey.equals("addresses") { addresses = try Array<NodeAddress>(reading: &jsonReader); return }
+                case 0x58929a542198268f: if jsonKey.equals("allocatable") { allocatable = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xb1aa3177ea81a5e9: if jsonKey.equals("capacity") { capacity = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0x5f6d4dd9db56877: if jsonKey.equals("conditions") { conditions = try Array<NodeCondition>(reading: &jsonReader); return }
+                case 0x78039475c6a50527: if jsonKey.equals("config") { config = try NodeConfigStatus(reading: &jsonReader); return }
+                case 0x86777fd80b403f4d: if jsonKey.equals("daemonEndpoints") { daemonEndpoints = try NodeDaemonEndpoints(reading: &jsonReader); return }
+                case 0x20bea416596c244c: if jsonKey.equals("declaredFeatures") { declaredFeatures = try Array<String>(reading: &jsonReader); return }
+                case 0xbe45a3a6ee3c626a: if jsonKey.equals("features") { features = try NodeFeatures(reading: &jsonReader); return }
+                case 0xbbaa66fa4373e3eb: if jsonKey.equals("images") { images = try Array<ContainerImage>(reading: &jsonReader); return }
+                case 0x47608611ae2a1a9d: if jsonKey.equals("nodeInfo") { nodeInfo = try NodeSystemInfo(reading: &jsonReader); return }
+                case 0xff4d966bc22ed3b8: if jsonKey.equals("phase") { phase = try String(reading: &jsonReader); return }
+                case 0x36e4f4f429b312ca: if jsonKey.equals("runtimeHandlers") { runtimeHandlers = try Array<NodeRuntimeHandler>(reading: &jsonReader); return }
+                case 0xdd59539967638910: if jsonKey.equals("volumesAttached") { volumesAttached = try Array<AttachedVolume>(reading: &jsonReader); return }
+                case 0xc7499e001435baea: if jsonKey.equals("volumesInUse") { volumesInUse = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                addresses: addresses, allocatable: allocatable, capacity: capacity, conditions: conditions, config: config, daemonEndpoints: daemonEndpoints, declaredFeatures: declaredFeatures, features: features, images: images, nodeInfo: nodeInfo, phase: phase, runtimeHandlers: runtimeHandlers, volumesAttached: volumesAttached, volumesInUse: volumesInUse
+            )
         }
     }
 }

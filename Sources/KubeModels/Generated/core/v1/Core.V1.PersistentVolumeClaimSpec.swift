@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// PersistentVolumeClaimSpec describes the common attributes of storage devices and allows a Source for provider-specific attributes
-    public struct PersistentVolumeClaimSpec: Codable, Sendable, Hashable {
+    public struct PersistentVolumeClaimSpec: Codable, Sendable, Hashable, JSONReadable {
         /// accessModes contains the desired access modes the volume should have. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#access-modes-1
         public var accessModes: [String]?
         /// dataSource field can be used to specify either: * An existing VolumeSnapshot object (snapshot.storage.k8s.io/VolumeSnapshot) * An existing PVC (PersistentVolumeClaim) If the provisioner or an external controller can support the specified data source, it will create a new volume based on the contents of the specified data source. When the AnyVolumeDataSource feature gate is enabled, dataSource contents will be copied to dataSourceRef, and dataSourceRef contents will be copied to dataSource when dataSourceRef.namespace is not specified. If the namespace is specified, then dataSourceRef will not be copied to dataSource.
@@ -42,6 +42,37 @@ extension Core.V1 {
             self.volumeAttributesClassName = volumeAttributesClassName
             self.volumeMode = volumeMode
             self.volumeName = volumeName
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var accessModes: [String]?
+            var dataSource: TypedLocalObjectReference?
+            var dataSourceRef: TypedObjectReference?
+            var resources: VolumeResourceRequirements?
+            var selector: Meta.V1.LabelSelector?
+            var storageClassName: String?
+            var volumeAttributesClassName: String?
+            var volumeMode: String?
+            var volumeName: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4155998c7013f165: if jsonKey.equals("accessModes") { accessModes = try Array<String>(reading: &jsonReader); return }
+                case 0x690f97579363dcb8: if jsonKey.equals("dataSource") { dataSource = try TypedLocalObjectReference(reading: &jsonReader); return }
+                case 0xb6c16c4c8917ef85: if jsonKey.equals("dataSourceRef") { dataSourceRef = try TypedObjectReference(reading: &jsonReader); return }
+                case 0x34d5a1bef245df2: if jsonKey.equals("resources") { resources = try VolumeResourceRequirements(reading: &jsonReader); return }
+                case 0x3b0355a1af4ac9c: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x89875f19dbc3be05: if jsonKey.equals("storageClassName") { storageClassName = try String(reading: &jsonReader); return }
+                case 0x36d5cc0a1312b5f9: if jsonKey.equals("volumeAttributesClassName") { volumeAttributesClassName = try String(reading: &jsonReader); return }
+                case 0xcae6f4c802751628: if jsonKey.equals("volumeMode") { volumeMode = try String(reading: &jsonReader); return }
+                case 0x5d074ac20ca1a52c: if jsonKey.equals("volumeName") { volumeName = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                accessModes: accessModes, dataSource: dataSource, dataSourceRef: dataSourceRef, resources: resources, selector: selector, storageClassName: storageClassName, volumeAttributesClassName: volumeAttributesClassName, volumeMode: volumeMode, volumeName: volumeName
+            )
         }
     }
 }

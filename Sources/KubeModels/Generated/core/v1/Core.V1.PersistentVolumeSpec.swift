@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// PersistentVolumeSpec is the specification of a persistent volume.
-    public struct PersistentVolumeSpec: Codable, Sendable, Hashable {
+    public struct PersistentVolumeSpec: Codable, Sendable, Hashable, JSONReadable {
         /// accessModes contains all ways the volume can be mounted. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#access-modes
         public var accessModes: [String]?
         /// awsElasticBlockStore represents an AWS Disk resource that is attached to a kubelet's host machine and then exposed to the pod. Deprecated: AWSElasticBlockStore is deprecated. All operations for the in-tree awsElasticBlockStore type are redirected to the ebs.csi.aws.com CSI driver. More info: https://kubernetes.io/docs/concepts/storage/volumes#awselasticblockstore
@@ -101,6 +101,81 @@ extension Core.V1 {
             self.volumeAttributesClassName = volumeAttributesClassName
             self.volumeMode = volumeMode
             self.vsphereVolume = vsphereVolume
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var accessModes: [String]?
+            var awsElasticBlockStore: AWSElasticBlockStoreVolumeSource?
+            var azureDisk: AzureDiskVolumeSource?
+            var azureFile: AzureFilePersistentVolumeSource?
+            var capacity: [String: Quantity]?
+            var cephfs: CephFSPersistentVolumeSource?
+            var cinder: CinderPersistentVolumeSource?
+            var claimRef: ObjectReference?
+            var csi: CSIPersistentVolumeSource?
+            var fc: FCVolumeSource?
+            var flexVolume: FlexPersistentVolumeSource?
+            var flocker: FlockerVolumeSource?
+            var gcePersistentDisk: GCEPersistentDiskVolumeSource?
+            var glusterfs: GlusterfsPersistentVolumeSource?
+            var hostPath: HostPathVolumeSource?
+            var iscsi: ISCSIPersistentVolumeSource?
+            var local: LocalVolumeSource?
+            var mountOptions: [String]?
+            var nfs: NFSVolumeSource?
+            var nodeAffinity: VolumeNodeAffinity?
+            var persistentVolumeReclaimPolicy: String?
+            var photonPersistentDisk: PhotonPersistentDiskVolumeSource?
+            var portworxVolume: PortworxVolumeSource?
+            var quobyte: QuobyteVolumeSource?
+            var rbd: RBDPersistentVolumeSource?
+            var scaleIO: ScaleIOPersistentVolumeSource?
+            var storageClassName: String?
+            var storageos: StorageOSPersistentVolumeSource?
+            var volumeAttributesClassName: String?
+            var volumeMode: String?
+            var vsphereVolume: VsphereVirtualDiskVolumeSource?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4155998c7013f165: if jsonKey.equals("accessModes") { accessModes = try Array<String>(reading: &jsonReader); return }
+                case 0xa0ee8decadfa71db: if jsonKey.equals("awsElasticBlockStore") { awsElasticBlockStore = try AWSElasticBlockStoreVolumeSource(reading: &jsonReader); return }
+                case 0xca3343a00e14cb5d: if jsonKey.equals("azureDisk") { azureDisk = try AzureDiskVolumeSource(reading: &jsonReader); return }
+                case 0xc061d5b244120af6: if jsonKey.equals("azureFile") { azureFile = try AzureFilePersistentVolumeSource(reading: &jsonReader); return }
+                case 0xb1aa3177ea81a5e9: if jsonKey.equals("capacity") { capacity = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xbe1b970ceb6f044e: if jsonKey.equals("cephfs") { cephfs = try CephFSPersistentVolumeSource(reading: &jsonReader); return }
+                case 0x561d0d6cb6e7ae18: if jsonKey.equals("cinder") { cinder = try CinderPersistentVolumeSource(reading: &jsonReader); return }
+                case 0xfe7835435e7ba60: if jsonKey.equals("claimRef") { claimRef = try ObjectReference(reading: &jsonReader); return }
+                case 0xf5a60e190cb100ee: if jsonKey.equals("csi") { csi = try CSIPersistentVolumeSource(reading: &jsonReader); return }
+                case 0x8985d07b541da0e: if jsonKey.equals("fc") { fc = try FCVolumeSource(reading: &jsonReader); return }
+                case 0xcbdcb197189665b4: if jsonKey.equals("flexVolume") { flexVolume = try FlexPersistentVolumeSource(reading: &jsonReader); return }
+                case 0x2188a5b5865df4c1: if jsonKey.equals("flocker") { flocker = try FlockerVolumeSource(reading: &jsonReader); return }
+                case 0x9207d069db99f632: if jsonKey.equals("gcePersistentDisk") { gcePersistentDisk = try GCEPersistentDiskVolumeSource(reading: &jsonReader); return }
+                case 0xa4274f1f3373d662: if jsonKey.equals("glusterfs") { glusterfs = try GlusterfsPersistentVolumeSource(reading: &jsonReader); return }
+                case 0x59c98a14795f32a8: if jsonKey.equals("hostPath") { hostPath = try HostPathVolumeSource(reading: &jsonReader); return }
+                case 0xa5916cfad0b0985e: if jsonKey.equals("iscsi") { iscsi = try ISCSIPersistentVolumeSource(reading: &jsonReader); return }
+                case 0x249f1fb6f3a680e8: if jsonKey.equals("local") { local = try LocalVolumeSource(reading: &jsonReader); return }
+                case 0x557a70c822d5754: if jsonKey.equals("mountOptions") { mountOptions = try Array<String>(reading: &jsonReader); return }
+                case 0x2143c919257baa52: if jsonKey.equals("nfs") { nfs = try NFSVolumeSource(reading: &jsonReader); return }
+                case 0x88542e5743859201: if jsonKey.equals("nodeAffinity") { nodeAffinity = try VolumeNodeAffinity(reading: &jsonReader); return }
+                case 0x7abe4ee2bd7d34b: if jsonKey.equals("persistentVolumeReclaimPolicy") { persistentVolumeReclaimPolicy = try String(reading: &jsonReader); return }
+                case 0x1933710f6a35664f: if jsonKey.equals("photonPersistentDisk") { photonPersistentDisk = try PhotonPersistentDiskVolumeSource(reading: &jsonReader); return }
+                case 0x47338bffab1ba8f0: if jsonKey.equals("portworxVolume") { portworxVolume = try PortworxVolumeSource(reading: &jsonReader); return }
+                case 0xc98bb3c54a51ce86: if jsonKey.equals("quobyte") { quobyte = try QuobyteVolumeSource(reading: &jsonReader); return }
+                case 0x8a00c0196107a463: if jsonKey.equals("rbd") { rbd = try RBDPersistentVolumeSource(reading: &jsonReader); return }
+                case 0x73f7b9e0b755baa5: if jsonKey.equals("scaleIO") { scaleIO = try ScaleIOPersistentVolumeSource(reading: &jsonReader); return }
+                case 0x89875f19dbc3be05: if jsonKey.equals("storageClassName") { storageClassName = try String(reading: &jsonReader); return }
+                case 0xa03107d7adba9668: if jsonKey.equals("storageos") { storageos = try StorageOSPersistentVolumeSource(reading: &jsonReader); return }
+                case 0x36d5cc0a1312b5f9: if jsonKey.equals("volumeAttributesClassName") { volumeAttributesClassName = try String(reading: &jsonReader); return }
+                case 0xcae6f4c802751628: if jsonKey.equals("volumeMode") { volumeMode = try String(reading: &jsonReader); return }
+                case 0x6c810588b67dd8ee: if jsonKey.equals("vsphereVolume") { vsphereVolume = try VsphereVirtualDiskVolumeSource(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                accessModes: accessModes, awsElasticBlockStore: awsElasticBlockStore, azureDisk: azureDisk, azureFile: azureFile, capacity: capacity, cephfs: cephfs, cinder: cinder, claimRef: claimRef, csi: csi, fc: fc, flexVolume: flexVolume, flocker: flocker, gcePersistentDisk: gcePersistentDisk, glusterfs: glusterfs, hostPath: hostPath, iscsi: iscsi, local: local, mountOptions: mountOptions, nfs: nfs, nodeAffinity: nodeAffinity, persistentVolumeReclaimPolicy: persistentVolumeReclaimPolicy, photonPersistentDisk: photonPersistentDisk, portworxVolume: portworxVolume, quobyte: quobyte, rbd: rbd, scaleIO: scaleIO, storageClassName: storageClassName, storageos: storageos, volumeAttributesClassName: volumeAttributesClassName, volumeMode: volumeMode, vsphereVolume: vsphereVolume
+            )
         }
     }
 }

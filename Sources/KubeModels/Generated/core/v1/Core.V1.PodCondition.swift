@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// PodCondition contains details for the current condition of this pod.
-    public struct PodCondition: Codable, Sendable, Hashable {
+    public struct PodCondition: Codable, Sendable, Hashable, JSONReadable {
         /// Last time we probed the condition.
         public var lastProbeTime: Time?
         /// Last time the condition transitioned from one status to another.
@@ -29,6 +29,35 @@ extension Core.V1 {
             self.reason = reason
             self.status = status
             self.type = type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var lastProbeTime: Time?
+            var lastTransitionTime: Time?
+            var message: String?
+            var observedGeneration: Int64?
+            var reason: String?
+            var status: String?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xb65180237a64e22c: if jsonKey.equals("lastProbeTime") { lastProbeTime = try Time(reading: &jsonReader); return }
+                case 0xca9019b6626e5db7: if jsonKey.equals("lastTransitionTime") { lastTransitionTime = try Time(reading: &jsonReader); return }
+                case 0x546401b5d2a8d2a4: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0x4bbc628adf0ff70b: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
+                case 0x65e8d7f3474f2639: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                case 0xc4d5696d6cc12c2f: if jsonKey.equals("status") { status = try String(reading: &jsonReader); return }
+                case 0xa79439ef7bfa9c2d: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let status else { throw jsonReader.missing("status") }
+            guard let type else { throw jsonReader.missing("type") }
+            self.init(
+                lastProbeTime: lastProbeTime, lastTransitionTime: lastTransitionTime, message: message, observedGeneration: observedGeneration, reason: reason, status: status, type: type
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// PodSecurityContext holds pod-level security attributes and common container settings. Some fields are also present in container.securityContext.  Field values of container.securityContext take precedence over field values of PodSecurityContext.
-    public struct PodSecurityContext: Codable, Sendable, Hashable {
+    public struct PodSecurityContext: Codable, Sendable, Hashable, JSONReadable {
         /// appArmorProfile is the AppArmor options to use by the containers in this pod. Note that this field cannot be set when spec.os.name is windows.
         public var appArmorProfile: AppArmorProfile?
         /// A special supplemental group that applies to all containers in a pod. Some volume types allow the Kubelet to change the ownership of that volume to be owned by the pod:
@@ -47,6 +47,45 @@ extension Core.V1 {
             self.supplementalGroupsPolicy = supplementalGroupsPolicy
             self.sysctls = sysctls
             self.windowsOptions = windowsOptions
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var appArmorProfile: AppArmorProfile?
+            var fsGroup: Int64?
+            var fsGroupChangePolicy: String?
+            var runAsGroup: Int64?
+            var runAsNonRoot: Bool?
+            var runAsUser: Int64?
+            var seLinuxChangePolicy: String?
+            var seLinuxOptions: SELinuxOptions?
+            var seccompProfile: SeccompProfile?
+            var supplementalGroups: [Int64]?
+            var supplementalGroupsPolicy: String?
+            var sysctls: [Sysctl]?
+            var windowsOptions: WindowsSecurityContextOptions?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4ce47a7d7dbb3a14: if jsonKey.equals("appArmorProfile") { appArmorProfile = try AppArmorProfile(reading: &jsonReader); return }
+                case 0x1d9c99c5b4cb53f1: if jsonKey.equals("fsGroup") { fsGroup = try Int64(reading: &jsonReader); return }
+                case 0x4ecce5d295850e6b: if jsonKey.equals("fsGroupChangePolicy") { fsGroupChangePolicy = try String(reading: &jsonReader); return }
+                case 0x1a743fba39eb2699: if jsonKey.equals("runAsGroup") { runAsGroup = try Int64(reading: &jsonReader); return }
+                case 0x66b93d421a556c49: if jsonKey.equals("runAsNonRoot") { runAsNonRoot = try Bool(reading: &jsonReader); return }
+                case 0x1387be1de01bc099: if jsonKey.equals("runAsUser") { runAsUser = try Int64(reading: &jsonReader); return }
+                case 0xabb1641bc7cb74ef: if jsonKey.equals("seLinuxChangePolicy") { seLinuxChangePolicy = try String(reading: &jsonReader); return }
+                case 0x97773f9c86c662d: if jsonKey.equals("seLinuxOptions") { seLinuxOptions = try SELinuxOptions(reading: &jsonReader); return }
+                case 0xeb5d6308ae2c0c32: if jsonKey.equals("seccompProfile") { seccompProfile = try SeccompProfile(reading: &jsonReader); return }
+                case 0x22c19fb49e378b3f: if jsonKey.equals("supplementalGroups") { supplementalGroups = try Array<Int64>(reading: &jsonReader); return }
+                case 0xf65d97e9f7382471: if jsonKey.equals("supplementalGroupsPolicy") { supplementalGroupsPolicy = try String(reading: &jsonReader); return }
+                case 0xd0e955f64d45530c: if jsonKey.equals("sysctls") { sysctls = try Array<Sysctl>(reading: &jsonReader); return }
+                case 0x54b98d5ffee386e4: if jsonKey.equals("windowsOptions") { windowsOptions = try WindowsSecurityContextOptions(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                appArmorProfile: appArmorProfile, fsGroup: fsGroup, fsGroupChangePolicy: fsGroupChangePolicy, runAsGroup: runAsGroup, runAsNonRoot: runAsNonRoot, runAsUser: runAsUser, seLinuxChangePolicy: seLinuxChangePolicy, seLinuxOptions: seLinuxOptions, seccompProfile: seccompProfile, supplementalGroups: supplementalGroups, supplementalGroupsPolicy: supplementalGroupsPolicy, sysctls: sysctls, windowsOptions: windowsOptions
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// PodSpec is a description of a pod.
-    public struct PodSpec: Codable, Sendable, Hashable {
+    public struct PodSpec: Codable, Sendable, Hashable, JSONReadable {
         /// Optional duration in seconds the pod may be active on the node relative to StartTime before the system will actively try to mark it failed and kill associated containers. Value must be a positive integer.
         public var activeDeadlineSeconds: Int64?
         /// If specified, the pod's scheduling constraints
@@ -134,6 +134,104 @@ extension Core.V1 {
             self.tolerations = tolerations
             self.topologySpreadConstraints = topologySpreadConstraints
             self.volumes = volumes
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var activeDeadlineSeconds: Int64?
+            var affinity: Affinity?
+            var automountServiceAccountToken: Bool?
+            var containers: [Container]?
+            var dnsConfig: PodDNSConfig?
+            var dnsPolicy: String?
+            var enableServiceLinks: Bool?
+            var ephemeralContainers: [EphemeralContainer]?
+            var hostAliases: [HostAlias]?
+            var hostIPC: Bool?
+            var hostNetwork: Bool?
+            var hostPID: Bool?
+            var hostUsers: Bool?
+            var hostname: String?
+            var hostnameOverride: String?
+            var imagePullSecrets: [LocalObjectReference]?
+            var initContainers: [Container]?
+            var nodeName: String?
+            var nodeSelector: [String: String]?
+            var os: PodOS?
+            var overhead: [String: Quantity]?
+            var preemptionPolicy: String?
+            var priority: Int32?
+            var priorityClassName: String?
+            var readinessGates: [PodReadinessGate]?
+            var resourceClaims: [PodResourceClaim]?
+            var resources: ResourceRequirements?
+            var restartPolicy: String?
+            var runtimeClassName: String?
+            var schedulerName: String?
+            var schedulingGates: [PodSchedulingGate]?
+            var schedulingGroup: PodSchedulingGroup?
+            var securityContext: PodSecurityContext?
+            var serviceAccount: String?
+            var serviceAccountName: String?
+            var setHostnameAsFQDN: Bool?
+            var shareProcessNamespace: Bool?
+            var subdomain: String?
+            var terminationGracePeriodSeconds: Int64?
+            var tolerations: [Toleration]?
+            var topologySpreadConstraints: [TopologySpreadConstraint]?
+            var volumes: [Volume]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xbfaa736c721f2fc8: if jsonKey.equals("activeDeadlineSeconds") { activeDeadlineSeconds = try Int64(reading: &jsonReader); return }
+                case 0xa3f3a43e033ae99: if jsonKey.equals("affinity") { affinity = try Affinity(reading: &jsonReader); return }
+                case 0xb9291ed3d20b8ae2: if jsonKey.equals("automountServiceAccountToken") { automountServiceAccountToken = try Bool(reading: &jsonReader); return }
+                case 0xcc4a1ead36658a71: if jsonKey.equals("containers") { containers = try Array<Container>(reading: &jsonReader); return }
+                case 0xd05a889d2e71d68a: if jsonKey.equals("dnsConfig") { dnsConfig = try PodDNSConfig(reading: &jsonReader); return }
+                case 0x9a77d5e983b93af6: if jsonKey.equals("dnsPolicy") { dnsPolicy = try String(reading: &jsonReader); return }
+                case 0xc4a747e69aa0042e: if jsonKey.equals("enableServiceLinks") { enableServiceLinks = try Bool(reading: &jsonReader); return }
+                case 0x4c57e2291228d350: if jsonKey.equals("ephemeralContainers") { ephemeralContainers = try Array<EphemeralContainer>(reading: &jsonReader); return }
+                case 0xe9aa68b51733415: if jsonKey.equals("hostAliases") { hostAliases = try Array<HostAlias>(reading: &jsonReader); return }
+                case 0x2449c4adc3793f1f: if jsonKey.equals("hostIPC") { hostIPC = try Bool(reading: &jsonReader); return }
+                case 0x46589c3acf965667: if jsonKey.equals("hostNetwork") { hostNetwork = try Bool(reading: &jsonReader); return }
+                case 0xfcee8eae3e354ed8: if jsonKey.equals("hostPID") { hostPID = try Bool(reading: &jsonReader); return }
+                case 0x9dc5a5772b82ae7d: if jsonKey.equals("hostUsers") { hostUsers = try Bool(reading: &jsonReader); return }
+                case 0x6eea510e5cd609ac: if jsonKey.equals("hostname") { hostname = try String(reading: &jsonReader); return }
+                case 0xd7b02d772269ed14: if jsonKey.equals("hostnameOverride") { hostnameOverride = try String(reading: &jsonReader); return }
+                case 0x970edc0ad7f5bb12: if jsonKey.equals("imagePullSecrets") { imagePullSecrets = try Array<LocalObjectReference>(reading: &jsonReader); return }
+                case 0x9cee41e46b80ecb7: if jsonKey.equals("initContainers") { initContainers = try Array<Container>(reading: &jsonReader); return }
+                case 0x4caf4b0bfa4e8dce: if jsonKey.equals("nodeName") { nodeName = try String(reading: &jsonReader); return }
+                case 0x336358e1474b3bc4: if jsonKey.equals("nodeSelector") { nodeSelector = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0x8b05507b5565e57: if jsonKey.equals("os") { os = try PodOS(reading: &jsonReader); return }
+                case 0x7465efc666773175: if jsonKey.equals("overhead") { overhead = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xddd541434691d498: if jsonKey.equals("preemptionPolicy") { preemptionPolicy = try String(reading: &jsonReader); return }
+                case 0xf5b6ea8c35ac1e89: if jsonKey.equals("priority") { priority = try Int32(reading: &jsonReader); return }
+                case 0x78ea4950349087d8: if jsonKey.equals("priorityClassName") { priorityClassName = try String(reading: &jsonReader); return }
+                case 0xfb8adbd35fb7cc71: if jsonKey.equals("readinessGates") { readinessGates = try Array<PodReadinessGate>(reading: &jsonReader); return }
+                case 0x1960d800eeee7004: if jsonKey.equals("resourceClaims") { resourceClaims = try Array<PodResourceClaim>(reading: &jsonReader); return }
+                case 0x34d5a1bef245df2: if jsonKey.equals("resources") { resources = try ResourceRequirements(reading: &jsonReader); return }
+                case 0xaae606b1a252d306: if jsonKey.equals("restartPolicy") { restartPolicy = try String(reading: &jsonReader); return }
+                case 0x95f4e123d5aad83e: if jsonKey.equals("runtimeClassName") { runtimeClassName = try String(reading: &jsonReader); return }
+                case 0x15f766701263b621: if jsonKey.equals("schedulerName") { schedulerName = try String(reading: &jsonReader); return }
+                case 0x7f92c2c995dfbf71: if jsonKey.equals("schedulingGates") { schedulingGates = try Array<PodSchedulingGate>(reading: &jsonReader); return }
+                case 0x29166157e5479ea6: if jsonKey.equals("schedulingGroup") { schedulingGroup = try PodSchedulingGroup(reading: &jsonReader); return }
+                case 0x42633eefb908c142: if jsonKey.equals("securityContext") { securityContext = try PodSecurityContext(reading: &jsonReader); return }
+                case 0x5bca8f1d31e8e20b: if jsonKey.equals("serviceAccount") { serviceAccount = try String(reading: &jsonReader); return }
+                case 0x153bcd92e9c72890: if jsonKey.equals("serviceAccountName") { serviceAccountName = try String(reading: &jsonReader); return }
+                case 0xac19c1e0c9baf3ad: if jsonKey.equals("setHostnameAsFQDN") { setHostnameAsFQDN = try Bool(reading: &jsonReader); return }
+                case 0xb86dd0da5d310350: if jsonKey.equals("shareProcessNamespace") { shareProcessNamespace = try Bool(reading: &jsonReader); return }
+                case 0xf0f85680730f40e1: if jsonKey.equals("subdomain") { subdomain = try String(reading: &jsonReader); return }
+                case 0x3a4aea5264130943: if jsonKey.equals("terminationGracePeriodSeconds") { terminationGracePeriodSeconds = try Int64(reading: &jsonReader); return }
+                case 0x73d84e92941ad505: if jsonKey.equals("tolerations") { tolerations = try Array<Toleration>(reading: &jsonReader); return }
+                case 0x2f0de695a636cfa9: if jsonKey.equals("topologySpreadConstraints") { topologySpreadConstraints = try Array<TopologySpreadConstraint>(reading: &jsonReader); return }
+                case 0xadc79ab6ba8d0f74: if jsonKey.equals("volumes") { volumes = try Array<Volume>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let containers else { throw jsonReader.missing("containers") }
+            self.init(
+                activeDeadlineSeconds: activeDeadlineSeconds, affinity: affinity, automountServiceAccountToken: automountServiceAccountToken, containers: containers, dnsConfig: dnsConfig, dnsPolicy: dnsPolicy, enableServiceLinks: enableServiceLinks, ephemeralContainers: ephemeralContainers, hostAliases: hostAliases, hostIPC: hostIPC, hostNetwork: hostNetwork, hostPID: hostPID, hostUsers: hostUsers, hostname: hostname, hostnameOverride: hostnameOverride, imagePullSecrets: imagePullSecrets, initContainers: initContainers, nodeName: nodeName, nodeSelector: nodeSelector, os: os, overhead: overhead, preemptionPolicy: preemptionPolicy, priority: priority, priorityClassName: priorityClassName, readinessGates: readinessGates, resourceClaims: resourceClaims, resources: resources, restartPolicy: restartPolicy, runtimeClassName: runtimeClassName, schedulerName: schedulerName, schedulingGates: schedulingGates, schedulingGroup: schedulingGroup, securityContext: securityContext, serviceAccount: serviceAccount, serviceAccountName: serviceAccountName, setHostnameAsFQDN: setHostnameAsFQDN, shareProcessNamespace: shareProcessNamespace, subdomain: subdomain, terminationGracePeriodSeconds: terminationGracePeriodSeconds, tolerations: tolerations, topologySpreadConstraints: topologySpreadConstraints, volumes: volumes
+            )
         }
     }
 }

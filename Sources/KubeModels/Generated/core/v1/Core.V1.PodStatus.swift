@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// PodStatus represents information about the status of a pod. Status may trail the actual state of a system, especially if the node that hosts the pod cannot contact the control plane.
-    public struct PodStatus: Codable, Sendable, Hashable {
+    public struct PodStatus: Codable, Sendable, Hashable, JSONReadable {
         /// AllocatedResources is the total requests allocated for this pod by the node. If pod-level requests are not set, this will be the total requests aggregated across containers in the pod.
         public var allocatedResources: [String: Quantity]?
         /// Current service state of pod. More info: https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle#pod-conditions
@@ -71,6 +71,61 @@ extension Core.V1 {
             self.resourceClaimStatuses = resourceClaimStatuses
             self.resources = resources
             self.startTime = startTime
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var allocatedResources: [String: Quantity]?
+            var conditions: [PodCondition]?
+            var containerStatuses: [ContainerStatus]?
+            var ephemeralContainerStatuses: [ContainerStatus]?
+            var extendedResourceClaimStatus: PodExtendedResourceClaimStatus?
+            var hostIP: String?
+            var hostIPs: [HostIP]?
+            var initContainerStatuses: [ContainerStatus]?
+            var message: String?
+            var nodeAllocatableResourceClaimStatuses: [NodeAllocatableResourceClaimStatus]?
+            var nominatedNodeName: String?
+            var observedGeneration: Int64?
+            var phase: String?
+            var podIP: String?
+            var podIPs: [PodIP]?
+            var qosClass: String?
+            var reason: String?
+            var resize: String?
+            var resourceClaimStatuses: [PodResourceClaimStatus]?
+            var resources: ResourceRequirements?
+            var startTime: Time?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x88dbcc261083d3ab: if jsonKey.equals("allocatedResources") { allocatedResources = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0x5f6d4dd9db56877: if jsonKey.equals("conditions") { conditions = try Array<PodCondition>(reading: &jsonReader); return }
+                case 0xda1c7e6b1cc357ba: if jsonKey.equals("containerStatuses") { containerStatuses = try Array<ContainerStatus>(reading: &jsonReader); return }
+                case 0xa39fb1792d9bbd19: if jsonKey.equals("ephemeralContainerStatuses") { ephemeralContainerStatuses = try Array<ContainerStatus>(reading: &jsonReader); return }
+                case 0xaf477463158061da: if jsonKey.equals("extendedResourceClaimStatus") { extendedResourceClaimStatus = try PodExtendedResourceClaimStatus(reading: &jsonReader); return }
+                case 0x669c7e7455c85ea6: if jsonKey.equals("hostIP") { hostIP = try String(reading: &jsonReader); return }
+                case 0x2449b4adc37923ef: if jsonKey.equals("hostIPs") { hostIPs = try Array<HostIP>(reading: &jsonReader); return }
+                case 0x435d18243b5e5b44: if jsonKey.equals("initContainerStatuses") { initContainerStatuses = try Array<ContainerStatus>(reading: &jsonReader); return }
+                case 0x546401b5d2a8d2a4: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0x87f6e962dd92999f: if jsonKey.equals("nodeAllocatableResourceClaimStatuses") { nodeAllocatableResourceClaimStatuses = try Array<NodeAllocatableResourceClaimStatus>(reading: &jsonReader); return }
+                case 0xe15da49a1443f945: if jsonKey.equals("nominatedNodeName") { nominatedNodeName = try String(reading: &jsonReader); return }
+                case 0x4bbc628adf0ff70b: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
+                case 0xff4d966bc22ed3b8: if jsonKey.equals("phase") { phase = try String(reading: &jsonReader); return }
+                case 0x4918c2352c950b7d: if jsonKey.equals("podIP") { podIP = try String(reading: &jsonReader); return }
+                case 0xca1d0e5ac141c8ca: if jsonKey.equals("podIPs") { podIPs = try Array<PodIP>(reading: &jsonReader); return }
+                case 0xeeb3c43d3a486ece: if jsonKey.equals("qosClass") { qosClass = try String(reading: &jsonReader); return }
+                case 0x65e8d7f3474f2639: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                case 0xbc22867ce978a1e1: if jsonKey.equals("resize") { resize = try String(reading: &jsonReader); return }
+                case 0xd1a8c27f04708735: if jsonKey.equals("resourceClaimStatuses") { resourceClaimStatuses = try Array<PodResourceClaimStatus>(reading: &jsonReader); return }
+                case 0x34d5a1bef245df2: if jsonKey.equals("resources") { resources = try ResourceRequirements(reading: &jsonReader); return }
+                case 0xda007405d3ef5c8e: if jsonKey.equals("startTime") { startTime = try Time(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                allocatedResources: allocatedResources, conditions: conditions, containerStatuses: containerStatuses, ephemeralContainerStatuses: ephemeralContainerStatuses, extendedResourceClaimStatus: extendedResourceClaimStatus, hostIP: hostIP, hostIPs: hostIPs, initContainerStatuses: initContainerStatuses, message: message, nodeAllocatableResourceClaimStatuses: nodeAllocatableResourceClaimStatuses, nominatedNodeName: nominatedNodeName, observedGeneration: observedGeneration, phase: phase, podIP: podIP, podIPs: podIPs, qosClass: qosClass, reason: reason, resize: resize, resourceClaimStatuses: resourceClaimStatuses, resources: resources, startTime: startTime
+            )
         }
     }
 }

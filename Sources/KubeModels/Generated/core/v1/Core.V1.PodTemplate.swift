@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// PodTemplate describes a template for creating copies of a predefined pod.
-    public struct PodTemplate: KubeResource, Hashable {
+    public struct PodTemplate: KubeResource, Hashable, JSONReadable {
         public static let group = ""
         public static let version = "v1"
         public static let plural = "podtemplates"
@@ -39,6 +39,23 @@ extension Core.V1 {
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(template, forKey: .template)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var template: PodTemplateSpec?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x33609a5e9eb92f4b: if jsonKey.equals("template") { template = try PodTemplateSpec(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), template: template
+            )
         }
     }
 }

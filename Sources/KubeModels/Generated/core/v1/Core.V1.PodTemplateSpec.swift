@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// PodTemplateSpec describes the data a pod should have when created from a template
-    public struct PodTemplateSpec: Codable, Sendable, Hashable {
+    public struct PodTemplateSpec: Codable, Sendable, Hashable, JSONReadable {
         /// Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: ObjectMeta?
         /// Specification of the desired behavior of the pod. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
@@ -14,6 +14,23 @@ extension Core.V1 {
         ) {
             self.metadata = metadata
             self.spec = spec
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: PodSpec?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x8b70a3190932153e: if jsonKey.equals("spec") { spec = try PodSpec(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata, spec: spec
+            )
         }
     }
 }

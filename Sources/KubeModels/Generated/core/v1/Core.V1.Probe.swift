@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Probe describes a health check to be performed against a container to determine whether it is alive or ready to receive traffic.
-    public struct Probe: Codable, Sendable, Hashable {
+    public struct Probe: Codable, Sendable, Hashable, JSONReadable {
         /// Exec specifies a command to execute in the container.
         public var exec: ExecAction?
         /// Minimum consecutive failures for the probe to be considered failed after having succeeded. Defaults to 3. Minimum value is 1.
@@ -38,6 +38,39 @@ extension Core.V1 {
             self.tcpSocket = tcpSocket
             self.terminationGracePeriodSeconds = terminationGracePeriodSeconds
             self.timeoutSeconds = timeoutSeconds
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var exec: ExecAction?
+            var failureThreshold: Int32?
+            var grpc: GRPCAction?
+            var httpGet: HTTPGetAction?
+            var initialDelaySeconds: Int32?
+            var periodSeconds: Int32?
+            var successThreshold: Int32?
+            var tcpSocket: TCPSocketAction?
+            var terminationGracePeriodSeconds: Int64?
+            var timeoutSeconds: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xe7c75e608ea39b5c: if jsonKey.equals("exec") { exec = try ExecAction(reading: &jsonReader); return }
+                case 0x1b55960796bc5d84: if jsonKey.equals("failureThreshold") { failureThreshold = try Int32(reading: &jsonReader); return }
+                case 0xfb35907243c2a125: if jsonKey.equals("grpc") { grpc = try GRPCAction(reading: &jsonReader); return }
+                case 0x3334ab0869694477: if jsonKey.equals("httpGet") { httpGet = try HTTPGetAction(reading: &jsonReader); return }
+                case 0x4c666db56bf35277: if jsonKey.equals("initialDelaySeconds") { initialDelaySeconds = try Int32(reading: &jsonReader); return }
+                case 0xbff3103ca2cb4259: if jsonKey.equals("periodSeconds") { periodSeconds = try Int32(reading: &jsonReader); return }
+                case 0xac360639fb9129a3: if jsonKey.equals("successThreshold") { successThreshold = try Int32(reading: &jsonReader); return }
+                case 0x69f14cf5e5f38b39: if jsonKey.equals("tcpSocket") { tcpSocket = try TCPSocketAction(reading: &jsonReader); return }
+                case 0x3a4aea5264130943: if jsonKey.equals("terminationGracePeriodSeconds") { terminationGracePeriodSeconds = try Int64(reading: &jsonReader); return }
+                case 0x554fc4d386b469b5: if jsonKey.equals("timeoutSeconds") { timeoutSeconds = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                exec: exec, failureThreshold: failureThreshold, grpc: grpc, httpGet: httpGet, initialDelaySeconds: initialDelaySeconds, periodSeconds: periodSeconds, successThreshold: successThreshold, tcpSocket: tcpSocket, terminationGracePeriodSeconds: terminationGracePeriodSeconds, timeoutSeconds: timeoutSeconds
+            )
         }
     }
 }

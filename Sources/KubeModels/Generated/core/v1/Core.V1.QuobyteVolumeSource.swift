@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents a Quobyte mount that lasts the lifetime of a pod. Quobyte volumes do not support ownership management or SELinux relabeling.
-    public struct QuobyteVolumeSource: Codable, Sendable, Hashable {
+    public struct QuobyteVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// group to map volume access to Default is no group
         public var group: String?
         /// readOnly here will force the Quobyte volume to be mounted with read-only permissions. Defaults to false.
@@ -26,6 +26,33 @@ extension Core.V1 {
             self.tenant = tenant
             self.user = user
             self.volume = volume
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var group: String?
+            var readOnly: Bool?
+            var registry: String?
+            var tenant: String?
+            var user: String?
+            var volume: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xdc57e42946f6e08c: if jsonKey.equals("group") { group = try String(reading: &jsonReader); return }
+                case 0x7381961d26b4adb7: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x1372da77c0d31d8e: if jsonKey.equals("registry") { registry = try String(reading: &jsonReader); return }
+                case 0x70d14bf165cf205: if jsonKey.equals("tenant") { tenant = try String(reading: &jsonReader); return }
+                case 0x7d6780e4032b48f2: if jsonKey.equals("user") { user = try String(reading: &jsonReader); return }
+                case 0x21cde1e8e13cf0cf: if jsonKey.equals("volume") { volume = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let registry else { throw jsonReader.missing("registry") }
+            guard let volume else { throw jsonReader.missing("volume") }
+            self.init(
+                group: group, readOnly: readOnly, registry: registry, tenant: tenant, user: user, volume: volume
+            )
         }
     }
 }

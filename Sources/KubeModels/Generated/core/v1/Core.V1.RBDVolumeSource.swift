@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents a Rados Block Device mount that lasts the lifetime of a pod. RBD volumes support ownership management and SELinux relabeling.
-    public struct RBDVolumeSource: Codable, Sendable, Hashable {
+    public struct RBDVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// fsType is the filesystem type of the volume that you want to mount. Tip: Ensure that the filesystem type is supported by the host operating system. Examples: "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified. More info: https://kubernetes.io/docs/concepts/storage/volumes#rbd
         public var fsType: String?
         /// image is the rados image name. More info: https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it
@@ -32,6 +32,37 @@ extension Core.V1 {
             self.readOnly = readOnly
             self.secretRef = secretRef
             self.user = user
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var fsType: String?
+            var image: String?
+            var keyring: String?
+            var monitors: [String]?
+            var pool: String?
+            var readOnly: Bool?
+            var secretRef: LocalObjectReference?
+            var user: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xd750a16677fe13be: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0x2ab612888528489a: if jsonKey.equals("image") { image = try String(reading: &jsonReader); return }
+                case 0x6292d59034c493c6: if jsonKey.equals("keyring") { keyring = try String(reading: &jsonReader); return }
+                case 0x79973aab255b49fe: if jsonKey.equals("monitors") { monitors = try Array<String>(reading: &jsonReader); return }
+                case 0x8c22f10da88b1083: if jsonKey.equals("pool") { pool = try String(reading: &jsonReader); return }
+                case 0x7381961d26b4adb7: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0xa95eb3d44c2a4ad6: if jsonKey.equals("secretRef") { secretRef = try LocalObjectReference(reading: &jsonReader); return }
+                case 0x7d6780e4032b48f2: if jsonKey.equals("user") { user = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let image else { throw jsonReader.missing("image") }
+            guard let monitors else { throw jsonReader.missing("monitors") }
+            self.init(
+                fsType: fsType, image: image, keyring: keyring, monitors: monitors, pool: pool, readOnly: readOnly, secretRef: secretRef, user: user
+            )
         }
     }
 }

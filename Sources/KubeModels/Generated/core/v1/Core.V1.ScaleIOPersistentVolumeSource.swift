@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ScaleIOPersistentVolumeSource represents a persistent ScaleIO volume
-    public struct ScaleIOPersistentVolumeSource: Codable, Sendable, Hashable {
+    public struct ScaleIOPersistentVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// fsType is the filesystem type to mount. Must be a filesystem type supported by the host operating system. Ex. "ext4", "xfs", "ntfs". Default is "xfs"
         public var fsType: String?
         /// gateway is the host address of the ScaleIO API Gateway.
@@ -38,6 +38,42 @@ extension Core.V1 {
             self.storagePool = storagePool
             self.system = system
             self.volumeName = volumeName
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var fsType: String?
+            var gateway: String?
+            var protectionDomain: String?
+            var readOnly: Bool?
+            var secretRef: SecretReference?
+            var sslEnabled: Bool?
+            var storageMode: String?
+            var storagePool: String?
+            var system: String?
+            var volumeName: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xd750a16677fe13be: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0x9d2717bfe2cfa019: if jsonKey.equals("gateway") { gateway = try String(reading: &jsonReader); return }
+                case 0x18ca7a95d7e59afe: if jsonKey.equals("protectionDomain") { protectionDomain = try String(reading: &jsonReader); return }
+                case 0x7381961d26b4adb7: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0xa95eb3d44c2a4ad6: if jsonKey.equals("secretRef") { secretRef = try SecretReference(reading: &jsonReader); return }
+                case 0xc11dbe40f8224726: if jsonKey.equals("sslEnabled") { sslEnabled = try Bool(reading: &jsonReader); return }
+                case 0x36d1622571e2fe0d: if jsonKey.equals("storageMode") { storageMode = try String(reading: &jsonReader); return }
+                case 0x5ad1158391125b6c: if jsonKey.equals("storagePool") { storagePool = try String(reading: &jsonReader); return }
+                case 0xbfb559c71c56b4fc: if jsonKey.equals("system") { system = try String(reading: &jsonReader); return }
+                case 0x5d074ac20ca1a52c: if jsonKey.equals("volumeName") { volumeName = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let gateway else { throw jsonReader.missing("gateway") }
+            guard let secretRef else { throw jsonReader.missing("secretRef") }
+            guard let system else { throw jsonReader.missing("system") }
+            self.init(
+                fsType: fsType, gateway: gateway, protectionDomain: protectionDomain, readOnly: readOnly, secretRef: secretRef, sslEnabled: sslEnabled, storageMode: storageMode, storagePool: storagePool, system: system, volumeName: volumeName
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// SecurityContext holds security configuration that will be applied to a container. Some fields are present in both SecurityContext and PodSecurityContext.  When both are set, the values in SecurityContext take precedence.
-    public struct SecurityContext: Codable, Sendable, Hashable {
+    public struct SecurityContext: Codable, Sendable, Hashable, JSONReadable {
         /// AllowPrivilegeEscalation controls whether a process can gain more privileges than its parent process. This bool directly controls if the no_new_privs flag will be set on the container process. AllowPrivilegeEscalation is true always when the container is: 1) run as Privileged 2) has CAP_SYS_ADMIN Note that this field cannot be set when spec.os.name is windows.
         public var allowPrivilegeEscalation: Bool?
         /// appArmorProfile is the AppArmor options to use by this container. If set, this profile overrides the pod's appArmorProfile. Note that this field cannot be set when spec.os.name is windows.
@@ -44,6 +44,43 @@ extension Core.V1 {
             self.seLinuxOptions = seLinuxOptions
             self.seccompProfile = seccompProfile
             self.windowsOptions = windowsOptions
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var allowPrivilegeEscalation: Bool?
+            var appArmorProfile: AppArmorProfile?
+            var capabilities: Capabilities?
+            var privileged: Bool?
+            var procMount: String?
+            var readOnlyRootFilesystem: Bool?
+            var runAsGroup: Int64?
+            var runAsNonRoot: Bool?
+            var runAsUser: Int64?
+            var seLinuxOptions: SELinuxOptions?
+            var seccompProfile: SeccompProfile?
+            var windowsOptions: WindowsSecurityContextOptions?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xdddd9d5780e70968: if jsonKey.equals("allowPrivilegeEscalation") { allowPrivilegeEscalation = try Bool(reading: &jsonReader); return }
+                case 0x4ce47a7d7dbb3a14: if jsonKey.equals("appArmorProfile") { appArmorProfile = try AppArmorProfile(reading: &jsonReader); return }
+                case 0x4d57226a039bba1f: if jsonKey.equals("capabilities") { capabilities = try Capabilities(reading: &jsonReader); return }
+                case 0xe3e936fa2053e0f8: if jsonKey.equals("privileged") { privileged = try Bool(reading: &jsonReader); return }
+                case 0x23dbe30560d18696: if jsonKey.equals("procMount") { procMount = try String(reading: &jsonReader); return }
+                case 0x5ec5d485d041fbac: if jsonKey.equals("readOnlyRootFilesystem") { readOnlyRootFilesystem = try Bool(reading: &jsonReader); return }
+                case 0x1a743fba39eb2699: if jsonKey.equals("runAsGroup") { runAsGroup = try Int64(reading: &jsonReader); return }
+                case 0x66b93d421a556c49: if jsonKey.equals("runAsNonRoot") { runAsNonRoot = try Bool(reading: &jsonReader); return }
+                case 0x1387be1de01bc099: if jsonKey.equals("runAsUser") { runAsUser = try Int64(reading: &jsonReader); return }
+                case 0x97773f9c86c662d: if jsonKey.equals("seLinuxOptions") { seLinuxOptions = try SELinuxOptions(reading: &jsonReader); return }
+                case 0xeb5d6308ae2c0c32: if jsonKey.equals("seccompProfile") { seccompProfile = try SeccompProfile(reading: &jsonReader); return }
+                case 0x54b98d5ffee386e4: if jsonKey.equals("windowsOptions") { windowsOptions = try WindowsSecurityContextOptions(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                allowPrivilegeEscalation: allowPrivilegeEscalation, appArmorProfile: appArmorProfile, capabilities: capabilities, privileged: privileged, procMount: procMount, readOnlyRootFilesystem: readOnlyRootFilesystem, runAsGroup: runAsGroup, runAsNonRoot: runAsNonRoot, runAsUser: runAsUser, seLinuxOptions: seLinuxOptions, seccompProfile: seccompProfile, windowsOptions: windowsOptions
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Service is a named abstraction of software service (for example, mysql) consisting of local port (for example 3306) that the proxy listens on, and the selector that determines which pods will answer requests sent through the proxy.
-    public struct Service: KubeResource, Hashable {
+    public struct Service: KubeResource, Hashable, JSONReadable {
         public static let group = ""
         public static let version = "v1"
         public static let plural = "services"
@@ -44,6 +44,25 @@ extension Core.V1 {
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(spec, forKey: .spec)
             try container.encodeIfPresent(status, forKey: .status)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: ServiceSpec?
+            var status: ServiceStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x8b70a3190932153e: if jsonKey.equals("spec") { spec = try ServiceSpec(reading: &jsonReader); return }
+                case 0xc4d5696d6cc12c2f: if jsonKey.equals("status") { status = try ServiceStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec, status: status
+            )
         }
     }
 }

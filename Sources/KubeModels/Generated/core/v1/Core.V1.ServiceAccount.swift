@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ServiceAccount binds together: * a name, understood by users, and perhaps by peripheral systems, for an identity * a principal that can be authenticated and authorized * a set of secrets
-    public struct ServiceAccount: KubeResource, Hashable {
+    public struct ServiceAccount: KubeResource, Hashable, JSONReadable {
         public static let group = ""
         public static let version = "v1"
         public static let plural = "serviceaccounts"
@@ -49,6 +49,27 @@ extension Core.V1 {
             try container.encodeIfPresent(imagePullSecrets, forKey: .imagePullSecrets)
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(secrets, forKey: .secrets)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var automountServiceAccountToken: Bool?
+            var imagePullSecrets: [LocalObjectReference]?
+            var metadata: ObjectMeta?
+            var secrets: [ObjectReference]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xb9291ed3d20b8ae2: if jsonKey.equals("automountServiceAccountToken") { automountServiceAccountToken = try Bool(reading: &jsonReader); return }
+                case 0x970edc0ad7f5bb12: if jsonKey.equals("imagePullSecrets") { imagePullSecrets = try Array<LocalObjectReference>(reading: &jsonReader); return }
+                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xeedb87b077b5c4c6: if jsonKey.equals("secrets") { secrets = try Array<ObjectReference>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                automountServiceAccountToken: automountServiceAccountToken, imagePullSecrets: imagePullSecrets, metadata: metadata ?? ObjectMeta(), secrets: secrets
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ServiceSpec describes the attributes that a user creates on a service.
-    public struct ServiceSpec: Codable, Sendable, Hashable {
+    public struct ServiceSpec: Codable, Sendable, Hashable, JSONReadable {
         /// allocateLoadBalancerNodePorts defines if NodePorts will be automatically allocated for services with type LoadBalancer.  Default is "true". It may be set to "false" if the cluster load-balancer does not rely on NodePorts.  If the caller requests specific NodePorts (by specifying a value), those requests will be respected, regardless of this field. This field may only be set for services with type LoadBalancer and will be cleared if the type is changed to any other type.
         public var allocateLoadBalancerNodePorts: Bool?
         /// clusterIP is the IP address of the service and is usually assigned randomly. If an address is specified manually, is in-range (as per system configuration), and is not in use, it will be allocated to the service; otherwise creation of the service will fail. This field may not be changed through updates unless the type field is also being changed to ExternalName (which requires this field to be blank) or the type field is being changed from ExternalName (in which case this field may optionally be specified, as describe above).  Valid values are "None", empty string (""), or a valid IP address. Setting this to "None" makes a "headless service" (no virtual IP), which is useful when direct endpoint connections are preferred and proxying is not required.  Only applies to types ClusterIP, NodePort, and LoadBalancer. If this field is specified when creating a Service of type ExternalName, creation will fail. This field will be wiped when updating a Service to type ExternalName. More info: https://kubernetes.io/docs/concepts/services-networking/service/#virtual-ips-and-service-proxies
@@ -68,6 +68,59 @@ extension Core.V1 {
             self.sessionAffinityConfig = sessionAffinityConfig
             self.trafficDistribution = trafficDistribution
             self.type = type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var allocateLoadBalancerNodePorts: Bool?
+            var clusterIP: String?
+            var clusterIPs: [String]?
+            var externalIPs: [String]?
+            var externalName: String?
+            var externalTrafficPolicy: String?
+            var healthCheckNodePort: Int32?
+            var internalTrafficPolicy: String?
+            var ipFamilies: [String]?
+            var ipFamilyPolicy: String?
+            var loadBalancerClass: String?
+            var loadBalancerIP: String?
+            var loadBalancerSourceRanges: [String]?
+            var ports: [ServicePort]?
+            var publishNotReadyAddresses: Bool?
+            var selector: [String: String]?
+            var sessionAffinity: String?
+            var sessionAffinityConfig: SessionAffinityConfig?
+            var trafficDistribution: String?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x9a10fd721a697508: if jsonKey.equals("allocateLoadBalancerNodePorts") { allocateLoadBalancerNodePorts = try Bool(reading: &jsonReader); return }
+                case 0x9ed4908dbfeb14: if jsonKey.equals("clusterIP") { clusterIP = try String(reading: &jsonReader); return }
+                case 0xcdce98a0dd1d0005: if jsonKey.equals("clusterIPs") { clusterIPs = try Array<String>(reading: &jsonReader); return }
+                case 0x549ed8bfc51e6ee8: if jsonKey.equals("externalIPs") { externalIPs = try Array<String>(reading: &jsonReader); return }
+                case 0xd9588de2c30d8cf1: if jsonKey.equals("externalName") { externalName = try String(reading: &jsonReader); return }
+                case 0xd205c4016a06c649: if jsonKey.equals("externalTrafficPolicy") { externalTrafficPolicy = try String(reading: &jsonReader); return }
+                case 0x7e70a366c088eeba: if jsonKey.equals("healthCheckNodePort") { healthCheckNodePort = try Int32(reading: &jsonReader); return }
+                case 0x1c6d2531de2a5b53: if jsonKey.equals("internalTrafficPolicy") { internalTrafficPolicy = try String(reading: &jsonReader); return }
+                case 0xa76669cb08dce390: if jsonKey.equals("ipFamilies") { ipFamilies = try Array<String>(reading: &jsonReader); return }
+                case 0x733b11bfb10e873e: if jsonKey.equals("ipFamilyPolicy") { ipFamilyPolicy = try String(reading: &jsonReader); return }
+                case 0x36d16ad130d427a9: if jsonKey.equals("loadBalancerClass") { loadBalancerClass = try String(reading: &jsonReader); return }
+                case 0x55c84e6e83f8fb2e: if jsonKey.equals("loadBalancerIP") { loadBalancerIP = try String(reading: &jsonReader); return }
+                case 0xe7e3db57996a1b24: if jsonKey.equals("loadBalancerSourceRanges") { loadBalancerSourceRanges = try Array<String>(reading: &jsonReader); return }
+                case 0xc3780d35723576ef: if jsonKey.equals("ports") { ports = try Array<ServicePort>(reading: &jsonReader); return }
+                case 0x362e1ebcb3ff0754: if jsonKey.equals("publishNotReadyAddresses") { publishNotReadyAddresses = try Bool(reading: &jsonReader); return }
+                case 0x3b0355a1af4ac9c: if jsonKey.equals("selector") { selector = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0x18ff1d962af533e7: if jsonKey.equals("sessionAffinity") { sessionAffinity = try String(reading: &jsonReader); return }
+                case 0xb2fa1e0995a664e5: if jsonKey.equals("sessionAffinityConfig") { sessionAffinityConfig = try SessionAffinityConfig(reading: &jsonReader); return }
+                case 0xbf53d5bd298f57ac: if jsonKey.equals("trafficDistribution") { trafficDistribution = try String(reading: &jsonReader); return }
+                case 0xa79439ef7bfa9c2d: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                allocateLoadBalancerNodePorts: allocateLoadBalancerNodePorts, clusterIP: clusterIP, clusterIPs: clusterIPs, externalIPs: externalIPs, externalName: externalName, externalTrafficPolicy: externalTrafficPolicy, healthCheckNodePort: healthCheckNodePort, internalTrafficPolicy: internalTrafficPolicy, ipFamilies: ipFamilies, ipFamilyPolicy: ipFamilyPolicy, loadBalancerClass: loadBalancerClass, loadBalancerIP: loadBalancerIP, loadBalancerSourceRanges: loadBalancerSourceRanges, ports: ports, publishNotReadyAddresses: publishNotReadyAddresses, selector: selector, sessionAffinity: sessionAffinity, sessionAffinityConfig: sessionAffinityConfig, trafficDistribution: trafficDistribution, type: type
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents a StorageOS persistent volume resource.
-    public struct StorageOSPersistentVolumeSource: Codable, Sendable, Hashable {
+    public struct StorageOSPersistentVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// fsType is the filesystem type to mount. Must be a filesystem type supported by the host operating system. Ex. "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified.
         public var fsType: String?
         /// readOnly defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts.
@@ -23,6 +23,29 @@ extension Core.V1 {
             self.secretRef = secretRef
             self.volumeName = volumeName
             self.volumeNamespace = volumeNamespace
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var fsType: String?
+            var readOnly: Bool?
+            var secretRef: ObjectReference?
+            var volumeName: String?
+            var volumeNamespace: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xd750a16677fe13be: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0x7381961d26b4adb7: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0xa95eb3d44c2a4ad6: if jsonKey.equals("secretRef") { secretRef = try ObjectReference(reading: &jsonReader); return }
+                case 0x5d074ac20ca1a52c: if jsonKey.equals("volumeName") { volumeName = try String(reading: &jsonReader); return }
+                case 0xf8a213e1aaad7cd2: if jsonKey.equals("volumeNamespace") { volumeNamespace = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                fsType: fsType, readOnly: readOnly, secretRef: secretRef, volumeName: volumeName, volumeNamespace: volumeNamespace
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// TopologySpreadConstraint specifies how to spread matching pods among the given topology.
-    public struct TopologySpreadConstraint: Codable, Sendable, Hashable {
+    public struct TopologySpreadConstraint: Codable, Sendable, Hashable, JSONReadable {
         /// LabelSelector is used to find matching pods. Pods that match this label selector are counted to determine the number of pods in their corresponding topology domain.
         public var labelSelector: Meta.V1.LabelSelector?
         /// MatchLabelKeys is a set of pod label keys to select the pods over which spreading will be calculated. The keys are used to lookup values from the incoming pod labels, those key-value labels are ANDed with labelSelector to select the group of existing pods over which spreading will be calculated for the incoming pod. The same key is forbidden to exist in both MatchLabelKeys and LabelSelector. MatchLabelKeys cannot be set when LabelSelector isn't set. Keys that don't exist in the incoming pod labels will be ignored. A null or empty list means only match against labelSelector.
@@ -35,6 +35,38 @@ extension Core.V1 {
             self.nodeTaintsPolicy = nodeTaintsPolicy
             self.topologyKey = topologyKey
             self.whenUnsatisfiable = whenUnsatisfiable
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var labelSelector: Meta.V1.LabelSelector?
+            var matchLabelKeys: [String]?
+            var maxSkew: Int32?
+            var minDomains: Int32?
+            var nodeAffinityPolicy: String?
+            var nodeTaintsPolicy: String?
+            var topologyKey: String?
+            var whenUnsatisfiable: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x3c1eb92f58c9834: if jsonKey.equals("labelSelector") { labelSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0xc4ea4e83558e67e8: if jsonKey.equals("matchLabelKeys") { matchLabelKeys = try Array<String>(reading: &jsonReader); return }
+                case 0x350fedf44a213ceb: if jsonKey.equals("maxSkew") { maxSkew = try Int32(reading: &jsonReader); return }
+                case 0xe22cb28251726178: if jsonKey.equals("minDomains") { minDomains = try Int32(reading: &jsonReader); return }
+                case 0xc9ecdda684b274fb: if jsonKey.equals("nodeAffinityPolicy") { nodeAffinityPolicy = try String(reading: &jsonReader); return }
+                case 0xc791478e58b9a75e: if jsonKey.equals("nodeTaintsPolicy") { nodeTaintsPolicy = try String(reading: &jsonReader); return }
+                case 0x960e1fadaba12ba3: if jsonKey.equals("topologyKey") { topologyKey = try String(reading: &jsonReader); return }
+                case 0xd16929abf8748a17: if jsonKey.equals("whenUnsatisfiable") { whenUnsatisfiable = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let maxSkew else { throw jsonReader.missing("maxSkew") }
+            guard let topologyKey else { throw jsonReader.missing("topologyKey") }
+            guard let whenUnsatisfiable else { throw jsonReader.missing("whenUnsatisfiable") }
+            self.init(
+                labelSelector: labelSelector, matchLabelKeys: matchLabelKeys, maxSkew: maxSkew, minDomains: minDomains, nodeAffinityPolicy: nodeAffinityPolicy, nodeTaintsPolicy: nodeTaintsPolicy, topologyKey: topologyKey, whenUnsatisfiable: whenUnsatisfiable
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Volume represents a named volume in a pod that may be accessed by any container in the pod.
-    public struct Volume: Codable, Sendable, Hashable {
+    public struct Volume: Codable, Sendable, Hashable, JSONReadable {
         /// awsElasticBlockStore represents an AWS Disk resource that is attached to a kubelet's host machine and then exposed to the pod. Deprecated: AWSElasticBlockStore is deprecated. All operations for the in-tree awsElasticBlockStore type are redirected to the ebs.csi.aws.com CSI driver. More info: https://kubernetes.io/docs/concepts/storage/volumes#awselasticblockstore
         public var awsElasticBlockStore: AWSElasticBlockStoreVolumeSource?
         /// azureDisk represents an Azure Data Disk mount on the host and bind mount to the pod. Deprecated: AzureDisk is deprecated. All operations for the in-tree azureDisk type are redirected to the disk.csi.azure.com CSI driver.
@@ -101,6 +101,82 @@ extension Core.V1 {
             self.secret = secret
             self.storageos = storageos
             self.vsphereVolume = vsphereVolume
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var awsElasticBlockStore: AWSElasticBlockStoreVolumeSource?
+            var azureDisk: AzureDiskVolumeSource?
+            var azureFile: AzureFileVolumeSource?
+            var cephfs: CephFSVolumeSource?
+            var cinder: CinderVolumeSource?
+            var configMap: ConfigMapVolumeSource?
+            var csi: CSIVolumeSource?
+            var downwardAPI: DownwardAPIVolumeSource?
+            var emptyDir: EmptyDirVolumeSource?
+            var ephemeral: EphemeralVolumeSource?
+            var fc: FCVolumeSource?
+            var flexVolume: FlexVolumeSource?
+            var flocker: FlockerVolumeSource?
+            var gcePersistentDisk: GCEPersistentDiskVolumeSource?
+            var gitRepo: GitRepoVolumeSource?
+            var glusterfs: GlusterfsVolumeSource?
+            var hostPath: HostPathVolumeSource?
+            var image: ImageVolumeSource?
+            var iscsi: ISCSIVolumeSource?
+            var name: String?
+            var nfs: NFSVolumeSource?
+            var persistentVolumeClaim: PersistentVolumeClaimVolumeSource?
+            var photonPersistentDisk: PhotonPersistentDiskVolumeSource?
+            var portworxVolume: PortworxVolumeSource?
+            var projected: ProjectedVolumeSource?
+            var quobyte: QuobyteVolumeSource?
+            var rbd: RBDVolumeSource?
+            var scaleIO: ScaleIOVolumeSource?
+            var secret: SecretVolumeSource?
+            var storageos: StorageOSVolumeSource?
+            var vsphereVolume: VsphereVirtualDiskVolumeSource?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa0ee8decadfa71db: if jsonKey.equals("awsElasticBlockStore") { awsElasticBlockStore = try AWSElasticBlockStoreVolumeSource(reading: &jsonReader); return }
+                case 0xca3343a00e14cb5d: if jsonKey.equals("azureDisk") { azureDisk = try AzureDiskVolumeSource(reading: &jsonReader); return }
+                case 0xc061d5b244120af6: if jsonKey.equals("azureFile") { azureFile = try AzureFileVolumeSource(reading: &jsonReader); return }
+                case 0xbe1b970ceb6f044e: if jsonKey.equals("cephfs") { cephfs = try CephFSVolumeSource(reading: &jsonReader); return }
+                case 0x561d0d6cb6e7ae18: if jsonKey.equals("cinder") { cinder = try CinderVolumeSource(reading: &jsonReader); return }
+                case 0xb2ef5cc0f757c127: if jsonKey.equals("configMap") { configMap = try ConfigMapVolumeSource(reading: &jsonReader); return }
+                case 0xf5a60e190cb100ee: if jsonKey.equals("csi") { csi = try CSIVolumeSource(reading: &jsonReader); return }
+                case 0x7316066f43972391: if jsonKey.equals("downwardAPI") { downwardAPI = try DownwardAPIVolumeSource(reading: &jsonReader); return }
+                case 0x759b84996d6c625: if jsonKey.equals("emptyDir") { emptyDir = try EmptyDirVolumeSource(reading: &jsonReader); return }
+                case 0x11ab14eb0a16bbec: if jsonKey.equals("ephemeral") { ephemeral = try EphemeralVolumeSource(reading: &jsonReader); return }
+                case 0x8985d07b541da0e: if jsonKey.equals("fc") { fc = try FCVolumeSource(reading: &jsonReader); return }
+                case 0xcbdcb197189665b4: if jsonKey.equals("flexVolume") { flexVolume = try FlexVolumeSource(reading: &jsonReader); return }
+                case 0x2188a5b5865df4c1: if jsonKey.equals("flocker") { flocker = try FlockerVolumeSource(reading: &jsonReader); return }
+                case 0x9207d069db99f632: if jsonKey.equals("gcePersistentDisk") { gcePersistentDisk = try GCEPersistentDiskVolumeSource(reading: &jsonReader); return }
+                case 0xabee7970e73da1a3: if jsonKey.equals("gitRepo") { gitRepo = try GitRepoVolumeSource(reading: &jsonReader); return }
+                case 0xa4274f1f3373d662: if jsonKey.equals("glusterfs") { glusterfs = try GlusterfsVolumeSource(reading: &jsonReader); return }
+                case 0x59c98a14795f32a8: if jsonKey.equals("hostPath") { hostPath = try HostPathVolumeSource(reading: &jsonReader); return }
+                case 0x2ab612888528489a: if jsonKey.equals("image") { image = try ImageVolumeSource(reading: &jsonReader); return }
+                case 0xa5916cfad0b0985e: if jsonKey.equals("iscsi") { iscsi = try ISCSIVolumeSource(reading: &jsonReader); return }
+                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x2143c919257baa52: if jsonKey.equals("nfs") { nfs = try NFSVolumeSource(reading: &jsonReader); return }
+                case 0xe152224b5051acde: if jsonKey.equals("persistentVolumeClaim") { persistentVolumeClaim = try PersistentVolumeClaimVolumeSource(reading: &jsonReader); return }
+                case 0x1933710f6a35664f: if jsonKey.equals("photonPersistentDisk") { photonPersistentDisk = try PhotonPersistentDiskVolumeSource(reading: &jsonReader); return }
+                case 0x47338bffab1ba8f0: if jsonKey.equals("portworxVolume") { portworxVolume = try PortworxVolumeSource(reading: &jsonReader); return }
+                case 0x241e062b17a7dcff: if jsonKey.equals("projected") { projected = try ProjectedVolumeSource(reading: &jsonReader); return }
+                case 0xc98bb3c54a51ce86: if jsonKey.equals("quobyte") { quobyte = try QuobyteVolumeSource(reading: &jsonReader); return }
+                case 0x8a00c0196107a463: if jsonKey.equals("rbd") { rbd = try RBDVolumeSource(reading: &jsonReader); return }
+                case 0x73f7b9e0b755baa5: if jsonKey.equals("scaleIO") { scaleIO = try ScaleIOVolumeSource(reading: &jsonReader); return }
+                case 0xab23f0eec020c951: if jsonKey.equals("secret") { secret = try SecretVolumeSource(reading: &jsonReader); return }
+                case 0xa03107d7adba9668: if jsonKey.equals("storageos") { storageos = try StorageOSVolumeSource(reading: &jsonReader); return }
+                case 0x6c810588b67dd8ee: if jsonKey.equals("vsphereVolume") { vsphereVolume = try VsphereVirtualDiskVolumeSource(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                awsElasticBlockStore: awsElasticBlockStore, azureDisk: azureDisk, azureFile: azureFile, cephfs: cephfs, cinder: cinder, configMap: configMap, csi: csi, downwardAPI: downwardAPI, emptyDir: emptyDir, ephemeral: ephemeral, fc: fc, flexVolume: flexVolume, flocker: flocker, gcePersistentDisk: gcePersistentDisk, gitRepo: gitRepo, glusterfs: glusterfs, hostPath: hostPath, image: image, iscsi: iscsi, name: name, nfs: nfs, persistentVolumeClaim: persistentVolumeClaim, photonPersistentDisk: photonPersistentDisk, portworxVolume: portworxVolume, projected: projected, quobyte: quobyte, rbd: rbd, scaleIO: scaleIO, secret: secret, storageos: storageos, vsphereVolume: vsphereVolume
+            )
         }
     }
 }

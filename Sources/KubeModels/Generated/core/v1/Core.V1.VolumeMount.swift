@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// VolumeMount describes a mounting of a Volume within a container.
-    public struct VolumeMount: Codable, Sendable, Hashable {
+    public struct VolumeMount: Codable, Sendable, Hashable, JSONReadable {
         /// Path within the container at which the volume should be mounted.  Must not contain ':'.
         public var mountPath: String
         /// mountPropagation determines how mounts are propagated from the host to container and the other way around. When not set, MountPropagationNone is used. This field is beta in 1.10. When RecursiveReadOnly is set to IfPossible or to Enabled, MountPropagation must be None or unspecified (which defaults to None).
@@ -29,6 +29,35 @@ extension Core.V1 {
             self.recursiveReadOnly = recursiveReadOnly
             self.subPath = subPath
             self.subPathExpr = subPathExpr
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var mountPath: String?
+            var mountPropagation: String?
+            var name: String?
+            var readOnly: Bool?
+            var recursiveReadOnly: String?
+            var subPath: String?
+            var subPathExpr: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xdbcf654d29bd1fe9: if jsonKey.equals("mountPath") { mountPath = try String(reading: &jsonReader); return }
+                case 0x5f5c8cea65544178: if jsonKey.equals("mountPropagation") { mountPropagation = try String(reading: &jsonReader); return }
+                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x7381961d26b4adb7: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x7ed3c8b4ab693415: if jsonKey.equals("recursiveReadOnly") { recursiveReadOnly = try String(reading: &jsonReader); return }
+                case 0x4e34d18360a0b526: if jsonKey.equals("subPath") { subPath = try String(reading: &jsonReader); return }
+                case 0x7ad1ddacb5b78fd1: if jsonKey.equals("subPathExpr") { subPathExpr = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let mountPath else { throw jsonReader.missing("mountPath") }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                mountPath: mountPath, mountPropagation: mountPropagation, name: name, readOnly: readOnly, recursiveReadOnly: recursiveReadOnly, subPath: subPath, subPathExpr: subPathExpr
+            )
         }
     }
 }

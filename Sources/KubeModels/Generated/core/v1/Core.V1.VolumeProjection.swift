@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Projection that may be projected along with other supported volume types. Exactly one of these fields must be set.
-    public struct VolumeProjection: Codable, Sendable, Hashable {
+    public struct VolumeProjection: Codable, Sendable, Hashable, JSONReadable {
         /// ClusterTrustBundle allows a pod to access the `.spec.trustBundle` field of ClusterTrustBundle objects in an auto-updating file.
         public var clusterTrustBundle: ClusterTrustBundleProjection?
         /// configMap information about the configMap data to project
@@ -26,6 +26,31 @@ extension Core.V1 {
             self.podCertificate = podCertificate
             self.secret = secret
             self.serviceAccountToken = serviceAccountToken
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var clusterTrustBundle: ClusterTrustBundleProjection?
+            var configMap: ConfigMapProjection?
+            var downwardAPI: DownwardAPIProjection?
+            var podCertificate: PodCertificateProjection?
+            var secret: SecretProjection?
+            var serviceAccountToken: ServiceAccountTokenProjection?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xf16744b6ee3f06d: if jsonKey.equals("clusterTrustBundle") { clusterTrustBundle = try ClusterTrustBundleProjection(reading: &jsonReader); return }
+                case 0xb2ef5cc0f757c127: if jsonKey.equals("configMap") { configMap = try ConfigMapProjection(reading: &jsonReader); return }
+                case 0x7316066f43972391: if jsonKey.equals("downwardAPI") { downwardAPI = try DownwardAPIProjection(reading: &jsonReader); return }
+                case 0x59e816fac94868d3: if jsonKey.equals("podCertificate") { podCertificate = try PodCertificateProjection(reading: &jsonReader); return }
+                case 0xab23f0eec020c951: if jsonKey.equals("secret") { secret = try SecretProjection(reading: &jsonReader); return }
+                case 0xebfda6733d058008: if jsonKey.equals("serviceAccountToken") { serviceAccountToken = try ServiceAccountTokenProjection(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                clusterTrustBundle: clusterTrustBundle, configMap: configMap, downwardAPI: downwardAPI, podCertificate: podCertificate, secret: secret, serviceAccountToken: serviceAccountToken
+            )
         }
     }
 }

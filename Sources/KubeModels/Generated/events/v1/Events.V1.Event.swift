@@ -3,7 +3,7 @@ import KubeCore
 
 extension Events.V1 {
     /// Event is a report of an event somewhere in the cluster. It generally denotes some state change in the system. Events have a limited retention time and triggers and messages may evolve with time.  Event consumers should not rely on the timing of an event with a given Reason reflecting a consistent underlying trigger, or the continued existence of events with that Reason.  Events should be treated as informative, best-effort, supplemental data.
-    public struct Event: KubeResource, Hashable {
+    public struct Event: KubeResource, Hashable, JSONReadable {
         public static let group = "events.k8s.io"
         public static let version = "v1"
         public static let plural = "events"
@@ -104,6 +104,50 @@ extension Events.V1 {
             try container.encodeIfPresent(reportingInstance, forKey: .reportingInstance)
             try container.encodeIfPresent(series, forKey: .series)
             try container.encodeIfPresent(type, forKey: .type)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var action: String?
+            var deprecatedCount: Int32?
+            var deprecatedFirstTimestamp: Time?
+            var deprecatedLastTimestamp: Time?
+            var deprecatedSource: Core.V1.EventSource?
+            var eventTime: MicroTime?
+            var metadata: ObjectMeta?
+            var note: String?
+            var reason: String?
+            var regarding: Core.V1.ObjectReference?
+            var related: Core.V1.ObjectReference?
+            var reportingController: String?
+            var reportingInstance: String?
+            var series: EventSeries?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x6568640b035a56df: if jsonKey.equals("action") { action = try String(reading: &jsonReader); return }
+                case 0x5edbbac0810b847b: if jsonKey.equals("deprecatedCount") { deprecatedCount = try Int32(reading: &jsonReader); return }
+                case 0x836ec1858d5598f2: if jsonKey.equals("deprecatedFirstTimestamp") { deprecatedFirstTimestamp = try Time(reading: &jsonReader); return }
+                case 0xe1a527c6f6db1fe4: if jsonKey.equals("deprecatedLastTimestamp") { deprecatedLastTimestamp = try Time(reading: &jsonReader); return }
+                case 0x7f48dd4750575421: if jsonKey.equals("deprecatedSource") { deprecatedSource = try Core.V1.EventSource(reading: &jsonReader); return }
+                case 0xaa8bc959d1e8540e: if jsonKey.equals("eventTime") { eventTime = try MicroTime(reading: &jsonReader); return }
+                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x3bf8fbbad1587cdd: if jsonKey.equals("note") { note = try String(reading: &jsonReader); return }
+                case 0x65e8d7f3474f2639: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                case 0x38368140d70aa0d6: if jsonKey.equals("regarding") { regarding = try Core.V1.ObjectReference(reading: &jsonReader); return }
+                case 0x402a34baab36d078: if jsonKey.equals("related") { related = try Core.V1.ObjectReference(reading: &jsonReader); return }
+                case 0x8aa2f28d0e7f8c99: if jsonKey.equals("reportingController") { reportingController = try String(reading: &jsonReader); return }
+                case 0xc5ad597dbd70bf2a: if jsonKey.equals("reportingInstance") { reportingInstance = try String(reading: &jsonReader); return }
+                case 0x4b0cd17e2c175230: if jsonKey.equals("series") { series = try EventSeries(reading: &jsonReader); return }
+                case 0xa79439ef7bfa9c2d: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let eventTime else { throw jsonReader.missing("eventTime") }
+            self.init(
+                action: action, deprecatedCount: deprecatedCount, deprecatedFirstTimestamp: deprecatedFirstTimestamp, deprecatedLastTimestamp: deprecatedLastTimestamp, deprecatedSource: deprecatedSource, eventTime: eventTime, metadata: metadata ?? ObjectMeta(), note: note, reason: reason, regarding: regarding, related: related, reportingController: reportingController, reportingInstance: reportingInstance, series: series, type: type
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension FlowControl.V1 {
     /// FlowSchema defines the schema of a group of flows. Note that a flow is made up of a set of inbound API requests with similar attributes and is identified by a pair of strings: the name of the FlowSchema and a "flow distinguisher".
-    public struct FlowSchema: KubeResource, Hashable {
+    public struct FlowSchema: KubeResource, Hashable, JSONReadable {
         public static let group = "flowcontrol.apiserver.k8s.io"
         public static let version = "v1"
         public static let plural = "flowschemas"
@@ -44,6 +44,25 @@ extension FlowControl.V1 {
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(spec, forKey: .spec)
             try container.encodeIfPresent(status, forKey: .status)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: FlowSchemaSpec?
+            var status: FlowSchemaStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x8b70a3190932153e: if jsonKey.equals("spec") { spec = try FlowSchemaSpec(reading: &jsonReader); return }
+                case 0xc4d5696d6cc12c2f: if jsonKey.equals("status") { status = try FlowSchemaStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec, status: status
+            )
         }
     }
 }

@@ -5,7 +5,7 @@ extension FlowControl.V1 {
     /// LimitedPriorityLevelConfiguration specifies how to handle requests that are subject to limits. It addresses two issues:
     /// - How are requests for this priority level limited?
     /// - What should be done with requests that exceed the limit?
-    public struct LimitedPriorityLevelConfiguration: Codable, Sendable, Hashable {
+    public struct LimitedPriorityLevelConfiguration: Codable, Sendable, Hashable, JSONReadable {
         /// `borrowingLimitPercent`, if present, configures a limit on how many seats this priority level can borrow from other priority levels. The limit is known as this level's BorrowingConcurrencyLimit (BorrowingCL) and is a limit on the total number of seats that this level may borrow at any one time. This field holds the ratio of that limit to the level's nominal concurrency limit. When this field is non-nil, it must hold a non-negative integer and the limit is calculated as follows.
         public var borrowingLimitPercent: Int32?
         /// `lendablePercent` prescribes the fraction of the level's NominalCL that can be borrowed by other priority levels. The value of this field must be between 0 and 100, inclusive, and it defaults to 0. The number of seats that other levels can borrow from this level, known as this level's LendableConcurrencyLimit (LendableCL), is defined as follows.
@@ -22,6 +22,27 @@ extension FlowControl.V1 {
             self.lendablePercent = lendablePercent
             self.limitResponse = limitResponse
             self.nominalConcurrencyShares = nominalConcurrencyShares
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var borrowingLimitPercent: Int32?
+            var lendablePercent: Int32?
+            var limitResponse: LimitResponse?
+            var nominalConcurrencyShares: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x56af7ac3b6c08888: if jsonKey.equals("borrowingLimitPercent") { borrowingLimitPercent = try Int32(reading: &jsonReader); return }
+                case 0xe98b0d582002a261: if jsonKey.equals("lendablePercent") { lendablePercent = try Int32(reading: &jsonReader); return }
+                case 0xcb856f41c9654833: if jsonKey.equals("limitResponse") { limitResponse = try LimitResponse(reading: &jsonReader); return }
+                case 0xcbc71235bc8629e: if jsonKey.equals("nominalConcurrencyShares") { nominalConcurrencyShares = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                borrowingLimitPercent: borrowingLimitPercent, lendablePercent: lendablePercent, limitResponse: limitResponse, nominalConcurrencyShares: nominalConcurrencyShares
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension FlowControl.V1 {
     /// PriorityLevelConfigurationSpec specifies the configuration of a priority level.
-    public struct PriorityLevelConfigurationSpec: Codable, Sendable, Hashable {
+    public struct PriorityLevelConfigurationSpec: Codable, Sendable, Hashable, JSONReadable {
         /// `exempt` specifies how requests are handled for an exempt priority level. This field MUST be empty if `type` is `"Limited"`. This field MAY be non-empty if `type` is `"Exempt"`. If empty and `type` is `"Exempt"` then the default values for `ExemptPriorityLevelConfiguration` apply.
         public var exempt: ExemptPriorityLevelConfiguration?
         /// `limited` specifies how requests are handled for a Limited priority level. This field must be non-empty if and only if `type` is `"Limited"`.
@@ -17,6 +17,26 @@ extension FlowControl.V1 {
             self.exempt = exempt
             self.limited = limited
             self.type = type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var exempt: ExemptPriorityLevelConfiguration?
+            var limited: LimitedPriorityLevelConfiguration?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xdbcf573940625e6a: if jsonKey.equals("exempt") { exempt = try ExemptPriorityLevelConfiguration(reading: &jsonReader); return }
+                case 0x51bb47cb194b7a45: if jsonKey.equals("limited") { limited = try LimitedPriorityLevelConfiguration(reading: &jsonReader); return }
+                case 0xa79439ef7bfa9c2d: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let type else { throw jsonReader.missing("type") }
+            self.init(
+                exempt: exempt, limited: limited, type: type
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Meta.V1 {
     /// APIResource specifies the name of a resource and whether it is namespaced.
-    public struct APIResource: Codable, Sendable, Hashable {
+    public struct APIResource: Codable, Sendable, Hashable, JSONReadable {
         /// categories is a list of the grouped resources this resource belongs to (e.g. 'all')
         public var categories: [String]?
         /// group is the preferred group of the resource.  Empty implies the group of the containing resource list. For subresources, this may have a different value, for example: Scale".
@@ -38,6 +38,44 @@ extension Meta.V1 {
             self.storageVersionHash = storageVersionHash
             self.verbs = verbs
             self.version = version
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var categories: [String]?
+            var group: String?
+            var kind: String?
+            var name: String?
+            var namespaced: Bool?
+            var shortNames: [String]?
+            var singularName: String?
+            var storageVersionHash: String?
+            var verbs: [String]?
+            var version: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa9b45f49b577aded: if jsonKey.equals("categories") { categories = try Array<String>(reading: &jsonReader); return }
+                case 0xdc57e42946f6e08c: if jsonKey.equals("group") { group = try String(reading: &jsonReader); return }
+                case 0xef9c96d721673243: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
+                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x607f8a258e0e840c: if jsonKey.equals("namespaced") { namespaced = try Bool(reading: &jsonReader); return }
+                case 0xecf14c2f5d2d1d5f: if jsonKey.equals("shortNames") { shortNames = try Array<String>(reading: &jsonReader); return }
+                case 0xabcb4ebf3da206c3: if jsonKey.equals("singularName") { singularName = try String(reading: &jsonReader); return }
+                case 0xc01990b72ffe331e: if jsonKey.equals("storageVersionHash") { storageVersionHash = try String(reading: &jsonReader); return }
+                case 0xe6d215b730981b09: if jsonKey.equals("verbs") { verbs = try Array<String>(reading: &jsonReader); return }
+                case 0xbb62c62c9808ea37: if jsonKey.equals("version") { version = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let kind else { throw jsonReader.missing("kind") }
+            guard let name else { throw jsonReader.missing("name") }
+            guard let namespaced else { throw jsonReader.missing("namespaced") }
+            guard let singularName else { throw jsonReader.missing("singularName") }
+            guard let verbs else { throw jsonReader.missing("verbs") }
+            self.init(
+                categories: categories, group: group, kind: kind, name: name, namespaced: namespaced, shortNames: shortNames, singularName: singularName, storageVersionHash: storageVersionHash, verbs: verbs, version: version
+            )
         }
     }
 }

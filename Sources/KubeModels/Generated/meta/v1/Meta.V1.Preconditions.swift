@@ -3,7 +3,7 @@ import KubeCore
 
 extension Meta.V1 {
     /// Preconditions must be fulfilled before an operation (update, delete, etc.) is carried out.
-    public struct Preconditions: Codable, Sendable, Hashable {
+    public struct Preconditions: Codable, Sendable, Hashable, JSONReadable {
         /// Specifies the target ResourceVersion
         public var resourceVersion: String?
         /// Specifies the target UID.
@@ -14,6 +14,23 @@ extension Meta.V1 {
         ) {
             self.resourceVersion = resourceVersion
             self.uid = uid
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var resourceVersion: String?
+            var uid: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xf09748394438c8a7: if jsonKey.equals("resourceVersion") { resourceVersion = try String(reading: &jsonReader); return }
+                case 0x4c9cb5193e0b272d: if jsonKey.equals("uid") { uid = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                resourceVersion: resourceVersion, uid: uid
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// Ingress is a collection of rules that allow inbound connections to reach the endpoints defined by a backend. An Ingress can be configured to give services externally-reachable urls, load balance traffic, terminate SSL, offer name based virtual hosting etc.
-    public struct Ingress: KubeResource, Hashable {
+    public struct Ingress: KubeResource, Hashable, JSONReadable {
         public static let group = "networking.k8s.io"
         public static let version = "v1"
         public static let plural = "ingresses"
@@ -44,6 +44,25 @@ extension Networking.V1 {
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(spec, forKey: .spec)
             try container.encodeIfPresent(status, forKey: .status)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: IngressSpec?
+            var status: IngressStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x8b70a3190932153e: if jsonKey.equals("spec") { spec = try IngressSpec(reading: &jsonReader); return }
+                case 0xc4d5696d6cc12c2f: if jsonKey.equals("status") { status = try IngressStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec, status: status
+            )
         }
     }
 }

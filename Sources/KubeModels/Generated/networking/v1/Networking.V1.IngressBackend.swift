@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// IngressBackend describes all endpoints for a given service and port.
-    public struct IngressBackend: Codable, Sendable, Hashable {
+    public struct IngressBackend: Codable, Sendable, Hashable, JSONReadable {
         /// resource is an ObjectRef to another Kubernetes resource in the namespace of the Ingress object. If resource is specified, a service.Name and service.Port must not be specified. This is a mutually exclusive setting with "Service".
         public var resource: Core.V1.TypedLocalObjectReference?
         /// service references a service as a backend. This is a mutually exclusive setting with "Resource".
@@ -14,6 +14,23 @@ extension Networking.V1 {
         ) {
             self.resource = resource
             self.service = service
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var resource: Core.V1.TypedLocalObjectReference?
+            var service: IngressServiceBackend?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xb571c404c5b2fd35: if jsonKey.equals("resource") { resource = try Core.V1.TypedLocalObjectReference(reading: &jsonReader); return }
+                case 0xcc37e1946446a284: if jsonKey.equals("service") { service = try IngressServiceBackend(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                resource: resource, service: service
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// IngressClassParametersReference identifies an API object. This can be used to specify a cluster or namespace-scoped resource.
-    public struct IngressClassParametersReference: Codable, Sendable, Hashable {
+    public struct IngressClassParametersReference: Codable, Sendable, Hashable, JSONReadable {
         /// apiGroup is the group for the resource being referenced. If APIGroup is not specified, the specified Kind must be in the core API group. For any other third-party types, APIGroup is required.
         public var apiGroup: String?
         /// kind is the type of resource being referenced.
@@ -23,6 +23,31 @@ extension Networking.V1 {
             self.name = name
             self.namespace = namespace
             self.scope = scope
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var apiGroup: String?
+            var kind: String?
+            var name: String?
+            var namespace: String?
+            var scope: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xfd8929f5c9b53b0e: if jsonKey.equals("apiGroup") { apiGroup = try String(reading: &jsonReader); return }
+                case 0xef9c96d721673243: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
+                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xdc1c4a04cb5c6da0: if jsonKey.equals("namespace") { namespace = try String(reading: &jsonReader); return }
+                case 0xc1074ffbe7efe44b: if jsonKey.equals("scope") { scope = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let kind else { throw jsonReader.missing("kind") }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                apiGroup: apiGroup, kind: kind, name: name, namespace: namespace, scope: scope
+            )
         }
     }
 }

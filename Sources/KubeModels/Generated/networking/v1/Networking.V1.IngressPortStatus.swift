@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// IngressPortStatus represents the error condition of a service port
-    public struct IngressPortStatus: Codable, Sendable, Hashable {
+    public struct IngressPortStatus: Codable, Sendable, Hashable, JSONReadable {
         /// error is to record the problem with the service port The format of the error shall comply with the following rules: - built-in error values shall be specified in this file and those shall use
         /// CamelCase names
         /// - cloud provider specific error values must have names that comply with the
@@ -20,6 +20,27 @@ extension Networking.V1 {
             self.error = error
             self.port = port
             self.`protocol` = `protocol`
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var error: String?
+            var port: Int32?
+            var `protocol`: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x9f7452dd75d54d31: if jsonKey.equals("error") { error = try String(reading: &jsonReader); return }
+                case 0x8c2cdb0da8933fa6: if jsonKey.equals("port") { port = try Int32(reading: &jsonReader); return }
+                case 0xb2b41998fa3bfff5: if jsonKey.equals("protocol") { `protocol` = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let port else { throw jsonReader.missing("port") }
+            guard let `protocol` else { throw jsonReader.missing("protocol") }
+            self.init(
+                error: error, port: port, protocol: `protocol`
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Policy.V1 {
     /// Eviction evicts a pod from its node subject to certain policies and safety constraints. This is a subresource of Pod.  A request to cause such an eviction is created by POSTing to .../pods/<pod name>/evictions.
-    public struct Eviction: KubeObject, Hashable {
+    public struct Eviction: KubeObject, Hashable, JSONReadable {
         public static let apiVersion = "policy/v1"
         public static let kind = "Eviction"
 
@@ -35,6 +35,23 @@ extension Policy.V1 {
             try container.encode(Self.kind, forKey: .kind)
             try container.encodeIfPresent(deleteOptions, forKey: .deleteOptions)
             try container.encode(metadata, forKey: .metadata)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var deleteOptions: Meta.V1.DeleteOptions?
+            var metadata: ObjectMeta?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x67e1bd1420f7b7e4: if jsonKey.equals("deleteOptions") { deleteOptions = try Meta.V1.DeleteOptions(reading: &jsonReader); return }
+                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                deleteOptions: deleteOptions, metadata: metadata ?? ObjectMeta()
+            )
         }
     }
 }

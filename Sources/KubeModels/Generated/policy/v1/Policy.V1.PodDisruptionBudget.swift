@@ -3,7 +3,7 @@ import KubeCore
 
 extension Policy.V1 {
     /// PodDisruptionBudget is an object to define the max disruption that can be caused to a collection of pods
-    public struct PodDisruptionBudget: KubeResource, Hashable {
+    public struct PodDisruptionBudget: KubeResource, Hashable, JSONReadable {
         public static let group = "policy"
         public static let version = "v1"
         public static let plural = "poddisruptionbudgets"
@@ -44,6 +44,25 @@ extension Policy.V1 {
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(spec, forKey: .spec)
             try container.encodeIfPresent(status, forKey: .status)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: PodDisruptionBudgetSpec?
+            var status: PodDisruptionBudgetStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x8b70a3190932153e: if jsonKey.equals("spec") { spec = try PodDisruptionBudgetSpec(reading: &jsonReader); return }
+                case 0xc4d5696d6cc12c2f: if jsonKey.equals("status") { status = try PodDisruptionBudgetStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec, status: status
+            )
         }
     }
 }

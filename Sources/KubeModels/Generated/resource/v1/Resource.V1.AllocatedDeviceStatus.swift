@@ -4,7 +4,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// AllocatedDeviceStatus contains the status of an allocated device, if the driver chooses to report it. This may include driver-specific information.
-    public struct AllocatedDeviceStatus: Codable, Sendable, Hashable {
+    public struct AllocatedDeviceStatus: Codable, Sendable, Hashable, JSONReadable {
         /// Conditions contains the latest observation of the device's state. If the device has been configured according to the class and claim config references, the `Ready` condition should be True.
         public var conditions: [Meta.V1.Condition]?
         /// Data contains arbitrary driver-specific data.
@@ -30,6 +30,36 @@ extension Resource.V1 {
             self.networkData = networkData
             self.pool = pool
             self.shareID = shareID
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var conditions: [Meta.V1.Condition]?
+            var data: JSONValue?
+            var device: String?
+            var driver: String?
+            var networkData: NetworkDeviceData?
+            var pool: String?
+            var shareID: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5f6d4dd9db56877: if jsonKey.equals("conditions") { conditions = try Array<Meta.V1.Condition>(reading: &jsonReader); return }
+                case 0x855b556730a34a05: if jsonKey.equals("data") { data = try JSONValue(reading: &jsonReader); return }
+                case 0x22a12f906cd27b73: if jsonKey.equals("device") { device = try String(reading: &jsonReader); return }
+                case 0xc85b78e3dea334ff: if jsonKey.equals("driver") { driver = try String(reading: &jsonReader); return }
+                case 0x196aeed8b0328985: if jsonKey.equals("networkData") { networkData = try NetworkDeviceData(reading: &jsonReader); return }
+                case 0x8c22f10da88b1083: if jsonKey.equals("pool") { pool = try String(reading: &jsonReader); return }
+                case 0x80edb873f46177c5: if jsonKey.equals("shareID") { shareID = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let device else { throw jsonReader.missing("device") }
+            guard let driver else { throw jsonReader.missing("driver") }
+            guard let pool else { throw jsonReader.missing("pool") }
+            self.init(
+                conditions: conditions, data: data, device: device, driver: driver, networkData: networkData, pool: pool, shareID: shareID
+            )
         }
     }
 }

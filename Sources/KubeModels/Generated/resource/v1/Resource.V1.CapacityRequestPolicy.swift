@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// CapacityRequestPolicy defines how requests consume device capacity.
-    public struct CapacityRequestPolicy: Codable, Sendable, Hashable {
+    public struct CapacityRequestPolicy: Codable, Sendable, Hashable, JSONReadable {
         /// Default specifies how much of this capacity is consumed by a request that does not contain an entry for it in DeviceRequest's Capacity.
         public var `default`: Quantity?
         /// ValidRange defines an acceptable quantity value range in consuming requests.
@@ -17,6 +17,25 @@ extension Resource.V1 {
             self.`default` = `default`
             self.validRange = validRange
             self.validValues = validValues
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var `default`: Quantity?
+            var validRange: CapacityRequestPolicyRange?
+            var validValues: [Quantity]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xebada5168620c5fe: if jsonKey.equals("default") { `default` = try Quantity(reading: &jsonReader); return }
+                case 0x110d8012d329ad1e: if jsonKey.equals("validRange") { validRange = try CapacityRequestPolicyRange(reading: &jsonReader); return }
+                case 0x74d94fd69fe966f7: if jsonKey.equals("validValues") { validValues = try Array<Quantity>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                default: `default`, validRange: validRange, validValues: validValues
+            )
         }
     }
 }

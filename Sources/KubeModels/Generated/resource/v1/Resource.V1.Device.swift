@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// Device represents one individual hardware instance that can be selected based on its attributes. Besides the name, exactly one field must be set.
-    public struct Device: Codable, Sendable, Hashable {
+    public struct Device: Codable, Sendable, Hashable, JSONReadable {
         /// AllNodes indicates that all nodes have access to the device.
         public var allNodes: Bool?
         /// AllowMultipleAllocations marks whether the device is allowed to be allocated to multiple DeviceRequests.
@@ -47,6 +47,46 @@ extension Resource.V1 {
             self.nodeName = nodeName
             self.nodeSelector = nodeSelector
             self.taints = taints
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var allNodes: Bool?
+            var allowMultipleAllocations: Bool?
+            var attributes: [String: DeviceAttribute]?
+            var bindingConditions: [String]?
+            var bindingFailureConditions: [String]?
+            var bindsToNode: Bool?
+            var capacity: [String: DeviceCapacity]?
+            var consumesCounters: [DeviceCounterConsumption]?
+            var name: String?
+            var nodeAllocatableResourceMappings: [String: NodeAllocatableResourceMapping]?
+            var nodeName: String?
+            var nodeSelector: Core.V1.NodeSelector?
+            var taints: [DeviceTaint]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xcb9139c25ced4089: if jsonKey.equals("allNodes") { allNodes = try Bool(reading: &jsonReader); return }
+                case 0x6de822e8525ae695: if jsonKey.equals("allowMultipleAllocations") { allowMultipleAllocations = try Bool(reading: &jsonReader); return }
+                case 0x55cab6364f3c9614: if jsonKey.equals("attributes") { attributes = try Dictionary<String, DeviceAttribute>(reading: &jsonReader); return }
+                case 0x3a3dfe4bc532f67c: if jsonKey.equals("bindingConditions") { bindingConditions = try Array<String>(reading: &jsonReader); return }
+                case 0x598a67b6a333d6b2: if jsonKey.equals("bindingFailureConditions") { bindingFailureConditions = try Array<String>(reading: &jsonReader); return }
+                case 0xb37e32b7c329b30e: if jsonKey.equals("bindsToNode") { bindsToNode = try Bool(reading: &jsonReader); return }
+                case 0xb1aa3177ea81a5e9: if jsonKey.equals("capacity") { capacity = try Dictionary<String, DeviceCapacity>(reading: &jsonReader); return }
+                case 0x24262c325371c45f: if jsonKey.equals("consumesCounters") { consumesCounters = try Array<DeviceCounterConsumption>(reading: &jsonReader); return }
+                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xcb6e1365681ee44c: if jsonKey.equals("nodeAllocatableResourceMappings") { nodeAllocatableResourceMappings = try Dictionary<String, NodeAllocatableResourceMapping>(reading: &jsonReader); return }
+                case 0x4caf4b0bfa4e8dce: if jsonKey.equals("nodeName") { nodeName = try String(reading: &jsonReader); return }
+                case 0x336358e1474b3bc4: if jsonKey.equals("nodeSelector") { nodeSelector = try Core.V1.NodeSelector(reading: &jsonReader); return }
+                case 0xaa2bbc3677a2dc7c: if jsonKey.equals("taints") { taints = try Array<DeviceTaint>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                allNodes: allNodes, allowMultipleAllocations: allowMultipleAllocations, attributes: attributes, bindingConditions: bindingConditions, bindingFailureConditions: bindingFailureConditions, bindsToNode: bindsToNode, capacity: capacity, consumesCounters: consumesCounters, name: name, nodeAllocatableResourceMappings: nodeAllocatableResourceMappings, nodeName: nodeName, nodeSelector: nodeSelector, taints: taints
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// DeviceAttribute must have exactly one field set.
-    public struct DeviceAttribute: Codable, Sendable, Hashable {
+    public struct DeviceAttribute: Codable, Sendable, Hashable, JSONReadable {
         /// BoolValue is a true/false value.
         public var bool: Bool?
         /// BoolValues is a non-empty list of true/false values.
@@ -32,6 +32,35 @@ extension Resource.V1 {
             self.strings = strings
             self.version = version
             self.versions = versions
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var bool: Bool?
+            var bools: [Bool]?
+            var int: Int64?
+            var ints: [Int64]?
+            var string: String?
+            var strings: [String]?
+            var version: String?
+            var versions: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xcd2fd49bc6b014bd: if jsonKey.equals("bool") { bool = try Bool(reading: &jsonReader); return }
+                case 0x585b12b29d335a0a: if jsonKey.equals("bools") { bools = try Array<Bool>(reading: &jsonReader); return }
+                case 0x2b9fff192bd4c83e: if jsonKey.equals("int") { int = try Int64(reading: &jsonReader); return }
+                case 0xf5a6c4c57a905ad7: if jsonKey.equals("ints") { ints = try Array<Int64>(reading: &jsonReader); return }
+                case 0x704be0d8faaffc58: if jsonKey.equals("string") { string = try String(reading: &jsonReader); return }
+                case 0x80eb3bb1f9097d11: if jsonKey.equals("strings") { strings = try Array<String>(reading: &jsonReader); return }
+                case 0xbb62c62c9808ea37: if jsonKey.equals("version") { version = try String(reading: &jsonReader); return }
+                case 0x71c101c65726118c: if jsonKey.equals("versions") { versions = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                bool: bool, bools: bools, int: int, ints: ints, string: string, strings: strings, version: version, versions: versions
+            )
         }
     }
 }

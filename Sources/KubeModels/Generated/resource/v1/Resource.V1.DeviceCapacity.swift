@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// DeviceCapacity describes a quantity associated with a device.
-    public struct DeviceCapacity: Codable, Sendable, Hashable {
+    public struct DeviceCapacity: Codable, Sendable, Hashable, JSONReadable {
         /// RequestPolicy defines how this DeviceCapacity must be consumed when the device is allowed to be shared by multiple allocations.
         public var requestPolicy: CapacityRequestPolicy?
         /// Value defines how much of a certain capacity that device has.
@@ -14,6 +14,24 @@ extension Resource.V1 {
         ) {
             self.requestPolicy = requestPolicy
             self.value = value
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var requestPolicy: CapacityRequestPolicy?
+            var value: Quantity?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xf7290c1c1f1d4c94: if jsonKey.equals("requestPolicy") { requestPolicy = try CapacityRequestPolicy(reading: &jsonReader); return }
+                case 0x7ce4fd9430e80cea: if jsonKey.equals("value") { value = try Quantity(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let value else { throw jsonReader.missing("value") }
+            self.init(
+                requestPolicy: requestPolicy, value: value
+            )
         }
     }
 }

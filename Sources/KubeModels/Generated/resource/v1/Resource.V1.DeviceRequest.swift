@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// DeviceRequest is a request for devices required for a claim. This is typically a request for a single resource like a device, but can also ask for several identical devices. With FirstAvailable it is also possible to provide a prioritized list of requests.
-    public struct DeviceRequest: Codable, Sendable, Hashable {
+    public struct DeviceRequest: Codable, Sendable, Hashable, JSONReadable {
         /// Exactly specifies the details for a single request that must be met exactly for the request to be satisfied.
         public var exactly: ExactDeviceRequest?
         /// FirstAvailable contains subrequests, of which exactly one will be selected by the scheduler. It tries to satisfy them in the order in which they are listed here. So if there are two entries in the list, the scheduler will only check the second one if it determines that the first one can not be used.
@@ -17,6 +17,26 @@ extension Resource.V1 {
             self.exactly = exactly
             self.firstAvailable = firstAvailable
             self.name = name
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var exactly: ExactDeviceRequest?
+            var firstAvailable: [DeviceSubRequest]?
+            var name: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xd0de8495c39a2713: if jsonKey.equals("exactly") { exactly = try ExactDeviceRequest(reading: &jsonReader); return }
+                case 0x2aed28e2ebd87d4c: if jsonKey.equals("firstAvailable") { firstAvailable = try Array<DeviceSubRequest>(reading: &jsonReader); return }
+                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                exactly: exactly, firstAvailable: firstAvailable, name: name
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// ExactDeviceRequest is a request for one or more identical devices.
-    public struct ExactDeviceRequest: Codable, Sendable, Hashable {
+    public struct ExactDeviceRequest: Codable, Sendable, Hashable, JSONReadable {
         /// AdminAccess indicates that this is a claim for administrative access to the device(s). Claims with AdminAccess are expected to be used for monitoring or other management services for a device.  They ignore all ordinary claims to the device with respect to access modes and any resource allocations.
         public var adminAccess: Bool?
         /// AllocationMode and its related fields define how devices are allocated to satisfy this request. Supported values are:
@@ -29,6 +29,34 @@ extension Resource.V1 {
             self.deviceClassName = deviceClassName
             self.selectors = selectors
             self.tolerations = tolerations
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var adminAccess: Bool?
+            var allocationMode: String?
+            var capacity: CapacityRequirements?
+            var count: Int64?
+            var deviceClassName: String?
+            var selectors: [DeviceSelector]?
+            var tolerations: [DeviceToleration]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xd7cf692cefd721ee: if jsonKey.equals("adminAccess") { adminAccess = try Bool(reading: &jsonReader); return }
+                case 0x661f577e8504b980: if jsonKey.equals("allocationMode") { allocationMode = try String(reading: &jsonReader); return }
+                case 0xb1aa3177ea81a5e9: if jsonKey.equals("capacity") { capacity = try CapacityRequirements(reading: &jsonReader); return }
+                case 0xb1e5e28e4479a274: if jsonKey.equals("count") { count = try Int64(reading: &jsonReader); return }
+                case 0x1effedbe8cc98c06: if jsonKey.equals("deviceClassName") { deviceClassName = try String(reading: &jsonReader); return }
+                case 0x3917971bcdc1da1d: if jsonKey.equals("selectors") { selectors = try Array<DeviceSelector>(reading: &jsonReader); return }
+                case 0x73d84e92941ad505: if jsonKey.equals("tolerations") { tolerations = try Array<DeviceToleration>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let deviceClassName else { throw jsonReader.missing("deviceClassName") }
+            self.init(
+                adminAccess: adminAccess, allocationMode: allocationMode, capacity: capacity, count: count, deviceClassName: deviceClassName, selectors: selectors, tolerations: tolerations
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// ResourceClaimStatus tracks whether the resource has been allocated and what the result of that was.
-    public struct ResourceClaimStatus: Codable, Sendable, Hashable {
+    public struct ResourceClaimStatus: Codable, Sendable, Hashable, JSONReadable {
         /// Allocation is set once the claim has been allocated successfully.
         public var allocation: AllocationResult?
         /// Devices contains the status of each device allocated for this claim, as reported by the driver. This can include driver-specific information. Entries are owned by their respective drivers.
@@ -17,6 +17,25 @@ extension Resource.V1 {
             self.allocation = allocation
             self.devices = devices
             self.reservedFor = reservedFor
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var allocation: AllocationResult?
+            var devices: [AllocatedDeviceStatus]?
+            var reservedFor: [ResourceClaimConsumerReference]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x96ea7f23a75c0947: if jsonKey.equals("allocation") { allocation = try AllocationResult(reading: &jsonReader); return }
+                case 0xaa5ed268e9a70100: if jsonKey.equals("devices") { devices = try Array<AllocatedDeviceStatus>(reading: &jsonReader); return }
+                case 0x54216e808b4552a8: if jsonKey.equals("reservedFor") { reservedFor = try Array<ResourceClaimConsumerReference>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                allocation: allocation, devices: devices, reservedFor: reservedFor
+            )
         }
     }
 }

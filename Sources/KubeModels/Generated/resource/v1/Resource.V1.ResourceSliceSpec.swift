@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// ResourceSliceSpec contains the information published by the driver in one ResourceSlice.
-    public struct ResourceSliceSpec: Codable, Sendable, Hashable {
+    public struct ResourceSliceSpec: Codable, Sendable, Hashable, JSONReadable {
         /// AllNodes indicates that all nodes have access to the resources in the pool.
         public var allNodes: Bool?
         /// Devices lists some or all of the devices in this pool.
@@ -32,6 +32,37 @@ extension Resource.V1 {
             self.perDeviceNodeSelection = perDeviceNodeSelection
             self.pool = pool
             self.sharedCounters = sharedCounters
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var allNodes: Bool?
+            var devices: [Device]?
+            var driver: String?
+            var nodeName: String?
+            var nodeSelector: Core.V1.NodeSelector?
+            var perDeviceNodeSelection: Bool?
+            var pool: ResourcePool?
+            var sharedCounters: [CounterSet]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xcb9139c25ced4089: if jsonKey.equals("allNodes") { allNodes = try Bool(reading: &jsonReader); return }
+                case 0xaa5ed268e9a70100: if jsonKey.equals("devices") { devices = try Array<Device>(reading: &jsonReader); return }
+                case 0xc85b78e3dea334ff: if jsonKey.equals("driver") { driver = try String(reading: &jsonReader); return }
+                case 0x4caf4b0bfa4e8dce: if jsonKey.equals("nodeName") { nodeName = try String(reading: &jsonReader); return }
+                case 0x336358e1474b3bc4: if jsonKey.equals("nodeSelector") { nodeSelector = try Core.V1.NodeSelector(reading: &jsonReader); return }
+                case 0x997424333ef8d0dc: if jsonKey.equals("perDeviceNodeSelection") { perDeviceNodeSelection = try Bool(reading: &jsonReader); return }
+                case 0x8c22f10da88b1083: if jsonKey.equals("pool") { pool = try ResourcePool(reading: &jsonReader); return }
+                case 0xf16160972be09641: if jsonKey.equals("sharedCounters") { sharedCounters = try Array<CounterSet>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let driver else { throw jsonReader.missing("driver") }
+            guard let pool else { throw jsonReader.missing("pool") }
+            self.init(
+                allNodes: allNodes, devices: devices, driver: driver, nodeName: nodeName, nodeSelector: nodeSelector, perDeviceNodeSelection: perDeviceNodeSelection, pool: pool, sharedCounters: sharedCounters
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Storage.V1 {
     /// VolumeAttachment captures the intent to attach or detach the specified volume to/from the specified node.
-    public struct VolumeAttachment: KubeResource, Hashable {
+    public struct VolumeAttachment: KubeResource, Hashable, JSONReadable {
         public static let group = "storage.k8s.io"
         public static let version = "v1"
         public static let plural = "volumeattachments"
@@ -44,6 +44,26 @@ extension Storage.V1 {
             try container.encode(metadata, forKey: .metadata)
             try container.encode(spec, forKey: .spec)
             try container.encodeIfPresent(status, forKey: .status)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: VolumeAttachmentSpec?
+            var status: VolumeAttachmentStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x8b70a3190932153e: if jsonKey.equals("spec") { spec = try VolumeAttachmentSpec(reading: &jsonReader); return }
+                case 0xc4d5696d6cc12c2f: if jsonKey.equals("status") { status = try VolumeAttachmentStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let spec else { throw jsonReader.missing("spec") }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec, status: status
+            )
         }
     }
 }

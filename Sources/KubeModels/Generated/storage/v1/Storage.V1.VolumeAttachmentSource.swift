@@ -3,7 +3,7 @@ import KubeCore
 
 extension Storage.V1 {
     /// VolumeAttachmentSource represents a volume that should be attached. Right now only PersistentVolumes can be attached via external attacher, in the future we may allow also inline volumes in pods. Exactly one member can be set.
-    public struct VolumeAttachmentSource: Codable, Sendable, Hashable {
+    public struct VolumeAttachmentSource: Codable, Sendable, Hashable, JSONReadable {
         /// inlineVolumeSpec contains all the information necessary to attach a persistent volume defined by a pod's inline VolumeSource. This field is populated only for the CSIMigration feature. It contains translated fields from a pod's inline VolumeSource to a PersistentVolumeSpec. This field is beta-level and is only honored by servers that enabled the CSIMigration feature.
         public var inlineVolumeSpec: Core.V1.PersistentVolumeSpec?
         /// persistentVolumeName represents the name of the persistent volume to attach.
@@ -14,6 +14,23 @@ extension Storage.V1 {
         ) {
             self.inlineVolumeSpec = inlineVolumeSpec
             self.persistentVolumeName = persistentVolumeName
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var inlineVolumeSpec: Core.V1.PersistentVolumeSpec?
+            var persistentVolumeName: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xed39bb8cb0cfc3e1: if jsonKey.equals("inlineVolumeSpec") { inlineVolumeSpec = try Core.V1.PersistentVolumeSpec(reading: &jsonReader); return }
+                case 0x975dfa63451dac59: if jsonKey.equals("persistentVolumeName") { persistentVolumeName = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                inlineVolumeSpec: inlineVolumeSpec, persistentVolumeName: persistentVolumeName
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Storage.V1 {
     /// VolumeAttachmentStatus is the status of a VolumeAttachment request.
-    public struct VolumeAttachmentStatus: Codable, Sendable, Hashable {
+    public struct VolumeAttachmentStatus: Codable, Sendable, Hashable, JSONReadable {
         /// attachError represents the last error encountered during attach operation, if any. This field must only be set by the entity completing the attach operation, i.e. the external-attacher.
         public var attachError: VolumeError?
         /// attached indicates the volume is successfully attached. This field must only be set by the entity completing the attach operation, i.e. the external-attacher.
@@ -20,6 +20,28 @@ extension Storage.V1 {
             self.attached = attached
             self.attachmentMetadata = attachmentMetadata
             self.detachError = detachError
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var attachError: VolumeError?
+            var attached: Bool?
+            var attachmentMetadata: [String: String]?
+            var detachError: VolumeError?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xf8b8b7acb1dd4592: if jsonKey.equals("attachError") { attachError = try VolumeError(reading: &jsonReader); return }
+                case 0x49f0e97b98449235: if jsonKey.equals("attached") { attached = try Bool(reading: &jsonReader); return }
+                case 0x2e7b7da7e00f4d7d: if jsonKey.equals("attachmentMetadata") { attachmentMetadata = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0x648dfbfd99d39954: if jsonKey.equals("detachError") { detachError = try VolumeError(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let attached else { throw jsonReader.missing("attached") }
+            self.init(
+                attachError: attachError, attached: attached, attachmentMetadata: attachmentMetadata, detachError: detachError
+            )
         }
     }
 }
