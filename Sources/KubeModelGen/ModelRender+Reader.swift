@@ -1,11 +1,20 @@
 /// The generated fast readers: `init(reading:)` for `JSONReadable`, a switch on
-/// each key's FNV-1a hash confirmed by one byte comparison.
+/// each key's hash confirmed by one byte comparison.
 extension ModelRender {
-    /// FNV-1a 64-bit, as `JSONKey.hash` computes it while reading a key.
-    static func fnv1a(_ text: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return hash
+    /// The key hash, as `JSONKey.hash` computes it while reading a key: the length
+    /// and the first and last eight bytes (little-endian), mixed.
+    static func keyHash(_ text: String) -> UInt64 {
+        let bytes = Array(text.utf8)
+        func word(_ start: Int) -> UInt64 {
+            var value: UInt64 = 0
+            for offset in 0..<min(8, bytes.count - start) { value |= UInt64(bytes[start + offset]) << (8 * UInt64(offset)) }
+            return value
+        }
+        let first = word(0)
+        let last = bytes.count >= 8 ? word(bytes.count - 8) : 0
+        var hash = (first ^ (last &* 0x9E37_79B9_7F4A_7C15)) &+ UInt64(bytes.count) &* 0xFF51_AFD7_ED55_8CCD
+        hash = (hash ^ (hash >> 29)) &* 0xBF58_476D_1CE4_E5B9
+        return hash ^ (hash >> 32)
     }
 
     /// Names the generated reader uses for itself; no field's local may take them.
@@ -19,9 +28,9 @@ extension ModelRender {
             guard !Self.readerNames.contains(field.name) else {
                 throw GeneratorError("\(model.schemaName).\(field.key) clashes with the reader's names")
             }
-            let hash = Self.fnv1a(field.key)
+            let hash = Self.keyHash(field.key)
             if let other = hashes[hash] {
-                throw GeneratorError("\(model.schemaName): keys \"\(other)\" and \"\(field.key)\" have the same FNV-1a hash")
+                throw GeneratorError("\(model.schemaName): keys \"\(other)\" and \"\(field.key)\" have the same key hash")
             }
             hashes[hash] = field.key
             out.append("            var \(Naming.escaped(field.name)): \(field.type)?")
@@ -33,7 +42,7 @@ extension ModelRender {
             out.append("                if jsonReader.readNull() { return }")
             out.append("                switch jsonKey.hash {")
             for field in model.fields {
-                let hex = String(Self.fnv1a(field.key), radix: 16)
+                let hex = String(Self.keyHash(field.key), radix: 16)
                 out.append(
                     "                case 0x\(hex): if jsonKey.equals(\"\(field.key)\") { "
                         + "\(Naming.escaped(field.name)) = try \(Self.readerType(field.type))(reading: &jsonReader); return }")

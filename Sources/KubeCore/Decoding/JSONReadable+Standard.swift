@@ -63,7 +63,7 @@ extension Dictionary: JSONReadable where Key == String, Value: JSONReadable {
     public init(reading reader: inout JSONReader) throws(JSONReadError) {
         var result: [String: Value] = [:]
         try reader.readObject { (reader: inout JSONReader, key: JSONKey) throws(JSONReadError) in
-            result[key.string] = try Value(reading: &reader)
+            result[reader.string(of: key)] = try Value(reading: &reader)
         }
         self = result
     }

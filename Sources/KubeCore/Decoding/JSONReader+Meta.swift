@@ -1,3 +1,5 @@
+import Foundation
+
 // Hand-written fast readers for the KubeCore types that every object carries.
 // Unknown keys are skipped, `null` reads as absent, like `Codable` with optionals.
 
@@ -23,7 +25,7 @@ extension JSONReader {
     public mutating func readMap<T>(_ read: (inout JSONReader) throws(JSONReadError) -> T) throws(JSONReadError) -> [String: T] {
         var result: [String: T] = [:]
         try readObject { (reader: inout JSONReader, key: JSONKey) throws(JSONReadError) in
-            result[key.string] = try read(&reader)
+            result[reader.string(of: key)] = try read(&reader)
         }
         return result
     }
@@ -35,19 +37,30 @@ extension JSONReader {
     }
 }
 
+extension JSONReader {
+    /// Reads an RFC 3339 timestamp string straight from the bytes.
+    mutating func readTimestamp() throws(JSONReadError) -> Date {
+        let start = index
+        if let bytes = try readPlainStringBytes(), let date = RFC3339.parse(bytes: bytes) { return date }
+        index = start
+        let text = try readString()
+        guard let date = RFC3339.parse(text) else {
+            index = start
+            throw error("invalid RFC 3339 time \"\(text)\"")
+        }
+        return date
+    }
+}
+
 extension Time: JSONReadable {
     public init(reading reader: inout JSONReader) throws(JSONReadError) {
-        let text = try reader.readString()
-        guard let date = RFC3339.parse(text) else { throw reader.error("invalid RFC 3339 time \"\(text)\"") }
-        self.init(date)
+        self.init(try reader.readTimestamp())
     }
 }
 
 extension MicroTime: JSONReadable {
     public init(reading reader: inout JSONReader) throws(JSONReadError) {
-        let text = try reader.readString()
-        guard let date = RFC3339.parse(text) else { throw reader.error("invalid RFC 3339 time \"\(text)\"") }
-        self.init(date)
+        self.init(try reader.readTimestamp())
     }
 }
 

@@ -59,19 +59,19 @@ extension Version {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x8fe00ec27e079897: if jsonKey.equals("buildDate") { buildDate = try String(reading: &jsonReader); return }
-                case 0x2dbfba82adfd3c84: if jsonKey.equals("compiler") { compiler = try String(reading: &jsonReader); return }
-                case 0xdea10c1fd38f93ac: if jsonKey.equals("emulationMajor") { emulationMajor = try String(reading: &jsonReader); return }
-                case 0x322d806223ed7660: if jsonKey.equals("emulationMinor") { emulationMinor = try String(reading: &jsonReader); return }
-                case 0x6e9abe631e0a8842: if jsonKey.equals("gitCommit") { gitCommit = try String(reading: &jsonReader); return }
-                case 0xf9efff58bfb33908: if jsonKey.equals("gitTreeState") { gitTreeState = try String(reading: &jsonReader); return }
-                case 0x265d6dfb933ca6e5: if jsonKey.equals("gitVersion") { gitVersion = try String(reading: &jsonReader); return }
-                case 0xb7660c70bafe1ee5: if jsonKey.equals("goVersion") { goVersion = try String(reading: &jsonReader); return }
-                case 0xd52e23a5083356c2: if jsonKey.equals("major") { major = try String(reading: &jsonReader); return }
-                case 0x93a9fee3f3e6607a: if jsonKey.equals("minCompatibilityMajor") { minCompatibilityMajor = try String(reading: &jsonReader); return }
-                case 0x28e6ab2668742336: if jsonKey.equals("minCompatibilityMinor") { minCompatibilityMinor = try String(reading: &jsonReader); return }
-                case 0x81a1af62b7d5740e: if jsonKey.equals("minor") { minor = try String(reading: &jsonReader); return }
-                case 0x3e4bd4e31c5c3ad2: if jsonKey.equals("platform") { platform = try String(reading: &jsonReader); return }
+                case 0x89d1e3e93e3dee3d: if jsonKey.equals("buildDate") { buildDate = try String(reading: &jsonReader); return }
+                case 0xc20ab4fc12c3dabb: if jsonKey.equals("compiler") { compiler = try String(reading: &jsonReader); return }
+                case 0x8ad3a6b3fe700a17: if jsonKey.equals("emulationMajor") { emulationMajor = try String(reading: &jsonReader); return }
+                case 0xdf537ff1ecdc1215: if jsonKey.equals("emulationMinor") { emulationMinor = try String(reading: &jsonReader); return }
+                case 0xd25e3f1e8ade3660: if jsonKey.equals("gitCommit") { gitCommit = try String(reading: &jsonReader); return }
+                case 0x446041bc868bcce8: if jsonKey.equals("gitTreeState") { gitTreeState = try String(reading: &jsonReader); return }
+                case 0x4fb74016a960fc0f: if jsonKey.equals("gitVersion") { gitVersion = try String(reading: &jsonReader); return }
+                case 0x3cb6ee71482595b1: if jsonKey.equals("goVersion") { goVersion = try String(reading: &jsonReader); return }
+                case 0xa0bbf7078a50e9c9: if jsonKey.equals("major") { major = try String(reading: &jsonReader); return }
+                case 0x8a224703767f1d83: if jsonKey.equals("minCompatibilityMajor") { minCompatibilityMajor = try String(reading: &jsonReader); return }
+                case 0xe1b91cfabd69aa3a: if jsonKey.equals("minCompatibilityMinor") { minCompatibilityMinor = try String(reading: &jsonReader); return }
+                case 0xfc3501b36694577d: if jsonKey.equals("minor") { minor = try String(reading: &jsonReader); return }
+                case 0x566c7ea97121c93: if jsonKey.equals("platform") { platform = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

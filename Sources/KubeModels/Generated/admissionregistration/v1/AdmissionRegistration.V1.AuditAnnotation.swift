@@ -22,8 +22,8 @@ extension AdmissionRegistration.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x3dc94a19365b10ec: if jsonKey.equals("key") { key = try String(reading: &jsonReader); return }
-                case 0x26586f7ca7ff1338: if jsonKey.equals("valueExpression") { valueExpression = try String(reading: &jsonReader); return }
+                case 0x3073d7489afd12c4: if jsonKey.equals("key") { key = try String(reading: &jsonReader); return }
+                case 0xa1b6dcac5ff354f4: if jsonKey.equals("valueExpression") { valueExpression = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension AdmissionRegistration.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x5a6801e4bba3b008: if jsonKey.equals("fieldRef") { fieldRef = try String(reading: &jsonReader); return }
-                case 0x129fac0ae1df7c8f: if jsonKey.equals("warning") { warning = try String(reading: &jsonReader); return }
+                case 0x28ecf9349ff0d24: if jsonKey.equals("fieldRef") { fieldRef = try String(reading: &jsonReader); return }
+                case 0x81c39067dcd62dca: if jsonKey.equals("warning") { warning = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension AdmissionRegistration.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xec6883a08a3083cb: if jsonKey.equals("expression") { expression = try String(reading: &jsonReader); return }
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x274bdacb4780b120: if jsonKey.equals("expression") { expression = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -34,11 +34,11 @@ extension AdmissionRegistration.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x2475b460189be184: if jsonKey.equals("excludeResourceRules") { excludeResourceRules = try Array<NamedRuleWithOperations>(reading: &jsonReader); return }
-                case 0xbd7cf46ac8bfd678: if jsonKey.equals("matchPolicy") { matchPolicy = try String(reading: &jsonReader); return }
-                case 0x31b44c848d7f92d5: if jsonKey.equals("namespaceSelector") { namespaceSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
-                case 0x285a1c9327c23a1f: if jsonKey.equals("objectSelector") { objectSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
-                case 0x7d739e0db4252a30: if jsonKey.equals("resourceRules") { resourceRules = try Array<NamedRuleWithOperations>(reading: &jsonReader); return }
+                case 0xaa6f5712c715580f: if jsonKey.equals("excludeResourceRules") { excludeResourceRules = try Array<NamedRuleWithOperations>(reading: &jsonReader); return }
+                case 0x6a7519954d23c26f: if jsonKey.equals("matchPolicy") { matchPolicy = try String(reading: &jsonReader); return }
+                case 0x60b6999e885854d7: if jsonKey.equals("namespaceSelector") { namespaceSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x15e25149d1b02ae6: if jsonKey.equals("objectSelector") { objectSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x9dfed39dda3bc51e: if jsonKey.equals("resourceRules") { resourceRules = try Array<NamedRuleWithOperations>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

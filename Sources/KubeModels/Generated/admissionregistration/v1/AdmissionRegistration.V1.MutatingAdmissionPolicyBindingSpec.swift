@@ -26,9 +26,9 @@ extension AdmissionRegistration.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x3a4f2d6893ab5047: if jsonKey.equals("matchResources") { matchResources = try MatchResources(reading: &jsonReader); return }
-                case 0xecae1055b3e0ae9b: if jsonKey.equals("paramRef") { paramRef = try ParamRef(reading: &jsonReader); return }
-                case 0x4af8e538389625c: if jsonKey.equals("policyName") { policyName = try String(reading: &jsonReader); return }
+                case 0xa01332e4a07e4fb5: if jsonKey.equals("matchResources") { matchResources = try MatchResources(reading: &jsonReader); return }
+                case 0xe3f6475bc8a22594: if jsonKey.equals("paramRef") { paramRef = try ParamRef(reading: &jsonReader); return }
+                case 0xec8e5b85e95e8d97: if jsonKey.equals("policyName") { policyName = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

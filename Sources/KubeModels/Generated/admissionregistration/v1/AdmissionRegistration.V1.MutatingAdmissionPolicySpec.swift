@@ -42,13 +42,13 @@ extension AdmissionRegistration.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xc38fe8e298281cb: if jsonKey.equals("failurePolicy") { failurePolicy = try String(reading: &jsonReader); return }
-                case 0x4f2372ca5fd76c40: if jsonKey.equals("matchConditions") { matchConditions = try Array<MatchCondition>(reading: &jsonReader); return }
-                case 0x9dff15ac58fa743a: if jsonKey.equals("matchConstraints") { matchConstraints = try MatchResources(reading: &jsonReader); return }
-                case 0xf01e50862fbac503: if jsonKey.equals("mutations") { mutations = try Array<Mutation>(reading: &jsonReader); return }
-                case 0xb3a9036d1f6faae4: if jsonKey.equals("paramKind") { paramKind = try ParamKind(reading: &jsonReader); return }
-                case 0x84896872b08895f8: if jsonKey.equals("reinvocationPolicy") { reinvocationPolicy = try String(reading: &jsonReader); return }
-                case 0xb28f9fa3f23f63c2: if jsonKey.equals("variables") { variables = try Array<Variable>(reading: &jsonReader); return }
+                case 0x6aadd95c16f4a30c: if jsonKey.equals("failurePolicy") { failurePolicy = try String(reading: &jsonReader); return }
+                case 0x72f5f98e178b2bb9: if jsonKey.equals("matchConditions") { matchConditions = try Array<MatchCondition>(reading: &jsonReader); return }
+                case 0xdab459d684b37a7c: if jsonKey.equals("matchConstraints") { matchConstraints = try MatchResources(reading: &jsonReader); return }
+                case 0x424fdd72c27a8670: if jsonKey.equals("mutations") { mutations = try Array<Mutation>(reading: &jsonReader); return }
+                case 0xad3416466f43e510: if jsonKey.equals("paramKind") { paramKind = try ParamKind(reading: &jsonReader); return }
+                case 0xa793a10f7e9fbb25: if jsonKey.equals("reinvocationPolicy") { reinvocationPolicy = try String(reading: &jsonReader); return }
+                case 0xc9b642b02fc9dde4: if jsonKey.equals("variables") { variables = try Array<Variable>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -62,18 +62,18 @@ extension AdmissionRegistration.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x87b827b2a4d1d1b3: if jsonKey.equals("admissionReviewVersions") { admissionReviewVersions = try Array<String>(reading: &jsonReader); return }
-                case 0x257f96cd24743a28: if jsonKey.equals("clientConfig") { clientConfig = try WebhookClientConfig(reading: &jsonReader); return }
-                case 0xc38fe8e298281cb: if jsonKey.equals("failurePolicy") { failurePolicy = try String(reading: &jsonReader); return }
-                case 0x4f2372ca5fd76c40: if jsonKey.equals("matchConditions") { matchConditions = try Array<MatchCondition>(reading: &jsonReader); return }
-                case 0xbd7cf46ac8bfd678: if jsonKey.equals("matchPolicy") { matchPolicy = try String(reading: &jsonReader); return }
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0x31b44c848d7f92d5: if jsonKey.equals("namespaceSelector") { namespaceSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
-                case 0x285a1c9327c23a1f: if jsonKey.equals("objectSelector") { objectSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
-                case 0x84896872b08895f8: if jsonKey.equals("reinvocationPolicy") { reinvocationPolicy = try String(reading: &jsonReader); return }
-                case 0x67124f6a285153c0: if jsonKey.equals("rules") { rules = try Array<RuleWithOperations>(reading: &jsonReader); return }
-                case 0xcc03583aaecaf040: if jsonKey.equals("sideEffects") { sideEffects = try String(reading: &jsonReader); return }
-                case 0x554fc4d386b469b5: if jsonKey.equals("timeoutSeconds") { timeoutSeconds = try Int32(reading: &jsonReader); return }
+                case 0xf6fc85f20662ae58: if jsonKey.equals("admissionReviewVersions") { admissionReviewVersions = try Array<String>(reading: &jsonReader); return }
+                case 0x635cf973f188d056: if jsonKey.equals("clientConfig") { clientConfig = try WebhookClientConfig(reading: &jsonReader); return }
+                case 0x6aadd95c16f4a30c: if jsonKey.equals("failurePolicy") { failurePolicy = try String(reading: &jsonReader); return }
+                case 0x72f5f98e178b2bb9: if jsonKey.equals("matchConditions") { matchConditions = try Array<MatchCondition>(reading: &jsonReader); return }
+                case 0x6a7519954d23c26f: if jsonKey.equals("matchPolicy") { matchPolicy = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x60b6999e885854d7: if jsonKey.equals("namespaceSelector") { namespaceSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x15e25149d1b02ae6: if jsonKey.equals("objectSelector") { objectSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0xa793a10f7e9fbb25: if jsonKey.equals("reinvocationPolicy") { reinvocationPolicy = try String(reading: &jsonReader); return }
+                case 0xd422fa5798736444: if jsonKey.equals("rules") { rules = try Array<RuleWithOperations>(reading: &jsonReader); return }
+                case 0xa3951b9ba40b1c0f: if jsonKey.equals("sideEffects") { sideEffects = try String(reading: &jsonReader); return }
+                case 0xba6f76e4320d6a3: if jsonKey.equals("timeoutSeconds") { timeoutSeconds = try Int32(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -26,9 +26,9 @@ extension AdmissionRegistration.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x9918436d0eba99c3: if jsonKey.equals("applyConfiguration") { applyConfiguration = try ApplyConfiguration(reading: &jsonReader); return }
-                case 0xf2fd480916e557d7: if jsonKey.equals("jsonPatch") { jsonPatch = try JSONPatch(reading: &jsonReader); return }
-                case 0x26ca4263a8a85e61: if jsonKey.equals("patchType") { patchType = try String(reading: &jsonReader); return }
+                case 0xa342163e4613941: if jsonKey.equals("applyConfiguration") { applyConfiguration = try ApplyConfiguration(reading: &jsonReader); return }
+                case 0xed15e2c333e67485: if jsonKey.equals("jsonPatch") { jsonPatch = try JSONPatch(reading: &jsonReader); return }
+                case 0xa9815877b2eeef46: if jsonKey.equals("patchType") { patchType = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -34,11 +34,11 @@ extension AdmissionRegistration.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x854dc9a5bef41567: if jsonKey.equals("apiGroups") { apiGroups = try Array<String>(reading: &jsonReader); return }
-                case 0x9e6a5bf3bb4019ae: if jsonKey.equals("apiVersions") { apiVersions = try Array<String>(reading: &jsonReader); return }
-                case 0x8be0522bd4bb944f: if jsonKey.equals("operations") { operations = try Array<String>(reading: &jsonReader); return }
-                case 0x34d5a1bef245df2: if jsonKey.equals("resources") { resources = try Array<String>(reading: &jsonReader); return }
-                case 0xc1074ffbe7efe44b: if jsonKey.equals("scope") { scope = try String(reading: &jsonReader); return }
+                case 0x4cb50fca4a30496: if jsonKey.equals("apiGroups") { apiGroups = try Array<String>(reading: &jsonReader); return }
+                case 0xc004ab6298a4e9f1: if jsonKey.equals("apiVersions") { apiVersions = try Array<String>(reading: &jsonReader); return }
+                case 0x1fdf3a0f69f2f2c9: if jsonKey.equals("operations") { operations = try Array<String>(reading: &jsonReader); return }
+                case 0xcf7101361c568648: if jsonKey.equals("resources") { resources = try Array<String>(reading: &jsonReader); return }
+                case 0xa63a747d5b004fb: if jsonKey.equals("scope") { scope = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -18,7 +18,7 @@ extension AdmissionRegistration.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xd8a4e3dee541ccfa: if jsonKey.equals("expressionWarnings") { expressionWarnings = try Array<ExpressionWarning>(reading: &jsonReader); return }
+                case 0x722ddc5b46fb8450: if jsonKey.equals("expressionWarnings") { expressionWarnings = try Array<ExpressionWarning>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -26,9 +26,9 @@ extension AdmissionRegistration.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x5f6d4dd9db56877: if jsonKey.equals("conditions") { conditions = try Array<Meta.V1.Condition>(reading: &jsonReader); return }
-                case 0x4bbc628adf0ff70b: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
-                case 0xb203a8763bf3a79: if jsonKey.equals("typeChecking") { typeChecking = try TypeChecking(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<Meta.V1.Condition>(reading: &jsonReader); return }
+                case 0xf2b3d8772445209a: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
+                case 0x416455cbf70852c: if jsonKey.equals("typeChecking") { typeChecking = try TypeChecking(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -47,8 +47,8 @@ extension AdmissionRegistration.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
-                case 0x248e03abb7cd248f: if jsonKey.equals("webhooks") { webhooks = try Array<ValidatingWebhook>(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x5cc73b31137a3e46: if jsonKey.equals("webhooks") { webhooks = try Array<ValidatingWebhook>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

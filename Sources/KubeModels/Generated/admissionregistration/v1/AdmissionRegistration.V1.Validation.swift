@@ -30,10 +30,10 @@ extension AdmissionRegistration.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xec6883a08a3083cb: if jsonKey.equals("expression") { expression = try String(reading: &jsonReader); return }
-                case 0x546401b5d2a8d2a4: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
-                case 0x6a29cdfc5c2edb76: if jsonKey.equals("messageExpression") { messageExpression = try String(reading: &jsonReader); return }
-                case 0x65e8d7f3474f2639: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                case 0x274bdacb4780b120: if jsonKey.equals("expression") { expression = try String(reading: &jsonReader); return }
+                case 0x51374c692f23857e: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0xf457cea8c179a092: if jsonKey.equals("messageExpression") { messageExpression = try String(reading: &jsonReader); return }
+                case 0x2dc435561180d8ae: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

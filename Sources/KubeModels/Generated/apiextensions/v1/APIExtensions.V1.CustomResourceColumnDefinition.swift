@@ -38,12 +38,12 @@ extension APIExtensions.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xcc44970c8397929: if jsonKey.equals("description") { description = try String(reading: &jsonReader); return }
-                case 0x64db608eefff5c72: if jsonKey.equals("format") { format = try String(reading: &jsonReader); return }
-                case 0x875fbd30ddeb5fa4: if jsonKey.equals("jsonPath") { jsonPath = try String(reading: &jsonReader); return }
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0xf5b6ea8c35ac1e89: if jsonKey.equals("priority") { priority = try Int32(reading: &jsonReader); return }
-                case 0xa79439ef7bfa9c2d: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                case 0x99d79d28900796d0: if jsonKey.equals("description") { description = try String(reading: &jsonReader); return }
+                case 0xd97b62127d41ad49: if jsonKey.equals("format") { format = try String(reading: &jsonReader); return }
+                case 0x6ba4dc9bd70c3214: if jsonKey.equals("jsonPath") { jsonPath = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x5a1729750b7e945d: if jsonKey.equals("priority") { priority = try Int32(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -23,8 +23,8 @@ extension APIExtensions.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x2f2724f046220c64: if jsonKey.equals("strategy") { strategy = try String(reading: &jsonReader); return }
-                case 0x31f4ad339841cbc6: if jsonKey.equals("webhook") { webhook = try WebhookConversion(reading: &jsonReader); return }
+                case 0xc1327e0a59e96733: if jsonKey.equals("strategy") { strategy = try String(reading: &jsonReader); return }
+                case 0x6cb76bb3534a5e8e: if jsonKey.equals("webhook") { webhook = try WebhookConversion(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -38,12 +38,12 @@ extension APIExtensions.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xa9b45f49b577aded: if jsonKey.equals("categories") { categories = try Array<String>(reading: &jsonReader); return }
-                case 0xef9c96d721673243: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
-                case 0xe0ef397064a2241f: if jsonKey.equals("listKind") { listKind = try String(reading: &jsonReader); return }
-                case 0x95583f500d45876f: if jsonKey.equals("plural") { plural = try String(reading: &jsonReader); return }
-                case 0xecf14c2f5d2d1d5f: if jsonKey.equals("shortNames") { shortNames = try Array<String>(reading: &jsonReader); return }
-                case 0x405005ff199dfda0: if jsonKey.equals("singular") { singular = try String(reading: &jsonReader); return }
+                case 0x60e1fe8061ef0bef: if jsonKey.equals("categories") { categories = try Array<String>(reading: &jsonReader); return }
+                case 0x39ca315ed10b2db9: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
+                case 0x58c569c231a4ead1: if jsonKey.equals("listKind") { listKind = try String(reading: &jsonReader); return }
+                case 0x9e97e2114b8d4197: if jsonKey.equals("plural") { plural = try String(reading: &jsonReader); return }
+                case 0xf814ebb1349ea6f: if jsonKey.equals("shortNames") { shortNames = try Array<String>(reading: &jsonReader); return }
+                case 0xe584ed1df00bb6bd: if jsonKey.equals("singular") { singular = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

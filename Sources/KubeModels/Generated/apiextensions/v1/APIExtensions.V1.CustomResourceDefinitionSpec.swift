@@ -38,12 +38,12 @@ extension APIExtensions.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x3b27d534767b8de5: if jsonKey.equals("conversion") { conversion = try CustomResourceConversion(reading: &jsonReader); return }
-                case 0xdc57e42946f6e08c: if jsonKey.equals("group") { group = try String(reading: &jsonReader); return }
-                case 0xafb728fff268814f: if jsonKey.equals("names") { names = try CustomResourceDefinitionNames(reading: &jsonReader); return }
-                case 0x739a84f3c7ec407c: if jsonKey.equals("preserveUnknownFields") { preserveUnknownFields = try Bool(reading: &jsonReader); return }
-                case 0xc1074ffbe7efe44b: if jsonKey.equals("scope") { scope = try String(reading: &jsonReader); return }
-                case 0x71c101c65726118c: if jsonKey.equals("versions") { versions = try Array<CustomResourceDefinitionVersion>(reading: &jsonReader); return }
+                case 0xb9f12de7a3a83da3: if jsonKey.equals("conversion") { conversion = try CustomResourceConversion(reading: &jsonReader); return }
+                case 0x5243c8b244fc335a: if jsonKey.equals("group") { group = try String(reading: &jsonReader); return }
+                case 0x6a6dbcd1c9286a6e: if jsonKey.equals("names") { names = try CustomResourceDefinitionNames(reading: &jsonReader); return }
+                case 0x8dda24a484a76181: if jsonKey.equals("preserveUnknownFields") { preserveUnknownFields = try Bool(reading: &jsonReader); return }
+                case 0xa63a747d5b004fb: if jsonKey.equals("scope") { scope = try String(reading: &jsonReader); return }
+                case 0xfd79d0ed8c9bae1c: if jsonKey.equals("versions") { versions = try Array<CustomResourceDefinitionVersion>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

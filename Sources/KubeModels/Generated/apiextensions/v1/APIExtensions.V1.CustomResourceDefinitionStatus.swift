@@ -30,10 +30,10 @@ extension APIExtensions.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x97fac533e32ed210: if jsonKey.equals("acceptedNames") { acceptedNames = try CustomResourceDefinitionNames(reading: &jsonReader); return }
-                case 0x5f6d4dd9db56877: if jsonKey.equals("conditions") { conditions = try Array<CustomResourceDefinitionCondition>(reading: &jsonReader); return }
-                case 0x4bbc628adf0ff70b: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
-                case 0x5e1e04bc0200fc83: if jsonKey.equals("storedVersions") { storedVersions = try Array<String>(reading: &jsonReader); return }
+                case 0x7f0d5f1525f4b42f: if jsonKey.equals("acceptedNames") { acceptedNames = try CustomResourceDefinitionNames(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<CustomResourceDefinitionCondition>(reading: &jsonReader); return }
+                case 0xf2b3d8772445209a: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
+                case 0x26abff1ecb5c9471: if jsonKey.equals("storedVersions") { storedVersions = try Array<String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -50,15 +50,15 @@ extension APIExtensions.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x9de16851a7cd24c3: if jsonKey.equals("additionalPrinterColumns") { additionalPrinterColumns = try Array<CustomResourceColumnDefinition>(reading: &jsonReader); return }
-                case 0xee162ee5cde2f2c4: if jsonKey.equals("deprecated") { deprecated = try Bool(reading: &jsonReader); return }
-                case 0x9eeac2f1ffb513cf: if jsonKey.equals("deprecationWarning") { deprecationWarning = try String(reading: &jsonReader); return }
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0x758d17ff764667b6: if jsonKey.equals("schema") { schema = try CustomResourceValidation(reading: &jsonReader); return }
-                case 0x92a9873152c554e4: if jsonKey.equals("selectableFields") { selectableFields = try Array<SelectableField>(reading: &jsonReader); return }
-                case 0x7294e17db181efd0: if jsonKey.equals("served") { served = try Bool(reading: &jsonReader); return }
-                case 0xcf105a6848cbb2a6: if jsonKey.equals("storage") { storage = try Bool(reading: &jsonReader); return }
-                case 0x7b0b5d47112ba442: if jsonKey.equals("subresources") { subresources = try CustomResourceSubresources(reading: &jsonReader); return }
+                case 0x5f8cadfc79f7c878: if jsonKey.equals("additionalPrinterColumns") { additionalPrinterColumns = try Array<CustomResourceColumnDefinition>(reading: &jsonReader); return }
+                case 0xf18d5194ee3e0dcd: if jsonKey.equals("deprecated") { deprecated = try Bool(reading: &jsonReader); return }
+                case 0x33536ff40ead9f0e: if jsonKey.equals("deprecationWarning") { deprecationWarning = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x6bddec128bffbce4: if jsonKey.equals("schema") { schema = try CustomResourceValidation(reading: &jsonReader); return }
+                case 0x9254d46932a0e492: if jsonKey.equals("selectableFields") { selectableFields = try Array<SelectableField>(reading: &jsonReader); return }
+                case 0x2b336f5d1318593c: if jsonKey.equals("served") { served = try Bool(reading: &jsonReader); return }
+                case 0x96cbc299e7355f58: if jsonKey.equals("storage") { storage = try Bool(reading: &jsonReader); return }
+                case 0x94e22ed1ac3f07eb: if jsonKey.equals("subresources") { subresources = try CustomResourceSubresources(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -26,9 +26,9 @@ extension APIExtensions.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x884e19fba803d823: if jsonKey.equals("labelSelectorPath") { labelSelectorPath = try String(reading: &jsonReader); return }
-                case 0x3a7e87d8602dea68: if jsonKey.equals("specReplicasPath") { specReplicasPath = try String(reading: &jsonReader); return }
-                case 0xfc929f3c6416e3f9: if jsonKey.equals("statusReplicasPath") { statusReplicasPath = try String(reading: &jsonReader); return }
+                case 0xf092fe7f5058d77f: if jsonKey.equals("labelSelectorPath") { labelSelectorPath = try String(reading: &jsonReader); return }
+                case 0x8118b7802f477a49: if jsonKey.equals("specReplicasPath") { specReplicasPath = try String(reading: &jsonReader); return }
+                case 0x91d2c21d0e056398: if jsonKey.equals("statusReplicasPath") { statusReplicasPath = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

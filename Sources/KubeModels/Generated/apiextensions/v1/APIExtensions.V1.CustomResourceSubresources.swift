@@ -22,8 +22,8 @@ extension APIExtensions.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x6aacb9fbb71a1d91: if jsonKey.equals("scale") { scale = try CustomResourceSubresourceScale(reading: &jsonReader); return }
-                case 0xc4d5696d6cc12c2f: if jsonKey.equals("status") { status = try JSONValue(reading: &jsonReader); return }
+                case 0x22c5cb92185c682e: if jsonKey.equals("scale") { scale = try CustomResourceSubresourceScale(reading: &jsonReader); return }
+                case 0xc90299185b2c3cf9: if jsonKey.equals("status") { status = try JSONValue(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

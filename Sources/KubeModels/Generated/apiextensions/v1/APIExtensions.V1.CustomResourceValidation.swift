@@ -18,7 +18,7 @@ extension APIExtensions.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xbfe0bd599f76accf: if jsonKey.equals("openAPIV3Schema") { openAPIV3Schema = try JSONSchemaProps(reading: &jsonReader); return }
+                case 0x5101de4190c70551: if jsonKey.equals("openAPIV3Schema") { openAPIV3Schema = try JSONSchemaProps(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

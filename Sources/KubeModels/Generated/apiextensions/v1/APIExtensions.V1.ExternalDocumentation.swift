@@ -20,8 +20,8 @@ extension APIExtensions.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xcc44970c8397929: if jsonKey.equals("description") { description = try String(reading: &jsonReader); return }
-                case 0x4c4e8b193dc8be7e: if jsonKey.equals("url") { url = try String(reading: &jsonReader); return }
+                case 0x99d79d28900796d0: if jsonKey.equals("description") { description = try String(reading: &jsonReader); return }
+                case 0x89297c406b056d12: if jsonKey.equals("url") { url = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -18,7 +18,7 @@ extension APIExtensions.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x875fbd30ddeb5fa4: if jsonKey.equals("jsonPath") { jsonPath = try String(reading: &jsonReader); return }
+                case 0x6ba4dc9bd70c3214: if jsonKey.equals("jsonPath") { jsonPath = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

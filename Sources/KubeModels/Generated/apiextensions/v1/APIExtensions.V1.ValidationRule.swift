@@ -38,12 +38,12 @@ extension APIExtensions.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xd00f47bcd1bfc2f0: if jsonKey.equals("fieldPath") { fieldPath = try String(reading: &jsonReader); return }
-                case 0x546401b5d2a8d2a4: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
-                case 0x6a29cdfc5c2edb76: if jsonKey.equals("messageExpression") { messageExpression = try String(reading: &jsonReader); return }
-                case 0xecee9468451dd4cc: if jsonKey.equals("optionalOldSelf") { optionalOldSelf = try Bool(reading: &jsonReader); return }
-                case 0x65e8d7f3474f2639: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
-                case 0xbfe6be1f6f51fd33: if jsonKey.equals("rule") { rule = try String(reading: &jsonReader); return }
+                case 0xf014eae9d1ab1b5c: if jsonKey.equals("fieldPath") { fieldPath = try String(reading: &jsonReader); return }
+                case 0x51374c692f23857e: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0xf457cea8c179a092: if jsonKey.equals("messageExpression") { messageExpression = try String(reading: &jsonReader); return }
+                case 0xcab03263482aa0a4: if jsonKey.equals("optionalOldSelf") { optionalOldSelf = try Bool(reading: &jsonReader); return }
+                case 0x2dc435561180d8ae: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                case 0xf4d79dc5fcb16d33: if jsonKey.equals("rule") { rule = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -27,9 +27,9 @@ extension APIExtensions.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xce8093a89a3ca481: if jsonKey.equals("caBundle") { caBundle = try Data(reading: &jsonReader); return }
-                case 0xcc37e1946446a284: if jsonKey.equals("service") { service = try ServiceReference(reading: &jsonReader); return }
-                case 0x4c4e8b193dc8be7e: if jsonKey.equals("url") { url = try String(reading: &jsonReader); return }
+                case 0x7681e26eceb1d2a5: if jsonKey.equals("caBundle") { caBundle = try Data(reading: &jsonReader); return }
+                case 0x9e8af6bd30f603bc: if jsonKey.equals("service") { service = try ServiceReference(reading: &jsonReader); return }
+                case 0x89297c406b056d12: if jsonKey.equals("url") { url = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

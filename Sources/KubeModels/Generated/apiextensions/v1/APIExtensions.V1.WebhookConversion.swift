@@ -22,8 +22,8 @@ extension APIExtensions.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x257f96cd24743a28: if jsonKey.equals("clientConfig") { clientConfig = try WebhookClientConfig(reading: &jsonReader); return }
-                case 0xe8a79a423928a7e8: if jsonKey.equals("conversionReviewVersions") { conversionReviewVersions = try Array<String>(reading: &jsonReader); return }
+                case 0x635cf973f188d056: if jsonKey.equals("clientConfig") { clientConfig = try WebhookClientConfig(reading: &jsonReader); return }
+                case 0xdc43ea450cfaa85f: if jsonKey.equals("conversionReviewVersions") { conversionReviewVersions = try Array<String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

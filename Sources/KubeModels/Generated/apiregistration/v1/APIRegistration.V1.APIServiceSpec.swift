@@ -43,13 +43,13 @@ extension APIRegistration.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xce8093a89a3ca481: if jsonKey.equals("caBundle") { caBundle = try Data(reading: &jsonReader); return }
-                case 0xdc57e42946f6e08c: if jsonKey.equals("group") { group = try String(reading: &jsonReader); return }
-                case 0x68cbc8789aac5490: if jsonKey.equals("groupPriorityMinimum") { groupPriorityMinimum = try Int32(reading: &jsonReader); return }
-                case 0x6add94697feeda78: if jsonKey.equals("insecureSkipTLSVerify") { insecureSkipTLSVerify = try Bool(reading: &jsonReader); return }
-                case 0xcc37e1946446a284: if jsonKey.equals("service") { service = try ServiceReference(reading: &jsonReader); return }
-                case 0xbb62c62c9808ea37: if jsonKey.equals("version") { version = try String(reading: &jsonReader); return }
-                case 0xfb9ec58c363d3fdf: if jsonKey.equals("versionPriority") { versionPriority = try Int32(reading: &jsonReader); return }
+                case 0x7681e26eceb1d2a5: if jsonKey.equals("caBundle") { caBundle = try Data(reading: &jsonReader); return }
+                case 0x5243c8b244fc335a: if jsonKey.equals("group") { group = try String(reading: &jsonReader); return }
+                case 0xfcbdc0b9759a5edb: if jsonKey.equals("groupPriorityMinimum") { groupPriorityMinimum = try Int32(reading: &jsonReader); return }
+                case 0x86bf24f4b0b9d982: if jsonKey.equals("insecureSkipTLSVerify") { insecureSkipTLSVerify = try Bool(reading: &jsonReader); return }
+                case 0x9e8af6bd30f603bc: if jsonKey.equals("service") { service = try ServiceReference(reading: &jsonReader); return }
+                case 0x97107e3bb3fbc15d: if jsonKey.equals("version") { version = try String(reading: &jsonReader); return }
+                case 0xf8649f9dc626e977: if jsonKey.equals("versionPriority") { versionPriority = try Int32(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

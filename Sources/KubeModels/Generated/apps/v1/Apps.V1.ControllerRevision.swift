@@ -53,9 +53,9 @@ extension Apps.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x855b556730a34a05: if jsonKey.equals("data") { data = try JSONValue(reading: &jsonReader); return }
-                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
-                case 0xd6a4dbc46c8e8658: if jsonKey.equals("revision") { revision = try Int64(reading: &jsonReader); return }
+                case 0x7e9746e2285dda3a: if jsonKey.equals("data") { data = try JSONValue(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x3bcdc38fa14ca7f8: if jsonKey.equals("revision") { revision = try Int64(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

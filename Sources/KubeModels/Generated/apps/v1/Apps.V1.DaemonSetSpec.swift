@@ -34,11 +34,11 @@ extension Apps.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xe54f3c9d994892f3: if jsonKey.equals("minReadySeconds") { minReadySeconds = try Int32(reading: &jsonReader); return }
-                case 0xe14d4390f7ebfd43: if jsonKey.equals("revisionHistoryLimit") { revisionHistoryLimit = try Int32(reading: &jsonReader); return }
-                case 0x3b0355a1af4ac9c: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
-                case 0x33609a5e9eb92f4b: if jsonKey.equals("template") { template = try Core.V1.PodTemplateSpec(reading: &jsonReader); return }
-                case 0x23bd39630f254b29: if jsonKey.equals("updateStrategy") { updateStrategy = try DaemonSetUpdateStrategy(reading: &jsonReader); return }
+                case 0x7095ca77b50c235c: if jsonKey.equals("minReadySeconds") { minReadySeconds = try Int32(reading: &jsonReader); return }
+                case 0x266948dec83f3124: if jsonKey.equals("revisionHistoryLimit") { revisionHistoryLimit = try Int32(reading: &jsonReader); return }
+                case 0x46b12b729801f390: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x80fe88f6763acbf0: if jsonKey.equals("template") { template = try Core.V1.PodTemplateSpec(reading: &jsonReader); return }
+                case 0x66846d5c4ef99abe: if jsonKey.equals("updateStrategy") { updateStrategy = try DaemonSetUpdateStrategy(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -54,16 +54,16 @@ extension Apps.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xa6c7a83579a23fd6: if jsonKey.equals("collisionCount") { collisionCount = try Int32(reading: &jsonReader); return }
-                case 0x5f6d4dd9db56877: if jsonKey.equals("conditions") { conditions = try Array<DaemonSetCondition>(reading: &jsonReader); return }
-                case 0x52bbbf19e84e9026: if jsonKey.equals("currentNumberScheduled") { currentNumberScheduled = try Int32(reading: &jsonReader); return }
-                case 0xf48d358f8bf1877b: if jsonKey.equals("desiredNumberScheduled") { desiredNumberScheduled = try Int32(reading: &jsonReader); return }
-                case 0x2d7a29d9cd4fdb0b: if jsonKey.equals("numberAvailable") { numberAvailable = try Int32(reading: &jsonReader); return }
-                case 0xf69a1d01ec124ea2: if jsonKey.equals("numberMisscheduled") { numberMisscheduled = try Int32(reading: &jsonReader); return }
-                case 0x180bb97ac24a0e37: if jsonKey.equals("numberReady") { numberReady = try Int32(reading: &jsonReader); return }
-                case 0xb9a99c26f17962ca: if jsonKey.equals("numberUnavailable") { numberUnavailable = try Int32(reading: &jsonReader); return }
-                case 0x4bbc628adf0ff70b: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
-                case 0xeff207e55ac3a49c: if jsonKey.equals("updatedNumberScheduled") { updatedNumberScheduled = try Int32(reading: &jsonReader); return }
+                case 0xff64050b2f591d26: if jsonKey.equals("collisionCount") { collisionCount = try Int32(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<DaemonSetCondition>(reading: &jsonReader); return }
+                case 0xfc412aaabc531cd9: if jsonKey.equals("currentNumberScheduled") { currentNumberScheduled = try Int32(reading: &jsonReader); return }
+                case 0x5f886c14cdc2f614: if jsonKey.equals("desiredNumberScheduled") { desiredNumberScheduled = try Int32(reading: &jsonReader); return }
+                case 0x44277f291c7603cf: if jsonKey.equals("numberAvailable") { numberAvailable = try Int32(reading: &jsonReader); return }
+                case 0xaecf9151b81a6759: if jsonKey.equals("numberMisscheduled") { numberMisscheduled = try Int32(reading: &jsonReader); return }
+                case 0x533cd77cd156df8a: if jsonKey.equals("numberReady") { numberReady = try Int32(reading: &jsonReader); return }
+                case 0x1edb62d71ef18856: if jsonKey.equals("numberUnavailable") { numberUnavailable = try Int32(reading: &jsonReader); return }
+                case 0xf2b3d8772445209a: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
+                case 0x67fcd7d071b21b69: if jsonKey.equals("updatedNumberScheduled") { updatedNumberScheduled = try Int32(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

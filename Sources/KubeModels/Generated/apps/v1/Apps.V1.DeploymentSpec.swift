@@ -46,14 +46,14 @@ extension Apps.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xe54f3c9d994892f3: if jsonKey.equals("minReadySeconds") { minReadySeconds = try Int32(reading: &jsonReader); return }
-                case 0x5a34b413c316fdab: if jsonKey.equals("paused") { paused = try Bool(reading: &jsonReader); return }
-                case 0xcb243e588e5d763: if jsonKey.equals("progressDeadlineSeconds") { progressDeadlineSeconds = try Int32(reading: &jsonReader); return }
-                case 0xbd75e7857ef7a1bc: if jsonKey.equals("replicas") { replicas = try Int32(reading: &jsonReader); return }
-                case 0xe14d4390f7ebfd43: if jsonKey.equals("revisionHistoryLimit") { revisionHistoryLimit = try Int32(reading: &jsonReader); return }
-                case 0x3b0355a1af4ac9c: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
-                case 0x2f2724f046220c64: if jsonKey.equals("strategy") { strategy = try DeploymentStrategy(reading: &jsonReader); return }
-                case 0x33609a5e9eb92f4b: if jsonKey.equals("template") { template = try Core.V1.PodTemplateSpec(reading: &jsonReader); return }
+                case 0x7095ca77b50c235c: if jsonKey.equals("minReadySeconds") { minReadySeconds = try Int32(reading: &jsonReader); return }
+                case 0x27228290643ee5f6: if jsonKey.equals("paused") { paused = try Bool(reading: &jsonReader); return }
+                case 0x7edf2c406337e27f: if jsonKey.equals("progressDeadlineSeconds") { progressDeadlineSeconds = try Int32(reading: &jsonReader); return }
+                case 0x310f595320af959d: if jsonKey.equals("replicas") { replicas = try Int32(reading: &jsonReader); return }
+                case 0x266948dec83f3124: if jsonKey.equals("revisionHistoryLimit") { revisionHistoryLimit = try Int32(reading: &jsonReader); return }
+                case 0x46b12b729801f390: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0xc1327e0a59e96733: if jsonKey.equals("strategy") { strategy = try DeploymentStrategy(reading: &jsonReader); return }
+                case 0x80fe88f6763acbf0: if jsonKey.equals("template") { template = try Core.V1.PodTemplateSpec(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -42,13 +42,13 @@ extension Apps.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x532a8931c2053975: if jsonKey.equals("availableReplicas") { availableReplicas = try Int32(reading: &jsonReader); return }
-                case 0x5f6d4dd9db56877: if jsonKey.equals("conditions") { conditions = try Array<ReplicaSetCondition>(reading: &jsonReader); return }
-                case 0x8d69b0b200c2497: if jsonKey.equals("fullyLabeledReplicas") { fullyLabeledReplicas = try Int32(reading: &jsonReader); return }
-                case 0x4bbc628adf0ff70b: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
-                case 0x6263ecda1476c7e1: if jsonKey.equals("readyReplicas") { readyReplicas = try Int32(reading: &jsonReader); return }
-                case 0xbd75e7857ef7a1bc: if jsonKey.equals("replicas") { replicas = try Int32(reading: &jsonReader); return }
-                case 0x44f4b4c195596832: if jsonKey.equals("terminatingReplicas") { terminatingReplicas = try Int32(reading: &jsonReader); return }
+                case 0xf9e8230645916539: if jsonKey.equals("availableReplicas") { availableReplicas = try Int32(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<ReplicaSetCondition>(reading: &jsonReader); return }
+                case 0xc1a8bf232bd52afe: if jsonKey.equals("fullyLabeledReplicas") { fullyLabeledReplicas = try Int32(reading: &jsonReader); return }
+                case 0xf2b3d8772445209a: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
+                case 0xbd25c2a639bec03e: if jsonKey.equals("readyReplicas") { readyReplicas = try Int32(reading: &jsonReader); return }
+                case 0x310f595320af959d: if jsonKey.equals("replicas") { replicas = try Int32(reading: &jsonReader); return }
+                case 0xaa41a3e718f6296c: if jsonKey.equals("terminatingReplicas") { terminatingReplicas = try Int32(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Apps.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xbd0d36c66bcbb86d: if jsonKey.equals("maxSurge") { maxSurge = try IntOrString(reading: &jsonReader); return }
-                case 0x44aecec49235b1b5: if jsonKey.equals("maxUnavailable") { maxUnavailable = try IntOrString(reading: &jsonReader); return }
+                case 0x199b0ce59bb4365c: if jsonKey.equals("maxSurge") { maxSurge = try IntOrString(reading: &jsonReader); return }
+                case 0x9d502d81fa70dc97: if jsonKey.equals("maxUnavailable") { maxUnavailable = try IntOrString(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Apps.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x44aecec49235b1b5: if jsonKey.equals("maxUnavailable") { maxUnavailable = try IntOrString(reading: &jsonReader); return }
-                case 0x9468996aba3e709: if jsonKey.equals("partition") { partition = try Int32(reading: &jsonReader); return }
+                case 0x9d502d81fa70dc97: if jsonKey.equals("maxUnavailable") { maxUnavailable = try IntOrString(reading: &jsonReader); return }
+                case 0xfcfb48f3018be7bc: if jsonKey.equals("partition") { partition = try Int32(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

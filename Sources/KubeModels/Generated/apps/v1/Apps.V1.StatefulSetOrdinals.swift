@@ -21,7 +21,7 @@ extension Apps.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xee5d97ad45ad251f: if jsonKey.equals("start") { start = try Int32(reading: &jsonReader); return }
+                case 0x5f9d17cad4dca4be: if jsonKey.equals("start") { start = try Int32(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

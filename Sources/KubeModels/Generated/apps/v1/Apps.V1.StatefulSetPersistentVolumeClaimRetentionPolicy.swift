@@ -22,8 +22,8 @@ extension Apps.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x497d4176908b94ee: if jsonKey.equals("whenDeleted") { whenDeleted = try String(reading: &jsonReader); return }
-                case 0xbf772083d71ed1cb: if jsonKey.equals("whenScaled") { whenScaled = try String(reading: &jsonReader); return }
+                case 0xc582cf0721edf855: if jsonKey.equals("whenDeleted") { whenDeleted = try String(reading: &jsonReader); return }
+                case 0xfc39f3281e37a862: if jsonKey.equals("whenScaled") { whenScaled = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

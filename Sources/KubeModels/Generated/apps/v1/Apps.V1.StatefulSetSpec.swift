@@ -58,17 +58,17 @@ extension Apps.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xe54f3c9d994892f3: if jsonKey.equals("minReadySeconds") { minReadySeconds = try Int32(reading: &jsonReader); return }
-                case 0x36a0bfab5472bda3: if jsonKey.equals("ordinals") { ordinals = try StatefulSetOrdinals(reading: &jsonReader); return }
-                case 0x6b20083e6f58cd0e: if jsonKey.equals("persistentVolumeClaimRetentionPolicy") { persistentVolumeClaimRetentionPolicy = try StatefulSetPersistentVolumeClaimRetentionPolicy(reading: &jsonReader); return }
-                case 0x804887d45bb3a329: if jsonKey.equals("podManagementPolicy") { podManagementPolicy = try String(reading: &jsonReader); return }
-                case 0xbd75e7857ef7a1bc: if jsonKey.equals("replicas") { replicas = try Int32(reading: &jsonReader); return }
-                case 0xe14d4390f7ebfd43: if jsonKey.equals("revisionHistoryLimit") { revisionHistoryLimit = try Int32(reading: &jsonReader); return }
-                case 0x3b0355a1af4ac9c: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
-                case 0x65f7dc50dc0e539f: if jsonKey.equals("serviceName") { serviceName = try String(reading: &jsonReader); return }
-                case 0x33609a5e9eb92f4b: if jsonKey.equals("template") { template = try Core.V1.PodTemplateSpec(reading: &jsonReader); return }
-                case 0x23bd39630f254b29: if jsonKey.equals("updateStrategy") { updateStrategy = try StatefulSetUpdateStrategy(reading: &jsonReader); return }
-                case 0x2d4ffaa16e6960dc: if jsonKey.equals("volumeClaimTemplates") { volumeClaimTemplates = try Array<Core.V1.PersistentVolumeClaim>(reading: &jsonReader); return }
+                case 0x7095ca77b50c235c: if jsonKey.equals("minReadySeconds") { minReadySeconds = try Int32(reading: &jsonReader); return }
+                case 0x7201478d4f91e5bd: if jsonKey.equals("ordinals") { ordinals = try StatefulSetOrdinals(reading: &jsonReader); return }
+                case 0x38e9edfb3a8760fa: if jsonKey.equals("persistentVolumeClaimRetentionPolicy") { persistentVolumeClaimRetentionPolicy = try StatefulSetPersistentVolumeClaimRetentionPolicy(reading: &jsonReader); return }
+                case 0xe211f5824d0cece2: if jsonKey.equals("podManagementPolicy") { podManagementPolicy = try String(reading: &jsonReader); return }
+                case 0x310f595320af959d: if jsonKey.equals("replicas") { replicas = try Int32(reading: &jsonReader); return }
+                case 0x266948dec83f3124: if jsonKey.equals("revisionHistoryLimit") { revisionHistoryLimit = try Int32(reading: &jsonReader); return }
+                case 0x46b12b729801f390: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0xe2708c6aef393f5f: if jsonKey.equals("serviceName") { serviceName = try String(reading: &jsonReader); return }
+                case 0x80fe88f6763acbf0: if jsonKey.equals("template") { template = try Core.V1.PodTemplateSpec(reading: &jsonReader); return }
+                case 0x66846d5c4ef99abe: if jsonKey.equals("updateStrategy") { updateStrategy = try StatefulSetUpdateStrategy(reading: &jsonReader); return }
+                case 0x7759ef096e0791a5: if jsonKey.equals("volumeClaimTemplates") { volumeClaimTemplates = try Array<Core.V1.PersistentVolumeClaim>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -54,16 +54,16 @@ extension Apps.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x532a8931c2053975: if jsonKey.equals("availableReplicas") { availableReplicas = try Int32(reading: &jsonReader); return }
-                case 0xa6c7a83579a23fd6: if jsonKey.equals("collisionCount") { collisionCount = try Int32(reading: &jsonReader); return }
-                case 0x5f6d4dd9db56877: if jsonKey.equals("conditions") { conditions = try Array<StatefulSetCondition>(reading: &jsonReader); return }
-                case 0x61e9bc7746b991b: if jsonKey.equals("currentReplicas") { currentReplicas = try Int32(reading: &jsonReader); return }
-                case 0x99f6bb88e8c62353: if jsonKey.equals("currentRevision") { currentRevision = try String(reading: &jsonReader); return }
-                case 0x4bbc628adf0ff70b: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
-                case 0x6263ecda1476c7e1: if jsonKey.equals("readyReplicas") { readyReplicas = try Int32(reading: &jsonReader); return }
-                case 0xbd75e7857ef7a1bc: if jsonKey.equals("replicas") { replicas = try Int32(reading: &jsonReader); return }
-                case 0x4de7821ca588cd79: if jsonKey.equals("updateRevision") { updateRevision = try String(reading: &jsonReader); return }
-                case 0x8c71df9b56c515cd: if jsonKey.equals("updatedReplicas") { updatedReplicas = try Int32(reading: &jsonReader); return }
+                case 0xf9e8230645916539: if jsonKey.equals("availableReplicas") { availableReplicas = try Int32(reading: &jsonReader); return }
+                case 0xff64050b2f591d26: if jsonKey.equals("collisionCount") { collisionCount = try Int32(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<StatefulSetCondition>(reading: &jsonReader); return }
+                case 0xf1fb70f8df26e395: if jsonKey.equals("currentReplicas") { currentReplicas = try Int32(reading: &jsonReader); return }
+                case 0x4907a303012777fc: if jsonKey.equals("currentRevision") { currentRevision = try String(reading: &jsonReader); return }
+                case 0xf2b3d8772445209a: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
+                case 0xbd25c2a639bec03e: if jsonKey.equals("readyReplicas") { readyReplicas = try Int32(reading: &jsonReader); return }
+                case 0x310f595320af959d: if jsonKey.equals("replicas") { replicas = try Int32(reading: &jsonReader); return }
+                case 0x2005cab5c3228b1c: if jsonKey.equals("updateRevision") { updateRevision = try String(reading: &jsonReader); return }
+                case 0x7f3309236db92c11: if jsonKey.equals("updatedReplicas") { updatedReplicas = try Int32(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

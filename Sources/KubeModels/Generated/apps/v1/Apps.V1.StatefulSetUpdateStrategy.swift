@@ -22,8 +22,8 @@ extension Apps.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xad697fabd59aac4b: if jsonKey.equals("rollingUpdate") { rollingUpdate = try RollingUpdateStatefulSetStrategy(reading: &jsonReader); return }
-                case 0xa79439ef7bfa9c2d: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                case 0x7d41911702c55199: if jsonKey.equals("rollingUpdate") { rollingUpdate = try RollingUpdateStatefulSetStrategy(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

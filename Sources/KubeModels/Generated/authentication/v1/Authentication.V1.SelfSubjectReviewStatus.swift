@@ -18,7 +18,7 @@ extension Authentication.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x10044ab61cf2522a: if jsonKey.equals("userInfo") { userInfo = try UserInfo(reading: &jsonReader); return }
+                case 0xa9d9e8a30cead668: if jsonKey.equals("userInfo") { userInfo = try UserInfo(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -26,9 +26,9 @@ extension Authentication.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x84b26e08efbb08f0: if jsonKey.equals("audiences") { audiences = try Array<String>(reading: &jsonReader); return }
-                case 0xa7f0311a1aaca5fd: if jsonKey.equals("boundObjectRef") { boundObjectRef = try BoundObjectReference(reading: &jsonReader); return }
-                case 0xb8d1b6bd1cb5e495: if jsonKey.equals("expirationSeconds") { expirationSeconds = try Int64(reading: &jsonReader); return }
+                case 0x4151b7c097d4d4f6: if jsonKey.equals("audiences") { audiences = try Array<String>(reading: &jsonReader); return }
+                case 0xd6bfb67a0c1d150a: if jsonKey.equals("boundObjectRef") { boundObjectRef = try BoundObjectReference(reading: &jsonReader); return }
+                case 0xf6c618e1291ec6d3: if jsonKey.equals("expirationSeconds") { expirationSeconds = try Int64(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Authentication.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x7a3f87e583b0e778: if jsonKey.equals("expirationTimestamp") { expirationTimestamp = try Time(reading: &jsonReader); return }
-                case 0x26c4b17d50b3c152: if jsonKey.equals("token") { token = try String(reading: &jsonReader); return }
+                case 0x2ae76f18a9d44899: if jsonKey.equals("expirationTimestamp") { expirationTimestamp = try Time(reading: &jsonReader); return }
+                case 0x8412d5576069f98a: if jsonKey.equals("token") { token = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

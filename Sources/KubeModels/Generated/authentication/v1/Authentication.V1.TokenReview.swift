@@ -53,9 +53,9 @@ extension Authentication.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
-                case 0x8b70a3190932153e: if jsonKey.equals("spec") { spec = try TokenReviewSpec(reading: &jsonReader); return }
-                case 0xc4d5696d6cc12c2f: if jsonKey.equals("status") { status = try TokenReviewStatus(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xfc0df6ab2aea8504: if jsonKey.equals("spec") { spec = try TokenReviewSpec(reading: &jsonReader); return }
+                case 0xc90299185b2c3cf9: if jsonKey.equals("status") { status = try TokenReviewStatus(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Authentication.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x84b26e08efbb08f0: if jsonKey.equals("audiences") { audiences = try Array<String>(reading: &jsonReader); return }
-                case 0x26c4b17d50b3c152: if jsonKey.equals("token") { token = try String(reading: &jsonReader); return }
+                case 0x4151b7c097d4d4f6: if jsonKey.equals("audiences") { audiences = try Array<String>(reading: &jsonReader); return }
+                case 0x8412d5576069f98a: if jsonKey.equals("token") { token = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

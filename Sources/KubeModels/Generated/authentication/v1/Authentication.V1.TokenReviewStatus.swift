@@ -30,10 +30,10 @@ extension Authentication.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x84b26e08efbb08f0: if jsonKey.equals("audiences") { audiences = try Array<String>(reading: &jsonReader); return }
-                case 0xf5fffccdd0fb2e58: if jsonKey.equals("authenticated") { authenticated = try Bool(reading: &jsonReader); return }
-                case 0x9f7452dd75d54d31: if jsonKey.equals("error") { error = try String(reading: &jsonReader); return }
-                case 0x7d6780e4032b48f2: if jsonKey.equals("user") { user = try UserInfo(reading: &jsonReader); return }
+                case 0x4151b7c097d4d4f6: if jsonKey.equals("audiences") { audiences = try Array<String>(reading: &jsonReader); return }
+                case 0xc04d0c0e2b388967: if jsonKey.equals("authenticated") { authenticated = try Bool(reading: &jsonReader); return }
+                case 0x65c2184db423944b: if jsonKey.equals("error") { error = try String(reading: &jsonReader); return }
+                case 0xaf9e4a7500d6bc1d: if jsonKey.equals("user") { user = try UserInfo(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -30,10 +30,10 @@ extension Authentication.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xfd29ee12a979cb69: if jsonKey.equals("extra") { extra = try Dictionary<String, Array<String>>(reading: &jsonReader); return }
-                case 0x6039b1239580514d: if jsonKey.equals("groups") { groups = try Array<String>(reading: &jsonReader); return }
-                case 0x4c9cb5193e0b272d: if jsonKey.equals("uid") { uid = try String(reading: &jsonReader); return }
-                case 0x94a644b5e0880579: if jsonKey.equals("username") { username = try String(reading: &jsonReader); return }
+                case 0x25a6a23f6902e581: if jsonKey.equals("extra") { extra = try Dictionary<String, Array<String>>(reading: &jsonReader); return }
+                case 0x8d0bbfd0c8f61d9d: if jsonKey.equals("groups") { groups = try Array<String>(reading: &jsonReader); return }
+                case 0xf0c1c81989a8204b: if jsonKey.equals("uid") { uid = try String(reading: &jsonReader); return }
+                case 0xcf916ec7fa0e3cbc: if jsonKey.equals("username") { username = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

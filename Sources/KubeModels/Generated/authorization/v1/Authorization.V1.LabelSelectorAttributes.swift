@@ -22,8 +22,8 @@ extension Authorization.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x3366ee62f25051a0: if jsonKey.equals("rawSelector") { rawSelector = try String(reading: &jsonReader); return }
-                case 0xc563e9ba2873cfe1: if jsonKey.equals("requirements") { requirements = try Array<Meta.V1.LabelSelectorRequirement>(reading: &jsonReader); return }
+                case 0xa9f8fa971fdbf109: if jsonKey.equals("rawSelector") { rawSelector = try String(reading: &jsonReader); return }
+                case 0x7cef7aad0a13a9a4: if jsonKey.equals("requirements") { requirements = try Array<Meta.V1.LabelSelectorRequirement>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Authorization.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x3c52d0debd70676: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
-                case 0x673ebb0102773a20: if jsonKey.equals("verb") { verb = try String(reading: &jsonReader); return }
+                case 0x552a278341af4607: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                case 0xadb5da4f3c19cd95: if jsonKey.equals("verb") { verb = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

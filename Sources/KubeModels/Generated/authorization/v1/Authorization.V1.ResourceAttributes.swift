@@ -50,15 +50,15 @@ extension Authorization.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x967b4fe8ead421be: if jsonKey.equals("fieldSelector") { fieldSelector = try FieldSelectorAttributes(reading: &jsonReader); return }
-                case 0xdc57e42946f6e08c: if jsonKey.equals("group") { group = try String(reading: &jsonReader); return }
-                case 0x3c1eb92f58c9834: if jsonKey.equals("labelSelector") { labelSelector = try LabelSelectorAttributes(reading: &jsonReader); return }
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0xdc1c4a04cb5c6da0: if jsonKey.equals("namespace") { namespace = try String(reading: &jsonReader); return }
-                case 0xb571c404c5b2fd35: if jsonKey.equals("resource") { resource = try String(reading: &jsonReader); return }
-                case 0xc69cf5ca9bfe55c5: if jsonKey.equals("subresource") { subresource = try String(reading: &jsonReader); return }
-                case 0x673ebb0102773a20: if jsonKey.equals("verb") { verb = try String(reading: &jsonReader); return }
-                case 0xbb62c62c9808ea37: if jsonKey.equals("version") { version = try String(reading: &jsonReader); return }
+                case 0x24803f5c9e4c1f0f: if jsonKey.equals("fieldSelector") { fieldSelector = try FieldSelectorAttributes(reading: &jsonReader); return }
+                case 0x5243c8b244fc335a: if jsonKey.equals("group") { group = try String(reading: &jsonReader); return }
+                case 0x31370ce12e845fac: if jsonKey.equals("labelSelector") { labelSelector = try LabelSelectorAttributes(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xc74137e63d81f9a2: if jsonKey.equals("namespace") { namespace = try String(reading: &jsonReader); return }
+                case 0xce3ed3ed16c9dca2: if jsonKey.equals("resource") { resource = try String(reading: &jsonReader); return }
+                case 0x6256fd0c2f22bd72: if jsonKey.equals("subresource") { subresource = try String(reading: &jsonReader); return }
+                case 0xadb5da4f3c19cd95: if jsonKey.equals("verb") { verb = try String(reading: &jsonReader); return }
+                case 0x97107e3bb3fbc15d: if jsonKey.equals("version") { version = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Authorization.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xb0179887de4daca9: if jsonKey.equals("nonResourceAttributes") { nonResourceAttributes = try NonResourceAttributes(reading: &jsonReader); return }
-                case 0x859f8e3c29df8d04: if jsonKey.equals("resourceAttributes") { resourceAttributes = try ResourceAttributes(reading: &jsonReader); return }
+                case 0x6be542b559becb86: if jsonKey.equals("nonResourceAttributes") { nonResourceAttributes = try NonResourceAttributes(reading: &jsonReader); return }
+                case 0xebc13f8127a5e3c3: if jsonKey.equals("resourceAttributes") { resourceAttributes = try ResourceAttributes(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

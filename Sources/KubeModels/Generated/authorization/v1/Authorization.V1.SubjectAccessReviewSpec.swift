@@ -38,12 +38,12 @@ extension Authorization.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xfd29ee12a979cb69: if jsonKey.equals("extra") { extra = try Dictionary<String, Array<String>>(reading: &jsonReader); return }
-                case 0x6039b1239580514d: if jsonKey.equals("groups") { groups = try Array<String>(reading: &jsonReader); return }
-                case 0xb0179887de4daca9: if jsonKey.equals("nonResourceAttributes") { nonResourceAttributes = try NonResourceAttributes(reading: &jsonReader); return }
-                case 0x859f8e3c29df8d04: if jsonKey.equals("resourceAttributes") { resourceAttributes = try ResourceAttributes(reading: &jsonReader); return }
-                case 0x4c9cb5193e0b272d: if jsonKey.equals("uid") { uid = try String(reading: &jsonReader); return }
-                case 0x7d6780e4032b48f2: if jsonKey.equals("user") { user = try String(reading: &jsonReader); return }
+                case 0x25a6a23f6902e581: if jsonKey.equals("extra") { extra = try Dictionary<String, Array<String>>(reading: &jsonReader); return }
+                case 0x8d0bbfd0c8f61d9d: if jsonKey.equals("groups") { groups = try Array<String>(reading: &jsonReader); return }
+                case 0x6be542b559becb86: if jsonKey.equals("nonResourceAttributes") { nonResourceAttributes = try NonResourceAttributes(reading: &jsonReader); return }
+                case 0xebc13f8127a5e3c3: if jsonKey.equals("resourceAttributes") { resourceAttributes = try ResourceAttributes(reading: &jsonReader); return }
+                case 0xf0c1c81989a8204b: if jsonKey.equals("uid") { uid = try String(reading: &jsonReader); return }
+                case 0xaf9e4a7500d6bc1d: if jsonKey.equals("user") { user = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -30,10 +30,10 @@ extension Authorization.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xacc7621b51cc2743: if jsonKey.equals("allowed") { allowed = try Bool(reading: &jsonReader); return }
-                case 0xae36324e0a5783d6: if jsonKey.equals("denied") { denied = try Bool(reading: &jsonReader); return }
-                case 0xbfb52450f8eb634f: if jsonKey.equals("evaluationError") { evaluationError = try String(reading: &jsonReader); return }
-                case 0x65e8d7f3474f2639: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                case 0x6553ad822d026071: if jsonKey.equals("allowed") { allowed = try Bool(reading: &jsonReader); return }
+                case 0xc8731a8a9cf0cf27: if jsonKey.equals("denied") { denied = try Bool(reading: &jsonReader); return }
+                case 0xd2cd42ea0aec8756: if jsonKey.equals("evaluationError") { evaluationError = try String(reading: &jsonReader); return }
+                case 0x2dc435561180d8ae: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

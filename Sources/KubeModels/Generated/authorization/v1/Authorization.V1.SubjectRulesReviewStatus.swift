@@ -30,10 +30,10 @@ extension Authorization.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xbfb52450f8eb634f: if jsonKey.equals("evaluationError") { evaluationError = try String(reading: &jsonReader); return }
-                case 0xf0c61fdd440af065: if jsonKey.equals("incomplete") { incomplete = try Bool(reading: &jsonReader); return }
-                case 0x9991af650e0f85b7: if jsonKey.equals("nonResourceRules") { nonResourceRules = try Array<NonResourceRule>(reading: &jsonReader); return }
-                case 0x7d739e0db4252a30: if jsonKey.equals("resourceRules") { resourceRules = try Array<ResourceRule>(reading: &jsonReader); return }
+                case 0xd2cd42ea0aec8756: if jsonKey.equals("evaluationError") { evaluationError = try String(reading: &jsonReader); return }
+                case 0xb384253def6a7fec: if jsonKey.equals("incomplete") { incomplete = try Bool(reading: &jsonReader); return }
+                case 0x9c0ea7a382676afd: if jsonKey.equals("nonResourceRules") { nonResourceRules = try Array<NonResourceRule>(reading: &jsonReader); return }
+                case 0x9dfed39dda3bc51e: if jsonKey.equals("resourceRules") { resourceRules = try Array<ResourceRule>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

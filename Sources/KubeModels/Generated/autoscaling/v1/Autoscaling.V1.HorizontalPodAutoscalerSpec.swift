@@ -30,10 +30,10 @@ extension Autoscaling.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x92ae62f3bb89d2a0: if jsonKey.equals("maxReplicas") { maxReplicas = try Int32(reading: &jsonReader); return }
-                case 0x3500d34956c82fd2: if jsonKey.equals("minReplicas") { minReplicas = try Int32(reading: &jsonReader); return }
-                case 0xb9546d90e6e20839: if jsonKey.equals("scaleTargetRef") { scaleTargetRef = try CrossVersionObjectReference(reading: &jsonReader); return }
-                case 0x6b3955868af1d40e: if jsonKey.equals("targetCPUUtilizationPercentage") { targetCPUUtilizationPercentage = try Int32(reading: &jsonReader); return }
+                case 0xfd2231ef74d51d2: if jsonKey.equals("maxReplicas") { maxReplicas = try Int32(reading: &jsonReader); return }
+                case 0xb364703d049fdaf1: if jsonKey.equals("minReplicas") { minReplicas = try Int32(reading: &jsonReader); return }
+                case 0x8a7c5a6f499efdac: if jsonKey.equals("scaleTargetRef") { scaleTargetRef = try CrossVersionObjectReference(reading: &jsonReader); return }
+                case 0x2f13bdf464028c5f: if jsonKey.equals("targetCPUUtilizationPercentage") { targetCPUUtilizationPercentage = try Int32(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -26,9 +26,9 @@ extension Autoscaling.V2 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xb898e55fe5f29ce9: if jsonKey.equals("apiVersion") { apiVersion = try String(reading: &jsonReader); return }
-                case 0xef9c96d721673243: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xeb422eeef95ea439: if jsonKey.equals("apiVersion") { apiVersion = try String(reading: &jsonReader); return }
+                case 0x39ca315ed10b2db9: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

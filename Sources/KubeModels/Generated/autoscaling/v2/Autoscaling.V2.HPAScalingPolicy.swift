@@ -26,9 +26,9 @@ extension Autoscaling.V2 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xbff3103ca2cb4259: if jsonKey.equals("periodSeconds") { periodSeconds = try Int32(reading: &jsonReader); return }
-                case 0xa79439ef7bfa9c2d: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
-                case 0x7ce4fd9430e80cea: if jsonKey.equals("value") { value = try Int32(reading: &jsonReader); return }
+                case 0xdbad9e0ce1ea8474: if jsonKey.equals("periodSeconds") { periodSeconds = try Int32(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                case 0x8fb5728035549067: if jsonKey.equals("value") { value = try Int32(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -30,10 +30,10 @@ extension Autoscaling.V2 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x22d1fbc6bf4bd197: if jsonKey.equals("policies") { policies = try Array<HPAScalingPolicy>(reading: &jsonReader); return }
-                case 0xe17dfc1bfc4d3b47: if jsonKey.equals("selectPolicy") { selectPolicy = try String(reading: &jsonReader); return }
-                case 0x2e492693f3aaf815: if jsonKey.equals("stabilizationWindowSeconds") { stabilizationWindowSeconds = try Int32(reading: &jsonReader); return }
-                case 0xef24a4ff8ad2d08: if jsonKey.equals("tolerance") { tolerance = try Quantity(reading: &jsonReader); return }
+                case 0x9405c5d2fcba7aa2: if jsonKey.equals("policies") { policies = try Array<HPAScalingPolicy>(reading: &jsonReader); return }
+                case 0x921329a49c28c3b2: if jsonKey.equals("selectPolicy") { selectPolicy = try String(reading: &jsonReader); return }
+                case 0x21a8110bdb161910: if jsonKey.equals("stabilizationWindowSeconds") { stabilizationWindowSeconds = try Int32(reading: &jsonReader); return }
+                case 0xca5d854e570f9e8d: if jsonKey.equals("tolerance") { tolerance = try Quantity(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

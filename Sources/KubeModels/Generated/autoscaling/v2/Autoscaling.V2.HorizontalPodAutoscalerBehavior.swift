@@ -25,8 +25,8 @@ extension Autoscaling.V2 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x4700261d7f8cbe21: if jsonKey.equals("scaleDown") { scaleDown = try HPAScalingRules(reading: &jsonReader); return }
-                case 0x73b3f2e0b71c4eb4: if jsonKey.equals("scaleUp") { scaleUp = try HPAScalingRules(reading: &jsonReader); return }
+                case 0x258d7eb71243d918: if jsonKey.equals("scaleDown") { scaleDown = try HPAScalingRules(reading: &jsonReader); return }
+                case 0x43e0d0239c644fc2: if jsonKey.equals("scaleUp") { scaleUp = try HPAScalingRules(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -34,11 +34,11 @@ extension Autoscaling.V2 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xf2797ede5d5d50a7: if jsonKey.equals("behavior") { behavior = try HorizontalPodAutoscalerBehavior(reading: &jsonReader); return }
-                case 0x92ae62f3bb89d2a0: if jsonKey.equals("maxReplicas") { maxReplicas = try Int32(reading: &jsonReader); return }
-                case 0x164cb3a4b54e70d6: if jsonKey.equals("metrics") { metrics = try Array<MetricSpec>(reading: &jsonReader); return }
-                case 0x3500d34956c82fd2: if jsonKey.equals("minReplicas") { minReplicas = try Int32(reading: &jsonReader); return }
-                case 0xb9546d90e6e20839: if jsonKey.equals("scaleTargetRef") { scaleTargetRef = try CrossVersionObjectReference(reading: &jsonReader); return }
+                case 0xd8f3dceb4aaa189f: if jsonKey.equals("behavior") { behavior = try HorizontalPodAutoscalerBehavior(reading: &jsonReader); return }
+                case 0xfd2231ef74d51d2: if jsonKey.equals("maxReplicas") { maxReplicas = try Int32(reading: &jsonReader); return }
+                case 0x7736a25ed88af509: if jsonKey.equals("metrics") { metrics = try Array<MetricSpec>(reading: &jsonReader); return }
+                case 0xb364703d049fdaf1: if jsonKey.equals("minReplicas") { minReplicas = try Int32(reading: &jsonReader); return }
+                case 0x8a7c5a6f499efdac: if jsonKey.equals("scaleTargetRef") { scaleTargetRef = try CrossVersionObjectReference(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

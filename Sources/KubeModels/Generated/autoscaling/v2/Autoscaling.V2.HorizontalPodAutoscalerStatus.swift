@@ -38,12 +38,12 @@ extension Autoscaling.V2 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x5f6d4dd9db56877: if jsonKey.equals("conditions") { conditions = try Array<HorizontalPodAutoscalerCondition>(reading: &jsonReader); return }
-                case 0xcf46b2483df35ff7: if jsonKey.equals("currentMetrics") { currentMetrics = try Array<MetricStatus>(reading: &jsonReader); return }
-                case 0x61e9bc7746b991b: if jsonKey.equals("currentReplicas") { currentReplicas = try Int32(reading: &jsonReader); return }
-                case 0xbb7dc6fd991006ac: if jsonKey.equals("desiredReplicas") { desiredReplicas = try Int32(reading: &jsonReader); return }
-                case 0x4a6ae379f8bdc56c: if jsonKey.equals("lastScaleTime") { lastScaleTime = try Time(reading: &jsonReader); return }
-                case 0x4bbc628adf0ff70b: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<HorizontalPodAutoscalerCondition>(reading: &jsonReader); return }
+                case 0x792a35ff38780eed: if jsonKey.equals("currentMetrics") { currentMetrics = try Array<MetricStatus>(reading: &jsonReader); return }
+                case 0xf1fb70f8df26e395: if jsonKey.equals("currentReplicas") { currentReplicas = try Int32(reading: &jsonReader); return }
+                case 0x4a17073e2eda3547: if jsonKey.equals("desiredReplicas") { desiredReplicas = try Int32(reading: &jsonReader); return }
+                case 0x7c21a01ad6d45cad: if jsonKey.equals("lastScaleTime") { lastScaleTime = try Time(reading: &jsonReader); return }
+                case 0xf2b3d8772445209a: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -38,12 +38,12 @@ extension Autoscaling.V2 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x31d12f7867b2e0bc: if jsonKey.equals("containerResource") { containerResource = try ContainerResourceMetricStatus(reading: &jsonReader); return }
-                case 0xd5cfc0c67729664a: if jsonKey.equals("external") { external = try ExternalMetricStatus(reading: &jsonReader); return }
-                case 0x8dfeaf9950df0ffa: if jsonKey.equals("object") { object = try ObjectMetricStatus(reading: &jsonReader); return }
-                case 0x8bfcee0da86a3c2d: if jsonKey.equals("pods") { pods = try PodsMetricStatus(reading: &jsonReader); return }
-                case 0xb571c404c5b2fd35: if jsonKey.equals("resource") { resource = try ResourceMetricStatus(reading: &jsonReader); return }
-                case 0xa79439ef7bfa9c2d: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                case 0x3a65680317d51d24: if jsonKey.equals("containerResource") { containerResource = try ContainerResourceMetricStatus(reading: &jsonReader); return }
+                case 0xc1eb944817560695: if jsonKey.equals("external") { external = try ExternalMetricStatus(reading: &jsonReader); return }
+                case 0x7c597ae5ed685a3f: if jsonKey.equals("object") { object = try ObjectMetricStatus(reading: &jsonReader); return }
+                case 0xa7a706c0101b67fd: if jsonKey.equals("pods") { pods = try PodsMetricStatus(reading: &jsonReader); return }
+                case 0xce3ed3ed16c9dca2: if jsonKey.equals("resource") { resource = try ResourceMetricStatus(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

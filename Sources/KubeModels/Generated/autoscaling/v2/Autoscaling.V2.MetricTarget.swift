@@ -30,10 +30,10 @@ extension Autoscaling.V2 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x82264d6caadd7dbc: if jsonKey.equals("averageUtilization") { averageUtilization = try Int32(reading: &jsonReader); return }
-                case 0x3be4444073096219: if jsonKey.equals("averageValue") { averageValue = try Quantity(reading: &jsonReader); return }
-                case 0xa79439ef7bfa9c2d: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
-                case 0x7ce4fd9430e80cea: if jsonKey.equals("value") { value = try Quantity(reading: &jsonReader); return }
+                case 0xd3f7ff0c6d0eb6cd: if jsonKey.equals("averageUtilization") { averageUtilization = try Int32(reading: &jsonReader); return }
+                case 0xac5fdc24ecaf10a7: if jsonKey.equals("averageValue") { averageValue = try Quantity(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                case 0x8fb5728035549067: if jsonKey.equals("value") { value = try Quantity(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Autoscaling.V2 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x5ef3ee67c00c4a1: if jsonKey.equals("metric") { metric = try MetricIdentifier(reading: &jsonReader); return }
-                case 0x16f3e46051eee3e8: if jsonKey.equals("target") { target = try MetricTarget(reading: &jsonReader); return }
+                case 0x6024c29ed3bca505: if jsonKey.equals("metric") { metric = try MetricIdentifier(reading: &jsonReader); return }
+                case 0x27bb137504c4d808: if jsonKey.equals("target") { target = try MetricTarget(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Autoscaling.V2 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x2a2e8a5afcc8d89a: if jsonKey.equals("current") { current = try MetricValueStatus(reading: &jsonReader); return }
-                case 0x5ef3ee67c00c4a1: if jsonKey.equals("metric") { metric = try MetricIdentifier(reading: &jsonReader); return }
+                case 0xa3d5ce2a062a01bb: if jsonKey.equals("current") { current = try MetricValueStatus(reading: &jsonReader); return }
+                case 0x6024c29ed3bca505: if jsonKey.equals("metric") { metric = try MetricIdentifier(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Autoscaling.V2 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0x16f3e46051eee3e8: if jsonKey.equals("target") { target = try MetricTarget(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x27bb137504c4d808: if jsonKey.equals("target") { target = try MetricTarget(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

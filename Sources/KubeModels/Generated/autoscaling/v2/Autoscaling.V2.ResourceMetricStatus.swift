@@ -22,8 +22,8 @@ extension Autoscaling.V2 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x2a2e8a5afcc8d89a: if jsonKey.equals("current") { current = try MetricValueStatus(reading: &jsonReader); return }
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xa3d5ce2a062a01bb: if jsonKey.equals("current") { current = try MetricValueStatus(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -46,14 +46,14 @@ extension Batch.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xc0740aaa78dd92e2: if jsonKey.equals("concurrencyPolicy") { concurrencyPolicy = try String(reading: &jsonReader); return }
-                case 0x4838fbdb1b8dde7f: if jsonKey.equals("failedJobsHistoryLimit") { failedJobsHistoryLimit = try Int32(reading: &jsonReader); return }
-                case 0x6ce0c6a77d9ec6: if jsonKey.equals("jobTemplate") { jobTemplate = try JobTemplateSpec(reading: &jsonReader); return }
-                case 0xefc7af8dac33976c: if jsonKey.equals("schedule") { schedule = try String(reading: &jsonReader); return }
-                case 0x4523002e6cbc1ed6: if jsonKey.equals("startingDeadlineSeconds") { startingDeadlineSeconds = try Int64(reading: &jsonReader); return }
-                case 0x5ca86ff54316562c: if jsonKey.equals("successfulJobsHistoryLimit") { successfulJobsHistoryLimit = try Int32(reading: &jsonReader); return }
-                case 0xb7a90ae95af51b43: if jsonKey.equals("suspend") { suspend = try Bool(reading: &jsonReader); return }
-                case 0x31f5d45d4d2a44a2: if jsonKey.equals("timeZone") { timeZone = try String(reading: &jsonReader); return }
+                case 0x628b9db2a6e7b214: if jsonKey.equals("concurrencyPolicy") { concurrencyPolicy = try String(reading: &jsonReader); return }
+                case 0x2fd8d7c14b50b02: if jsonKey.equals("failedJobsHistoryLimit") { failedJobsHistoryLimit = try Int32(reading: &jsonReader); return }
+                case 0xeb783968cb410500: if jsonKey.equals("jobTemplate") { jobTemplate = try JobTemplateSpec(reading: &jsonReader); return }
+                case 0x2c65c05a4b1710a7: if jsonKey.equals("schedule") { schedule = try String(reading: &jsonReader); return }
+                case 0x1de48edd73fad672: if jsonKey.equals("startingDeadlineSeconds") { startingDeadlineSeconds = try Int64(reading: &jsonReader); return }
+                case 0x744f66c252e59a03: if jsonKey.equals("successfulJobsHistoryLimit") { successfulJobsHistoryLimit = try Int32(reading: &jsonReader); return }
+                case 0x729bd628493ea3c9: if jsonKey.equals("suspend") { suspend = try Bool(reading: &jsonReader); return }
+                case 0x2215057e41ed28: if jsonKey.equals("timeZone") { timeZone = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

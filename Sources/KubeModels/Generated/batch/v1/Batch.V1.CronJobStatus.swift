@@ -26,9 +26,9 @@ extension Batch.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x6580790b036f0c6f: if jsonKey.equals("active") { active = try Array<Core.V1.ObjectReference>(reading: &jsonReader); return }
-                case 0xa7e1efb2b8cfde21: if jsonKey.equals("lastScheduleTime") { lastScheduleTime = try Time(reading: &jsonReader); return }
-                case 0xc09d38d343986956: if jsonKey.equals("lastSuccessfulTime") { lastSuccessfulTime = try Time(reading: &jsonReader); return }
+                case 0x816fd441e6c82041: if jsonKey.equals("active") { active = try Array<Core.V1.ObjectReference>(reading: &jsonReader); return }
+                case 0xfac8202dfa0e412a: if jsonKey.equals("lastScheduleTime") { lastScheduleTime = try Time(reading: &jsonReader); return }
+                case 0xbd74235b6443a0d8: if jsonKey.equals("lastSuccessfulTime") { lastSuccessfulTime = try Time(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

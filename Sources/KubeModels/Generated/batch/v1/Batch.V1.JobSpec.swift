@@ -81,22 +81,22 @@ extension Batch.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xbfaa736c721f2fc8: if jsonKey.equals("activeDeadlineSeconds") { activeDeadlineSeconds = try Int64(reading: &jsonReader); return }
-                case 0x853418e64d61e48a: if jsonKey.equals("backoffLimit") { backoffLimit = try Int32(reading: &jsonReader); return }
-                case 0xe0587486fa6d84af: if jsonKey.equals("backoffLimitPerIndex") { backoffLimitPerIndex = try Int32(reading: &jsonReader); return }
-                case 0x5c4ef6ac5bd44e20: if jsonKey.equals("completionMode") { completionMode = try String(reading: &jsonReader); return }
-                case 0x7e2f4d368b8a84bc: if jsonKey.equals("completions") { completions = try Int32(reading: &jsonReader); return }
-                case 0x12fc3dd2f1edf87f: if jsonKey.equals("managedBy") { managedBy = try String(reading: &jsonReader); return }
-                case 0x44d1f11bceac4772: if jsonKey.equals("manualSelector") { manualSelector = try Bool(reading: &jsonReader); return }
-                case 0xa41a020399c012f0: if jsonKey.equals("maxFailedIndexes") { maxFailedIndexes = try Int32(reading: &jsonReader); return }
-                case 0xbe2ec0a429b2b4a1: if jsonKey.equals("parallelism") { parallelism = try Int32(reading: &jsonReader); return }
-                case 0x9e180d4d77a2a128: if jsonKey.equals("podFailurePolicy") { podFailurePolicy = try PodFailurePolicy(reading: &jsonReader); return }
-                case 0xd3e76e6062d542f2: if jsonKey.equals("podReplacementPolicy") { podReplacementPolicy = try String(reading: &jsonReader); return }
-                case 0x3b0355a1af4ac9c: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
-                case 0xbe8924fc293fdefa: if jsonKey.equals("successPolicy") { successPolicy = try SuccessPolicy(reading: &jsonReader); return }
-                case 0xb7a90ae95af51b43: if jsonKey.equals("suspend") { suspend = try Bool(reading: &jsonReader); return }
-                case 0x33609a5e9eb92f4b: if jsonKey.equals("template") { template = try Core.V1.PodTemplateSpec(reading: &jsonReader); return }
-                case 0xd2f7d32fad48735c: if jsonKey.equals("ttlSecondsAfterFinished") { ttlSecondsAfterFinished = try Int32(reading: &jsonReader); return }
+                case 0x3ce694457d8398a0: if jsonKey.equals("activeDeadlineSeconds") { activeDeadlineSeconds = try Int64(reading: &jsonReader); return }
+                case 0x243f03b5b0137980: if jsonKey.equals("backoffLimit") { backoffLimit = try Int32(reading: &jsonReader); return }
+                case 0xbb5b6b9ed4079a8c: if jsonKey.equals("backoffLimitPerIndex") { backoffLimitPerIndex = try Int32(reading: &jsonReader); return }
+                case 0xc0d31a90d0f5179e: if jsonKey.equals("completionMode") { completionMode = try String(reading: &jsonReader); return }
+                case 0x9d7f7a1a44429188: if jsonKey.equals("completions") { completions = try Int32(reading: &jsonReader); return }
+                case 0x569524221137743e: if jsonKey.equals("managedBy") { managedBy = try String(reading: &jsonReader); return }
+                case 0x2d842d11dc26b6a0: if jsonKey.equals("manualSelector") { manualSelector = try Bool(reading: &jsonReader); return }
+                case 0x863fd5aaf5fd082b: if jsonKey.equals("maxFailedIndexes") { maxFailedIndexes = try Int32(reading: &jsonReader); return }
+                case 0x1b42e9c51f287943: if jsonKey.equals("parallelism") { parallelism = try Int32(reading: &jsonReader); return }
+                case 0xd73628ca97d4d134: if jsonKey.equals("podFailurePolicy") { podFailurePolicy = try PodFailurePolicy(reading: &jsonReader); return }
+                case 0x46df8b9eae86a138: if jsonKey.equals("podReplacementPolicy") { podReplacementPolicy = try String(reading: &jsonReader); return }
+                case 0x46b12b729801f390: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0xafe0b78b0b188869: if jsonKey.equals("successPolicy") { successPolicy = try SuccessPolicy(reading: &jsonReader); return }
+                case 0x729bd628493ea3c9: if jsonKey.equals("suspend") { suspend = try Bool(reading: &jsonReader); return }
+                case 0x80fe88f6763acbf0: if jsonKey.equals("template") { template = try Core.V1.PodTemplateSpec(reading: &jsonReader); return }
+                case 0x5dd6a3cab5c7ceec: if jsonKey.equals("ttlSecondsAfterFinished") { ttlSecondsAfterFinished = try Int32(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -58,17 +58,17 @@ extension Batch.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x6580790b036f0c6f: if jsonKey.equals("active") { active = try Int32(reading: &jsonReader); return }
-                case 0x7a50ce34f487015e: if jsonKey.equals("completedIndexes") { completedIndexes = try String(reading: &jsonReader); return }
-                case 0x9fc704f3c9727956: if jsonKey.equals("completionTime") { completionTime = try Time(reading: &jsonReader); return }
-                case 0x5f6d4dd9db56877: if jsonKey.equals("conditions") { conditions = try Array<JobCondition>(reading: &jsonReader); return }
-                case 0xd7338946b42394f4: if jsonKey.equals("failed") { failed = try Int32(reading: &jsonReader); return }
-                case 0x51c77cd83220ee94: if jsonKey.equals("failedIndexes") { failedIndexes = try String(reading: &jsonReader); return }
-                case 0x8935baf305f374b4: if jsonKey.equals("ready") { ready = try Int32(reading: &jsonReader); return }
-                case 0xda007405d3ef5c8e: if jsonKey.equals("startTime") { startTime = try Time(reading: &jsonReader); return }
-                case 0x54f7706c80e7aa12: if jsonKey.equals("succeeded") { succeeded = try Int32(reading: &jsonReader); return }
-                case 0x1d77c1654b832097: if jsonKey.equals("terminating") { terminating = try Int32(reading: &jsonReader); return }
-                case 0x4a0778e365a77db1: if jsonKey.equals("uncountedTerminatedPods") { uncountedTerminatedPods = try UncountedTerminatedPods(reading: &jsonReader); return }
+                case 0x816fd441e6c82041: if jsonKey.equals("active") { active = try Int32(reading: &jsonReader); return }
+                case 0xb21f1a9574672d05: if jsonKey.equals("completedIndexes") { completedIndexes = try String(reading: &jsonReader); return }
+                case 0x20804abc022d194a: if jsonKey.equals("completionTime") { completionTime = try Time(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<JobCondition>(reading: &jsonReader); return }
+                case 0xfc0c5108a7a5e733: if jsonKey.equals("failed") { failed = try Int32(reading: &jsonReader); return }
+                case 0x9f7973b2922e7598: if jsonKey.equals("failedIndexes") { failedIndexes = try String(reading: &jsonReader); return }
+                case 0x7ab64a5393f49e30: if jsonKey.equals("ready") { ready = try Int32(reading: &jsonReader); return }
+                case 0x92f60af9cc3f1ea4: if jsonKey.equals("startTime") { startTime = try Time(reading: &jsonReader); return }
+                case 0x6bbc5fdcab8d6ae0: if jsonKey.equals("succeeded") { succeeded = try Int32(reading: &jsonReader); return }
+                case 0xa4ef380f27d8b58f: if jsonKey.equals("terminating") { terminating = try Int32(reading: &jsonReader); return }
+                case 0x994d51ef29b0dde0: if jsonKey.equals("uncountedTerminatedPods") { uncountedTerminatedPods = try UncountedTerminatedPods(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -26,9 +26,9 @@ extension Batch.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x40e3afde1c62e93b: if jsonKey.equals("containerName") { containerName = try String(reading: &jsonReader); return }
-                case 0x554667f2165fec5d: if jsonKey.equals("operator") { `operator` = try String(reading: &jsonReader); return }
-                case 0x21277bcf1a4d67fb: if jsonKey.equals("values") { values = try Array<Int32>(reading: &jsonReader); return }
+                case 0xfca3afc465b4af5c: if jsonKey.equals("containerName") { containerName = try String(reading: &jsonReader); return }
+                case 0x2343ede96501d623: if jsonKey.equals("operator") { `operator` = try String(reading: &jsonReader); return }
+                case 0x7590171daa8dafd: if jsonKey.equals("values") { values = try Array<Int32>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -26,9 +26,9 @@ extension Batch.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x6568640b035a56df: if jsonKey.equals("action") { action = try String(reading: &jsonReader); return }
-                case 0x6c49a1726855fe12: if jsonKey.equals("onExitCodes") { onExitCodes = try PodFailurePolicyOnExitCodesRequirement(reading: &jsonReader); return }
-                case 0x44b4a1315ca090ad: if jsonKey.equals("onPodConditions") { onPodConditions = try Array<PodFailurePolicyOnPodConditionsPattern>(reading: &jsonReader); return }
+                case 0x77c2c8d43342dfcc: if jsonKey.equals("action") { action = try String(reading: &jsonReader); return }
+                case 0xb9cc5ce327afc320: if jsonKey.equals("onExitCodes") { onExitCodes = try PodFailurePolicyOnExitCodesRequirement(reading: &jsonReader); return }
+                case 0xa53a725ee790f7c0: if jsonKey.equals("onPodConditions") { onPodConditions = try Array<PodFailurePolicyOnPodConditionsPattern>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

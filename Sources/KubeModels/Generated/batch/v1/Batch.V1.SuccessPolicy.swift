@@ -18,7 +18,7 @@ extension Batch.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x67124f6a285153c0: if jsonKey.equals("rules") { rules = try Array<SuccessPolicyRule>(reading: &jsonReader); return }
+                case 0xd422fa5798736444: if jsonKey.equals("rules") { rules = try Array<SuccessPolicyRule>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Batch.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x433ec59d8df74af9: if jsonKey.equals("succeededCount") { succeededCount = try Int32(reading: &jsonReader); return }
-                case 0x3719de66eafbcbde: if jsonKey.equals("succeededIndexes") { succeededIndexes = try String(reading: &jsonReader); return }
+                case 0x6389e7f88bb81b1e: if jsonKey.equals("succeededCount") { succeededCount = try Int32(reading: &jsonReader); return }
+                case 0xc08e325dff867cf5: if jsonKey.equals("succeededIndexes") { succeededIndexes = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

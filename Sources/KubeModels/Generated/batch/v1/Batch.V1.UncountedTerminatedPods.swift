@@ -22,8 +22,8 @@ extension Batch.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xd7338946b42394f4: if jsonKey.equals("failed") { failed = try Array<String>(reading: &jsonReader); return }
-                case 0x54f7706c80e7aa12: if jsonKey.equals("succeeded") { succeeded = try Array<String>(reading: &jsonReader); return }
+                case 0xfc0c5108a7a5e733: if jsonKey.equals("failed") { failed = try Array<String>(reading: &jsonReader); return }
+                case 0x6bbc5fdcab8d6ae0: if jsonKey.equals("succeeded") { succeeded = try Array<String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -47,14 +47,14 @@ extension Certificates.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xb8d1b6bd1cb5e495: if jsonKey.equals("expirationSeconds") { expirationSeconds = try Int32(reading: &jsonReader); return }
-                case 0xfd29ee12a979cb69: if jsonKey.equals("extra") { extra = try Dictionary<String, Array<String>>(reading: &jsonReader); return }
-                case 0x6039b1239580514d: if jsonKey.equals("groups") { groups = try Array<String>(reading: &jsonReader); return }
-                case 0x6f4743b8bc5b4eb2: if jsonKey.equals("request") { request = try Data(reading: &jsonReader); return }
-                case 0x208f15a5ed917a58: if jsonKey.equals("signerName") { signerName = try String(reading: &jsonReader); return }
-                case 0x4c9cb5193e0b272d: if jsonKey.equals("uid") { uid = try String(reading: &jsonReader); return }
-                case 0xd873e1870e8f2bc1: if jsonKey.equals("usages") { usages = try Array<String>(reading: &jsonReader); return }
-                case 0x94a644b5e0880579: if jsonKey.equals("username") { username = try String(reading: &jsonReader); return }
+                case 0xf6c618e1291ec6d3: if jsonKey.equals("expirationSeconds") { expirationSeconds = try Int32(reading: &jsonReader); return }
+                case 0x25a6a23f6902e581: if jsonKey.equals("extra") { extra = try Dictionary<String, Array<String>>(reading: &jsonReader); return }
+                case 0x8d0bbfd0c8f61d9d: if jsonKey.equals("groups") { groups = try Array<String>(reading: &jsonReader); return }
+                case 0x396d20cca8cf8356: if jsonKey.equals("request") { request = try Data(reading: &jsonReader); return }
+                case 0x8e9f31919dcb9f52: if jsonKey.equals("signerName") { signerName = try String(reading: &jsonReader); return }
+                case 0xf0c1c81989a8204b: if jsonKey.equals("uid") { uid = try String(reading: &jsonReader); return }
+                case 0xb408dd4441d1e10: if jsonKey.equals("usages") { usages = try Array<String>(reading: &jsonReader); return }
+                case 0xcf916ec7fa0e3cbc: if jsonKey.equals("username") { username = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -23,8 +23,8 @@ extension Certificates.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x55c474c8ec8f35d0: if jsonKey.equals("certificate") { certificate = try Data(reading: &jsonReader); return }
-                case 0x5f6d4dd9db56877: if jsonKey.equals("conditions") { conditions = try Array<CertificateSigningRequestCondition>(reading: &jsonReader); return }
+                case 0x2f91e9d45019fa79: if jsonKey.equals("certificate") { certificate = try Data(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<CertificateSigningRequestCondition>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -42,13 +42,13 @@ extension Coordination.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x986a131df7843a2a: if jsonKey.equals("acquireTime") { acquireTime = try MicroTime(reading: &jsonReader); return }
-                case 0x3887c8f141cdc761: if jsonKey.equals("holderIdentity") { holderIdentity = try String(reading: &jsonReader); return }
-                case 0x66ebc02579f75316: if jsonKey.equals("leaseDurationSeconds") { leaseDurationSeconds = try Int32(reading: &jsonReader); return }
-                case 0xe9dbac636c20b7d7: if jsonKey.equals("leaseTransitions") { leaseTransitions = try Int32(reading: &jsonReader); return }
-                case 0x60e255a73ebdeb74: if jsonKey.equals("preferredHolder") { preferredHolder = try String(reading: &jsonReader); return }
-                case 0x17551809f05215e7: if jsonKey.equals("renewTime") { renewTime = try MicroTime(reading: &jsonReader); return }
-                case 0x2f2724f046220c64: if jsonKey.equals("strategy") { strategy = try String(reading: &jsonReader); return }
+                case 0xbf07942f91e1140b: if jsonKey.equals("acquireTime") { acquireTime = try MicroTime(reading: &jsonReader); return }
+                case 0x801c0d26e68465ac: if jsonKey.equals("holderIdentity") { holderIdentity = try String(reading: &jsonReader); return }
+                case 0x66585d9ea6f00151: if jsonKey.equals("leaseDurationSeconds") { leaseDurationSeconds = try Int32(reading: &jsonReader); return }
+                case 0x309f7b50ab6350a7: if jsonKey.equals("leaseTransitions") { leaseTransitions = try Int32(reading: &jsonReader); return }
+                case 0xa45e7577a423deeb: if jsonKey.equals("preferredHolder") { preferredHolder = try String(reading: &jsonReader); return }
+                case 0x1b0d1f4c17fc774b: if jsonKey.equals("renewTime") { renewTime = try MicroTime(reading: &jsonReader); return }
+                case 0xc1327e0a59e96733: if jsonKey.equals("strategy") { strategy = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

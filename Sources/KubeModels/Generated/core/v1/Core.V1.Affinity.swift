@@ -26,9 +26,9 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x88542e5743859201: if jsonKey.equals("nodeAffinity") { nodeAffinity = try NodeAffinity(reading: &jsonReader); return }
-                case 0xb0e3bf24a8a29ac0: if jsonKey.equals("podAffinity") { podAffinity = try PodAffinity(reading: &jsonReader); return }
-                case 0x651cfaba4afefe90: if jsonKey.equals("podAntiAffinity") { podAntiAffinity = try PodAntiAffinity(reading: &jsonReader); return }
+                case 0x6cf509e5a301d236: if jsonKey.equals("nodeAffinity") { nodeAffinity = try NodeAffinity(reading: &jsonReader); return }
+                case 0x1bb06c7805d98838: if jsonKey.equals("podAffinity") { podAffinity = try PodAffinity(reading: &jsonReader); return }
+                case 0x13401839a746d268: if jsonKey.equals("podAntiAffinity") { podAntiAffinity = try PodAntiAffinity(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -25,8 +25,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x93d1190280499257: if jsonKey.equals("localhostProfile") { localhostProfile = try String(reading: &jsonReader); return }
-                case 0xa79439ef7bfa9c2d: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                case 0x49d56727190c186f: if jsonKey.equals("localhostProfile") { localhostProfile = try String(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -38,12 +38,12 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x8019a8ffb0d27c85: if jsonKey.equals("cachingMode") { cachingMode = try String(reading: &jsonReader); return }
-                case 0xce16ab7e3ab9bb9f: if jsonKey.equals("diskName") { diskName = try String(reading: &jsonReader); return }
-                case 0x6a4cb5997015c6be: if jsonKey.equals("diskURI") { diskURI = try String(reading: &jsonReader); return }
-                case 0xd750a16677fe13be: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
-                case 0xef9c96d721673243: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
-                case 0x7381961d26b4adb7: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0xbe118f1908e4811e: if jsonKey.equals("cachingMode") { cachingMode = try String(reading: &jsonReader); return }
+                case 0x1a78f8e15e01cbb1: if jsonKey.equals("diskName") { diskName = try String(reading: &jsonReader); return }
+                case 0x334d91f638802dae: if jsonKey.equals("diskURI") { diskURI = try String(reading: &jsonReader); return }
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0x39ca315ed10b2db9: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -30,10 +30,10 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x7381961d26b4adb7: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
-                case 0x28b4b9a58c33026a: if jsonKey.equals("secretName") { secretName = try String(reading: &jsonReader); return }
-                case 0x94247c4b10d7c9c4: if jsonKey.equals("secretNamespace") { secretNamespace = try String(reading: &jsonReader); return }
-                case 0x107fed3084b6189b: if jsonKey.equals("shareName") { shareName = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x3008492868c7fd21: if jsonKey.equals("secretName") { secretName = try String(reading: &jsonReader); return }
+                case 0xd7617b8c6dd8f50d: if jsonKey.equals("secretNamespace") { secretNamespace = try String(reading: &jsonReader); return }
+                case 0x8150f4f835e6bda3: if jsonKey.equals("shareName") { shareName = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

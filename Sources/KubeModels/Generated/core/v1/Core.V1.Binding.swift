@@ -47,8 +47,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
-                case 0x16f3e46051eee3e8: if jsonKey.equals("target") { target = try ObjectReference(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x27bb137504c4d808: if jsonKey.equals("target") { target = try ObjectReference(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -54,16 +54,16 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xfe9ee24cdbaeb536: if jsonKey.equals("controllerExpandSecretRef") { controllerExpandSecretRef = try SecretReference(reading: &jsonReader); return }
-                case 0x25390755b40c11ed: if jsonKey.equals("controllerPublishSecretRef") { controllerPublishSecretRef = try SecretReference(reading: &jsonReader); return }
-                case 0xc85b78e3dea334ff: if jsonKey.equals("driver") { driver = try String(reading: &jsonReader); return }
-                case 0xd750a16677fe13be: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
-                case 0xf1f3de6139057b5a: if jsonKey.equals("nodeExpandSecretRef") { nodeExpandSecretRef = try SecretReference(reading: &jsonReader); return }
-                case 0x7f0fd73deaff5d81: if jsonKey.equals("nodePublishSecretRef") { nodePublishSecretRef = try SecretReference(reading: &jsonReader); return }
-                case 0xdd274b98b9ce1af6: if jsonKey.equals("nodeStageSecretRef") { nodeStageSecretRef = try SecretReference(reading: &jsonReader); return }
-                case 0x7381961d26b4adb7: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
-                case 0x4bc060ad7cf847c2: if jsonKey.equals("volumeAttributes") { volumeAttributes = try Dictionary<String, String>(reading: &jsonReader); return }
-                case 0x81afb30061d7d4c1: if jsonKey.equals("volumeHandle") { volumeHandle = try String(reading: &jsonReader); return }
+                case 0x334150826fed940d: if jsonKey.equals("controllerExpandSecretRef") { controllerExpandSecretRef = try SecretReference(reading: &jsonReader); return }
+                case 0x20045f1f48ddcd1c: if jsonKey.equals("controllerPublishSecretRef") { controllerPublishSecretRef = try SecretReference(reading: &jsonReader); return }
+                case 0xb5ae3d0de187f847: if jsonKey.equals("driver") { driver = try String(reading: &jsonReader); return }
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0xed4641a202857d28: if jsonKey.equals("nodeExpandSecretRef") { nodeExpandSecretRef = try SecretReference(reading: &jsonReader); return }
+                case 0xbfd18706e0df2d79: if jsonKey.equals("nodePublishSecretRef") { nodePublishSecretRef = try SecretReference(reading: &jsonReader); return }
+                case 0x90e0fdbc8bf9ab78: if jsonKey.equals("nodeStageSecretRef") { nodeStageSecretRef = try SecretReference(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0xf528cbb5c2d84533: if jsonKey.equals("volumeAttributes") { volumeAttributes = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0xbc0a8c6ea4cde95c: if jsonKey.equals("volumeHandle") { volumeHandle = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

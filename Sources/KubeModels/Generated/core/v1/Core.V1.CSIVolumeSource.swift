@@ -34,11 +34,11 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xc85b78e3dea334ff: if jsonKey.equals("driver") { driver = try String(reading: &jsonReader); return }
-                case 0xd750a16677fe13be: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
-                case 0x7f0fd73deaff5d81: if jsonKey.equals("nodePublishSecretRef") { nodePublishSecretRef = try LocalObjectReference(reading: &jsonReader); return }
-                case 0x7381961d26b4adb7: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
-                case 0x4bc060ad7cf847c2: if jsonKey.equals("volumeAttributes") { volumeAttributes = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0xb5ae3d0de187f847: if jsonKey.equals("driver") { driver = try String(reading: &jsonReader); return }
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0xbfd18706e0df2d79: if jsonKey.equals("nodePublishSecretRef") { nodePublishSecretRef = try LocalObjectReference(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0xf528cbb5c2d84533: if jsonKey.equals("volumeAttributes") { volumeAttributes = try Dictionary<String, String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

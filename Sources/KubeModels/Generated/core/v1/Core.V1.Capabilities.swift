@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xe70bc3190530e654: if jsonKey.equals("add") { add = try Array<String>(reading: &jsonReader); return }
-                case 0xf1a2a766dcd55bac: if jsonKey.equals("drop") { drop = try Array<String>(reading: &jsonReader); return }
+                case 0xec7da3f68580a630: if jsonKey.equals("add") { add = try Array<String>(reading: &jsonReader); return }
+                case 0x3b86199462f5808: if jsonKey.equals("drop") { drop = try Array<String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -38,12 +38,12 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x79973aab255b49fe: if jsonKey.equals("monitors") { monitors = try Array<String>(reading: &jsonReader); return }
-                case 0x3c52d0debd70676: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
-                case 0x7381961d26b4adb7: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
-                case 0x98868d643bc1de37: if jsonKey.equals("secretFile") { secretFile = try String(reading: &jsonReader); return }
-                case 0xa95eb3d44c2a4ad6: if jsonKey.equals("secretRef") { secretRef = try LocalObjectReference(reading: &jsonReader); return }
-                case 0x7d6780e4032b48f2: if jsonKey.equals("user") { user = try String(reading: &jsonReader); return }
+                case 0xa458edc6820b2211: if jsonKey.equals("monitors") { monitors = try Array<String>(reading: &jsonReader); return }
+                case 0x552a278341af4607: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0xd7cffc874c5728ce: if jsonKey.equals("secretFile") { secretFile = try String(reading: &jsonReader); return }
+                case 0x6cbcf1cafd1a017c: if jsonKey.equals("secretRef") { secretRef = try LocalObjectReference(reading: &jsonReader); return }
+                case 0xaf9e4a7500d6bc1d: if jsonKey.equals("user") { user = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

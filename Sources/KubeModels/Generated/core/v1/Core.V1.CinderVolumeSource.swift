@@ -30,10 +30,10 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xd750a16677fe13be: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
-                case 0x7381961d26b4adb7: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
-                case 0xa95eb3d44c2a4ad6: if jsonKey.equals("secretRef") { secretRef = try LocalObjectReference(reading: &jsonReader); return }
-                case 0xd684187efd15cb02: if jsonKey.equals("volumeID") { volumeID = try String(reading: &jsonReader); return }
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x6cbcf1cafd1a017c: if jsonKey.equals("secretRef") { secretRef = try LocalObjectReference(reading: &jsonReader); return }
+                case 0x50c329405331ff88: if jsonKey.equals("volumeID") { volumeID = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

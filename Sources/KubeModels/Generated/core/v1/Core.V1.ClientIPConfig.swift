@@ -18,7 +18,7 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x554fc4d386b469b5: if jsonKey.equals("timeoutSeconds") { timeoutSeconds = try Int32(reading: &jsonReader); return }
+                case 0xba6f76e4320d6a3: if jsonKey.equals("timeoutSeconds") { timeoutSeconds = try Int32(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

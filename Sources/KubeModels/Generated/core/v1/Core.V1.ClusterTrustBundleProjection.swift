@@ -34,11 +34,11 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x3c1eb92f58c9834: if jsonKey.equals("labelSelector") { labelSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0x629576c6b305d539: if jsonKey.equals("optional") { optional = try Bool(reading: &jsonReader); return }
-                case 0x3c52d0debd70676: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
-                case 0x208f15a5ed917a58: if jsonKey.equals("signerName") { signerName = try String(reading: &jsonReader); return }
+                case 0x31370ce12e845fac: if jsonKey.equals("labelSelector") { labelSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xfc78b19a09742c6: if jsonKey.equals("optional") { optional = try Bool(reading: &jsonReader); return }
+                case 0x552a278341af4607: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                case 0x8e9f31919dcb9f52: if jsonKey.equals("signerName") { signerName = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

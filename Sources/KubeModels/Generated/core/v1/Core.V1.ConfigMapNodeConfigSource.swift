@@ -34,11 +34,11 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x79969d9e88d19ec6: if jsonKey.equals("kubeletConfigKey") { kubeletConfigKey = try String(reading: &jsonReader); return }
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0xdc1c4a04cb5c6da0: if jsonKey.equals("namespace") { namespace = try String(reading: &jsonReader); return }
-                case 0xf09748394438c8a7: if jsonKey.equals("resourceVersion") { resourceVersion = try String(reading: &jsonReader); return }
-                case 0x4c9cb5193e0b272d: if jsonKey.equals("uid") { uid = try String(reading: &jsonReader); return }
+                case 0x4701a4645a2c26dd: if jsonKey.equals("kubeletConfigKey") { kubeletConfigKey = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xc74137e63d81f9a2: if jsonKey.equals("namespace") { namespace = try String(reading: &jsonReader); return }
+                case 0x390728bad7599b3a: if jsonKey.equals("resourceVersion") { resourceVersion = try String(reading: &jsonReader); return }
+                case 0xf0c1c81989a8204b: if jsonKey.equals("uid") { uid = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

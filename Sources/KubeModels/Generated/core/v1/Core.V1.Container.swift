@@ -114,31 +114,31 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x894930843ebc9d7c: if jsonKey.equals("args") { args = try Array<String>(reading: &jsonReader); return }
-                case 0x66655dca2c3e8a12: if jsonKey.equals("command") { command = try Array<String>(reading: &jsonReader); return }
-                case 0xc2f01118f05367d4: if jsonKey.equals("env") { env = try Array<EnvVar>(reading: &jsonReader); return }
-                case 0xa272193e5a07e89c: if jsonKey.equals("envFrom") { envFrom = try Array<EnvFromSource>(reading: &jsonReader); return }
-                case 0x2ab612888528489a: if jsonKey.equals("image") { image = try String(reading: &jsonReader); return }
-                case 0x6a337fd52cc7f34b: if jsonKey.equals("imagePullPolicy") { imagePullPolicy = try String(reading: &jsonReader); return }
-                case 0x1e9423fc12f6fd6f: if jsonKey.equals("lifecycle") { lifecycle = try Lifecycle(reading: &jsonReader); return }
-                case 0x5e09e12d230513fa: if jsonKey.equals("livenessProbe") { livenessProbe = try Probe(reading: &jsonReader); return }
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0xc3780d35723576ef: if jsonKey.equals("ports") { ports = try Array<ContainerPort>(reading: &jsonReader); return }
-                case 0x6d1e281a6e4bde3b: if jsonKey.equals("readinessProbe") { readinessProbe = try Probe(reading: &jsonReader); return }
-                case 0x493e0f79b314359b: if jsonKey.equals("resizePolicy") { resizePolicy = try Array<ContainerResizePolicy>(reading: &jsonReader); return }
-                case 0x34d5a1bef245df2: if jsonKey.equals("resources") { resources = try ResourceRequirements(reading: &jsonReader); return }
-                case 0xaae606b1a252d306: if jsonKey.equals("restartPolicy") { restartPolicy = try String(reading: &jsonReader); return }
-                case 0x6b839dd7195b089: if jsonKey.equals("restartPolicyRules") { restartPolicyRules = try Array<ContainerRestartRule>(reading: &jsonReader); return }
-                case 0x42633eefb908c142: if jsonKey.equals("securityContext") { securityContext = try SecurityContext(reading: &jsonReader); return }
-                case 0x73cd039baba8c174: if jsonKey.equals("startupProbe") { startupProbe = try Probe(reading: &jsonReader); return }
-                case 0x7ce0cad53eda57d: if jsonKey.equals("stdin") { stdin = try Bool(reading: &jsonReader); return }
-                case 0x13ba1a0f40c2b31c: if jsonKey.equals("stdinOnce") { stdinOnce = try Bool(reading: &jsonReader); return }
-                case 0x3aaab3d931eb64c7: if jsonKey.equals("terminationMessagePath") { terminationMessagePath = try String(reading: &jsonReader); return }
-                case 0xf5883857e746400a: if jsonKey.equals("terminationMessagePolicy") { terminationMessagePolicy = try String(reading: &jsonReader); return }
-                case 0x571ec5194484d3c4: if jsonKey.equals("tty") { tty = try Bool(reading: &jsonReader); return }
-                case 0xd352e25a1f443cc2: if jsonKey.equals("volumeDevices") { volumeDevices = try Array<VolumeDevice>(reading: &jsonReader); return }
-                case 0x733bf79d6b5d34b1: if jsonKey.equals("volumeMounts") { volumeMounts = try Array<VolumeMount>(reading: &jsonReader); return }
-                case 0x93e21af406d002df: if jsonKey.equals("workingDir") { workingDir = try String(reading: &jsonReader); return }
+                case 0xb8339fcf44c5233b: if jsonKey.equals("args") { args = try Array<String>(reading: &jsonReader); return }
+                case 0xf82b0cb9b90d1808: if jsonKey.equals("command") { command = try Array<String>(reading: &jsonReader); return }
+                case 0x20e096c5b83bc627: if jsonKey.equals("env") { env = try Array<EnvVar>(reading: &jsonReader); return }
+                case 0xd064a1ab6019e575: if jsonKey.equals("envFrom") { envFrom = try Array<EnvFromSource>(reading: &jsonReader); return }
+                case 0x273d4199d6f7716b: if jsonKey.equals("image") { image = try String(reading: &jsonReader); return }
+                case 0x9ba13d061cbad2f4: if jsonKey.equals("imagePullPolicy") { imagePullPolicy = try String(reading: &jsonReader); return }
+                case 0xf551e47e91ade797: if jsonKey.equals("lifecycle") { lifecycle = try Lifecycle(reading: &jsonReader); return }
+                case 0x2ba26065d94daa76: if jsonKey.equals("livenessProbe") { livenessProbe = try Probe(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x52e12aaf8f12260e: if jsonKey.equals("ports") { ports = try Array<ContainerPort>(reading: &jsonReader); return }
+                case 0x507b54fdfda7a5a: if jsonKey.equals("readinessProbe") { readinessProbe = try Probe(reading: &jsonReader); return }
+                case 0x6ad6f3ea5e4d4623: if jsonKey.equals("resizePolicy") { resizePolicy = try Array<ContainerResizePolicy>(reading: &jsonReader); return }
+                case 0xcf7101361c568648: if jsonKey.equals("resources") { resources = try ResourceRequirements(reading: &jsonReader); return }
+                case 0x19ab69f72d0d1e67: if jsonKey.equals("restartPolicy") { restartPolicy = try String(reading: &jsonReader); return }
+                case 0xb2a831a817fac2cf: if jsonKey.equals("restartPolicyRules") { restartPolicyRules = try Array<ContainerRestartRule>(reading: &jsonReader); return }
+                case 0x763a5b7ebd37ad78: if jsonKey.equals("securityContext") { securityContext = try SecurityContext(reading: &jsonReader); return }
+                case 0x15f8902990ac830a: if jsonKey.equals("startupProbe") { startupProbe = try Probe(reading: &jsonReader); return }
+                case 0xae57076a5f9ec14e: if jsonKey.equals("stdin") { stdin = try Bool(reading: &jsonReader); return }
+                case 0x160fa01db57b5ee0: if jsonKey.equals("stdinOnce") { stdinOnce = try Bool(reading: &jsonReader); return }
+                case 0xc26fed4cdfdf7797: if jsonKey.equals("terminationMessagePath") { terminationMessagePath = try String(reading: &jsonReader); return }
+                case 0x4a48911ab5979a57: if jsonKey.equals("terminationMessagePolicy") { terminationMessagePolicy = try String(reading: &jsonReader); return }
+                case 0x184ba461b540901c: if jsonKey.equals("tty") { tty = try Bool(reading: &jsonReader); return }
+                case 0xa36c09236918f5f4: if jsonKey.equals("volumeDevices") { volumeDevices = try Array<VolumeDevice>(reading: &jsonReader); return }
+                case 0x2723e2703b3d04b7: if jsonKey.equals("volumeMounts") { volumeMounts = try Array<VolumeMount>(reading: &jsonReader); return }
+                case 0x5b61315783a6c030: if jsonKey.equals("workingDir") { workingDir = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -26,9 +26,9 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x40e3afde1c62e93b: if jsonKey.equals("containerName") { containerName = try String(reading: &jsonReader); return }
-                case 0x7008834660914019: if jsonKey.equals("requestName") { requestName = try String(reading: &jsonReader); return }
-                case 0x174c94f30b981776: if jsonKey.equals("resourceName") { resourceName = try String(reading: &jsonReader); return }
+                case 0xfca3afc465b4af5c: if jsonKey.equals("containerName") { containerName = try String(reading: &jsonReader); return }
+                case 0xa1abec93b9e6960f: if jsonKey.equals("requestName") { requestName = try String(reading: &jsonReader); return }
+                case 0x7242b7940b2a9fb3: if jsonKey.equals("resourceName") { resourceName = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

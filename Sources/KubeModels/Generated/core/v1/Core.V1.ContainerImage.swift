@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xafb728fff268814f: if jsonKey.equals("names") { names = try Array<String>(reading: &jsonReader); return }
-                case 0x2d8c3fc589b4bc7f: if jsonKey.equals("sizeBytes") { sizeBytes = try Int64(reading: &jsonReader); return }
+                case 0x6a6dbcd1c9286a6e: if jsonKey.equals("names") { names = try Array<String>(reading: &jsonReader); return }
+                case 0x374ccd834b951be6: if jsonKey.equals("sizeBytes") { sizeBytes = try Int64(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -34,11 +34,11 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x44844a6820cfd743: if jsonKey.equals("containerPort") { containerPort = try Int32(reading: &jsonReader); return }
-                case 0x669c7e7455c85ea6: if jsonKey.equals("hostIP") { hostIP = try String(reading: &jsonReader); return }
-                case 0x331ec144855b038: if jsonKey.equals("hostPort") { hostPort = try Int32(reading: &jsonReader); return }
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0xb2b41998fa3bfff5: if jsonKey.equals("protocol") { `protocol` = try String(reading: &jsonReader); return }
+                case 0xd7bd53dda1443c75: if jsonKey.equals("containerPort") { containerPort = try Int32(reading: &jsonReader); return }
+                case 0x93ee0aed65160963: if jsonKey.equals("hostIP") { hostIP = try String(reading: &jsonReader); return }
+                case 0x701dc9c9ab29ac64: if jsonKey.equals("hostPort") { hostPort = try Int32(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x2c95addf63db4b39: if jsonKey.equals("protocol") { `protocol` = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x174c94f30b981776: if jsonKey.equals("resourceName") { resourceName = try String(reading: &jsonReader); return }
-                case 0xaae606b1a252d306: if jsonKey.equals("restartPolicy") { restartPolicy = try String(reading: &jsonReader); return }
+                case 0x7242b7940b2a9fb3: if jsonKey.equals("resourceName") { resourceName = try String(reading: &jsonReader); return }
+                case 0x19ab69f72d0d1e67: if jsonKey.equals("restartPolicy") { restartPolicy = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

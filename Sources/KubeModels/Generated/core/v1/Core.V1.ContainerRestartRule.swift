@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x6568640b035a56df: if jsonKey.equals("action") { action = try String(reading: &jsonReader); return }
-                case 0xdd98edb5d86e4a5: if jsonKey.equals("exitCodes") { exitCodes = try ContainerRestartRuleOnExitCodes(reading: &jsonReader); return }
+                case 0x77c2c8d43342dfcc: if jsonKey.equals("action") { action = try String(reading: &jsonReader); return }
+                case 0x4c28e60f35b60b73: if jsonKey.equals("exitCodes") { exitCodes = try ContainerRestartRuleOnExitCodes(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -25,8 +25,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x554667f2165fec5d: if jsonKey.equals("operator") { `operator` = try String(reading: &jsonReader); return }
-                case 0x21277bcf1a4d67fb: if jsonKey.equals("values") { values = try Array<Int32>(reading: &jsonReader); return }
+                case 0x2343ede96501d623: if jsonKey.equals("operator") { `operator` = try String(reading: &jsonReader); return }
+                case 0x7590171daa8dafd: if jsonKey.equals("values") { values = try Array<Int32>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

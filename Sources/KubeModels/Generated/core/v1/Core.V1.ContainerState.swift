@@ -26,9 +26,9 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x60147fb4fa4a8e0c: if jsonKey.equals("running") { running = try ContainerStateRunning(reading: &jsonReader); return }
-                case 0x30704d382433cd00: if jsonKey.equals("terminated") { terminated = try ContainerStateTerminated(reading: &jsonReader); return }
-                case 0xeac9afef1a00b5e8: if jsonKey.equals("waiting") { waiting = try ContainerStateWaiting(reading: &jsonReader); return }
+                case 0x75cf187af9bf0ac0: if jsonKey.equals("running") { running = try ContainerStateRunning(reading: &jsonReader); return }
+                case 0xc50e3620d1f80474: if jsonKey.equals("terminated") { terminated = try ContainerStateTerminated(reading: &jsonReader); return }
+                case 0xc178a37af7ee1ed7: if jsonKey.equals("waiting") { waiting = try ContainerStateWaiting(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

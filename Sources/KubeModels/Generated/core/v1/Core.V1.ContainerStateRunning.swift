@@ -18,7 +18,7 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x3bda98eab8465bb: if jsonKey.equals("startedAt") { startedAt = try Time(reading: &jsonReader); return }
+                case 0x981500409af2c595: if jsonKey.equals("startedAt") { startedAt = try Time(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -42,13 +42,13 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x87fdf9536ef869a5: if jsonKey.equals("containerID") { containerID = try String(reading: &jsonReader); return }
-                case 0x3261aad4f471e434: if jsonKey.equals("exitCode") { exitCode = try Int32(reading: &jsonReader); return }
-                case 0xf83366814dd130d6: if jsonKey.equals("finishedAt") { finishedAt = try Time(reading: &jsonReader); return }
-                case 0x546401b5d2a8d2a4: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
-                case 0x65e8d7f3474f2639: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
-                case 0x5062cd8f7a7fd349: if jsonKey.equals("signal") { signal = try Int32(reading: &jsonReader); return }
-                case 0x3bda98eab8465bb: if jsonKey.equals("startedAt") { startedAt = try Time(reading: &jsonReader); return }
+                case 0x7a3e0acaa9de8792: if jsonKey.equals("containerID") { containerID = try String(reading: &jsonReader); return }
+                case 0x3b090ba2b075495d: if jsonKey.equals("exitCode") { exitCode = try Int32(reading: &jsonReader); return }
+                case 0xda631eb37357c928: if jsonKey.equals("finishedAt") { finishedAt = try Time(reading: &jsonReader); return }
+                case 0x51374c692f23857e: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0x2dc435561180d8ae: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                case 0x9befc56569fe3773: if jsonKey.equals("signal") { signal = try Int32(reading: &jsonReader); return }
+                case 0x981500409af2c595: if jsonKey.equals("startedAt") { startedAt = try Time(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x546401b5d2a8d2a4: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
-                case 0x65e8d7f3474f2639: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                case 0x51374c692f23857e: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0x2dc435561180d8ae: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -74,21 +74,21 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x88dbcc261083d3ab: if jsonKey.equals("allocatedResources") { allocatedResources = try Dictionary<String, Quantity>(reading: &jsonReader); return }
-                case 0x1e778a91dc4724dd: if jsonKey.equals("allocatedResourcesStatus") { allocatedResourcesStatus = try Array<ResourceStatus>(reading: &jsonReader); return }
-                case 0x87fdf9536ef869a5: if jsonKey.equals("containerID") { containerID = try String(reading: &jsonReader); return }
-                case 0x2ab612888528489a: if jsonKey.equals("image") { image = try String(reading: &jsonReader); return }
-                case 0x562666409dad3657: if jsonKey.equals("imageID") { imageID = try String(reading: &jsonReader); return }
-                case 0xbdac29eaf36721ba: if jsonKey.equals("lastState") { lastState = try ContainerState(reading: &jsonReader); return }
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0x8935baf305f374b4: if jsonKey.equals("ready") { ready = try Bool(reading: &jsonReader); return }
-                case 0x34d5a1bef245df2: if jsonKey.equals("resources") { resources = try ResourceRequirements(reading: &jsonReader); return }
-                case 0x6e335e0b9ccefc73: if jsonKey.equals("restartCount") { restartCount = try Int32(reading: &jsonReader); return }
-                case 0xc732f2e2fbe9f15e: if jsonKey.equals("started") { started = try Bool(reading: &jsonReader); return }
-                case 0xee63aaad45b1b116: if jsonKey.equals("state") { state = try ContainerState(reading: &jsonReader); return }
-                case 0x41da17af0144d09: if jsonKey.equals("stopSignal") { stopSignal = try String(reading: &jsonReader); return }
-                case 0x7d6780e4032b48f2: if jsonKey.equals("user") { user = try ContainerUser(reading: &jsonReader); return }
-                case 0x733bf79d6b5d34b1: if jsonKey.equals("volumeMounts") { volumeMounts = try Array<VolumeMountStatus>(reading: &jsonReader); return }
+                case 0xb74ae14ca2435b0f: if jsonKey.equals("allocatedResources") { allocatedResources = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xf776606eca643ea4: if jsonKey.equals("allocatedResourcesStatus") { allocatedResourcesStatus = try Array<ResourceStatus>(reading: &jsonReader); return }
+                case 0x7a3e0acaa9de8792: if jsonKey.equals("containerID") { containerID = try String(reading: &jsonReader); return }
+                case 0x273d4199d6f7716b: if jsonKey.equals("image") { image = try String(reading: &jsonReader); return }
+                case 0x3d16cb2d91c338a6: if jsonKey.equals("imageID") { imageID = try String(reading: &jsonReader); return }
+                case 0xd8b5e26e7b986c41: if jsonKey.equals("lastState") { lastState = try ContainerState(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x7ab64a5393f49e30: if jsonKey.equals("ready") { ready = try Bool(reading: &jsonReader); return }
+                case 0xcf7101361c568648: if jsonKey.equals("resources") { resources = try ResourceRequirements(reading: &jsonReader); return }
+                case 0xa4bf9ff533cb3932: if jsonKey.equals("restartCount") { restartCount = try Int32(reading: &jsonReader); return }
+                case 0x5df59f7be2a28772: if jsonKey.equals("started") { started = try Bool(reading: &jsonReader); return }
+                case 0x9d422527ecb4219b: if jsonKey.equals("state") { state = try ContainerState(reading: &jsonReader); return }
+                case 0x6ccee32d532d4a16: if jsonKey.equals("stopSignal") { stopSignal = try String(reading: &jsonReader); return }
+                case 0xaf9e4a7500d6bc1d: if jsonKey.equals("user") { user = try ContainerUser(reading: &jsonReader); return }
+                case 0x2723e2703b3d04b7: if jsonKey.equals("volumeMounts") { volumeMounts = try Array<VolumeMountStatus>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

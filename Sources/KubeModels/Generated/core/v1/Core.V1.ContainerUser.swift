@@ -18,7 +18,7 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x5cad04a9f1a5d05d: if jsonKey.equals("linux") { linux = try LinuxContainerUser(reading: &jsonReader); return }
+                case 0x792c2be6c8364ba3: if jsonKey.equals("linux") { linux = try LinuxContainerUser(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

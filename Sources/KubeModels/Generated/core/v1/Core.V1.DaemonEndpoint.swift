@@ -18,7 +18,7 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xb354dc19a7208a86: if jsonKey.equals("Port") { Port = try Int32(reading: &jsonReader); return }
+                case 0xda9d685d5300c240: if jsonKey.equals("Port") { Port = try Int32(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -30,10 +30,10 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x5a6801e4bba3b008: if jsonKey.equals("fieldRef") { fieldRef = try ObjectFieldSelector(reading: &jsonReader); return }
-                case 0xd3deba2c41dadb2: if jsonKey.equals("mode") { mode = try Int32(reading: &jsonReader); return }
-                case 0x3c52d0debd70676: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
-                case 0xdbbb8d1eaaf0d198: if jsonKey.equals("resourceFieldRef") { resourceFieldRef = try ResourceFieldSelector(reading: &jsonReader); return }
+                case 0x28ecf9349ff0d24: if jsonKey.equals("fieldRef") { fieldRef = try ObjectFieldSelector(reading: &jsonReader); return }
+                case 0x45770a53c75fc00a: if jsonKey.equals("mode") { mode = try Int32(reading: &jsonReader); return }
+                case 0x552a278341af4607: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                case 0x84975ee6a26bda8a: if jsonKey.equals("resourceFieldRef") { resourceFieldRef = try ResourceFieldSelector(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

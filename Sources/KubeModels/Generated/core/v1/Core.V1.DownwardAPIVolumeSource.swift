@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x2ef2310da70c0a65: if jsonKey.equals("defaultMode") { defaultMode = try Int32(reading: &jsonReader); return }
-                case 0x3e7884bf4f412c6f: if jsonKey.equals("items") { items = try Array<DownwardAPIVolumeFile>(reading: &jsonReader); return }
+                case 0xb8b9760bff38f508: if jsonKey.equals("defaultMode") { defaultMode = try Int32(reading: &jsonReader); return }
+                case 0x4de57e91e21de1b3: if jsonKey.equals("items") { items = try Array<DownwardAPIVolumeFile>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

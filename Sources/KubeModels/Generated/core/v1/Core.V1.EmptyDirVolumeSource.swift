@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xc76a095e1ffa22b6: if jsonKey.equals("medium") { medium = try String(reading: &jsonReader); return }
-                case 0x906f465143b83b9f: if jsonKey.equals("sizeLimit") { sizeLimit = try Quantity(reading: &jsonReader); return }
+                case 0xec6641aa031c8796: if jsonKey.equals("medium") { medium = try String(reading: &jsonReader); return }
+                case 0x855d3f3ff98e9b0a: if jsonKey.equals("sizeLimit") { sizeLimit = try Quantity(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

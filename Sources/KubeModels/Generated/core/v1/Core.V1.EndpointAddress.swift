@@ -30,10 +30,10 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x6eea510e5cd609ac: if jsonKey.equals("hostname") { hostname = try String(reading: &jsonReader); return }
-                case 0x8b74207b55c5cbc: if jsonKey.equals("ip") { ip = try String(reading: &jsonReader); return }
-                case 0x4caf4b0bfa4e8dce: if jsonKey.equals("nodeName") { nodeName = try String(reading: &jsonReader); return }
-                case 0xd42319c0266702f5: if jsonKey.equals("targetRef") { targetRef = try ObjectReference(reading: &jsonReader); return }
+                case 0x42995e62f6acaa4f: if jsonKey.equals("hostname") { hostname = try String(reading: &jsonReader); return }
+                case 0x9c4f018dd2392bd8: if jsonKey.equals("ip") { ip = try String(reading: &jsonReader); return }
+                case 0x955b14cd3441731f: if jsonKey.equals("nodeName") { nodeName = try String(reading: &jsonReader); return }
+                case 0xf587bf5f117f31e3: if jsonKey.equals("targetRef") { targetRef = try ObjectReference(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

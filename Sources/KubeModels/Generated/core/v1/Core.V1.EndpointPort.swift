@@ -30,10 +30,10 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x49e62279db1a34b8: if jsonKey.equals("appProtocol") { appProtocol = try String(reading: &jsonReader); return }
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0x8c2cdb0da8933fa6: if jsonKey.equals("port") { port = try Int32(reading: &jsonReader); return }
-                case 0xb2b41998fa3bfff5: if jsonKey.equals("protocol") { `protocol` = try String(reading: &jsonReader); return }
+                case 0x2ad21a9e9882420c: if jsonKey.equals("appProtocol") { appProtocol = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xc5a65601e39c373c: if jsonKey.equals("port") { port = try Int32(reading: &jsonReader); return }
+                case 0x2c95addf63db4b39: if jsonKey.equals("protocol") { `protocol` = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

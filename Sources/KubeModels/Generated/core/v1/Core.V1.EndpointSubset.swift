@@ -26,9 +26,9 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xcce4a06ad18f1623: if jsonKey.equals("addresses") { addresses = try Array<EndpointAddress>(reading: &jsonReader); return }
-                case 0x4dc835047db6c957: if jsonKey.equals("notReadyAddresses") { notReadyAddresses = try Array<EndpointAddress>(reading: &jsonReader); return }
-                case 0xc3780d35723576ef: if jsonKey.equals("ports") { ports = try Array<EndpointPort>(reading: &jsonReader); return }
+                case 0x681a28f1e8b30f37: if jsonKey.equals("addresses") { addresses = try Array<EndpointAddress>(reading: &jsonReader); return }
+                case 0xc4681faf4bbca096: if jsonKey.equals("notReadyAddresses") { notReadyAddresses = try Array<EndpointAddress>(reading: &jsonReader); return }
+                case 0x52e12aaf8f12260e: if jsonKey.equals("ports") { ports = try Array<EndpointPort>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -47,8 +47,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
-                case 0x4d16a3824777c320: if jsonKey.equals("subsets") { subsets = try Array<EndpointSubset>(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x2cc37d4877d0d8a9: if jsonKey.equals("subsets") { subsets = try Array<EndpointSubset>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -26,9 +26,9 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x41994c83adb839a8: if jsonKey.equals("configMapRef") { configMapRef = try ConfigMapEnvSource(reading: &jsonReader); return }
-                case 0xba8821b572531e29: if jsonKey.equals("prefix") { prefix = try String(reading: &jsonReader); return }
-                case 0xa95eb3d44c2a4ad6: if jsonKey.equals("secretRef") { secretRef = try SecretEnvSource(reading: &jsonReader); return }
+                case 0x78706f75a4b0daee: if jsonKey.equals("configMapRef") { configMapRef = try ConfigMapEnvSource(reading: &jsonReader); return }
+                case 0xa21390db8f4fc42a: if jsonKey.equals("prefix") { prefix = try String(reading: &jsonReader); return }
+                case 0x6cbcf1cafd1a017c: if jsonKey.equals("secretRef") { secretRef = try SecretEnvSource(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

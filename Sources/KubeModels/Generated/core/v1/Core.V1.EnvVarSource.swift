@@ -34,11 +34,11 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xe071382328a0d9ef: if jsonKey.equals("configMapKeyRef") { configMapKeyRef = try ConfigMapKeySelector(reading: &jsonReader); return }
-                case 0x5a6801e4bba3b008: if jsonKey.equals("fieldRef") { fieldRef = try ObjectFieldSelector(reading: &jsonReader); return }
-                case 0x52b77173cc7d2273: if jsonKey.equals("fileKeyRef") { fileKeyRef = try FileKeySelector(reading: &jsonReader); return }
-                case 0xdbbb8d1eaaf0d198: if jsonKey.equals("resourceFieldRef") { resourceFieldRef = try ResourceFieldSelector(reading: &jsonReader); return }
-                case 0xc5a7dc4651e95225: if jsonKey.equals("secretKeyRef") { secretKeyRef = try SecretKeySelector(reading: &jsonReader); return }
+                case 0x90a9787066df81ae: if jsonKey.equals("configMapKeyRef") { configMapKeyRef = try ConfigMapKeySelector(reading: &jsonReader); return }
+                case 0x28ecf9349ff0d24: if jsonKey.equals("fieldRef") { fieldRef = try ObjectFieldSelector(reading: &jsonReader); return }
+                case 0xa4b135bceb46bdd9: if jsonKey.equals("fileKeyRef") { fileKeyRef = try FileKeySelector(reading: &jsonReader); return }
+                case 0x84975ee6a26bda8a: if jsonKey.equals("resourceFieldRef") { resourceFieldRef = try ResourceFieldSelector(reading: &jsonReader); return }
+                case 0x258b1061d31fe76f: if jsonKey.equals("secretKeyRef") { secretKeyRef = try SecretKeySelector(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -18,7 +18,7 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xc0e42e10d96995c7: if jsonKey.equals("volumeClaimTemplate") { volumeClaimTemplate = try PersistentVolumeClaimTemplate(reading: &jsonReader); return }
+                case 0xc96e79131b4ec325: if jsonKey.equals("volumeClaimTemplate") { volumeClaimTemplate = try PersistentVolumeClaimTemplate(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

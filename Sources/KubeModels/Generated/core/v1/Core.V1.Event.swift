@@ -125,21 +125,21 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x6568640b035a56df: if jsonKey.equals("action") { action = try String(reading: &jsonReader); return }
-                case 0xb1e5e28e4479a274: if jsonKey.equals("count") { count = try Int32(reading: &jsonReader); return }
-                case 0xaa8bc959d1e8540e: if jsonKey.equals("eventTime") { eventTime = try MicroTime(reading: &jsonReader); return }
-                case 0xa6b6fdce6df5d93f: if jsonKey.equals("firstTimestamp") { firstTimestamp = try Time(reading: &jsonReader); return }
-                case 0x83468f03f8949d5: if jsonKey.equals("involvedObject") { involvedObject = try ObjectReference(reading: &jsonReader); return }
-                case 0xba983d2fda4695d7: if jsonKey.equals("lastTimestamp") { lastTimestamp = try Time(reading: &jsonReader); return }
-                case 0x546401b5d2a8d2a4: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
-                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
-                case 0x65e8d7f3474f2639: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
-                case 0x402a34baab36d078: if jsonKey.equals("related") { related = try ObjectReference(reading: &jsonReader); return }
-                case 0x10d7f8bee4d961e8: if jsonKey.equals("reportingComponent") { reportingComponent = try String(reading: &jsonReader); return }
-                case 0xc5ad597dbd70bf2a: if jsonKey.equals("reportingInstance") { reportingInstance = try String(reading: &jsonReader); return }
-                case 0x4b0cd17e2c175230: if jsonKey.equals("series") { series = try EventSeries(reading: &jsonReader); return }
-                case 0x76dbdc228f782db8: if jsonKey.equals("source") { source = try EventSource(reading: &jsonReader); return }
-                case 0xa79439ef7bfa9c2d: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                case 0x77c2c8d43342dfcc: if jsonKey.equals("action") { action = try String(reading: &jsonReader); return }
+                case 0xcd954c7552ef9491: if jsonKey.equals("count") { count = try Int32(reading: &jsonReader); return }
+                case 0x137d437e945a3c21: if jsonKey.equals("eventTime") { eventTime = try MicroTime(reading: &jsonReader); return }
+                case 0x37ba279725ad7f5f: if jsonKey.equals("firstTimestamp") { firstTimestamp = try Time(reading: &jsonReader); return }
+                case 0x9487b25a2966b602: if jsonKey.equals("involvedObject") { involvedObject = try ObjectReference(reading: &jsonReader); return }
+                case 0x14175f2d9fdb520d: if jsonKey.equals("lastTimestamp") { lastTimestamp = try Time(reading: &jsonReader); return }
+                case 0x51374c692f23857e: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x2dc435561180d8ae: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                case 0x1923804a6b9e4c31: if jsonKey.equals("related") { related = try ObjectReference(reading: &jsonReader); return }
+                case 0x6068c168c170b315: if jsonKey.equals("reportingComponent") { reportingComponent = try String(reading: &jsonReader); return }
+                case 0x654637ca64e58dd: if jsonKey.equals("reportingInstance") { reportingInstance = try String(reading: &jsonReader); return }
+                case 0x425f51d4ae2d6ce2: if jsonKey.equals("series") { series = try EventSeries(reading: &jsonReader); return }
+                case 0x30e63cfad0a09c2b: if jsonKey.equals("source") { source = try EventSource(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xb1e5e28e4479a274: if jsonKey.equals("count") { count = try Int32(reading: &jsonReader); return }
-                case 0x1a21b6beb4a6e78c: if jsonKey.equals("lastObservedTime") { lastObservedTime = try MicroTime(reading: &jsonReader); return }
+                case 0xcd954c7552ef9491: if jsonKey.equals("count") { count = try Int32(reading: &jsonReader); return }
+                case 0x9d448787ce9744c8: if jsonKey.equals("lastObservedTime") { lastObservedTime = try MicroTime(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

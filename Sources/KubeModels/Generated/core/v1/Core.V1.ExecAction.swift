@@ -18,7 +18,7 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x66655dca2c3e8a12: if jsonKey.equals("command") { command = try Array<String>(reading: &jsonReader); return }
+                case 0xf82b0cb9b90d1808: if jsonKey.equals("command") { command = try Array<String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -34,11 +34,11 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xd750a16677fe13be: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
-                case 0x12a98a191dfba41c: if jsonKey.equals("lun") { lun = try Int32(reading: &jsonReader); return }
-                case 0x7381961d26b4adb7: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
-                case 0x73445daaa1002349: if jsonKey.equals("targetWWNs") { targetWWNs = try Array<String>(reading: &jsonReader); return }
-                case 0x7c4a94994bf0c477: if jsonKey.equals("wwids") { wwids = try Array<String>(reading: &jsonReader); return }
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0x59a50f11c3801454: if jsonKey.equals("lun") { lun = try Int32(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0xc5b71ea5ce755920: if jsonKey.equals("targetWWNs") { targetWWNs = try Array<String>(reading: &jsonReader); return }
+                case 0x10c12654ca6b1774: if jsonKey.equals("wwids") { wwids = try Array<String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

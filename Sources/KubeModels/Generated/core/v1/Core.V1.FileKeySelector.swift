@@ -30,10 +30,10 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x3dc94a19365b10ec: if jsonKey.equals("key") { key = try String(reading: &jsonReader); return }
-                case 0x629576c6b305d539: if jsonKey.equals("optional") { optional = try Bool(reading: &jsonReader); return }
-                case 0x3c52d0debd70676: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
-                case 0x5d074ac20ca1a52c: if jsonKey.equals("volumeName") { volumeName = try String(reading: &jsonReader); return }
+                case 0x3073d7489afd12c4: if jsonKey.equals("key") { key = try String(reading: &jsonReader); return }
+                case 0xfc78b19a09742c6: if jsonKey.equals("optional") { optional = try Bool(reading: &jsonReader); return }
+                case 0x552a278341af4607: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                case 0x28d32063adcb06a8: if jsonKey.equals("volumeName") { volumeName = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

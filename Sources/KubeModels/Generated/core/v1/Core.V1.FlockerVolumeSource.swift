@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xe1b3d25b4b552828: if jsonKey.equals("datasetName") { datasetName = try String(reading: &jsonReader); return }
-                case 0x80d4cda8972cad50: if jsonKey.equals("datasetUUID") { datasetUUID = try String(reading: &jsonReader); return }
+                case 0xf2e333474488364c: if jsonKey.equals("datasetName") { datasetName = try String(reading: &jsonReader); return }
+                case 0x1127b0c8590bebfb: if jsonKey.equals("datasetUUID") { datasetUUID = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -30,10 +30,10 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xd750a16677fe13be: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
-                case 0x9468996aba3e709: if jsonKey.equals("partition") { partition = try Int32(reading: &jsonReader); return }
-                case 0xdff2fa777616f38a: if jsonKey.equals("pdName") { pdName = try String(reading: &jsonReader); return }
-                case 0x7381961d26b4adb7: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0xfcfb48f3018be7bc: if jsonKey.equals("partition") { partition = try Int32(reading: &jsonReader); return }
+                case 0xf4cbb74675468c97: if jsonKey.equals("pdName") { pdName = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

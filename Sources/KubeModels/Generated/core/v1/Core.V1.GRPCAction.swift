@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x8c2cdb0da8933fa6: if jsonKey.equals("port") { port = try Int32(reading: &jsonReader); return }
-                case 0xcc37e1946446a284: if jsonKey.equals("service") { service = try String(reading: &jsonReader); return }
+                case 0xc5a65601e39c373c: if jsonKey.equals("port") { port = try Int32(reading: &jsonReader); return }
+                case 0x9e8af6bd30f603bc: if jsonKey.equals("service") { service = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -26,9 +26,9 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xc4b1f4eb0734a1a8: if jsonKey.equals("directory") { directory = try String(reading: &jsonReader); return }
-                case 0x56bac6fb3f37c695: if jsonKey.equals("repository") { repository = try String(reading: &jsonReader); return }
-                case 0xd6a4dbc46c8e8658: if jsonKey.equals("revision") { revision = try String(reading: &jsonReader); return }
+                case 0x53190f7cc6a2fc71: if jsonKey.equals("directory") { directory = try String(reading: &jsonReader); return }
+                case 0x6db5eefa0a57ec8: if jsonKey.equals("repository") { repository = try String(reading: &jsonReader); return }
+                case 0x3bcdc38fa14ca7f8: if jsonKey.equals("revision") { revision = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -34,11 +34,11 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x4077f8cc7eaf4d6f: if jsonKey.equals("host") { host = try String(reading: &jsonReader); return }
-                case 0xa0fab80a3ef34dc9: if jsonKey.equals("httpHeaders") { httpHeaders = try Array<HTTPHeader>(reading: &jsonReader); return }
-                case 0x3c52d0debd70676: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
-                case 0x8c2cdb0da8933fa6: if jsonKey.equals("port") { port = try IntOrString(reading: &jsonReader); return }
-                case 0x758d1bff76466e82: if jsonKey.equals("scheme") { scheme = try String(reading: &jsonReader); return }
+                case 0x8376fdb3da2ccec6: if jsonKey.equals("host") { host = try String(reading: &jsonReader); return }
+                case 0x3c3f7438fc4457d6: if jsonKey.equals("httpHeaders") { httpHeaders = try Array<HTTPHeader>(reading: &jsonReader); return }
+                case 0x552a278341af4607: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                case 0xc5a65601e39c373c: if jsonKey.equals("port") { port = try IntOrString(reading: &jsonReader); return }
+                case 0xf6872c76b5ec1c80: if jsonKey.equals("scheme") { scheme = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x4e319a67bfb2c5ed: if jsonKey.equals("hostnames") { hostnames = try Array<String>(reading: &jsonReader); return }
-                case 0x8b74207b55c5cbc: if jsonKey.equals("ip") { ip = try String(reading: &jsonReader); return }
+                case 0x91611e215758a21e: if jsonKey.equals("hostnames") { hostnames = try Array<String>(reading: &jsonReader); return }
+                case 0x9c4f018dd2392bd8: if jsonKey.equals("ip") { ip = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -58,17 +58,17 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xc9e1e93955a0bf09: if jsonKey.equals("chapAuthDiscovery") { chapAuthDiscovery = try Bool(reading: &jsonReader); return }
-                case 0xd8de07eb45b7863: if jsonKey.equals("chapAuthSession") { chapAuthSession = try Bool(reading: &jsonReader); return }
-                case 0xd750a16677fe13be: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
-                case 0x9c1f02d22008ac01: if jsonKey.equals("initiatorName") { initiatorName = try String(reading: &jsonReader); return }
-                case 0x2bc4e7192bf3bbb3: if jsonKey.equals("iqn") { iqn = try String(reading: &jsonReader); return }
-                case 0x52655c2d7f625235: if jsonKey.equals("iscsiInterface") { iscsiInterface = try String(reading: &jsonReader); return }
-                case 0x12a98a191dfba41c: if jsonKey.equals("lun") { lun = try Int32(reading: &jsonReader); return }
-                case 0x15c1ab3f5c9cb6e8: if jsonKey.equals("portals") { portals = try Array<String>(reading: &jsonReader); return }
-                case 0x7381961d26b4adb7: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
-                case 0xa95eb3d44c2a4ad6: if jsonKey.equals("secretRef") { secretRef = try LocalObjectReference(reading: &jsonReader); return }
-                case 0xcfdd1b3bbf9888ee: if jsonKey.equals("targetPortal") { targetPortal = try String(reading: &jsonReader); return }
+                case 0x7f194d9a4df8cd62: if jsonKey.equals("chapAuthDiscovery") { chapAuthDiscovery = try Bool(reading: &jsonReader); return }
+                case 0x90a7a6c317d21d34: if jsonKey.equals("chapAuthSession") { chapAuthSession = try Bool(reading: &jsonReader); return }
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0x33dfaa326fa11194: if jsonKey.equals("initiatorName") { initiatorName = try String(reading: &jsonReader); return }
+                case 0x7a1b0af230bbee0c: if jsonKey.equals("iqn") { iqn = try String(reading: &jsonReader); return }
+                case 0x16708aa013a5cfe0: if jsonKey.equals("iscsiInterface") { iscsiInterface = try String(reading: &jsonReader); return }
+                case 0x59a50f11c3801454: if jsonKey.equals("lun") { lun = try Int32(reading: &jsonReader); return }
+                case 0x733f97eccc32fa00: if jsonKey.equals("portals") { portals = try Array<String>(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x6cbcf1cafd1a017c: if jsonKey.equals("secretRef") { secretRef = try LocalObjectReference(reading: &jsonReader); return }
+                case 0xce65c245ec12cb32: if jsonKey.equals("targetPortal") { targetPortal = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

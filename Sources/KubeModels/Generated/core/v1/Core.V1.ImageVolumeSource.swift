@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xbabde8cec925e820: if jsonKey.equals("pullPolicy") { pullPolicy = try String(reading: &jsonReader); return }
-                case 0x9a7b103262a7ba7a: if jsonKey.equals("reference") { reference = try String(reading: &jsonReader); return }
+                case 0x7e63fb59b6e6302a: if jsonKey.equals("pullPolicy") { pullPolicy = try String(reading: &jsonReader); return }
+                case 0x7000911f53c7246a: if jsonKey.equals("reference") { reference = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

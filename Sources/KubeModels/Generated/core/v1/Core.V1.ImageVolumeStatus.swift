@@ -18,7 +18,7 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xafeb0dcbb6494473: if jsonKey.equals("imageRef") { imageRef = try String(reading: &jsonReader); return }
+                case 0x5f5b99365b98eaa1: if jsonKey.equals("imageRef") { imageRef = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -26,9 +26,9 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x3dc94a19365b10ec: if jsonKey.equals("key") { key = try String(reading: &jsonReader); return }
-                case 0xd3deba2c41dadb2: if jsonKey.equals("mode") { mode = try Int32(reading: &jsonReader); return }
-                case 0x3c52d0debd70676: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                case 0x3073d7489afd12c4: if jsonKey.equals("key") { key = try String(reading: &jsonReader); return }
+                case 0x45770a53c75fc00a: if jsonKey.equals("mode") { mode = try Int32(reading: &jsonReader); return }
+                case 0x552a278341af4607: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

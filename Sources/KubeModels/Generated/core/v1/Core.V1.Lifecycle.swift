@@ -26,9 +26,9 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x877324a237da992d: if jsonKey.equals("postStart") { postStart = try LifecycleHandler(reading: &jsonReader); return }
-                case 0xd84eeaf8126c6f4e: if jsonKey.equals("preStop") { preStop = try LifecycleHandler(reading: &jsonReader); return }
-                case 0x41da17af0144d09: if jsonKey.equals("stopSignal") { stopSignal = try String(reading: &jsonReader); return }
+                case 0xbc0b9bcd13392994: if jsonKey.equals("postStart") { postStart = try LifecycleHandler(reading: &jsonReader); return }
+                case 0x7a5156fbd8f62616: if jsonKey.equals("preStop") { preStop = try LifecycleHandler(reading: &jsonReader); return }
+                case 0x6ccee32d532d4a16: if jsonKey.equals("stopSignal") { stopSignal = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

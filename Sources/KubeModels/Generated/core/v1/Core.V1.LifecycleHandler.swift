@@ -30,10 +30,10 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xe7c75e608ea39b5c: if jsonKey.equals("exec") { exec = try ExecAction(reading: &jsonReader); return }
-                case 0x3334ab0869694477: if jsonKey.equals("httpGet") { httpGet = try HTTPGetAction(reading: &jsonReader); return }
-                case 0x3d5dd56be3296048: if jsonKey.equals("sleep") { sleep = try SleepAction(reading: &jsonReader); return }
-                case 0x69f14cf5e5f38b39: if jsonKey.equals("tcpSocket") { tcpSocket = try TCPSocketAction(reading: &jsonReader); return }
+                case 0xc2fea5cdd9cbbe5c: if jsonKey.equals("exec") { exec = try ExecAction(reading: &jsonReader); return }
+                case 0xab26df484a8f119c: if jsonKey.equals("httpGet") { httpGet = try HTTPGetAction(reading: &jsonReader); return }
+                case 0x7c990050346932c4: if jsonKey.equals("sleep") { sleep = try SleepAction(reading: &jsonReader); return }
+                case 0xf68f72c2312cddec: if jsonKey.equals("tcpSocket") { tcpSocket = try TCPSocketAction(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

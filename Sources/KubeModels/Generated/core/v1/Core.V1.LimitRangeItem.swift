@@ -38,12 +38,12 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xebada5168620c5fe: if jsonKey.equals("default") { `default` = try Dictionary<String, Quantity>(reading: &jsonReader); return }
-                case 0xb34268430823e053: if jsonKey.equals("defaultRequest") { defaultRequest = try Dictionary<String, Quantity>(reading: &jsonReader); return }
-                case 0x80f5119176d1ff9: if jsonKey.equals("max") { max = try Dictionary<String, Quantity>(reading: &jsonReader); return }
-                case 0xc4c76df2b1159950: if jsonKey.equals("maxLimitRequestRatio") { maxLimitRequestRatio = try Dictionary<String, Quantity>(reading: &jsonReader); return }
-                case 0x7f4431917564077: if jsonKey.equals("min") { min = try Dictionary<String, Quantity>(reading: &jsonReader); return }
-                case 0xa79439ef7bfa9c2d: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                case 0xaca4e77d1debd46c: if jsonKey.equals("default") { `default` = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0x9f9a6cbe6e50563c: if jsonKey.equals("defaultRequest") { defaultRequest = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xcb73dffdd5d101e7: if jsonKey.equals("max") { max = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xf8fd41e0d84dd6db: if jsonKey.equals("maxLimitRequestRatio") { maxLimitRequestRatio = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0x3ef55624c0ce403e: if jsonKey.equals("min") { min = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -18,7 +18,7 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x7283aeddbebbd745: if jsonKey.equals("limits") { limits = try Array<LimitRangeItem>(reading: &jsonReader); return }
+                case 0x91654bf584e48e48: if jsonKey.equals("limits") { limits = try Array<LimitRangeItem>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -26,9 +26,9 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xd50b7318facd9a3b: if jsonKey.equals("gid") { gid = try Int64(reading: &jsonReader); return }
-                case 0x22c19fb49e378b3f: if jsonKey.equals("supplementalGroups") { supplementalGroups = try Array<Int64>(reading: &jsonReader); return }
-                case 0x4c9cb5193e0b272d: if jsonKey.equals("uid") { uid = try Int64(reading: &jsonReader); return }
+                case 0x6795b0116a7bc861: if jsonKey.equals("gid") { gid = try Int64(reading: &jsonReader); return }
+                case 0x1059db3d42b17003: if jsonKey.equals("supplementalGroups") { supplementalGroups = try Array<Int64>(reading: &jsonReader); return }
+                case 0xf0c1c81989a8204b: if jsonKey.equals("uid") { uid = try Int64(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -30,10 +30,10 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x6eea510e5cd609ac: if jsonKey.equals("hostname") { hostname = try String(reading: &jsonReader); return }
-                case 0x8b74207b55c5cbc: if jsonKey.equals("ip") { ip = try String(reading: &jsonReader); return }
-                case 0x813ab66fc5a7f63f: if jsonKey.equals("ipMode") { ipMode = try String(reading: &jsonReader); return }
-                case 0xc3780d35723576ef: if jsonKey.equals("ports") { ports = try Array<PortStatus>(reading: &jsonReader); return }
+                case 0x42995e62f6acaa4f: if jsonKey.equals("hostname") { hostname = try String(reading: &jsonReader); return }
+                case 0x9c4f018dd2392bd8: if jsonKey.equals("ip") { ip = try String(reading: &jsonReader); return }
+                case 0x6efb3f3ade33d052: if jsonKey.equals("ipMode") { ipMode = try String(reading: &jsonReader); return }
+                case 0x52e12aaf8f12260e: if jsonKey.equals("ports") { ports = try Array<PortStatus>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

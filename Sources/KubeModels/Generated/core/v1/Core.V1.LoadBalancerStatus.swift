@@ -18,7 +18,7 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xb40d01a852cd5798: if jsonKey.equals("ingress") { ingress = try Array<LoadBalancerIngress>(reading: &jsonReader); return }
+                case 0xee2eceab46c52e20: if jsonKey.equals("ingress") { ingress = try Array<LoadBalancerIngress>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -31,8 +31,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xc4d5696d6cc12c2f: if jsonKey.equals("status") { status = try String(reading: &jsonReader); return }
-                case 0xb00877b3d53ed71a: if jsonKey.equals("targetVolumeAttributesClassName") { targetVolumeAttributesClassName = try String(reading: &jsonReader); return }
+                case 0xc90299185b2c3cf9: if jsonKey.equals("status") { status = try String(reading: &jsonReader); return }
+                case 0x4ab79a7d8529e5df: if jsonKey.equals("targetVolumeAttributesClassName") { targetVolumeAttributesClassName = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

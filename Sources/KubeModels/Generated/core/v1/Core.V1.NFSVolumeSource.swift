@@ -26,9 +26,9 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x3c52d0debd70676: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
-                case 0x7381961d26b4adb7: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
-                case 0x7294d77db181ded2: if jsonKey.equals("server") { server = try String(reading: &jsonReader); return }
+                case 0x552a278341af4607: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x1083d0b9032996d8: if jsonKey.equals("server") { server = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -18,7 +18,7 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x989420ab64f08d4c: if jsonKey.equals("finalizers") { finalizers = try Array<String>(reading: &jsonReader); return }
+                case 0x5a89b581c5d719ad: if jsonKey.equals("finalizers") { finalizers = try Array<String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x5f6d4dd9db56877: if jsonKey.equals("conditions") { conditions = try Array<NamespaceCondition>(reading: &jsonReader); return }
-                case 0xff4d966bc22ed3b8: if jsonKey.equals("phase") { phase = try String(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<NamespaceCondition>(reading: &jsonReader); return }
+                case 0x15758755087e78c4: if jsonKey.equals("phase") { phase = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

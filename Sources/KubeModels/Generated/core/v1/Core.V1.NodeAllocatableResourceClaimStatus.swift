@@ -26,9 +26,9 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xcc4a1ead36658a71: if jsonKey.equals("containers") { containers = try Array<String>(reading: &jsonReader); return }
-                case 0xc69d95b6d0dbf4fc: if jsonKey.equals("resourceClaimName") { resourceClaimName = try String(reading: &jsonReader); return }
-                case 0x34d5a1bef245df2: if jsonKey.equals("resources") { resources = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0x97ce1de6b3f20c24: if jsonKey.equals("containers") { containers = try Array<String>(reading: &jsonReader); return }
+                case 0x96b39c3135636ff9: if jsonKey.equals("resourceClaimName") { resourceClaimName = try String(reading: &jsonReader); return }
+                case 0xcf7101361c568648: if jsonKey.equals("resources") { resources = try Dictionary<String, Quantity>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -18,7 +18,7 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xb2ef5cc0f757c127: if jsonKey.equals("configMap") { configMap = try ConfigMapNodeConfigSource(reading: &jsonReader); return }
+                case 0x5bf646c02bb3b9f0: if jsonKey.equals("configMap") { configMap = try ConfigMapNodeConfigSource(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -30,10 +30,10 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x6580790b036f0c6f: if jsonKey.equals("active") { active = try NodeConfigSource(reading: &jsonReader); return }
-                case 0x5b3ea42e632dda5d: if jsonKey.equals("assigned") { assigned = try NodeConfigSource(reading: &jsonReader); return }
-                case 0x9f7452dd75d54d31: if jsonKey.equals("error") { error = try String(reading: &jsonReader); return }
-                case 0x66753f0dfc86a7ad: if jsonKey.equals("lastKnownGood") { lastKnownGood = try NodeConfigSource(reading: &jsonReader); return }
+                case 0x816fd441e6c82041: if jsonKey.equals("active") { active = try NodeConfigSource(reading: &jsonReader); return }
+                case 0x758c04056fa6f4e7: if jsonKey.equals("assigned") { assigned = try NodeConfigSource(reading: &jsonReader); return }
+                case 0x65c2184db423944b: if jsonKey.equals("error") { error = try String(reading: &jsonReader); return }
+                case 0xbdb8a96073743395: if jsonKey.equals("lastKnownGood") { lastKnownGood = try NodeConfigSource(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -18,7 +18,7 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xb36c061536a145e4: if jsonKey.equals("kubeletEndpoint") { kubeletEndpoint = try DaemonEndpoint(reading: &jsonReader); return }
+                case 0x221764457090e37c: if jsonKey.equals("kubeletEndpoint") { kubeletEndpoint = try DaemonEndpoint(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

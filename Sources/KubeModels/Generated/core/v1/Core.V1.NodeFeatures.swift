@@ -18,7 +18,7 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xf65d97e9f7382471: if jsonKey.equals("supplementalGroupsPolicy") { supplementalGroupsPolicy = try Bool(reading: &jsonReader); return }
+                case 0x697c4ff53b4b8a3b: if jsonKey.equals("supplementalGroupsPolicy") { supplementalGroupsPolicy = try Bool(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

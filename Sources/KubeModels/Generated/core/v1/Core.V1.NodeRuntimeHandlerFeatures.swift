@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x13e3febd77e05fbb: if jsonKey.equals("recursiveReadOnlyMounts") { recursiveReadOnlyMounts = try Bool(reading: &jsonReader); return }
-                case 0x114fa3c0a29b3dae: if jsonKey.equals("userNamespaces") { userNamespaces = try Bool(reading: &jsonReader); return }
+                case 0xf5e85d77001d70f5: if jsonKey.equals("recursiveReadOnlyMounts") { recursiveReadOnlyMounts = try Bool(reading: &jsonReader); return }
+                case 0xf00776ea0439b3bf: if jsonKey.equals("userNamespaces") { userNamespaces = try Bool(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -18,7 +18,7 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x6c2490c34d5247f7: if jsonKey.equals("nodeSelectorTerms") { nodeSelectorTerms = try Array<NodeSelectorTerm>(reading: &jsonReader); return }
+                case 0xd3ece9dd9941128b: if jsonKey.equals("nodeSelectorTerms") { nodeSelectorTerms = try Array<NodeSelectorTerm>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

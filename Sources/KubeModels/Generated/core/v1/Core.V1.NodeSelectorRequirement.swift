@@ -26,9 +26,9 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x3dc94a19365b10ec: if jsonKey.equals("key") { key = try String(reading: &jsonReader); return }
-                case 0x554667f2165fec5d: if jsonKey.equals("operator") { `operator` = try String(reading: &jsonReader); return }
-                case 0x21277bcf1a4d67fb: if jsonKey.equals("values") { values = try Array<String>(reading: &jsonReader); return }
+                case 0x3073d7489afd12c4: if jsonKey.equals("key") { key = try String(reading: &jsonReader); return }
+                case 0x2343ede96501d623: if jsonKey.equals("operator") { `operator` = try String(reading: &jsonReader); return }
+                case 0x7590171daa8dafd: if jsonKey.equals("values") { values = try Array<String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xea9bf6535b857865: if jsonKey.equals("matchExpressions") { matchExpressions = try Array<NodeSelectorRequirement>(reading: &jsonReader); return }
-                case 0x691f474c6fb4ff13: if jsonKey.equals("matchFields") { matchFields = try Array<NodeSelectorRequirement>(reading: &jsonReader); return }
+                case 0xae0383a9f855158f: if jsonKey.equals("matchExpressions") { matchExpressions = try Array<NodeSelectorRequirement>(reading: &jsonReader); return }
+                case 0x69b28ecbd66374ce: if jsonKey.equals("matchFields") { matchFields = try Array<NodeSelectorRequirement>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

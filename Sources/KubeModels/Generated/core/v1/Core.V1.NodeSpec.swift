@@ -42,13 +42,13 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x649ce5db9ced7812: if jsonKey.equals("configSource") { configSource = try NodeConfigSource(reading: &jsonReader); return }
-                case 0xa8713fc5971c7307: if jsonKey.equals("externalID") { externalID = try String(reading: &jsonReader); return }
-                case 0x2e27b789e3b636ce: if jsonKey.equals("podCIDR") { podCIDR = try String(reading: &jsonReader); return }
-                case 0x23b39c4dee9f0327: if jsonKey.equals("podCIDRs") { podCIDRs = try Array<String>(reading: &jsonReader); return }
-                case 0x765b26e0da6b10d1: if jsonKey.equals("providerID") { providerID = try String(reading: &jsonReader); return }
-                case 0xaa2bbc3677a2dc7c: if jsonKey.equals("taints") { taints = try Array<Taint>(reading: &jsonReader); return }
-                case 0x92c966d7cc1bc2c8: if jsonKey.equals("unschedulable") { unschedulable = try Bool(reading: &jsonReader); return }
+                case 0x8853c54c064f2e4e: if jsonKey.equals("configSource") { configSource = try NodeConfigSource(reading: &jsonReader); return }
+                case 0xc5ddc7c8e05b9e87: if jsonKey.equals("externalID") { externalID = try String(reading: &jsonReader); return }
+                case 0xb22f06f4f844d011: if jsonKey.equals("podCIDR") { podCIDR = try String(reading: &jsonReader); return }
+                case 0x79437701ddf7b919: if jsonKey.equals("podCIDRs") { podCIDRs = try Array<String>(reading: &jsonReader); return }
+                case 0xeefdd6b449591470: if jsonKey.equals("providerID") { providerID = try String(reading: &jsonReader); return }
+                case 0xaf8b219f788a7faa: if jsonKey.equals("taints") { taints = try Array<Taint>(reading: &jsonReader); return }
+                case 0xb63b9fb394f2d6e2: if jsonKey.equals("unschedulable") { unschedulable = try Bool(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -70,20 +70,20 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xcce4a06ad18f1623: if jsonKey.equals("addresses") { addresses = try Array<NodeAddress>(reading: &jsonReader); return }
-                case 0x58929a542198268f: if jsonKey.equals("allocatable") { allocatable = try Dictionary<String, Quantity>(reading: &jsonReader); return }
-                case 0xb1aa3177ea81a5e9: if jsonKey.equals("capacity") { capacity = try Dictionary<String, Quantity>(reading: &jsonReader); return }
-                case 0x5f6d4dd9db56877: if jsonKey.equals("conditions") { conditions = try Array<NodeCondition>(reading: &jsonReader); return }
-                case 0x78039475c6a50527: if jsonKey.equals("config") { config = try NodeConfigStatus(reading: &jsonReader); return }
-                case 0x86777fd80b403f4d: if jsonKey.equals("daemonEndpoints") { daemonEndpoints = try NodeDaemonEndpoints(reading: &jsonReader); return }
-                case 0x20bea416596c244c: if jsonKey.equals("declaredFeatures") { declaredFeatures = try Array<String>(reading: &jsonReader); return }
-                case 0xbe45a3a6ee3c626a: if jsonKey.equals("features") { features = try NodeFeatures(reading: &jsonReader); return }
-                case 0xbbaa66fa4373e3eb: if jsonKey.equals("images") { images = try Array<ContainerImage>(reading: &jsonReader); return }
-                case 0x47608611ae2a1a9d: if jsonKey.equals("nodeInfo") { nodeInfo = try NodeSystemInfo(reading: &jsonReader); return }
-                case 0xff4d966bc22ed3b8: if jsonKey.equals("phase") { phase = try String(reading: &jsonReader); return }
-                case 0x36e4f4f429b312ca: if jsonKey.equals("runtimeHandlers") { runtimeHandlers = try Array<NodeRuntimeHandler>(reading: &jsonReader); return }
-                case 0xdd59539967638910: if jsonKey.equals("volumesAttached") { volumesAttached = try Array<AttachedVolume>(reading: &jsonReader); return }
-                case 0xc7499e001435baea: if jsonKey.equals("volumesInUse") { volumesInUse = try Array<String>(reading: &jsonReader); return }
+                case 0x681a28f1e8b30f37: if jsonKey.equals("addresses") { addresses = try Array<NodeAddress>(reading: &jsonReader); return }
+                case 0x35d50b6fa117a60e: if jsonKey.equals("allocatable") { allocatable = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0x87d780c3391e5d96: if jsonKey.equals("capacity") { capacity = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<NodeCondition>(reading: &jsonReader); return }
+                case 0xa267b450908da296: if jsonKey.equals("config") { config = try NodeConfigStatus(reading: &jsonReader); return }
+                case 0x61630db4e1f462b0: if jsonKey.equals("daemonEndpoints") { daemonEndpoints = try NodeDaemonEndpoints(reading: &jsonReader); return }
+                case 0xd17b8fba7dc53bad: if jsonKey.equals("declaredFeatures") { declaredFeatures = try Array<String>(reading: &jsonReader); return }
+                case 0xb276744f98993cd5: if jsonKey.equals("features") { features = try NodeFeatures(reading: &jsonReader); return }
+                case 0xc69137498000ee59: if jsonKey.equals("images") { images = try Array<ContainerImage>(reading: &jsonReader); return }
+                case 0x87c0f91e3f391e4c: if jsonKey.equals("nodeInfo") { nodeInfo = try NodeSystemInfo(reading: &jsonReader); return }
+                case 0x15758755087e78c4: if jsonKey.equals("phase") { phase = try String(reading: &jsonReader); return }
+                case 0x43ec3bac5b9f6d86: if jsonKey.equals("runtimeHandlers") { runtimeHandlers = try Array<NodeRuntimeHandler>(reading: &jsonReader); return }
+                case 0xeb90be6223a92b44: if jsonKey.equals("volumesAttached") { volumesAttached = try Array<AttachedVolume>(reading: &jsonReader); return }
+                case 0xf270070b01188ffa: if jsonKey.equals("volumesInUse") { volumesInUse = try Array<String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

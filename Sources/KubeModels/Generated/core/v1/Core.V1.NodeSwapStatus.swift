@@ -18,7 +18,7 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xb1aa3177ea81a5e9: if jsonKey.equals("capacity") { capacity = try Int64(reading: &jsonReader); return }
+                case 0x87d780c3391e5d96: if jsonKey.equals("capacity") { capacity = try Int64(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -58,17 +58,17 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x1a8b82ac20a4af82: if jsonKey.equals("architecture") { architecture = try String(reading: &jsonReader); return }
-                case 0x9a6b678144acb070: if jsonKey.equals("bootID") { bootID = try String(reading: &jsonReader); return }
-                case 0xd6a0960032ae2ac0: if jsonKey.equals("containerRuntimeVersion") { containerRuntimeVersion = try String(reading: &jsonReader); return }
-                case 0x5b173665daa1ad04: if jsonKey.equals("kernelVersion") { kernelVersion = try String(reading: &jsonReader); return }
-                case 0x1d89436ed178d8c4: if jsonKey.equals("kubeProxyVersion") { kubeProxyVersion = try String(reading: &jsonReader); return }
-                case 0x65cc574432d4ffbf: if jsonKey.equals("kubeletVersion") { kubeletVersion = try String(reading: &jsonReader); return }
-                case 0x5b00fd2447795b3: if jsonKey.equals("machineID") { machineID = try String(reading: &jsonReader); return }
-                case 0xf682d6afab404629: if jsonKey.equals("operatingSystem") { operatingSystem = try String(reading: &jsonReader); return }
-                case 0x708d9a6111035b6c: if jsonKey.equals("osImage") { osImage = try String(reading: &jsonReader); return }
-                case 0xa49a2f191736ba0e: if jsonKey.equals("swap") { swap = try NodeSwapStatus(reading: &jsonReader); return }
-                case 0x953a1d847ea208d7: if jsonKey.equals("systemUUID") { systemUUID = try String(reading: &jsonReader); return }
+                case 0x3162684afb59a1c6: if jsonKey.equals("architecture") { architecture = try String(reading: &jsonReader); return }
+                case 0x36759b2f238a1a17: if jsonKey.equals("bootID") { bootID = try String(reading: &jsonReader); return }
+                case 0x8ba580ba7e4ead2d: if jsonKey.equals("containerRuntimeVersion") { containerRuntimeVersion = try String(reading: &jsonReader); return }
+                case 0xcb7461010b030bb: if jsonKey.equals("kernelVersion") { kernelVersion = try String(reading: &jsonReader); return }
+                case 0x16ef6793f884ca8: if jsonKey.equals("kubeProxyVersion") { kubeProxyVersion = try String(reading: &jsonReader); return }
+                case 0x54d9e4a7b09d5d40: if jsonKey.equals("kubeletVersion") { kubeletVersion = try String(reading: &jsonReader); return }
+                case 0xd7bed6776e48477f: if jsonKey.equals("machineID") { machineID = try String(reading: &jsonReader); return }
+                case 0x2a7eb99e61757dc6: if jsonKey.equals("operatingSystem") { operatingSystem = try String(reading: &jsonReader); return }
+                case 0x2461562733ac0982: if jsonKey.equals("osImage") { osImage = try String(reading: &jsonReader); return }
+                case 0x8eb10d51e6bf73a7: if jsonKey.equals("swap") { swap = try NodeSwapStatus(reading: &jsonReader); return }
+                case 0xfd17795ee448a1ff: if jsonKey.equals("systemUUID") { systemUUID = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

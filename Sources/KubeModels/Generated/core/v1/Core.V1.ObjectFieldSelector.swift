@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xb898e55fe5f29ce9: if jsonKey.equals("apiVersion") { apiVersion = try String(reading: &jsonReader); return }
-                case 0xd00f47bcd1bfc2f0: if jsonKey.equals("fieldPath") { fieldPath = try String(reading: &jsonReader); return }
+                case 0xeb422eeef95ea439: if jsonKey.equals("apiVersion") { apiVersion = try String(reading: &jsonReader); return }
+                case 0xf014eae9d1ab1b5c: if jsonKey.equals("fieldPath") { fieldPath = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -57,15 +57,15 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x4155998c7013f165: if jsonKey.equals("accessModes") { accessModes = try Array<String>(reading: &jsonReader); return }
-                case 0x690f97579363dcb8: if jsonKey.equals("dataSource") { dataSource = try TypedLocalObjectReference(reading: &jsonReader); return }
-                case 0xb6c16c4c8917ef85: if jsonKey.equals("dataSourceRef") { dataSourceRef = try TypedObjectReference(reading: &jsonReader); return }
-                case 0x34d5a1bef245df2: if jsonKey.equals("resources") { resources = try VolumeResourceRequirements(reading: &jsonReader); return }
-                case 0x3b0355a1af4ac9c: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
-                case 0x89875f19dbc3be05: if jsonKey.equals("storageClassName") { storageClassName = try String(reading: &jsonReader); return }
-                case 0x36d5cc0a1312b5f9: if jsonKey.equals("volumeAttributesClassName") { volumeAttributesClassName = try String(reading: &jsonReader); return }
-                case 0xcae6f4c802751628: if jsonKey.equals("volumeMode") { volumeMode = try String(reading: &jsonReader); return }
-                case 0x5d074ac20ca1a52c: if jsonKey.equals("volumeName") { volumeName = try String(reading: &jsonReader); return }
+                case 0xbb780c9bff998f6c: if jsonKey.equals("accessModes") { accessModes = try Array<String>(reading: &jsonReader); return }
+                case 0x35527c812e39b096: if jsonKey.equals("dataSource") { dataSource = try TypedLocalObjectReference(reading: &jsonReader); return }
+                case 0xf848b432fe11a61a: if jsonKey.equals("dataSourceRef") { dataSourceRef = try TypedObjectReference(reading: &jsonReader); return }
+                case 0xcf7101361c568648: if jsonKey.equals("resources") { resources = try VolumeResourceRequirements(reading: &jsonReader); return }
+                case 0x46b12b729801f390: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x1cf5f06341724646: if jsonKey.equals("storageClassName") { storageClassName = try String(reading: &jsonReader); return }
+                case 0x139b3febccd251a0: if jsonKey.equals("volumeAttributesClassName") { volumeAttributesClassName = try String(reading: &jsonReader); return }
+                case 0xf3fddccd54ad6b4e: if jsonKey.equals("volumeMode") { volumeMode = try String(reading: &jsonReader); return }
+                case 0x28d32063adcb06a8: if jsonKey.equals("volumeName") { volumeName = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -54,14 +54,14 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x4155998c7013f165: if jsonKey.equals("accessModes") { accessModes = try Array<String>(reading: &jsonReader); return }
-                case 0xceacc1b95618afa0: if jsonKey.equals("allocatedResourceStatuses") { allocatedResourceStatuses = try Dictionary<String, String>(reading: &jsonReader); return }
-                case 0x88dbcc261083d3ab: if jsonKey.equals("allocatedResources") { allocatedResources = try Dictionary<String, Quantity>(reading: &jsonReader); return }
-                case 0xb1aa3177ea81a5e9: if jsonKey.equals("capacity") { capacity = try Dictionary<String, Quantity>(reading: &jsonReader); return }
-                case 0x5f6d4dd9db56877: if jsonKey.equals("conditions") { conditions = try Array<PersistentVolumeClaimCondition>(reading: &jsonReader); return }
-                case 0x2bf90d93302c98e4: if jsonKey.equals("currentVolumeAttributesClassName") { currentVolumeAttributesClassName = try String(reading: &jsonReader); return }
-                case 0x63ff483d355ab2c7: if jsonKey.equals("modifyVolumeStatus") { modifyVolumeStatus = try ModifyVolumeStatus(reading: &jsonReader); return }
-                case 0xff4d966bc22ed3b8: if jsonKey.equals("phase") { phase = try String(reading: &jsonReader); return }
+                case 0xbb780c9bff998f6c: if jsonKey.equals("accessModes") { accessModes = try Array<String>(reading: &jsonReader); return }
+                case 0x93a8b828d280ceab: if jsonKey.equals("allocatedResourceStatuses") { allocatedResourceStatuses = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0xb74ae14ca2435b0f: if jsonKey.equals("allocatedResources") { allocatedResources = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0x87d780c3391e5d96: if jsonKey.equals("capacity") { capacity = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<PersistentVolumeClaimCondition>(reading: &jsonReader); return }
+                case 0x77deceefab7339b0: if jsonKey.equals("currentVolumeAttributesClassName") { currentVolumeAttributesClassName = try String(reading: &jsonReader); return }
+                case 0x908f5e34debe5ead: if jsonKey.equals("modifyVolumeStatus") { modifyVolumeStatus = try ModifyVolumeStatus(reading: &jsonReader); return }
+                case 0x15758755087e78c4: if jsonKey.equals("phase") { phase = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xbbdda82f78a0482c: if jsonKey.equals("claimName") { claimName = try String(reading: &jsonReader); return }
-                case 0x7381961d26b4adb7: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0xf385ec873788709b: if jsonKey.equals("claimName") { claimName = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

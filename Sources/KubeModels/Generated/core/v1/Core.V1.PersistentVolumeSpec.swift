@@ -138,37 +138,37 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x4155998c7013f165: if jsonKey.equals("accessModes") { accessModes = try Array<String>(reading: &jsonReader); return }
-                case 0xa0ee8decadfa71db: if jsonKey.equals("awsElasticBlockStore") { awsElasticBlockStore = try AWSElasticBlockStoreVolumeSource(reading: &jsonReader); return }
-                case 0xca3343a00e14cb5d: if jsonKey.equals("azureDisk") { azureDisk = try AzureDiskVolumeSource(reading: &jsonReader); return }
-                case 0xc061d5b244120af6: if jsonKey.equals("azureFile") { azureFile = try AzureFilePersistentVolumeSource(reading: &jsonReader); return }
-                case 0xb1aa3177ea81a5e9: if jsonKey.equals("capacity") { capacity = try Dictionary<String, Quantity>(reading: &jsonReader); return }
-                case 0xbe1b970ceb6f044e: if jsonKey.equals("cephfs") { cephfs = try CephFSPersistentVolumeSource(reading: &jsonReader); return }
-                case 0x561d0d6cb6e7ae18: if jsonKey.equals("cinder") { cinder = try CinderPersistentVolumeSource(reading: &jsonReader); return }
-                case 0xfe7835435e7ba60: if jsonKey.equals("claimRef") { claimRef = try ObjectReference(reading: &jsonReader); return }
-                case 0xf5a60e190cb100ee: if jsonKey.equals("csi") { csi = try CSIPersistentVolumeSource(reading: &jsonReader); return }
-                case 0x8985d07b541da0e: if jsonKey.equals("fc") { fc = try FCVolumeSource(reading: &jsonReader); return }
-                case 0xcbdcb197189665b4: if jsonKey.equals("flexVolume") { flexVolume = try FlexPersistentVolumeSource(reading: &jsonReader); return }
-                case 0x2188a5b5865df4c1: if jsonKey.equals("flocker") { flocker = try FlockerVolumeSource(reading: &jsonReader); return }
-                case 0x9207d069db99f632: if jsonKey.equals("gcePersistentDisk") { gcePersistentDisk = try GCEPersistentDiskVolumeSource(reading: &jsonReader); return }
-                case 0xa4274f1f3373d662: if jsonKey.equals("glusterfs") { glusterfs = try GlusterfsPersistentVolumeSource(reading: &jsonReader); return }
-                case 0x59c98a14795f32a8: if jsonKey.equals("hostPath") { hostPath = try HostPathVolumeSource(reading: &jsonReader); return }
-                case 0xa5916cfad0b0985e: if jsonKey.equals("iscsi") { iscsi = try ISCSIPersistentVolumeSource(reading: &jsonReader); return }
-                case 0x249f1fb6f3a680e8: if jsonKey.equals("local") { local = try LocalVolumeSource(reading: &jsonReader); return }
-                case 0x557a70c822d5754: if jsonKey.equals("mountOptions") { mountOptions = try Array<String>(reading: &jsonReader); return }
-                case 0x2143c919257baa52: if jsonKey.equals("nfs") { nfs = try NFSVolumeSource(reading: &jsonReader); return }
-                case 0x88542e5743859201: if jsonKey.equals("nodeAffinity") { nodeAffinity = try VolumeNodeAffinity(reading: &jsonReader); return }
-                case 0x7abe4ee2bd7d34b: if jsonKey.equals("persistentVolumeReclaimPolicy") { persistentVolumeReclaimPolicy = try String(reading: &jsonReader); return }
-                case 0x1933710f6a35664f: if jsonKey.equals("photonPersistentDisk") { photonPersistentDisk = try PhotonPersistentDiskVolumeSource(reading: &jsonReader); return }
-                case 0x47338bffab1ba8f0: if jsonKey.equals("portworxVolume") { portworxVolume = try PortworxVolumeSource(reading: &jsonReader); return }
-                case 0xc98bb3c54a51ce86: if jsonKey.equals("quobyte") { quobyte = try QuobyteVolumeSource(reading: &jsonReader); return }
-                case 0x8a00c0196107a463: if jsonKey.equals("rbd") { rbd = try RBDPersistentVolumeSource(reading: &jsonReader); return }
-                case 0x73f7b9e0b755baa5: if jsonKey.equals("scaleIO") { scaleIO = try ScaleIOPersistentVolumeSource(reading: &jsonReader); return }
-                case 0x89875f19dbc3be05: if jsonKey.equals("storageClassName") { storageClassName = try String(reading: &jsonReader); return }
-                case 0xa03107d7adba9668: if jsonKey.equals("storageos") { storageos = try StorageOSPersistentVolumeSource(reading: &jsonReader); return }
-                case 0x36d5cc0a1312b5f9: if jsonKey.equals("volumeAttributesClassName") { volumeAttributesClassName = try String(reading: &jsonReader); return }
-                case 0xcae6f4c802751628: if jsonKey.equals("volumeMode") { volumeMode = try String(reading: &jsonReader); return }
-                case 0x6c810588b67dd8ee: if jsonKey.equals("vsphereVolume") { vsphereVolume = try VsphereVirtualDiskVolumeSource(reading: &jsonReader); return }
+                case 0xbb780c9bff998f6c: if jsonKey.equals("accessModes") { accessModes = try Array<String>(reading: &jsonReader); return }
+                case 0x59d2f1cc1eb26731: if jsonKey.equals("awsElasticBlockStore") { awsElasticBlockStore = try AWSElasticBlockStoreVolumeSource(reading: &jsonReader); return }
+                case 0x3f4c568a9d79b9e7: if jsonKey.equals("azureDisk") { azureDisk = try AzureDiskVolumeSource(reading: &jsonReader); return }
+                case 0x3e988ce5040cccb8: if jsonKey.equals("azureFile") { azureFile = try AzureFilePersistentVolumeSource(reading: &jsonReader); return }
+                case 0x87d780c3391e5d96: if jsonKey.equals("capacity") { capacity = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0x32e900878b76a1a9: if jsonKey.equals("cephfs") { cephfs = try CephFSPersistentVolumeSource(reading: &jsonReader); return }
+                case 0xefc9f04392b75f25: if jsonKey.equals("cinder") { cinder = try CinderPersistentVolumeSource(reading: &jsonReader); return }
+                case 0x163ccd4e60cfc9be: if jsonKey.equals("claimRef") { claimRef = try ObjectReference(reading: &jsonReader); return }
+                case 0x7f5e985b62a0690f: if jsonKey.equals("csi") { csi = try CSIPersistentVolumeSource(reading: &jsonReader); return }
+                case 0x762a1efe01448ff0: if jsonKey.equals("fc") { fc = try FCVolumeSource(reading: &jsonReader); return }
+                case 0x7ddaa5029d1f94a5: if jsonKey.equals("flexVolume") { flexVolume = try FlexPersistentVolumeSource(reading: &jsonReader); return }
+                case 0x69a114757f574a13: if jsonKey.equals("flocker") { flocker = try FlockerVolumeSource(reading: &jsonReader); return }
+                case 0x7e6809719361719a: if jsonKey.equals("gcePersistentDisk") { gcePersistentDisk = try GCEPersistentDiskVolumeSource(reading: &jsonReader); return }
+                case 0x5654d5d5ce9575a: if jsonKey.equals("glusterfs") { glusterfs = try GlusterfsPersistentVolumeSource(reading: &jsonReader); return }
+                case 0xbcf7fe9847f63b35: if jsonKey.equals("hostPath") { hostPath = try HostPathVolumeSource(reading: &jsonReader); return }
+                case 0xb3b22b180cb865ca: if jsonKey.equals("iscsi") { iscsi = try ISCSIPersistentVolumeSource(reading: &jsonReader); return }
+                case 0x5fdb3a46ae0160e3: if jsonKey.equals("local") { local = try LocalVolumeSource(reading: &jsonReader); return }
+                case 0x4358addff64d8313: if jsonKey.equals("mountOptions") { mountOptions = try Array<String>(reading: &jsonReader); return }
+                case 0xd16ab50295f165d1: if jsonKey.equals("nfs") { nfs = try NFSVolumeSource(reading: &jsonReader); return }
+                case 0x6cf509e5a301d236: if jsonKey.equals("nodeAffinity") { nodeAffinity = try VolumeNodeAffinity(reading: &jsonReader); return }
+                case 0x7ac6c4e277924349: if jsonKey.equals("persistentVolumeReclaimPolicy") { persistentVolumeReclaimPolicy = try String(reading: &jsonReader); return }
+                case 0x3c46035dbc68f7b5: if jsonKey.equals("photonPersistentDisk") { photonPersistentDisk = try PhotonPersistentDiskVolumeSource(reading: &jsonReader); return }
+                case 0x4175ff27590d7757: if jsonKey.equals("portworxVolume") { portworxVolume = try PortworxVolumeSource(reading: &jsonReader); return }
+                case 0x9aa0405f271ded65: if jsonKey.equals("quobyte") { quobyte = try QuobyteVolumeSource(reading: &jsonReader); return }
+                case 0x5c29a57eb0a87b8: if jsonKey.equals("rbd") { rbd = try RBDPersistentVolumeSource(reading: &jsonReader); return }
+                case 0x8bdb4c94a24e3375: if jsonKey.equals("scaleIO") { scaleIO = try ScaleIOPersistentVolumeSource(reading: &jsonReader); return }
+                case 0x1cf5f06341724646: if jsonKey.equals("storageClassName") { storageClassName = try String(reading: &jsonReader); return }
+                case 0xe9861d612332d4a8: if jsonKey.equals("storageos") { storageos = try StorageOSPersistentVolumeSource(reading: &jsonReader); return }
+                case 0x139b3febccd251a0: if jsonKey.equals("volumeAttributesClassName") { volumeAttributesClassName = try String(reading: &jsonReader); return }
+                case 0xf3fddccd54ad6b4e: if jsonKey.equals("volumeMode") { volumeMode = try String(reading: &jsonReader); return }
+                case 0xe11df2a0a7268c93: if jsonKey.equals("vsphereVolume") { vsphereVolume = try VsphereVirtualDiskVolumeSource(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

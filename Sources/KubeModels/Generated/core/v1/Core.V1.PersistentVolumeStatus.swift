@@ -30,10 +30,10 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xd1051b77237daa06: if jsonKey.equals("lastPhaseTransitionTime") { lastPhaseTransitionTime = try Time(reading: &jsonReader); return }
-                case 0x546401b5d2a8d2a4: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
-                case 0xff4d966bc22ed3b8: if jsonKey.equals("phase") { phase = try String(reading: &jsonReader); return }
-                case 0x65e8d7f3474f2639: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                case 0xaf45db1275dafac: if jsonKey.equals("lastPhaseTransitionTime") { lastPhaseTransitionTime = try Time(reading: &jsonReader); return }
+                case 0x51374c692f23857e: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0x15758755087e78c4: if jsonKey.equals("phase") { phase = try String(reading: &jsonReader); return }
+                case 0x2dc435561180d8ae: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xd750a16677fe13be: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
-                case 0xeae2ba0dde0e8ec4: if jsonKey.equals("pdID") { pdID = try String(reading: &jsonReader); return }
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0x7e0f04bc7d08697f: if jsonKey.equals("pdID") { pdID = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -38,12 +38,12 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x3c1eb92f58c9834: if jsonKey.equals("labelSelector") { labelSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
-                case 0xc4ea4e83558e67e8: if jsonKey.equals("matchLabelKeys") { matchLabelKeys = try Array<String>(reading: &jsonReader); return }
-                case 0x561d741095eca5d9: if jsonKey.equals("mismatchLabelKeys") { mismatchLabelKeys = try Array<String>(reading: &jsonReader); return }
-                case 0x31b44c848d7f92d5: if jsonKey.equals("namespaceSelector") { namespaceSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
-                case 0x607f99258e0e9d89: if jsonKey.equals("namespaces") { namespaces = try Array<String>(reading: &jsonReader); return }
-                case 0x960e1fadaba12ba3: if jsonKey.equals("topologyKey") { topologyKey = try String(reading: &jsonReader); return }
+                case 0x31370ce12e845fac: if jsonKey.equals("labelSelector") { labelSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x1c9e9a69282ea3b0: if jsonKey.equals("matchLabelKeys") { matchLabelKeys = try Array<String>(reading: &jsonReader); return }
+                case 0x75d965cf494d970f: if jsonKey.equals("mismatchLabelKeys") { mismatchLabelKeys = try Array<String>(reading: &jsonReader); return }
+                case 0x60b6999e885854d7: if jsonKey.equals("namespaceSelector") { namespaceSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0xbd299a7d7380eafd: if jsonKey.equals("namespaces") { namespaces = try Array<String>(reading: &jsonReader); return }
+                case 0xe22f9f5d74ca6bb4: if jsonKey.equals("topologyKey") { topologyKey = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

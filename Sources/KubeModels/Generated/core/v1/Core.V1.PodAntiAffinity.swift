@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xb10a5652eec729c2: if jsonKey.equals("preferredDuringSchedulingIgnoredDuringExecution") { preferredDuringSchedulingIgnoredDuringExecution = try Array<WeightedPodAffinityTerm>(reading: &jsonReader); return }
-                case 0x5abb5694013f86e0: if jsonKey.equals("requiredDuringSchedulingIgnoredDuringExecution") { requiredDuringSchedulingIgnoredDuringExecution = try Array<PodAffinityTerm>(reading: &jsonReader); return }
+                case 0x236b8e04b5b474cd: if jsonKey.equals("preferredDuringSchedulingIgnoredDuringExecution") { preferredDuringSchedulingIgnoredDuringExecution = try Array<WeightedPodAffinityTerm>(reading: &jsonReader); return }
+                case 0x13acad16575f0635: if jsonKey.equals("requiredDuringSchedulingIgnoredDuringExecution") { requiredDuringSchedulingIgnoredDuringExecution = try Array<PodAffinityTerm>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

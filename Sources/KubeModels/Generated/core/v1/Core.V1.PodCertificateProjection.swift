@@ -42,13 +42,13 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x511d5ece409f7a82: if jsonKey.equals("certificateChainPath") { certificateChainPath = try String(reading: &jsonReader); return }
-                case 0x335bdf12cac8b457: if jsonKey.equals("credentialBundlePath") { credentialBundlePath = try String(reading: &jsonReader); return }
-                case 0x6848358a7732580b: if jsonKey.equals("keyPath") { keyPath = try String(reading: &jsonReader); return }
-                case 0x8274b06bb9a6a184: if jsonKey.equals("keyType") { keyType = try String(reading: &jsonReader); return }
-                case 0xfa7409eae97aeb71: if jsonKey.equals("maxExpirationSeconds") { maxExpirationSeconds = try Int32(reading: &jsonReader); return }
-                case 0x208f15a5ed917a58: if jsonKey.equals("signerName") { signerName = try String(reading: &jsonReader); return }
-                case 0x1a02712054cf83d8: if jsonKey.equals("userAnnotations") { userAnnotations = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0x63c6528adddaf414: if jsonKey.equals("certificateChainPath") { certificateChainPath = try String(reading: &jsonReader); return }
+                case 0x190c754407a8ba79: if jsonKey.equals("credentialBundlePath") { credentialBundlePath = try String(reading: &jsonReader); return }
+                case 0x4f9e8e4848d1a508: if jsonKey.equals("keyPath") { keyPath = try String(reading: &jsonReader); return }
+                case 0x1081b759b5331359: if jsonKey.equals("keyType") { keyType = try String(reading: &jsonReader); return }
+                case 0x8b25b6ce86fd8600: if jsonKey.equals("maxExpirationSeconds") { maxExpirationSeconds = try Int32(reading: &jsonReader); return }
+                case 0x8e9f31919dcb9f52: if jsonKey.equals("signerName") { signerName = try String(reading: &jsonReader); return }
+                case 0x1412d7792960e6bf: if jsonKey.equals("userAnnotations") { userAnnotations = try Dictionary<String, String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

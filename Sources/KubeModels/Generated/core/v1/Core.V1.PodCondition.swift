@@ -42,13 +42,13 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xb65180237a64e22c: if jsonKey.equals("lastProbeTime") { lastProbeTime = try Time(reading: &jsonReader); return }
-                case 0xca9019b6626e5db7: if jsonKey.equals("lastTransitionTime") { lastTransitionTime = try Time(reading: &jsonReader); return }
-                case 0x546401b5d2a8d2a4: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
-                case 0x4bbc628adf0ff70b: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
-                case 0x65e8d7f3474f2639: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
-                case 0xc4d5696d6cc12c2f: if jsonKey.equals("status") { status = try String(reading: &jsonReader); return }
-                case 0xa79439ef7bfa9c2d: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                case 0xf1cd284a2dba9350: if jsonKey.equals("lastProbeTime") { lastProbeTime = try Time(reading: &jsonReader); return }
+                case 0x4e0c0a5db62a4fce: if jsonKey.equals("lastTransitionTime") { lastTransitionTime = try Time(reading: &jsonReader); return }
+                case 0x51374c692f23857e: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0xf2b3d8772445209a: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
+                case 0x2dc435561180d8ae: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                case 0xc90299185b2c3cf9: if jsonKey.equals("status") { status = try String(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

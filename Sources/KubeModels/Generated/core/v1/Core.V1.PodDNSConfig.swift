@@ -26,9 +26,9 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x33d301bed88b32f6: if jsonKey.equals("nameservers") { nameservers = try Array<String>(reading: &jsonReader); return }
-                case 0xca45f46644ad8745: if jsonKey.equals("options") { options = try Array<PodDNSConfigOption>(reading: &jsonReader); return }
-                case 0xced6fb1b5dccc095: if jsonKey.equals("searches") { searches = try Array<String>(reading: &jsonReader); return }
+                case 0x9d7abfdc33b3d974: if jsonKey.equals("nameservers") { nameservers = try Array<String>(reading: &jsonReader); return }
+                case 0x5bf88a3f99cbb3aa: if jsonKey.equals("options") { options = try Array<PodDNSConfigOption>(reading: &jsonReader); return }
+                case 0xb5ab00753278ef61: if jsonKey.equals("searches") { searches = try Array<String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

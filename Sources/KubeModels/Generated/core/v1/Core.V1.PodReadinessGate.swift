@@ -18,7 +18,7 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x5e26ecaf631ce13e: if jsonKey.equals("conditionType") { conditionType = try String(reading: &jsonReader); return }
+                case 0xdd27ab147af97c0f: if jsonKey.equals("conditionType") { conditionType = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -26,9 +26,9 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0xc69d95b6d0dbf4fc: if jsonKey.equals("resourceClaimName") { resourceClaimName = try String(reading: &jsonReader); return }
-                case 0x93fbe96035f935e: if jsonKey.equals("resourceClaimTemplateName") { resourceClaimTemplateName = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x96b39c3135636ff9: if jsonKey.equals("resourceClaimName") { resourceClaimName = try String(reading: &jsonReader); return }
+                case 0x50b1e90f2b3a526d: if jsonKey.equals("resourceClaimTemplateName") { resourceClaimTemplateName = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

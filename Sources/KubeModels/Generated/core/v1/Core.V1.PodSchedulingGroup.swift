@@ -18,7 +18,7 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xec66de89bade8e3c: if jsonKey.equals("podGroupName") { podGroupName = try String(reading: &jsonReader); return }
+                case 0xf461625a46f126aa: if jsonKey.equals("podGroupName") { podGroupName = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -66,19 +66,19 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x4ce47a7d7dbb3a14: if jsonKey.equals("appArmorProfile") { appArmorProfile = try AppArmorProfile(reading: &jsonReader); return }
-                case 0x1d9c99c5b4cb53f1: if jsonKey.equals("fsGroup") { fsGroup = try Int64(reading: &jsonReader); return }
-                case 0x4ecce5d295850e6b: if jsonKey.equals("fsGroupChangePolicy") { fsGroupChangePolicy = try String(reading: &jsonReader); return }
-                case 0x1a743fba39eb2699: if jsonKey.equals("runAsGroup") { runAsGroup = try Int64(reading: &jsonReader); return }
-                case 0x66b93d421a556c49: if jsonKey.equals("runAsNonRoot") { runAsNonRoot = try Bool(reading: &jsonReader); return }
-                case 0x1387be1de01bc099: if jsonKey.equals("runAsUser") { runAsUser = try Int64(reading: &jsonReader); return }
-                case 0xabb1641bc7cb74ef: if jsonKey.equals("seLinuxChangePolicy") { seLinuxChangePolicy = try String(reading: &jsonReader); return }
-                case 0x97773f9c86c662d: if jsonKey.equals("seLinuxOptions") { seLinuxOptions = try SELinuxOptions(reading: &jsonReader); return }
-                case 0xeb5d6308ae2c0c32: if jsonKey.equals("seccompProfile") { seccompProfile = try SeccompProfile(reading: &jsonReader); return }
-                case 0x22c19fb49e378b3f: if jsonKey.equals("supplementalGroups") { supplementalGroups = try Array<Int64>(reading: &jsonReader); return }
-                case 0xf65d97e9f7382471: if jsonKey.equals("supplementalGroupsPolicy") { supplementalGroupsPolicy = try String(reading: &jsonReader); return }
-                case 0xd0e955f64d45530c: if jsonKey.equals("sysctls") { sysctls = try Array<Sysctl>(reading: &jsonReader); return }
-                case 0x54b98d5ffee386e4: if jsonKey.equals("windowsOptions") { windowsOptions = try WindowsSecurityContextOptions(reading: &jsonReader); return }
+                case 0xeb5d9a9315f11622: if jsonKey.equals("appArmorProfile") { appArmorProfile = try AppArmorProfile(reading: &jsonReader); return }
+                case 0x9b8610d395f49855: if jsonKey.equals("fsGroup") { fsGroup = try Int64(reading: &jsonReader); return }
+                case 0x32eebd12c564685b: if jsonKey.equals("fsGroupChangePolicy") { fsGroupChangePolicy = try String(reading: &jsonReader); return }
+                case 0x187b42389b4836b3: if jsonKey.equals("runAsGroup") { runAsGroup = try Int64(reading: &jsonReader); return }
+                case 0xb46e1c29221c7498: if jsonKey.equals("runAsNonRoot") { runAsNonRoot = try Bool(reading: &jsonReader); return }
+                case 0x8dcf84de26c8375b: if jsonKey.equals("runAsUser") { runAsUser = try Int64(reading: &jsonReader); return }
+                case 0x28948a6a389dc4b8: if jsonKey.equals("seLinuxChangePolicy") { seLinuxChangePolicy = try String(reading: &jsonReader); return }
+                case 0xedcb12f5237bd334: if jsonKey.equals("seLinuxOptions") { seLinuxOptions = try SELinuxOptions(reading: &jsonReader); return }
+                case 0x102e3d251e9c3215: if jsonKey.equals("seccompProfile") { seccompProfile = try SeccompProfile(reading: &jsonReader); return }
+                case 0x1059db3d42b17003: if jsonKey.equals("supplementalGroups") { supplementalGroups = try Array<Int64>(reading: &jsonReader); return }
+                case 0x697c4ff53b4b8a3b: if jsonKey.equals("supplementalGroupsPolicy") { supplementalGroupsPolicy = try String(reading: &jsonReader); return }
+                case 0xf624a4d03d0e29d9: if jsonKey.equals("sysctls") { sysctls = try Array<Sysctl>(reading: &jsonReader); return }
+                case 0xd6168d929673be38: if jsonKey.equals("windowsOptions") { windowsOptions = try WindowsSecurityContextOptions(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -98,27 +98,27 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x88dbcc261083d3ab: if jsonKey.equals("allocatedResources") { allocatedResources = try Dictionary<String, Quantity>(reading: &jsonReader); return }
-                case 0x5f6d4dd9db56877: if jsonKey.equals("conditions") { conditions = try Array<PodCondition>(reading: &jsonReader); return }
-                case 0xda1c7e6b1cc357ba: if jsonKey.equals("containerStatuses") { containerStatuses = try Array<ContainerStatus>(reading: &jsonReader); return }
-                case 0xa39fb1792d9bbd19: if jsonKey.equals("ephemeralContainerStatuses") { ephemeralContainerStatuses = try Array<ContainerStatus>(reading: &jsonReader); return }
-                case 0xaf477463158061da: if jsonKey.equals("extendedResourceClaimStatus") { extendedResourceClaimStatus = try PodExtendedResourceClaimStatus(reading: &jsonReader); return }
-                case 0x669c7e7455c85ea6: if jsonKey.equals("hostIP") { hostIP = try String(reading: &jsonReader); return }
-                case 0x2449b4adc37923ef: if jsonKey.equals("hostIPs") { hostIPs = try Array<HostIP>(reading: &jsonReader); return }
-                case 0x435d18243b5e5b44: if jsonKey.equals("initContainerStatuses") { initContainerStatuses = try Array<ContainerStatus>(reading: &jsonReader); return }
-                case 0x546401b5d2a8d2a4: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
-                case 0x87f6e962dd92999f: if jsonKey.equals("nodeAllocatableResourceClaimStatuses") { nodeAllocatableResourceClaimStatuses = try Array<NodeAllocatableResourceClaimStatus>(reading: &jsonReader); return }
-                case 0xe15da49a1443f945: if jsonKey.equals("nominatedNodeName") { nominatedNodeName = try String(reading: &jsonReader); return }
-                case 0x4bbc628adf0ff70b: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
-                case 0xff4d966bc22ed3b8: if jsonKey.equals("phase") { phase = try String(reading: &jsonReader); return }
-                case 0x4918c2352c950b7d: if jsonKey.equals("podIP") { podIP = try String(reading: &jsonReader); return }
-                case 0xca1d0e5ac141c8ca: if jsonKey.equals("podIPs") { podIPs = try Array<PodIP>(reading: &jsonReader); return }
-                case 0xeeb3c43d3a486ece: if jsonKey.equals("qosClass") { qosClass = try String(reading: &jsonReader); return }
-                case 0x65e8d7f3474f2639: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
-                case 0xbc22867ce978a1e1: if jsonKey.equals("resize") { resize = try String(reading: &jsonReader); return }
-                case 0xd1a8c27f04708735: if jsonKey.equals("resourceClaimStatuses") { resourceClaimStatuses = try Array<PodResourceClaimStatus>(reading: &jsonReader); return }
-                case 0x34d5a1bef245df2: if jsonKey.equals("resources") { resources = try ResourceRequirements(reading: &jsonReader); return }
-                case 0xda007405d3ef5c8e: if jsonKey.equals("startTime") { startTime = try Time(reading: &jsonReader); return }
+                case 0xb74ae14ca2435b0f: if jsonKey.equals("allocatedResources") { allocatedResources = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<PodCondition>(reading: &jsonReader); return }
+                case 0x192807c1f436dff5: if jsonKey.equals("containerStatuses") { containerStatuses = try Array<ContainerStatus>(reading: &jsonReader); return }
+                case 0x9fdb7f2a86878d4e: if jsonKey.equals("ephemeralContainerStatuses") { ephemeralContainerStatuses = try Array<ContainerStatus>(reading: &jsonReader); return }
+                case 0xfb5f4036fbd609bf: if jsonKey.equals("extendedResourceClaimStatus") { extendedResourceClaimStatus = try PodExtendedResourceClaimStatus(reading: &jsonReader); return }
+                case 0x93ee0aed65160963: if jsonKey.equals("hostIP") { hostIP = try String(reading: &jsonReader); return }
+                case 0x1eeb0882d47cabe6: if jsonKey.equals("hostIPs") { hostIPs = try Array<HostIP>(reading: &jsonReader); return }
+                case 0x4ed744f62529150a: if jsonKey.equals("initContainerStatuses") { initContainerStatuses = try Array<ContainerStatus>(reading: &jsonReader); return }
+                case 0x51374c692f23857e: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0xed299825375c448a: if jsonKey.equals("nodeAllocatableResourceClaimStatuses") { nodeAllocatableResourceClaimStatuses = try Array<NodeAllocatableResourceClaimStatus>(reading: &jsonReader); return }
+                case 0x3e3e65a52b2554fb: if jsonKey.equals("nominatedNodeName") { nominatedNodeName = try String(reading: &jsonReader); return }
+                case 0xf2b3d8772445209a: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
+                case 0x15758755087e78c4: if jsonKey.equals("phase") { phase = try String(reading: &jsonReader); return }
+                case 0x67ca2ef44479d7aa: if jsonKey.equals("podIP") { podIP = try String(reading: &jsonReader); return }
+                case 0x71678bd16a3b0311: if jsonKey.equals("podIPs") { podIPs = try Array<PodIP>(reading: &jsonReader); return }
+                case 0x9068a28c74db9313: if jsonKey.equals("qosClass") { qosClass = try String(reading: &jsonReader); return }
+                case 0x2dc435561180d8ae: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                case 0x7b7885a6865b5e71: if jsonKey.equals("resize") { resize = try String(reading: &jsonReader); return }
+                case 0xc210c5a43f1abc70: if jsonKey.equals("resourceClaimStatuses") { resourceClaimStatuses = try Array<PodResourceClaimStatus>(reading: &jsonReader); return }
+                case 0xcf7101361c568648: if jsonKey.equals("resources") { resources = try ResourceRequirements(reading: &jsonReader); return }
+                case 0x92f60af9cc3f1ea4: if jsonKey.equals("startTime") { startTime = try Time(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -47,8 +47,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
-                case 0x33609a5e9eb92f4b: if jsonKey.equals("template") { template = try PodTemplateSpec(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x80fe88f6763acbf0: if jsonKey.equals("template") { template = try PodTemplateSpec(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

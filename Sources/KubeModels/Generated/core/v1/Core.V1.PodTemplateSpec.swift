@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
-                case 0x8b70a3190932153e: if jsonKey.equals("spec") { spec = try PodSpec(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xfc0df6ab2aea8504: if jsonKey.equals("spec") { spec = try PodSpec(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

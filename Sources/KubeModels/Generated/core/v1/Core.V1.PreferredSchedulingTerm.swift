@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x2d3d095570c335c: if jsonKey.equals("preference") { preference = try NodeSelectorTerm(reading: &jsonReader); return }
-                case 0x6911f8de1f27bf19: if jsonKey.equals("weight") { weight = try Int32(reading: &jsonReader); return }
+                case 0x88611d6a7ef754ed: if jsonKey.equals("preference") { preference = try NodeSelectorTerm(reading: &jsonReader); return }
+                case 0xcabeb973a19e4ed9: if jsonKey.equals("weight") { weight = try Int32(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

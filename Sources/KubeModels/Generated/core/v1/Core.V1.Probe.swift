@@ -54,16 +54,16 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xe7c75e608ea39b5c: if jsonKey.equals("exec") { exec = try ExecAction(reading: &jsonReader); return }
-                case 0x1b55960796bc5d84: if jsonKey.equals("failureThreshold") { failureThreshold = try Int32(reading: &jsonReader); return }
-                case 0xfb35907243c2a125: if jsonKey.equals("grpc") { grpc = try GRPCAction(reading: &jsonReader); return }
-                case 0x3334ab0869694477: if jsonKey.equals("httpGet") { httpGet = try HTTPGetAction(reading: &jsonReader); return }
-                case 0x4c666db56bf35277: if jsonKey.equals("initialDelaySeconds") { initialDelaySeconds = try Int32(reading: &jsonReader); return }
-                case 0xbff3103ca2cb4259: if jsonKey.equals("periodSeconds") { periodSeconds = try Int32(reading: &jsonReader); return }
-                case 0xac360639fb9129a3: if jsonKey.equals("successThreshold") { successThreshold = try Int32(reading: &jsonReader); return }
-                case 0x69f14cf5e5f38b39: if jsonKey.equals("tcpSocket") { tcpSocket = try TCPSocketAction(reading: &jsonReader); return }
-                case 0x3a4aea5264130943: if jsonKey.equals("terminationGracePeriodSeconds") { terminationGracePeriodSeconds = try Int64(reading: &jsonReader); return }
-                case 0x554fc4d386b469b5: if jsonKey.equals("timeoutSeconds") { timeoutSeconds = try Int32(reading: &jsonReader); return }
+                case 0xc2fea5cdd9cbbe5c: if jsonKey.equals("exec") { exec = try ExecAction(reading: &jsonReader); return }
+                case 0x6fe8b7d705191246: if jsonKey.equals("failureThreshold") { failureThreshold = try Int32(reading: &jsonReader); return }
+                case 0x43a3928a382f9789: if jsonKey.equals("grpc") { grpc = try GRPCAction(reading: &jsonReader); return }
+                case 0xab26df484a8f119c: if jsonKey.equals("httpGet") { httpGet = try HTTPGetAction(reading: &jsonReader); return }
+                case 0x15d3678019f78eb6: if jsonKey.equals("initialDelaySeconds") { initialDelaySeconds = try Int32(reading: &jsonReader); return }
+                case 0xdbad9e0ce1ea8474: if jsonKey.equals("periodSeconds") { periodSeconds = try Int32(reading: &jsonReader); return }
+                case 0x464c3f329bb7af3e: if jsonKey.equals("successThreshold") { successThreshold = try Int32(reading: &jsonReader); return }
+                case 0xf68f72c2312cddec: if jsonKey.equals("tcpSocket") { tcpSocket = try TCPSocketAction(reading: &jsonReader); return }
+                case 0x217b029d47ddd3e0: if jsonKey.equals("terminationGracePeriodSeconds") { terminationGracePeriodSeconds = try Int64(reading: &jsonReader); return }
+                case 0xba6f76e4320d6a3: if jsonKey.equals("timeoutSeconds") { timeoutSeconds = try Int32(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x2ef2310da70c0a65: if jsonKey.equals("defaultMode") { defaultMode = try Int32(reading: &jsonReader); return }
-                case 0x6fc4d9b9c935cff1: if jsonKey.equals("sources") { sources = try Array<VolumeProjection>(reading: &jsonReader); return }
+                case 0xb8b9760bff38f508: if jsonKey.equals("defaultMode") { defaultMode = try Int32(reading: &jsonReader); return }
+                case 0xfb05cdce43447d9f: if jsonKey.equals("sources") { sources = try Array<VolumeProjection>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -38,12 +38,12 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xdc57e42946f6e08c: if jsonKey.equals("group") { group = try String(reading: &jsonReader); return }
-                case 0x7381961d26b4adb7: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
-                case 0x1372da77c0d31d8e: if jsonKey.equals("registry") { registry = try String(reading: &jsonReader); return }
-                case 0x70d14bf165cf205: if jsonKey.equals("tenant") { tenant = try String(reading: &jsonReader); return }
-                case 0x7d6780e4032b48f2: if jsonKey.equals("user") { user = try String(reading: &jsonReader); return }
-                case 0x21cde1e8e13cf0cf: if jsonKey.equals("volume") { volume = try String(reading: &jsonReader); return }
+                case 0x5243c8b244fc335a: if jsonKey.equals("group") { group = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x156355a4b9973f0e: if jsonKey.equals("registry") { registry = try String(reading: &jsonReader); return }
+                case 0x16883d8f4994e28a: if jsonKey.equals("tenant") { tenant = try String(reading: &jsonReader); return }
+                case 0xaf9e4a7500d6bc1d: if jsonKey.equals("user") { user = try String(reading: &jsonReader); return }
+                case 0x5f35fb021b9cc44e: if jsonKey.equals("volume") { volume = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -46,14 +46,14 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xd750a16677fe13be: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
-                case 0x2ab612888528489a: if jsonKey.equals("image") { image = try String(reading: &jsonReader); return }
-                case 0x6292d59034c493c6: if jsonKey.equals("keyring") { keyring = try String(reading: &jsonReader); return }
-                case 0x79973aab255b49fe: if jsonKey.equals("monitors") { monitors = try Array<String>(reading: &jsonReader); return }
-                case 0x8c22f10da88b1083: if jsonKey.equals("pool") { pool = try String(reading: &jsonReader); return }
-                case 0x7381961d26b4adb7: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
-                case 0xa95eb3d44c2a4ad6: if jsonKey.equals("secretRef") { secretRef = try SecretReference(reading: &jsonReader); return }
-                case 0x7d6780e4032b48f2: if jsonKey.equals("user") { user = try String(reading: &jsonReader); return }
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0x273d4199d6f7716b: if jsonKey.equals("image") { image = try String(reading: &jsonReader); return }
+                case 0x478c527bc537fd42: if jsonKey.equals("keyring") { keyring = try String(reading: &jsonReader); return }
+                case 0xa458edc6820b2211: if jsonKey.equals("monitors") { monitors = try Array<String>(reading: &jsonReader); return }
+                case 0x8e03058fcdd664b2: if jsonKey.equals("pool") { pool = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x6cbcf1cafd1a017c: if jsonKey.equals("secretRef") { secretRef = try SecretReference(reading: &jsonReader); return }
+                case 0xaf9e4a7500d6bc1d: if jsonKey.equals("user") { user = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -30,10 +30,10 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xe54f3c9d994892f3: if jsonKey.equals("minReadySeconds") { minReadySeconds = try Int32(reading: &jsonReader); return }
-                case 0xbd75e7857ef7a1bc: if jsonKey.equals("replicas") { replicas = try Int32(reading: &jsonReader); return }
-                case 0x3b0355a1af4ac9c: if jsonKey.equals("selector") { selector = try Dictionary<String, String>(reading: &jsonReader); return }
-                case 0x33609a5e9eb92f4b: if jsonKey.equals("template") { template = try PodTemplateSpec(reading: &jsonReader); return }
+                case 0x7095ca77b50c235c: if jsonKey.equals("minReadySeconds") { minReadySeconds = try Int32(reading: &jsonReader); return }
+                case 0x310f595320af959d: if jsonKey.equals("replicas") { replicas = try Int32(reading: &jsonReader); return }
+                case 0x46b12b729801f390: if jsonKey.equals("selector") { selector = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0x80fe88f6763acbf0: if jsonKey.equals("template") { template = try PodTemplateSpec(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

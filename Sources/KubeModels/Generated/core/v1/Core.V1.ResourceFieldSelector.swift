@@ -26,9 +26,9 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x40e3afde1c62e93b: if jsonKey.equals("containerName") { containerName = try String(reading: &jsonReader); return }
-                case 0x5447a65e7d383c7d: if jsonKey.equals("divisor") { divisor = try Quantity(reading: &jsonReader); return }
-                case 0xb571c404c5b2fd35: if jsonKey.equals("resource") { resource = try String(reading: &jsonReader); return }
+                case 0xfca3afc465b4af5c: if jsonKey.equals("containerName") { containerName = try String(reading: &jsonReader); return }
+                case 0xa63868299eb77cc1: if jsonKey.equals("divisor") { divisor = try Quantity(reading: &jsonReader); return }
+                case 0xce3ed3ed16c9dca2: if jsonKey.equals("resource") { resource = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

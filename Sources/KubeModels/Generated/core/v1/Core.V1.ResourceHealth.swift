@@ -32,9 +32,9 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x7f69d4b5288ba9cf: if jsonKey.equals("health") { health = try String(reading: &jsonReader); return }
-                case 0x546401b5d2a8d2a4: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
-                case 0xc185cf775b67f2d0: if jsonKey.equals("resourceID") { resourceID = try String(reading: &jsonReader); return }
+                case 0x91fe5c95c9e53434: if jsonKey.equals("health") { health = try String(reading: &jsonReader); return }
+                case 0x51374c692f23857e: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0xcdb36b53ad37d8d5: if jsonKey.equals("resourceID") { resourceID = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

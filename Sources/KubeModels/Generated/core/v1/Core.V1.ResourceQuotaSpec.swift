@@ -26,9 +26,9 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x2e3ab4cc7418679c: if jsonKey.equals("hard") { hard = try Dictionary<String, Quantity>(reading: &jsonReader); return }
-                case 0x20b613f4b342111a: if jsonKey.equals("scopeSelector") { scopeSelector = try ScopeSelector(reading: &jsonReader); return }
-                case 0xef51210b1ca0cb28: if jsonKey.equals("scopes") { scopes = try Array<String>(reading: &jsonReader); return }
+                case 0x171a1eb96af62d05: if jsonKey.equals("hard") { hard = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xd3e41228b458e787: if jsonKey.equals("scopeSelector") { scopeSelector = try ScopeSelector(reading: &jsonReader); return }
+                case 0x17ac2ff11b6d4f90: if jsonKey.equals("scopes") { scopes = try Array<String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

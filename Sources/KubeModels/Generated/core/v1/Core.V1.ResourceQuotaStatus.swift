@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x2e3ab4cc7418679c: if jsonKey.equals("hard") { hard = try Dictionary<String, Quantity>(reading: &jsonReader); return }
-                case 0x7d678ae4032b59f0: if jsonKey.equals("used") { used = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0x171a1eb96af62d05: if jsonKey.equals("hard") { hard = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xa1408bfce36d57dd: if jsonKey.equals("used") { used = try Dictionary<String, Quantity>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

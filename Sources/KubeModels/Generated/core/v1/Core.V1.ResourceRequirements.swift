@@ -26,9 +26,9 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xbe2fbe80062cf874: if jsonKey.equals("claims") { claims = try Array<ResourceClaim>(reading: &jsonReader); return }
-                case 0x7283aeddbebbd745: if jsonKey.equals("limits") { limits = try Dictionary<String, Quantity>(reading: &jsonReader); return }
-                case 0x7166d3e80f26d1f3: if jsonKey.equals("requests") { requests = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0x7de99038dde7f29e: if jsonKey.equals("claims") { claims = try Array<ResourceClaim>(reading: &jsonReader); return }
+                case 0x91654bf584e48e48: if jsonKey.equals("limits") { limits = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0x53f2ce3f95e0f774: if jsonKey.equals("requests") { requests = try Dictionary<String, Quantity>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -30,10 +30,10 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xe8ddc90a9d7c709d: if jsonKey.equals("level") { level = try String(reading: &jsonReader); return }
-                case 0xa358ec1ff0c833b9: if jsonKey.equals("role") { role = try String(reading: &jsonReader); return }
-                case 0xa79439ef7bfa9c2d: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
-                case 0x7d6780e4032b48f2: if jsonKey.equals("user") { user = try String(reading: &jsonReader); return }
+                case 0x6ad5e27fb9bc52da: if jsonKey.equals("level") { level = try String(reading: &jsonReader); return }
+                case 0x6842c72634d6a84: if jsonKey.equals("role") { role = try String(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                case 0xaf9e4a7500d6bc1d: if jsonKey.equals("user") { user = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -54,16 +54,16 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xd750a16677fe13be: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
-                case 0x9d2717bfe2cfa019: if jsonKey.equals("gateway") { gateway = try String(reading: &jsonReader); return }
-                case 0x18ca7a95d7e59afe: if jsonKey.equals("protectionDomain") { protectionDomain = try String(reading: &jsonReader); return }
-                case 0x7381961d26b4adb7: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
-                case 0xa95eb3d44c2a4ad6: if jsonKey.equals("secretRef") { secretRef = try LocalObjectReference(reading: &jsonReader); return }
-                case 0xc11dbe40f8224726: if jsonKey.equals("sslEnabled") { sslEnabled = try Bool(reading: &jsonReader); return }
-                case 0x36d1622571e2fe0d: if jsonKey.equals("storageMode") { storageMode = try String(reading: &jsonReader); return }
-                case 0x5ad1158391125b6c: if jsonKey.equals("storagePool") { storagePool = try String(reading: &jsonReader); return }
-                case 0xbfb559c71c56b4fc: if jsonKey.equals("system") { system = try String(reading: &jsonReader); return }
-                case 0x5d074ac20ca1a52c: if jsonKey.equals("volumeName") { volumeName = try String(reading: &jsonReader); return }
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0xe26f26c76a8badca: if jsonKey.equals("gateway") { gateway = try String(reading: &jsonReader); return }
+                case 0x86beb321eccd7cfa: if jsonKey.equals("protectionDomain") { protectionDomain = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x6cbcf1cafd1a017c: if jsonKey.equals("secretRef") { secretRef = try LocalObjectReference(reading: &jsonReader); return }
+                case 0xde0ca40d047cab38: if jsonKey.equals("sslEnabled") { sslEnabled = try Bool(reading: &jsonReader); return }
+                case 0x1231c7dc2aff8591: if jsonKey.equals("storageMode") { storageMode = try String(reading: &jsonReader); return }
+                case 0x798f181a132ffe9f: if jsonKey.equals("storagePool") { storagePool = try String(reading: &jsonReader); return }
+                case 0xbc673b7272e26913: if jsonKey.equals("system") { system = try String(reading: &jsonReader); return }
+                case 0x28d32063adcb06a8: if jsonKey.equals("volumeName") { volumeName = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -18,7 +18,7 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xea9bf6535b857865: if jsonKey.equals("matchExpressions") { matchExpressions = try Array<ScopedResourceSelectorRequirement>(reading: &jsonReader); return }
+                case 0xae0383a9f855158f: if jsonKey.equals("matchExpressions") { matchExpressions = try Array<ScopedResourceSelectorRequirement>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -66,11 +66,11 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x855b556730a34a05: if jsonKey.equals("data") { data = try Dictionary<String, Data>(reading: &jsonReader); return }
-                case 0x294cf801edb925df: if jsonKey.equals("immutable") { immutable = try Bool(reading: &jsonReader); return }
-                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
-                case 0xb76aeb01b04be360: if jsonKey.equals("stringData") { stringData = try Dictionary<String, String>(reading: &jsonReader); return }
-                case 0xa79439ef7bfa9c2d: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                case 0x7e9746e2285dda3a: if jsonKey.equals("data") { data = try Dictionary<String, Data>(reading: &jsonReader); return }
+                case 0xfb74fd79cd2576a1: if jsonKey.equals("immutable") { immutable = try Bool(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x8e2befd803feed9e: if jsonKey.equals("stringData") { stringData = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0x629576c6b305d539: if jsonKey.equals("optional") { optional = try Bool(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xfc78b19a09742c6: if jsonKey.equals("optional") { optional = try Bool(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

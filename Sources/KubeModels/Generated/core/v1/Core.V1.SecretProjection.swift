@@ -26,9 +26,9 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x3e7884bf4f412c6f: if jsonKey.equals("items") { items = try Array<KeyToPath>(reading: &jsonReader); return }
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0x629576c6b305d539: if jsonKey.equals("optional") { optional = try Bool(reading: &jsonReader); return }
+                case 0x4de57e91e21de1b3: if jsonKey.equals("items") { items = try Array<KeyToPath>(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xfc78b19a09742c6: if jsonKey.equals("optional") { optional = try Bool(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

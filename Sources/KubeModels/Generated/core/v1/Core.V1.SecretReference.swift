@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0xdc1c4a04cb5c6da0: if jsonKey.equals("namespace") { namespace = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xc74137e63d81f9a2: if jsonKey.equals("namespace") { namespace = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

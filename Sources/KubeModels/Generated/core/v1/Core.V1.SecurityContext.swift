@@ -62,18 +62,18 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xdddd9d5780e70968: if jsonKey.equals("allowPrivilegeEscalation") { allowPrivilegeEscalation = try Bool(reading: &jsonReader); return }
-                case 0x4ce47a7d7dbb3a14: if jsonKey.equals("appArmorProfile") { appArmorProfile = try AppArmorProfile(reading: &jsonReader); return }
-                case 0x4d57226a039bba1f: if jsonKey.equals("capabilities") { capabilities = try Capabilities(reading: &jsonReader); return }
-                case 0xe3e936fa2053e0f8: if jsonKey.equals("privileged") { privileged = try Bool(reading: &jsonReader); return }
-                case 0x23dbe30560d18696: if jsonKey.equals("procMount") { procMount = try String(reading: &jsonReader); return }
-                case 0x5ec5d485d041fbac: if jsonKey.equals("readOnlyRootFilesystem") { readOnlyRootFilesystem = try Bool(reading: &jsonReader); return }
-                case 0x1a743fba39eb2699: if jsonKey.equals("runAsGroup") { runAsGroup = try Int64(reading: &jsonReader); return }
-                case 0x66b93d421a556c49: if jsonKey.equals("runAsNonRoot") { runAsNonRoot = try Bool(reading: &jsonReader); return }
-                case 0x1387be1de01bc099: if jsonKey.equals("runAsUser") { runAsUser = try Int64(reading: &jsonReader); return }
-                case 0x97773f9c86c662d: if jsonKey.equals("seLinuxOptions") { seLinuxOptions = try SELinuxOptions(reading: &jsonReader); return }
-                case 0xeb5d6308ae2c0c32: if jsonKey.equals("seccompProfile") { seccompProfile = try SeccompProfile(reading: &jsonReader); return }
-                case 0x54b98d5ffee386e4: if jsonKey.equals("windowsOptions") { windowsOptions = try WindowsSecurityContextOptions(reading: &jsonReader); return }
+                case 0x8c72c1b4ec7b20ad: if jsonKey.equals("allowPrivilegeEscalation") { allowPrivilegeEscalation = try Bool(reading: &jsonReader); return }
+                case 0xeb5d9a9315f11622: if jsonKey.equals("appArmorProfile") { appArmorProfile = try AppArmorProfile(reading: &jsonReader); return }
+                case 0x6f0af89bdd316ddd: if jsonKey.equals("capabilities") { capabilities = try Capabilities(reading: &jsonReader); return }
+                case 0xdc26d58e82ed0f1d: if jsonKey.equals("privileged") { privileged = try Bool(reading: &jsonReader); return }
+                case 0x557637e49d5cff1f: if jsonKey.equals("procMount") { procMount = try String(reading: &jsonReader); return }
+                case 0xe7c308abaf24436: if jsonKey.equals("readOnlyRootFilesystem") { readOnlyRootFilesystem = try Bool(reading: &jsonReader); return }
+                case 0x187b42389b4836b3: if jsonKey.equals("runAsGroup") { runAsGroup = try Int64(reading: &jsonReader); return }
+                case 0xb46e1c29221c7498: if jsonKey.equals("runAsNonRoot") { runAsNonRoot = try Bool(reading: &jsonReader); return }
+                case 0x8dcf84de26c8375b: if jsonKey.equals("runAsUser") { runAsUser = try Int64(reading: &jsonReader); return }
+                case 0xedcb12f5237bd334: if jsonKey.equals("seLinuxOptions") { seLinuxOptions = try SELinuxOptions(reading: &jsonReader); return }
+                case 0x102e3d251e9c3215: if jsonKey.equals("seccompProfile") { seccompProfile = try SeccompProfile(reading: &jsonReader); return }
+                case 0xd6168d929673be38: if jsonKey.equals("windowsOptions") { windowsOptions = try WindowsSecurityContextOptions(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

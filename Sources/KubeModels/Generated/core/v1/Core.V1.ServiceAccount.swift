@@ -59,10 +59,10 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xb9291ed3d20b8ae2: if jsonKey.equals("automountServiceAccountToken") { automountServiceAccountToken = try Bool(reading: &jsonReader); return }
-                case 0x970edc0ad7f5bb12: if jsonKey.equals("imagePullSecrets") { imagePullSecrets = try Array<LocalObjectReference>(reading: &jsonReader); return }
-                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
-                case 0xeedb87b077b5c4c6: if jsonKey.equals("secrets") { secrets = try Array<ObjectReference>(reading: &jsonReader); return }
+                case 0x10cf3772417df556: if jsonKey.equals("automountServiceAccountToken") { automountServiceAccountToken = try Bool(reading: &jsonReader); return }
+                case 0x41eb55b3c7ca72ed: if jsonKey.equals("imagePullSecrets") { imagePullSecrets = try Array<LocalObjectReference>(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xeaa829abb17ddc4a: if jsonKey.equals("secrets") { secrets = try Array<ObjectReference>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

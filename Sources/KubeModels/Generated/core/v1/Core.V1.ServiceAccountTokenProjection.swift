@@ -26,9 +26,9 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xbc385439b1b0fb23: if jsonKey.equals("audience") { audience = try String(reading: &jsonReader); return }
-                case 0xb8d1b6bd1cb5e495: if jsonKey.equals("expirationSeconds") { expirationSeconds = try Int64(reading: &jsonReader); return }
-                case 0x3c52d0debd70676: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                case 0xd5e84de142e11699: if jsonKey.equals("audience") { audience = try String(reading: &jsonReader); return }
+                case 0xf6c618e1291ec6d3: if jsonKey.equals("expirationSeconds") { expirationSeconds = try Int64(reading: &jsonReader); return }
+                case 0x552a278341af4607: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

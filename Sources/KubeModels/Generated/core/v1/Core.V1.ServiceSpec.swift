@@ -94,26 +94,26 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x9a10fd721a697508: if jsonKey.equals("allocateLoadBalancerNodePorts") { allocateLoadBalancerNodePorts = try Bool(reading: &jsonReader); return }
-                case 0x9ed4908dbfeb14: if jsonKey.equals("clusterIP") { clusterIP = try String(reading: &jsonReader); return }
-                case 0xcdce98a0dd1d0005: if jsonKey.equals("clusterIPs") { clusterIPs = try Array<String>(reading: &jsonReader); return }
-                case 0x549ed8bfc51e6ee8: if jsonKey.equals("externalIPs") { externalIPs = try Array<String>(reading: &jsonReader); return }
-                case 0xd9588de2c30d8cf1: if jsonKey.equals("externalName") { externalName = try String(reading: &jsonReader); return }
-                case 0xd205c4016a06c649: if jsonKey.equals("externalTrafficPolicy") { externalTrafficPolicy = try String(reading: &jsonReader); return }
-                case 0x7e70a366c088eeba: if jsonKey.equals("healthCheckNodePort") { healthCheckNodePort = try Int32(reading: &jsonReader); return }
-                case 0x1c6d2531de2a5b53: if jsonKey.equals("internalTrafficPolicy") { internalTrafficPolicy = try String(reading: &jsonReader); return }
-                case 0xa76669cb08dce390: if jsonKey.equals("ipFamilies") { ipFamilies = try Array<String>(reading: &jsonReader); return }
-                case 0x733b11bfb10e873e: if jsonKey.equals("ipFamilyPolicy") { ipFamilyPolicy = try String(reading: &jsonReader); return }
-                case 0x36d16ad130d427a9: if jsonKey.equals("loadBalancerClass") { loadBalancerClass = try String(reading: &jsonReader); return }
-                case 0x55c84e6e83f8fb2e: if jsonKey.equals("loadBalancerIP") { loadBalancerIP = try String(reading: &jsonReader); return }
-                case 0xe7e3db57996a1b24: if jsonKey.equals("loadBalancerSourceRanges") { loadBalancerSourceRanges = try Array<String>(reading: &jsonReader); return }
-                case 0xc3780d35723576ef: if jsonKey.equals("ports") { ports = try Array<ServicePort>(reading: &jsonReader); return }
-                case 0x362e1ebcb3ff0754: if jsonKey.equals("publishNotReadyAddresses") { publishNotReadyAddresses = try Bool(reading: &jsonReader); return }
-                case 0x3b0355a1af4ac9c: if jsonKey.equals("selector") { selector = try Dictionary<String, String>(reading: &jsonReader); return }
-                case 0x18ff1d962af533e7: if jsonKey.equals("sessionAffinity") { sessionAffinity = try String(reading: &jsonReader); return }
-                case 0xb2fa1e0995a664e5: if jsonKey.equals("sessionAffinityConfig") { sessionAffinityConfig = try SessionAffinityConfig(reading: &jsonReader); return }
-                case 0xbf53d5bd298f57ac: if jsonKey.equals("trafficDistribution") { trafficDistribution = try String(reading: &jsonReader); return }
-                case 0xa79439ef7bfa9c2d: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                case 0xcc069ce4cab535ab: if jsonKey.equals("allocateLoadBalancerNodePorts") { allocateLoadBalancerNodePorts = try Bool(reading: &jsonReader); return }
+                case 0x612f1d9352272fa: if jsonKey.equals("clusterIP") { clusterIP = try String(reading: &jsonReader); return }
+                case 0x8fcf8a6dd55e446d: if jsonKey.equals("clusterIPs") { clusterIPs = try Array<String>(reading: &jsonReader); return }
+                case 0x6590b943e0c8893f: if jsonKey.equals("externalIPs") { externalIPs = try Array<String>(reading: &jsonReader); return }
+                case 0xc9d5b1215c717f72: if jsonKey.equals("externalName") { externalName = try String(reading: &jsonReader); return }
+                case 0x923ff0279e9a8649: if jsonKey.equals("externalTrafficPolicy") { externalTrafficPolicy = try String(reading: &jsonReader); return }
+                case 0x842fc6535ece04a4: if jsonKey.equals("healthCheckNodePort") { healthCheckNodePort = try Int32(reading: &jsonReader); return }
+                case 0xc032849691509754: if jsonKey.equals("internalTrafficPolicy") { internalTrafficPolicy = try String(reading: &jsonReader); return }
+                case 0xad9bc9b8e60e12a3: if jsonKey.equals("ipFamilies") { ipFamilies = try Array<String>(reading: &jsonReader); return }
+                case 0xb985aa363fc1d720: if jsonKey.equals("ipFamilyPolicy") { ipFamilyPolicy = try String(reading: &jsonReader); return }
+                case 0xbd5572c700c00c00: if jsonKey.equals("loadBalancerClass") { loadBalancerClass = try String(reading: &jsonReader); return }
+                case 0x93b37e3a2b066255: if jsonKey.equals("loadBalancerIP") { loadBalancerIP = try String(reading: &jsonReader); return }
+                case 0xef4375287b46f170: if jsonKey.equals("loadBalancerSourceRanges") { loadBalancerSourceRanges = try Array<String>(reading: &jsonReader); return }
+                case 0x52e12aaf8f12260e: if jsonKey.equals("ports") { ports = try Array<ServicePort>(reading: &jsonReader); return }
+                case 0x4256c86ff4786bd8: if jsonKey.equals("publishNotReadyAddresses") { publishNotReadyAddresses = try Bool(reading: &jsonReader); return }
+                case 0x46b12b729801f390: if jsonKey.equals("selector") { selector = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0xd13b347a0597d278: if jsonKey.equals("sessionAffinity") { sessionAffinity = try String(reading: &jsonReader); return }
+                case 0x988e3621ca8cc5c2: if jsonKey.equals("sessionAffinityConfig") { sessionAffinityConfig = try SessionAffinityConfig(reading: &jsonReader); return }
+                case 0xe516d681c6b5e652: if jsonKey.equals("trafficDistribution") { trafficDistribution = try String(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

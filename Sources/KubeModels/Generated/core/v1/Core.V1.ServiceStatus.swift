@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x5f6d4dd9db56877: if jsonKey.equals("conditions") { conditions = try Array<Meta.V1.Condition>(reading: &jsonReader); return }
-                case 0x461526f6e17a6cc7: if jsonKey.equals("loadBalancer") { loadBalancer = try LoadBalancerStatus(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<Meta.V1.Condition>(reading: &jsonReader); return }
+                case 0x4b43aad91408f991: if jsonKey.equals("loadBalancer") { loadBalancer = try LoadBalancerStatus(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

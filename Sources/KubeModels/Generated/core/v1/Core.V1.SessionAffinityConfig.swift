@@ -18,7 +18,7 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xb4e57bd207ca39bf: if jsonKey.equals("clientIP") { clientIP = try ClientIPConfig(reading: &jsonReader); return }
+                case 0x60fae9bb5ce2c206: if jsonKey.equals("clientIP") { clientIP = try ClientIPConfig(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -18,7 +18,7 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x9eff639fb8a1be0a: if jsonKey.equals("seconds") { seconds = try Int64(reading: &jsonReader); return }
+                case 0xcebf81d4d650378d: if jsonKey.equals("seconds") { seconds = try Int64(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x4077f8cc7eaf4d6f: if jsonKey.equals("host") { host = try String(reading: &jsonReader); return }
-                case 0x8c2cdb0da8933fa6: if jsonKey.equals("port") { port = try IntOrString(reading: &jsonReader); return }
+                case 0x8376fdb3da2ccec6: if jsonKey.equals("host") { host = try String(reading: &jsonReader); return }
+                case 0xc5a65601e39c373c: if jsonKey.equals("port") { port = try IntOrString(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -34,11 +34,11 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x36c1c83b51f24394: if jsonKey.equals("effect") { effect = try String(reading: &jsonReader); return }
-                case 0x3dc94a19365b10ec: if jsonKey.equals("key") { key = try String(reading: &jsonReader); return }
-                case 0x554667f2165fec5d: if jsonKey.equals("operator") { `operator` = try String(reading: &jsonReader); return }
-                case 0xa9f4d6ab939f5969: if jsonKey.equals("tolerationSeconds") { tolerationSeconds = try Int64(reading: &jsonReader); return }
-                case 0x7ce4fd9430e80cea: if jsonKey.equals("value") { value = try String(reading: &jsonReader); return }
+                case 0x83d15641e7b244c5: if jsonKey.equals("effect") { effect = try String(reading: &jsonReader); return }
+                case 0x3073d7489afd12c4: if jsonKey.equals("key") { key = try String(reading: &jsonReader); return }
+                case 0x2343ede96501d623: if jsonKey.equals("operator") { `operator` = try String(reading: &jsonReader); return }
+                case 0xcd7e53988947e3bd: if jsonKey.equals("tolerationSeconds") { tolerationSeconds = try Int64(reading: &jsonReader); return }
+                case 0x8fb5728035549067: if jsonKey.equals("value") { value = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

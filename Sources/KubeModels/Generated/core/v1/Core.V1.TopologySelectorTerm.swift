@@ -18,7 +18,7 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x39aaf0c92f914807: if jsonKey.equals("matchLabelExpressions") { matchLabelExpressions = try Array<TopologySelectorLabelRequirement>(reading: &jsonReader); return }
+                case 0xeac4ae3b8af74b5: if jsonKey.equals("matchLabelExpressions") { matchLabelExpressions = try Array<TopologySelectorLabelRequirement>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

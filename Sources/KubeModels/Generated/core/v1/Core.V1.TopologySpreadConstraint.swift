@@ -49,14 +49,14 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x3c1eb92f58c9834: if jsonKey.equals("labelSelector") { labelSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
-                case 0xc4ea4e83558e67e8: if jsonKey.equals("matchLabelKeys") { matchLabelKeys = try Array<String>(reading: &jsonReader); return }
-                case 0x350fedf44a213ceb: if jsonKey.equals("maxSkew") { maxSkew = try Int32(reading: &jsonReader); return }
-                case 0xe22cb28251726178: if jsonKey.equals("minDomains") { minDomains = try Int32(reading: &jsonReader); return }
-                case 0xc9ecdda684b274fb: if jsonKey.equals("nodeAffinityPolicy") { nodeAffinityPolicy = try String(reading: &jsonReader); return }
-                case 0xc791478e58b9a75e: if jsonKey.equals("nodeTaintsPolicy") { nodeTaintsPolicy = try String(reading: &jsonReader); return }
-                case 0x960e1fadaba12ba3: if jsonKey.equals("topologyKey") { topologyKey = try String(reading: &jsonReader); return }
-                case 0xd16929abf8748a17: if jsonKey.equals("whenUnsatisfiable") { whenUnsatisfiable = try String(reading: &jsonReader); return }
+                case 0x31370ce12e845fac: if jsonKey.equals("labelSelector") { labelSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x1c9e9a69282ea3b0: if jsonKey.equals("matchLabelKeys") { matchLabelKeys = try Array<String>(reading: &jsonReader); return }
+                case 0x7e507a994de723b7: if jsonKey.equals("maxSkew") { maxSkew = try Int32(reading: &jsonReader); return }
+                case 0x58a3647db349274: if jsonKey.equals("minDomains") { minDomains = try Int32(reading: &jsonReader); return }
+                case 0xe70eacfee364341: if jsonKey.equals("nodeAffinityPolicy") { nodeAffinityPolicy = try String(reading: &jsonReader); return }
+                case 0x74ca433c06d8f717: if jsonKey.equals("nodeTaintsPolicy") { nodeTaintsPolicy = try String(reading: &jsonReader); return }
+                case 0xe22f9f5d74ca6bb4: if jsonKey.equals("topologyKey") { topologyKey = try String(reading: &jsonReader); return }
+                case 0x7225c180ba68345b: if jsonKey.equals("whenUnsatisfiable") { whenUnsatisfiable = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

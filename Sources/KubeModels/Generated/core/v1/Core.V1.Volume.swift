@@ -138,37 +138,37 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xa0ee8decadfa71db: if jsonKey.equals("awsElasticBlockStore") { awsElasticBlockStore = try AWSElasticBlockStoreVolumeSource(reading: &jsonReader); return }
-                case 0xca3343a00e14cb5d: if jsonKey.equals("azureDisk") { azureDisk = try AzureDiskVolumeSource(reading: &jsonReader); return }
-                case 0xc061d5b244120af6: if jsonKey.equals("azureFile") { azureFile = try AzureFileVolumeSource(reading: &jsonReader); return }
-                case 0xbe1b970ceb6f044e: if jsonKey.equals("cephfs") { cephfs = try CephFSVolumeSource(reading: &jsonReader); return }
-                case 0x561d0d6cb6e7ae18: if jsonKey.equals("cinder") { cinder = try CinderVolumeSource(reading: &jsonReader); return }
-                case 0xb2ef5cc0f757c127: if jsonKey.equals("configMap") { configMap = try ConfigMapVolumeSource(reading: &jsonReader); return }
-                case 0xf5a60e190cb100ee: if jsonKey.equals("csi") { csi = try CSIVolumeSource(reading: &jsonReader); return }
-                case 0x7316066f43972391: if jsonKey.equals("downwardAPI") { downwardAPI = try DownwardAPIVolumeSource(reading: &jsonReader); return }
-                case 0x759b84996d6c625: if jsonKey.equals("emptyDir") { emptyDir = try EmptyDirVolumeSource(reading: &jsonReader); return }
-                case 0x11ab14eb0a16bbec: if jsonKey.equals("ephemeral") { ephemeral = try EphemeralVolumeSource(reading: &jsonReader); return }
-                case 0x8985d07b541da0e: if jsonKey.equals("fc") { fc = try FCVolumeSource(reading: &jsonReader); return }
-                case 0xcbdcb197189665b4: if jsonKey.equals("flexVolume") { flexVolume = try FlexVolumeSource(reading: &jsonReader); return }
-                case 0x2188a5b5865df4c1: if jsonKey.equals("flocker") { flocker = try FlockerVolumeSource(reading: &jsonReader); return }
-                case 0x9207d069db99f632: if jsonKey.equals("gcePersistentDisk") { gcePersistentDisk = try GCEPersistentDiskVolumeSource(reading: &jsonReader); return }
-                case 0xabee7970e73da1a3: if jsonKey.equals("gitRepo") { gitRepo = try GitRepoVolumeSource(reading: &jsonReader); return }
-                case 0xa4274f1f3373d662: if jsonKey.equals("glusterfs") { glusterfs = try GlusterfsVolumeSource(reading: &jsonReader); return }
-                case 0x59c98a14795f32a8: if jsonKey.equals("hostPath") { hostPath = try HostPathVolumeSource(reading: &jsonReader); return }
-                case 0x2ab612888528489a: if jsonKey.equals("image") { image = try ImageVolumeSource(reading: &jsonReader); return }
-                case 0xa5916cfad0b0985e: if jsonKey.equals("iscsi") { iscsi = try ISCSIVolumeSource(reading: &jsonReader); return }
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0x2143c919257baa52: if jsonKey.equals("nfs") { nfs = try NFSVolumeSource(reading: &jsonReader); return }
-                case 0xe152224b5051acde: if jsonKey.equals("persistentVolumeClaim") { persistentVolumeClaim = try PersistentVolumeClaimVolumeSource(reading: &jsonReader); return }
-                case 0x1933710f6a35664f: if jsonKey.equals("photonPersistentDisk") { photonPersistentDisk = try PhotonPersistentDiskVolumeSource(reading: &jsonReader); return }
-                case 0x47338bffab1ba8f0: if jsonKey.equals("portworxVolume") { portworxVolume = try PortworxVolumeSource(reading: &jsonReader); return }
-                case 0x241e062b17a7dcff: if jsonKey.equals("projected") { projected = try ProjectedVolumeSource(reading: &jsonReader); return }
-                case 0xc98bb3c54a51ce86: if jsonKey.equals("quobyte") { quobyte = try QuobyteVolumeSource(reading: &jsonReader); return }
-                case 0x8a00c0196107a463: if jsonKey.equals("rbd") { rbd = try RBDVolumeSource(reading: &jsonReader); return }
-                case 0x73f7b9e0b755baa5: if jsonKey.equals("scaleIO") { scaleIO = try ScaleIOVolumeSource(reading: &jsonReader); return }
-                case 0xab23f0eec020c951: if jsonKey.equals("secret") { secret = try SecretVolumeSource(reading: &jsonReader); return }
-                case 0xa03107d7adba9668: if jsonKey.equals("storageos") { storageos = try StorageOSVolumeSource(reading: &jsonReader); return }
-                case 0x6c810588b67dd8ee: if jsonKey.equals("vsphereVolume") { vsphereVolume = try VsphereVirtualDiskVolumeSource(reading: &jsonReader); return }
+                case 0x59d2f1cc1eb26731: if jsonKey.equals("awsElasticBlockStore") { awsElasticBlockStore = try AWSElasticBlockStoreVolumeSource(reading: &jsonReader); return }
+                case 0x3f4c568a9d79b9e7: if jsonKey.equals("azureDisk") { azureDisk = try AzureDiskVolumeSource(reading: &jsonReader); return }
+                case 0x3e988ce5040cccb8: if jsonKey.equals("azureFile") { azureFile = try AzureFileVolumeSource(reading: &jsonReader); return }
+                case 0x32e900878b76a1a9: if jsonKey.equals("cephfs") { cephfs = try CephFSVolumeSource(reading: &jsonReader); return }
+                case 0xefc9f04392b75f25: if jsonKey.equals("cinder") { cinder = try CinderVolumeSource(reading: &jsonReader); return }
+                case 0x5bf646c02bb3b9f0: if jsonKey.equals("configMap") { configMap = try ConfigMapVolumeSource(reading: &jsonReader); return }
+                case 0x7f5e985b62a0690f: if jsonKey.equals("csi") { csi = try CSIVolumeSource(reading: &jsonReader); return }
+                case 0x2e16f57bb98f527d: if jsonKey.equals("downwardAPI") { downwardAPI = try DownwardAPIVolumeSource(reading: &jsonReader); return }
+                case 0x412f4aebad32d7ee: if jsonKey.equals("emptyDir") { emptyDir = try EmptyDirVolumeSource(reading: &jsonReader); return }
+                case 0xa0047113a9256ad1: if jsonKey.equals("ephemeral") { ephemeral = try EphemeralVolumeSource(reading: &jsonReader); return }
+                case 0x762a1efe01448ff0: if jsonKey.equals("fc") { fc = try FCVolumeSource(reading: &jsonReader); return }
+                case 0x7ddaa5029d1f94a5: if jsonKey.equals("flexVolume") { flexVolume = try FlexVolumeSource(reading: &jsonReader); return }
+                case 0x69a114757f574a13: if jsonKey.equals("flocker") { flocker = try FlockerVolumeSource(reading: &jsonReader); return }
+                case 0x7e6809719361719a: if jsonKey.equals("gcePersistentDisk") { gcePersistentDisk = try GCEPersistentDiskVolumeSource(reading: &jsonReader); return }
+                case 0x938727652b694a21: if jsonKey.equals("gitRepo") { gitRepo = try GitRepoVolumeSource(reading: &jsonReader); return }
+                case 0x5654d5d5ce9575a: if jsonKey.equals("glusterfs") { glusterfs = try GlusterfsVolumeSource(reading: &jsonReader); return }
+                case 0xbcf7fe9847f63b35: if jsonKey.equals("hostPath") { hostPath = try HostPathVolumeSource(reading: &jsonReader); return }
+                case 0x273d4199d6f7716b: if jsonKey.equals("image") { image = try ImageVolumeSource(reading: &jsonReader); return }
+                case 0xb3b22b180cb865ca: if jsonKey.equals("iscsi") { iscsi = try ISCSIVolumeSource(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xd16ab50295f165d1: if jsonKey.equals("nfs") { nfs = try NFSVolumeSource(reading: &jsonReader); return }
+                case 0x9e5373971d65b291: if jsonKey.equals("persistentVolumeClaim") { persistentVolumeClaim = try PersistentVolumeClaimVolumeSource(reading: &jsonReader); return }
+                case 0x3c46035dbc68f7b5: if jsonKey.equals("photonPersistentDisk") { photonPersistentDisk = try PhotonPersistentDiskVolumeSource(reading: &jsonReader); return }
+                case 0x4175ff27590d7757: if jsonKey.equals("portworxVolume") { portworxVolume = try PortworxVolumeSource(reading: &jsonReader); return }
+                case 0xd42799c0a1cead96: if jsonKey.equals("projected") { projected = try ProjectedVolumeSource(reading: &jsonReader); return }
+                case 0x9aa0405f271ded65: if jsonKey.equals("quobyte") { quobyte = try QuobyteVolumeSource(reading: &jsonReader); return }
+                case 0x5c29a57eb0a87b8: if jsonKey.equals("rbd") { rbd = try RBDVolumeSource(reading: &jsonReader); return }
+                case 0x8bdb4c94a24e3375: if jsonKey.equals("scaleIO") { scaleIO = try ScaleIOVolumeSource(reading: &jsonReader); return }
+                case 0x8d22088d31edbeec: if jsonKey.equals("secret") { secret = try SecretVolumeSource(reading: &jsonReader); return }
+                case 0xe9861d612332d4a8: if jsonKey.equals("storageos") { storageos = try StorageOSVolumeSource(reading: &jsonReader); return }
+                case 0xe11df2a0a7268c93: if jsonKey.equals("vsphereVolume") { vsphereVolume = try VsphereVirtualDiskVolumeSource(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -42,13 +42,13 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xdbcf654d29bd1fe9: if jsonKey.equals("mountPath") { mountPath = try String(reading: &jsonReader); return }
-                case 0x5f5c8cea65544178: if jsonKey.equals("mountPropagation") { mountPropagation = try String(reading: &jsonReader); return }
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0x7381961d26b4adb7: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
-                case 0x7ed3c8b4ab693415: if jsonKey.equals("recursiveReadOnly") { recursiveReadOnly = try String(reading: &jsonReader); return }
-                case 0x4e34d18360a0b526: if jsonKey.equals("subPath") { subPath = try String(reading: &jsonReader); return }
-                case 0x7ad1ddacb5b78fd1: if jsonKey.equals("subPathExpr") { subPathExpr = try String(reading: &jsonReader); return }
+                case 0x9e1fd4443370cb39: if jsonKey.equals("mountPath") { mountPath = try String(reading: &jsonReader); return }
+                case 0x1b95686931e154bf: if jsonKey.equals("mountPropagation") { mountPropagation = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x71f1672dd9edb74e: if jsonKey.equals("recursiveReadOnly") { recursiveReadOnly = try String(reading: &jsonReader); return }
+                case 0x91b06d51561a6459: if jsonKey.equals("subPath") { subPath = try String(reading: &jsonReader); return }
+                case 0x7ab0f622d66f8516: if jsonKey.equals("subPathExpr") { subPathExpr = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

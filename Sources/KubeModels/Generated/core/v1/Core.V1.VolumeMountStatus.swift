@@ -34,11 +34,11 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xdbcf654d29bd1fe9: if jsonKey.equals("mountPath") { mountPath = try String(reading: &jsonReader); return }
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0x7381961d26b4adb7: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
-                case 0x7ed3c8b4ab693415: if jsonKey.equals("recursiveReadOnly") { recursiveReadOnly = try String(reading: &jsonReader); return }
-                case 0x9a39bd5475326259: if jsonKey.equals("volumeStatus") { volumeStatus = try VolumeStatus(reading: &jsonReader); return }
+                case 0x9e1fd4443370cb39: if jsonKey.equals("mountPath") { mountPath = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x71f1672dd9edb74e: if jsonKey.equals("recursiveReadOnly") { recursiveReadOnly = try String(reading: &jsonReader); return }
+                case 0xcb5c695fb37958e6: if jsonKey.equals("volumeStatus") { volumeStatus = try VolumeStatus(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

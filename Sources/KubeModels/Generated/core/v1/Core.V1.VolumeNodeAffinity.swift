@@ -18,7 +18,7 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x39bba60b440fcf00: if jsonKey.equals("required") { required = try NodeSelector(reading: &jsonReader); return }
+                case 0x55ff4ad20c0ffdd9: if jsonKey.equals("required") { required = try NodeSelector(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

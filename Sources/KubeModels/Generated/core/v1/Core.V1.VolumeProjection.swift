@@ -38,12 +38,12 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xf16744b6ee3f06d: if jsonKey.equals("clusterTrustBundle") { clusterTrustBundle = try ClusterTrustBundleProjection(reading: &jsonReader); return }
-                case 0xb2ef5cc0f757c127: if jsonKey.equals("configMap") { configMap = try ConfigMapProjection(reading: &jsonReader); return }
-                case 0x7316066f43972391: if jsonKey.equals("downwardAPI") { downwardAPI = try DownwardAPIProjection(reading: &jsonReader); return }
-                case 0x59e816fac94868d3: if jsonKey.equals("podCertificate") { podCertificate = try PodCertificateProjection(reading: &jsonReader); return }
-                case 0xab23f0eec020c951: if jsonKey.equals("secret") { secret = try SecretProjection(reading: &jsonReader); return }
-                case 0xebfda6733d058008: if jsonKey.equals("serviceAccountToken") { serviceAccountToken = try ServiceAccountTokenProjection(reading: &jsonReader); return }
+                case 0xddb191d0b15cdcab: if jsonKey.equals("clusterTrustBundle") { clusterTrustBundle = try ClusterTrustBundleProjection(reading: &jsonReader); return }
+                case 0x5bf646c02bb3b9f0: if jsonKey.equals("configMap") { configMap = try ConfigMapProjection(reading: &jsonReader); return }
+                case 0x2e16f57bb98f527d: if jsonKey.equals("downwardAPI") { downwardAPI = try DownwardAPIProjection(reading: &jsonReader); return }
+                case 0x3ea4cc65db99123f: if jsonKey.equals("podCertificate") { podCertificate = try PodCertificateProjection(reading: &jsonReader); return }
+                case 0x8d22088d31edbeec: if jsonKey.equals("secret") { secret = try SecretProjection(reading: &jsonReader); return }
+                case 0x14511e00adcdf8f: if jsonKey.equals("serviceAccountToken") { serviceAccountToken = try ServiceAccountTokenProjection(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

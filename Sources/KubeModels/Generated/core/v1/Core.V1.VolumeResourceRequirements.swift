@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x7283aeddbebbd745: if jsonKey.equals("limits") { limits = try Dictionary<String, Quantity>(reading: &jsonReader); return }
-                case 0x7166d3e80f26d1f3: if jsonKey.equals("requests") { requests = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0x91654bf584e48e48: if jsonKey.equals("limits") { limits = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0x53f2ce3f95e0f774: if jsonKey.equals("requests") { requests = try Dictionary<String, Quantity>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

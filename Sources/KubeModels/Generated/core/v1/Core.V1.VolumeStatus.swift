@@ -18,7 +18,7 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x2ab612888528489a: if jsonKey.equals("image") { image = try ImageVolumeStatus(reading: &jsonReader); return }
+                case 0x273d4199d6f7716b: if jsonKey.equals("image") { image = try ImageVolumeStatus(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -30,10 +30,10 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xd750a16677fe13be: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
-                case 0x659f3bccc4af4215: if jsonKey.equals("storagePolicyID") { storagePolicyID = try String(reading: &jsonReader); return }
-                case 0xa62877bba9774feb: if jsonKey.equals("storagePolicyName") { storagePolicyName = try String(reading: &jsonReader); return }
-                case 0x1d5882bc27ba5a48: if jsonKey.equals("volumePath") { volumePath = try String(reading: &jsonReader); return }
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0x10f7d11129387fe4: if jsonKey.equals("storagePolicyID") { storagePolicyID = try String(reading: &jsonReader); return }
+                case 0xdaded6e4e3f5b030: if jsonKey.equals("storagePolicyName") { storagePolicyName = try String(reading: &jsonReader); return }
+                case 0xab8ad497c72eee4c: if jsonKey.equals("volumePath") { volumePath = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

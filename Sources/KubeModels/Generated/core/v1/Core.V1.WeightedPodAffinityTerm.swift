@@ -22,8 +22,8 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x5f05dbd0bf415a92: if jsonKey.equals("podAffinityTerm") { podAffinityTerm = try PodAffinityTerm(reading: &jsonReader); return }
-                case 0x6911f8de1f27bf19: if jsonKey.equals("weight") { weight = try Int32(reading: &jsonReader); return }
+                case 0x1f62e6edf0cc8c04: if jsonKey.equals("podAffinityTerm") { podAffinityTerm = try PodAffinityTerm(reading: &jsonReader); return }
+                case 0xcabeb973a19e4ed9: if jsonKey.equals("weight") { weight = try Int32(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -30,10 +30,10 @@ extension Core.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x620827363ed2e773: if jsonKey.equals("gmsaCredentialSpec") { gmsaCredentialSpec = try String(reading: &jsonReader); return }
-                case 0x44b20b1d6c0f23d8: if jsonKey.equals("gmsaCredentialSpecName") { gmsaCredentialSpecName = try String(reading: &jsonReader); return }
-                case 0x4e68cb36df5ffdfc: if jsonKey.equals("hostProcess") { hostProcess = try Bool(reading: &jsonReader); return }
-                case 0x87f2b8bed574f092: if jsonKey.equals("runAsUserName") { runAsUserName = try String(reading: &jsonReader); return }
+                case 0x1e8796566a11da4a: if jsonKey.equals("gmsaCredentialSpec") { gmsaCredentialSpec = try String(reading: &jsonReader); return }
+                case 0xdae28271cce0adc8: if jsonKey.equals("gmsaCredentialSpecName") { gmsaCredentialSpecName = try String(reading: &jsonReader); return }
+                case 0xdf11282d09d55c74: if jsonKey.equals("hostProcess") { hostProcess = try Bool(reading: &jsonReader); return }
+                case 0xa4a7ad56852a9a20: if jsonKey.equals("runAsUserName") { runAsUserName = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -46,14 +46,14 @@ extension Discovery.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xcce4a06ad18f1623: if jsonKey.equals("addresses") { addresses = try Array<String>(reading: &jsonReader); return }
-                case 0x5f6d4dd9db56877: if jsonKey.equals("conditions") { conditions = try EndpointConditions(reading: &jsonReader); return }
-                case 0xfb56a19f0613fa89: if jsonKey.equals("deprecatedTopology") { deprecatedTopology = try Dictionary<String, String>(reading: &jsonReader); return }
-                case 0xf6bb9aab934e73b1: if jsonKey.equals("hints") { hints = try EndpointHints(reading: &jsonReader); return }
-                case 0x6eea510e5cd609ac: if jsonKey.equals("hostname") { hostname = try String(reading: &jsonReader); return }
-                case 0x4caf4b0bfa4e8dce: if jsonKey.equals("nodeName") { nodeName = try String(reading: &jsonReader); return }
-                case 0xd42319c0266702f5: if jsonKey.equals("targetRef") { targetRef = try Core.V1.ObjectReference(reading: &jsonReader); return }
-                case 0xebdaf86117f49de7: if jsonKey.equals("zone") { zone = try String(reading: &jsonReader); return }
+                case 0x681a28f1e8b30f37: if jsonKey.equals("addresses") { addresses = try Array<String>(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try EndpointConditions(reading: &jsonReader); return }
+                case 0x63acf72e1ef2b801: if jsonKey.equals("deprecatedTopology") { deprecatedTopology = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0xe07dccbe187c60d7: if jsonKey.equals("hints") { hints = try EndpointHints(reading: &jsonReader); return }
+                case 0x42995e62f6acaa4f: if jsonKey.equals("hostname") { hostname = try String(reading: &jsonReader); return }
+                case 0x955b14cd3441731f: if jsonKey.equals("nodeName") { nodeName = try String(reading: &jsonReader); return }
+                case 0xf587bf5f117f31e3: if jsonKey.equals("targetRef") { targetRef = try Core.V1.ObjectReference(reading: &jsonReader); return }
+                case 0x54b7ba7dbe2dcec3: if jsonKey.equals("zone") { zone = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -26,9 +26,9 @@ extension Discovery.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x8935baf305f374b4: if jsonKey.equals("ready") { ready = try Bool(reading: &jsonReader); return }
-                case 0xcc5d03946465f887: if jsonKey.equals("serving") { serving = try Bool(reading: &jsonReader); return }
-                case 0x1d77c1654b832097: if jsonKey.equals("terminating") { terminating = try Bool(reading: &jsonReader); return }
+                case 0x7ab64a5393f49e30: if jsonKey.equals("ready") { ready = try Bool(reading: &jsonReader); return }
+                case 0x81d6c48f4c27198e: if jsonKey.equals("serving") { serving = try Bool(reading: &jsonReader); return }
+                case 0xa4ef380f27d8b58f: if jsonKey.equals("terminating") { terminating = try Bool(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

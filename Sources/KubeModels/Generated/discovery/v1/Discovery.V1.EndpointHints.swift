@@ -22,8 +22,8 @@ extension Discovery.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x284db094e0d2273d: if jsonKey.equals("forNodes") { forNodes = try Array<ForNode>(reading: &jsonReader); return }
-                case 0xf7db97031cce71ff: if jsonKey.equals("forZones") { forZones = try Array<ForZone>(reading: &jsonReader); return }
+                case 0xab6c8bca2bd4c510: if jsonKey.equals("forNodes") { forNodes = try Array<ForNode>(reading: &jsonReader); return }
+                case 0xf08d898bba7679c0: if jsonKey.equals("forZones") { forZones = try Array<ForZone>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -59,10 +59,10 @@ extension Discovery.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x2073bf9ab7d18aeb: if jsonKey.equals("addressType") { addressType = try String(reading: &jsonReader); return }
-                case 0x19a534136dc285fd: if jsonKey.equals("endpoints") { endpoints = try Array<Endpoint>(reading: &jsonReader); return }
-                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
-                case 0xc3780d35723576ef: if jsonKey.equals("ports") { ports = try Array<EndpointPort>(reading: &jsonReader); return }
+                case 0x225ebdae9c559a1f: if jsonKey.equals("addressType") { addressType = try String(reading: &jsonReader); return }
+                case 0xd7426485ab16d2b0: if jsonKey.equals("endpoints") { endpoints = try Array<Endpoint>(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x52e12aaf8f12260e: if jsonKey.equals("ports") { ports = try Array<EndpointPort>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -125,21 +125,21 @@ extension Events.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x6568640b035a56df: if jsonKey.equals("action") { action = try String(reading: &jsonReader); return }
-                case 0x5edbbac0810b847b: if jsonKey.equals("deprecatedCount") { deprecatedCount = try Int32(reading: &jsonReader); return }
-                case 0x836ec1858d5598f2: if jsonKey.equals("deprecatedFirstTimestamp") { deprecatedFirstTimestamp = try Time(reading: &jsonReader); return }
-                case 0xe1a527c6f6db1fe4: if jsonKey.equals("deprecatedLastTimestamp") { deprecatedLastTimestamp = try Time(reading: &jsonReader); return }
-                case 0x7f48dd4750575421: if jsonKey.equals("deprecatedSource") { deprecatedSource = try Core.V1.EventSource(reading: &jsonReader); return }
-                case 0xaa8bc959d1e8540e: if jsonKey.equals("eventTime") { eventTime = try MicroTime(reading: &jsonReader); return }
-                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
-                case 0x3bf8fbbad1587cdd: if jsonKey.equals("note") { note = try String(reading: &jsonReader); return }
-                case 0x65e8d7f3474f2639: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
-                case 0x38368140d70aa0d6: if jsonKey.equals("regarding") { regarding = try Core.V1.ObjectReference(reading: &jsonReader); return }
-                case 0x402a34baab36d078: if jsonKey.equals("related") { related = try Core.V1.ObjectReference(reading: &jsonReader); return }
-                case 0x8aa2f28d0e7f8c99: if jsonKey.equals("reportingController") { reportingController = try String(reading: &jsonReader); return }
-                case 0xc5ad597dbd70bf2a: if jsonKey.equals("reportingInstance") { reportingInstance = try String(reading: &jsonReader); return }
-                case 0x4b0cd17e2c175230: if jsonKey.equals("series") { series = try EventSeries(reading: &jsonReader); return }
-                case 0xa79439ef7bfa9c2d: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                case 0x77c2c8d43342dfcc: if jsonKey.equals("action") { action = try String(reading: &jsonReader); return }
+                case 0xcdc0236f585f12ee: if jsonKey.equals("deprecatedCount") { deprecatedCount = try Int32(reading: &jsonReader); return }
+                case 0x318521d7b4b882ed: if jsonKey.equals("deprecatedFirstTimestamp") { deprecatedFirstTimestamp = try Time(reading: &jsonReader); return }
+                case 0x721542a4061253fc: if jsonKey.equals("deprecatedLastTimestamp") { deprecatedLastTimestamp = try Time(reading: &jsonReader); return }
+                case 0x9260b72fe7433497: if jsonKey.equals("deprecatedSource") { deprecatedSource = try Core.V1.EventSource(reading: &jsonReader); return }
+                case 0x137d437e945a3c21: if jsonKey.equals("eventTime") { eventTime = try MicroTime(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x448bf5e55b7645f7: if jsonKey.equals("note") { note = try String(reading: &jsonReader); return }
+                case 0x2dc435561180d8ae: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                case 0x55ee4c36e27dd5c4: if jsonKey.equals("regarding") { regarding = try Core.V1.ObjectReference(reading: &jsonReader); return }
+                case 0x1923804a6b9e4c31: if jsonKey.equals("related") { related = try Core.V1.ObjectReference(reading: &jsonReader); return }
+                case 0x16974b6250646a80: if jsonKey.equals("reportingController") { reportingController = try String(reading: &jsonReader); return }
+                case 0x654637ca64e58dd: if jsonKey.equals("reportingInstance") { reportingInstance = try String(reading: &jsonReader); return }
+                case 0x425f51d4ae2d6ce2: if jsonKey.equals("series") { series = try EventSeries(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension FlowControl.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xe98b0d582002a261: if jsonKey.equals("lendablePercent") { lendablePercent = try Int32(reading: &jsonReader); return }
-                case 0xcbc71235bc8629e: if jsonKey.equals("nominalConcurrencyShares") { nominalConcurrencyShares = try Int32(reading: &jsonReader); return }
+                case 0x5c56b6a383266997: if jsonKey.equals("lendablePercent") { lendablePercent = try Int32(reading: &jsonReader); return }
+                case 0xc8743f93afdd8306: if jsonKey.equals("nominalConcurrencyShares") { nominalConcurrencyShares = try Int32(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -30,10 +30,10 @@ extension FlowControl.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x3048a40e2cd98ad4: if jsonKey.equals("distinguisherMethod") { distinguisherMethod = try FlowDistinguisherMethod(reading: &jsonReader); return }
-                case 0xc5dbd9bce821395e: if jsonKey.equals("matchingPrecedence") { matchingPrecedence = try Int32(reading: &jsonReader); return }
-                case 0x8a7a54a86872b9dd: if jsonKey.equals("priorityLevelConfiguration") { priorityLevelConfiguration = try PriorityLevelConfigurationReference(reading: &jsonReader); return }
-                case 0x67124f6a285153c0: if jsonKey.equals("rules") { rules = try Array<PolicyRulesWithSubjects>(reading: &jsonReader); return }
+                case 0x4886ec355258356: if jsonKey.equals("distinguisherMethod") { distinguisherMethod = try FlowDistinguisherMethod(reading: &jsonReader); return }
+                case 0x57e2fc30d30fb579: if jsonKey.equals("matchingPrecedence") { matchingPrecedence = try Int32(reading: &jsonReader); return }
+                case 0x9a915ee2e07a65e6: if jsonKey.equals("priorityLevelConfiguration") { priorityLevelConfiguration = try PriorityLevelConfigurationReference(reading: &jsonReader); return }
+                case 0xd422fa5798736444: if jsonKey.equals("rules") { rules = try Array<PolicyRulesWithSubjects>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

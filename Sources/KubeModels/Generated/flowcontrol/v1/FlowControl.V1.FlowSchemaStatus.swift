@@ -18,7 +18,7 @@ extension FlowControl.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x5f6d4dd9db56877: if jsonKey.equals("conditions") { conditions = try Array<FlowSchemaCondition>(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<FlowSchemaCondition>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension FlowControl.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xb6e2fe0d777ae353: if jsonKey.equals("queuing") { queuing = try QueuingConfiguration(reading: &jsonReader); return }
-                case 0xa79439ef7bfa9c2d: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                case 0xe0ebe872df7e1001: if jsonKey.equals("queuing") { queuing = try QueuingConfiguration(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

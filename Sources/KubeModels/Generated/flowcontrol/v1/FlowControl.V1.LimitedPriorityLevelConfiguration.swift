@@ -32,10 +32,10 @@ extension FlowControl.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x56af7ac3b6c08888: if jsonKey.equals("borrowingLimitPercent") { borrowingLimitPercent = try Int32(reading: &jsonReader); return }
-                case 0xe98b0d582002a261: if jsonKey.equals("lendablePercent") { lendablePercent = try Int32(reading: &jsonReader); return }
-                case 0xcb856f41c9654833: if jsonKey.equals("limitResponse") { limitResponse = try LimitResponse(reading: &jsonReader); return }
-                case 0xcbc71235bc8629e: if jsonKey.equals("nominalConcurrencyShares") { nominalConcurrencyShares = try Int32(reading: &jsonReader); return }
+                case 0xdca3961df7d15397: if jsonKey.equals("borrowingLimitPercent") { borrowingLimitPercent = try Int32(reading: &jsonReader); return }
+                case 0x5c56b6a383266997: if jsonKey.equals("lendablePercent") { lendablePercent = try Int32(reading: &jsonReader); return }
+                case 0x3e6fbe8318a50020: if jsonKey.equals("limitResponse") { limitResponse = try LimitResponse(reading: &jsonReader); return }
+                case 0xc8743f93afdd8306: if jsonKey.equals("nominalConcurrencyShares") { nominalConcurrencyShares = try Int32(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

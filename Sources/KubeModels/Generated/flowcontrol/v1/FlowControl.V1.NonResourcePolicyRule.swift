@@ -28,8 +28,8 @@ extension FlowControl.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x2dffbc582e6681a6: if jsonKey.equals("nonResourceURLs") { nonResourceURLs = try Array<String>(reading: &jsonReader); return }
-                case 0xe6d215b730981b09: if jsonKey.equals("verbs") { verbs = try Array<String>(reading: &jsonReader); return }
+                case 0x4270152ea0ae2b01: if jsonKey.equals("nonResourceURLs") { nonResourceURLs = try Array<String>(reading: &jsonReader); return }
+                case 0x34974dc4d2258933: if jsonKey.equals("verbs") { verbs = try Array<String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

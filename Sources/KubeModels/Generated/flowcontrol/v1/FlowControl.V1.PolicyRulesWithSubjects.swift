@@ -26,9 +26,9 @@ extension FlowControl.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x9991af650e0f85b7: if jsonKey.equals("nonResourceRules") { nonResourceRules = try Array<NonResourcePolicyRule>(reading: &jsonReader); return }
-                case 0x7d739e0db4252a30: if jsonKey.equals("resourceRules") { resourceRules = try Array<ResourcePolicyRule>(reading: &jsonReader); return }
-                case 0x38907132bf0036b4: if jsonKey.equals("subjects") { subjects = try Array<Subject>(reading: &jsonReader); return }
+                case 0x9c0ea7a382676afd: if jsonKey.equals("nonResourceRules") { nonResourceRules = try Array<NonResourcePolicyRule>(reading: &jsonReader); return }
+                case 0x9dfed39dda3bc51e: if jsonKey.equals("resourceRules") { resourceRules = try Array<ResourcePolicyRule>(reading: &jsonReader); return }
+                case 0x1ca218e047e38bbf: if jsonKey.equals("subjects") { subjects = try Array<Subject>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

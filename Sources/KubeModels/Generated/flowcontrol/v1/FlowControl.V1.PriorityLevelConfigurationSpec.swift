@@ -26,9 +26,9 @@ extension FlowControl.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xdbcf573940625e6a: if jsonKey.equals("exempt") { exempt = try ExemptPriorityLevelConfiguration(reading: &jsonReader); return }
-                case 0x51bb47cb194b7a45: if jsonKey.equals("limited") { limited = try LimitedPriorityLevelConfiguration(reading: &jsonReader); return }
-                case 0xa79439ef7bfa9c2d: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                case 0xaf07f07e2de50d12: if jsonKey.equals("exempt") { exempt = try ExemptPriorityLevelConfiguration(reading: &jsonReader); return }
+                case 0xfd6f4a070409271f: if jsonKey.equals("limited") { limited = try LimitedPriorityLevelConfiguration(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -26,9 +26,9 @@ extension FlowControl.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xfae65ef68892a8d1: if jsonKey.equals("handSize") { handSize = try Int32(reading: &jsonReader); return }
-                case 0x7e1889f0d53fefb7: if jsonKey.equals("queueLengthLimit") { queueLengthLimit = try Int32(reading: &jsonReader); return }
-                case 0x5107feb41d273591: if jsonKey.equals("queues") { queues = try Int32(reading: &jsonReader); return }
+                case 0xe95f1c8d78fe4936: if jsonKey.equals("handSize") { handSize = try Int32(reading: &jsonReader); return }
+                case 0x6c0c5842c4dfba8e: if jsonKey.equals("queueLengthLimit") { queueLengthLimit = try Int32(reading: &jsonReader); return }
+                case 0x70a20636af770f29: if jsonKey.equals("queues") { queues = try Int32(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

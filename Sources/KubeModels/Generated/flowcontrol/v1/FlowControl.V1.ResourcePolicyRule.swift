@@ -34,11 +34,11 @@ extension FlowControl.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x854dc9a5bef41567: if jsonKey.equals("apiGroups") { apiGroups = try Array<String>(reading: &jsonReader); return }
-                case 0x44e791c2c8a813b3: if jsonKey.equals("clusterScope") { clusterScope = try Bool(reading: &jsonReader); return }
-                case 0x607f99258e0e9d89: if jsonKey.equals("namespaces") { namespaces = try Array<String>(reading: &jsonReader); return }
-                case 0x34d5a1bef245df2: if jsonKey.equals("resources") { resources = try Array<String>(reading: &jsonReader); return }
-                case 0xe6d215b730981b09: if jsonKey.equals("verbs") { verbs = try Array<String>(reading: &jsonReader); return }
+                case 0x4cb50fca4a30496: if jsonKey.equals("apiGroups") { apiGroups = try Array<String>(reading: &jsonReader); return }
+                case 0xa187ab1e56ca95ee: if jsonKey.equals("clusterScope") { clusterScope = try Bool(reading: &jsonReader); return }
+                case 0xbd299a7d7380eafd: if jsonKey.equals("namespaces") { namespaces = try Array<String>(reading: &jsonReader); return }
+                case 0xcf7101361c568648: if jsonKey.equals("resources") { resources = try Array<String>(reading: &jsonReader); return }
+                case 0x34974dc4d2258933: if jsonKey.equals("verbs") { verbs = try Array<String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -30,10 +30,10 @@ extension FlowControl.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xdc57e42946f6e08c: if jsonKey.equals("group") { group = try GroupSubject(reading: &jsonReader); return }
-                case 0xef9c96d721673243: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
-                case 0x5bca8f1d31e8e20b: if jsonKey.equals("serviceAccount") { serviceAccount = try ServiceAccountSubject(reading: &jsonReader); return }
-                case 0x7d6780e4032b48f2: if jsonKey.equals("user") { user = try UserSubject(reading: &jsonReader); return }
+                case 0x5243c8b244fc335a: if jsonKey.equals("group") { group = try GroupSubject(reading: &jsonReader); return }
+                case 0x39ca315ed10b2db9: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
+                case 0x73e18fee5ac16f1c: if jsonKey.equals("serviceAccount") { serviceAccount = try ServiceAccountSubject(reading: &jsonReader); return }
+                case 0xaf9e4a7500d6bc1d: if jsonKey.equals("user") { user = try UserSubject(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -54,16 +54,16 @@ extension Meta.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xa9b45f49b577aded: if jsonKey.equals("categories") { categories = try Array<String>(reading: &jsonReader); return }
-                case 0xdc57e42946f6e08c: if jsonKey.equals("group") { group = try String(reading: &jsonReader); return }
-                case 0xef9c96d721673243: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0x607f8a258e0e840c: if jsonKey.equals("namespaced") { namespaced = try Bool(reading: &jsonReader); return }
-                case 0xecf14c2f5d2d1d5f: if jsonKey.equals("shortNames") { shortNames = try Array<String>(reading: &jsonReader); return }
-                case 0xabcb4ebf3da206c3: if jsonKey.equals("singularName") { singularName = try String(reading: &jsonReader); return }
-                case 0xc01990b72ffe331e: if jsonKey.equals("storageVersionHash") { storageVersionHash = try String(reading: &jsonReader); return }
-                case 0xe6d215b730981b09: if jsonKey.equals("verbs") { verbs = try Array<String>(reading: &jsonReader); return }
-                case 0xbb62c62c9808ea37: if jsonKey.equals("version") { version = try String(reading: &jsonReader); return }
+                case 0x60e1fe8061ef0bef: if jsonKey.equals("categories") { categories = try Array<String>(reading: &jsonReader); return }
+                case 0x5243c8b244fc335a: if jsonKey.equals("group") { group = try String(reading: &jsonReader); return }
+                case 0x39ca315ed10b2db9: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x367729d480de5954: if jsonKey.equals("namespaced") { namespaced = try Bool(reading: &jsonReader); return }
+                case 0xf814ebb1349ea6f: if jsonKey.equals("shortNames") { shortNames = try Array<String>(reading: &jsonReader); return }
+                case 0xf613ae193e359882: if jsonKey.equals("singularName") { singularName = try String(reading: &jsonReader); return }
+                case 0x725353d970e829c2: if jsonKey.equals("storageVersionHash") { storageVersionHash = try String(reading: &jsonReader); return }
+                case 0x34974dc4d2258933: if jsonKey.equals("verbs") { verbs = try Array<String>(reading: &jsonReader); return }
+                case 0x97107e3bb3fbc15d: if jsonKey.equals("version") { version = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -43,8 +43,8 @@ extension Meta.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x40dc506cbe2cf5c0: if jsonKey.equals("groupVersion") { groupVersion = try String(reading: &jsonReader); return }
-                case 0x34d5a1bef245df2: if jsonKey.equals("resources") { resources = try Array<APIResource>(reading: &jsonReader); return }
+                case 0xbab503c3dba1db24: if jsonKey.equals("groupVersion") { groupVersion = try String(reading: &jsonReader); return }
+                case 0xcf7101361c568648: if jsonKey.equals("resources") { resources = try Array<APIResource>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -67,12 +67,12 @@ extension Meta.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x41e330610470dfb7: if jsonKey.equals("dryRun") { dryRun = try Array<String>(reading: &jsonReader); return }
-                case 0x3716a9e7e1e6dca7: if jsonKey.equals("gracePeriodSeconds") { gracePeriodSeconds = try Int64(reading: &jsonReader); return }
-                case 0xf9401c151272ebf5: if jsonKey.equals("ignoreStoreReadErrorWithClusterBreakingPotential") { ignoreStoreReadErrorWithClusterBreakingPotential = try Bool(reading: &jsonReader); return }
-                case 0x8fe5bd9509382a03: if jsonKey.equals("orphanDependents") { orphanDependents = try Bool(reading: &jsonReader); return }
-                case 0x3c9680e3e850c3f0: if jsonKey.equals("preconditions") { preconditions = try Preconditions(reading: &jsonReader); return }
-                case 0xba345df98a90b05b: if jsonKey.equals("propagationPolicy") { propagationPolicy = try String(reading: &jsonReader); return }
+                case 0x845cf94de000aa60: if jsonKey.equals("dryRun") { dryRun = try Array<String>(reading: &jsonReader); return }
+                case 0xd9c9e5ef59aaf1e8: if jsonKey.equals("gracePeriodSeconds") { gracePeriodSeconds = try Int64(reading: &jsonReader); return }
+                case 0x19bf0d0e0e2fb20c: if jsonKey.equals("ignoreStoreReadErrorWithClusterBreakingPotential") { ignoreStoreReadErrorWithClusterBreakingPotential = try Bool(reading: &jsonReader); return }
+                case 0x775631040e484835: if jsonKey.equals("orphanDependents") { orphanDependents = try Bool(reading: &jsonReader); return }
+                case 0x8e0225939abd501e: if jsonKey.equals("preconditions") { preconditions = try Preconditions(reading: &jsonReader); return }
+                case 0xaa08769bc713e85a: if jsonKey.equals("propagationPolicy") { propagationPolicy = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

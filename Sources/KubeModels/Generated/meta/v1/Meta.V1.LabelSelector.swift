@@ -22,8 +22,8 @@ extension Meta.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xea9bf6535b857865: if jsonKey.equals("matchExpressions") { matchExpressions = try Array<LabelSelectorRequirement>(reading: &jsonReader); return }
-                case 0xa17e84eaff4c7b7d: if jsonKey.equals("matchLabels") { matchLabels = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0xae0383a9f855158f: if jsonKey.equals("matchExpressions") { matchExpressions = try Array<LabelSelectorRequirement>(reading: &jsonReader); return }
+                case 0x749aefd5b624681e: if jsonKey.equals("matchLabels") { matchLabels = try Dictionary<String, String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Meta.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xf09748394438c8a7: if jsonKey.equals("resourceVersion") { resourceVersion = try String(reading: &jsonReader); return }
-                case 0x4c9cb5193e0b272d: if jsonKey.equals("uid") { uid = try String(reading: &jsonReader); return }
+                case 0x390728bad7599b3a: if jsonKey.equals("resourceVersion") { resourceVersion = try String(reading: &jsonReader); return }
+                case 0xf0c1c81989a8204b: if jsonKey.equals("uid") { uid = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -18,7 +18,7 @@ extension Meta.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x3b0355a1af4ac9c: if jsonKey.equals("selector") { selector = try String(reading: &jsonReader); return }
+                case 0x46b12b729801f390: if jsonKey.equals("selector") { selector = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

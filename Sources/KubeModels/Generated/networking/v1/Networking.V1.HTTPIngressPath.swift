@@ -36,9 +36,9 @@ extension Networking.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x54b55bf4c402eb8f: if jsonKey.equals("backend") { backend = try IngressBackend(reading: &jsonReader); return }
-                case 0x3c52d0debd70676: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
-                case 0xa7c5b4b80d4030e6: if jsonKey.equals("pathType") { pathType = try String(reading: &jsonReader); return }
+                case 0x913f8013e6440159: if jsonKey.equals("backend") { backend = try IngressBackend(reading: &jsonReader); return }
+                case 0x552a278341af4607: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                case 0x77f720a3bd2f2a3: if jsonKey.equals("pathType") { pathType = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -18,7 +18,7 @@ extension Networking.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x3f1193a7be5f3a7f: if jsonKey.equals("paths") { paths = try Array<HTTPIngressPath>(reading: &jsonReader); return }
+                case 0xbdc68797f084c136: if jsonKey.equals("paths") { paths = try Array<HTTPIngressPath>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -18,7 +18,7 @@ extension Networking.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x2e4fe2907fa1c5aa: if jsonKey.equals("parentRef") { parentRef = try ParentReference(reading: &jsonReader); return }
+                case 0xe2e3149743c96f07: if jsonKey.equals("parentRef") { parentRef = try ParentReference(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Networking.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xf9a3bc910ed97217: if jsonKey.equals("cidr") { cidr = try String(reading: &jsonReader); return }
-                case 0x6e815727576f5930: if jsonKey.equals("except") { except = try Array<String>(reading: &jsonReader); return }
+                case 0xf5a0a4cf8843ada9: if jsonKey.equals("cidr") { cidr = try String(reading: &jsonReader); return }
+                case 0x8914dde2f664208e: if jsonKey.equals("except") { except = try Array<String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

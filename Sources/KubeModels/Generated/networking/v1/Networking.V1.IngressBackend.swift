@@ -22,8 +22,8 @@ extension Networking.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xb571c404c5b2fd35: if jsonKey.equals("resource") { resource = try Core.V1.TypedLocalObjectReference(reading: &jsonReader); return }
-                case 0xcc37e1946446a284: if jsonKey.equals("service") { service = try IngressServiceBackend(reading: &jsonReader); return }
+                case 0xce3ed3ed16c9dca2: if jsonKey.equals("resource") { resource = try Core.V1.TypedLocalObjectReference(reading: &jsonReader); return }
+                case 0x9e8af6bd30f603bc: if jsonKey.equals("service") { service = try IngressServiceBackend(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

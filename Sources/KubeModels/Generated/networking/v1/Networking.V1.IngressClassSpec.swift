@@ -22,8 +22,8 @@ extension Networking.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x18b8de5b56f6d021: if jsonKey.equals("controller") { controller = try String(reading: &jsonReader); return }
-                case 0x34b43b0a3234cd99: if jsonKey.equals("parameters") { parameters = try IngressClassParametersReference(reading: &jsonReader); return }
+                case 0xbf12b6150fa53fda: if jsonKey.equals("controller") { controller = try String(reading: &jsonReader); return }
+                case 0xb017d348f21dbd81: if jsonKey.equals("parameters") { parameters = try IngressClassParametersReference(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

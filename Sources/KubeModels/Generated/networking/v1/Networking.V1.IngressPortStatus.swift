@@ -29,9 +29,9 @@ extension Networking.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x9f7452dd75d54d31: if jsonKey.equals("error") { error = try String(reading: &jsonReader); return }
-                case 0x8c2cdb0da8933fa6: if jsonKey.equals("port") { port = try Int32(reading: &jsonReader); return }
-                case 0xb2b41998fa3bfff5: if jsonKey.equals("protocol") { `protocol` = try String(reading: &jsonReader); return }
+                case 0x65c2184db423944b: if jsonKey.equals("error") { error = try String(reading: &jsonReader); return }
+                case 0xc5a65601e39c373c: if jsonKey.equals("port") { port = try Int32(reading: &jsonReader); return }
+                case 0x2c95addf63db4b39: if jsonKey.equals("protocol") { `protocol` = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

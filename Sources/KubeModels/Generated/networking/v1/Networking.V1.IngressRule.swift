@@ -26,8 +26,8 @@ extension Networking.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x4077f8cc7eaf4d6f: if jsonKey.equals("host") { host = try String(reading: &jsonReader); return }
-                case 0x8874a3cc15dc8285: if jsonKey.equals("http") { http = try HTTPIngressRuleValue(reading: &jsonReader); return }
+                case 0x8376fdb3da2ccec6: if jsonKey.equals("host") { host = try String(reading: &jsonReader); return }
+                case 0x7fef567d1ad90808: if jsonKey.equals("http") { http = try HTTPIngressRuleValue(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -30,10 +30,10 @@ extension Networking.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xae184e87fc059fc2: if jsonKey.equals("defaultBackend") { defaultBackend = try IngressBackend(reading: &jsonReader); return }
-                case 0xb96e50ab0f0b18f3: if jsonKey.equals("ingressClassName") { ingressClassName = try String(reading: &jsonReader); return }
-                case 0x67124f6a285153c0: if jsonKey.equals("rules") { rules = try Array<IngressRule>(reading: &jsonReader); return }
-                case 0x5703cf19446e1d0a: if jsonKey.equals("tls") { tls = try Array<IngressTLS>(reading: &jsonReader); return }
+                case 0x3cc345f2d4146527: if jsonKey.equals("defaultBackend") { defaultBackend = try IngressBackend(reading: &jsonReader); return }
+                case 0x197ef2debba5b841: if jsonKey.equals("ingressClassName") { ingressClassName = try String(reading: &jsonReader); return }
+                case 0xd422fa5798736444: if jsonKey.equals("rules") { rules = try Array<IngressRule>(reading: &jsonReader); return }
+                case 0xa4ca2e3969b8d244: if jsonKey.equals("tls") { tls = try Array<IngressTLS>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

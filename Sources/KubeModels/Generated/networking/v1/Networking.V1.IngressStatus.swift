@@ -18,7 +18,7 @@ extension Networking.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x461526f6e17a6cc7: if jsonKey.equals("loadBalancer") { loadBalancer = try IngressLoadBalancerStatus(reading: &jsonReader); return }
+                case 0x4b43aad91408f991: if jsonKey.equals("loadBalancer") { loadBalancer = try IngressLoadBalancerStatus(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

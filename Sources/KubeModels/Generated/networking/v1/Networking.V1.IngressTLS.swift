@@ -22,8 +22,8 @@ extension Networking.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x3b28df7b43e00694: if jsonKey.equals("hosts") { hosts = try Array<String>(reading: &jsonReader); return }
-                case 0x28b4b9a58c33026a: if jsonKey.equals("secretName") { secretName = try String(reading: &jsonReader); return }
+                case 0x6364933d957735a: if jsonKey.equals("hosts") { hosts = try Array<String>(reading: &jsonReader); return }
+                case 0x3008492868c7fd21: if jsonKey.equals("secretName") { secretName = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

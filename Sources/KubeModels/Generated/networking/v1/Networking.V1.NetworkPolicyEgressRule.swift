@@ -22,8 +22,8 @@ extension Networking.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xc3780d35723576ef: if jsonKey.equals("ports") { ports = try Array<NetworkPolicyPort>(reading: &jsonReader); return }
-                case 0x8c83907b56ac0a4: if jsonKey.equals("to") { to = try Array<NetworkPolicyPeer>(reading: &jsonReader); return }
+                case 0x52e12aaf8f12260e: if jsonKey.equals("ports") { ports = try Array<NetworkPolicyPort>(reading: &jsonReader); return }
+                case 0xdbfd19acf3d84d5c: if jsonKey.equals("to") { to = try Array<NetworkPolicyPeer>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Networking.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x7f845078d7a5c0b5: if jsonKey.equals("from") { from = try Array<NetworkPolicyPeer>(reading: &jsonReader); return }
-                case 0xc3780d35723576ef: if jsonKey.equals("ports") { ports = try Array<NetworkPolicyPort>(reading: &jsonReader); return }
+                case 0x869eae2bf6ffab28: if jsonKey.equals("from") { from = try Array<NetworkPolicyPeer>(reading: &jsonReader); return }
+                case 0x52e12aaf8f12260e: if jsonKey.equals("ports") { ports = try Array<NetworkPolicyPort>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -26,9 +26,9 @@ extension Networking.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x45b42ba922364155: if jsonKey.equals("ipBlock") { ipBlock = try IPBlock(reading: &jsonReader); return }
-                case 0x31b44c848d7f92d5: if jsonKey.equals("namespaceSelector") { namespaceSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
-                case 0x206dc754b8a20a09: if jsonKey.equals("podSelector") { podSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x2d0860ee5088d8b5: if jsonKey.equals("ipBlock") { ipBlock = try IPBlock(reading: &jsonReader); return }
+                case 0x60b6999e885854d7: if jsonKey.equals("namespaceSelector") { namespaceSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x5363f6754287ac59: if jsonKey.equals("podSelector") { podSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -30,10 +30,10 @@ extension Networking.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xb45ad2bc5f1ab85e: if jsonKey.equals("egress") { egress = try Array<NetworkPolicyEgressRule>(reading: &jsonReader); return }
-                case 0xb40d01a852cd5798: if jsonKey.equals("ingress") { ingress = try Array<NetworkPolicyIngressRule>(reading: &jsonReader); return }
-                case 0x206dc754b8a20a09: if jsonKey.equals("podSelector") { podSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
-                case 0x3229e77b279607c: if jsonKey.equals("policyTypes") { policyTypes = try Array<String>(reading: &jsonReader); return }
+                case 0xa5bd7ea1a3ab10a5: if jsonKey.equals("egress") { egress = try Array<NetworkPolicyEgressRule>(reading: &jsonReader); return }
+                case 0xee2eceab46c52e20: if jsonKey.equals("ingress") { ingress = try Array<NetworkPolicyIngressRule>(reading: &jsonReader); return }
+                case 0x5363f6754287ac59: if jsonKey.equals("podSelector") { podSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0xe8e442de28fb3522: if jsonKey.equals("policyTypes") { policyTypes = try Array<String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -30,10 +30,10 @@ extension Networking.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xdc57e42946f6e08c: if jsonKey.equals("group") { group = try String(reading: &jsonReader); return }
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0xdc1c4a04cb5c6da0: if jsonKey.equals("namespace") { namespace = try String(reading: &jsonReader); return }
-                case 0xb571c404c5b2fd35: if jsonKey.equals("resource") { resource = try String(reading: &jsonReader); return }
+                case 0x5243c8b244fc335a: if jsonKey.equals("group") { group = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xc74137e63d81f9a2: if jsonKey.equals("namespace") { namespace = try String(reading: &jsonReader); return }
+                case 0xce3ed3ed16c9dca2: if jsonKey.equals("resource") { resource = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Networking.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0x8031a80d73f6ebe0: if jsonKey.equals("number") { number = try Int32(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x62a91fa637abc7a5: if jsonKey.equals("number") { number = try Int32(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

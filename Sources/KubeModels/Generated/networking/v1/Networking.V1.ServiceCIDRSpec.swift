@@ -18,7 +18,7 @@ extension Networking.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xaabce7c3b7d5fec: if jsonKey.equals("cidrs") { cidrs = try Array<String>(reading: &jsonReader); return }
+                case 0x92806746f301ec1a: if jsonKey.equals("cidrs") { cidrs = try Array<String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -18,7 +18,7 @@ extension NodeAPI.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xebdd7c943eaf7356: if jsonKey.equals("podFixed") { podFixed = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0x87540f5143e2bc4f: if jsonKey.equals("podFixed") { podFixed = try Dictionary<String, Quantity>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

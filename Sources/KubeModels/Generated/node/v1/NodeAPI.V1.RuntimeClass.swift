@@ -60,10 +60,10 @@ extension NodeAPI.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x6dd7064c51d6d573: if jsonKey.equals("handler") { handler = try String(reading: &jsonReader); return }
-                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
-                case 0x7465efc666773175: if jsonKey.equals("overhead") { overhead = try Overhead(reading: &jsonReader); return }
-                case 0x4e6620c99656d93f: if jsonKey.equals("scheduling") { scheduling = try Scheduling(reading: &jsonReader); return }
+                case 0xa87ca83fe2a72583: if jsonKey.equals("handler") { handler = try String(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x3ae6711299ab8d5e: if jsonKey.equals("overhead") { overhead = try Overhead(reading: &jsonReader); return }
+                case 0xa92cc42c436a24c5: if jsonKey.equals("scheduling") { scheduling = try Scheduling(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

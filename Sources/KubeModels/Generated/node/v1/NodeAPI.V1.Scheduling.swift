@@ -22,8 +22,8 @@ extension NodeAPI.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x336358e1474b3bc4: if jsonKey.equals("nodeSelector") { nodeSelector = try Dictionary<String, String>(reading: &jsonReader); return }
-                case 0x73d84e92941ad505: if jsonKey.equals("tolerations") { tolerations = try Array<Core.V1.Toleration>(reading: &jsonReader); return }
+                case 0x3f5a0efe53ef89e9: if jsonKey.equals("nodeSelector") { nodeSelector = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0x3e3591edbf477d07: if jsonKey.equals("tolerations") { tolerations = try Array<Core.V1.Toleration>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

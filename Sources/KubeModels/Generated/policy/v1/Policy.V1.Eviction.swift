@@ -43,8 +43,8 @@ extension Policy.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x67e1bd1420f7b7e4: if jsonKey.equals("deleteOptions") { deleteOptions = try Meta.V1.DeleteOptions(reading: &jsonReader); return }
-                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x7d129b8101103184: if jsonKey.equals("deleteOptions") { deleteOptions = try Meta.V1.DeleteOptions(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

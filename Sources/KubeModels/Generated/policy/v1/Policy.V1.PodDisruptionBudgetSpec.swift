@@ -30,10 +30,10 @@ extension Policy.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x44aecec49235b1b5: if jsonKey.equals("maxUnavailable") { maxUnavailable = try IntOrString(reading: &jsonReader); return }
-                case 0x3d4d32b07194b4c6: if jsonKey.equals("minAvailable") { minAvailable = try IntOrString(reading: &jsonReader); return }
-                case 0x3b0355a1af4ac9c: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
-                case 0xb2e8ed5d41e3bd5d: if jsonKey.equals("unhealthyPodEvictionPolicy") { unhealthyPodEvictionPolicy = try String(reading: &jsonReader); return }
+                case 0x9d502d81fa70dc97: if jsonKey.equals("maxUnavailable") { maxUnavailable = try IntOrString(reading: &jsonReader); return }
+                case 0xcd7a48fce2f0485b: if jsonKey.equals("minAvailable") { minAvailable = try IntOrString(reading: &jsonReader); return }
+                case 0x46b12b729801f390: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0xbc4d71153747a2c9: if jsonKey.equals("unhealthyPodEvictionPolicy") { unhealthyPodEvictionPolicy = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

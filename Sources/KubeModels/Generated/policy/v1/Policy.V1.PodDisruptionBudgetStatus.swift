@@ -50,13 +50,13 @@ extension Policy.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x5f6d4dd9db56877: if jsonKey.equals("conditions") { conditions = try Array<Meta.V1.Condition>(reading: &jsonReader); return }
-                case 0x58df78dad792a8b: if jsonKey.equals("currentHealthy") { currentHealthy = try Int32(reading: &jsonReader); return }
-                case 0xed275afb58a7b332: if jsonKey.equals("desiredHealthy") { desiredHealthy = try Int32(reading: &jsonReader); return }
-                case 0x9f06baec09d81eb: if jsonKey.equals("disruptedPods") { disruptedPods = try Dictionary<String, Time>(reading: &jsonReader); return }
-                case 0x4d96e3eed51454b3: if jsonKey.equals("disruptionsAllowed") { disruptionsAllowed = try Int32(reading: &jsonReader); return }
-                case 0x6677ac3e70ea791: if jsonKey.equals("expectedPods") { expectedPods = try Int32(reading: &jsonReader); return }
-                case 0x4bbc628adf0ff70b: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<Meta.V1.Condition>(reading: &jsonReader); return }
+                case 0x8469276efc50abfc: if jsonKey.equals("currentHealthy") { currentHealthy = try Int32(reading: &jsonReader); return }
+                case 0xf0558190b718db79: if jsonKey.equals("desiredHealthy") { desiredHealthy = try Int32(reading: &jsonReader); return }
+                case 0xd2b9beb074fdc43a: if jsonKey.equals("disruptedPods") { disruptedPods = try Dictionary<String, Time>(reading: &jsonReader); return }
+                case 0x341241297cdac303: if jsonKey.equals("disruptionsAllowed") { disruptionsAllowed = try Int32(reading: &jsonReader); return }
+                case 0xb25cbe0751571392: if jsonKey.equals("expectedPods") { expectedPods = try Int32(reading: &jsonReader); return }
+                case 0xf2b3d8772445209a: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

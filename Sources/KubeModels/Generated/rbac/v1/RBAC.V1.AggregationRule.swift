@@ -18,7 +18,7 @@ extension RBAC.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x968aea879b16cf79: if jsonKey.equals("clusterRoleSelectors") { clusterRoleSelectors = try Array<Meta.V1.LabelSelector>(reading: &jsonReader); return }
+                case 0x840e0b50bef23b1c: if jsonKey.equals("clusterRoleSelectors") { clusterRoleSelectors = try Array<Meta.V1.LabelSelector>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -53,9 +53,9 @@ extension RBAC.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xca8b7761fa6227f3: if jsonKey.equals("aggregationRule") { aggregationRule = try AggregationRule(reading: &jsonReader); return }
-                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
-                case 0x67124f6a285153c0: if jsonKey.equals("rules") { rules = try Array<PolicyRule>(reading: &jsonReader); return }
+                case 0xb73cab57acab4214: if jsonKey.equals("aggregationRule") { aggregationRule = try AggregationRule(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xd422fa5798736444: if jsonKey.equals("rules") { rules = try Array<PolicyRule>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -53,9 +53,9 @@ extension RBAC.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
-                case 0xb5f508b2fdf6e28e: if jsonKey.equals("roleRef") { roleRef = try RoleRef(reading: &jsonReader); return }
-                case 0x38907132bf0036b4: if jsonKey.equals("subjects") { subjects = try Array<Subject>(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xb36a41fafd0dffc8: if jsonKey.equals("roleRef") { roleRef = try RoleRef(reading: &jsonReader); return }
+                case 0x1ca218e047e38bbf: if jsonKey.equals("subjects") { subjects = try Array<Subject>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -34,11 +34,11 @@ extension RBAC.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x854dc9a5bef41567: if jsonKey.equals("apiGroups") { apiGroups = try Array<String>(reading: &jsonReader); return }
-                case 0x2dffbc582e6681a6: if jsonKey.equals("nonResourceURLs") { nonResourceURLs = try Array<String>(reading: &jsonReader); return }
-                case 0x2f381dfcb36f1d7f: if jsonKey.equals("resourceNames") { resourceNames = try Array<String>(reading: &jsonReader); return }
-                case 0x34d5a1bef245df2: if jsonKey.equals("resources") { resources = try Array<String>(reading: &jsonReader); return }
-                case 0xe6d215b730981b09: if jsonKey.equals("verbs") { verbs = try Array<String>(reading: &jsonReader); return }
+                case 0x4cb50fca4a30496: if jsonKey.equals("apiGroups") { apiGroups = try Array<String>(reading: &jsonReader); return }
+                case 0x4270152ea0ae2b01: if jsonKey.equals("nonResourceURLs") { nonResourceURLs = try Array<String>(reading: &jsonReader); return }
+                case 0xd293e9e342fb334c: if jsonKey.equals("resourceNames") { resourceNames = try Array<String>(reading: &jsonReader); return }
+                case 0xcf7101361c568648: if jsonKey.equals("resources") { resources = try Array<String>(reading: &jsonReader); return }
+                case 0x34974dc4d2258933: if jsonKey.equals("verbs") { verbs = try Array<String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -30,10 +30,10 @@ extension RBAC.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xfd8929f5c9b53b0e: if jsonKey.equals("apiGroup") { apiGroup = try String(reading: &jsonReader); return }
-                case 0xef9c96d721673243: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0xdc1c4a04cb5c6da0: if jsonKey.equals("namespace") { namespace = try String(reading: &jsonReader); return }
+                case 0xfda1f5d677c8448: if jsonKey.equals("apiGroup") { apiGroup = try String(reading: &jsonReader); return }
+                case 0x39ca315ed10b2db9: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xc74137e63d81f9a2: if jsonKey.equals("namespace") { namespace = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -43,13 +43,13 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x5f6d4dd9db56877: if jsonKey.equals("conditions") { conditions = try Array<Meta.V1.Condition>(reading: &jsonReader); return }
-                case 0x855b556730a34a05: if jsonKey.equals("data") { data = try JSONValue(reading: &jsonReader); return }
-                case 0x22a12f906cd27b73: if jsonKey.equals("device") { device = try String(reading: &jsonReader); return }
-                case 0xc85b78e3dea334ff: if jsonKey.equals("driver") { driver = try String(reading: &jsonReader); return }
-                case 0x196aeed8b0328985: if jsonKey.equals("networkData") { networkData = try NetworkDeviceData(reading: &jsonReader); return }
-                case 0x8c22f10da88b1083: if jsonKey.equals("pool") { pool = try String(reading: &jsonReader); return }
-                case 0x80edb873f46177c5: if jsonKey.equals("shareID") { shareID = try String(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<Meta.V1.Condition>(reading: &jsonReader); return }
+                case 0x7e9746e2285dda3a: if jsonKey.equals("data") { data = try JSONValue(reading: &jsonReader); return }
+                case 0xe3ba25a3c04afc9e: if jsonKey.equals("device") { device = try String(reading: &jsonReader); return }
+                case 0xb5ae3d0de187f847: if jsonKey.equals("driver") { driver = try String(reading: &jsonReader); return }
+                case 0xfc85e55c7b6f0ec1: if jsonKey.equals("networkData") { networkData = try NetworkDeviceData(reading: &jsonReader); return }
+                case 0x8e03058fcdd664b2: if jsonKey.equals("pool") { pool = try String(reading: &jsonReader); return }
+                case 0xde32ddaf9a84654e: if jsonKey.equals("shareID") { shareID = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -26,9 +26,9 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x180702aa21b368b5: if jsonKey.equals("allocationTimestamp") { allocationTimestamp = try Time(reading: &jsonReader); return }
-                case 0xaa5ed268e9a70100: if jsonKey.equals("devices") { devices = try DeviceAllocationResult(reading: &jsonReader); return }
-                case 0x336358e1474b3bc4: if jsonKey.equals("nodeSelector") { nodeSelector = try Core.V1.NodeSelector(reading: &jsonReader); return }
+                case 0x6d3f1329b8626a07: if jsonKey.equals("allocationTimestamp") { allocationTimestamp = try Time(reading: &jsonReader); return }
+                case 0x57d01bbecc9766d6: if jsonKey.equals("devices") { devices = try DeviceAllocationResult(reading: &jsonReader); return }
+                case 0x3f5a0efe53ef89e9: if jsonKey.equals("nodeSelector") { nodeSelector = try Core.V1.NodeSelector(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

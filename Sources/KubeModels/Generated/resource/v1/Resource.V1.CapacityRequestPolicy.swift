@@ -26,9 +26,9 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xebada5168620c5fe: if jsonKey.equals("default") { `default` = try Quantity(reading: &jsonReader); return }
-                case 0x110d8012d329ad1e: if jsonKey.equals("validRange") { validRange = try CapacityRequestPolicyRange(reading: &jsonReader); return }
-                case 0x74d94fd69fe966f7: if jsonKey.equals("validValues") { validValues = try Array<Quantity>(reading: &jsonReader); return }
+                case 0xaca4e77d1debd46c: if jsonKey.equals("default") { `default` = try Quantity(reading: &jsonReader); return }
+                case 0xdeb05eb86a93cfdf: if jsonKey.equals("validRange") { validRange = try CapacityRequestPolicyRange(reading: &jsonReader); return }
+                case 0x7dfbf550363085bc: if jsonKey.equals("validValues") { validValues = try Array<Quantity>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

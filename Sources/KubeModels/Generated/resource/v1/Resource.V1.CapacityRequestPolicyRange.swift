@@ -26,9 +26,9 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x80f5119176d1ff9: if jsonKey.equals("max") { max = try Quantity(reading: &jsonReader); return }
-                case 0x7f4431917564077: if jsonKey.equals("min") { min = try Quantity(reading: &jsonReader); return }
-                case 0xaf0b4e191da20cef: if jsonKey.equals("step") { step = try Quantity(reading: &jsonReader); return }
+                case 0xcb73dffdd5d101e7: if jsonKey.equals("max") { max = try Quantity(reading: &jsonReader); return }
+                case 0x3ef55624c0ce403e: if jsonKey.equals("min") { min = try Quantity(reading: &jsonReader); return }
+                case 0xb2e0184ab07969bc: if jsonKey.equals("step") { step = try Quantity(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -18,7 +18,7 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x7166d3e80f26d1f3: if jsonKey.equals("requests") { requests = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0x53f2ce3f95e0f774: if jsonKey.equals("requests") { requests = try Dictionary<String, Quantity>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

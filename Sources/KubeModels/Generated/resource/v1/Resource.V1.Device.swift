@@ -66,19 +66,19 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xcb9139c25ced4089: if jsonKey.equals("allNodes") { allNodes = try Bool(reading: &jsonReader); return }
-                case 0x6de822e8525ae695: if jsonKey.equals("allowMultipleAllocations") { allowMultipleAllocations = try Bool(reading: &jsonReader); return }
-                case 0x55cab6364f3c9614: if jsonKey.equals("attributes") { attributes = try Dictionary<String, DeviceAttribute>(reading: &jsonReader); return }
-                case 0x3a3dfe4bc532f67c: if jsonKey.equals("bindingConditions") { bindingConditions = try Array<String>(reading: &jsonReader); return }
-                case 0x598a67b6a333d6b2: if jsonKey.equals("bindingFailureConditions") { bindingFailureConditions = try Array<String>(reading: &jsonReader); return }
-                case 0xb37e32b7c329b30e: if jsonKey.equals("bindsToNode") { bindsToNode = try Bool(reading: &jsonReader); return }
-                case 0xb1aa3177ea81a5e9: if jsonKey.equals("capacity") { capacity = try Dictionary<String, DeviceCapacity>(reading: &jsonReader); return }
-                case 0x24262c325371c45f: if jsonKey.equals("consumesCounters") { consumesCounters = try Array<DeviceCounterConsumption>(reading: &jsonReader); return }
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0xcb6e1365681ee44c: if jsonKey.equals("nodeAllocatableResourceMappings") { nodeAllocatableResourceMappings = try Dictionary<String, NodeAllocatableResourceMapping>(reading: &jsonReader); return }
-                case 0x4caf4b0bfa4e8dce: if jsonKey.equals("nodeName") { nodeName = try String(reading: &jsonReader); return }
-                case 0x336358e1474b3bc4: if jsonKey.equals("nodeSelector") { nodeSelector = try Core.V1.NodeSelector(reading: &jsonReader); return }
-                case 0xaa2bbc3677a2dc7c: if jsonKey.equals("taints") { taints = try Array<DeviceTaint>(reading: &jsonReader); return }
+                case 0x4c4602b7bfa46def: if jsonKey.equals("allNodes") { allNodes = try Bool(reading: &jsonReader); return }
+                case 0x7b745558b06aec6b: if jsonKey.equals("allowMultipleAllocations") { allowMultipleAllocations = try Bool(reading: &jsonReader); return }
+                case 0x7db278ad71eb061d: if jsonKey.equals("attributes") { attributes = try Dictionary<String, DeviceAttribute>(reading: &jsonReader); return }
+                case 0xda3622556e4d6824: if jsonKey.equals("bindingConditions") { bindingConditions = try Array<String>(reading: &jsonReader); return }
+                case 0x7275c6a09f57082: if jsonKey.equals("bindingFailureConditions") { bindingFailureConditions = try Array<String>(reading: &jsonReader); return }
+                case 0xe85e957d557c2a14: if jsonKey.equals("bindsToNode") { bindsToNode = try Bool(reading: &jsonReader); return }
+                case 0x87d780c3391e5d96: if jsonKey.equals("capacity") { capacity = try Dictionary<String, DeviceCapacity>(reading: &jsonReader); return }
+                case 0x210f7a4e73feeb0d: if jsonKey.equals("consumesCounters") { consumesCounters = try Array<DeviceCounterConsumption>(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xbf5a5611deb53f89: if jsonKey.equals("nodeAllocatableResourceMappings") { nodeAllocatableResourceMappings = try Dictionary<String, NodeAllocatableResourceMapping>(reading: &jsonReader); return }
+                case 0x955b14cd3441731f: if jsonKey.equals("nodeName") { nodeName = try String(reading: &jsonReader); return }
+                case 0x3f5a0efe53ef89e9: if jsonKey.equals("nodeSelector") { nodeSelector = try Core.V1.NodeSelector(reading: &jsonReader); return }
+                case 0xaf8b219f788a7faa: if jsonKey.equals("taints") { taints = try Array<DeviceTaint>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -26,9 +26,9 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x791b88261ba212be: if jsonKey.equals("opaque") { opaque = try OpaqueDeviceConfiguration(reading: &jsonReader); return }
-                case 0x7166d3e80f26d1f3: if jsonKey.equals("requests") { requests = try Array<String>(reading: &jsonReader); return }
-                case 0x76dbdc228f782db8: if jsonKey.equals("source") { source = try String(reading: &jsonReader); return }
+                case 0x35cab5a93ad2dc84: if jsonKey.equals("opaque") { opaque = try OpaqueDeviceConfiguration(reading: &jsonReader); return }
+                case 0x53f2ce3f95e0f774: if jsonKey.equals("requests") { requests = try Array<String>(reading: &jsonReader); return }
+                case 0x30e63cfad0a09c2b: if jsonKey.equals("source") { source = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x78039475c6a50527: if jsonKey.equals("config") { config = try Array<DeviceAllocationConfiguration>(reading: &jsonReader); return }
-                case 0x5378e22204d21ef5: if jsonKey.equals("results") { results = try Array<DeviceRequestAllocationResult>(reading: &jsonReader); return }
+                case 0xa267b450908da296: if jsonKey.equals("config") { config = try Array<DeviceAllocationConfiguration>(reading: &jsonReader); return }
+                case 0xd5af30a6a041f024: if jsonKey.equals("results") { results = try Array<DeviceRequestAllocationResult>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -46,14 +46,14 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xcd2fd49bc6b014bd: if jsonKey.equals("bool") { bool = try Bool(reading: &jsonReader); return }
-                case 0x585b12b29d335a0a: if jsonKey.equals("bools") { bools = try Array<Bool>(reading: &jsonReader); return }
-                case 0x2b9fff192bd4c83e: if jsonKey.equals("int") { int = try Int64(reading: &jsonReader); return }
-                case 0xf5a6c4c57a905ad7: if jsonKey.equals("ints") { ints = try Array<Int64>(reading: &jsonReader); return }
-                case 0x704be0d8faaffc58: if jsonKey.equals("string") { string = try String(reading: &jsonReader); return }
-                case 0x80eb3bb1f9097d11: if jsonKey.equals("strings") { strings = try Array<String>(reading: &jsonReader); return }
-                case 0xbb62c62c9808ea37: if jsonKey.equals("version") { version = try String(reading: &jsonReader); return }
-                case 0x71c101c65726118c: if jsonKey.equals("versions") { versions = try Array<String>(reading: &jsonReader); return }
+                case 0x172f1d97b87fcc88: if jsonKey.equals("bool") { bool = try Bool(reading: &jsonReader); return }
+                case 0xf90d78b558634b16: if jsonKey.equals("bools") { bools = try Array<Bool>(reading: &jsonReader); return }
+                case 0x94a53f47cd7086b9: if jsonKey.equals("int") { int = try Int64(reading: &jsonReader); return }
+                case 0x8590952c9c169390: if jsonKey.equals("ints") { ints = try Array<Int64>(reading: &jsonReader); return }
+                case 0x88dd629cf1316722: if jsonKey.equals("string") { string = try String(reading: &jsonReader); return }
+                case 0x73be8da263f818fb: if jsonKey.equals("strings") { strings = try Array<String>(reading: &jsonReader); return }
+                case 0x97107e3bb3fbc15d: if jsonKey.equals("version") { version = try String(reading: &jsonReader); return }
+                case 0xfd79d0ed8c9bae1c: if jsonKey.equals("versions") { versions = try Array<String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

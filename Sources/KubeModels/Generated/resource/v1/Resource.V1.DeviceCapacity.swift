@@ -22,8 +22,8 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xf7290c1c1f1d4c94: if jsonKey.equals("requestPolicy") { requestPolicy = try CapacityRequestPolicy(reading: &jsonReader); return }
-                case 0x7ce4fd9430e80cea: if jsonKey.equals("value") { value = try Quantity(reading: &jsonReader); return }
+                case 0x4b5ceb44080fd007: if jsonKey.equals("requestPolicy") { requestPolicy = try CapacityRequestPolicy(reading: &jsonReader); return }
+                case 0x8fb5728035549067: if jsonKey.equals("value") { value = try Quantity(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

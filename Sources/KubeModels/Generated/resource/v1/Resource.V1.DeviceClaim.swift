@@ -26,9 +26,9 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x78039475c6a50527: if jsonKey.equals("config") { config = try Array<DeviceClaimConfiguration>(reading: &jsonReader); return }
-                case 0xdeab40731fcca0ab: if jsonKey.equals("constraints") { constraints = try Array<DeviceConstraint>(reading: &jsonReader); return }
-                case 0x7166d3e80f26d1f3: if jsonKey.equals("requests") { requests = try Array<DeviceRequest>(reading: &jsonReader); return }
+                case 0xa267b450908da296: if jsonKey.equals("config") { config = try Array<DeviceClaimConfiguration>(reading: &jsonReader); return }
+                case 0xfee82b74300deb2b: if jsonKey.equals("constraints") { constraints = try Array<DeviceConstraint>(reading: &jsonReader); return }
+                case 0x53f2ce3f95e0f774: if jsonKey.equals("requests") { requests = try Array<DeviceRequest>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -18,7 +18,7 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x791b88261ba212be: if jsonKey.equals("opaque") { opaque = try OpaqueDeviceConfiguration(reading: &jsonReader); return }
+                case 0x35cab5a93ad2dc84: if jsonKey.equals("opaque") { opaque = try OpaqueDeviceConfiguration(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -26,9 +26,9 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x78039475c6a50527: if jsonKey.equals("config") { config = try Array<DeviceClassConfiguration>(reading: &jsonReader); return }
-                case 0x1ce2793ed721140f: if jsonKey.equals("extendedResourceName") { extendedResourceName = try String(reading: &jsonReader); return }
-                case 0x3917971bcdc1da1d: if jsonKey.equals("selectors") { selectors = try Array<DeviceSelector>(reading: &jsonReader); return }
+                case 0xa267b450908da296: if jsonKey.equals("config") { config = try Array<DeviceClassConfiguration>(reading: &jsonReader); return }
+                case 0x3bae5c42e6fcb7de: if jsonKey.equals("extendedResourceName") { extendedResourceName = try String(reading: &jsonReader); return }
+                case 0xf20c2037683e2119: if jsonKey.equals("selectors") { selectors = try Array<DeviceSelector>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -26,9 +26,9 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xf2a9a13967256457: if jsonKey.equals("distinctAttribute") { distinctAttribute = try String(reading: &jsonReader); return }
-                case 0x15a323b1386bebc2: if jsonKey.equals("matchAttribute") { matchAttribute = try String(reading: &jsonReader); return }
-                case 0x7166d3e80f26d1f3: if jsonKey.equals("requests") { requests = try Array<String>(reading: &jsonReader); return }
+                case 0x87e020a23dcc69b8: if jsonKey.equals("distinctAttribute") { distinctAttribute = try String(reading: &jsonReader); return }
+                case 0xc6d62ffc130c22f2: if jsonKey.equals("matchAttribute") { matchAttribute = try String(reading: &jsonReader); return }
+                case 0x53f2ce3f95e0f774: if jsonKey.equals("requests") { requests = try Array<String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

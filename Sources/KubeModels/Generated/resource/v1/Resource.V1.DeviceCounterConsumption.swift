@@ -22,8 +22,8 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x708c432792191141: if jsonKey.equals("counterSet") { counterSet = try String(reading: &jsonReader); return }
-                case 0x87c95941ec75cf30: if jsonKey.equals("counters") { counters = try Dictionary<String, Counter>(reading: &jsonReader); return }
+                case 0xf1002e20d1b28b5d: if jsonKey.equals("counterSet") { counterSet = try String(reading: &jsonReader); return }
+                case 0xbc7b0c0c6d71982c: if jsonKey.equals("counters") { counters = try Dictionary<String, Counter>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

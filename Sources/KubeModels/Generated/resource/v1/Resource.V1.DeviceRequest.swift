@@ -26,9 +26,9 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xd0de8495c39a2713: if jsonKey.equals("exactly") { exactly = try ExactDeviceRequest(reading: &jsonReader); return }
-                case 0x2aed28e2ebd87d4c: if jsonKey.equals("firstAvailable") { firstAvailable = try Array<DeviceSubRequest>(reading: &jsonReader); return }
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x43fad6d2584db2f5: if jsonKey.equals("exactly") { exactly = try ExactDeviceRequest(reading: &jsonReader); return }
+                case 0xf0a317af183c705f: if jsonKey.equals("firstAvailable") { firstAvailable = try Array<DeviceSubRequest>(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

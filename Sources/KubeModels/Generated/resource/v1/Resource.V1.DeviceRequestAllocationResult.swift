@@ -54,16 +54,16 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xd7cf692cefd721ee: if jsonKey.equals("adminAccess") { adminAccess = try Bool(reading: &jsonReader); return }
-                case 0x3a3dfe4bc532f67c: if jsonKey.equals("bindingConditions") { bindingConditions = try Array<String>(reading: &jsonReader); return }
-                case 0x598a67b6a333d6b2: if jsonKey.equals("bindingFailureConditions") { bindingFailureConditions = try Array<String>(reading: &jsonReader); return }
-                case 0x90ebb1872e87550b: if jsonKey.equals("consumedCapacity") { consumedCapacity = try Dictionary<String, Quantity>(reading: &jsonReader); return }
-                case 0x22a12f906cd27b73: if jsonKey.equals("device") { device = try String(reading: &jsonReader); return }
-                case 0xc85b78e3dea334ff: if jsonKey.equals("driver") { driver = try String(reading: &jsonReader); return }
-                case 0x8c22f10da88b1083: if jsonKey.equals("pool") { pool = try String(reading: &jsonReader); return }
-                case 0x6f4743b8bc5b4eb2: if jsonKey.equals("request") { request = try String(reading: &jsonReader); return }
-                case 0x80edb873f46177c5: if jsonKey.equals("shareID") { shareID = try String(reading: &jsonReader); return }
-                case 0x73d84e92941ad505: if jsonKey.equals("tolerations") { tolerations = try Array<DeviceToleration>(reading: &jsonReader); return }
+                case 0xb77bcc4f6cc62003: if jsonKey.equals("adminAccess") { adminAccess = try Bool(reading: &jsonReader); return }
+                case 0xda3622556e4d6824: if jsonKey.equals("bindingConditions") { bindingConditions = try Array<String>(reading: &jsonReader); return }
+                case 0x7275c6a09f57082: if jsonKey.equals("bindingFailureConditions") { bindingFailureConditions = try Array<String>(reading: &jsonReader); return }
+                case 0x3c5114dce9f62ed4: if jsonKey.equals("consumedCapacity") { consumedCapacity = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xe3ba25a3c04afc9e: if jsonKey.equals("device") { device = try String(reading: &jsonReader); return }
+                case 0xb5ae3d0de187f847: if jsonKey.equals("driver") { driver = try String(reading: &jsonReader); return }
+                case 0x8e03058fcdd664b2: if jsonKey.equals("pool") { pool = try String(reading: &jsonReader); return }
+                case 0x396d20cca8cf8356: if jsonKey.equals("request") { request = try String(reading: &jsonReader); return }
+                case 0xde32ddaf9a84654e: if jsonKey.equals("shareID") { shareID = try String(reading: &jsonReader); return }
+                case 0x3e3591edbf477d07: if jsonKey.equals("tolerations") { tolerations = try Array<DeviceToleration>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -18,7 +18,7 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xf5f10f190cf0ee1b: if jsonKey.equals("cel") { cel = try CELDeviceSelector(reading: &jsonReader); return }
+                case 0x8aab9b116dfb6845: if jsonKey.equals("cel") { cel = try CELDeviceSelector(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

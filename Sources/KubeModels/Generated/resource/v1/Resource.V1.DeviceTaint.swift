@@ -30,10 +30,10 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x36c1c83b51f24394: if jsonKey.equals("effect") { effect = try String(reading: &jsonReader); return }
-                case 0x3dc94a19365b10ec: if jsonKey.equals("key") { key = try String(reading: &jsonReader); return }
-                case 0x626f8b6f047e727e: if jsonKey.equals("timeAdded") { timeAdded = try Time(reading: &jsonReader); return }
-                case 0x7ce4fd9430e80cea: if jsonKey.equals("value") { value = try String(reading: &jsonReader); return }
+                case 0x83d15641e7b244c5: if jsonKey.equals("effect") { effect = try String(reading: &jsonReader); return }
+                case 0x3073d7489afd12c4: if jsonKey.equals("key") { key = try String(reading: &jsonReader); return }
+                case 0x7aae9c36fdabce75: if jsonKey.equals("timeAdded") { timeAdded = try Time(reading: &jsonReader); return }
+                case 0x8fb5728035549067: if jsonKey.equals("value") { value = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -42,13 +42,13 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xd7cf692cefd721ee: if jsonKey.equals("adminAccess") { adminAccess = try Bool(reading: &jsonReader); return }
-                case 0x661f577e8504b980: if jsonKey.equals("allocationMode") { allocationMode = try String(reading: &jsonReader); return }
-                case 0xb1aa3177ea81a5e9: if jsonKey.equals("capacity") { capacity = try CapacityRequirements(reading: &jsonReader); return }
-                case 0xb1e5e28e4479a274: if jsonKey.equals("count") { count = try Int64(reading: &jsonReader); return }
-                case 0x1effedbe8cc98c06: if jsonKey.equals("deviceClassName") { deviceClassName = try String(reading: &jsonReader); return }
-                case 0x3917971bcdc1da1d: if jsonKey.equals("selectors") { selectors = try Array<DeviceSelector>(reading: &jsonReader); return }
-                case 0x73d84e92941ad505: if jsonKey.equals("tolerations") { tolerations = try Array<DeviceToleration>(reading: &jsonReader); return }
+                case 0xb77bcc4f6cc62003: if jsonKey.equals("adminAccess") { adminAccess = try Bool(reading: &jsonReader); return }
+                case 0x967cf6bd931fbef4: if jsonKey.equals("allocationMode") { allocationMode = try String(reading: &jsonReader); return }
+                case 0x87d780c3391e5d96: if jsonKey.equals("capacity") { capacity = try CapacityRequirements(reading: &jsonReader); return }
+                case 0xcd954c7552ef9491: if jsonKey.equals("count") { count = try Int64(reading: &jsonReader); return }
+                case 0x227b174a1789425: if jsonKey.equals("deviceClassName") { deviceClassName = try String(reading: &jsonReader); return }
+                case 0xf20c2037683e2119: if jsonKey.equals("selectors") { selectors = try Array<DeviceSelector>(reading: &jsonReader); return }
+                case 0x3e3591edbf477d07: if jsonKey.equals("tolerations") { tolerations = try Array<DeviceToleration>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

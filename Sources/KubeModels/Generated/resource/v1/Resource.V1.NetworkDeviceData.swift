@@ -26,9 +26,9 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xde9fef6ee55574a7: if jsonKey.equals("hardwareAddress") { hardwareAddress = try String(reading: &jsonReader); return }
-                case 0x7225f3a901476af3: if jsonKey.equals("interfaceName") { interfaceName = try String(reading: &jsonReader); return }
-                case 0x2bc202192bf1b3bd: if jsonKey.equals("ips") { ips = try Array<String>(reading: &jsonReader); return }
+                case 0x48df7a29fe5b1c51: if jsonKey.equals("hardwareAddress") { hardwareAddress = try String(reading: &jsonReader); return }
+                case 0x93cd690c04877836: if jsonKey.equals("interfaceName") { interfaceName = try String(reading: &jsonReader); return }
+                case 0xfdc6fc9cc02ed762: if jsonKey.equals("ips") { ips = try Array<String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -29,8 +29,8 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xb883fecf5b92125c: if jsonKey.equals("allocationMultiplier") { allocationMultiplier = try Quantity(reading: &jsonReader); return }
-                case 0xbeb2125943b88300: if jsonKey.equals("capacityKey") { capacityKey = try String(reading: &jsonReader); return }
+                case 0xcdd08b225f1c33d8: if jsonKey.equals("allocationMultiplier") { allocationMultiplier = try Quantity(reading: &jsonReader); return }
+                case 0x6ca44af78ef8420: if jsonKey.equals("capacityKey") { capacityKey = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xc85b78e3dea334ff: if jsonKey.equals("driver") { driver = try String(reading: &jsonReader); return }
-                case 0x34b43b0a3234cd99: if jsonKey.equals("parameters") { parameters = try JSONValue(reading: &jsonReader); return }
+                case 0xb5ae3d0de187f847: if jsonKey.equals("driver") { driver = try String(reading: &jsonReader); return }
+                case 0xb017d348f21dbd81: if jsonKey.equals("parameters") { parameters = try JSONValue(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

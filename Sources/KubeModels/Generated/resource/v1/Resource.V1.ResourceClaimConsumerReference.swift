@@ -30,10 +30,10 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xfd8929f5c9b53b0e: if jsonKey.equals("apiGroup") { apiGroup = try String(reading: &jsonReader); return }
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0xb571c404c5b2fd35: if jsonKey.equals("resource") { resource = try String(reading: &jsonReader); return }
-                case 0x4c9cb5193e0b272d: if jsonKey.equals("uid") { uid = try String(reading: &jsonReader); return }
+                case 0xfda1f5d677c8448: if jsonKey.equals("apiGroup") { apiGroup = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xce3ed3ed16c9dca2: if jsonKey.equals("resource") { resource = try String(reading: &jsonReader); return }
+                case 0xf0c1c81989a8204b: if jsonKey.equals("uid") { uid = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

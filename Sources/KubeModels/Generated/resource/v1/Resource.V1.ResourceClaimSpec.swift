@@ -18,7 +18,7 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xaa5ed268e9a70100: if jsonKey.equals("devices") { devices = try DeviceClaim(reading: &jsonReader); return }
+                case 0x57d01bbecc9766d6: if jsonKey.equals("devices") { devices = try DeviceClaim(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -26,9 +26,9 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x96ea7f23a75c0947: if jsonKey.equals("allocation") { allocation = try AllocationResult(reading: &jsonReader); return }
-                case 0xaa5ed268e9a70100: if jsonKey.equals("devices") { devices = try Array<AllocatedDeviceStatus>(reading: &jsonReader); return }
-                case 0x54216e808b4552a8: if jsonKey.equals("reservedFor") { reservedFor = try Array<ResourceClaimConsumerReference>(reading: &jsonReader); return }
+                case 0x4338dde6bb289fce: if jsonKey.equals("allocation") { allocation = try AllocationResult(reading: &jsonReader); return }
+                case 0x57d01bbecc9766d6: if jsonKey.equals("devices") { devices = try Array<AllocatedDeviceStatus>(reading: &jsonReader); return }
+                case 0x6cd6e491c054dd74: if jsonKey.equals("reservedFor") { reservedFor = try Array<ResourceClaimConsumerReference>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -26,9 +26,9 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xe700a2848d46a857: if jsonKey.equals("generation") { generation = try Int64(reading: &jsonReader); return }
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0x7cce6c556eb6fa98: if jsonKey.equals("resourceSliceCount") { resourceSliceCount = try Int64(reading: &jsonReader); return }
+                case 0x472962072700422f: if jsonKey.equals("generation") { generation = try Int64(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xf6b68fddcdc2a802: if jsonKey.equals("resourceSliceCount") { resourceSliceCount = try Int64(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

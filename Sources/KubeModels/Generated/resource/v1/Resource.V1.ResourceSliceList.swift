@@ -43,8 +43,8 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x3e7884bf4f412c6f: if jsonKey.equals("items") { items = try Array<ResourceSlice>(reading: &jsonReader); return }
-                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ListMeta(reading: &jsonReader); return }
+                case 0x4de57e91e21de1b3: if jsonKey.equals("items") { items = try Array<ResourceSlice>(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ListMeta(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

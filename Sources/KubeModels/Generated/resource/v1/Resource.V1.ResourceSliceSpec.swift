@@ -46,14 +46,14 @@ extension Resource.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xcb9139c25ced4089: if jsonKey.equals("allNodes") { allNodes = try Bool(reading: &jsonReader); return }
-                case 0xaa5ed268e9a70100: if jsonKey.equals("devices") { devices = try Array<Device>(reading: &jsonReader); return }
-                case 0xc85b78e3dea334ff: if jsonKey.equals("driver") { driver = try String(reading: &jsonReader); return }
-                case 0x4caf4b0bfa4e8dce: if jsonKey.equals("nodeName") { nodeName = try String(reading: &jsonReader); return }
-                case 0x336358e1474b3bc4: if jsonKey.equals("nodeSelector") { nodeSelector = try Core.V1.NodeSelector(reading: &jsonReader); return }
-                case 0x997424333ef8d0dc: if jsonKey.equals("perDeviceNodeSelection") { perDeviceNodeSelection = try Bool(reading: &jsonReader); return }
-                case 0x8c22f10da88b1083: if jsonKey.equals("pool") { pool = try ResourcePool(reading: &jsonReader); return }
-                case 0xf16160972be09641: if jsonKey.equals("sharedCounters") { sharedCounters = try Array<CounterSet>(reading: &jsonReader); return }
+                case 0x4c4602b7bfa46def: if jsonKey.equals("allNodes") { allNodes = try Bool(reading: &jsonReader); return }
+                case 0x57d01bbecc9766d6: if jsonKey.equals("devices") { devices = try Array<Device>(reading: &jsonReader); return }
+                case 0xb5ae3d0de187f847: if jsonKey.equals("driver") { driver = try String(reading: &jsonReader); return }
+                case 0x955b14cd3441731f: if jsonKey.equals("nodeName") { nodeName = try String(reading: &jsonReader); return }
+                case 0x3f5a0efe53ef89e9: if jsonKey.equals("nodeSelector") { nodeSelector = try Core.V1.NodeSelector(reading: &jsonReader); return }
+                case 0xe84c34397550a375: if jsonKey.equals("perDeviceNodeSelection") { perDeviceNodeSelection = try Bool(reading: &jsonReader); return }
+                case 0x8e03058fcdd664b2: if jsonKey.equals("pool") { pool = try ResourcePool(reading: &jsonReader); return }
+                case 0x39bf4941226169a2: if jsonKey.equals("sharedCounters") { sharedCounters = try Array<CounterSet>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -65,11 +65,11 @@ extension Scheduling.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xcc44970c8397929: if jsonKey.equals("description") { description = try String(reading: &jsonReader); return }
-                case 0x979bdb64c982fdb3: if jsonKey.equals("globalDefault") { globalDefault = try Bool(reading: &jsonReader); return }
-                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
-                case 0xddd541434691d498: if jsonKey.equals("preemptionPolicy") { preemptionPolicy = try String(reading: &jsonReader); return }
-                case 0x7ce4fd9430e80cea: if jsonKey.equals("value") { value = try Int32(reading: &jsonReader); return }
+                case 0x99d79d28900796d0: if jsonKey.equals("description") { description = try String(reading: &jsonReader); return }
+                case 0xbf94ce6df41d413c: if jsonKey.equals("globalDefault") { globalDefault = try Bool(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xdb7f0b537db3a182: if jsonKey.equals("preemptionPolicy") { preemptionPolicy = try String(reading: &jsonReader); return }
+                case 0x8fb5728035549067: if jsonKey.equals("value") { value = try Int32(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

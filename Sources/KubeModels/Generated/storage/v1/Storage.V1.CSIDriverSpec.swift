@@ -64,17 +64,17 @@ extension Storage.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x7b1cef6c646f2f0d: if jsonKey.equals("attachRequired") { attachRequired = try Bool(reading: &jsonReader); return }
-                case 0x507457bd84e95deb: if jsonKey.equals("fsGroupPolicy") { fsGroupPolicy = try String(reading: &jsonReader); return }
-                case 0xf31e2a206842382c: if jsonKey.equals("nodeAllocatableUpdatePeriodSeconds") { nodeAllocatableUpdatePeriodSeconds = try Int64(reading: &jsonReader); return }
-                case 0xf03867c48e117ae: if jsonKey.equals("podInfoOnMount") { podInfoOnMount = try Bool(reading: &jsonReader); return }
-                case 0x5ac728c8336dc977: if jsonKey.equals("preventPodSchedulingIfMissing") { preventPodSchedulingIfMissing = try Bool(reading: &jsonReader); return }
-                case 0x5c6529d76a51ca6b: if jsonKey.equals("requiresRepublish") { requiresRepublish = try Bool(reading: &jsonReader); return }
-                case 0xbd816741f69ea172: if jsonKey.equals("seLinuxMount") { seLinuxMount = try Bool(reading: &jsonReader); return }
-                case 0xe6ada01728cd1844: if jsonKey.equals("serviceAccountTokenInSecrets") { serviceAccountTokenInSecrets = try Bool(reading: &jsonReader); return }
-                case 0xc5c87d0877aa0dca: if jsonKey.equals("storageCapacity") { storageCapacity = try Bool(reading: &jsonReader); return }
-                case 0xea1a78dc7b63d84: if jsonKey.equals("tokenRequests") { tokenRequests = try Array<TokenRequest>(reading: &jsonReader); return }
-                case 0xca72dee0875bf787: if jsonKey.equals("volumeLifecycleModes") { volumeLifecycleModes = try Array<String>(reading: &jsonReader); return }
+                case 0x1ce278c8224620ce: if jsonKey.equals("attachRequired") { attachRequired = try Bool(reading: &jsonReader); return }
+                case 0x53754f8480b5059b: if jsonKey.equals("fsGroupPolicy") { fsGroupPolicy = try String(reading: &jsonReader); return }
+                case 0xd7df63b90f2a0095: if jsonKey.equals("nodeAllocatableUpdatePeriodSeconds") { nodeAllocatableUpdatePeriodSeconds = try Int64(reading: &jsonReader); return }
+                case 0x647e9201fb5e03c4: if jsonKey.equals("podInfoOnMount") { podInfoOnMount = try Bool(reading: &jsonReader); return }
+                case 0x9e2255e7543c215f: if jsonKey.equals("preventPodSchedulingIfMissing") { preventPodSchedulingIfMissing = try Bool(reading: &jsonReader); return }
+                case 0xa776b797b2e5b5d2: if jsonKey.equals("requiresRepublish") { requiresRepublish = try Bool(reading: &jsonReader); return }
+                case 0xafa2933166143a23: if jsonKey.equals("seLinuxMount") { seLinuxMount = try Bool(reading: &jsonReader); return }
+                case 0xfe5ff54a4f7f54cf: if jsonKey.equals("serviceAccountTokenInSecrets") { serviceAccountTokenInSecrets = try Bool(reading: &jsonReader); return }
+                case 0x4c4c3d31dd8ab602: if jsonKey.equals("storageCapacity") { storageCapacity = try Bool(reading: &jsonReader); return }
+                case 0xad9213dc5ce0cf34: if jsonKey.equals("tokenRequests") { tokenRequests = try Array<TokenRequest>(reading: &jsonReader); return }
+                case 0x4365c671976ec0b5: if jsonKey.equals("volumeLifecycleModes") { volumeLifecycleModes = try Array<String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -30,10 +30,10 @@ extension Storage.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x58929a542198268f: if jsonKey.equals("allocatable") { allocatable = try VolumeNodeResources(reading: &jsonReader); return }
-                case 0xc4bcadba8e631b86: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
-                case 0xe7ea4fc221986ef8: if jsonKey.equals("nodeID") { nodeID = try String(reading: &jsonReader); return }
-                case 0x9b2ba41aa2dd7270: if jsonKey.equals("topologyKeys") { topologyKeys = try Array<String>(reading: &jsonReader); return }
+                case 0x35d50b6fa117a60e: if jsonKey.equals("allocatable") { allocatable = try VolumeNodeResources(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x6d823957fdeb0b34: if jsonKey.equals("nodeID") { nodeID = try String(reading: &jsonReader); return }
+                case 0x60a6f933ded659b1: if jsonKey.equals("topologyKeys") { topologyKeys = try Array<String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

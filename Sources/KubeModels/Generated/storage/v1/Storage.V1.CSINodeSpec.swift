@@ -18,7 +18,7 @@ extension Storage.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x16a2f7334f5249e4: if jsonKey.equals("drivers") { drivers = try Array<CSINodeDriver>(reading: &jsonReader); return }
+                case 0x88df82e8e479dc30: if jsonKey.equals("drivers") { drivers = try Array<CSINodeDriver>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -65,11 +65,11 @@ extension Storage.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xb1aa3177ea81a5e9: if jsonKey.equals("capacity") { capacity = try Quantity(reading: &jsonReader); return }
-                case 0x97850aff25c11e0a: if jsonKey.equals("maximumVolumeSize") { maximumVolumeSize = try Quantity(reading: &jsonReader); return }
-                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
-                case 0x2199dcd030b5429c: if jsonKey.equals("nodeTopology") { nodeTopology = try Meta.V1.LabelSelector(reading: &jsonReader); return }
-                case 0x89875f19dbc3be05: if jsonKey.equals("storageClassName") { storageClassName = try String(reading: &jsonReader); return }
+                case 0x87d780c3391e5d96: if jsonKey.equals("capacity") { capacity = try Quantity(reading: &jsonReader); return }
+                case 0x346617a195d29da4: if jsonKey.equals("maximumVolumeSize") { maximumVolumeSize = try Quantity(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xc5805b2b7d33c39c: if jsonKey.equals("nodeTopology") { nodeTopology = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x1cf5f06341724646: if jsonKey.equals("storageClassName") { storageClassName = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -83,14 +83,14 @@ extension Storage.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x3900643f34125b71: if jsonKey.equals("allowVolumeExpansion") { allowVolumeExpansion = try Bool(reading: &jsonReader); return }
-                case 0x300a8ec10b1916a2: if jsonKey.equals("allowedTopologies") { allowedTopologies = try Array<Core.V1.TopologySelectorTerm>(reading: &jsonReader); return }
-                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
-                case 0x557a70c822d5754: if jsonKey.equals("mountOptions") { mountOptions = try Array<String>(reading: &jsonReader); return }
-                case 0x34b43b0a3234cd99: if jsonKey.equals("parameters") { parameters = try Dictionary<String, String>(reading: &jsonReader); return }
-                case 0x17c53f37b8703697: if jsonKey.equals("provisioner") { provisioner = try String(reading: &jsonReader); return }
-                case 0xac78da5f81be946: if jsonKey.equals("reclaimPolicy") { reclaimPolicy = try String(reading: &jsonReader); return }
-                case 0x80365a3948bb3353: if jsonKey.equals("volumeBindingMode") { volumeBindingMode = try String(reading: &jsonReader); return }
+                case 0x3f405b7f710e7d47: if jsonKey.equals("allowVolumeExpansion") { allowVolumeExpansion = try Bool(reading: &jsonReader); return }
+                case 0x5afc0dbbf8e36b9a: if jsonKey.equals("allowedTopologies") { allowedTopologies = try Array<Core.V1.TopologySelectorTerm>(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x4358addff64d8313: if jsonKey.equals("mountOptions") { mountOptions = try Array<String>(reading: &jsonReader); return }
+                case 0xb017d348f21dbd81: if jsonKey.equals("parameters") { parameters = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0x2e72ea74d3c016a1: if jsonKey.equals("provisioner") { provisioner = try String(reading: &jsonReader); return }
+                case 0x17a093420ff09f0f: if jsonKey.equals("reclaimPolicy") { reclaimPolicy = try String(reading: &jsonReader); return }
+                case 0xd2c00a7620ce74f3: if jsonKey.equals("volumeBindingMode") { volumeBindingMode = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -22,8 +22,8 @@ extension Storage.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xbc385439b1b0fb23: if jsonKey.equals("audience") { audience = try String(reading: &jsonReader); return }
-                case 0xb8d1b6bd1cb5e495: if jsonKey.equals("expirationSeconds") { expirationSeconds = try Int64(reading: &jsonReader); return }
+                case 0xd5e84de142e11699: if jsonKey.equals("audience") { audience = try String(reading: &jsonReader); return }
+                case 0xf6c618e1291ec6d3: if jsonKey.equals("expirationSeconds") { expirationSeconds = try Int64(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

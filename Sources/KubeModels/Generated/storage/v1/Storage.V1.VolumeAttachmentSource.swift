@@ -22,8 +22,8 @@ extension Storage.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xed39bb8cb0cfc3e1: if jsonKey.equals("inlineVolumeSpec") { inlineVolumeSpec = try Core.V1.PersistentVolumeSpec(reading: &jsonReader); return }
-                case 0x975dfa63451dac59: if jsonKey.equals("persistentVolumeName") { persistentVolumeName = try String(reading: &jsonReader); return }
+                case 0x4772a3e1326ce0c0: if jsonKey.equals("inlineVolumeSpec") { inlineVolumeSpec = try Core.V1.PersistentVolumeSpec(reading: &jsonReader); return }
+                case 0x10b6ae9c71df3c8d: if jsonKey.equals("persistentVolumeName") { persistentVolumeName = try String(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

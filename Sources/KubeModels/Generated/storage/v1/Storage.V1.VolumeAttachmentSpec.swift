@@ -26,9 +26,9 @@ extension Storage.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x49f0d37b98446cd3: if jsonKey.equals("attacher") { attacher = try String(reading: &jsonReader); return }
-                case 0x4caf4b0bfa4e8dce: if jsonKey.equals("nodeName") { nodeName = try String(reading: &jsonReader); return }
-                case 0x76dbdc228f782db8: if jsonKey.equals("source") { source = try VolumeAttachmentSource(reading: &jsonReader); return }
+                case 0xf875d608bdf5d639: if jsonKey.equals("attacher") { attacher = try String(reading: &jsonReader); return }
+                case 0x955b14cd3441731f: if jsonKey.equals("nodeName") { nodeName = try String(reading: &jsonReader); return }
+                case 0x30e63cfad0a09c2b: if jsonKey.equals("source") { source = try VolumeAttachmentSource(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

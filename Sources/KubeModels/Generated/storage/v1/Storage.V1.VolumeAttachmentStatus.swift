@@ -30,10 +30,10 @@ extension Storage.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xf8b8b7acb1dd4592: if jsonKey.equals("attachError") { attachError = try VolumeError(reading: &jsonReader); return }
-                case 0x49f0e97b98449235: if jsonKey.equals("attached") { attached = try Bool(reading: &jsonReader); return }
-                case 0x2e7b7da7e00f4d7d: if jsonKey.equals("attachmentMetadata") { attachmentMetadata = try Dictionary<String, String>(reading: &jsonReader); return }
-                case 0x648dfbfd99d39954: if jsonKey.equals("detachError") { detachError = try VolumeError(reading: &jsonReader); return }
+                case 0x2bbdbaecf62b1752: if jsonKey.equals("attachError") { attachError = try VolumeError(reading: &jsonReader); return }
+                case 0x304eb10dd5ceb13c: if jsonKey.equals("attached") { attached = try Bool(reading: &jsonReader); return }
+                case 0x91fa4ef7463ddaae: if jsonKey.equals("attachmentMetadata") { attachmentMetadata = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0xf9b28ca4440c0fa1: if jsonKey.equals("detachError") { detachError = try VolumeError(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -53,9 +53,9 @@ extension Storage.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0x1eb51395b192b31c: if jsonKey.equals("driverName") { driverName = try String(reading: &jsonReader); return }
-                case 0x28475f88f42fd020: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
-                case 0x34b43b0a3234cd99: if jsonKey.equals("parameters") { parameters = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0x2cd4fb0c68e90178: if jsonKey.equals("driverName") { driverName = try String(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xb017d348f21dbd81: if jsonKey.equals("parameters") { parameters = try Dictionary<String, String>(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -26,9 +26,9 @@ extension Storage.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xe8d966b66369ad18: if jsonKey.equals("errorCode") { errorCode = try Int32(reading: &jsonReader); return }
-                case 0x546401b5d2a8d2a4: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
-                case 0x1e5485ef2e9f9384: if jsonKey.equals("time") { time = try Time(reading: &jsonReader); return }
+                case 0x3573d84cc069cd96: if jsonKey.equals("errorCode") { errorCode = try Int32(reading: &jsonReader); return }
+                case 0x51374c692f23857e: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0x11af95fc2fc5a594: if jsonKey.equals("time") { time = try Time(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()

@@ -18,7 +18,7 @@ extension Storage.V1 {
             try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
                 if jsonReader.readNull() { return }
                 switch jsonKey.hash {
-                case 0xb1e5e28e4479a274: if jsonKey.equals("count") { count = try Int32(reading: &jsonReader); return }
+                case 0xcd954c7552ef9491: if jsonKey.equals("count") { count = try Int32(reading: &jsonReader); return }
                 default: break
                 }
                 try jsonReader.skipValue()
