@@ -14,23 +14,27 @@ extension AdmissionRegistration.V1 {
         /// metadata is the standard object metadata; More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata.
         public var metadata: ObjectMeta
         /// spec defines the desired behavior of the MutatingAdmissionPolicyBinding.
-        public var spec: MutatingAdmissionPolicyBindingSpec?
+        public var spec: MutatingAdmissionPolicyBindingSpec? {
+            get { _spec?.value }
+            set { _spec = newValue.map(Indirect.init) }
+        }
+        private var _spec: Indirect<MutatingAdmissionPolicyBindingSpec>?
 
         public init(
             metadata: ObjectMeta = ObjectMeta(), spec: MutatingAdmissionPolicyBindingSpec? = nil
         ) {
             self.metadata = metadata
-            self.spec = spec
+            self._spec = spec.map(Indirect.init)
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, metadata, spec
+            case apiVersion, kind, metadata, _spec = "spec"
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
-            self.spec = try container.decodeIfPresent(MutatingAdmissionPolicyBindingSpec.self, forKey: .spec)
+            self._spec = try container.decodeIfPresent(Indirect<MutatingAdmissionPolicyBindingSpec>.self, forKey: ._spec)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -38,7 +42,7 @@ extension AdmissionRegistration.V1 {
             try container.encode(Self.apiVersion, forKey: .apiVersion)
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
-            try container.encodeIfPresent(spec, forKey: .spec)
+            try container.encodeIfPresent(_spec, forKey: ._spec)
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -11,7 +11,11 @@ extension AdmissionRegistration.V1 {
         /// matchConditions is a list of conditions that must be met for a request to be validated. Match conditions filter requests that have already been matched by the rules, namespaceSelector, and objectSelector. An empty list of matchConditions matches all requests. There are a maximum of 64 match conditions allowed.
         public var matchConditions: [MatchCondition]?
         /// matchConstraints specifies what resources this policy is designed to validate. The AdmissionPolicy cares about a request if it matches _all_ Constraints. However, in order to prevent clusters from being put into an unstable state that cannot be recovered from via the API ValidatingAdmissionPolicy cannot match ValidatingAdmissionPolicy and ValidatingAdmissionPolicyBinding. Required.
-        public var matchConstraints: MatchResources?
+        public var matchConstraints: MatchResources? {
+            get { _matchConstraints?.value }
+            set { _matchConstraints = newValue.map(Indirect.init) }
+        }
+        private var _matchConstraints: Indirect<MatchResources>?
         /// paramKind specifies the kind of resources used to parameterize this policy. If absent, there are no parameters for this policy and the param CEL variable will not be provided to validation expressions. If ParamKind refers to a non-existent kind, this policy definition is mis-configured and the FailurePolicy is applied. If paramKind is specified but paramRef is unset in ValidatingAdmissionPolicyBinding, the params variable will be null.
         public var paramKind: ParamKind?
         /// validations contain CEL expressions which is used to apply the validation. Validations and AuditAnnotations may not both be empty; a minimum of one Validations or AuditAnnotations is required.
@@ -25,10 +29,14 @@ extension AdmissionRegistration.V1 {
             self.auditAnnotations = auditAnnotations
             self.failurePolicy = failurePolicy
             self.matchConditions = matchConditions
-            self.matchConstraints = matchConstraints
+            self._matchConstraints = matchConstraints.map(Indirect.init)
             self.paramKind = paramKind
             self.validations = validations
             self.variables = variables
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case auditAnnotations, failurePolicy, matchConditions, _matchConstraints = "matchConstraints", paramKind, validations, variables
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -8,7 +8,11 @@ extension AdmissionRegistration.V1 {
         /// caBundle is a PEM encoded CA bundle which will be used to validate the webhook's server certificate. If unspecified, system trust roots on the apiserver are used.
         public var caBundle: Data?
         /// service is a reference to the service for this webhook. Either `service` or `url` must be specified.
-        public var service: ServiceReference?
+        public var service: ServiceReference? {
+            get { _service?.value }
+            set { _service = newValue.map(Indirect.init) }
+        }
+        private var _service: Indirect<ServiceReference>?
         /// url gives the location of the webhook, in standard URL form (`scheme://host:port/path`). Exactly one of `url` or `service` must be specified.
         public var url: String?
 
@@ -16,8 +20,12 @@ extension AdmissionRegistration.V1 {
             caBundle: Data? = nil, service: ServiceReference? = nil, url: String? = nil
         ) {
             self.caBundle = caBundle
-            self.service = service
+            self._service = service.map(Indirect.init)
             self.url = url
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case caBundle, _service = "service", url
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

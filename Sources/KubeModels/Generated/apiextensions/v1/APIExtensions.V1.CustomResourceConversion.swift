@@ -8,13 +8,21 @@ extension APIExtensions.V1 {
         /// is needed for this option. This requires spec.preserveUnknownFields to be false, and spec.conversion.webhook to be set.
         public var strategy: String
         /// webhook describes how to call the conversion webhook. Required when `strategy` is set to `"Webhook"`.
-        public var webhook: WebhookConversion?
+        public var webhook: WebhookConversion? {
+            get { _webhook?.value }
+            set { _webhook = newValue.map(Indirect.init) }
+        }
+        private var _webhook: Indirect<WebhookConversion>?
 
         public init(
             strategy: String, webhook: WebhookConversion? = nil
         ) {
             self.strategy = strategy
-            self.webhook = webhook
+            self._webhook = webhook.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case strategy, _webhook = "webhook"
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

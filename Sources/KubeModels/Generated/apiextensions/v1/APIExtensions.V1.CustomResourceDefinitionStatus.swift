@@ -5,7 +5,11 @@ extension APIExtensions.V1 {
     /// CustomResourceDefinitionStatus indicates the state of the CustomResourceDefinition
     public struct CustomResourceDefinitionStatus: Codable, Sendable, Hashable, JSONReadable {
         /// acceptedNames are the names that are actually being used to serve discovery. They may be different than the names in spec.
-        public var acceptedNames: CustomResourceDefinitionNames?
+        public var acceptedNames: CustomResourceDefinitionNames? {
+            get { _acceptedNames?.value }
+            set { _acceptedNames = newValue.map(Indirect.init) }
+        }
+        private var _acceptedNames: Indirect<CustomResourceDefinitionNames>?
         /// conditions indicate state for particular aspects of a CustomResourceDefinition
         public var conditions: [CustomResourceDefinitionCondition]?
         /// The generation observed by the CRD controller.
@@ -16,10 +20,14 @@ extension APIExtensions.V1 {
         public init(
             acceptedNames: CustomResourceDefinitionNames? = nil, conditions: [CustomResourceDefinitionCondition]? = nil, observedGeneration: Int64? = nil, storedVersions: [String]? = nil
         ) {
-            self.acceptedNames = acceptedNames
+            self._acceptedNames = acceptedNames.map(Indirect.init)
             self.conditions = conditions
             self.observedGeneration = observedGeneration
             self.storedVersions = storedVersions
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _acceptedNames = "acceptedNames", conditions, observedGeneration, storedVersions
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

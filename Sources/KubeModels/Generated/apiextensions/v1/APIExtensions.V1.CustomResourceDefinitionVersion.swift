@@ -13,7 +13,11 @@ extension APIExtensions.V1 {
         /// name is the version name, e.g. “v1”, “v2beta1”, etc. The custom resources are served under this version at `/apis/<group>/<version>/...` if `served` is true.
         public var name: String
         /// schema describes the schema used for validation, pruning, and defaulting of this version of the custom resource.
-        public var schema: CustomResourceValidation?
+        public var schema: CustomResourceValidation? {
+            get { _schema?.value }
+            set { _schema = newValue.map(Indirect.init) }
+        }
+        private var _schema: Indirect<CustomResourceValidation>?
         /// selectableFields specifies paths to fields that may be used as field selectors. A maximum of 8 selectable fields are allowed. See https://kubernetes.io/docs/concepts/overview/working-with-objects/field-selectors
         public var selectableFields: [SelectableField]?
         /// served is a flag enabling/disabling this version from being served via REST APIs
@@ -21,7 +25,11 @@ extension APIExtensions.V1 {
         /// storage indicates this version should be used when persisting custom resources to storage. There must be exactly one version with storage=true.
         public var storage: Bool
         /// subresources specify what subresources this version of the defined custom resource have.
-        public var subresources: CustomResourceSubresources?
+        public var subresources: CustomResourceSubresources? {
+            get { _subresources?.value }
+            set { _subresources = newValue.map(Indirect.init) }
+        }
+        private var _subresources: Indirect<CustomResourceSubresources>?
 
         public init(
             additionalPrinterColumns: [CustomResourceColumnDefinition]? = nil, deprecated: Bool? = nil, deprecationWarning: String? = nil, name: String, schema: CustomResourceValidation? = nil, selectableFields: [SelectableField]? = nil, served: Bool, storage: Bool, subresources: CustomResourceSubresources? = nil
@@ -30,11 +38,15 @@ extension APIExtensions.V1 {
             self.deprecated = deprecated
             self.deprecationWarning = deprecationWarning
             self.name = name
-            self.schema = schema
+            self._schema = schema.map(Indirect.init)
             self.selectableFields = selectableFields
             self.served = served
             self.storage = storage
-            self.subresources = subresources
+            self._subresources = subresources.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case additionalPrinterColumns, deprecated, deprecationWarning, name, _schema = "schema", selectableFields, served, storage, _subresources = "subresources"
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -5,15 +5,23 @@ extension APIExtensions.V1 {
     /// CustomResourceSubresources defines the status and scale subresources for CustomResources.
     public struct CustomResourceSubresources: Codable, Sendable, Hashable, JSONReadable {
         /// scale indicates the custom resource should serve a `/scale` subresource that returns an `autoscaling/v1` Scale object.
-        public var scale: CustomResourceSubresourceScale?
+        public var scale: CustomResourceSubresourceScale? {
+            get { _scale?.value }
+            set { _scale = newValue.map(Indirect.init) }
+        }
+        private var _scale: Indirect<CustomResourceSubresourceScale>?
         /// status indicates the custom resource should serve a `/status` subresource. When enabled: 1. requests to the custom resource primary endpoint ignore changes to the `status` stanza of the object. 2. requests to the custom resource `/status` subresource ignore changes to anything other than the `status` stanza of the object.
         public var status: JSONValue?
 
         public init(
             scale: CustomResourceSubresourceScale? = nil, status: JSONValue? = nil
         ) {
-            self.scale = scale
+            self._scale = scale.map(Indirect.init)
             self.status = status
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _scale = "scale", status
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -5,12 +5,20 @@ extension APIExtensions.V1 {
     /// CustomResourceValidation is a list of validation methods for CustomResources.
     public struct CustomResourceValidation: Codable, Sendable, Hashable, JSONReadable {
         /// openAPIV3Schema is the OpenAPI v3 schema to use for validation and pruning.
-        public var openAPIV3Schema: JSONSchemaProps?
+        public var openAPIV3Schema: JSONSchemaProps? {
+            get { _openAPIV3Schema?.value }
+            set { _openAPIV3Schema = newValue.map(Indirect.init) }
+        }
+        private var _openAPIV3Schema: Indirect<JSONSchemaProps>?
 
         public init(
             openAPIV3Schema: JSONSchemaProps? = nil
         ) {
-            self.openAPIV3Schema = openAPIV3Schema
+            self._openAPIV3Schema = openAPIV3Schema.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _openAPIV3Schema = "openAPIV3Schema"
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -5,15 +5,23 @@ extension APIExtensions.V1 {
     /// WebhookConversion describes how to call a conversion webhook
     public struct WebhookConversion: Codable, Sendable, Hashable, JSONReadable {
         /// clientConfig is the instructions for how to call the webhook if strategy is `Webhook`.
-        public var clientConfig: WebhookClientConfig?
+        public var clientConfig: WebhookClientConfig? {
+            get { _clientConfig?.value }
+            set { _clientConfig = newValue.map(Indirect.init) }
+        }
+        private var _clientConfig: Indirect<WebhookClientConfig>?
         /// conversionReviewVersions is an ordered list of preferred `ConversionReview` versions the Webhook expects. The API server will use the first version in the list which it supports. If none of the versions specified in this list are supported by API server, conversion will fail for the custom resource. If a persisted Webhook configuration specifies allowed versions and does not include any versions known to the API Server, calls to the webhook will fail.
         public var conversionReviewVersions: [String]
 
         public init(
             clientConfig: WebhookClientConfig? = nil, conversionReviewVersions: [String]
         ) {
-            self.clientConfig = clientConfig
+            self._clientConfig = clientConfig.map(Indirect.init)
             self.conversionReviewVersions = conversionReviewVersions
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _clientConfig = "clientConfig", conversionReviewVersions
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -14,7 +14,11 @@ extension APIRegistration.V1 {
         /// InsecureSkipTLSVerify disables TLS certificate verification when communicating with this server. This is strongly discouraged.  You should use the CABundle instead.
         public var insecureSkipTLSVerify: Bool?
         /// Service is a reference to the service for this API server.  It must communicate on port 443. If the Service is nil, that means the handling for the API groupversion is handled locally on this server. The call will simply delegate to the normal handler chain to be fulfilled.
-        public var service: ServiceReference?
+        public var service: ServiceReference? {
+            get { _service?.value }
+            set { _service = newValue.map(Indirect.init) }
+        }
+        private var _service: Indirect<ServiceReference>?
         /// Version is the API version this server hosts.  For example, "v1"
         public var version: String?
         /// VersionPriority controls the ordering of this API version inside of its group.  Must be greater than zero. The primary sort is based on VersionPriority, ordered highest to lowest (20 before 10). Since it's inside of a group, the number can be small, probably in the 10s. In case of equal version priorities, the version string will be used to compute the order inside a group. If the version string is "kube-like", it will sort above non "kube-like" version strings, which are ordered lexicographically. "Kube-like" versions start with a "v", then are followed by a number (the major version), then optionally the string "alpha" or "beta" and another number (the minor version). These are sorted first by GA > beta > alpha (where GA is a version with no suffix such as beta or alpha), and then by comparing major version, then minor version. An example sorted list of versions: v10, v2, v1, v11beta2, v10beta3, v3beta1, v12alpha1, v11alpha2, foo1, foo10.
@@ -27,9 +31,13 @@ extension APIRegistration.V1 {
             self.group = group
             self.groupPriorityMinimum = groupPriorityMinimum
             self.insecureSkipTLSVerify = insecureSkipTLSVerify
-            self.service = service
+            self._service = service.map(Indirect.init)
             self.version = version
             self.versionPriority = versionPriority
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case caBundle, group, groupPriorityMinimum, insecureSkipTLSVerify, _service = "service", version, versionPriority
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -13,7 +13,11 @@ extension Apps.V1 {
         /// An object that describes the pod that will be created. The DaemonSet will create exactly one copy of this pod on every node that matches the template's node selector (or on every node if no node selector is specified). The only allowed template.spec.restartPolicy value is "Always". More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller#pod-template
         public var template: Core.V1.PodTemplateSpec
         /// An update strategy to replace existing DaemonSet pods with new pods.
-        public var updateStrategy: DaemonSetUpdateStrategy?
+        public var updateStrategy: DaemonSetUpdateStrategy? {
+            get { _updateStrategy?.value }
+            set { _updateStrategy = newValue.map(Indirect.init) }
+        }
+        private var _updateStrategy: Indirect<DaemonSetUpdateStrategy>?
 
         public init(
             minReadySeconds: Int32? = nil, revisionHistoryLimit: Int32? = nil, selector: Meta.V1.LabelSelector, template: Core.V1.PodTemplateSpec, updateStrategy: DaemonSetUpdateStrategy? = nil
@@ -22,7 +26,11 @@ extension Apps.V1 {
             self.revisionHistoryLimit = revisionHistoryLimit
             self.selector = selector
             self.template = template
-            self.updateStrategy = updateStrategy
+            self._updateStrategy = updateStrategy.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case minReadySeconds, revisionHistoryLimit, selector, template, _updateStrategy = "updateStrategy"
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

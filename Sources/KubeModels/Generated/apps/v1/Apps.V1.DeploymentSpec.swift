@@ -17,7 +17,11 @@ extension Apps.V1 {
         /// Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment. It must match the pod template's labels.
         public var selector: Meta.V1.LabelSelector
         /// The deployment strategy to use to replace existing pods with new ones.
-        public var strategy: DeploymentStrategy?
+        public var strategy: DeploymentStrategy? {
+            get { _strategy?.value }
+            set { _strategy = newValue.map(Indirect.init) }
+        }
+        private var _strategy: Indirect<DeploymentStrategy>?
         /// Template describes the pods that will be created. The only allowed template.spec.restartPolicy value is "Always".
         public var template: Core.V1.PodTemplateSpec
 
@@ -30,8 +34,12 @@ extension Apps.V1 {
             self.replicas = replicas
             self.revisionHistoryLimit = revisionHistoryLimit
             self.selector = selector
-            self.strategy = strategy
+            self._strategy = strategy.map(Indirect.init)
             self.template = template
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case minReadySeconds, paused, progressDeadlineSeconds, replicas, revisionHistoryLimit, selector, _strategy = "strategy", template
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

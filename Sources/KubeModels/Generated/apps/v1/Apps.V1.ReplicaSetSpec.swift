@@ -11,7 +11,11 @@ extension Apps.V1 {
         /// Selector is a label query over pods that should match the replica count. Label keys and values that must match in order to be controlled by this replica set. It must match the pod template's labels. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors
         public var selector: Meta.V1.LabelSelector
         /// Template is the object that describes the pod that will be created if insufficient replicas are detected. More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicaset/#pod-template
-        public var template: Core.V1.PodTemplateSpec?
+        public var template: Core.V1.PodTemplateSpec? {
+            get { _template?.value }
+            set { _template = newValue.map(Indirect.init) }
+        }
+        private var _template: Indirect<Core.V1.PodTemplateSpec>?
 
         public init(
             minReadySeconds: Int32? = nil, replicas: Int32? = nil, selector: Meta.V1.LabelSelector, template: Core.V1.PodTemplateSpec? = nil
@@ -19,7 +23,11 @@ extension Apps.V1 {
             self.minReadySeconds = minReadySeconds
             self.replicas = replicas
             self.selector = selector
-            self.template = template
+            self._template = template.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case minReadySeconds, replicas, selector, _template = "template"
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

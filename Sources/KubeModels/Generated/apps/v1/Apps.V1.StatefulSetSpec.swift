@@ -23,7 +23,11 @@ extension Apps.V1 {
         /// template is the object that describes the pod that will be created if insufficient replicas are detected. Each pod stamped out by the StatefulSet will fulfill this Template, but have a unique identity from the rest of the StatefulSet. Each pod will be named with the format <statefulsetname>-<podindex>. For example, a pod in a StatefulSet named "web" with index number "3" would be named "web-3". The only allowed template.spec.restartPolicy value is "Always".
         public var template: Core.V1.PodTemplateSpec
         /// updateStrategy indicates the StatefulSetUpdateStrategy that will be employed to update Pods in the StatefulSet when a revision is made to Template.
-        public var updateStrategy: StatefulSetUpdateStrategy?
+        public var updateStrategy: StatefulSetUpdateStrategy? {
+            get { _updateStrategy?.value }
+            set { _updateStrategy = newValue.map(Indirect.init) }
+        }
+        private var _updateStrategy: Indirect<StatefulSetUpdateStrategy>?
         /// volumeClaimTemplates is a list of claims that pods are allowed to reference. The StatefulSet controller is responsible for mapping network identities to claims in a way that maintains the identity of a pod. Every claim in this list must have at least one matching (by name) volumeMount in one container in the template. A claim in this list takes precedence over any volumes in the template, with the same name.
         public var volumeClaimTemplates: [Core.V1.PersistentVolumeClaim]?
 
@@ -39,8 +43,12 @@ extension Apps.V1 {
             self.selector = selector
             self.serviceName = serviceName
             self.template = template
-            self.updateStrategy = updateStrategy
+            self._updateStrategy = updateStrategy.map(Indirect.init)
             self.volumeClaimTemplates = volumeClaimTemplates
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case minReadySeconds, ordinals, persistentVolumeClaimRetentionPolicy, podManagementPolicy, replicas, revisionHistoryLimit, selector, serviceName, template, _updateStrategy = "updateStrategy", volumeClaimTemplates
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

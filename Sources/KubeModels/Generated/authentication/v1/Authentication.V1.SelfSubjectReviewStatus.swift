@@ -5,12 +5,20 @@ extension Authentication.V1 {
     /// SelfSubjectReviewStatus is filled by the kube-apiserver and sent back to a user.
     public struct SelfSubjectReviewStatus: Codable, Sendable, Hashable, JSONReadable {
         /// userInfo is a set of attributes belonging to the user making this request.
-        public var userInfo: UserInfo?
+        public var userInfo: UserInfo? {
+            get { _userInfo?.value }
+            set { _userInfo = newValue.map(Indirect.init) }
+        }
+        private var _userInfo: Indirect<UserInfo>?
 
         public init(
             userInfo: UserInfo? = nil
         ) {
-            self.userInfo = userInfo
+            self._userInfo = userInfo.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _userInfo = "userInfo"
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -10,7 +10,11 @@ extension Authentication.V1 {
         /// metadata is the standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: ObjectMeta
         /// spec holds information about the request being evaluated
-        public var spec: TokenRequestSpec?
+        public var spec: TokenRequestSpec? {
+            get { _spec?.value }
+            set { _spec = newValue.map(Indirect.init) }
+        }
+        private var _spec: Indirect<TokenRequestSpec>?
         /// status is filled in by the server and indicates whether the token can be authenticated.
         public var status: TokenRequestStatus?
 
@@ -18,18 +22,18 @@ extension Authentication.V1 {
             metadata: ObjectMeta = ObjectMeta(), spec: TokenRequestSpec? = nil, status: TokenRequestStatus? = nil
         ) {
             self.metadata = metadata
-            self.spec = spec
+            self._spec = spec.map(Indirect.init)
             self.status = status
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, metadata, spec, status
+            case apiVersion, kind, metadata, _spec = "spec", status
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
-            self.spec = try container.decodeIfPresent(TokenRequestSpec.self, forKey: .spec)
+            self._spec = try container.decodeIfPresent(Indirect<TokenRequestSpec>.self, forKey: ._spec)
             self.status = try container.decodeIfPresent(TokenRequestStatus.self, forKey: .status)
         }
 
@@ -38,7 +42,7 @@ extension Authentication.V1 {
             try container.encode(Self.apiVersion, forKey: .apiVersion)
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
-            try container.encodeIfPresent(spec, forKey: .spec)
+            try container.encodeIfPresent(_spec, forKey: ._spec)
             try container.encodeIfPresent(status, forKey: .status)
         }
 

@@ -7,7 +7,11 @@ extension Authentication.V1 {
         /// audiences are the intendend audiences of the token. A recipient of a token must identify themself with an identifier in the list of audiences of the token, and otherwise should reject the token. A token issued for multiple audiences may be used to authenticate against any of the audiences listed but implies a high degree of trust between the target audiences.
         public var audiences: [String]?
         /// boundObjectRef is a reference to an object that the token will be bound to. The token will only be valid for as long as the bound object exists. NOTE: The API server's TokenReview endpoint will validate the BoundObjectRef, but other audiences may not. Keep ExpirationSeconds small if you want prompt revocation.
-        public var boundObjectRef: BoundObjectReference?
+        public var boundObjectRef: BoundObjectReference? {
+            get { _boundObjectRef?.value }
+            set { _boundObjectRef = newValue.map(Indirect.init) }
+        }
+        private var _boundObjectRef: Indirect<BoundObjectReference>?
         /// expirationSeconds is the requested duration of validity of the request. The token issuer may return a token with a different validity duration so a client needs to check the 'expiration' field in a response.
         public var expirationSeconds: Int64?
 
@@ -15,8 +19,12 @@ extension Authentication.V1 {
             audiences: [String]? = nil, boundObjectRef: BoundObjectReference? = nil, expirationSeconds: Int64? = nil
         ) {
             self.audiences = audiences
-            self.boundObjectRef = boundObjectRef
+            self._boundObjectRef = boundObjectRef.map(Indirect.init)
             self.expirationSeconds = expirationSeconds
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case audiences, _boundObjectRef = "boundObjectRef", expirationSeconds
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

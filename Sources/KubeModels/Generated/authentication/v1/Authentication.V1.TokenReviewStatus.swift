@@ -11,7 +11,11 @@ extension Authentication.V1 {
         /// error indicates that the token couldn't be checked
         public var error: String?
         /// user is the UserInfo associated with the provided token.
-        public var user: UserInfo?
+        public var user: UserInfo? {
+            get { _user?.value }
+            set { _user = newValue.map(Indirect.init) }
+        }
+        private var _user: Indirect<UserInfo>?
 
         public init(
             audiences: [String]? = nil, authenticated: Bool? = nil, error: String? = nil, user: UserInfo? = nil
@@ -19,7 +23,11 @@ extension Authentication.V1 {
             self.audiences = audiences
             self.authenticated = authenticated
             self.error = error
-            self.user = user
+            self._user = user.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case audiences, authenticated, error, _user = "user"
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

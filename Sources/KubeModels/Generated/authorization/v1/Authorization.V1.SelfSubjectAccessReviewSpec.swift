@@ -7,13 +7,21 @@ extension Authorization.V1 {
         /// nonResourceAttributes describes information for a non-resource access request
         public var nonResourceAttributes: NonResourceAttributes?
         /// resourceAttributes describes information for a resource access request
-        public var resourceAttributes: ResourceAttributes?
+        public var resourceAttributes: ResourceAttributes? {
+            get { _resourceAttributes?.value }
+            set { _resourceAttributes = newValue.map(Indirect.init) }
+        }
+        private var _resourceAttributes: Indirect<ResourceAttributes>?
 
         public init(
             nonResourceAttributes: NonResourceAttributes? = nil, resourceAttributes: ResourceAttributes? = nil
         ) {
             self.nonResourceAttributes = nonResourceAttributes
-            self.resourceAttributes = resourceAttributes
+            self._resourceAttributes = resourceAttributes.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case nonResourceAttributes, _resourceAttributes = "resourceAttributes"
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -16,25 +16,29 @@ extension Authorization.V1 {
         /// spec holds information about the request being evaluated.
         public var spec: SelfSubjectRulesReviewSpec
         /// status is filled in by the server and indicates the set of actions a user can perform.
-        public var status: SubjectRulesReviewStatus?
+        public var status: SubjectRulesReviewStatus? {
+            get { _status?.value }
+            set { _status = newValue.map(Indirect.init) }
+        }
+        private var _status: Indirect<SubjectRulesReviewStatus>?
 
         public init(
             metadata: ObjectMeta = ObjectMeta(), spec: SelfSubjectRulesReviewSpec, status: SubjectRulesReviewStatus? = nil
         ) {
             self.metadata = metadata
             self.spec = spec
-            self.status = status
+            self._status = status.map(Indirect.init)
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, metadata, spec, status
+            case apiVersion, kind, metadata, spec, _status = "status"
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
             self.spec = try container.decode(SelfSubjectRulesReviewSpec.self, forKey: .spec)
-            self.status = try container.decodeIfPresent(SubjectRulesReviewStatus.self, forKey: .status)
+            self._status = try container.decodeIfPresent(Indirect<SubjectRulesReviewStatus>.self, forKey: ._status)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -43,7 +47,7 @@ extension Authorization.V1 {
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
             try container.encode(spec, forKey: .spec)
-            try container.encodeIfPresent(status, forKey: .status)
+            try container.encodeIfPresent(_status, forKey: ._status)
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -11,7 +11,11 @@ extension Authorization.V1 {
         /// nonResourceAttributes describes information for a non-resource access request
         public var nonResourceAttributes: NonResourceAttributes?
         /// resourceAttributes describes information for a resource access request
-        public var resourceAttributes: ResourceAttributes?
+        public var resourceAttributes: ResourceAttributes? {
+            get { _resourceAttributes?.value }
+            set { _resourceAttributes = newValue.map(Indirect.init) }
+        }
+        private var _resourceAttributes: Indirect<ResourceAttributes>?
         /// uid information about the requesting user.
         public var uid: String?
         /// user is the user you're testing for. If you specify "User" but not "Groups", then is it interpreted as "What if User were not a member of any groups
@@ -23,9 +27,13 @@ extension Authorization.V1 {
             self.extra = extra
             self.groups = groups
             self.nonResourceAttributes = nonResourceAttributes
-            self.resourceAttributes = resourceAttributes
+            self._resourceAttributes = resourceAttributes.map(Indirect.init)
             self.uid = uid
             self.user = user
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case extra, groups, nonResourceAttributes, _resourceAttributes = "resourceAttributes", uid, user
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -16,25 +16,29 @@ extension Autoscaling.V2 {
         /// spec is the specification for the behaviour of the autoscaler. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status.
         public var spec: HorizontalPodAutoscalerSpec
         /// status is the current information about the autoscaler.
-        public var status: HorizontalPodAutoscalerStatus?
+        public var status: HorizontalPodAutoscalerStatus? {
+            get { _status?.value }
+            set { _status = newValue.map(Indirect.init) }
+        }
+        private var _status: Indirect<HorizontalPodAutoscalerStatus>?
 
         public init(
             metadata: ObjectMeta = ObjectMeta(), spec: HorizontalPodAutoscalerSpec, status: HorizontalPodAutoscalerStatus? = nil
         ) {
             self.metadata = metadata
             self.spec = spec
-            self.status = status
+            self._status = status.map(Indirect.init)
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, metadata, spec, status
+            case apiVersion, kind, metadata, spec, _status = "status"
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
             self.spec = try container.decode(HorizontalPodAutoscalerSpec.self, forKey: .spec)
-            self.status = try container.decodeIfPresent(HorizontalPodAutoscalerStatus.self, forKey: .status)
+            self._status = try container.decodeIfPresent(Indirect<HorizontalPodAutoscalerStatus>.self, forKey: ._status)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -43,7 +47,7 @@ extension Autoscaling.V2 {
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
             try container.encode(spec, forKey: .spec)
-            try container.encodeIfPresent(status, forKey: .status)
+            try container.encodeIfPresent(_status, forKey: ._status)
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -5,18 +5,30 @@ extension Autoscaling.V2 {
     /// HorizontalPodAutoscalerBehavior configures the scaling behavior of the target in both Up and Down directions (scaleUp and scaleDown fields respectively).
     public struct HorizontalPodAutoscalerBehavior: Codable, Sendable, Hashable, JSONReadable {
         /// scaleDown is scaling policy for scaling Down. If not set, the default value is to allow to scale down to minReplicas pods, with a 300 second stabilization window (i.e., the highest recommendation for the last 300sec is used).
-        public var scaleDown: HPAScalingRules?
+        public var scaleDown: HPAScalingRules? {
+            get { _scaleDown?.value }
+            set { _scaleDown = newValue.map(Indirect.init) }
+        }
+        private var _scaleDown: Indirect<HPAScalingRules>?
         /// scaleUp is scaling policy for scaling Up. If not set, the default value is the higher of:
         /// * increase no more than 4 pods per 60 seconds
         /// * double the number of pods per 60 seconds
         /// No stabilization is used.
-        public var scaleUp: HPAScalingRules?
+        public var scaleUp: HPAScalingRules? {
+            get { _scaleUp?.value }
+            set { _scaleUp = newValue.map(Indirect.init) }
+        }
+        private var _scaleUp: Indirect<HPAScalingRules>?
 
         public init(
             scaleDown: HPAScalingRules? = nil, scaleUp: HPAScalingRules? = nil
         ) {
-            self.scaleDown = scaleDown
-            self.scaleUp = scaleUp
+            self._scaleDown = scaleDown.map(Indirect.init)
+            self._scaleUp = scaleUp.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _scaleDown = "scaleDown", _scaleUp = "scaleUp"
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -7,13 +7,21 @@ extension Batch.V1 {
         /// Standard object's metadata of the jobs created from this template. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: ObjectMeta?
         /// Specification of the desired behavior of the job. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
-        public var spec: JobSpec?
+        public var spec: JobSpec? {
+            get { _spec?.value }
+            set { _spec = newValue.map(Indirect.init) }
+        }
+        private var _spec: Indirect<JobSpec>?
 
         public init(
             metadata: ObjectMeta? = nil, spec: JobSpec? = nil
         ) {
             self.metadata = metadata
-            self.spec = spec
+            self._spec = spec.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case metadata, _spec = "spec"
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -7,7 +7,11 @@ extension Batch.V1 {
         /// Specifies the action taken on a pod failure when the requirements are satisfied. Possible values are:
         public var action: String
         /// Represents the requirement on the container exit codes.
-        public var onExitCodes: PodFailurePolicyOnExitCodesRequirement?
+        public var onExitCodes: PodFailurePolicyOnExitCodesRequirement? {
+            get { _onExitCodes?.value }
+            set { _onExitCodes = newValue.map(Indirect.init) }
+        }
+        private var _onExitCodes: Indirect<PodFailurePolicyOnExitCodesRequirement>?
         /// Represents the requirement on the pod conditions. The requirement is represented as a list of pod condition patterns. The requirement is satisfied if at least one pattern matches an actual pod condition. At most 20 elements are allowed.
         public var onPodConditions: [PodFailurePolicyOnPodConditionsPattern]?
 
@@ -15,8 +19,12 @@ extension Batch.V1 {
             action: String, onExitCodes: PodFailurePolicyOnExitCodesRequirement? = nil, onPodConditions: [PodFailurePolicyOnPodConditionsPattern]? = nil
         ) {
             self.action = action
-            self.onExitCodes = onExitCodes
+            self._onExitCodes = onExitCodes.map(Indirect.init)
             self.onPodConditions = onPodConditions
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case action, _onExitCodes = "onExitCodes", onPodConditions
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -17,15 +17,27 @@ extension Core.V1 {
         /// Image pull policy. One of Always, Never, IfNotPresent. Defaults to Always if :latest tag is specified, or IfNotPresent otherwise. Cannot be updated. More info: https://kubernetes.io/docs/concepts/containers/images#updating-images
         public var imagePullPolicy: String?
         /// Actions that the management system should take in response to container lifecycle events. Cannot be updated.
-        public var lifecycle: Lifecycle?
+        public var lifecycle: Lifecycle? {
+            get { _lifecycle?.value }
+            set { _lifecycle = newValue.map(Indirect.init) }
+        }
+        private var _lifecycle: Indirect<Lifecycle>?
         /// Periodic probe of container liveness. Container will be restarted if the probe fails. Cannot be updated. More info: https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle#container-probes
-        public var livenessProbe: Probe?
+        public var livenessProbe: Probe? {
+            get { _livenessProbe?.value }
+            set { _livenessProbe = newValue.map(Indirect.init) }
+        }
+        private var _livenessProbe: Indirect<Probe>?
         /// Name of the container specified as a DNS_LABEL. Each container in a pod must have a unique name (DNS_LABEL). Cannot be updated.
         public var name: String
         /// List of ports to expose from the container. Not specifying a port here DOES NOT prevent that port from being exposed. Any port which is listening on the default "0.0.0.0" address inside a container will be accessible from the network. Modifying this array with strategic merge patch may corrupt the data. For more information See https://github.com/kubernetes/kubernetes/issues/108255. Cannot be updated.
         public var ports: [ContainerPort]?
         /// Periodic probe of container service readiness. Container will be removed from service endpoints if the probe fails. Cannot be updated. More info: https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle#container-probes
-        public var readinessProbe: Probe?
+        public var readinessProbe: Probe? {
+            get { _readinessProbe?.value }
+            set { _readinessProbe = newValue.map(Indirect.init) }
+        }
+        private var _readinessProbe: Indirect<Probe>?
         /// Resources resize policy for the container. This field cannot be set on ephemeral containers.
         public var resizePolicy: [ContainerResizePolicy]?
         /// Compute Resources required by this container. Cannot be updated. More info: https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/
@@ -35,9 +47,17 @@ extension Core.V1 {
         /// Represents a list of rules to be checked to determine if the container should be restarted on exit. The rules are evaluated in order. Once a rule matches a container exit condition, the remaining rules are ignored. If no rule matches the container exit condition, the Container-level restart policy determines the whether the container is restarted or not. Constraints on the rules: - At most 20 rules are allowed. - Rules can have the same action. - Identical rules are not forbidden in validations. When rules are specified, container MUST set RestartPolicy explicitly even it if matches the Pod's RestartPolicy.
         public var restartPolicyRules: [ContainerRestartRule]?
         /// SecurityContext defines the security options the container should be run with. If set, the fields of SecurityContext override the equivalent fields of PodSecurityContext. More info: https://kubernetes.io/docs/tasks/configure-pod-container/security-context/
-        public var securityContext: SecurityContext?
+        public var securityContext: SecurityContext? {
+            get { _securityContext?.value }
+            set { _securityContext = newValue.map(Indirect.init) }
+        }
+        private var _securityContext: Indirect<SecurityContext>?
         /// StartupProbe indicates that the Pod has successfully initialized. If specified, no other probes are executed until this completes successfully. If this probe fails, the Pod will be restarted, just as if the livenessProbe failed. This can be used to provide different probe parameters at the beginning of a Pod's lifecycle, when it might take a long time to load data or warm a cache, than during steady-state operation. This cannot be updated. More info: https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle#container-probes
-        public var startupProbe: Probe?
+        public var startupProbe: Probe? {
+            get { _startupProbe?.value }
+            set { _startupProbe = newValue.map(Indirect.init) }
+        }
+        private var _startupProbe: Indirect<Probe>?
         /// Whether this container should allocate a buffer for stdin in the container runtime. If this is not set, reads from stdin in the container will always result in EOF. Default is false.
         public var stdin: Bool?
         /// Whether the container runtime should close the stdin channel after it has been opened by a single attach. When stdin is true the stdin stream will remain open across multiple attach sessions. If stdinOnce is set to true, stdin is opened on container start, is empty until the first client attaches to stdin, and then remains open and accepts data until the client disconnects, at which time stdin is closed and remains closed until the container is restarted. If this flag is false, a container processes that reads from stdin will never receive an EOF. Default is false
@@ -64,17 +84,17 @@ extension Core.V1 {
             self.envFrom = envFrom
             self.image = image
             self.imagePullPolicy = imagePullPolicy
-            self.lifecycle = lifecycle
-            self.livenessProbe = livenessProbe
+            self._lifecycle = lifecycle.map(Indirect.init)
+            self._livenessProbe = livenessProbe.map(Indirect.init)
             self.name = name
             self.ports = ports
-            self.readinessProbe = readinessProbe
+            self._readinessProbe = readinessProbe.map(Indirect.init)
             self.resizePolicy = resizePolicy
             self.resources = resources
             self.restartPolicy = restartPolicy
             self.restartPolicyRules = restartPolicyRules
-            self.securityContext = securityContext
-            self.startupProbe = startupProbe
+            self._securityContext = securityContext.map(Indirect.init)
+            self._startupProbe = startupProbe.map(Indirect.init)
             self.stdin = stdin
             self.stdinOnce = stdinOnce
             self.terminationMessagePath = terminationMessagePath
@@ -83,6 +103,10 @@ extension Core.V1 {
             self.volumeDevices = volumeDevices
             self.volumeMounts = volumeMounts
             self.workingDir = workingDir
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case args, command, env, envFrom, image, imagePullPolicy, _lifecycle = "lifecycle", _livenessProbe = "livenessProbe", name, ports, _readinessProbe = "readinessProbe", resizePolicy, resources, restartPolicy, restartPolicyRules, _securityContext = "securityContext", _startupProbe = "startupProbe", stdin, stdinOnce, terminationMessagePath, terminationMessagePolicy, tty, volumeDevices, volumeMounts, workingDir
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

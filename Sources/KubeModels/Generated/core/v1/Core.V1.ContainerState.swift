@@ -7,7 +7,11 @@ extension Core.V1 {
         /// Details about a running container
         public var running: ContainerStateRunning?
         /// Details about a terminated container
-        public var terminated: ContainerStateTerminated?
+        public var terminated: ContainerStateTerminated? {
+            get { _terminated?.value }
+            set { _terminated = newValue.map(Indirect.init) }
+        }
+        private var _terminated: Indirect<ContainerStateTerminated>?
         /// Details about a waiting container
         public var waiting: ContainerStateWaiting?
 
@@ -15,8 +19,12 @@ extension Core.V1 {
             running: ContainerStateRunning? = nil, terminated: ContainerStateTerminated? = nil, waiting: ContainerStateWaiting? = nil
         ) {
             self.running = running
-            self.terminated = terminated
+            self._terminated = terminated.map(Indirect.init)
             self.waiting = waiting
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case running, _terminated = "terminated", waiting
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -15,7 +15,11 @@ extension Core.V1 {
         /// ImageID is the image ID of the container's image. The image ID may not match the image ID of the image used in the PodSpec, as it may have been resolved by the runtime.
         public var imageID: String
         /// LastTerminationState holds the last termination state of the container to help debug container crashes and restarts. This field is not populated if the container is still running and RestartCount is 0.
-        public var lastState: ContainerState?
+        public var lastState: ContainerState? {
+            get { _lastState?.value }
+            set { _lastState = newValue.map(Indirect.init) }
+        }
+        private var _lastState: Indirect<ContainerState>?
         /// Name is a DNS_LABEL representing the unique name of the container. Each container in a pod must have a unique name across all container types. Cannot be updated.
         public var name: String
         /// Ready specifies whether the container is currently passing its readiness check. The value will change as readiness probes keep executing. If no readiness probes are specified, this field defaults to true once the container is fully started (see Started field).
@@ -27,7 +31,11 @@ extension Core.V1 {
         /// Started indicates whether the container has finished its postStart lifecycle hook and passed its startup probe. Initialized as false, becomes true after startupProbe is considered successful. Resets to false when the container is restarted, or if kubelet loses state temporarily. In both cases, startup probes will run again. Is always true when no startupProbe is defined and container is running and has passed the postStart lifecycle hook. The null value must be treated the same as false.
         public var started: Bool?
         /// State holds details about the container's current condition.
-        public var state: ContainerState?
+        public var state: ContainerState? {
+            get { _state?.value }
+            set { _state = newValue.map(Indirect.init) }
+        }
+        private var _state: Indirect<ContainerState>?
         /// StopSignal reports the effective stop signal for this container
         public var stopSignal: String?
         /// User represents user identity information initially attached to the first process of the container
@@ -43,16 +51,20 @@ extension Core.V1 {
             self.containerID = containerID
             self.image = image
             self.imageID = imageID
-            self.lastState = lastState
+            self._lastState = lastState.map(Indirect.init)
             self.name = name
             self.ready = ready
             self.resources = resources
             self.restartCount = restartCount
             self.started = started
-            self.state = state
+            self._state = state.map(Indirect.init)
             self.stopSignal = stopSignal
             self.user = user
             self.volumeMounts = volumeMounts
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case allocatedResources, allocatedResourcesStatus, containerID, image, imageID, _lastState = "lastState", name, ready, resources, restartCount, started, _state = "state", stopSignal, user, volumeMounts
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -11,7 +11,11 @@ extension Core.V1 {
         /// Required: Path is  the relative path name of the file to be created. Must not be absolute or contain the '..' path. Must be utf-8 encoded. The first item of the relative path must not start with '..'
         public var path: String
         /// Selects a resource of the container: only resources limits and requests (limits.cpu, limits.memory, requests.cpu and requests.memory) are currently supported.
-        public var resourceFieldRef: ResourceFieldSelector?
+        public var resourceFieldRef: ResourceFieldSelector? {
+            get { _resourceFieldRef?.value }
+            set { _resourceFieldRef = newValue.map(Indirect.init) }
+        }
+        private var _resourceFieldRef: Indirect<ResourceFieldSelector>?
 
         public init(
             fieldRef: ObjectFieldSelector? = nil, mode: Int32? = nil, path: String, resourceFieldRef: ResourceFieldSelector? = nil
@@ -19,7 +23,11 @@ extension Core.V1 {
             self.fieldRef = fieldRef
             self.mode = mode
             self.path = path
-            self.resourceFieldRef = resourceFieldRef
+            self._resourceFieldRef = resourceFieldRef.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case fieldRef, mode, path, _resourceFieldRef = "resourceFieldRef"
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -11,7 +11,11 @@ extension Core.V1 {
         /// Optional: Node hosting this endpoint. This can be used to determine endpoints local to a node.
         public var nodeName: String?
         /// Reference to object providing the endpoint.
-        public var targetRef: ObjectReference?
+        public var targetRef: ObjectReference? {
+            get { _targetRef?.value }
+            set { _targetRef = newValue.map(Indirect.init) }
+        }
+        private var _targetRef: Indirect<ObjectReference>?
 
         public init(
             hostname: String? = nil, ip: String, nodeName: String? = nil, targetRef: ObjectReference? = nil
@@ -19,7 +23,11 @@ extension Core.V1 {
             self.hostname = hostname
             self.ip = ip
             self.nodeName = nodeName
-            self.targetRef = targetRef
+            self._targetRef = targetRef.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case hostname, ip, nodeName, _targetRef = "targetRef"
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

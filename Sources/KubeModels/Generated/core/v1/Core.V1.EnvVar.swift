@@ -9,14 +9,22 @@ extension Core.V1 {
         /// Variable references $(VAR_NAME) are expanded using the previously defined environment variables in the container and any service environment variables. If a variable cannot be resolved, the reference in the input string will be unchanged. Double $$ are reduced to a single $, which allows for escaping the $(VAR_NAME) syntax: i.e. "$$(VAR_NAME)" will produce the string literal "$(VAR_NAME)". Escaped references will never be expanded, regardless of whether the variable exists or not. Defaults to "".
         public var value: String?
         /// Source for the environment variable's value. Cannot be used if value is not empty.
-        public var valueFrom: EnvVarSource?
+        public var valueFrom: EnvVarSource? {
+            get { _valueFrom?.value }
+            set { _valueFrom = newValue.map(Indirect.init) }
+        }
+        private var _valueFrom: Indirect<EnvVarSource>?
 
         public init(
             name: String, value: String? = nil, valueFrom: EnvVarSource? = nil
         ) {
             self.name = name
             self.value = value
-            self.valueFrom = valueFrom
+            self._valueFrom = valueFrom.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case name, value, _valueFrom = "valueFrom"
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -17,15 +17,27 @@ extension Core.V1 {
         /// Image pull policy. One of Always, Never, IfNotPresent. Defaults to Always if :latest tag is specified, or IfNotPresent otherwise. Cannot be updated. More info: https://kubernetes.io/docs/concepts/containers/images#updating-images
         public var imagePullPolicy: String?
         /// Lifecycle is not allowed for ephemeral containers.
-        public var lifecycle: Lifecycle?
+        public var lifecycle: Lifecycle? {
+            get { _lifecycle?.value }
+            set { _lifecycle = newValue.map(Indirect.init) }
+        }
+        private var _lifecycle: Indirect<Lifecycle>?
         /// Probes are not allowed for ephemeral containers.
-        public var livenessProbe: Probe?
+        public var livenessProbe: Probe? {
+            get { _livenessProbe?.value }
+            set { _livenessProbe = newValue.map(Indirect.init) }
+        }
+        private var _livenessProbe: Indirect<Probe>?
         /// Name of the ephemeral container specified as a DNS_LABEL. This name must be unique among all containers, init containers and ephemeral containers.
         public var name: String
         /// Ports are not allowed for ephemeral containers.
         public var ports: [ContainerPort]?
         /// Probes are not allowed for ephemeral containers.
-        public var readinessProbe: Probe?
+        public var readinessProbe: Probe? {
+            get { _readinessProbe?.value }
+            set { _readinessProbe = newValue.map(Indirect.init) }
+        }
+        private var _readinessProbe: Indirect<Probe>?
         /// Resources resize policy for the container.
         public var resizePolicy: [ContainerResizePolicy]?
         /// Resources are not allowed for ephemeral containers. Ephemeral containers use spare resources already allocated to the pod.
@@ -35,9 +47,17 @@ extension Core.V1 {
         /// Represents a list of rules to be checked to determine if the container should be restarted on exit. You cannot set this field on ephemeral containers.
         public var restartPolicyRules: [ContainerRestartRule]?
         /// Optional: SecurityContext defines the security options the ephemeral container should be run with. If set, the fields of SecurityContext override the equivalent fields of PodSecurityContext.
-        public var securityContext: SecurityContext?
+        public var securityContext: SecurityContext? {
+            get { _securityContext?.value }
+            set { _securityContext = newValue.map(Indirect.init) }
+        }
+        private var _securityContext: Indirect<SecurityContext>?
         /// Probes are not allowed for ephemeral containers.
-        public var startupProbe: Probe?
+        public var startupProbe: Probe? {
+            get { _startupProbe?.value }
+            set { _startupProbe = newValue.map(Indirect.init) }
+        }
+        private var _startupProbe: Indirect<Probe>?
         /// Whether this container should allocate a buffer for stdin in the container runtime. If this is not set, reads from stdin in the container will always result in EOF. Default is false.
         public var stdin: Bool?
         /// Whether the container runtime should close the stdin channel after it has been opened by a single attach. When stdin is true the stdin stream will remain open across multiple attach sessions. If stdinOnce is set to true, stdin is opened on container start, is empty until the first client attaches to stdin, and then remains open and accepts data until the client disconnects, at which time stdin is closed and remains closed until the container is restarted. If this flag is false, a container processes that reads from stdin will never receive an EOF. Default is false
@@ -66,17 +86,17 @@ extension Core.V1 {
             self.envFrom = envFrom
             self.image = image
             self.imagePullPolicy = imagePullPolicy
-            self.lifecycle = lifecycle
-            self.livenessProbe = livenessProbe
+            self._lifecycle = lifecycle.map(Indirect.init)
+            self._livenessProbe = livenessProbe.map(Indirect.init)
             self.name = name
             self.ports = ports
-            self.readinessProbe = readinessProbe
+            self._readinessProbe = readinessProbe.map(Indirect.init)
             self.resizePolicy = resizePolicy
             self.resources = resources
             self.restartPolicy = restartPolicy
             self.restartPolicyRules = restartPolicyRules
-            self.securityContext = securityContext
-            self.startupProbe = startupProbe
+            self._securityContext = securityContext.map(Indirect.init)
+            self._startupProbe = startupProbe.map(Indirect.init)
             self.stdin = stdin
             self.stdinOnce = stdinOnce
             self.targetContainerName = targetContainerName
@@ -86,6 +106,10 @@ extension Core.V1 {
             self.volumeDevices = volumeDevices
             self.volumeMounts = volumeMounts
             self.workingDir = workingDir
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case args, command, env, envFrom, image, imagePullPolicy, _lifecycle = "lifecycle", _livenessProbe = "livenessProbe", name, ports, _readinessProbe = "readinessProbe", resizePolicy, resources, restartPolicy, restartPolicyRules, _securityContext = "securityContext", _startupProbe = "startupProbe", stdin, stdinOnce, targetContainerName, terminationMessagePath, terminationMessagePolicy, tty, volumeDevices, volumeMounts, workingDir
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

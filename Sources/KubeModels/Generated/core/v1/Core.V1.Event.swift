@@ -30,7 +30,11 @@ extension Core.V1 {
         /// This should be a short, machine understandable string that gives the reason for the transition into the object's current status.
         public var reason: String?
         /// Optional secondary object for more complex actions.
-        public var related: ObjectReference?
+        public var related: ObjectReference? {
+            get { _related?.value }
+            set { _related = newValue.map(Indirect.init) }
+        }
+        private var _related: Indirect<ObjectReference>?
         /// Name of the controller that emitted this Event, e.g. `kubernetes.io/kubelet`.
         public var reportingComponent: String?
         /// ID of the controller instance, e.g. `kubelet-xyzf`.
@@ -54,7 +58,7 @@ extension Core.V1 {
             self.message = message
             self.metadata = metadata
             self.reason = reason
-            self.related = related
+            self._related = related.map(Indirect.init)
             self.reportingComponent = reportingComponent
             self.reportingInstance = reportingInstance
             self.series = series
@@ -63,7 +67,7 @@ extension Core.V1 {
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, action, count, eventTime, firstTimestamp, involvedObject, lastTimestamp, message, metadata, reason, related, reportingComponent, reportingInstance, series, source, type
+            case apiVersion, kind, action, count, eventTime, firstTimestamp, involvedObject, lastTimestamp, message, metadata, reason, _related = "related", reportingComponent, reportingInstance, series, source, type
         }
 
         public init(from decoder: any Decoder) throws {
@@ -77,7 +81,7 @@ extension Core.V1 {
             self.message = try container.decodeIfPresent(String.self, forKey: .message)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
             self.reason = try container.decodeIfPresent(String.self, forKey: .reason)
-            self.related = try container.decodeIfPresent(ObjectReference.self, forKey: .related)
+            self._related = try container.decodeIfPresent(Indirect<ObjectReference>.self, forKey: ._related)
             self.reportingComponent = try container.decodeIfPresent(String.self, forKey: .reportingComponent)
             self.reportingInstance = try container.decodeIfPresent(String.self, forKey: .reportingInstance)
             self.series = try container.decodeIfPresent(EventSeries.self, forKey: .series)
@@ -98,7 +102,7 @@ extension Core.V1 {
             try container.encodeIfPresent(message, forKey: .message)
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(reason, forKey: .reason)
-            try container.encodeIfPresent(related, forKey: .related)
+            try container.encodeIfPresent(_related, forKey: ._related)
             try container.encodeIfPresent(reportingComponent, forKey: .reportingComponent)
             try container.encodeIfPresent(reportingInstance, forKey: .reportingInstance)
             try container.encodeIfPresent(series, forKey: .series)

@@ -7,7 +7,11 @@ extension Core.V1 {
         /// Exec specifies a command to execute in the container.
         public var exec: ExecAction?
         /// HTTPGet specifies an HTTP GET request to perform.
-        public var httpGet: HTTPGetAction?
+        public var httpGet: HTTPGetAction? {
+            get { _httpGet?.value }
+            set { _httpGet = newValue.map(Indirect.init) }
+        }
+        private var _httpGet: Indirect<HTTPGetAction>?
         /// Sleep represents a duration that the container should sleep.
         public var sleep: SleepAction?
         /// Deprecated. TCPSocket is NOT supported as a LifecycleHandler and kept for backward compatibility. There is no validation of this field and lifecycle hooks will fail at runtime when it is specified.
@@ -17,9 +21,13 @@ extension Core.V1 {
             exec: ExecAction? = nil, httpGet: HTTPGetAction? = nil, sleep: SleepAction? = nil, tcpSocket: TCPSocketAction? = nil
         ) {
             self.exec = exec
-            self.httpGet = httpGet
+            self._httpGet = httpGet.map(Indirect.init)
             self.sleep = sleep
             self.tcpSocket = tcpSocket
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case exec, _httpGet = "httpGet", sleep, tcpSocket
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

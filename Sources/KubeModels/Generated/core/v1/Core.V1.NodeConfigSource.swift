@@ -5,12 +5,20 @@ extension Core.V1 {
     /// NodeConfigSource specifies a source of node configuration. Exactly one subfield (excluding metadata) must be non-nil. This API is deprecated since 1.22
     public struct NodeConfigSource: Codable, Sendable, Hashable, JSONReadable {
         /// ConfigMap is a reference to a Node's ConfigMap
-        public var configMap: ConfigMapNodeConfigSource?
+        public var configMap: ConfigMapNodeConfigSource? {
+            get { _configMap?.value }
+            set { _configMap = newValue.map(Indirect.init) }
+        }
+        private var _configMap: Indirect<ConfigMapNodeConfigSource>?
 
         public init(
             configMap: ConfigMapNodeConfigSource? = nil
         ) {
-            self.configMap = configMap
+            self._configMap = configMap.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _configMap = "configMap"
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -13,7 +13,11 @@ extension Core.V1 {
         /// Conditions is an array of current observed node conditions. More info: https://kubernetes.io/docs/reference/node/node-status/#condition
         public var conditions: [NodeCondition]?
         /// Status of the config assigned to the node via the dynamic Kubelet config feature.
-        public var config: NodeConfigStatus?
+        public var config: NodeConfigStatus? {
+            get { _config?.value }
+            set { _config = newValue.map(Indirect.init) }
+        }
+        private var _config: Indirect<NodeConfigStatus>?
         /// Endpoints of daemons running on the Node.
         public var daemonEndpoints: NodeDaemonEndpoints?
         /// DeclaredFeatures represents the features related to feature gates that are declared by the node.
@@ -23,7 +27,11 @@ extension Core.V1 {
         /// List of container images on this node
         public var images: [ContainerImage]?
         /// Set of ids/uuids to uniquely identify the node. More info: https://kubernetes.io/docs/reference/node/node-status/#info
-        public var nodeInfo: NodeSystemInfo?
+        public var nodeInfo: NodeSystemInfo? {
+            get { _nodeInfo?.value }
+            set { _nodeInfo = newValue.map(Indirect.init) }
+        }
+        private var _nodeInfo: Indirect<NodeSystemInfo>?
         /// NodePhase is the recently observed lifecycle phase of the node. More info: https://kubernetes.io/docs/concepts/nodes/node/#phase The field is never populated, and now is deprecated.
         public var phase: String?
         /// The available runtime handlers.
@@ -40,16 +48,20 @@ extension Core.V1 {
             self.allocatable = allocatable
             self.capacity = capacity
             self.conditions = conditions
-            self.config = config
+            self._config = config.map(Indirect.init)
             self.daemonEndpoints = daemonEndpoints
             self.declaredFeatures = declaredFeatures
             self.features = features
             self.images = images
-            self.nodeInfo = nodeInfo
+            self._nodeInfo = nodeInfo.map(Indirect.init)
             self.phase = phase
             self.runtimeHandlers = runtimeHandlers
             self.volumesAttached = volumesAttached
             self.volumesInUse = volumesInUse
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case addresses, allocatable, capacity, conditions, _config = "config", daemonEndpoints, declaredFeatures, features, images, _nodeInfo = "nodeInfo", phase, runtimeHandlers, volumesAttached, volumesInUse
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -19,7 +19,11 @@ extension Core.V1 {
         /// seLinuxChangePolicy defines how the container's SELinux label is applied to all volumes used by the Pod. It has no effect on nodes that do not support SELinux or to volumes does not support SELinux. Valid values are "MountOption" and "Recursive".
         public var seLinuxChangePolicy: String?
         /// The SELinux context to be applied to all containers. If unspecified, the container runtime will allocate a random SELinux context for each container.  May also be set in SecurityContext.  If set in both SecurityContext and PodSecurityContext, the value specified in SecurityContext takes precedence for that container. Note that this field cannot be set when spec.os.name is windows.
-        public var seLinuxOptions: SELinuxOptions?
+        public var seLinuxOptions: SELinuxOptions? {
+            get { _seLinuxOptions?.value }
+            set { _seLinuxOptions = newValue.map(Indirect.init) }
+        }
+        private var _seLinuxOptions: Indirect<SELinuxOptions>?
         /// The seccomp options to use by the containers in this pod. Note that this field cannot be set when spec.os.name is windows.
         public var seccompProfile: SeccompProfile?
         /// A list of groups applied to the first process run in each container, in addition to the container's primary GID and fsGroup (if specified).  If the SupplementalGroupsPolicy feature is enabled, the supplementalGroupsPolicy field determines whether these are in addition to or instead of any group memberships defined in the container image. If unspecified, no additional groups are added, though group memberships defined in the container image may still be used, depending on the supplementalGroupsPolicy field. Note that this field cannot be set when spec.os.name is windows.
@@ -29,7 +33,11 @@ extension Core.V1 {
         /// Sysctls hold a list of namespaced sysctls used for the pod. Pods with unsupported sysctls (by the container runtime) might fail to launch. Note that this field cannot be set when spec.os.name is windows.
         public var sysctls: [Sysctl]?
         /// The Windows specific settings applied to all containers. If unspecified, the options within a container's SecurityContext will be used. If set in both SecurityContext and PodSecurityContext, the value specified in SecurityContext takes precedence. Note that this field cannot be set when spec.os.name is linux.
-        public var windowsOptions: WindowsSecurityContextOptions?
+        public var windowsOptions: WindowsSecurityContextOptions? {
+            get { _windowsOptions?.value }
+            set { _windowsOptions = newValue.map(Indirect.init) }
+        }
+        private var _windowsOptions: Indirect<WindowsSecurityContextOptions>?
 
         public init(
             appArmorProfile: AppArmorProfile? = nil, fsGroup: Int64? = nil, fsGroupChangePolicy: String? = nil, runAsGroup: Int64? = nil, runAsNonRoot: Bool? = nil, runAsUser: Int64? = nil, seLinuxChangePolicy: String? = nil, seLinuxOptions: SELinuxOptions? = nil, seccompProfile: SeccompProfile? = nil, supplementalGroups: [Int64]? = nil, supplementalGroupsPolicy: String? = nil, sysctls: [Sysctl]? = nil, windowsOptions: WindowsSecurityContextOptions? = nil
@@ -41,12 +49,16 @@ extension Core.V1 {
             self.runAsNonRoot = runAsNonRoot
             self.runAsUser = runAsUser
             self.seLinuxChangePolicy = seLinuxChangePolicy
-            self.seLinuxOptions = seLinuxOptions
+            self._seLinuxOptions = seLinuxOptions.map(Indirect.init)
             self.seccompProfile = seccompProfile
             self.supplementalGroups = supplementalGroups
             self.supplementalGroupsPolicy = supplementalGroupsPolicy
             self.sysctls = sysctls
-            self.windowsOptions = windowsOptions
+            self._windowsOptions = windowsOptions.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case appArmorProfile, fsGroup, fsGroupChangePolicy, runAsGroup, runAsNonRoot, runAsUser, seLinuxChangePolicy, _seLinuxOptions = "seLinuxOptions", seccompProfile, supplementalGroups, supplementalGroupsPolicy, sysctls, _windowsOptions = "windowsOptions"
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -7,7 +7,11 @@ extension Core.V1 {
         /// Optional duration in seconds the pod may be active on the node relative to StartTime before the system will actively try to mark it failed and kill associated containers. Value must be a positive integer.
         public var activeDeadlineSeconds: Int64?
         /// If specified, the pod's scheduling constraints
-        public var affinity: Affinity?
+        public var affinity: Affinity? {
+            get { _affinity?.value }
+            set { _affinity = newValue.map(Indirect.init) }
+        }
+        private var _affinity: Indirect<Affinity>?
         /// AutomountServiceAccountToken indicates whether a service account token should be automatically mounted.
         public var automountServiceAccountToken: Bool?
         /// List of containers belonging to the pod. Containers cannot currently be added or removed. There must be at least one container in a Pod. Cannot be updated.
@@ -69,7 +73,11 @@ extension Core.V1 {
         /// SchedulingGroup provides a reference to the immediate scheduling runtime grouping object that this Pod belongs to. This field is used by the scheduler to identify the group and apply the correct group scheduling policies. The association with a group also impacts other lifecycle aspects of a Pod that are relevant in a wider context of scheduling like preemption, resource attachment, etc. If not specified, the Pod is treated as a single unit in all of these aspects. The group object referenced by this field may not exist at the time the Pod is created. This field is immutable, but a group object with the same name may be recreated with different policies. Doing this during pod scheduling may result in the placement not conforming to the expected policies.
         public var schedulingGroup: PodSchedulingGroup?
         /// SecurityContext holds pod-level security attributes and common container settings. Optional: Defaults to empty.  See type description for default values of each field.
-        public var securityContext: PodSecurityContext?
+        public var securityContext: PodSecurityContext? {
+            get { _securityContext?.value }
+            set { _securityContext = newValue.map(Indirect.init) }
+        }
+        private var _securityContext: Indirect<PodSecurityContext>?
         /// DeprecatedServiceAccount is a deprecated alias for ServiceAccountName. Deprecated: Use serviceAccountName instead.
         public var serviceAccount: String?
         /// ServiceAccountName is the name of the ServiceAccount to use to run this pod. More info: https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/
@@ -93,7 +101,7 @@ extension Core.V1 {
             activeDeadlineSeconds: Int64? = nil, affinity: Affinity? = nil, automountServiceAccountToken: Bool? = nil, containers: [Container], dnsConfig: PodDNSConfig? = nil, dnsPolicy: String? = nil, enableServiceLinks: Bool? = nil, ephemeralContainers: [EphemeralContainer]? = nil, hostAliases: [HostAlias]? = nil, hostIPC: Bool? = nil, hostNetwork: Bool? = nil, hostPID: Bool? = nil, hostUsers: Bool? = nil, hostname: String? = nil, hostnameOverride: String? = nil, imagePullSecrets: [LocalObjectReference]? = nil, initContainers: [Container]? = nil, nodeName: String? = nil, nodeSelector: [String: String]? = nil, os: PodOS? = nil, overhead: [String: Quantity]? = nil, preemptionPolicy: String? = nil, priority: Int32? = nil, priorityClassName: String? = nil, readinessGates: [PodReadinessGate]? = nil, resourceClaims: [PodResourceClaim]? = nil, resources: ResourceRequirements? = nil, restartPolicy: String? = nil, runtimeClassName: String? = nil, schedulerName: String? = nil, schedulingGates: [PodSchedulingGate]? = nil, schedulingGroup: PodSchedulingGroup? = nil, securityContext: PodSecurityContext? = nil, serviceAccount: String? = nil, serviceAccountName: String? = nil, setHostnameAsFQDN: Bool? = nil, shareProcessNamespace: Bool? = nil, subdomain: String? = nil, terminationGracePeriodSeconds: Int64? = nil, tolerations: [Toleration]? = nil, topologySpreadConstraints: [TopologySpreadConstraint]? = nil, volumes: [Volume]? = nil
         ) {
             self.activeDeadlineSeconds = activeDeadlineSeconds
-            self.affinity = affinity
+            self._affinity = affinity.map(Indirect.init)
             self.automountServiceAccountToken = automountServiceAccountToken
             self.containers = containers
             self.dnsConfig = dnsConfig
@@ -124,7 +132,7 @@ extension Core.V1 {
             self.schedulerName = schedulerName
             self.schedulingGates = schedulingGates
             self.schedulingGroup = schedulingGroup
-            self.securityContext = securityContext
+            self._securityContext = securityContext.map(Indirect.init)
             self.serviceAccount = serviceAccount
             self.serviceAccountName = serviceAccountName
             self.setHostnameAsFQDN = setHostnameAsFQDN
@@ -134,6 +142,10 @@ extension Core.V1 {
             self.tolerations = tolerations
             self.topologySpreadConstraints = topologySpreadConstraints
             self.volumes = volumes
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case activeDeadlineSeconds, _affinity = "affinity", automountServiceAccountToken, containers, dnsConfig, dnsPolicy, enableServiceLinks, ephemeralContainers, hostAliases, hostIPC, hostNetwork, hostPID, hostUsers, hostname, hostnameOverride, imagePullSecrets, initContainers, nodeName, nodeSelector, os, overhead, preemptionPolicy, priority, priorityClassName, readinessGates, resourceClaims, resources, restartPolicy, runtimeClassName, schedulerName, schedulingGates, schedulingGroup, _securityContext = "securityContext", serviceAccount, serviceAccountName, setHostnameAsFQDN, shareProcessNamespace, subdomain, terminationGracePeriodSeconds, tolerations, topologySpreadConstraints, volumes
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -11,7 +11,11 @@ extension Core.V1 {
         /// GRPC specifies a GRPC HealthCheckRequest.
         public var grpc: GRPCAction?
         /// HTTPGet specifies an HTTP GET request to perform.
-        public var httpGet: HTTPGetAction?
+        public var httpGet: HTTPGetAction? {
+            get { _httpGet?.value }
+            set { _httpGet = newValue.map(Indirect.init) }
+        }
+        private var _httpGet: Indirect<HTTPGetAction>?
         /// Number of seconds after the container has started before liveness probes are initiated. More info: https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle#container-probes
         public var initialDelaySeconds: Int32?
         /// How often (in seconds) to perform the probe. Default to 10 seconds. Minimum value is 1.
@@ -31,13 +35,17 @@ extension Core.V1 {
             self.exec = exec
             self.failureThreshold = failureThreshold
             self.grpc = grpc
-            self.httpGet = httpGet
+            self._httpGet = httpGet.map(Indirect.init)
             self.initialDelaySeconds = initialDelaySeconds
             self.periodSeconds = periodSeconds
             self.successThreshold = successThreshold
             self.tcpSocket = tcpSocket
             self.terminationGracePeriodSeconds = terminationGracePeriodSeconds
             self.timeoutSeconds = timeoutSeconds
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case exec, failureThreshold, grpc, _httpGet = "httpGet", initialDelaySeconds, periodSeconds, successThreshold, tcpSocket, terminationGracePeriodSeconds, timeoutSeconds
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -11,7 +11,11 @@ extension Core.V1 {
         /// Selector is a label query over pods that should match the Replicas count. If Selector is empty, it is defaulted to the labels present on the Pod template. Label keys and values that must match in order to be controlled by this replication controller, if empty defaulted to labels on Pod template. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors
         public var selector: [String: String]?
         /// Template is the object that describes the pod that will be created if insufficient replicas are detected. This takes precedence over a TemplateRef. The only allowed template.spec.restartPolicy value is "Always". More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller#pod-template
-        public var template: PodTemplateSpec?
+        public var template: PodTemplateSpec? {
+            get { _template?.value }
+            set { _template = newValue.map(Indirect.init) }
+        }
+        private var _template: Indirect<PodTemplateSpec>?
 
         public init(
             minReadySeconds: Int32? = nil, replicas: Int32? = nil, selector: [String: String]? = nil, template: PodTemplateSpec? = nil
@@ -19,7 +23,11 @@ extension Core.V1 {
             self.minReadySeconds = minReadySeconds
             self.replicas = replicas
             self.selector = selector
-            self.template = template
+            self._template = template.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case minReadySeconds, replicas, selector, _template = "template"
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -23,11 +23,19 @@ extension Core.V1 {
         /// The UID to run the entrypoint of the container process. Defaults to user specified in image metadata if unspecified. May also be set in PodSecurityContext.  If set in both SecurityContext and PodSecurityContext, the value specified in SecurityContext takes precedence. Note that this field cannot be set when spec.os.name is windows.
         public var runAsUser: Int64?
         /// The SELinux context to be applied to the container. If unspecified, the container runtime will allocate a random SELinux context for each container.  May also be set in PodSecurityContext.  If set in both SecurityContext and PodSecurityContext, the value specified in SecurityContext takes precedence. Note that this field cannot be set when spec.os.name is windows.
-        public var seLinuxOptions: SELinuxOptions?
+        public var seLinuxOptions: SELinuxOptions? {
+            get { _seLinuxOptions?.value }
+            set { _seLinuxOptions = newValue.map(Indirect.init) }
+        }
+        private var _seLinuxOptions: Indirect<SELinuxOptions>?
         /// The seccomp options to use by this container. If seccomp options are provided at both the pod & container level, the container options override the pod options. Note that this field cannot be set when spec.os.name is windows.
         public var seccompProfile: SeccompProfile?
         /// The Windows specific settings applied to all containers. If unspecified, the options from the PodSecurityContext will be used. If set in both SecurityContext and PodSecurityContext, the value specified in SecurityContext takes precedence. Note that this field cannot be set when spec.os.name is linux.
-        public var windowsOptions: WindowsSecurityContextOptions?
+        public var windowsOptions: WindowsSecurityContextOptions? {
+            get { _windowsOptions?.value }
+            set { _windowsOptions = newValue.map(Indirect.init) }
+        }
+        private var _windowsOptions: Indirect<WindowsSecurityContextOptions>?
 
         public init(
             allowPrivilegeEscalation: Bool? = nil, appArmorProfile: AppArmorProfile? = nil, capabilities: Capabilities? = nil, privileged: Bool? = nil, procMount: String? = nil, readOnlyRootFilesystem: Bool? = nil, runAsGroup: Int64? = nil, runAsNonRoot: Bool? = nil, runAsUser: Int64? = nil, seLinuxOptions: SELinuxOptions? = nil, seccompProfile: SeccompProfile? = nil, windowsOptions: WindowsSecurityContextOptions? = nil
@@ -41,9 +49,13 @@ extension Core.V1 {
             self.runAsGroup = runAsGroup
             self.runAsNonRoot = runAsNonRoot
             self.runAsUser = runAsUser
-            self.seLinuxOptions = seLinuxOptions
+            self._seLinuxOptions = seLinuxOptions.map(Indirect.init)
             self.seccompProfile = seccompProfile
-            self.windowsOptions = windowsOptions
+            self._windowsOptions = windowsOptions.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case allowPrivilegeEscalation, appArmorProfile, capabilities, privileged, procMount, readOnlyRootFilesystem, runAsGroup, runAsNonRoot, runAsUser, _seLinuxOptions = "seLinuxOptions", seccompProfile, _windowsOptions = "windowsOptions"
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

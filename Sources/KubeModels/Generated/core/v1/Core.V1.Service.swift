@@ -14,7 +14,11 @@ extension Core.V1 {
         /// Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: ObjectMeta
         /// Spec defines the behavior of a service. https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
-        public var spec: ServiceSpec?
+        public var spec: ServiceSpec? {
+            get { _spec?.value }
+            set { _spec = newValue.map(Indirect.init) }
+        }
+        private var _spec: Indirect<ServiceSpec>?
         /// Most recently observed status of the service. Populated by the system. Read-only. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
         public var status: ServiceStatus?
 
@@ -22,18 +26,18 @@ extension Core.V1 {
             metadata: ObjectMeta = ObjectMeta(), spec: ServiceSpec? = nil, status: ServiceStatus? = nil
         ) {
             self.metadata = metadata
-            self.spec = spec
+            self._spec = spec.map(Indirect.init)
             self.status = status
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, metadata, spec, status
+            case apiVersion, kind, metadata, _spec = "spec", status
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
-            self.spec = try container.decodeIfPresent(ServiceSpec.self, forKey: .spec)
+            self._spec = try container.decodeIfPresent(Indirect<ServiceSpec>.self, forKey: ._spec)
             self.status = try container.decodeIfPresent(ServiceStatus.self, forKey: .status)
         }
 
@@ -42,7 +46,7 @@ extension Core.V1 {
             try container.encode(Self.apiVersion, forKey: .apiVersion)
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
-            try container.encodeIfPresent(spec, forKey: .spec)
+            try container.encodeIfPresent(_spec, forKey: ._spec)
             try container.encodeIfPresent(status, forKey: .status)
         }
 

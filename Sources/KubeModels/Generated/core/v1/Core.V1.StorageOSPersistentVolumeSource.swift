@@ -9,7 +9,11 @@ extension Core.V1 {
         /// readOnly defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts.
         public var readOnly: Bool?
         /// secretRef specifies the secret to use for obtaining the StorageOS API credentials.  If not specified, default values will be attempted.
-        public var secretRef: ObjectReference?
+        public var secretRef: ObjectReference? {
+            get { _secretRef?.value }
+            set { _secretRef = newValue.map(Indirect.init) }
+        }
+        private var _secretRef: Indirect<ObjectReference>?
         /// volumeName is the human-readable name of the StorageOS volume.  Volume names are only unique within a namespace.
         public var volumeName: String?
         /// volumeNamespace specifies the scope of the volume within StorageOS.  If no namespace is specified then the Pod's namespace will be used.  This allows the Kubernetes name scoping to be mirrored within StorageOS for tighter integration. Set VolumeName to any name to override the default behaviour. Set to "default" if you are not using namespaces within StorageOS. Namespaces that do not pre-exist within StorageOS will be created.
@@ -20,9 +24,13 @@ extension Core.V1 {
         ) {
             self.fsType = fsType
             self.readOnly = readOnly
-            self.secretRef = secretRef
+            self._secretRef = secretRef.map(Indirect.init)
             self.volumeName = volumeName
             self.volumeNamespace = volumeNamespace
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case fsType, readOnly, _secretRef = "secretRef", volumeName, volumeNamespace
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -5,27 +5,43 @@ extension Core.V1 {
     /// Projection that may be projected along with other supported volume types. Exactly one of these fields must be set.
     public struct VolumeProjection: Codable, Sendable, Hashable, JSONReadable {
         /// ClusterTrustBundle allows a pod to access the `.spec.trustBundle` field of ClusterTrustBundle objects in an auto-updating file.
-        public var clusterTrustBundle: ClusterTrustBundleProjection?
+        public var clusterTrustBundle: ClusterTrustBundleProjection? {
+            get { _clusterTrustBundle?.value }
+            set { _clusterTrustBundle = newValue.map(Indirect.init) }
+        }
+        private var _clusterTrustBundle: Indirect<ClusterTrustBundleProjection>?
         /// configMap information about the configMap data to project
         public var configMap: ConfigMapProjection?
         /// downwardAPI information about the downwardAPI data to project
         public var downwardAPI: DownwardAPIProjection?
         /// Projects an auto-rotating credential bundle (private key and certificate chain) that the pod can use either as a TLS client or server.
-        public var podCertificate: PodCertificateProjection?
+        public var podCertificate: PodCertificateProjection? {
+            get { _podCertificate?.value }
+            set { _podCertificate = newValue.map(Indirect.init) }
+        }
+        private var _podCertificate: Indirect<PodCertificateProjection>?
         /// secret information about the secret data to project
         public var secret: SecretProjection?
         /// serviceAccountToken is information about the serviceAccountToken data to project
-        public var serviceAccountToken: ServiceAccountTokenProjection?
+        public var serviceAccountToken: ServiceAccountTokenProjection? {
+            get { _serviceAccountToken?.value }
+            set { _serviceAccountToken = newValue.map(Indirect.init) }
+        }
+        private var _serviceAccountToken: Indirect<ServiceAccountTokenProjection>?
 
         public init(
             clusterTrustBundle: ClusterTrustBundleProjection? = nil, configMap: ConfigMapProjection? = nil, downwardAPI: DownwardAPIProjection? = nil, podCertificate: PodCertificateProjection? = nil, secret: SecretProjection? = nil, serviceAccountToken: ServiceAccountTokenProjection? = nil
         ) {
-            self.clusterTrustBundle = clusterTrustBundle
+            self._clusterTrustBundle = clusterTrustBundle.map(Indirect.init)
             self.configMap = configMap
             self.downwardAPI = downwardAPI
-            self.podCertificate = podCertificate
+            self._podCertificate = podCertificate.map(Indirect.init)
             self.secret = secret
-            self.serviceAccountToken = serviceAccountToken
+            self._serviceAccountToken = serviceAccountToken.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _clusterTrustBundle = "clusterTrustBundle", configMap, downwardAPI, _podCertificate = "podCertificate", secret, _serviceAccountToken = "serviceAccountToken"
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -17,7 +17,11 @@ extension Discovery.V1 {
         /// nodeName represents the name of the Node hosting this endpoint. This can be used to determine endpoints local to a Node.
         public var nodeName: String?
         /// targetRef is a reference to a Kubernetes object that represents this endpoint.
-        public var targetRef: Core.V1.ObjectReference?
+        public var targetRef: Core.V1.ObjectReference? {
+            get { _targetRef?.value }
+            set { _targetRef = newValue.map(Indirect.init) }
+        }
+        private var _targetRef: Indirect<Core.V1.ObjectReference>?
         /// zone is the name of the Zone this endpoint exists in.
         public var zone: String?
 
@@ -30,8 +34,12 @@ extension Discovery.V1 {
             self.hints = hints
             self.hostname = hostname
             self.nodeName = nodeName
-            self.targetRef = targetRef
+            self._targetRef = targetRef.map(Indirect.init)
             self.zone = zone
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case addresses, conditions, deprecatedTopology, hints, hostname, nodeName, _targetRef = "targetRef", zone
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -30,9 +30,17 @@ extension Events.V1 {
         /// reason is why the action was taken. It is human-readable. This field cannot be empty for new Events and it can have at most 128 characters.
         public var reason: String?
         /// regarding contains the object this Event is about. In most cases it's an Object reporting controller implements, e.g. ReplicaSetController implements ReplicaSets and this event is emitted because it acts on some changes in a ReplicaSet object.
-        public var regarding: Core.V1.ObjectReference?
+        public var regarding: Core.V1.ObjectReference? {
+            get { _regarding?.value }
+            set { _regarding = newValue.map(Indirect.init) }
+        }
+        private var _regarding: Indirect<Core.V1.ObjectReference>?
         /// related is the optional secondary object for more complex actions. E.g. when regarding object triggers a creation or deletion of related object.
-        public var related: Core.V1.ObjectReference?
+        public var related: Core.V1.ObjectReference? {
+            get { _related?.value }
+            set { _related = newValue.map(Indirect.init) }
+        }
+        private var _related: Indirect<Core.V1.ObjectReference>?
         /// reportingController is the name of the controller that emitted this Event, e.g. `kubernetes.io/kubelet`. This field cannot be empty for new Events.
         public var reportingController: String?
         /// reportingInstance is the ID of the controller instance, e.g. `kubelet-xyzf`. This field cannot be empty for new Events and it can have at most 128 characters.
@@ -54,8 +62,8 @@ extension Events.V1 {
             self.metadata = metadata
             self.note = note
             self.reason = reason
-            self.regarding = regarding
-            self.related = related
+            self._regarding = regarding.map(Indirect.init)
+            self._related = related.map(Indirect.init)
             self.reportingController = reportingController
             self.reportingInstance = reportingInstance
             self.series = series
@@ -63,7 +71,7 @@ extension Events.V1 {
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, action, deprecatedCount, deprecatedFirstTimestamp, deprecatedLastTimestamp, deprecatedSource, eventTime, metadata, note, reason, regarding, related, reportingController, reportingInstance, series, type
+            case apiVersion, kind, action, deprecatedCount, deprecatedFirstTimestamp, deprecatedLastTimestamp, deprecatedSource, eventTime, metadata, note, reason, _regarding = "regarding", _related = "related", reportingController, reportingInstance, series, type
         }
 
         public init(from decoder: any Decoder) throws {
@@ -77,8 +85,8 @@ extension Events.V1 {
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
             self.note = try container.decodeIfPresent(String.self, forKey: .note)
             self.reason = try container.decodeIfPresent(String.self, forKey: .reason)
-            self.regarding = try container.decodeIfPresent(Core.V1.ObjectReference.self, forKey: .regarding)
-            self.related = try container.decodeIfPresent(Core.V1.ObjectReference.self, forKey: .related)
+            self._regarding = try container.decodeIfPresent(Indirect<Core.V1.ObjectReference>.self, forKey: ._regarding)
+            self._related = try container.decodeIfPresent(Indirect<Core.V1.ObjectReference>.self, forKey: ._related)
             self.reportingController = try container.decodeIfPresent(String.self, forKey: .reportingController)
             self.reportingInstance = try container.decodeIfPresent(String.self, forKey: .reportingInstance)
             self.series = try container.decodeIfPresent(EventSeries.self, forKey: .series)
@@ -98,8 +106,8 @@ extension Events.V1 {
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(note, forKey: .note)
             try container.encodeIfPresent(reason, forKey: .reason)
-            try container.encodeIfPresent(regarding, forKey: .regarding)
-            try container.encodeIfPresent(related, forKey: .related)
+            try container.encodeIfPresent(_regarding, forKey: ._regarding)
+            try container.encodeIfPresent(_related, forKey: ._related)
             try container.encodeIfPresent(reportingController, forKey: .reportingController)
             try container.encodeIfPresent(reportingInstance, forKey: .reportingInstance)
             try container.encodeIfPresent(series, forKey: .series)

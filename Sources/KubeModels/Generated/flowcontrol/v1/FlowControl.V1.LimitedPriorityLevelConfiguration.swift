@@ -11,7 +11,11 @@ extension FlowControl.V1 {
         /// `lendablePercent` prescribes the fraction of the level's NominalCL that can be borrowed by other priority levels. The value of this field must be between 0 and 100, inclusive, and it defaults to 0. The number of seats that other levels can borrow from this level, known as this level's LendableConcurrencyLimit (LendableCL), is defined as follows.
         public var lendablePercent: Int32?
         /// `limitResponse` indicates what to do with requests that can not be executed right now
-        public var limitResponse: LimitResponse?
+        public var limitResponse: LimitResponse? {
+            get { _limitResponse?.value }
+            set { _limitResponse = newValue.map(Indirect.init) }
+        }
+        private var _limitResponse: Indirect<LimitResponse>?
         /// `nominalConcurrencyShares` (NCS) contributes to the computation of the NominalConcurrencyLimit (NominalCL) of this level. This is the number of execution seats available at this priority level. This is used both for requests dispatched from this priority level as well as requests dispatched from other priority levels borrowing seats from this level. The server's concurrency limit (ServerCL) is divided among the Limited priority levels in proportion to their NCS values:
         public var nominalConcurrencyShares: Int32?
 
@@ -20,8 +24,12 @@ extension FlowControl.V1 {
         ) {
             self.borrowingLimitPercent = borrowingLimitPercent
             self.lendablePercent = lendablePercent
-            self.limitResponse = limitResponse
+            self._limitResponse = limitResponse.map(Indirect.init)
             self.nominalConcurrencyShares = nominalConcurrencyShares
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case borrowingLimitPercent, lendablePercent, _limitResponse = "limitResponse", nominalConcurrencyShares
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

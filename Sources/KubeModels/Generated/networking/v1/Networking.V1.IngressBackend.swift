@@ -5,15 +5,27 @@ extension Networking.V1 {
     /// IngressBackend describes all endpoints for a given service and port.
     public struct IngressBackend: Codable, Sendable, Hashable, JSONReadable {
         /// resource is an ObjectRef to another Kubernetes resource in the namespace of the Ingress object. If resource is specified, a service.Name and service.Port must not be specified. This is a mutually exclusive setting with "Service".
-        public var resource: Core.V1.TypedLocalObjectReference?
+        public var resource: Core.V1.TypedLocalObjectReference? {
+            get { _resource?.value }
+            set { _resource = newValue.map(Indirect.init) }
+        }
+        private var _resource: Indirect<Core.V1.TypedLocalObjectReference>?
         /// service references a service as a backend. This is a mutually exclusive setting with "Resource".
-        public var service: IngressServiceBackend?
+        public var service: IngressServiceBackend? {
+            get { _service?.value }
+            set { _service = newValue.map(Indirect.init) }
+        }
+        private var _service: Indirect<IngressServiceBackend>?
 
         public init(
             resource: Core.V1.TypedLocalObjectReference? = nil, service: IngressServiceBackend? = nil
         ) {
-            self.resource = resource
-            self.service = service
+            self._resource = resource.map(Indirect.init)
+            self._service = service.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _resource = "resource", _service = "service"
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

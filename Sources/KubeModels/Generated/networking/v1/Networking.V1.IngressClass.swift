@@ -14,23 +14,27 @@ extension Networking.V1 {
         /// Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: ObjectMeta
         /// spec is the desired state of the IngressClass. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
-        public var spec: IngressClassSpec?
+        public var spec: IngressClassSpec? {
+            get { _spec?.value }
+            set { _spec = newValue.map(Indirect.init) }
+        }
+        private var _spec: Indirect<IngressClassSpec>?
 
         public init(
             metadata: ObjectMeta = ObjectMeta(), spec: IngressClassSpec? = nil
         ) {
             self.metadata = metadata
-            self.spec = spec
+            self._spec = spec.map(Indirect.init)
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, metadata, spec
+            case apiVersion, kind, metadata, _spec = "spec"
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
-            self.spec = try container.decodeIfPresent(IngressClassSpec.self, forKey: .spec)
+            self._spec = try container.decodeIfPresent(Indirect<IngressClassSpec>.self, forKey: ._spec)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -38,7 +42,7 @@ extension Networking.V1 {
             try container.encode(Self.apiVersion, forKey: .apiVersion)
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
-            try container.encodeIfPresent(spec, forKey: .spec)
+            try container.encodeIfPresent(_spec, forKey: ._spec)
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

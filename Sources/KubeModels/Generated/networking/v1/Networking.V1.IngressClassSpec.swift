@@ -7,13 +7,21 @@ extension Networking.V1 {
         /// controller refers to the name of the controller that should handle this class. This allows for different "flavors" that are controlled by the same controller. For example, you may have different parameters for the same implementing controller. This should be specified as a domain-prefixed path no more than 250 characters in length, e.g. "acme.io/ingress-controller". This field is immutable.
         public var controller: String?
         /// parameters is a link to a custom resource containing additional configuration for the controller. This is optional if the controller does not require extra parameters.
-        public var parameters: IngressClassParametersReference?
+        public var parameters: IngressClassParametersReference? {
+            get { _parameters?.value }
+            set { _parameters = newValue.map(Indirect.init) }
+        }
+        private var _parameters: Indirect<IngressClassParametersReference>?
 
         public init(
             controller: String? = nil, parameters: IngressClassParametersReference? = nil
         ) {
             self.controller = controller
-            self.parameters = parameters
+            self._parameters = parameters.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case controller, _parameters = "parameters"
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

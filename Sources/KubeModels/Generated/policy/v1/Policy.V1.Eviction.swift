@@ -8,24 +8,28 @@ extension Policy.V1 {
         public static let kind = "Eviction"
 
         /// DeleteOptions may be provided
-        public var deleteOptions: Meta.V1.DeleteOptions?
+        public var deleteOptions: Meta.V1.DeleteOptions? {
+            get { _deleteOptions?.value }
+            set { _deleteOptions = newValue.map(Indirect.init) }
+        }
+        private var _deleteOptions: Indirect<Meta.V1.DeleteOptions>?
         /// ObjectMeta describes the pod that is being evicted.
         public var metadata: ObjectMeta
 
         public init(
             deleteOptions: Meta.V1.DeleteOptions? = nil, metadata: ObjectMeta = ObjectMeta()
         ) {
-            self.deleteOptions = deleteOptions
+            self._deleteOptions = deleteOptions.map(Indirect.init)
             self.metadata = metadata
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, deleteOptions, metadata
+            case apiVersion, kind, _deleteOptions = "deleteOptions", metadata
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
-            self.deleteOptions = try container.decodeIfPresent(Meta.V1.DeleteOptions.self, forKey: .deleteOptions)
+            self._deleteOptions = try container.decodeIfPresent(Indirect<Meta.V1.DeleteOptions>.self, forKey: ._deleteOptions)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
         }
 
@@ -33,7 +37,7 @@ extension Policy.V1 {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(Self.apiVersion, forKey: .apiVersion)
             try container.encode(Self.kind, forKey: .kind)
-            try container.encodeIfPresent(deleteOptions, forKey: .deleteOptions)
+            try container.encodeIfPresent(_deleteOptions, forKey: ._deleteOptions)
             try container.encode(metadata, forKey: .metadata)
         }
 

@@ -14,7 +14,11 @@ extension Resource.V1 {
         /// Driver specifies the name of the DRA driver whose kubelet plugin should be invoked to process the allocation once the claim is needed on a node.
         public var driver: String
         /// NetworkData contains network-related information specific to the device.
-        public var networkData: NetworkDeviceData?
+        public var networkData: NetworkDeviceData? {
+            get { _networkData?.value }
+            set { _networkData = newValue.map(Indirect.init) }
+        }
+        private var _networkData: Indirect<NetworkDeviceData>?
         /// This name together with the driver name and the device name field identify which device was allocated (`<driver name>/<pool name>/<device name>`).
         public var pool: String
         /// ShareID uniquely identifies an individual allocation share of the device.
@@ -27,9 +31,13 @@ extension Resource.V1 {
             self.data = data
             self.device = device
             self.driver = driver
-            self.networkData = networkData
+            self._networkData = networkData.map(Indirect.init)
             self.pool = pool
             self.shareID = shareID
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case conditions, data, device, driver, _networkData = "networkData", pool, shareID
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

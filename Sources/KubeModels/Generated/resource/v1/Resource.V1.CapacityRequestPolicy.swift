@@ -7,7 +7,11 @@ extension Resource.V1 {
         /// Default specifies how much of this capacity is consumed by a request that does not contain an entry for it in DeviceRequest's Capacity.
         public var `default`: Quantity?
         /// ValidRange defines an acceptable quantity value range in consuming requests.
-        public var validRange: CapacityRequestPolicyRange?
+        public var validRange: CapacityRequestPolicyRange? {
+            get { _validRange?.value }
+            set { _validRange = newValue.map(Indirect.init) }
+        }
+        private var _validRange: Indirect<CapacityRequestPolicyRange>?
         /// ValidValues defines a set of acceptable quantity values in consuming requests.
         public var validValues: [Quantity]?
 
@@ -15,8 +19,12 @@ extension Resource.V1 {
             `default`: Quantity? = nil, validRange: CapacityRequestPolicyRange? = nil, validValues: [Quantity]? = nil
         ) {
             self.`default` = `default`
-            self.validRange = validRange
+            self._validRange = validRange.map(Indirect.init)
             self.validValues = validValues
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case `default`, _validRange = "validRange", validValues
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -5,15 +5,23 @@ extension Resource.V1 {
     /// DeviceCapacity describes a quantity associated with a device.
     public struct DeviceCapacity: Codable, Sendable, Hashable, JSONReadable {
         /// RequestPolicy defines how this DeviceCapacity must be consumed when the device is allowed to be shared by multiple allocations.
-        public var requestPolicy: CapacityRequestPolicy?
+        public var requestPolicy: CapacityRequestPolicy? {
+            get { _requestPolicy?.value }
+            set { _requestPolicy = newValue.map(Indirect.init) }
+        }
+        private var _requestPolicy: Indirect<CapacityRequestPolicy>?
         /// Value defines how much of a certain capacity that device has.
         public var value: Quantity
 
         public init(
             requestPolicy: CapacityRequestPolicy? = nil, value: Quantity
         ) {
-            self.requestPolicy = requestPolicy
+            self._requestPolicy = requestPolicy.map(Indirect.init)
             self.value = value
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _requestPolicy = "requestPolicy", value
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

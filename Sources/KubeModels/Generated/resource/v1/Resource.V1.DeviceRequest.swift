@@ -5,7 +5,11 @@ extension Resource.V1 {
     /// DeviceRequest is a request for devices required for a claim. This is typically a request for a single resource like a device, but can also ask for several identical devices. With FirstAvailable it is also possible to provide a prioritized list of requests.
     public struct DeviceRequest: Codable, Sendable, Hashable, JSONReadable {
         /// Exactly specifies the details for a single request that must be met exactly for the request to be satisfied.
-        public var exactly: ExactDeviceRequest?
+        public var exactly: ExactDeviceRequest? {
+            get { _exactly?.value }
+            set { _exactly = newValue.map(Indirect.init) }
+        }
+        private var _exactly: Indirect<ExactDeviceRequest>?
         /// FirstAvailable contains subrequests, of which exactly one will be selected by the scheduler. It tries to satisfy them in the order in which they are listed here. So if there are two entries in the list, the scheduler will only check the second one if it determines that the first one can not be used.
         public var firstAvailable: [DeviceSubRequest]?
         /// Name can be used to reference this request in a pod.spec.containers[].resources.claims entry and in a constraint of the claim.
@@ -14,9 +18,13 @@ extension Resource.V1 {
         public init(
             exactly: ExactDeviceRequest? = nil, firstAvailable: [DeviceSubRequest]? = nil, name: String
         ) {
-            self.exactly = exactly
+            self._exactly = exactly.map(Indirect.init)
             self.firstAvailable = firstAvailable
             self.name = name
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _exactly = "exactly", firstAvailable, name
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -16,25 +16,29 @@ extension Resource.V1 {
         /// Spec describes what is being requested and how to configure it. The spec is immutable.
         public var spec: ResourceClaimSpec
         /// Status describes whether the claim is ready to use and what has been allocated.
-        public var status: ResourceClaimStatus?
+        public var status: ResourceClaimStatus? {
+            get { _status?.value }
+            set { _status = newValue.map(Indirect.init) }
+        }
+        private var _status: Indirect<ResourceClaimStatus>?
 
         public init(
             metadata: ObjectMeta = ObjectMeta(), spec: ResourceClaimSpec, status: ResourceClaimStatus? = nil
         ) {
             self.metadata = metadata
             self.spec = spec
-            self.status = status
+            self._status = status.map(Indirect.init)
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, metadata, spec, status
+            case apiVersion, kind, metadata, spec, _status = "status"
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
             self.spec = try container.decode(ResourceClaimSpec.self, forKey: .spec)
-            self.status = try container.decodeIfPresent(ResourceClaimStatus.self, forKey: .status)
+            self._status = try container.decodeIfPresent(Indirect<ResourceClaimStatus>.self, forKey: ._status)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -43,7 +47,7 @@ extension Resource.V1 {
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
             try container.encode(spec, forKey: .spec)
-            try container.encodeIfPresent(status, forKey: .status)
+            try container.encodeIfPresent(_status, forKey: ._status)
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {

@@ -16,25 +16,29 @@ extension Storage.V1 {
         /// spec represents specification of the desired attach/detach volume behavior. Populated by the Kubernetes system.
         public var spec: VolumeAttachmentSpec
         /// status represents status of the VolumeAttachment request. Populated by the entity completing the attach or detach operation, i.e. the external-attacher.
-        public var status: VolumeAttachmentStatus?
+        public var status: VolumeAttachmentStatus? {
+            get { _status?.value }
+            set { _status = newValue.map(Indirect.init) }
+        }
+        private var _status: Indirect<VolumeAttachmentStatus>?
 
         public init(
             metadata: ObjectMeta = ObjectMeta(), spec: VolumeAttachmentSpec, status: VolumeAttachmentStatus? = nil
         ) {
             self.metadata = metadata
             self.spec = spec
-            self.status = status
+            self._status = status.map(Indirect.init)
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, metadata, spec, status
+            case apiVersion, kind, metadata, spec, _status = "status"
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
             self.spec = try container.decode(VolumeAttachmentSpec.self, forKey: .spec)
-            self.status = try container.decodeIfPresent(VolumeAttachmentStatus.self, forKey: .status)
+            self._status = try container.decodeIfPresent(Indirect<VolumeAttachmentStatus>.self, forKey: ._status)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -43,7 +47,7 @@ extension Storage.V1 {
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
             try container.encode(spec, forKey: .spec)
-            try container.encodeIfPresent(status, forKey: .status)
+            try container.encodeIfPresent(_status, forKey: ._status)
         }
 
         public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
