@@ -183,6 +183,15 @@ targets.append(
         swiftSettings: strict))
 
 // MARK: - kube-bench
+products.append(.executable(name: "kube-bench", targets: ["kube-bench"]))
+targets.append(
+    .executableTarget(
+        name: "kube-bench",
+        dependencies: ["KubeModels", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        swiftSettings: strict
+    )
+)
+targets.append(.testTarget(name: "KubeBenchTests", dependencies: ["kube-bench", "KubeModels"], swiftSettings: strict))
 
 let package = Package(
     name: "swift-kubernetes",
