@@ -83,6 +83,10 @@ targets.append(
         swiftSettings: strict))
 
 // MARK: - KubeTestServer and kube-test-server
+// APIServerSemantics: pure, I/O-free kube-apiserver semantics (patch, apply, RBAC, tables, validation)
+targets.append(.target(name: "APIServerSemantics", dependencies: ["KubeCore"], swiftSettings: strict))
+targets.append(
+    .testTarget(name: "APIServerSemanticsTests", dependencies: ["APIServerSemantics", "KubeCore"], swiftSettings: strict))
 products.append(.library(name: "KubeTestServer", targets: ["KubeTestServer"]))
 products.append(.executable(name: "kube-test-server", targets: ["kube-test-server"]))
 targets.append(.target(
@@ -136,13 +140,16 @@ targets.append(
     .target(
         name: "KubeRuntime",
         dependencies: [
-            "KubeCore",
+            "KubeCore", "KubeClient", "KubeModels",
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ],
         swiftSettings: strict))
-targets.append(.testTarget(name: "KubeRuntimeTests", dependencies: ["KubeRuntime"], swiftSettings: strict))
+targets.append(
+    .testTarget(
+        name: "KubeRuntimeTests", dependencies: ["KubeRuntime", "KubeClient", "KubeCore", "KubeModels", "KubeTestServer"],
+        swiftSettings: strict))
 
 // MARK: - kubeprobe
 

@@ -144,7 +144,11 @@ extension KubeClient {
         let text = String(describing: error)
         if let error = error as? HTTPClientError {
             switch error {
-            case .cancelled: return (CancellationError(), false)
+            case .cancelled:
+                // AsyncHTTPClient also reports `cancelled` when a pooled connection is torn down
+                // under a request; only a cancelled task is a real cancellation.
+                if Task.isCancelled { return (CancellationError(), false) }
+                return (KubeError(.transport, "the connection to \(server) was closed under the request"), true)
             case .deadlineExceeded, .readTimeout, .writeTimeout:
                 return (KubeError(.timeout, "the request to \(server) did not complete in time"), false)
             case .connectTimeout, .tlsHandshakeTimeout, .getConnectionFromPoolTimeout:

@@ -1,0 +1,281 @@
+import Foundation
+import KubeCore
+
+extension TablePrinter {
+    static let printers: [Key: TablePrinter] = [
+        Key(group: "", resource: "pods"): pods,
+        Key(group: "", resource: "services"): services,
+        Key(group: "", resource: "configmaps"): configMaps,
+        Key(group: "", resource: "secrets"): secrets,
+        Key(group: "", resource: "namespaces"): namespaces,
+        Key(group: "", resource: "nodes"): nodes,
+        Key(group: "", resource: "serviceaccounts"): serviceAccounts,
+        Key(group: "", resource: "events"): events,
+        Key(group: "", resource: "endpoints"): endpoints,
+        Key(group: "apps", resource: "deployments"): deployments,
+        Key(group: "apps", resource: "replicasets"): replicaSets,
+        Key(group: "apps", resource: "statefulsets"): statefulSets,
+        Key(group: "apps", resource: "daemonsets"): daemonSets,
+        Key(group: "batch", resource: "jobs"): jobs,
+        Key(group: "batch", resource: "cronjobs"): cronJobs,
+        Key(group: "coordination.k8s.io", resource: "leases"): leases,
+        Key(group: "discovery.k8s.io", resource: "endpointslices"): endpointSlices,
+        Key(group: "rbac.authorization.k8s.io", resource: "roles"): roles,
+        Key(group: "rbac.authorization.k8s.io", resource: "clusterroles"): roles,
+        Key(group: "rbac.authorization.k8s.io", resource: "rolebindings"): roleBindings,
+        Key(group: "rbac.authorization.k8s.io", resource: "clusterrolebindings"): roleBindings,
+    ]
+
+    static let services = TablePrinter(
+        columns: [
+            .nameColumn, .string("Type", "type determines how the Service is exposed."),
+            .string("Cluster-IP", "clusterIP is the IP address of the service and is usually assigned randomly."),
+            .string("External-IP", "externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service."),
+            .string("Port(s)", "The list of ports that are exposed by this service."), .ageColumn,
+            .string("Selector", priority: 1, "Route service traffic to pods with label keys and values matching this selector."),
+        ],
+        cells: { object, now in
+            let spec = object["spec"]
+            let type = spec?["type"]?.stringValue ?? "ClusterIP"
+            let externalIPs = (spec?["externalIPs"]?.arrayValue ?? []).compactMap(\.stringValue)
+            let external: String
+            switch type {
+            case "ClusterIP", "NodePort":
+                external = externalIPs.isEmpty ? "<none>" : externalIPs.joined(separator: ",")
+            case "LoadBalancer":
+                let ingress = (object["status"]?["loadBalancer"]?["ingress"]?.arrayValue ?? []).compactMap {
+                    $0["ip"]?.stringValue ?? $0["hostname"]?.stringValue
+                }
+                let all = ingress + externalIPs
+                external = all.isEmpty ? "<pending>" : all.joined(separator: ",")
+            case "ExternalName":
+                external = spec?["externalName"]?.stringValue ?? ""
+            default:
+                external = "<unknown>"
+            }
+            let ports = (spec?["ports"]?.arrayValue ?? []).map { port in
+                let proto = port["protocol"]?.stringValue ?? "TCP"
+                if let nodePort = port["nodePort"]?.intValue, nodePort != 0 {
+                    return "\(int(port["port"])):\(nodePort)/\(proto)"
+                }
+                return "\(int(port["port"]))/\(proto)"
+            }
+            return [
+                name(object), .string(type), .string(orNone(spec?["clusterIP"]?.stringValue)), .string(external),
+                .string(ports.isEmpty ? "<none>" : ports.joined(separator: ",")), creationAge(object, now),
+                .string(formatLabels(spec?["selector"])),
+            ]
+        })
+
+    static let configMaps = TablePrinter(
+        columns: [.nameColumn, .integer("Data", "Data contains the configuration data."), .ageColumn],
+        cells: { object, now in
+            let count = (object["data"]?.objectValue?.count ?? 0) + (object["binaryData"]?.objectValue?.count ?? 0)
+            return [name(object), .int(Int64(count)), creationAge(object, now)]
+        })
+
+    static let secrets = TablePrinter(
+        columns: [
+            .nameColumn, .string("Type", "The type of the secret"),
+            .integer("Data", "The number of keys in the secret"), .ageColumn,
+        ],
+        cells: { object, now in
+            let count = (object["data"]?.objectValue?.count ?? 0)
+            return [name(object), .string(object["type"]?.stringValue ?? ""), .int(Int64(count)), creationAge(object, now)]
+        })
+
+    static let namespaces = TablePrinter(
+        columns: [.nameColumn, .string("Status", "The status of the namespace"), .ageColumn],
+        cells: { object, now in
+            [name(object), .string(object["status"]?["phase"]?.stringValue ?? ""), creationAge(object, now)]
+        })
+
+    static let nodes = TablePrinter(
+        columns: [
+            .nameColumn, .string("Status", "The status of the node"), .string("Roles", "The roles of the node"),
+            .ageColumn, .string("Version", "Kubelet Version reported by the node."),
+            .string("Internal-IP", priority: 1, "List of addresses reachable to the node. Queried from cloud provider, if available."),
+            .string("External-IP", priority: 1, "List of addresses reachable to the node. Queried from cloud provider, if available."),
+            .string("OS-Image", priority: 1, "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy))."),
+            .string("Kernel-Version", priority: 1, "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64)."),
+            .string("Container-Runtime", priority: 1, "ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2)."),
+        ],
+        cells: { object, now in
+            let status = object["status"]
+            let ready = (status?["conditions"]?.arrayValue ?? []).first { $0["type"] == "Ready" }
+            var state: String
+            switch ready?["status"]?.stringValue {
+            case "True": state = "Ready"
+            case "False": state = "NotReady"
+            default: state = "Unknown"
+            }
+            if object["spec"]?["unschedulable"] == true { state += ",SchedulingDisabled" }
+            var roles: [String] = []
+            for (key, value) in object["metadata"]?["labels"]?.objectValue ?? [:] {
+                if key.hasPrefix("node-role.kubernetes.io/") {
+                    let role = String(key.dropFirst("node-role.kubernetes.io/".count))
+                    if !role.isEmpty { roles.append(role) }
+                } else if key == "kubernetes.io/role", let role = value.stringValue, !role.isEmpty {
+                    roles.append(role)
+                }
+            }
+            func address(_ type: String) -> String {
+                orNone((status?["addresses"]?.arrayValue ?? []).first { $0["type"]?.stringValue == type }?["address"]?.stringValue)
+            }
+            let info = status?["nodeInfo"]
+            return [
+                name(object), .string(state), .string(roles.isEmpty ? "<none>" : roles.sorted().joined(separator: ",")),
+                creationAge(object, now), .string(info?["kubeletVersion"]?.stringValue ?? ""),
+                .string(address("InternalIP")), .string(address("ExternalIP")),
+                .string(orNone(info?["osImage"]?.stringValue)), .string(orNone(info?["kernelVersion"]?.stringValue)),
+                .string(orNone(info?["containerRuntimeVersion"]?.stringValue)),
+            ]
+        })
+
+    static let serviceAccounts = TablePrinter(
+        columns: [.nameColumn, .integer("Secrets", "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use."), .ageColumn],
+        cells: { object, now in
+            [name(object), .int(Int64(object["secrets"]?.arrayValue?.count ?? 0)), creationAge(object, now)]
+        })
+
+    static let events = TablePrinter(
+        columns: [
+            .string("Last Seen", "The time at which the most recent occurrence of this event was recorded."),
+            .string("Type", "Type of this event (Normal, Warning), new types could be added in the future."),
+            .string("Reason", "A short, machine understandable string that gives the reason for the transition into the object's current status."),
+            .string("Object", "The object that this event is about."),
+            .string("Subobject", priority: 1, "The subobject that this event is about."),
+            .string("Source", priority: 1, "The component reporting this event."),
+            .string("Message", "A human-readable description of the status of this operation."),
+            .string("First Seen", priority: 1, "The time at which the event was first recorded."),
+            .integer("Count", priority: 1, "The number of times this event has occurred."),
+            Column(name: "Name", format: "name", priority: 1, description: Column.nameColumn.description),
+        ],
+        cells: { object, now in
+            let series = object["series"]
+            let eventTime = object["eventTime"]
+            let lastSeen: String
+            if let observed = series?["lastObservedTime"] {
+                lastSeen = age(observed, now: now)
+            } else if let last = object["lastTimestamp"], last != .null {
+                lastSeen = age(last, now: now)
+            } else {
+                lastSeen = age(eventTime, now: now)
+            }
+            let first = object["firstTimestamp"].flatMap { $0 == .null ? nil : $0 } ?? eventTime
+            let involved = object["involvedObject"]
+            var source = object["source"]?["component"]?.stringValue ?? ""
+            if source.isEmpty { source = object["reportingComponent"]?.stringValue ?? "" }
+            if let host = object["source"]?["host"]?.stringValue, !host.isEmpty {
+                source += ", " + host
+            } else if let instance = object["reportingInstance"]?.stringValue, !instance.isEmpty {
+                source += ", " + instance
+            }
+            let count = series?["count"]?.intValue ?? object["count"]?.intValue ?? 1
+            return [
+                .string(lastSeen), .string(object["type"]?.stringValue ?? ""), .string(object["reason"]?.stringValue ?? ""),
+                .string("\((involved?["kind"]?.stringValue ?? "").lowercased())/\(involved?["name"]?.stringValue ?? "")"),
+                .string(involved?["fieldPath"]?.stringValue ?? ""), .string(source),
+                .string((object["message"]?.stringValue ?? "").trimmingCharacters(in: .whitespacesAndNewlines)),
+                .string(age(first, now: now)), .int(count), name(object),
+            ]
+        })
+
+    static let leases = TablePrinter(
+        columns: [.nameColumn, .string("Holder", "The holder of the lease."), .ageColumn],
+        cells: { object, now in
+            [name(object), .string(object["spec"]?["holderIdentity"]?.stringValue ?? ""), creationAge(object, now)]
+        })
+
+    static let endpoints = TablePrinter(
+        columns: [.nameColumn, .string("Endpoints", "Endpoints of the service"), .ageColumn],
+        cells: { object, now in
+            let subsets = object["subsets"]?.arrayValue ?? []
+            guard !subsets.isEmpty else { return [name(object), "<none>", creationAge(object, now)] }
+            var list: [String] = []
+            var more = false
+            var count = 0
+            for subset in subsets {
+                let addresses = (subset["addresses"]?.arrayValue ?? []).compactMap { $0["ip"]?.stringValue }
+                let ports = subset["ports"]?.arrayValue ?? []
+                if ports.isEmpty {
+                    count += addresses.count
+                    for ip in addresses {
+                        if list.count == 3 { more = true; break }
+                        list.append(ip)
+                    }
+                    continue
+                }
+                for port in ports {
+                    count += addresses.count
+                    for ip in addresses {
+                        if list.count == 3 { more = true; break }
+                        list.append(joinHostPort(ip, int(port["port"])))
+                    }
+                }
+            }
+            var text = list.joined(separator: ",")
+            if more { text += " + \(count - 3) more..." }
+            return [name(object), .string(text), creationAge(object, now)]
+        })
+
+    static let endpointSlices = TablePrinter(
+        columns: [
+            .nameColumn, .string("AddressType", "Type of address carried by this EndpointSlice"),
+            .string("Ports", "Ports of the endpoint slice"), .string("Endpoints", "Endpoints of the endpoint slice"),
+            .ageColumn,
+        ],
+        cells: { object, now in
+            let ports = object["ports"]?.arrayValue ?? []
+            var portText = "<unset>"
+            if !ports.isEmpty {
+                let shown = ports.prefix(3).map { $0["port"]?.intValue.map(String.init) ?? "<unset>" }
+                portText = shown.joined(separator: ",") + (ports.count > 3 ? " + \(ports.count - 3) more..." : "")
+            }
+            let addresses = (object["endpoints"]?.arrayValue ?? []).flatMap {
+                ($0["addresses"]?.arrayValue ?? []).compactMap(\.stringValue)
+            }
+            var endpointText = "<unset>"
+            if !addresses.isEmpty {
+                endpointText = addresses.prefix(3).joined(separator: ",")
+                    + (addresses.count > 3 ? " + \(addresses.count - 3) more..." : "")
+            }
+            return [
+                name(object), .string(object["addressType"]?.stringValue ?? ""), .string(portText), .string(endpointText),
+                creationAge(object, now),
+            ]
+        })
+
+    static let roles = TablePrinter(
+        columns: [.nameColumn, Column(name: "Created At", type: "date", description: Column.ageColumn.description)],
+        cells: { object, _ in [name(object), .string(timestampRFC3339(object["metadata"]?["creationTimestamp"]))] })
+
+    static let roleBindings = TablePrinter(
+        columns: [
+            .nameColumn, .string("Role", "Role references a role in the current namespace or a cluster role."), .ageColumn,
+            .string("Users", priority: 1, "Users in the roleBinding"),
+            .string("Groups", priority: 1, "Groups in the roleBinding"),
+            .string("ServiceAccounts", priority: 1, "ServiceAccounts in the roleBinding"),
+        ],
+        cells: { object, now in
+            let subjects = object["subjects"]?.arrayValue ?? []
+            func names(_ kind: String) -> String {
+                subjects.filter { $0["kind"]?.stringValue == kind }.map { subject -> String in
+                    let subjectName = subject["name"]?.stringValue ?? ""
+                    guard kind == "ServiceAccount" else { return subjectName }
+                    return "\(subject["namespace"]?.stringValue ?? "")/\(subjectName)"
+                }.joined(separator: ", ")
+            }
+            let ref = object["roleRef"]
+            return [
+                name(object), .string("\(ref?["kind"]?.stringValue ?? "")/\(ref?["name"]?.stringValue ?? "")"),
+                creationAge(object, now), .string(names("User")), .string(names("Group")),
+                .string(names("ServiceAccount")),
+            ]
+        })
+}
+
+/// Go's `net.JoinHostPort`: IPv6 addresses in brackets.
+func joinHostPort(_ host: String, _ port: Int64) -> String {
+    host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+}

@@ -1,0 +1,69 @@
+import KubeCore
+
+/// One invalid field (apimachinery `field.Error`), rendered the way kube-apiserver renders it.
+public struct FieldError: Sendable, Hashable, CustomStringConvertible {
+    /// The `StatusCause.reason` values kube uses (`field.ErrorType`).
+    public enum Kind: String, Sendable, Hashable {
+        case invalid = "FieldValueInvalid"
+        case required = "FieldValueRequired"
+        case forbidden = "FieldValueForbidden"
+        case tooLong = "FieldValueTooLong"
+        case notSupported = "FieldValueNotSupported"
+
+        var label: String {
+            switch self {
+            case .invalid: "Invalid value"
+            case .required: "Required value"
+            case .forbidden: "Forbidden"
+            case .tooLong: "Too long"
+            case .notSupported: "Unsupported value"
+            }
+        }
+    }
+
+    public var kind: Kind
+    /// The field path, `metadata.name`.
+    public var field: String
+    /// The offending value, shown for `invalid` and `notSupported`.
+    public var value: JSONValue?
+    public var detail: String
+
+    public init(_ kind: Kind, field: String, value: JSONValue? = nil, detail: String = "") {
+        self.kind = kind
+        self.field = field
+        self.value = value
+        self.detail = detail
+    }
+
+    /// `field.Error.ErrorBody()`: `Invalid value: "Bad_Name": a lowercase RFC 1123 …`.
+    public var errorBody: String {
+        var body = kind.label
+        if kind == .invalid || kind == .notSupported, let value {
+            body += ": " + describe(value)
+        }
+        if !detail.isEmpty { body += ": " + detail }
+        return body
+    }
+
+    /// `field.Error.Error()`: `metadata.name: Invalid value: …`.
+    public var description: String { "\(field): \(errorBody)" }
+
+    public var cause: StatusCause { StatusCause(reason: kind.rawValue, message: errorBody, field: field) }
+}
+
+extension FieldError {
+    /// The 422 `Status` of `apierrors.NewInvalid`: `ConfigMap "Bad_Name" is invalid:
+    /// metadata.name: Invalid value: …` (several errors are listed in `[…, …]`).
+    public static func invalidStatus(kind: String, group: String, name: String, errors: [FieldError]) -> Status {
+        let qualifiedKind = group.isEmpty ? kind : "\(kind).\(group)"
+        var message = "\(qualifiedKind) \(quoted(name)) is invalid"
+        if errors.count == 1 {
+            message += ": \(errors[0])"
+        } else if errors.count > 1 {
+            message += ": [" + errors.map(\.description).joined(separator: ", ") + "]"
+        }
+        return Status(
+            message: message, reason: StatusReason.invalid,
+            details: StatusDetails(name: name, group: group, kind: kind, causes: errors.map(\.cause)), code: 422)
+    }
+}

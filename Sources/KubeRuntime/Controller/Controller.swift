@@ -1,0 +1,118 @@
+import KubeCore
+import Logging
+import ServiceLifecycle
+
+/// Runs a ``Reconciler`` for the objects of a primary informer, with N workers over a
+/// ``WorkQueue``: each key is reconciled by one worker at a time, failures retry with
+/// backoff, and changes to owned or watched objects enqueue the primary they map to.
+///
+/// ```swift
+/// let controller = Controller(primary: configMaps, reconciler: mirror, workers: 2)
+///     .owns(secrets)                         // events on a Secret enqueue its owner ConfigMap
+///     .watches(namespaces) { ns in [...] }   // any mapping to primary keys
+/// try await ServiceGroup(services: [configMaps, secrets, namespaces, controller], ...).run()
+/// ```
+///
+/// The informers run as their own services (they can be shared); the controller
+/// subscribes to them and starts reconciling once the primary informer has synced.
+/// On graceful shutdown or cancellation it stops taking new keys; a reconcile in
+/// progress is cancelled with the task.
+public struct Controller<K: KubeResource>: ServiceLifecycle.Service {
+    private let primary: Informer<K>
+    private let reconciler: any Reconciler
+    private let workers: Int
+    private let logger: Logger
+    private let rateLimiter: RateLimiter
+    private var sources: [@Sendable (WorkQueue<ObjectKey>) async -> Void] = []
+
+    public init(
+        primary: Informer<K>, reconciler: some Reconciler, workers: Int = 2, rateLimiter: RateLimiter = RateLimiter(),
+        logger: Logger = Logger(label: "kubernetes.controller")
+    ) {
+        self.primary = primary
+        self.reconciler = reconciler
+        self.workers = max(1, workers)
+        self.rateLimiter = rateLimiter
+        self.logger = logger
+        sources.append { queue in
+            for await event in primary.subscribe() { await queue.add(ObjectKey(event.object)) }
+        }
+    }
+
+    /// Events on `owned` objects enqueue their owner when the owner is a `K`
+    /// (an `ownerReferences` entry with `K`'s apiVersion and kind), in the owned object's namespace.
+    public func owns<Child: KubeObject>(_ owned: Informer<Child>) -> Controller {
+        var copy = self
+        copy.sources.append { queue in
+            for await event in owned.subscribe() {
+                for key in Self.ownerKeys(of: event.object) { await queue.add(key) }
+            }
+        }
+        return copy
+    }
+
+    /// Events on `watched` objects enqueue the keys `map` returns.
+    public func watches<Other: KubeObject>(_ watched: Informer<Other>, map: @escaping @Sendable (Other) -> [ObjectKey]) -> Controller {
+        var copy = self
+        copy.sources.append { queue in
+            for await event in watched.subscribe() {
+                for key in map(event.object) { await queue.add(key) }
+            }
+        }
+        return copy
+    }
+
+    static func ownerKeys(of object: some KubeObject) -> [ObjectKey] {
+        (object.metadata.ownerReferences ?? [])
+            .filter { $0.kind == K.kind && $0.apiVersion == K.apiVersion }
+            .map { ObjectKey(namespace: K.namespaced ? object.metadata.namespace : nil, name: $0.name) }
+    }
+
+    public func run() async throws {
+        let queue = WorkQueue<ObjectKey>(rateLimiter: rateLimiter)
+        await primary.waitUntilSynced()
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                for source in sources {
+                    group.addTask { await source(queue) }
+                }
+                for _ in 0..<workers {
+                    group.addTask { await self.work(queue) }
+                }
+                // Workers end when the queue shuts down (on cancellation or graceful shutdown).
+                group.addTask {
+                    await withTaskCancellationHandler {
+                        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+                    } onCancel: {
+                        Task { await queue.shutDown(drain: false) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            Task { await queue.shutDown(drain: false) }
+        }
+    }
+
+    private func work(_ queue: WorkQueue<ObjectKey>) async {
+        while let key = await queue.next() {
+            var logger = self.logger
+            logger[metadataKey: "key"] = "\(key)"
+            do {
+                switch try await reconciler.reconcile(key) {
+                case .done:
+                    await queue.forget(key)
+                case .requeue:
+                    await queue.addRateLimited(key)
+                case .requeueAfter(let delay):
+                    await queue.forget(key)
+                    await queue.addAfter(key, delay: delay)
+                }
+            } catch {
+                let attempts = await queue.requeues(key)
+                logger.warning("reconcile failed, retrying with backoff", metadata: ["error": "\(error)", "attempt": "\(attempts + 1)"])
+                await queue.addRateLimited(key)
+            }
+            await queue.done(key)
+        }
+    }
+}
