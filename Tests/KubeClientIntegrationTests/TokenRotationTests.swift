@@ -8,9 +8,9 @@ import Testing
 /// A pod's client keeps working while the kubelet (here the test server) rotates its
 /// projected token and the API server stops accepting the old ones.
 ///
-/// The requests are SelfSubjectReviews: every authenticated identity may create them
-/// (no RBAC needed), and the answer carries the token's `credential-id` (`JTI=...`), so the
-/// test sees which token each request was sent with.
+/// Half the requests are SelfSubjectReviews, whose answer carries the token's
+/// `credential-id` (`JTI=...`), so the test sees which token each request was sent with;
+/// the other half are discovery GETs, which only authenticated users may make.
 @Suite("Token rotation")
 struct TokenRotationTests {
     private static func credentialID(_ client: KubeClient) async throws -> String {
@@ -28,6 +28,8 @@ struct TokenRotationTests {
             // The public knob, lowered from client-go's minute to match the 4 s tokens.
             config.credentialRefreshInterval = .milliseconds(500)
             let client = try cluster.client(config)
+            // Discovery needs an authenticated user (system:discovery): a refused token gets 401.
+            let discovery = KubeRequest(method: .get, path: "/apis/coordination.k8s.io/v1", headers: ["Accept": "application/json"], verb: "get")
             let firstToken = try String(contentsOfFile: pod.tokenPath, encoding: .utf8)
 
             let failures = Locked<[String]>([])
@@ -48,8 +50,12 @@ struct TokenRotationTests {
                     }
                     gate.update { $0.idle = false }
                     do {
-                        let id = try await Self.credentialID(client)
-                        seen.update { ids in if ids.last != id { ids.append(id) } }
+                        if count.isMultiple(of: 2) {
+                            let id = try await Self.credentialID(client)
+                            seen.update { ids in if ids.last != id { ids.append(id) } }
+                        } else {
+                            _ = try await client.send(discovery)  // throws on any non-2xx
+                        }
                     } catch {
                         failures.update { $0.append("\(error)") }
                     }
