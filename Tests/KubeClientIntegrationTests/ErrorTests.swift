@@ -191,6 +191,18 @@ struct ErrorTests {
         }
     }
 
+    @Test func nonJSONAnswerIsADecodingError() async throws {
+        try await Cluster.run { cluster in
+            // The server answers `/healthz` with plain text: asked for JSON, the client says it does not decode.
+            let request = KubeRequest(method: .get, path: "/healthz", headers: ["Accept": "application/json"], verb: "get")
+            let plain = try await cluster.admin.send(request)
+            #expect(String(decoding: plain.body, as: UTF8.self) == "ok")
+            let error = await #expect(throws: KubeError.self) { _ = try await cluster.admin.request(request, as: ServerVersion.self) }
+            #expect(error?.code == .decoding)
+            #expect(error?.message.contains("/healthz") == true)
+        }
+    }
+
     @Test func certificateFromAnotherCAFailsFast() async throws {
         try await Cluster.run { cluster in
             var configuration = KubeTestServer.Configuration()
