@@ -94,6 +94,8 @@ targets.append(.target(
     dependencies: [
         "KubeCore",
         "KubeModels",
+        "APIServerSemantics",
+        .product(name: "Yams", package: "Yams"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -127,6 +129,7 @@ targets.append(.testTarget(
     dependencies: [
         "KubeTestServer",
         "KubeCore",
+        "APIServerSemantics",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "NIOCore", package: "swift-nio"),
@@ -163,8 +166,42 @@ targets.append(
         name: "ExamplesTests", dependencies: ["KubeClient", "KubeCore", "KubeModels", "KubeTestServer"], swiftSettings: strict))
 
 // MARK: - kubeprobe
+// KubeprobeCore holds every command (check, the small kubectl, demo) so tests can call it;
+// the kubeprobe executable is a thin @main.
+products.append(.executable(name: "kubeprobe", targets: ["kubeprobe"]))
+targets.append(
+    .target(
+        name: "KubeprobeCore",
+        dependencies: [
+            "KubeClient", "KubeModels", "KubeCore", "KubeTestServer", "KubeRuntime",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: strict))
+targets.append(.executableTarget(name: "kubeprobe", dependencies: ["KubeprobeCore"], swiftSettings: strict))
+targets.append(
+    .testTarget(
+        name: "KubeprobeTests",
+        dependencies: ["KubeprobeCore", "KubeTestServer", "KubeClient", "KubeCore"],
+        swiftSettings: strict))
 
 // MARK: - kube-bench
+products.append(.executable(name: "kube-bench", targets: ["kube-bench"]))
+targets.append(
+    .executableTarget(
+        name: "kube-bench",
+        dependencies: ["KubeModels", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        swiftSettings: strict
+    )
+)
+targets.append(.testTarget(name: "KubeBenchTests", dependencies: ["kube-bench", "KubeModels"], swiftSettings: strict))
 
 let package = Package(
     name: "swift-kubernetes",
