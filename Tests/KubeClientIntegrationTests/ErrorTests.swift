@@ -93,7 +93,7 @@ struct ErrorTests {
         }
     }
 
-    @Test(.disabled("needs the semantics wiring (lead merges it soon)"))
+    @Test
     func roleGrantsExactlyWhatItSays() async throws {
         try await Cluster.run { cluster in
             let pod = try await cluster.podFilesystem(serviceAccount: "elector")

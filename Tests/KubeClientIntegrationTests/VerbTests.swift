@@ -191,7 +191,7 @@ struct VerbTests {
         }
     }
 
-    @Test(.disabled("needs the semantics wiring (lead merges it soon)"))
+    @Test
     func jsonPatchStrategicMergeAndServerSideApply() async throws {
         try await Cluster.run { cluster in
             let deployments = Api<Deployment>.namespaced(cluster.admin, "default")
@@ -211,10 +211,18 @@ struct VerbTests {
                 "web", .strategic(["spec": ["template": ["spec": ["containers": [["name": "sidecar", "image": "busybox:1.36"]]]]]]))
             #expect(strategic.spec?.template.spec?.containers.map(\.name).sorted() == ["sidecar", "web"])
 
-            // Server-side apply: a field manager owns spec.replicas; another manager conflicts unless forced.
+            // Server-side apply: the creator (manager "swift-kubernetes", from the user agent) owns
+            // spec.replicas, so a new applier conflicts unless it forces; then it owns the field.
+            let unforced = await #expect(throws: KubeError.self) {
+                _ = try await deployments.patch(
+                    "web", .apply(["apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "web"], "spec": ["replicas": 4]]),
+                    options: PatchOptions(fieldManager: "scaler"))
+            }
+            #expect(unforced?.isConflict == true)
+            #expect(unforced?.message.contains(".spec.replicas") == true)
             let applied = try await deployments.patch(
                 "web", .apply(["apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "web"], "spec": ["replicas": 4]]),
-                options: PatchOptions(fieldManager: "scaler"))
+                options: PatchOptions(fieldManager: "scaler", force: true))
             #expect(applied.spec?.replicas == 4)
             #expect(applied.metadata.managedFields?.contains { $0.manager == "scaler" && $0.operation == "Apply" } == true)
             let conflict = await #expect(throws: KubeError.self) {
