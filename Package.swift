@@ -42,6 +42,7 @@ targets.append(
         name: "KubeClient",
         dependencies: [
             "KubeCore",
+            "KubeModels",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -68,6 +69,15 @@ targets.append(
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: strict))
+
+targets.append(
+    .testTarget(
+        name: "KubeClientIntegrationTests",
+        dependencies: [
+            "KubeClient", "KubeTestServer", "KubeModels", "KubeCore",
             .product(name: "Logging", package: "swift-log"),
         ],
         swiftSettings: strict))
