@@ -41,7 +41,7 @@ struct ConfigMapMirrorTests {
         process.environment = ["KUBECONFIG": kubeconfig, "MIRROR_NAMESPACE": "mirror", "HOME": directory.path]
         // A file, not a pipe: a pipe nobody drains would block the child once it fills.
         let logURL = directory.appendingPathComponent("mirror.log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let output = try FileHandle(forWritingTo: logURL)
         process.standardError = output
         process.standardOutput = output
