@@ -145,6 +145,24 @@ targets.append(
 
 // MARK: - kube-bench
 
+// MARK: - pod simulation (scripts/podsim): kube-proxy for one Service, a watch-based controller, a writer
+for (name, extra) in [
+    ("KubeProxyLite", [Target.Dependency.product(name: "Crypto", package: "swift-crypto")]),
+    ("ConfigMapCache", [.product(name: "Crypto", package: "swift-crypto"), .product(name: "UnixSignals", package: "swift-service-lifecycle")]),
+    ("ConfigMapWriter", []),
+] {
+    targets.append(
+        .executableTarget(
+            name: name,
+            dependencies: [
+                "KubeClient", "KubeCore", "KubeModels", "KubeRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ] + extra,
+            path: "Examples/\(name)",
+            swiftSettings: strict))
+}
+
 let package = Package(
     name: "swift-kubernetes",
     platforms: [.macOS(.v14)],
