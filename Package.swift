@@ -141,6 +141,17 @@ targets.append(
         name: "KubeRuntimeTests", dependencies: ["KubeRuntime", "KubeClient", "KubeCore", "KubeModels", "KubeTestServer"],
         swiftSettings: strict))
 
+// Examples (built by CI and run against KubeTestServer)
+targets.append(
+    .executableTarget(
+        name: "config-map-mirror", dependencies: ["KubeClient", "KubeCore", "KubeModels", "KubeRuntime",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+        path: "Examples/ConfigMapMirror", swiftSettings: strict))
+targets.append(
+    .testTarget(
+        name: "ExamplesTests", dependencies: ["KubeClient", "KubeCore", "KubeModels", "KubeTestServer"], swiftSettings: strict))
+
 // MARK: - kubeprobe
 
 // MARK: - kube-bench

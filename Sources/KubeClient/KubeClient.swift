@@ -7,6 +7,7 @@ import Logging
 ///
 /// Lifetime: use ``withKubeClient(_:logger:_:)`` or call ``shutdown()`` when done (it
 /// closes the connections; requests after it fail with ``KubeError/Code/clientShutdown``).
+/// A client released without `shutdown()` closes its connections in the background.
 /// Safe to share between tasks.
 public final class KubeClient: Sendable {
     public let config: ClientConfig

@@ -99,3 +99,35 @@ struct InformerTests {
         }
     }
 }
+
+@Suite("Shared informers")
+struct SharedInformerFactoryTests {
+    @Test func oneInformerPerResourceNamespaceAndSelector() async throws {
+        try await withCluster { cluster in
+            let factory = SharedInformerFactory(client: cluster.client)
+            let a = factory.informer(ConfigMap.self, namespace: "default")
+            let b = factory.informer(ConfigMap.self, namespace: "default")
+            let other = factory.informer(ConfigMap.self, namespace: "default", config: WatcherConfig(labelSelector: try LabelSelector(parsing: "x=y")))
+            #expect(a === b)
+            #expect(a !== other)
+            #expect(factory.count == 2)
+            let run = Task { try await factory.run() }
+            defer { run.cancel() }
+            // An informer asked for after the factory started runs too.
+            let late = factory.informer(Secret.self, namespace: "default")
+            await a.waitUntilSynced()
+            await late.waitUntilSynced()
+            var first = a.subscribe().makeAsyncIterator()
+            var second = b.subscribe().makeAsyncIterator()
+            _ = try await Api<ConfigMap>.namespaced(cluster.client, "default").create(configMap("shared"))
+            func nextShared(_ iterator: inout AsyncStream<InformerEvent<ConfigMap>>.AsyncIterator) async -> String? {
+                while let event = await iterator.next() {
+                    if event.object.metadata.name == "shared" { return event.object.metadata.name }
+                }
+                return nil
+            }
+            #expect(await nextShared(&first) == "shared")
+            #expect(await nextShared(&second) == "shared")
+        }
+    }
+}

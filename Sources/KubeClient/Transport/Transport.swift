@@ -122,6 +122,17 @@ final class Transport: Sendable {
         for client in clients { try await client.shutdown() }
     }
 
+    /// A client dropped without ``KubeClient/shutdown()`` still closes its connections
+    /// (AsyncHTTPClient would otherwise stop the process in its own deinit).
+    deinit {
+        let clients: [HTTPClient] = state.withLockedValue { state in
+            guard !state.isShutDown else { return [] }
+            state.isShutDown = true
+            return state.generations.values.map(\.client)
+        }
+        clients.forEach(Self.shutdownInBackground)
+    }
+
     private static func shutdownInBackground(_ client: HTTPClient) {
         client.shutdown { _ in }
     }
