@@ -51,8 +51,7 @@ struct ConfigMapCache {
                     if state.apply(event) { return }  // the marker arrived
                     if !synced, case .initDone = event {
                         synced = true
-                        print("synced")
-                        fflush(stdout)
+                        FileHandle.standardOutput.write(Data("synced\n".utf8))
                     }
                 }
             }
@@ -81,8 +80,7 @@ struct ConfigMapCache {
             await group.next()
             group.cancelAll()
         }
-        print(state.report())
-        fflush(stdout)
+        FileHandle.standardOutput.write(Data((state.report() + "\n").utf8))
         try? await client.shutdown()
         exit(0)
     }

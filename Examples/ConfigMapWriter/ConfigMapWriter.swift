@@ -49,7 +49,7 @@ struct ConfigMapWriter {
     static func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 
     /// Retries connection failures for up to 30 s; `AlreadyExists`/`NotFound` after a retry mean the first attempt landed.
-    static func retrying(_ body: () async throws -> Void) async throws {
+    static func retrying(_ body: @Sendable () async throws -> Void) async throws {
         var attempt = 0
         while true {
             do {

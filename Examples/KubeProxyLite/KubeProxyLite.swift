@@ -112,8 +112,7 @@ struct Syncer: ServiceLifecycle.Service {
                     hooked = true
                 }
                 applied = rules
-                print("synced endpoints=\(rules.endpoints.joined(separator: ","))")
-                fflush(stdout)
+                FileHandle.standardOutput.write(Data("synced endpoints=\(rules.endpoints.joined(separator: ","))\n".utf8))
             } catch {
                 logger.error("applying the rules failed: \(error)")
             }

@@ -226,7 +226,7 @@ start_cluster() {
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")
     for _ in $(seq 300); do
-        grep -q "^pod filesystem:" "$WORK/server.log" && break
+        grep -q "^pod filesystem:" "$WORK/server.log" 2>/dev/null && break
         kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; die "kube-test-server exited"; }
         sleep 0.1
     done
@@ -234,6 +234,10 @@ start_cluster() {
     # The loopback listener is the node-local one: kubeconfig → it (kube-proxy runs on the node).
     sed -i "s#server: https://$MASTER_A:6443#server: https://127.0.0.1:$LOCAL_PORT#" "$ADMIN_KUBECONFIG"
     ADMIN_TOKEN=$(sed -n 's/^ *token: *//p' "$ADMIN_KUBECONFIG" | head -1)
+    if [ "${PODSIM_ADMIN_IN_POD:-0}" = 1 ]; then
+        # Development aid for a server without RBAC enforcement: the pod gets the admin token.
+        printf '%s' "$ADMIN_TOKEN" >"$PODFS/..data/token"
+    fi
     log "server: kube-test-server ($SERVER_PID) on $MASTER_A:6443, $MASTER_B:6443 and 127.0.0.1:$LOCAL_PORT ${*:-}"
     start_proxy
 }
