@@ -39,13 +39,18 @@ final class CacheState: Sendable {
     func apply(_ event: WatcherEvent<ConfigMap>) -> Bool {
         let now = Date().timeIntervalSince1970
         return state.withLock { state in
+            if case .initStart = event {
+                // The watcher's own marker that a list starts, not something the server sent.
+                state.pending = [:]
+                return false
+            }
             state.events += 1
             state.lastEventAt = now
             if let last = state.disruptions.indices.last, state.disruptions[last].recoveredAt == nil {
                 state.disruptions[last].recoveredAt = now
             }
             switch event {
-            case .initStart: state.pending = [:]
+            case .initStart: break
             case .initObject(let object): state.pending?[object.metadata.name ?? ""] = object.metadata.resourceVersion ?? ""
             case .initDone:
                 state.cache = state.pending ?? [:]

@@ -22,14 +22,18 @@ expect() {
 
 note() { log "  · $*"; }
 
-# The JSON of one kubeprobe step: step ID FILE
-step() { jq -c --arg id "$1" '.steps[] | select(.id == $id)' "$2"; }
+# kjson FILE EXPR [jq options...]: true when FILE holds exactly one JSON document and EXPR is true for it.
+kjson() {
+    local file=$1 expr=$2
+    shift 2
+    jq -e -s "$@" "length == 1 and (.[0] | $expr)" "$file"
+}
 # Whether a step's summary + details + cause + fix contain a text: step_mentions ID TEXT FILE
 step_mentions() {
-    jq -e --arg id "$1" --arg text "$2" \
-        '.steps[] | select(.id == $id) | ([.summary, (.details // [])[], .cause // "", .fix // ""] | join("\n")) | contains($text)' "$3"
+    kjson "$3" '.steps[] | select(.id == $id) | ([.summary, (.details // [])[], .cause // "", .fix // ""] | join("\n")) | contains($text)' \
+        --arg id "$1" --arg text "$2"
 }
-step_status_is() { jq -e --arg id "$1" --arg status "$2" '.steps[] | select(.id == $id) | .status == $status' "$3"; }
+step_status_is() { kjson "$3" '.steps[] | select(.id == $id) | .status == $status' --arg id "$1" --arg status "$2"; }
 
 kubeprobe_check() {  # [--podfs DIR] OUTPUT_FILE [check flags...]: runs kubeprobe check in the pod; echoes the exit code
     local podfs=()
@@ -75,13 +79,14 @@ scenario_1() {
     expect "names outside cluster.local are NXDOMAIN (no upstream)" sh -c "! ip netns exec $NETNS getent hosts example.com"
     status=$(kubeprobe_check "$out")
     expect "kubeprobe check exits 0" [ "$status" = 0 ]
-    expect "every step is ✓" jq -e '(.steps | length) >= 10 and ([.steps[].status] | all(. == "ok"))' "$out"
+    expect "every step is ✓" kjson "$out" '(.steps | length) >= 10 and ([.steps[].status] | all(. == "ok"))'
     jq -r '.steps[] | "    \(.number). \(.id): \(.status) — \(.summary)"' "$out" >&2 || cat "$out" "$out.err" >&2
     expect "DNS step found the ClusterIP" step_mentions dns "$CLUSTER_IP" "$out"
     expect "master A is listed behind the ClusterIP" step_mentions endpoints "$MASTER_A" "$out"
     expect "master B is listed behind the ClusterIP" step_mentions endpoints "$MASTER_B" "$out"
-    expect "both masters answer the direct probe" jq -e --arg a "$MASTER_A" --arg b "$MASTER_B" \
-        '.steps[] | select(.id == "endpoints") | [(.details // [])[] | select(test("✓") or test("(?i)ok|answer|reachable"))] | (map(select(contains($a))) | length > 0) and (map(select(contains($b))) | length > 0)' "$out"
+    expect "both masters answer the direct probe" kjson "$out" \
+        '.steps[] | select(.id == "endpoints") | [(.details // [])[] | select(test("✓") or test("(?i)ok|answer|reachable"))] | (map(select(contains($a))) | length > 0) and (map(select(contains($b))) | length > 0)' \
+        --arg a "$MASTER_A" --arg b "$MASTER_B"
 }
 
 # ---------------------------------------------------------------- 2
@@ -224,16 +229,16 @@ scenario_4() {
     expect "kubeprobe check exits 1" [ "$status" = 1 ]
     jq -r '.steps[] | "    \(.number). \(.id): \(.status) — \(.summary)"' "$out" >&2 || cat "$out" "$out.err" >&2
     expect "the TLS step failed" step_status_is tls failed "$out"
-    expect "the TLS step names the cause (certificate / CA)" jq -e \
-        '.steps[] | select(.id == "tls") | ([.summary, .cause // "", (.details // [])[]] | join(" ")) | test("(?i)certificate|ca\\.crt|verif|issuer|trust")' "$out"
-    expect "nothing after TLS succeeded (no fallback to no verification)" jq -e \
-        '[.steps[] | select(.number > 5) | .status] | all(. != "ok")' "$out"
+    expect "the TLS step names the cause (certificate / CA)" kjson "$out" \
+        '.steps[] | select(.id == "tls") | ([.summary, .cause // "", (.details // [])[]] | join(" ")) | test("(?i)certificate|ca\\.crt|verif|issuer|trust")'
+    expect "nothing after TLS succeeded (no fallback to no verification)" kjson "$out" \
+        '[.steps[] | select(.number > 5) | .status] | all(. != "ok")'
     local app_out=$WORK/s4.app
     in_pod --podfs "$podfs" "$BIN/ConfigMapCache" --duration 4 --list-every-ms 500 >"$app_out" 2>"$app_out.err" || true
     local report
     report=$(grep '^{' "$app_out" | tail -1 || true)
     report=${report:-'{}'}
-    expect "the client got no object with the wrong CA" [ "$(jq -r '.events' <<<"$report")" = 0 ]
+    expect "the client got nothing from the server with the wrong CA" [ "$(jq -r '.events' <<<"$report")" = 0 ]
     expect "the client reports the verification failure" grep -qiE "certificate|verif|tls" "$app_out.err"
 }
 
@@ -250,9 +255,9 @@ scenario_5() {
     local out=$WORK/s5.json status
     status=$(kubeprobe_check "$out")
     jq -r '.steps[] | "    \(.number). \(.id): \(.status) — \(.summary)"' "$out" >&2 || cat "$out" "$out.err" >&2
-    expect "check flags the DNS step" jq -e '.steps[] | select(.id == "dns") | .status != "ok"' "$out"
-    expect "TCP, TLS, /version through the env vars still ✓" jq -e \
-        '[.steps[] | select(.id == "tcp" or .id == "tls" or .id == "health" or .id == "streaming") | .status] | length == 4 and all(. == "ok")' "$out"
+    expect "check flags the DNS step" kjson "$out" '.steps[] | select(.id == "dns") | .status != "ok"'
+    expect "TCP, TLS, /version, list+watch through the env vars still ✓" kjson "$out" \
+        '[.steps[] | select(.id == "tcp" or .id == "tls" or .id == "health" or .id == "streaming") | .status] | length == 4 and all(. == "ok")'
     note "kubeprobe check exit code $status"
     local app_out=$WORK/s5.app
     in_pod "$BIN/ConfigMapCache" --duration 3 --list-every-ms 300 >"$app_out" 2>"$app_out.err" || true
@@ -278,8 +283,8 @@ scenario_6() {
     local out=$WORK/s6.json status
     status=$(kubeprobe_check --podfs "$podfs" "$out" --need "watch configmaps")
     expect "kubeprobe check --need \"watch configmaps\" exits 1" [ "$status" = 1 ]
-    expect "the permissions step prints the missing Role" jq -e \
-        '.steps[] | select(.id == "permissions") | (.fixYAML // "") | (contains("kind: Role") and contains("configmaps") and contains("watch"))' "$out"
+    expect "the permissions step prints the missing Role" kjson "$out" \
+        '.steps[] | select(.id == "permissions") | (.fixYAML // "") | (contains("kind: Role") and contains("configmaps") and contains("watch"))'
     local human=$WORK/s6.txt
     in_pod --podfs "$podfs" timeout 60 "$BIN/kubeprobe" check --need "watch configmaps" >"$human" 2>&1 || true
     expect "the human report prints the Role too" grep -q "kind: Role" "$human"
