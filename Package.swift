@@ -84,6 +84,8 @@ targets.append(.target(
     dependencies: [
         "KubeCore",
         "KubeModels",
+        "APIServerSemantics",
+        .product(name: "Yams", package: "Yams"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -117,6 +119,7 @@ targets.append(.testTarget(
     dependencies: [
         "KubeTestServer",
         "KubeCore",
+        "APIServerSemantics",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "NIOCore", package: "swift-nio"),

@@ -1,11 +1,19 @@
+import APIServerSemantics
 import Foundation
 import KubeCore
 
-/// The objects a fresh cluster has: the four system namespaces (each gets its
+/// The objects a fresh cluster has: the bootstrap RBAC policy, the four system namespaces (each gets its
 /// `default` ServiceAccount and `kube-root-ca.crt`), and the `kubernetes` Service with
 /// its Endpoints and EndpointSlice.
 enum Bootstrap {
     static func run(_ server: KubeTestServer) async throws {
+        // kube-apiserver's bootstrap RBAC policy: cluster-admin for system:masters, discovery,
+        // basic-user and public-info-viewer for everyone authenticated.
+        if server.api.registry.resource(group: "rbac.authorization.k8s.io", version: "v1", plural: "clusterroles") != nil {
+            for object in RBACBootstrap.clusterRoles + RBACBootstrap.clusterRoleBindings {
+                try await server.apply(object)
+            }
+        }
         for namespace in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             try await server.apply(["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(namespace)]])
         }

@@ -208,7 +208,7 @@ public final class KubeTestServer: Sendable {
         var body = value
         body["metadata"]?["resourceVersion"] = nil
         if !resource.namespaced { body["metadata"]?["namespace"] = nil }
-        let context = WriteContext(dryRun: false, keepStatus: true)
+        let context = WriteContext(dryRun: false, keepStatus: true, fieldManager: Self.seedFieldManager)
         do {
             if !name.isEmpty, await api.store.exists(resource.groupResource, namespace: namespace, name: name) {
                 _ = try await api.store.update(resource, namespace: namespace, name: name, body: body, context: context)
@@ -219,6 +219,9 @@ public final class KubeTestServer: Sendable {
             throw KubeTestServerError(.rejected(error.status))
         }
     }
+
+    /// The `metadata.managedFields` manager of objects written with ``apply(json:)`` and at bootstrap.
+    public static let seedFieldManager = "kube-test-server"
 
     /// Mints a service account token (any lifetime, for tests; the HTTP TokenRequest
     /// API enforces kube's 10 minute minimum). `audiences` default to the API server's.

@@ -57,10 +57,11 @@ struct AuthTests {
 
     @Test func expiredTokensAndDeletedServiceAccountsAreRefused() async throws {
         try await withServer { server, wire in
-            let shortLived = try await server.mintServiceAccountToken(namespace: "default", serviceAccount: "default", expirationSeconds: 2)
+            let shortLived = try await server.mintServiceAccountToken(namespace: "default", serviceAccount: "default", expirationSeconds: 4)
             let review = JSONWriter.data(["apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"] as JSONValue)
             #expect(try await wire.request(.POST, "/apis/authentication.k8s.io/v1/selfsubjectreviews", body: review, token: shortLived).status == 201)
-            try await Task.sleep(for: .milliseconds(3100))
+            // `exp` has second granularity: 4 s leaves a loaded machine time for the first request.
+            try await Task.sleep(for: .milliseconds(5100))
             let expired = try await wire.request(.POST, "/apis/authentication.k8s.io/v1/selfsubjectreviews", body: review, token: shortLived)
             #expect(expired.status == 401)
             #expect(expired.statusObject?.message == "Unauthorized")

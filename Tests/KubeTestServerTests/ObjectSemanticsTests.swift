@@ -184,8 +184,15 @@ struct ObjectSemanticsTests {
             let array = try await wire.request(.POST, configMaps, body: Data("[1,2]".utf8))
             #expect(array.status == 400)
 
+            // YAML bodies are decoded (a ConfigMap without a name is invalid); other types are 415.
             let yaml = try await wire.request(.POST, configMaps, body: Data("a: b".utf8), contentType: "application/yaml")
-            #expect(yaml.status == 415)
+            #expect(yaml.status == 422)
+            let yamlObject = try await wire.request(
+                .POST, configMaps, body: Data("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-yaml}\ndata: {k: v}\n".utf8),
+                contentType: "application/yaml")
+            #expect(yamlObject.status == 201)
+            #expect(yamlObject.json["data"] == ["k": "v"])
+            #expect(try await wire.request(.POST, configMaps, body: Data("a".utf8), contentType: "text/plain").status == 415)
             let protobuf = try await wire.request(.POST, configMaps, body: Data("a: b".utf8), contentType: "application/vnd.kubernetes.protobuf")
             #expect(protobuf.status == 400)
 

@@ -101,8 +101,8 @@ extension APIServer {
         if let token = page.continueToken { meta["continue"] = .string(token) }
         if let remaining = page.remainingItemCount { meta["remainingItemCount"] = .int(remaining) }
         let items = page.items.map { present($0, resource: resource) }
-        if let table = try TableOutput.negotiate(request, resource: resource, items: items, listMeta: meta, single: false) {
-            return .json(200, JSONWriter.data(table))
+        if let table = try await tableOutput(request, resource: resource) {
+            return .json(200, JSONWriter.data(table.table(items, listMetadata: .object(meta))))
         }
         return .json(200, JSONWriter.data(listJSON(items, resource: resource, meta: meta)))
     }
@@ -137,7 +137,13 @@ extension APIServer {
         } else {
             start = .after(try parseRevision(rv))
         }
-        let encoder = WatchEncoder(resource: resource, presenter: { [self] in present($0, resource: resource) })
+        // `kubectl get -w` watches with the Table Accept header: each event's object is a one-row Table.
+        let table = try await tableOutput(request, resource: resource)
+        let encoder = WatchEncoder(resource: resource, presenter: { [self] object in
+            let presented = present(object, resource: resource)
+            guard let table else { return presented }
+            return table.table([presented], listMetadata: ["resourceVersion": presented["metadata"]?["resourceVersion"] ?? ""])
+        })
         if faults.takeWatchExpiry() {
             let current = await store.revision
             let error = APIError.tooOldResourceVersion(Int64(rv) ?? current, oldest: current)

@@ -1,82 +1,131 @@
+import APIServerSemantics
 import Foundation
 import KubeCore
-
-/// The four patch content types kube-apiserver accepts.
-enum PatchKind: String, Sendable {
-    case json = "application/json-patch+json"
-    case merge = "application/merge-patch+json"
-    case strategicMerge = "application/strategic-merge-patch+json"
-    case apply = "application/apply-patch+yaml"
-
-    static let all: [PatchKind] = [.json, .merge, .strategicMerge, .apply]
-}
+import KubeModels
 
 /// One patch request, as the patch engine needs it.
 struct PatchRequest: Sendable {
-    var kind: PatchKind
+    var type: PatchType
     var body: Data
-    var fieldManager: String?
+    /// The writer: `fieldManager`, or for non-apply patches the user agent's default.
+    var fieldManager: String
     var force: Bool
     var resource: ServedResource
     var name: String
     var namespace: String?
+    /// `status` (or `scale`) for a subresource patch, `nil` for the main resource.
+    var subresource: String?
 }
 
 extension APIServer {
+    /// `PATCH`: JSON Patch, JSON merge patch, strategic merge patch (built-in kinds only,
+    /// 415 for custom resources like kube) and server-side apply, with kube's PatchOptions checks.
     func patch(_ request: ServerRequest, info: RequestInfo, resource: ServedResource) async throws(APIError) -> ServerResponse {
-        let contentType = (request.headers["content-type"] ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-        guard let kind = PatchKind(rawValue: contentType) else {
-            throw APIError.unsupportedMediaType(contentType, accepted: PatchKind.all.map(\.rawValue))
+        let customResource = BuiltinPatchSchema.schema.kinds[resource.groupVersionKind] == nil
+        guard let type = PatchType(contentType: request.headers["content-type"] ?? "") else {
+            throw APIError(status: PatchType.unsupportedMediaTypeStatus(customResource: customResource))
         }
-        let fieldManager = request.queryValue("fieldManager")
-        if kind == .apply && (fieldManager ?? "").isEmpty {
-            throw APIError.badRequest("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch")
-        }
-        if let fieldManager, fieldManager.count > 128 {
-            throw APIError.badRequest("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Too long: may not be more than 128 bytes")
+        if type == .strategicMergePatch && customResource {
+            throw APIError(status: PatchType.unsupportedMediaTypeStatus(customResource: true))
         }
         let force = request.queryFlag("force")
-        if force && kind != .apply {
-            throw APIError.badRequest("PatchOptions.meta.k8s.io \"\" is invalid: force: Forbidden: may not be specified for non-apply patch")
+        let fieldManager: String
+        if type == .apply {
+            fieldManager = request.queryValue("fieldManager") ?? ""
+            do { try ServerSideApply.validate(fieldManager: fieldManager) } catch { throw APIError(status: error.status) }
+        } else {
+            if force {
+                throw APIError(status: APIServerSemantics.FieldError.invalidStatus(
+                    kind: "PatchOptions", group: "meta.k8s.io", name: "",
+                    errors: [.init(.forbidden, field: "force", detail: "may not be specified for non-apply patch")]))
+            }
+            fieldManager = try writeFieldManager(request)
         }
-        let context = try writeContext(request)
+        var context = try writeContext(request)
+        context.fieldManager = type == .apply ? nil : fieldManager
+        context.managedFieldsFromBody = type == .apply
         let patch = PatchRequest(
-            kind: kind, body: request.body, fieldManager: fieldManager, force: force, resource: resource, name: info.name,
-            namespace: resource.namespaced ? info.namespace : nil)
-        let subresource = info.subresource.isEmpty ? nil : info.subresource
-        let result = try await store.readModifyWrite(resource, namespace: patch.namespace, name: info.name, subresource: subresource, context: context) {
-            current throws(APIError) in
+            type: type, body: request.body, fieldManager: fieldManager, force: force, resource: resource, name: info.name,
+            namespace: resource.namespaced ? info.namespace : nil, subresource: info.subresource.isEmpty ? nil : info.subresource)
+        let result = try await store.readModifyWrite(
+            resource, namespace: patch.namespace, name: info.name, subresource: patch.subresource, context: context
+        ) { current throws(APIError) in
             try PatchEngine.apply(patch, to: current)
         }
-        return try respondObject(request, result.created ? 201 : 200, result.object, resource: resource)
+        return try await respondObject(request, result.created ? 201 : 200, result.object, resource: resource)
     }
 }
 
-/// Applies a patch to the stored object. This is the single function that the
-/// `APIServerSemantics` implementations plug into.
+extension ServedResource {
+    var groupVersionKind: GroupVersionKind { GroupVersionKind(group: group, version: version, kind: kind) }
+}
+
+/// Applies a patch to the stored object (`nil` when there is none) with the
+/// `APIServerSemantics` engines; runs inside the store's read-modify-write.
 enum PatchEngine {
     static func apply(_ patch: PatchRequest, to current: JSONValue?) throws(APIError) -> JSONValue {
-        switch patch.kind {
-        case .merge:
+        let schema = BuiltinPatchSchema.schema
+        let kind = patch.resource.groupVersionKind
+        guard patch.type == .apply else {
             guard let current else { throw APIError.notFound(patch.resource.groupResource, patch.name) }
-            let document = try JSONWriter.parse(patch.body)
-            return mergePatch(current, document)
-        case .json, .strategicMerge, .apply:
-            throw APIError.unsupportedMediaType(patch.kind.rawValue, accepted: [PatchKind.merge.rawValue])
-        }
-    }
-
-    /// RFC 7386 JSON merge patch.
-    static func mergePatch(_ target: JSONValue, _ patch: JSONValue) -> JSONValue {
-        guard case .object(let patchMembers) = patch else { return patch }
-        var result = target.objectValue ?? [:]
-        for (key, value) in patchMembers {
-            if value == .null {
-                result.removeValue(forKey: key)
-            } else {
-                result[key] = mergePatch(result[key] ?? .null, value)
+            // Patches address the version in the URL.
+            var document = current
+            document["apiVersion"] = .string(patch.resource.apiVersion)
+            document["kind"] = .string(patch.resource.kind)
+            do {
+                return try patch.type.apply(patch.body, to: document, kind: kind, schema: schema)
+            } catch {
+                throw APIError(status: error.status)
             }
         }
-        return .object(result)
+        var applied = try YAMLBody.parse(patch.body)
+        guard case .object = applied else {
+            throw APIError.badRequest("the apply configuration must be a JSON or YAML object")
+        }
+        if let apiVersion = applied["apiVersion"]?.stringValue, apiVersion != patch.resource.apiVersion {
+            throw APIError.badRequest(
+                "the API version in the data (\(apiVersion)) does not match the expected API version (\(patch.resource.apiVersion))")
+        }
+        if let kindName = applied["kind"]?.stringValue, kindName != patch.resource.kind {
+            throw APIError.badRequest(
+                "\(kindName) in version \"\(patch.resource.version)\" cannot be handled as a \(patch.resource.kind): the kind in the data (\(kindName)) does not match the expected kind (\(patch.resource.kind))")
+        }
+        if applied["apiVersion"] == nil || applied["kind"] == nil {
+            throw APIError.badRequest("apiVersion and kind must be set in the apply configuration")
+        }
+        if let name = applied["metadata"]?["name"]?.stringValue, !name.isEmpty, name != patch.name {
+            throw APIError.badRequest("the name of the object (\(name)) does not match the name on the URL (\(patch.name))")
+        }
+        // The reset fields of kube's strategies: `status` is not applied through the main
+        // resource, only `status` (and metadata) through `/status`.
+        if patch.subresource == "status" {
+            applied = applied.filteringMembers(["apiVersion", "kind", "metadata", "status"])
+        } else if patch.resource.hasStatus {
+            applied["status"] = nil
+        }
+        var live = current
+        if live != nil {
+            live?["apiVersion"] = .string(patch.resource.apiVersion)
+            live?["kind"] = .string(patch.resource.kind)
+        }
+        do {
+            var result = try ServerSideApply.apply(
+                live: live, applied: applied, fieldManager: patch.fieldManager, force: patch.force,
+                subresource: patch.subresource, time: Date(), schema: schema)
+            if current == nil {
+                result["metadata"]?["name"] = .string(patch.name)
+            }
+            return result
+        } catch {
+            throw APIError(status: error.status)
+        }
+    }
+}
+
+extension JSONValue {
+    /// An object with only the members named in `keys`.
+    func filteringMembers(_ keys: Set<String>) -> JSONValue {
+        guard case .object(let members) = self else { return self }
+        return .object(members.filter { keys.contains($0.key) })
     }
 }

@@ -1,3 +1,4 @@
+import APIServerSemantics
 import Foundation
 import KubeCore
 
@@ -13,7 +14,6 @@ extension APIServer {
         }
         if !resource.namespaced && !info.namespace.isEmpty && resource.plural != "namespaces" { throw APIError.pathNotFound }
         if resource.namespaced && info.namespace.isEmpty && !["list", "watch"].contains(info.verb) { throw APIError.pathNotFound }
-        try await authorize(user: user, info: info)
         if let handled = try await handleVirtual(request, info: info, resource: resource, user: user) { return handled }
         let namespace: String? = resource.namespaced ? info.namespace : nil
         let sub = info.subresource
@@ -22,7 +22,7 @@ extension APIServer {
             if sub == "log" { return try await podLog(request, namespace: info.namespace, name: info.name) }
             let object = try await store.get(resource, namespace: namespace, name: info.name)
             if sub == "scale" { return .json(200, JSONWriter.data(Scale.from(object))) }
-            return try respondObject(request, 200, object, resource: resource)
+            return try await respondObject(request, 200, object, resource: resource)
         case "list":
             return try await list(request, info: info, resource: resource)
         case "watch":
@@ -33,7 +33,7 @@ extension APIServer {
             try checkTypeMeta(&body, resource: resource)
             let context = try writeContext(request)
             let created = try await store.create(resource, namespace: namespace, body: body, context: context)
-            return try respondObject(request, 201, created, resource: resource)
+            return try await respondObject(request, 201, created, resource: resource)
         case "update":
             var body = try parseBody(request)
             let context = try writeContext(request)
@@ -50,7 +50,7 @@ extension APIServer {
             let updated = try await store.update(
                 resource, namespace: namespace, name: info.name, body: body,
                 subresource: sub.isEmpty ? nil : sub, context: context)
-            return try respondObject(request, 200, updated, resource: resource)
+            return try await respondObject(request, 200, updated, resource: resource)
         case "patch":
             return try await patch(request, info: info, resource: resource)
         case "delete":
@@ -58,9 +58,9 @@ extension APIServer {
             let context = try writeContext(request, deleteOptions: options)
             let result = try await store.delete(resource, namespace: namespace, name: info.name, preconditions: options.preconditions, context: context)
             if result.deleted {
-                return try respondObject(request, 200, result.object, resource: resource)
+                return try await respondObject(request, 200, result.object, resource: resource)
             }
-            return try respondObject(request, 202, result.object, resource: resource)
+            return try await respondObject(request, 202, result.object, resource: resource)
         case "deletecollection":
             let options = try deleteOptions(request)
             let context = try writeContext(request, deleteOptions: options)
@@ -90,11 +90,12 @@ extension APIServer {
         if contentType.hasPrefix(ProtobufBodies.contentType) {
             return try ProtobufBodies.decode(request.body)
         }
-        if !contentType.isEmpty && !contentType.hasPrefix("application/json") && !contentType.hasPrefix("*/*") {
-            throw APIError.unsupportedMediaType(contentType, accepted: ["application/json"])
+        let isYAML = contentType.hasPrefix("application/yaml")
+        if !contentType.isEmpty && !contentType.hasPrefix("application/json") && !contentType.hasPrefix("*/*") && !isYAML {
+            throw APIError.unsupportedMediaType(contentType, accepted: ["application/json", "application/yaml", ProtobufBodies.contentType])
         }
         guard !request.body.isEmpty else { throw APIError.badRequest("the body of the request was empty") }
-        let body = try JSONWriter.parse(request.body)
+        let body = isYAML ? try YAMLBody.parse(request.body) : try JSONWriter.parse(request.body)
         guard case .object = body else {
             throw APIError.badRequest("couldn't get version/kind; json parse error: json: cannot unmarshal \(body.typeName) into Go value of type struct { APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }")
         }
@@ -118,6 +119,7 @@ extension APIServer {
 
     func writeContext(_ request: ServerRequest, deleteOptions: DeleteRequestOptions? = nil) throws(APIError) -> WriteContext {
         var context = WriteContext()
+        context.fieldManager = try writeFieldManager(request)
         let values = (request.query["dryRun"] ?? []) + (deleteOptions?.dryRun ?? [])
         for value in values {
             guard value == "All" else {
@@ -126,6 +128,21 @@ extension APIServer {
             context.dryRun = true
         }
         return context
+    }
+
+    /// The manager of an ordinary write: the `fieldManager` parameter (at most 128 bytes),
+    /// else kube's default from the user agent (`kubectl/v1.32 …` → `kubectl`).
+    func writeFieldManager(_ request: ServerRequest) throws(APIError) -> String {
+        guard let given = request.queryValue("fieldManager") else {
+            return ServerSideApply.defaultFieldManager(userAgent: request.headers["user-agent"])
+        }
+        if given.utf8.count > ServerSideApply.maxFieldManagerLength {
+            let kind = request.method == "POST" ? "CreateOptions" : request.method == "PATCH" ? "PatchOptions" : "UpdateOptions"
+            throw APIError(status: APIServerSemantics.FieldError.invalidStatus(
+                kind: kind, group: "meta.k8s.io", name: "",
+                errors: [.init(.tooLong, field: "fieldManager", detail: "may not be more than \(ServerSideApply.maxFieldManagerLength) bytes")]))
+        }
+        return given
     }
 
     /// The object as returned: `apiVersion` and `kind` of the version asked for.
@@ -141,10 +158,11 @@ extension APIServer {
     }
 
     /// One object, as JSON or as a Table when the client asked for one.
-    func respondObject(_ request: ServerRequest, _ status: Int, _ object: JSONValue, resource: ServedResource) throws(APIError) -> ServerResponse {
+    func respondObject(_ request: ServerRequest, _ status: Int, _ object: JSONValue, resource: ServedResource) async throws(APIError) -> ServerResponse {
         let presented = present(object, resource: resource)
-        if let table = try TableOutput.negotiate(request, resource: resource, items: [presented], listMeta: [:], single: true) {
-            return .json(status, JSONWriter.data(table))
+        if let table = try await tableOutput(request, resource: resource) {
+            let meta: JSONValue = ["resourceVersion": presented["metadata"]?["resourceVersion"] ?? ""]
+            return .json(status, JSONWriter.data(table.table([presented], listMetadata: meta)))
         }
         return .json(status, JSONWriter.data(presented))
     }

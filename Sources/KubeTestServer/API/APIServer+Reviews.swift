@@ -1,3 +1,4 @@
+import APIServerSemantics
 import Foundation
 import KubeCore
 
@@ -70,8 +71,7 @@ extension APIServer {
                     FieldError.required("spec.namespace", "")
                 ])
             }
-            let rules = await rules(for: user, namespace: namespace)
-            body["status"] = ["resourceRules": .array(rules.resourceRules), "nonResourceRules": .array(rules.nonResourceRules), "incomplete": false]
+            body["status"] = await rules(for: user, namespace: namespace).status
             return .json(201, JSONWriter.data(reviewMetadata(body)))
         default:
             return nil
@@ -94,11 +94,11 @@ extension APIServer {
     }
 
     private func accessReviewStatus(for user: UserInfo, spec: JSONValue?, kind: String) async throws(APIError) -> JSONValue {
-        let attributes: AccessAttributes
+        let attributes: RequestAttributes
         if let resourceAttributes = spec?["resourceAttributes"] {
-            attributes = AccessAttributes(resourceAttributes: resourceAttributes)
+            attributes = RequestAttributes(resourceAttributes: resourceAttributes)
         } else if let nonResource = spec?["nonResourceAttributes"] {
-            attributes = AccessAttributes(nonResourceAttributes: nonResource)
+            attributes = RequestAttributes(nonResourceAttributes: nonResource)
         } else {
             throw APIError.invalid(kind: kind, group: "authorization.k8s.io", name: "", causes: [
                 FieldError.required("spec.resourceAttributes", "exactly one of nonResourceAttributes or resourceAttributes must be specified")

@@ -77,8 +77,8 @@ final class APIServer: RequestResponder {
             }
             return try await handleControl(request)
         }
+        try await authorize(user: user, request: request)
         if !info.isResourceRequest {
-            try await authorizeNonResource(user: user, verb: info.verb, path: request.path)
             return try await handleNonResource(request, info: info)
         }
         return try await handleResource(request, info: info, user: user)

@@ -1,22 +1,31 @@
+import APIServerSemantics
 import Foundation
 import KubeCore
 
-/// `Accept: application/json;as=Table;v=v1;g=meta.k8s.io`: the server-side printing
-/// kubectl asks for. Without per-kind columns this is kube's default table
-/// (`Name`, `Created At`), the same one kube-apiserver serves for CRDs without
+/// `Accept: application/json;as=Table;v=v1;g=meta.k8s.io` (or `v=v1beta1`): the
+/// server-side printing kubectl asks for, with kube's per-kind columns
+/// (`APIServerSemantics.TableRenderer`) and, for custom resources, the CRD version's
 /// `additionalPrinterColumns`.
-enum TableOutput {
-    /// The Table for `items` when the Accept header asks for one (`nil` otherwise).
-    static func negotiate(_ request: ServerRequest, resource: ServedResource, items: [JSONValue], listMeta: [String: JSONValue], single: Bool) throws(APIError) -> JSONValue? {
+struct TableOutput: Sendable {
+    /// `v1` or `v1beta1`.
+    var version: String
+    var includeObject: TableRenderer.IncludeObject
+    var resource: ServedResource
+    /// The CRD's printer columns for a custom resource (`nil` for built-ins).
+    var printerColumns: [JSONValue]?
+
+    /// The Table version the Accept header asks for; `nil` when it asks for plain JSON.
+    /// 406 when it asks only for something else.
+    static func requestedVersion(_ request: ServerRequest) throws(APIError) -> String? {
         guard let accept = request.headers["accept"], accept.contains("as=Table") else { return nil }
         var tableVersion: String?
         var acceptsPlainJSON = false
         for entry in accept.split(separator: ",") {
             let params = entry.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
             if params.contains("as=Table") && params.contains("g=meta.k8s.io") {
-                if params.contains("v=v1") { tableVersion = tableVersion ?? "v1" }
+                if params.contains("v=v1") { tableVersion = "v1" }
                 if params.contains("v=v1beta1") && tableVersion == nil { tableVersion = "v1beta1" }
-            } else if params.first == "application/json" || params.first == "*/*" {
+            } else if params.first == "application/json" || params.first == "*/*", !params.contains(where: { $0.hasPrefix("as=") }) {
                 acceptsPlainJSON = true
             }
         }
@@ -24,26 +33,51 @@ enum TableOutput {
             if acceptsPlainJSON { return nil }
             throw APIError.notAcceptable(["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"])
         }
-        let includeObject = request.queryValue("includeObject") ?? "Metadata"
-        let columns: [JSONValue] = [
-            ["name": "Name", "type": "string", "format": "name", "description": "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names", "priority": 0],
-            ["name": "Created At", "type": "date", "format": "", "description": "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata", "priority": 0],
-        ]
-        let rows: [JSONValue] = items.map { item in
-            var row: [String: JSONValue] = [
-                "cells": [item["metadata"]?["name"] ?? "", item["metadata"]?["creationTimestamp"] ?? .null],
-            ]
-            switch includeObject {
-            case "None": break
-            case "Object": row["object"] = item
-            default:
-                row["object"] = ["kind": "PartialObjectMetadata", "apiVersion": .string("meta.k8s.io/\(tableVersion)"), "metadata": item["metadata"] ?? [:]]
-            }
-            return .object(row)
+        return tableVersion
+    }
+
+    /// The rows (and columns) for `items`.
+    func table(_ items: [JSONValue], listMetadata: JSONValue, now: Date = Date()) -> JSONValue {
+        var table: JSONValue
+        if let printerColumns {
+            table = TableRenderer.table(
+                objects: items, printerColumns: printerColumns, listMetadata: listMetadata, includeObject: includeObject, now: now)
+        } else {
+            table = TableRenderer.table(
+                resource: resource.plural, group: resource.group, objects: items, listMetadata: listMetadata,
+                includeObject: includeObject, now: now)
         }
-        var meta = listMeta
-        if single { meta = ["resourceVersion": items.first?["metadata"]?["resourceVersion"] ?? ""] }
-        return ["kind": "Table", "apiVersion": .string("meta.k8s.io/\(tableVersion)"), "metadata": .object(meta),
-                "columnDefinitions": .array(columns), "rows": .array(rows)]
+        if version != "v1" {
+            let apiVersion = JSONValue.string("meta.k8s.io/\(version)")
+            table["apiVersion"] = apiVersion
+            if case .array(var rows)? = table["rows"] {
+                for index in rows.indices where rows[index]["object"]?["kind"] == "PartialObjectMetadata" {
+                    rows[index]["object"]?["apiVersion"] = apiVersion
+                }
+                table["rows"] = .array(rows)
+            }
+        }
+        return table
+    }
+}
+
+extension APIServer {
+    /// The Table form the request asks for, or `nil` for plain JSON.
+    func tableOutput(_ request: ServerRequest, resource: ServedResource) async throws(APIError) -> TableOutput? {
+        guard let version = try TableOutput.requestedVersion(request) else { return nil }
+        let includeObject = TableRenderer.IncludeObject(rawValue: request.queryValue("includeObject") ?? "Metadata") ?? .metadata
+        return TableOutput(
+            version: version, includeObject: includeObject, resource: resource,
+            printerColumns: await customPrinterColumns(resource))
+    }
+
+    /// `additionalPrinterColumns` of the CRD version serving `resource`; `nil` for built-ins.
+    private func customPrinterColumns(_ resource: ServedResource) async -> [JSONValue]? {
+        guard !resource.group.isEmpty, !TableRenderer.hasPrinter(resource: resource.plural, group: resource.group),
+            let crds = registry.resource(group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions"),
+            let crd = try? await store.get(crds, namespace: nil, name: "\(resource.plural).\(resource.group)")
+        else { return nil }
+        let version = crd["spec"]?["versions"]?.arrayValue?.first { $0["name"]?.stringValue == resource.version }
+        return version?["additionalPrinterColumns"]?.arrayValue ?? []
     }
 }

@@ -1,11 +1,17 @@
+import APIServerSemantics
 import Foundation
 import KubeCore
+import KubeModels
 
 /// Options shared by writes.
 struct WriteContext: Sendable {
     var dryRun = false
     /// Seeding (`KubeTestServer.apply(json:)`) keeps `status` on create and update.
     var keepStatus = false
+    /// The manager recorded in `metadata.managedFields` for an ordinary write (`nil`: not recorded).
+    var fieldManager: String?
+    /// Server-side apply: the body's `managedFields` were computed by `ServerSideApply` and are kept.
+    var managedFieldsFromBody = false
 }
 
 extension ObjectStore {
@@ -44,6 +50,7 @@ extension ObjectStore {
         if resource.groupResource == CustomResources.crdResource {
             object = try CustomResources.prepare(object, existing: objects[resource.groupResource] ?? [:], registry: registry)
         }
+        object = Self.managedFields(old: nil, new: object, body: body, subresource: nil, context: context)
         if context.dryRun {
             var preview = object
             preview["metadata"]?["resourceVersion"] = nil
@@ -114,8 +121,14 @@ extension ObjectStore {
         // A no-op update neither bumps the resourceVersion nor emits an event.
         var comparable = updated
         comparable["metadata"]?["resourceVersion"] = oldMetadata["resourceVersion"]
-        comparable["metadata"]?["managedFields"] = oldMetadata["managedFields"]
+        if !context.managedFieldsFromBody
+            || Self.withoutTimes(updated["metadata"]?["managedFields"]) == Self.withoutTimes(oldMetadata["managedFields"])
+        {
+            // Ordinary writes record their manager below; an apply that only moves timestamps is a no-op.
+            comparable["metadata"]?["managedFields"] = oldMetadata["managedFields"]
+        }
         if comparable == old { return old }
+        updated = Self.managedFields(old: old, new: updated, body: body, subresource: subresource, context: context)
         if context.dryRun { return updated }
         if resource.groupResource == CustomResources.crdResource {
             updated = try CustomResources.prepare(updated, existing: [:], registry: registry)
@@ -125,6 +138,29 @@ extension ObjectStore {
             return commit(.deleted, resource.groupResource, key: key, object: updated, previous: old)
         }
         return commit(.modified, resource.groupResource, key: key, object: updated, previous: old)
+    }
+
+    /// `metadata.managedFields` of a write: kept from the body for server-side apply,
+    /// else the writer's `Update` entry recorded (when the write names a manager).
+    static func managedFields(old: JSONValue?, new: JSONValue, body: JSONValue, subresource: String?, context: WriteContext) -> JSONValue {
+        if context.managedFieldsFromBody {
+            var result = new
+            result["metadata"]?["managedFields"] = body["metadata"]?["managedFields"]
+            return result
+        }
+        guard let manager = context.fieldManager else { return new }
+        return ServerSideApply.recordUpdate(
+            old: old, new: new, fieldManager: manager, subresource: subresource, time: Date(), schema: BuiltinPatchSchema.schema)
+    }
+
+    /// managedFields entries without their `time` (an apply changing only times is a no-op, as in kube).
+    static func withoutTimes(_ managedFields: JSONValue?) -> JSONValue? {
+        guard case .array(let entries)? = managedFields else { return managedFields }
+        return .array(entries.map { entry in
+            var entry = entry
+            entry["time"] = nil
+            return entry
+        })
     }
 
     /// `true` when anything but `metadata` and `status` differs (what bumps `generation`).

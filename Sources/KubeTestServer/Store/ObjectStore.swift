@@ -1,3 +1,4 @@
+import APIServerSemantics
 import DequeModule
 import Foundation
 import KubeCore
@@ -52,6 +53,8 @@ actor ObjectStore {
     let registry: ResourceRegistry
     /// Published in every namespace as the `kube-root-ca.crt` ConfigMap.
     let caCertificatePEM: String
+    /// The RBAC authorizer over the stored RBAC objects; dropped when one of them changes.
+    var rbacCache: RBACAuthorizer?
 
     init(registry: ResourceRegistry, historyWindow: Int, caCertificatePEM: String) {
         self.registry = registry
@@ -108,6 +111,7 @@ actor ObjectStore {
             let dropped = history.removeFirst()
             compactedRevision = dropped.revision
         }
+        if resource.group == "rbac.authorization.k8s.io" { rbacCache = nil }
         fanOut(event)
         afterCommit(event)
         return stored

@@ -1,3 +1,4 @@
+import APIServerSemantics
 import Foundation
 import KubeCore
 import Synchronization
@@ -5,20 +6,13 @@ import Synchronization
 /// The object validation kube-apiserver does for every resource (names, labels,
 /// annotations) plus the required fields of the most used kinds. 422 with causes.
 enum Validation {
-    static let subdomainMessage =
-        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-    static let labelMessage =
-        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
-
     static func validate(_ object: JSONValue, resource: ServedResource, name: String, isCreate: Bool) throws(APIError) {
-        var causes: [StatusCause] = []
-        if name.isEmpty {
-            causes.append(FieldError.required("metadata.name", "name or generateName is required"))
-        } else if resource.plural == "namespaces" || resource.plural == "services" {
-            if !isDNSLabel(name) { causes.append(FieldError.invalid("metadata.name", name, labelMessage)) }
-        } else if !isDNSSubdomain(name) && !CustomResources.allowsAnyPathSegmentName(resource) {
-            causes.append(FieldError.invalid("metadata.name", name, subdomainMessage))
-        }
+        // Name (by the resource's rule: RFC 1123 subdomain, namespace label, service RFC 1035
+        // label, RBAC path segment), generateName, namespace, string-valued labels/annotations.
+        var checked = object
+        checked["metadata"]?["name"] = .string(name)
+        let rule = ObjectValidation.nameRule(resource: resource.plural, group: resource.group)
+        var causes = ObjectValidation.validateMetadata(checked, nameRule: rule, namespaced: resource.namespaced).map(\.cause)
         if let labels = object["metadata"]?["labels"] {
             guard let members = labels.objectValue else {
                 throw APIError.badRequest("metadata.labels: must be an object of strings")
@@ -27,18 +21,10 @@ enum Validation {
                 do { try LabelValidation.validateKey(key) } catch {
                     causes.append(FieldError.invalid("metadata.labels", key, error.message))
                 }
-                guard let text = value.stringValue else {
-                    causes.append(FieldError.invalid("metadata.labels", key, "label values must be strings"))
-                    continue
-                }
+                guard let text = value.stringValue else { continue }
                 do { try LabelValidation.validateValue(text) } catch {
                     causes.append(FieldError.invalid("metadata.labels", text, error.message))
                 }
-            }
-        }
-        if let annotations = object["metadata"]?["annotations"], let members = annotations.objectValue {
-            for (key, value) in members where value.stringValue == nil {
-                causes.append(FieldError.invalid("metadata.annotations", key, "annotation values must be strings"))
             }
         }
         causes += kindSpecific(object, resource: resource)
@@ -72,14 +58,6 @@ enum Validation {
             break
         }
         return causes
-    }
-
-    static func isDNSLabel(_ name: String) -> Bool {
-        name.count <= 63 && !name.contains(".") && LabelValidation.isDNSSubdomain(Substring(name))
-    }
-
-    static func isDNSSubdomain(_ name: String) -> Bool {
-        name.count <= 253 && LabelValidation.isDNSSubdomain(Substring(name))
     }
 }
 
