@@ -176,6 +176,7 @@ for (name, extra) in [
             path: "Examples/\(name)",
             swiftSettings: strict))
 }
+targets.append(.testTarget(name: "PodSimTests", dependencies: ["KubeProxyLite"], swiftSettings: strict))
 
 let package = Package(
     name: "swift-kubernetes",
