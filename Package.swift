@@ -156,6 +156,31 @@ targets.append(
         name: "ExamplesTests", dependencies: ["KubeClient", "KubeCore", "KubeModels", "KubeTestServer"], swiftSettings: strict))
 
 // MARK: - kubeprobe
+// KubeprobeCore holds every command (check, the small kubectl, demo) so tests can call it;
+// the kubeprobe executable is a thin @main.
+products.append(.executable(name: "kubeprobe", targets: ["kubeprobe"]))
+targets.append(
+    .target(
+        name: "KubeprobeCore",
+        dependencies: [
+            "KubeClient", "KubeModels", "KubeCore", "KubeTestServer", "KubeRuntime",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: strict))
+targets.append(.executableTarget(name: "kubeprobe", dependencies: ["KubeprobeCore"], swiftSettings: strict))
+targets.append(
+    .testTarget(
+        name: "KubeprobeTests",
+        dependencies: ["KubeprobeCore", "KubeTestServer", "KubeClient", "KubeCore"],
+        swiftSettings: strict))
 
 // MARK: - kube-bench
 
