@@ -386,7 +386,7 @@ main() {
     for tool in ip iptables iptables-restore dnsmasq unshare curl kubectl jq python3; do
         command -v "$tool" >/dev/null || die "$tool is not installed"
     done
-    for tool in kube-test-server KubeProxyLite ConfigMapCache ConfigMapWriter; do
+    for tool in kube-test-server kubeprobe KubeProxyLite ConfigMapCache ConfigMapWriter; do
         [ -n "$EXTERNAL" ] && [ "$tool" = kube-test-server ] && continue
         [ -x "$BIN/$tool" ] || die "$BIN/$tool is missing: run swift build --build-tests"
     done

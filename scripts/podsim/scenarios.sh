@@ -82,10 +82,11 @@ scenario_1() {
     expect "every step is ✓" kjson "$out" '(.steps | length) >= 10 and ([.steps[].status] | all(. == "ok"))'
     jq -r '.steps[] | "    \(.number). \(.id): \(.status) — \(.summary)"' "$out" >&2 || cat "$out" "$out.err" >&2
     expect "DNS step found the ClusterIP" step_mentions dns "$CLUSTER_IP" "$out"
-    expect "master A is listed behind the ClusterIP" step_mentions endpoints "$MASTER_A" "$out"
-    expect "master B is listed behind the ClusterIP" step_mentions endpoints "$MASTER_B" "$out"
-    expect "both masters answer the direct probe" kjson "$out" \
-        '.steps[] | select(.id == "endpoints") | [(.details // [])[] | select(test("✓") or test("(?i)ok|answer|reachable"))] | (map(select(contains($a))) | length > 0) and (map(select(contains($b))) | length > 0)' \
+    expect "both masters answer kubeprobe's direct TLS probe" kjson "$out" \
+        '.steps[] | select(.id == "endpoints") | (.details // []) | any(startswith("✓ " + $a + ":6443 up")) and any(startswith("✓ " + $b + ":6443 up"))' \
+        --arg a "$MASTER_A" --arg b "$MASTER_B"
+    expect "the EndpointSlice lists both masters" kjson "$out" \
+        '.steps[] | select(.id == "endpoints") | (.details // []) | any(startswith("EndpointSlice:") and contains($a + ":6443") and contains($b + ":6443"))' \
         --arg a "$MASTER_A" --arg b "$MASTER_B"
 }
 
