@@ -22,13 +22,22 @@ VETH_POD=ks-pod0
 TEST_NET=198.51.100.0/24
 MASTER_A=198.51.100.1
 MASTER_B=198.51.100.2
+EXTERNAL=${PODSIM_EXTERNAL_KUBECONFIG:+1}
+if [ -n "$EXTERNAL" ]; then
+    # The first two addresses of the external API servers play masters A and B.
+    IFS=, read -r MASTER_A_EP MASTER_B_EP _ <<<"${PODSIM_EXTERNAL_MASTERS:-}"
+    MASTER_A=${MASTER_A_EP%:*}
+    MASTER_B=${MASTER_B_EP%:*}
+else
+    MASTER_A_EP=$MASTER_A:6443
+    MASTER_B_EP=$MASTER_B:6443
+fi
 DNS_IP=198.51.100.53
 POD_IP=198.51.100.10
 CLUSTER_IP=198.51.100.100
 LOCAL_PORT=${PODSIM_LOCAL_PORT:-16443}   # the loopback listener kube-proxy-lite, the writer and kubectl use
 POD_NAMESPACE=podsim
 POD_SA=app
-EXTERNAL=${PODSIM_EXTERNAL_KUBECONFIG:+1}
 
 WORK=$(mktemp -d /tmp/podsim.XXXXXX)
 PODFS=$WORK/podfs                 # the pod's service account volume (projected layout)
@@ -84,7 +93,6 @@ check_clean() {
     ip link show "$VETH_HOST" >/dev/null 2>&1 && left+=("link $VETH_HOST")
     [ "$ADDED_BLACKHOLE" = 1 ] && ip route show "$TEST_NET" | grep -q blackhole && left+=("route blackhole $TEST_NET")
     ip route show | grep -E '^198\.51\.100\.[0-9]+ ' >/dev/null && left+=("routes: $(ip route show | grep -E '^198\.51\.100\.' | tr '\n' ';')")
-    ip -4 addr show | grep -q '198\.51\.100\.' && left+=("addresses in 198.51.100.0/24")
     [ -e "/etc/netns/$NETNS" ] && left+=("/etc/netns/$NETNS")
     grep -q "$WORK" /proc/mounts && left+=("mounts under $WORK")
     [ -e "$WORK" ] && left+=("$WORK")
@@ -94,7 +102,7 @@ check_clean() {
         log "LEFT BEHIND: ${left[*]}"
         return 1
     fi
-    log "clean: no namespace, link, route, address, mount, file or process left"
+    log "clean: no namespace, link, route, mount, file or process left"
 }
 
 # ---------------------------------------------------------------- network
@@ -112,7 +120,7 @@ setup_network() {
     ip link set "$VETH_POD" netns "$NETNS"
     # Host side: the masters and the DNS server live here.
     local address
-    for address in $MASTER_A $MASTER_B $DNS_IP; do ip addr add "$address/32" dev "$VETH_HOST"; done
+    for address in $([ -z "$EXTERNAL" ] && echo "$MASTER_A $MASTER_B") $DNS_IP; do ip addr add "$address/32" dev "$VETH_HOST"; done
     ip link set "$VETH_HOST" up
     ip route add "$POD_IP/32" dev "$VETH_HOST"
     # Pod side: its address, and a route for the test range only (no default route: nothing else is reachable).
@@ -120,6 +128,11 @@ setup_network() {
     ip -n "$NETNS" addr add "$POD_IP/32" dev "$VETH_POD"
     ip -n "$NETNS" link set "$VETH_POD" up
     ip -n "$NETNS" route add "$TEST_NET" dev "$VETH_POD" scope link
+    # An external cluster's own ClusterIP may lie outside the test range: a route so the pod
+    # can address it at all; the DNAT rewrites it before anything leaves the pod.
+    if [ -n "$EXTERNAL" ] && ! ip -n "$NETNS" route get "$CLUSTER_IP" >/dev/null 2>&1; then
+        ip -n "$NETNS" route add "$CLUSTER_IP/32" dev "$VETH_POD" scope link
+    fi
     # A pod's resolv.conf; `ip netns exec` bind-mounts /etc/netns/<ns>/resolv.conf over /etc/resolv.conf.
     if [ ! -d /etc/netns ] || [ ! -d "/etc/netns/$NETNS" ]; then CREATED_NETNS_DIR=1; fi
     mkdir -p "/etc/netns/$NETNS"
@@ -250,9 +263,7 @@ stop_cluster() {
 }
 
 start_proxy() {
-    local extra=()
-    [ -n "$EXTERNAL" ] && extra=(--cluster-ip "$CLUSTER_IP")
-    "$BIN/KubeProxyLite" --kubeconfig "$ADMIN_KUBECONFIG" --exec-prefix "ip netns exec $NETNS" "${extra[@]}" \
+    "$BIN/KubeProxyLite" --kubeconfig "$ADMIN_KUBECONFIG" --exec-prefix "ip netns exec $NETNS" \
         >"$WORK/proxy.log" 2>&1 &
     PROXY_PID=$!
     PIDS+=("$PROXY_PID")
@@ -260,7 +271,7 @@ start_proxy() {
 }
 
 expected_endpoints() {  # the endpoints the rules should hold with every master up
-    if [ -n "$EXTERNAL" ]; then echo "$PODSIM_EXTERNAL_MASTERS"; else echo "$MASTER_A:6443,$MASTER_B:6443"; fi
+    if [ -n "$EXTERNAL" ]; then echo "$PODSIM_EXTERNAL_MASTERS"; else echo "$MASTER_A_EP,$MASTER_B_EP"; fi
 }
 
 # wait_for_endpoints "ip:port,ip:port": until kube-proxy-lite has applied exactly these.
@@ -307,7 +318,7 @@ start_external() {
     mkdir -p "$WORK/pki"
     cp "$PODSIM_EXTERNAL_CA" "$CA_FILE"
     write_seed
-    kubectl_admin apply -f "$WORK/seed.yaml" >/dev/null
+    kubectl_admin apply --validate=false -f "$WORK/seed.yaml" >/dev/null
     route_external_masters
     write_token_podfs "$PODFS" "$POD_SA"
     start_proxy
@@ -394,6 +405,11 @@ main() {
     trap 'exit 130' INT TERM
     mkdir -p "$WORK/home"
     local started=$SECONDS
+    if [ -n "$EXTERNAL" ]; then
+        # The cluster's own ClusterIP: its serving certificate covers it (a virtual one would not).
+        CLUSTER_IP=${PODSIM_EXTERNAL_CLUSTER_IP:-$(kubectl --kubeconfig "$PODSIM_EXTERNAL_KUBECONFIG" get service kubernetes -n default -o jsonpath='{.spec.clusterIP}')}
+        [ -n "$CLUSTER_IP" ] || die "cannot read the ClusterIP of default/kubernetes"
+    fi
     setup_network
     start_dns
     start_cluster
