@@ -247,10 +247,6 @@ start_cluster() {
     # The loopback listener is the node-local one: kubeconfig → it (kube-proxy runs on the node).
     sed -i "s#server: https://$MASTER_A:6443#server: https://127.0.0.1:$LOCAL_PORT#" "$ADMIN_KUBECONFIG"
     ADMIN_TOKEN=$(sed -n 's/^ *token: *//p' "$ADMIN_KUBECONFIG" | head -1)
-    if [ "${PODSIM_ADMIN_IN_POD:-0}" = 1 ]; then
-        # Development aid for a server without RBAC enforcement: the pod gets the admin token.
-        printf '%s' "$ADMIN_TOKEN" >"$PODFS/..data/token"
-    fi
     log "server: kube-test-server ($SERVER_PID) on $MASTER_A:6443, $MASTER_B:6443 and 127.0.0.1:$LOCAL_PORT ${*:-}"
     start_proxy
 }
