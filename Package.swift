@@ -42,6 +42,7 @@ targets.append(
         name: "KubeClient",
         dependencies: [
             "KubeCore",
+            "KubeModels",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -68,6 +69,15 @@ targets.append(
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: strict))
+
+targets.append(
+    .testTarget(
+        name: "KubeClientIntegrationTests",
+        dependencies: [
+            "KubeClient", "KubeTestServer", "KubeModels", "KubeCore",
             .product(name: "Logging", package: "swift-log"),
         ],
         swiftSettings: strict))
@@ -183,6 +193,15 @@ targets.append(
         swiftSettings: strict))
 
 // MARK: - kube-bench
+products.append(.executable(name: "kube-bench", targets: ["kube-bench"]))
+targets.append(
+    .executableTarget(
+        name: "kube-bench",
+        dependencies: ["KubeModels", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        swiftSettings: strict
+    )
+)
+targets.append(.testTarget(name: "KubeBenchTests", dependencies: ["kube-bench", "KubeModels"], swiftSettings: strict))
 
 // MARK: - pod simulation (scripts/podsim): kube-proxy for one Service, a watch-based controller, a writer
 for (name, extra) in [

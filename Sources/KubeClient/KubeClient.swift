@@ -64,6 +64,9 @@ public struct KubeResponse: Sendable {
     public let statusCode: Int
     public let headers: [(name: String, value: String)]
     public let body: Data
+    /// The protocol the answer came over: `HTTP/2.0` when the server offered HTTP/2 (ALPN `h2`),
+    /// else `HTTP/1.1`.
+    public let httpVersion: String
 
     /// The first header with this name (case-insensitive).
     public func header(_ name: String) -> String? {

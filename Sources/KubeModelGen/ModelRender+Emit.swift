@@ -11,17 +11,17 @@ extension ModelRender {
     }
 
     /// Every generated file: path → contents.
-    func files(header: String) -> [String: String] {
+    func files(header: String) throws -> [String: String] {
         var files: [String: String] = [:]
         for model in models.values {
-            files["\(model.typeName.folder)/\(model.typeName.qualified).swift"] = render(model, header: header)
+            files["\(model.typeName.folder)/\(model.typeName.qualified).swift"] = try render(model, header: header)
         }
         files["Namespaces.swift"] = renderNamespaces(header: header)
         files["Typealiases.swift"] = renderTypealiases(header: header)
         return files
     }
 
-    func render(_ model: Model, header: String) -> String {
+    func render(_ model: Model, header: String) throws -> String {
         var out: [String] = [header]
         if model.usesFoundation { out.append("import Foundation") }
         out.append("import KubeCore")
@@ -29,8 +29,8 @@ extension ModelRender {
         out.append("extension \(model.typeName.namespace.joined(separator: ".")) {")
         out += Self.docLines(model.doc, indent: "    ")
         let conformance =
-            model.resource != nil && model.isObject ? "KubeResource, Hashable"
-            : model.isObject ? "KubeObject, Hashable" : "Codable, Sendable, Hashable"
+            model.resource != nil && model.isObject ? "KubeResource, Hashable, JSONReadable"
+            : model.isObject ? "KubeObject, Hashable, JSONReadable" : "Codable, Sendable, Hashable, JSONReadable"
         out.append("    public struct \(model.typeName.name): \(conformance) {")
         if let kind = model.kind {
             let apiVersion = kind.group.isEmpty ? kind.version : "\(kind.group)/\(kind.version)"
@@ -60,6 +60,7 @@ extension ModelRender {
         if !model.fields.isEmpty { out.append("") }
         out += renderInit(model)
         out += renderCoding(model)
+        out += try renderReader(model)
         out.append("    }")
         out.append("}")
         return out.joined(separator: "\n") + "\n"

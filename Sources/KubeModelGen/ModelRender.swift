@@ -70,7 +70,53 @@ struct ModelRender {
             }
             models[schemaName] = updated
         }
+        // Optional nested structs of more than `outOfLineSize` bytes are stored out of
+        // line too: most are absent, and an absent one then costs 8 bytes, not its size.
+        var sizes: [String: Int] = [:]
+        func size(_ schemaName: String) -> Int {
+            if let known = sizes[schemaName] { return known }
+            sizes[schemaName] = 8  // a cycle is stored out of line anyway
+            var total = 0
+            for field in models[schemaName]?.fields ?? [] {
+                let property = spec.schemas[schemaName]?.properties[field.key] ?? [:]
+                var bytes = Self.inlineSize(field.type)
+                if field.indirect {
+                    bytes = 8
+                } else if let ref = property.refName, models[ref] != nil {
+                    bytes = size(ref) + (field.optional ? 1 : 0)
+                }
+                total += (bytes + 7) / 8 * 8
+            }
+            sizes[schemaName] = total
+            return total
+        }
+        for schemaName in models.keys.sorted() {
+            guard var updated = models[schemaName] else { continue }
+            for index in updated.fields.indices where updated.fields[index].optional && !updated.fields[index].indirect {
+                let property = spec.schemas[schemaName]?.properties[updated.fields[index].key] ?? [:]
+                guard let ref = property.refName, models[ref] != nil, size(ref) > Self.outOfLineSize else { continue }
+                updated.fields[index].indirect = true
+                updated.fields[index].storage = "_" + Naming.propertyName(updated.fields[index].key)
+            }
+            models[schemaName] = updated
+            sizes = [:]
+        }
         self.models = models
+    }
+
+    /// Optional struct fields larger than this (estimated) are stored out of line.
+    static let outOfLineSize = 48
+
+    /// A rough inline size of a field type, for ``outOfLineSize``.
+    static func inlineSize(_ type: String) -> Int {
+        if type.hasPrefix("[") { return 8 }
+        switch type {
+        case "String", "Data", "IntOrString": return 17
+        case "Quantity": return 41
+        case "ObjectMeta", "KubeCore.ObjectMeta": return 200
+        case "ListMeta", "KubeCore.ListMeta": return 64
+        default: return 9
+        }
     }
 
     private static func reaches(_ start: String, _ target: String, _ edges: [String: Set<String>]) -> Bool {

@@ -39,7 +39,10 @@ struct ConfigMapMirrorTests {
         let process = Process()
         process.executableURL = try builtExecutable("config-map-mirror")
         process.environment = ["KUBECONFIG": kubeconfig, "MIRROR_NAMESPACE": "mirror", "HOME": directory.path]
-        let output = Pipe()
+        // A file, not a pipe: a pipe nobody drains would block the child once it fills.
+        let logURL = directory.appendingPathComponent("mirror.log")
+        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        let output = try FileHandle(forWritingTo: logURL)
         process.standardError = output
         process.standardOutput = output
         try process.run()
@@ -52,9 +55,7 @@ struct ConfigMapMirrorTests {
         _ = try await configMaps.create(ConfigMap(data: ["x": "y"], metadata: ObjectMeta(name: "unlabelled")))
 
         func secretData(_ name: String) async throws -> [String: Data]? { try await secrets.getIfExists(name)?.data }
-        let started = ContinuousClock.now
         #expect(await poll { try await secretData("app") == ["greeting": Data("hello".utf8)] })
-        print("first mirror after \(ContinuousClock.now - started): \(String(describing: try await secrets.getIfExists("app")))")
         let secret = try await secrets.get("app")
         let owner = try await configMaps.get("app")
         #expect(secret.metadata.ownerReferences?.first?.uid == owner.metadata.uid)
@@ -81,13 +82,15 @@ struct ConfigMapMirrorTests {
         let reasons = Set(events.items.compactMap(\.reason))
         #expect(reasons.isSuperset(of: ["SecretCreated", "SecretUpdated", "SecretDeleted"]), "events: \(reasons)")
 
-        // SIGTERM: graceful shutdown, exit 0.
+        // SIGTERM: graceful shutdown, exit 0 (within 10 s, else the test fails instead of hanging).
         process.terminate()
+        let exited = await poll { !process.isRunning }
+        if !exited { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
-        let log = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let log = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
+        #expect(exited, "the example did not stop on SIGTERM; log:\n\(log)")
         #expect(process.terminationStatus == 0, "log:\n\(log)")
         #expect(log.contains("stopped"))
-        print(log)
         try await client.shutdown()
         await server.shutdown()
         try? FileManager.default.removeItem(at: directory)

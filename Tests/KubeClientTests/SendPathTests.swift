@@ -138,7 +138,8 @@ struct SendPathTests {
         }
         #expect(error?.code == .watchIdleTimeout)
         #expect(events == 1)
-        #expect(ContinuousClock.now - start < .seconds(3))
+        // 300 ms idle; the server would stay silent for 30 s. Loose for a loaded 2-core machine.
+        #expect(ContinuousClock.now - start < .seconds(10))
         try await client.shutdown()
         await server.shutdown()
     }

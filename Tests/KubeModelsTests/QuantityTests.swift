@@ -29,6 +29,18 @@ import Testing
         #expect(try Quantity("250m").doubleValue == 0.25)
     }
 
+    /// Values on both sides of the 63-bit fast path agree with exact decimal arithmetic.
+    @Test func largeAndPreciseValuesAreExact() throws {
+        #expect(try Quantity("999999999999999999").value == Decimal(string: "999999999999999999"))
+        #expect(try Quantity("9999999999999999999").value == Decimal(string: "9999999999999999999"))
+        #expect(try Quantity("8191Ei").value == Decimal(8191) * Decimal(UInt64(1) << 60))
+        #expect(try Quantity("8192Ei").value == Decimal(8192) * Decimal(UInt64(1) << 60))
+        #expect(try Quantity("123456789012Pi").value == Decimal(123_456_789_012) * Decimal(UInt64(1) << 50))
+        #expect(try Quantity("1.5Gi") == Quantity("1536Mi"))
+        #expect(try Quantity("0.1n").value == Decimal(string: "0.000000001"))
+        #expect(try Quantity("-0.5Ki").value == -512)
+    }
+
     @Test(arguments: ["", "abc", "1Zi", "1.2.3", "m", "1 Gi", "1gi", "--1", "1e", "1ee3", "0x10", "Mi"])
     func rejectsInvalid(input: String) {
         #expect(throws: QuantityError.self) { try Quantity(input) }

@@ -1,37 +1,7 @@
 import Foundation
 import KubeCore
+import KubeModels
 import Logging
-
-/// `autoscaling/v1` `Scale`: the `scale` subresource of Deployments, StatefulSets,
-/// ReplicaSets and scalable custom resources.
-public struct Scale: KubeObject, Hashable {
-    public struct Spec: Codable, Sendable, Hashable {
-        public var replicas: Int32?
-        public init(replicas: Int32? = nil) { self.replicas = replicas }
-    }
-    public struct Status: Codable, Sendable, Hashable {
-        public var replicas: Int32
-        /// The label selector of the pods, in string form.
-        public var selector: String?
-        public init(replicas: Int32 = 0, selector: String? = nil) {
-            self.replicas = replicas
-            self.selector = selector
-        }
-    }
-    public var apiVersion: String?
-    public var kind: String?
-    public var metadata: ObjectMeta
-    public var spec: Spec?
-    public var status: Status?
-
-    public init(metadata: ObjectMeta = ObjectMeta(), spec: Spec? = nil, status: Status? = nil) {
-        self.apiVersion = "autoscaling/v1"
-        self.kind = "Scale"
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
-    }
-}
 
 extension Api {
     /// `GET .../{name}/status`.
@@ -52,13 +22,16 @@ extension Api {
             try Self.built { () throws(RequestError) in try builder.patch(name, patch: patch, subresource: "status", options: options) }, logger: logger)
     }
 
-    /// `GET .../{name}/scale`.
-    public func getScale(_ name: String, logger: Logger? = nil) async throws -> Scale {
+    /// `GET .../{name}/scale`: the `autoscaling/v1` `Scale` of a Deployment, StatefulSet,
+    /// ReplicaSet or scalable custom resource.
+    public func getScale(_ name: String, logger: Logger? = nil) async throws -> Autoscaling.V1.Scale {
         try await call(try Self.built { () throws(RequestError) in try builder.get(name, subresource: "scale") }, logger: logger)
     }
 
     /// `PUT .../{name}/scale`.
-    public func replaceScale(_ name: String, _ scale: Scale, options: WriteOptions = WriteOptions(), logger: Logger? = nil) async throws -> Scale {
+    public func replaceScale(
+        _ name: String, _ scale: Autoscaling.V1.Scale, options: WriteOptions = WriteOptions(), logger: Logger? = nil
+    ) async throws -> Autoscaling.V1.Scale {
         let data: Data
         do { data = try JSONEncoder().encode(scale) } catch { throw KubeError(.invalidRequest, "the Scale does not encode: \(error)") }
         return try await call(
@@ -66,7 +39,7 @@ extension Api {
     }
 
     /// `PATCH .../{name}/scale`, for example `.merge(["spec": ["replicas": 3]])`.
-    public func patchScale(_ name: String, _ patch: Patch, options: PatchOptions = PatchOptions(), logger: Logger? = nil) async throws -> Scale {
+    public func patchScale(_ name: String, _ patch: Patch, options: PatchOptions = PatchOptions(), logger: Logger? = nil) async throws -> Autoscaling.V1.Scale {
         try await call(
             try Self.built { () throws(RequestError) in try builder.patch(name, patch: patch, subresource: "scale", options: options) }, logger: logger)
     }

@@ -126,7 +126,8 @@ extension KubeClient {
         }
         return KubeResponse(
             statusCode: Int(exchange.response.status.code),
-            headers: exchange.response.headers.map { (name: $0.name, value: $0.value) }, body: Data(buffer: body))
+            headers: exchange.response.headers.map { (name: $0.name, value: $0.value) }, body: Data(buffer: body),
+            httpVersion: exchange.response.version.description)
     }
 
     /// RFC 7234 `Warning: 299 - "text"` → `text`.

@@ -1,3 +1,5 @@
+import Foundation
+
 // Hand-written fast readers for the KubeCore types that every object carries.
 // Unknown keys are skipped, `null` reads as absent, like `Codable` with optionals.
 
@@ -23,30 +25,42 @@ extension JSONReader {
     public mutating func readMap<T>(_ read: (inout JSONReader) throws(JSONReadError) -> T) throws(JSONReadError) -> [String: T] {
         var result: [String: T] = [:]
         try readObject { (reader: inout JSONReader, key: JSONKey) throws(JSONReadError) in
-            result[key.string] = try read(&reader)
+            result[reader.string(of: key)] = try read(&reader)
         }
         return result
     }
 
-    /// A missing required field, reported at the object that lacks it.
+    /// A missing required field of the object just read; its path ends with the
+    /// field's name (`spec.containers[0].name`), like `Codable`'s `keyNotFound`.
     public func missing(_ field: String) -> JSONReadError {
-        JSONReadError("missing required field \"\(field)\"", offset: offset)
+        JSONReadError("missing required field \"\(field)\"", offset: offset, path: [field])
+    }
+}
+
+extension JSONReader {
+    /// Reads an RFC 3339 timestamp string straight from the bytes.
+    mutating func readTimestamp() throws(JSONReadError) -> Date {
+        let start = index
+        if let bytes = try readPlainStringBytes(), let date = RFC3339.parse(bytes: bytes) { return date }
+        index = start
+        let text = try readString()
+        guard let date = RFC3339.parse(text) else {
+            index = start
+            throw error("invalid RFC 3339 time \"\(text)\"")
+        }
+        return date
     }
 }
 
 extension Time: JSONReadable {
     public init(reading reader: inout JSONReader) throws(JSONReadError) {
-        let text = try reader.readString()
-        guard let date = RFC3339.parse(text) else { throw reader.error("invalid RFC 3339 time \"\(text)\"") }
-        self.init(date)
+        self.init(try reader.readTimestamp())
     }
 }
 
 extension MicroTime: JSONReadable {
     public init(reading reader: inout JSONReader) throws(JSONReadError) {
-        let text = try reader.readString()
-        guard let date = RFC3339.parse(text) else { throw reader.error("invalid RFC 3339 time \"\(text)\"") }
-        self.init(date)
+        self.init(try reader.readTimestamp())
     }
 }
 
@@ -128,7 +142,7 @@ extension ManagedFieldsEntry: JSONReadable {
             case "apiVersion": apiVersion = try reader.readString()
             case "time": time = try Time(reading: &reader)
             case "fieldsType": fieldsType = try reader.readString()
-            case "fieldsV1": fieldsV1 = try reader.readValue()
+            case "fieldsV1": fieldsV1Raw = try RawJSON(reading: &reader)
             case "subresource": subresource = try reader.readString()
             default: try reader.skipValue()
             }

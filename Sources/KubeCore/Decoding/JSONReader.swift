@@ -63,7 +63,7 @@ extension JSONReadable {
     }
 }
 
-/// An object key as read: where its bytes are and their FNV-1a hash, so generated
+/// An object key as read: where its bytes are and their ``hash(_:_:)``, so generated
 /// code can `switch` on the hash and confirm with one comparison.
 public struct JSONKey {
     public let start: UnsafePointer<UInt8>
@@ -71,6 +71,14 @@ public struct JSONKey {
     public let hash: UInt64
     /// The decoded text when the key had escapes (then the hash is of the decoded bytes).
     @usableFromInline let unescaped: String?
+
+    @usableFromInline
+    init(start: UnsafePointer<UInt8>, count: Int, hash: UInt64, unescaped: String?) {
+        self.start = start
+        self.count = count
+        self.hash = hash
+        self.unescaped = unescaped
+    }
 
     /// `true` when the key's bytes are exactly `text`'s UTF-8.
     @inlinable
@@ -86,11 +94,33 @@ public struct JSONKey {
     @inlinable
     public static func ~= (pattern: StaticString, key: JSONKey) -> Bool { key.equals(pattern) }
 
-    /// FNV-1a 64-bit: the hash generated code switches on.
+    /// The hash generated code switches on: the length and the first and last
+    /// eight bytes (little-endian), mixed. Constant time, whatever the key's length.
     public static func hash(_ text: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return hash
+        var text = text
+        return text.withUTF8 { bytes in
+            guard let start = bytes.baseAddress else { return hash(UnsafePointer(bitPattern: 1)!, 0) }
+            return hash(start, bytes.count)
+        }
+    }
+
+    @inlinable
+    public static func hash(_ start: UnsafePointer<UInt8>, _ count: Int) -> UInt64 {
+        var first: UInt64 = 0
+        var last: UInt64 = 0
+        if count >= 8 {
+            first = UInt64(littleEndian: UnsafeRawPointer(start).loadUnaligned(as: UInt64.self))
+            last = UInt64(littleEndian: UnsafeRawPointer(start + (count - 8)).loadUnaligned(as: UInt64.self))
+        } else {
+            var shift: UInt64 = 0
+            for offset in 0..<count {
+                first |= UInt64(start[offset]) &<< shift
+                shift &+= 8
+            }
+        }
+        var hash = (first ^ (last &* 0x9E37_79B9_7F4A_7C15)) &+ UInt64(truncatingIfNeeded: count) &* 0xFF51_AFD7_ED55_8CCD
+        hash = (hash ^ (hash &>> 29)) &* 0xBF58_476D_1CE4_E5B9
+        return hash ^ (hash &>> 32)
     }
 }
 
@@ -102,9 +132,12 @@ public struct JSONReader {
     @usableFromInline let base: UnsafePointer<UInt8>
     @usableFromInline let end: Int
     @usableFromInline var index = 0
-    private var depth = 0
+    @usableFromInline var depth = 0
     /// Nesting deeper than this is rejected (a guard against stack exhaustion).
     public static let maxDepth = 512
+
+    /// Repeated strings (label keys, images, phases) of large inputs share one copy.
+    @usableFromInline var strings: StringTable?
 
     public init(_ buffer: UnsafeRawBufferPointer) {
         if let address = buffer.baseAddress {
@@ -113,6 +146,24 @@ public struct JSONReader {
             base = UnsafePointer(bitPattern: 1)!  // never read: end is 0
         }
         end = buffer.count
+        if buffer.count >= StringTable.minimumInput { strings = StringTable() }
+    }
+
+    /// A string from bytes known to hold no escapes, shared with an earlier equal
+    /// string when the table has one.
+    @inlinable
+    func makeString(_ start: UnsafePointer<UInt8>, _ count: Int) -> String {
+        if count >= StringTable.minimumLength, count <= StringTable.maximumLength, let strings {
+            return strings.string(start, count)
+        }
+        return String(decoding: UnsafeBufferPointer(start: start, count: count), as: UTF8.self)
+    }
+
+    /// The text of `key` (shared like string values).
+    @inlinable
+    public func string(of key: JSONKey) -> String {
+        if let unescaped = key.unescaped { return unescaped }
+        return makeString(key.start, key.count)
     }
 
     /// The byte offset of the reader.
@@ -152,6 +203,7 @@ public struct JSONReader {
     }
 
     /// Consumes `null` if it is next and returns `true`; otherwise consumes nothing.
+    @inlinable
     public mutating func readNull() -> Bool {
         skipWhitespace()
         guard index + 4 <= end, base[index] == UInt8(ascii: "n"), base[index + 1] == UInt8(ascii: "u"),
@@ -199,8 +251,12 @@ public struct JSONReader {
         return result
     }
 
-    private var objectState: [Bool] = []  // per open container: has the first member been read
+    /// Whether the open container at each depth has read its first member: bit
+    /// `depth - 1` of `memberBits` for the first 64 levels, `deepMembers` below.
+    @usableFromInline var memberBits: UInt64 = 0
+    @usableFromInline var deepMembers: [Bool] = []
 
+    @inlinable
     public mutating func beginObject() throws(JSONReadError) {
         skipWhitespace()
         guard index < end, base[index] == UInt8(ascii: "{") else { throw error("expected an object") }
@@ -208,6 +264,7 @@ public struct JSONReader {
         try push()
     }
 
+    @inlinable
     public mutating func beginArray() throws(JSONReadError) {
         skipWhitespace()
         guard index < end, base[index] == UInt8(ascii: "[") else { throw error("expected an array") }
@@ -215,28 +272,49 @@ public struct JSONReader {
         try push()
     }
 
-    private mutating func push() throws(JSONReadError) {
+    @inlinable
+    mutating func push() throws(JSONReadError) {
         depth += 1
-        guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth)") }
-        objectState.append(false)
+        if depth <= 64 {
+            memberBits &= ~(1 &<< UInt64(depth - 1))
+        } else {
+            guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth)") }
+            deepMembers.append(false)
+        }
+    }
+
+    @inlinable
+    mutating func pop() {
+        if depth > 64 { deepMembers.removeLast() }
+        depth -= 1
+    }
+
+    /// Marks the current container as having a member; returns whether it had one before.
+    @inlinable
+    mutating func markMember() -> Bool {
+        if depth <= 64 {
+            let bit: UInt64 = 1 &<< UInt64(depth - 1)
+            defer { memberBits |= bit }
+            return memberBits & bit != 0
+        }
+        defer { deepMembers[deepMembers.count - 1] = true }
+        return deepMembers[deepMembers.count - 1]
     }
 
     /// The next key of the current object (the `:` consumed), or `nil` at its end.
+    @inlinable
     public mutating func nextKey() throws(JSONReadError) -> JSONKey? {
         skipWhitespace()
         guard index < end else { throw error("unexpected end of input in an object") }
         if base[index] == UInt8(ascii: "}") {
             index += 1
-            depth -= 1
-            objectState.removeLast()
+            pop()
             return nil
         }
-        if objectState[objectState.count - 1] {
+        if markMember() {
             guard base[index] == UInt8(ascii: ",") else { throw error("expected ',' or '}' in an object") }
             index += 1
             skipWhitespace()
-        } else {
-            objectState[objectState.count - 1] = true
         }
         guard index < end, base[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
         let key = try readKey()
@@ -247,70 +325,131 @@ public struct JSONReader {
     }
 
     /// `true` when another element of the current array follows (positioned at it).
+    @inlinable
     public mutating func nextElement() throws(JSONReadError) -> Bool {
         skipWhitespace()
         guard index < end else { throw error("unexpected end of input in an array") }
         if base[index] == UInt8(ascii: "]") {
             index += 1
-            depth -= 1
-            objectState.removeLast()
+            pop()
             return false
         }
-        if objectState[objectState.count - 1] {
+        if markMember() {
             guard base[index] == UInt8(ascii: ",") else { throw error("expected ',' or ']' in an array") }
             index += 1
-        } else {
-            objectState[objectState.count - 1] = true
         }
         return true
     }
 
-    private mutating func readKey() throws(JSONReadError) -> JSONKey {
+    @inlinable
+    mutating func readKey() throws(JSONReadError) -> JSONKey {
         index += 1  // opening quote
         let start = index
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        skipPlainBytes()
+        guard index < end else { throw error("unterminated string") }
+        let byte = base[index]
+        if byte == UInt8(ascii: "\"") {
+            let count = index - start
+            index += 1
+            return JSONKey(start: base + start, count: count, hash: JSONKey.hash(base + start, count), unescaped: nil)
+        }
+        if byte == UInt8(ascii: "\\") { return try readEscapedKey(from: start) }
+        throw error("control character in a string")
+    }
+
+    /// Whether any of the eight bytes is `"`, `\\` or a control character.
+    @inlinable @inline(__always)
+    static func hasSpecialByte(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let quote = word ^ 0x2222_2222_2222_2222
+        let backslash = word ^ 0x5C5C_5C5C_5C5C_5C5C
+        let found = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- 0x2020_2020_2020_2020) & ~word)
+        return found & 0x8080_8080_8080_8080 != 0
+    }
+
+    /// Advances over string bytes up to the next `"`, `\\` or control character (or the end).
+    @inlinable @inline(__always)
+    mutating func skipPlainBytes() {
+        while index &+ 8 <= end {
+            if Self.hasSpecialByte(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) { break }
+            index &+= 8
+        }
         while index < end {
             let byte = base[index]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { return }
+            index &+= 1
+        }
+    }
+
+    /// Skips a string (the reader is at its opening quote), checking for control characters.
+    @inlinable
+    mutating func skipString() throws(JSONReadError) {
+        index += 1
+        while true {
+            skipPlainBytes()
+            guard index < end else { throw error("unterminated string") }
+            let byte = base[index]
             if byte == UInt8(ascii: "\"") {
-                let key = JSONKey(start: base + start, count: index - start, hash: hash, unescaped: nil)
                 index += 1
-                return key
+                return
             }
             if byte == UInt8(ascii: "\\") {
-                index = start - 1
-                let text = try readString()
-                return JSONKey(start: base + start, count: 0, hash: JSONKey.hash(text), unescaped: text)
+                index += 2
+                continue
             }
-            if byte < 0x20 { throw error("control character in a string") }
-            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
-            index += 1
+            throw error("control character in a string")
         }
-        throw error("unterminated string")
+    }
+
+    @usableFromInline
+    mutating func readEscapedKey(from start: Int) throws(JSONReadError) -> JSONKey {
+        index = start - 1
+        let text = try readString()
+        return JSONKey(start: base + start, count: 0, hash: JSONKey.hash(text), unescaped: text)
     }
 
     // MARK: scalars
 
     /// Reads a string (escapes decoded, UTF-8 validated with replacement like Foundation).
+    @inlinable
     public mutating func readString() throws(JSONReadError) -> String {
         skipWhitespace()
         guard index < end, base[index] == UInt8(ascii: "\"") else { throw error("expected a string") }
         index += 1
         let start = index
-        while index < end {
-            let byte = base[index]
-            if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeBufferPointer(start: base + start, count: index - start), as: UTF8.self)
-                index += 1
-                return text
-            }
-            if byte == UInt8(ascii: "\\") { return try readEscapedString(from: start) }
-            if byte < 0x20 { throw error("control character in a string") }
+        skipPlainBytes()
+        guard index < end else { throw error("unterminated string") }
+        let byte = base[index]
+        if byte == UInt8(ascii: "\"") {
+            let text = makeString(base + start, index - start)
             index += 1
+            return text
         }
-        throw error("unterminated string")
+        if byte == UInt8(ascii: "\\") { return try readEscapedString(from: start) }
+        throw error("control character in a string")
     }
 
-    private mutating func readEscapedString(from start: Int) throws(JSONReadError) -> String {
+    /// The bytes of the next string when it has no escapes (then consumed);
+    /// `nil` when it has escapes (the position is then unspecified).
+    @usableFromInline
+    mutating func readPlainStringBytes() throws(JSONReadError) -> UnsafeBufferPointer<UInt8>? {
+        skipWhitespace()
+        guard index < end, base[index] == UInt8(ascii: "\"") else { throw error("expected a string") }
+        index += 1
+        let start = index
+        skipPlainBytes()
+        guard index < end else { throw error("unterminated string") }
+        let byte = base[index]
+        if byte == UInt8(ascii: "\"") {
+            index += 1
+            return UnsafeBufferPointer(start: base + start, count: index - 1 - start)
+        }
+        if byte == UInt8(ascii: "\\") { return nil }
+        throw error("control character in a string")
+    }
+
+    @usableFromInline
+    mutating func readEscapedString(from start: Int) throws(JSONReadError) -> String {
         var bytes = Array(UnsafeBufferPointer(start: base + start, count: index - start))
         while index < end {
             let byte = base[index]
@@ -375,6 +514,7 @@ public struct JSONReader {
         return value
     }
 
+    @inlinable
     public mutating func readBool() throws(JSONReadError) -> Bool {
         skipWhitespace()
         if index + 4 <= end, memcmp(base + index, "true", 4) == 0 {
@@ -467,30 +607,56 @@ public struct JSONReader {
 
     // MARK: whole values
 
-    /// Skips one value of any kind, checking its syntax.
+    /// Skips one value of any kind, checking its syntax (keys are not hashed,
+    /// strings not built).
     public mutating func skipValue() throws(JSONReadError) {
-        switch try peek() {
-        case .object:
-            try beginObject()
-            while try nextKey() != nil { try skipValue() }
-        case .array:
-            try beginArray()
-            while try nextElement() { try skipValue() }
-        case .string:
+        skipWhitespace()
+        guard index < end else { throw error("unexpected end of input") }
+        switch base[index] {
+        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "{"): try skipContainer(close: UInt8(ascii: "}"), isObject: true)
+        case UInt8(ascii: "["): try skipContainer(close: UInt8(ascii: "]"), isObject: false)
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): _ = try readBool()
+        case UInt8(ascii: "n"):
+            guard readNull() else { throw error("expected null") }
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try readDouble()
+        default: throw error("unexpected character '\(Character(Unicode.Scalar(base[index])))'")
+        }
+    }
+
+    private mutating func skipContainer(close: UInt8, isObject: Bool) throws(JSONReadError) {
+        index += 1
+        depth += 1
+        guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth)") }
+        skipWhitespace()
+        if index < end, base[index] == close {
             index += 1
-            while index < end {
-                let byte = base[index]
-                if byte == UInt8(ascii: "\"") {
-                    index += 1
-                    return
-                }
-                if byte == UInt8(ascii: "\\") { index += 1 } else if byte < 0x20 { throw error("control character in a string") }
+            depth -= 1
+            return
+        }
+        while true {
+            if isObject {
+                skipWhitespace()
+                guard index < end, base[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+                try skipString()
+                skipWhitespace()
+                guard index < end, base[index] == UInt8(ascii: ":") else { throw error("expected ':' after a key") }
                 index += 1
             }
-            throw error("unterminated string")
-        case .number: _ = try readDouble()
-        case .bool: _ = try readBool()
-        case .null: _ = readNull()
+            try skipValue()
+            skipWhitespace()
+            guard index < end else {
+                throw error(isObject ? "unexpected end of input in an object" : "unexpected end of input in an array")
+            }
+            if base[index] == UInt8(ascii: ",") {
+                index += 1
+            } else if base[index] == close {
+                index += 1
+                depth -= 1
+                return
+            } else {
+                throw error(isObject ? "expected ',' or '}' in an object" : "expected ',' or ']' in an array")
+            }
         }
     }
 
@@ -508,7 +674,7 @@ public struct JSONReader {
         case .object:
             var members: [String: JSONValue] = [:]
             try readObject { (reader: inout JSONReader, key: JSONKey) throws(JSONReadError) in
-                members[key.string] = try reader.readValue()
+                members[reader.string(of: key)] = try reader.readValue()
             }
             return .object(members)
         case .array:
@@ -543,7 +709,7 @@ public struct JSONReader {
     public mutating func readStringMap() throws(JSONReadError) -> [String: String] {
         var result: [String: String] = [:]
         try readObject { (reader: inout JSONReader, key: JSONKey) throws(JSONReadError) in
-            result[key.string] = try reader.readString()
+            result[reader.string(of: key)] = try reader.readString()
         }
         return result
     }
@@ -557,5 +723,50 @@ public struct JSONReader {
 extension JSONValue: JSONReadable {
     public init(reading reader: inout JSONReader) throws(JSONReadError) {
         self = try reader.readValue()
+    }
+}
+
+/// A direct-mapped cache of strings read from one input, so that repeated values
+/// share storage: fewer allocations while reading, less memory after.
+@usableFromInline
+final class StringTable {
+    @usableFromInline static let minimumInput = 32 * 1024
+    /// Shorter strings are stored inline in `String` anyway.
+    @usableFromInline static let minimumLength = 16
+    @usableFromInline static let maximumLength = 128
+    @usableFromInline static let slotCount = 4096
+
+    @usableFromInline let hashes: UnsafeMutablePointer<UInt64>
+    @usableFromInline let slots: UnsafeMutablePointer<String>
+
+    @usableFromInline
+    init() {
+        hashes = .allocate(capacity: Self.slotCount)
+        hashes.initialize(repeating: 0, count: Self.slotCount)
+        slots = .allocate(capacity: Self.slotCount)
+        slots.initialize(repeating: "", count: Self.slotCount)
+    }
+
+    deinit {
+        slots.deinitialize(count: Self.slotCount)
+        slots.deallocate()
+        hashes.deallocate()
+    }
+
+    @inlinable
+    func string(_ start: UnsafePointer<UInt8>, _ count: Int) -> String {
+        let hash = JSONKey.hash(start, count) | 1  // 0 marks an empty slot
+        let slot = Int(truncatingIfNeeded: hash) & (Self.slotCount - 1)
+        if hashes[slot] == hash {
+            let existing = slots[slot]
+            let same = existing.utf8.withContiguousStorageIfAvailable { stored in
+                stored.count == count && memcmp(stored.baseAddress!, start, count) == 0
+            }
+            if same == true { return existing }
+        }
+        let text = String(decoding: UnsafeBufferPointer(start: start, count: count), as: UTF8.self)
+        hashes[slot] = hash
+        slots[slot] = text
+        return text
     }
 }

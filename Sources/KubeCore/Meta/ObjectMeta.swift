@@ -83,15 +83,23 @@ public struct OwnerReference: Codable, Sendable, Hashable {
 }
 
 /// `meta/v1.ManagedFieldsEntry`: which manager owns which fields (server-side apply).
-/// `fieldsV1` is kept as raw JSON: it is rarely read and expensive to model.
+/// `fieldsV1` is rarely read and expensive to model: the fast reader keeps it as
+/// the bytes it read (``fieldsV1Raw``) and ``fieldsV1`` parses them on demand.
 public struct ManagedFieldsEntry: Codable, Sendable, Hashable {
     public var manager: String?
     public var operation: String?
     public var apiVersion: String?
     public var time: Time?
     public var fieldsType: String?
-    public var fieldsV1: JSONValue?
+    /// `fieldsV1` as kept: raw bytes when read by ``JSONReader``, else a value.
+    public var fieldsV1Raw: RawJSON?
     public var subresource: String?
+
+    /// The `fieldsV1` tree (`{"f:metadata":{"f:labels":{...}}}`), parsed when read.
+    public var fieldsV1: JSONValue? {
+        get { fieldsV1Raw?.value }
+        set { fieldsV1Raw = newValue.map(RawJSON.init) }
+    }
 
     public init(
         manager: String? = nil, operation: String? = nil, apiVersion: String? = nil, time: Time? = nil,
@@ -102,7 +110,11 @@ public struct ManagedFieldsEntry: Codable, Sendable, Hashable {
         self.apiVersion = apiVersion
         self.time = time
         self.fieldsType = fieldsType
-        self.fieldsV1 = fieldsV1
+        self.fieldsV1Raw = fieldsV1.map(RawJSON.init)
         self.subresource = subresource
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case manager, operation, apiVersion, time, fieldsType, fieldsV1Raw = "fieldsV1", subresource
     }
 }

@@ -142,11 +142,6 @@ public struct QuantityError: Error, Sendable, Hashable, CustomStringConvertible 
 }
 
 extension Quantity {
-    private static let decimalSuffixes: [String: Int] = [
-        "n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18,
-    ]
-    private static let binarySuffixes: [String: Int] = ["Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60]
-
     private static func parse(_ text: String) throws(QuantityError) -> (Decimal, Format) {
         guard !text.isEmpty else { throw .empty(text) }
         let bytes = Array(text.utf8)
@@ -176,14 +171,12 @@ extension Quantity {
         // Drop leading zeros; Decimal keeps 38 significant digits.
         while digits.count > 1, digits[0] == UInt8(ascii: "0") { digits.removeFirst() }
         guard digits.count <= 38 else { throw .tooPrecise(text) }
-        var mantissa = Decimal(0)
-        for digit in digits { mantissa = mantissa * 10 + Decimal(Int(digit - UInt8(ascii: "0"))) }
         var exponent = -fractionDigits
         var format = Format.decimalSI
         var binaryPower = 0
-        if let power = decimalSuffixes[suffix] {
+        if let power = decimalSuffix(suffix) {
             exponent += power
-        } else if let power = binarySuffixes[suffix] {
+        } else if let power = binarySuffix(suffix) {
             binaryPower = power
             format = .binarySI
         } else if let first = suffix.first, first == "e" || first == "E", let power = Int(suffix.dropFirst()), abs(power) <= 100 {
@@ -192,12 +185,52 @@ extension Quantity {
         } else {
             throw .unknownSuffix(suffix, text)
         }
+        // Fast path: the digits (times the binary power) fit in 63 bits and no
+        // rounding below 1n is needed — the usual `100m`, `256Mi`, `1.5Gi`.
+        if digits.count <= 18, exponent >= -9 {
+            var small: UInt64 = 0
+            for digit in digits { small = small * 10 + UInt64(digit - UInt8(ascii: "0")) }
+            if binaryPower == 0 || small.leadingZeroBitCount > binaryPower + 1 {
+                let significand = Decimal(small << UInt64(binaryPower))
+                return (Decimal(sign: negative ? .minus : .plus, exponent: exponent, significand: significand), format)
+            }
+        }
+        var mantissa = Decimal(0)
+        for digit in digits { mantissa = mantissa * 10 + Decimal(Int(digit - UInt8(ascii: "0"))) }
         var value = Decimal(sign: negative ? .minus : .plus, exponent: exponent, significand: mantissa)
         if binaryPower > 0 { value *= Decimal(UInt64(1) << UInt64(binaryPower)) }
         // Kubernetes keeps nano precision and rounds anything finer up (away from zero).
         var rounded = Decimal()
         NSDecimalRound(&rounded, &value, 9, .up)
         return (rounded, format)
+    }
+
+    private static func decimalSuffix(_ suffix: String) -> Int? {
+        switch suffix {
+        case "": 0
+        case "m": -3
+        case "k": 3
+        case "M": 6
+        case "G": 9
+        case "T": 12
+        case "u": -6
+        case "n": -9
+        case "P": 15
+        case "E": 18
+        default: nil
+        }
+    }
+
+    private static func binarySuffix(_ suffix: String) -> Int? {
+        switch suffix {
+        case "Mi": 20
+        case "Gi": 30
+        case "Ki": 10
+        case "Ti": 40
+        case "Pi": 50
+        case "Ei": 60
+        default: nil
+        }
     }
 
     private static func isInteger(_ value: Decimal) -> Bool {

@@ -85,13 +85,12 @@ public final class Informer<K: KubeObject>: Service, Sendable {
     /// Watches until cancelled or shut down gracefully.
     public func run() async throws {
         let watcher = Watcher(api: api, config: config, logger: logger)
-        await withGracefulShutdownHandler {
-            await withTaskCancellationHandler {
-                for await event in watcher {
-                    handle(event)
-                }
-            } onCancel: {}
-        } onGracefulShutdown: {}
+        // Graceful shutdown cancels the watch; cancellation ends the watcher's sequence.
+        await cancelWhenGracefulShutdown {
+            for await event in watcher {
+                self.handle(event)
+            }
+        }
         finish()
     }
 

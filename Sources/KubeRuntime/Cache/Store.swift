@@ -22,7 +22,8 @@ public final class Store<K: KubeObject>: Sendable {
         var indexes: [String: [String: Set<String>]] = [:]
         var resourceVersion: String?
         var synced = false
-        var syncWaiters: [CheckedContinuation<Void, Never>] = []
+        var syncWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter = 0
     }
 
     private let state = Mutex(State())
@@ -82,15 +83,24 @@ public final class Store<K: KubeObject>: Sendable {
 
     public var isSynced: Bool { state.withLock { $0.synced } }
 
-    /// Waits until the first full state has been stored.
+    /// Waits until the first full state has been stored, or the task is cancelled.
     public func waitUntilSynced() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let ready = state.withLock { state in
-                if state.synced { return true }
-                state.syncWaiters.append(continuation)
-                return false
+        let id = state.withLock { state in
+            defer { state.nextWaiter += 1 }
+            return state.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let ready = state.withLock { state in
+                    if state.synced || Task.isCancelled { return true }
+                    state.syncWaiters[id] = continuation
+                    return false
+                }
+                if ready { continuation.resume() }
             }
-            if ready { continuation.resume() }
+        } onCancel: {
+            let waiter = state.withLock { $0.syncWaiters.removeValue(forKey: id) }
+            waiter?.resume()
         }
     }
 
@@ -117,7 +127,7 @@ public final class Store<K: KubeObject>: Sendable {
             state = fresh
             return waiters
         }
-        for waiter in waiters { waiter.resume() }
+        for waiter in waiters.values { waiter.resume() }
     }
 
     /// Adds or updates one object; returns the previous version, if any.

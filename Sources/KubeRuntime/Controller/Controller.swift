@@ -15,8 +15,8 @@ import ServiceLifecycle
 ///
 /// The informers run as their own services (they can be shared); the controller
 /// subscribes to them and starts reconciling once the primary informer has synced.
-/// On graceful shutdown or cancellation it stops taking new keys; a reconcile in
-/// progress is cancelled with the task.
+/// On graceful shutdown or cancellation it stops: subscriptions end, no new key is taken,
+/// and a reconcile in progress is cancelled with the task.
 public struct Controller<K: KubeResource>: ServiceLifecycle.Service {
     private let primary: Informer<K>
     private let reconciler: any Reconciler
@@ -70,26 +70,24 @@ public struct Controller<K: KubeResource>: ServiceLifecycle.Service {
 
     public func run() async throws {
         let queue = WorkQueue<ObjectKey>(rateLimiter: rateLimiter)
-        await primary.waitUntilSynced()
-        await withGracefulShutdownHandler {
-            await withDiscardingTaskGroup { group in
-                for source in sources {
-                    group.addTask { await source(queue) }
-                }
-                for _ in 0..<workers {
-                    group.addTask { await self.work(queue) }
-                }
-                // Workers end when the queue shuts down (on cancellation or graceful shutdown).
-                group.addTask {
-                    await withTaskCancellationHandler {
-                        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-                    } onCancel: {
-                        Task { await queue.shutDown(drain: false) }
+        let sources = self.sources
+        let workers = self.workers
+        // Graceful shutdown cancels everything: the subscriptions end, the queue shuts down so
+        // idle workers return, and a reconcile in progress sees its task cancelled.
+        await cancelWhenGracefulShutdown {
+            await withTaskCancellationHandler {
+                await self.primary.waitUntilSynced()
+                await withDiscardingTaskGroup { group in
+                    for source in sources {
+                        group.addTask { await source(queue) }
+                    }
+                    for _ in 0..<workers {
+                        group.addTask { await self.work(queue) }
                     }
                 }
+            } onCancel: {
+                Task { await queue.shutDown(drain: false) }
             }
-        } onGracefulShutdown: {
-            Task { await queue.shutDown(drain: false) }
         }
     }
 

@@ -59,6 +59,11 @@ public struct Watcher<K: KubeObject>: AsyncSequence, Sendable {
         var pending: [WatcherStateMachine<K>.Action] = []
         var stream: WatchStream<K>.AsyncIterator?
         var started = false
+        /// When the open watch started and whether it delivered anything: a watch that ends at
+        /// once with nothing is a failure (backoff), not a normal end — else a server that closes
+        /// every watch immediately would make the watcher spin (client-go's "very short watch").
+        var watchOpenedAt: ContinuousClock.Instant = .now
+        var watchDelivered = false
 
         init(watcher: Watcher) {
             self.watcher = watcher
@@ -117,6 +122,8 @@ public struct Watcher<K: KubeObject>: AsyncSequence, Sendable {
                 resourceVersionMatch: sendInitialEvents ? .notOlderThan : nil)
             do {
                 stream = try watcher.api.watch(options, logger: watcher.logger).makeAsyncIterator()
+                watchOpenedAt = .now
+                watchDelivered = false
             } catch {
                 stream = nil
                 pending += failed(error, during: "watch")
@@ -126,11 +133,17 @@ public struct Watcher<K: KubeObject>: AsyncSequence, Sendable {
         private mutating func readWatch() async {
             do {
                 if let event = try await stream?.next() {
+                    watchDelivered = true
                     pending += machine.step(.event(event), now: .now)
                     if case .error = event { stream = nil }
                 } else {
                     stream = nil
-                    pending += machine.step(.watchEnded, now: .now)
+                    if !watchDelivered && ContinuousClock.now - watchOpenedAt < .seconds(1) {
+                        watcher.logger.warning("the watch of \(watcher.api.resource.plural) ended at once without events; backing off")
+                        pending += machine.step(.failed(gone: false, invalid: false), now: .now)
+                    } else {
+                        pending += machine.step(.watchEnded, now: .now)
+                    }
                 }
             } catch {
                 stream = nil

@@ -129,7 +129,12 @@ struct APIError: Error, Sendable {
         switch code {
         case 429: return tooManyRequests(retryAfterSeconds: retryAfterSeconds)
         case 503: return serviceUnavailable("the server is currently unable to handle the request", retryAfterSeconds: retryAfterSeconds)
-        case 500: return internalError("injected fault")
+        case 500:
+            // kube's InternalError with the fault's Retry-After, as documented on `failNextRequests`.
+            var error = internalError("injected fault")
+            error.retryAfterSeconds = retryAfterSeconds
+            error.status.details?.retryAfterSeconds = retryAfterSeconds
+            return error
         default:
             return APIError(code: code, reason: code >= 500 ? StatusReason.internalError : StatusReason.badRequest,
                             message: "injected fault (\(code))", details: StatusDetails(retryAfterSeconds: retryAfterSeconds),

@@ -58,6 +58,12 @@ extension APIServer {
             let context = try writeContext(request, deleteOptions: options)
             let result = try await store.delete(resource, namespace: namespace, name: info.name, preconditions: options.preconditions, context: context)
             if result.deleted {
+                guard Self.returnsDeletedObject.contains(resource.groupResource) else {
+                    // kube-apiserver's finalizeDelete: a Success Status naming what is gone.
+                    let details = StatusDetails(
+                        name: info.name, group: resource.group, kind: resource.plural, uid: result.object["metadata"]?["uid"]?.stringValue)
+                    return .json(200, JSONWriter.encode(Status(status: "Success", details: details)))
+                }
                 return try await respondObject(request, 200, result.object, resource: resource)
             }
             return try await respondObject(request, 202, result.object, resource: resource)
@@ -79,6 +85,16 @@ extension APIServer {
             throw APIError.methodNotSupported(resource.groupResource, verb: info.verb)
         }
     }
+
+    /// The resources kube-apiserver registers with `ReturnDeletedObject` (or a custom delete
+    /// that returns the object): an immediate delete answers with the object. Every other
+    /// resource answers with a Success `Status`.
+    static let returnsDeletedObject: Set<GroupResource> = [
+        GroupResource(group: "", resource: "pods"), GroupResource(group: "", resource: "services"),
+        GroupResource(group: "", resource: "serviceaccounts"), GroupResource(group: "", resource: "namespaces"),
+        GroupResource(group: "storage.k8s.io", resource: "storageclasses"),
+        GroupResource(group: "apiextensions.k8s.io", resource: "customresourcedefinitions"),
+    ]
 
     /// Subresources with a handler (exec, attach, proxy, portforward need a kubelet).
     static let servedSubresources: Set<String> = ["status", "scale", "token", "log"]

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Version {
     /// Info contains versioning information. how we'll want to distribute that information.
-    public struct Info: Codable, Sendable, Hashable {
+    public struct Info: Codable, Sendable, Hashable, JSONReadable {
         public var buildDate: String
         public var compiler: String
         /// EmulationMajor is the major version of the emulation version
@@ -40,6 +40,54 @@ extension Version {
             self.minCompatibilityMinor = minCompatibilityMinor
             self.minor = minor
             self.platform = platform
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var buildDate: String?
+            var compiler: String?
+            var emulationMajor: String?
+            var emulationMinor: String?
+            var gitCommit: String?
+            var gitTreeState: String?
+            var gitVersion: String?
+            var goVersion: String?
+            var major: String?
+            var minCompatibilityMajor: String?
+            var minCompatibilityMinor: String?
+            var minor: String?
+            var platform: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x89d1e3e93e3dee3d: if jsonKey.equals("buildDate") { buildDate = try String(reading: &jsonReader); return }
+                case 0xc20ab4fc12c3dabb: if jsonKey.equals("compiler") { compiler = try String(reading: &jsonReader); return }
+                case 0x8ad3a6b3fe700a17: if jsonKey.equals("emulationMajor") { emulationMajor = try String(reading: &jsonReader); return }
+                case 0xdf537ff1ecdc1215: if jsonKey.equals("emulationMinor") { emulationMinor = try String(reading: &jsonReader); return }
+                case 0xd25e3f1e8ade3660: if jsonKey.equals("gitCommit") { gitCommit = try String(reading: &jsonReader); return }
+                case 0x446041bc868bcce8: if jsonKey.equals("gitTreeState") { gitTreeState = try String(reading: &jsonReader); return }
+                case 0x4fb74016a960fc0f: if jsonKey.equals("gitVersion") { gitVersion = try String(reading: &jsonReader); return }
+                case 0x3cb6ee71482595b1: if jsonKey.equals("goVersion") { goVersion = try String(reading: &jsonReader); return }
+                case 0xa0bbf7078a50e9c9: if jsonKey.equals("major") { major = try String(reading: &jsonReader); return }
+                case 0x8a224703767f1d83: if jsonKey.equals("minCompatibilityMajor") { minCompatibilityMajor = try String(reading: &jsonReader); return }
+                case 0xe1b91cfabd69aa3a: if jsonKey.equals("minCompatibilityMinor") { minCompatibilityMinor = try String(reading: &jsonReader); return }
+                case 0xfc3501b36694577d: if jsonKey.equals("minor") { minor = try String(reading: &jsonReader); return }
+                case 0x566c7ea97121c93: if jsonKey.equals("platform") { platform = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let buildDate else { throw jsonReader.missing("buildDate") }
+            guard let compiler else { throw jsonReader.missing("compiler") }
+            guard let gitCommit else { throw jsonReader.missing("gitCommit") }
+            guard let gitTreeState else { throw jsonReader.missing("gitTreeState") }
+            guard let gitVersion else { throw jsonReader.missing("gitVersion") }
+            guard let goVersion else { throw jsonReader.missing("goVersion") }
+            guard let major else { throw jsonReader.missing("major") }
+            guard let minor else { throw jsonReader.missing("minor") }
+            guard let platform else { throw jsonReader.missing("platform") }
+            self.init(
+                buildDate: buildDate, compiler: compiler, emulationMajor: emulationMajor, emulationMinor: emulationMinor, gitCommit: gitCommit, gitTreeState: gitTreeState, gitVersion: gitVersion, goVersion: goVersion, major: major, minCompatibilityMajor: minCompatibilityMajor, minCompatibilityMinor: minCompatibilityMinor, minor: minor, platform: platform
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// AuditAnnotation describes how to produce an audit annotation for an API request.
-    public struct AuditAnnotation: Codable, Sendable, Hashable {
+    public struct AuditAnnotation: Codable, Sendable, Hashable, JSONReadable {
         /// key specifies the audit annotation key. The audit annotation keys of a ValidatingAdmissionPolicy must be unique. The key must be a qualified name ([A-Za-z0-9][-A-Za-z0-9_.]*) no more than 63 bytes in length.
         public var key: String
         /// valueExpression represents the expression which is evaluated by CEL to produce an audit annotation value. The expression must evaluate to either a string or null value. If the expression evaluates to a string, the audit annotation is included with the string value. If the expression evaluates to null or empty string the audit annotation will be omitted. The valueExpression may be no longer than 5kb in length. If the result of the valueExpression is more than 10kb in length, it will be truncated to 10kb.
@@ -14,6 +14,25 @@ extension AdmissionRegistration.V1 {
         ) {
             self.key = key
             self.valueExpression = valueExpression
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var key: String?
+            var valueExpression: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x3073d7489afd12c4: if jsonKey.equals("key") { key = try String(reading: &jsonReader); return }
+                case 0xa1b6dcac5ff354f4: if jsonKey.equals("valueExpression") { valueExpression = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let key else { throw jsonReader.missing("key") }
+            guard let valueExpression else { throw jsonReader.missing("valueExpression") }
+            self.init(
+                key: key, valueExpression: valueExpression
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// ExpressionWarning is a warning information that targets a specific expression.
-    public struct ExpressionWarning: Codable, Sendable, Hashable {
+    public struct ExpressionWarning: Codable, Sendable, Hashable, JSONReadable {
         /// fieldRef is the path to the field that refers to the expression. For example, the reference to the expression of the first item of validations is "spec.validations[0].expression"
         public var fieldRef: String
         /// warning contains the content of type checking information in a human-readable form. Each line of the warning contains the type that the expression is checked against, followed by the type check error from the compiler.
@@ -14,6 +14,25 @@ extension AdmissionRegistration.V1 {
         ) {
             self.fieldRef = fieldRef
             self.warning = warning
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var fieldRef: String?
+            var warning: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x28ecf9349ff0d24: if jsonKey.equals("fieldRef") { fieldRef = try String(reading: &jsonReader); return }
+                case 0x81c39067dcd62dca: if jsonKey.equals("warning") { warning = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let fieldRef else { throw jsonReader.missing("fieldRef") }
+            guard let warning else { throw jsonReader.missing("warning") }
+            self.init(
+                fieldRef: fieldRef, warning: warning
+            )
         }
     }
 }

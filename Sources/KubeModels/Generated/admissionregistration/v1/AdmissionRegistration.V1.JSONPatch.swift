@@ -3,7 +3,7 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// JSONPatch defines a JSON Patch.
-    public struct JSONPatch: Codable, Sendable, Hashable {
+    public struct JSONPatch: Codable, Sendable, Hashable, JSONReadable {
         /// expression will be evaluated by CEL to create a [JSON patch](https://jsonpatch.com/). ref: https://github.com/google/cel-spec
         public var expression: String?
 
@@ -11,6 +11,21 @@ extension AdmissionRegistration.V1 {
             expression: String? = nil
         ) {
             self.expression = expression
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var expression: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x274bdacb4780b120: if jsonKey.equals("expression") { expression = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                expression: expression
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// MatchResources decides whether to run the admission control policy on an object based on whether it meets the match criteria. The exclude rules take precedence over include rules (if a resource matches both, it is excluded)
-    public struct MatchResources: Codable, Sendable, Hashable {
+    public struct MatchResources: Codable, Sendable, Hashable, JSONReadable {
         /// excludeResourceRules describes what operations on what resources/subresources the ValidatingAdmissionPolicy should not care about. The exclude rules take precedence over include rules (if a resource matches both, it is excluded)
         public var excludeResourceRules: [NamedRuleWithOperations]?
         /// matchPolicy defines how the "MatchResources" list is used to match incoming requests. Allowed values are "Exact" or "Equivalent".
@@ -23,6 +23,29 @@ extension AdmissionRegistration.V1 {
             self.namespaceSelector = namespaceSelector
             self.objectSelector = objectSelector
             self.resourceRules = resourceRules
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var excludeResourceRules: [NamedRuleWithOperations]?
+            var matchPolicy: String?
+            var namespaceSelector: Meta.V1.LabelSelector?
+            var objectSelector: Meta.V1.LabelSelector?
+            var resourceRules: [NamedRuleWithOperations]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xaa6f5712c715580f: if jsonKey.equals("excludeResourceRules") { excludeResourceRules = try Array<NamedRuleWithOperations>(reading: &jsonReader); return }
+                case 0x6a7519954d23c26f: if jsonKey.equals("matchPolicy") { matchPolicy = try String(reading: &jsonReader); return }
+                case 0x60b6999e885854d7: if jsonKey.equals("namespaceSelector") { namespaceSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x15e25149d1b02ae6: if jsonKey.equals("objectSelector") { objectSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x9dfed39dda3bc51e: if jsonKey.equals("resourceRules") { resourceRules = try Array<NamedRuleWithOperations>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                excludeResourceRules: excludeResourceRules, matchPolicy: matchPolicy, namespaceSelector: namespaceSelector, objectSelector: objectSelector, resourceRules: resourceRules
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// MutatingAdmissionPolicyBinding binds the MutatingAdmissionPolicy with parametrized resources. MutatingAdmissionPolicyBinding and the optional parameter resource together define how cluster administrators configure policies for clusters.
-    public struct MutatingAdmissionPolicyBinding: KubeResource, Hashable {
+    public struct MutatingAdmissionPolicyBinding: KubeResource, Hashable, JSONReadable {
         public static let group = "admissionregistration.k8s.io"
         public static let version = "v1"
         public static let plural = "mutatingadmissionpolicybindings"
@@ -14,23 +14,27 @@ extension AdmissionRegistration.V1 {
         /// metadata is the standard object metadata; More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata.
         public var metadata: ObjectMeta
         /// spec defines the desired behavior of the MutatingAdmissionPolicyBinding.
-        public var spec: MutatingAdmissionPolicyBindingSpec?
+        public var spec: MutatingAdmissionPolicyBindingSpec? {
+            get { _spec?.value }
+            set { _spec = newValue.map(Indirect.init) }
+        }
+        private var _spec: Indirect<MutatingAdmissionPolicyBindingSpec>?
 
         public init(
             metadata: ObjectMeta = ObjectMeta(), spec: MutatingAdmissionPolicyBindingSpec? = nil
         ) {
             self.metadata = metadata
-            self.spec = spec
+            self._spec = spec.map(Indirect.init)
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, metadata, spec
+            case apiVersion, kind, metadata, _spec = "spec"
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
-            self.spec = try container.decodeIfPresent(MutatingAdmissionPolicyBindingSpec.self, forKey: .spec)
+            self._spec = try container.decodeIfPresent(Indirect<MutatingAdmissionPolicyBindingSpec>.self, forKey: ._spec)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -38,7 +42,24 @@ extension AdmissionRegistration.V1 {
             try container.encode(Self.apiVersion, forKey: .apiVersion)
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
-            try container.encodeIfPresent(spec, forKey: .spec)
+            try container.encodeIfPresent(_spec, forKey: ._spec)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: MutatingAdmissionPolicyBindingSpec?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xfc0df6ab2aea8504: if jsonKey.equals("spec") { spec = try MutatingAdmissionPolicyBindingSpec(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec
+            )
         }
     }
 }

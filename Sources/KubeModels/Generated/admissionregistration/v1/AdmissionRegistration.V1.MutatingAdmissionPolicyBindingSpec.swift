@@ -3,20 +3,51 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// MutatingAdmissionPolicyBindingSpec defines the specification of the MutatingAdmissionPolicyBinding.
-    public struct MutatingAdmissionPolicyBindingSpec: Codable, Sendable, Hashable {
+    public struct MutatingAdmissionPolicyBindingSpec: Codable, Sendable, Hashable, JSONReadable {
         /// matchResources limits what resources match this binding and may be mutated by it. Note that if matchResources matches a resource, the resource must also match a policy's matchConstraints and matchConditions before the resource may be mutated. When matchResources is unset, it does not constrain resource matching, and only the policy's matchConstraints and matchConditions must match for the resource to be mutated. Additionally, matchResources.resourceRules are optional and do not constraint matching when unset. Note that this is differs from MutatingAdmissionPolicy matchConstraints, where resourceRules are required. The CREATE, UPDATE and CONNECT operations are allowed.  The DELETE operation may not be matched. '*' matches CREATE, UPDATE and CONNECT.
-        public var matchResources: MatchResources?
+        public var matchResources: MatchResources? {
+            get { _matchResources?.value }
+            set { _matchResources = newValue.map(Indirect.init) }
+        }
+        private var _matchResources: Indirect<MatchResources>?
         /// paramRef specifies the parameter resource used to configure the admission control policy. It should point to a resource of the type specified in spec.ParamKind of the bound MutatingAdmissionPolicy. If the policy specifies a ParamKind and the resource referred to by ParamRef does not exist, this binding is considered mis-configured and the FailurePolicy of the MutatingAdmissionPolicy applied. If the policy does not specify a ParamKind then this field is ignored, and the rules are evaluated without a param.
-        public var paramRef: ParamRef?
+        public var paramRef: ParamRef? {
+            get { _paramRef?.value }
+            set { _paramRef = newValue.map(Indirect.init) }
+        }
+        private var _paramRef: Indirect<ParamRef>?
         /// policyName references a MutatingAdmissionPolicy name which the MutatingAdmissionPolicyBinding binds to. If the referenced resource does not exist, this binding is considered invalid and will be ignored Required.
         public var policyName: String?
 
         public init(
             matchResources: MatchResources? = nil, paramRef: ParamRef? = nil, policyName: String? = nil
         ) {
-            self.matchResources = matchResources
-            self.paramRef = paramRef
+            self._matchResources = matchResources.map(Indirect.init)
+            self._paramRef = paramRef.map(Indirect.init)
             self.policyName = policyName
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _matchResources = "matchResources", _paramRef = "paramRef", policyName
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var matchResources: MatchResources?
+            var paramRef: ParamRef?
+            var policyName: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa01332e4a07e4fb5: if jsonKey.equals("matchResources") { matchResources = try MatchResources(reading: &jsonReader); return }
+                case 0xe3f6475bc8a22594: if jsonKey.equals("paramRef") { paramRef = try ParamRef(reading: &jsonReader); return }
+                case 0xec8e5b85e95e8d97: if jsonKey.equals("policyName") { policyName = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                matchResources: matchResources, paramRef: paramRef, policyName: policyName
+            )
         }
     }
 }

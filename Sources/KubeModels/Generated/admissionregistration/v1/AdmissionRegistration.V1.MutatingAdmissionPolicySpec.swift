@@ -3,13 +3,17 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// MutatingAdmissionPolicySpec defines the desired behavior of the admission policy.
-    public struct MutatingAdmissionPolicySpec: Codable, Sendable, Hashable {
+    public struct MutatingAdmissionPolicySpec: Codable, Sendable, Hashable, JSONReadable {
         /// failurePolicy defines how to handle failures for the admission policy. Failures can occur from CEL expression parse errors, type check errors, runtime errors and invalid or mis-configured policy definitions or bindings.
         public var failurePolicy: String?
         /// matchConditions is a list of conditions that must be met for a request to be validated. Match conditions filter requests that have already been matched by the matchConstraints. An empty list of matchConditions matches all requests. There are a maximum of 64 match conditions allowed.
         public var matchConditions: [MatchCondition]?
         /// matchConstraints specifies what resources this policy is designed to validate. The MutatingAdmissionPolicy cares about a request if it matches _all_ Constraints. However, in order to prevent clusters from being put into an unstable state that cannot be recovered from via the API MutatingAdmissionPolicy cannot match MutatingAdmissionPolicy and MutatingAdmissionPolicyBinding. The CREATE, UPDATE and CONNECT operations are allowed.  The DELETE operation may not be matched. '*' matches CREATE, UPDATE and CONNECT. Required.
-        public var matchConstraints: MatchResources?
+        public var matchConstraints: MatchResources? {
+            get { _matchConstraints?.value }
+            set { _matchConstraints = newValue.map(Indirect.init) }
+        }
+        private var _matchConstraints: Indirect<MatchResources>?
         /// mutations contain operations to perform on matching objects. mutations may not be empty; a minimum of one mutation is required. mutations are evaluated in order, and are reinvoked according to the reinvocationPolicy. The mutations of a policy are invoked for each binding of this policy and reinvocation of mutations occurs on a per binding basis.
         public var mutations: [Mutation]?
         /// paramKind specifies the kind of resources used to parameterize this policy. If absent, there are no parameters for this policy and the param CEL variable will not be provided to validation expressions. If paramKind refers to a non-existent kind, this policy definition is mis-configured and the FailurePolicy is applied. If paramKind is specified but paramRef is unset in MutatingAdmissionPolicyBinding, the params variable will be null.
@@ -24,11 +28,42 @@ extension AdmissionRegistration.V1 {
         ) {
             self.failurePolicy = failurePolicy
             self.matchConditions = matchConditions
-            self.matchConstraints = matchConstraints
+            self._matchConstraints = matchConstraints.map(Indirect.init)
             self.mutations = mutations
             self.paramKind = paramKind
             self.reinvocationPolicy = reinvocationPolicy
             self.variables = variables
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case failurePolicy, matchConditions, _matchConstraints = "matchConstraints", mutations, paramKind, reinvocationPolicy, variables
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var failurePolicy: String?
+            var matchConditions: [MatchCondition]?
+            var matchConstraints: MatchResources?
+            var mutations: [Mutation]?
+            var paramKind: ParamKind?
+            var reinvocationPolicy: String?
+            var variables: [Variable]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x6aadd95c16f4a30c: if jsonKey.equals("failurePolicy") { failurePolicy = try String(reading: &jsonReader); return }
+                case 0x72f5f98e178b2bb9: if jsonKey.equals("matchConditions") { matchConditions = try Array<MatchCondition>(reading: &jsonReader); return }
+                case 0xdab459d684b37a7c: if jsonKey.equals("matchConstraints") { matchConstraints = try MatchResources(reading: &jsonReader); return }
+                case 0x424fdd72c27a8670: if jsonKey.equals("mutations") { mutations = try Array<Mutation>(reading: &jsonReader); return }
+                case 0xad3416466f43e510: if jsonKey.equals("paramKind") { paramKind = try ParamKind(reading: &jsonReader); return }
+                case 0xa793a10f7e9fbb25: if jsonKey.equals("reinvocationPolicy") { reinvocationPolicy = try String(reading: &jsonReader); return }
+                case 0xc9b642b02fc9dde4: if jsonKey.equals("variables") { variables = try Array<Variable>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                failurePolicy: failurePolicy, matchConditions: matchConditions, matchConstraints: matchConstraints, mutations: mutations, paramKind: paramKind, reinvocationPolicy: reinvocationPolicy, variables: variables
+            )
         }
     }
 }

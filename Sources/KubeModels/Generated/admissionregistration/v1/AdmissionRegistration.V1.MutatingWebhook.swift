@@ -3,7 +3,7 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// MutatingWebhook describes an admission webhook and the resources and operations it applies to.
-    public struct MutatingWebhook: Codable, Sendable, Hashable {
+    public struct MutatingWebhook: Codable, Sendable, Hashable, JSONReadable {
         /// admissionReviewVersions is an ordered list of preferred `AdmissionReview` versions the Webhook expects. API server will try to use first version in the list which it supports. If none of the versions specified in this list supported by API server, validation will fail for this object. If a persisted webhook configuration specifies allowed versions and does not include any versions known to the API Server, calls to the webhook will fail and be subject to the failure policy.
         public var admissionReviewVersions: [String]
         /// clientConfig defines how to communicate with the hook. Required
@@ -44,6 +44,47 @@ extension AdmissionRegistration.V1 {
             self.rules = rules
             self.sideEffects = sideEffects
             self.timeoutSeconds = timeoutSeconds
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var admissionReviewVersions: [String]?
+            var clientConfig: WebhookClientConfig?
+            var failurePolicy: String?
+            var matchConditions: [MatchCondition]?
+            var matchPolicy: String?
+            var name: String?
+            var namespaceSelector: Meta.V1.LabelSelector?
+            var objectSelector: Meta.V1.LabelSelector?
+            var reinvocationPolicy: String?
+            var rules: [RuleWithOperations]?
+            var sideEffects: String?
+            var timeoutSeconds: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xf6fc85f20662ae58: if jsonKey.equals("admissionReviewVersions") { admissionReviewVersions = try Array<String>(reading: &jsonReader); return }
+                case 0x635cf973f188d056: if jsonKey.equals("clientConfig") { clientConfig = try WebhookClientConfig(reading: &jsonReader); return }
+                case 0x6aadd95c16f4a30c: if jsonKey.equals("failurePolicy") { failurePolicy = try String(reading: &jsonReader); return }
+                case 0x72f5f98e178b2bb9: if jsonKey.equals("matchConditions") { matchConditions = try Array<MatchCondition>(reading: &jsonReader); return }
+                case 0x6a7519954d23c26f: if jsonKey.equals("matchPolicy") { matchPolicy = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x60b6999e885854d7: if jsonKey.equals("namespaceSelector") { namespaceSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x15e25149d1b02ae6: if jsonKey.equals("objectSelector") { objectSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0xa793a10f7e9fbb25: if jsonKey.equals("reinvocationPolicy") { reinvocationPolicy = try String(reading: &jsonReader); return }
+                case 0xd422fa5798736444: if jsonKey.equals("rules") { rules = try Array<RuleWithOperations>(reading: &jsonReader); return }
+                case 0xa3951b9ba40b1c0f: if jsonKey.equals("sideEffects") { sideEffects = try String(reading: &jsonReader); return }
+                case 0xba6f76e4320d6a3: if jsonKey.equals("timeoutSeconds") { timeoutSeconds = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let admissionReviewVersions else { throw jsonReader.missing("admissionReviewVersions") }
+            guard let clientConfig else { throw jsonReader.missing("clientConfig") }
+            guard let name else { throw jsonReader.missing("name") }
+            guard let sideEffects else { throw jsonReader.missing("sideEffects") }
+            self.init(
+                admissionReviewVersions: admissionReviewVersions, clientConfig: clientConfig, failurePolicy: failurePolicy, matchConditions: matchConditions, matchPolicy: matchPolicy, name: name, namespaceSelector: namespaceSelector, objectSelector: objectSelector, reinvocationPolicy: reinvocationPolicy, rules: rules, sideEffects: sideEffects, timeoutSeconds: timeoutSeconds
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// MutatingWebhookConfiguration describes the configuration of and admission webhook that accept or reject and may change the object.
-    public struct MutatingWebhookConfiguration: KubeResource, Hashable {
+    public struct MutatingWebhookConfiguration: KubeResource, Hashable, JSONReadable {
         public static let group = "admissionregistration.k8s.io"
         public static let version = "v1"
         public static let plural = "mutatingwebhookconfigurations"
@@ -39,6 +39,23 @@ extension AdmissionRegistration.V1 {
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(webhooks, forKey: .webhooks)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var webhooks: [MutatingWebhook]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x5cc73b31137a3e46: if jsonKey.equals("webhooks") { webhooks = try Array<MutatingWebhook>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), webhooks: webhooks
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// Mutation specifies the CEL expression which is used to apply the Mutation.
-    public struct Mutation: Codable, Sendable, Hashable {
+    public struct Mutation: Codable, Sendable, Hashable, JSONReadable {
         /// applyConfiguration defines the desired configuration values of an object. The configuration is applied to the admission object using [structured merge diff](https://github.com/kubernetes-sigs/structured-merge-diff). A CEL expression is used to create apply configuration.
         public var applyConfiguration: ApplyConfiguration?
         /// jsonPatch defines a [JSON patch](https://jsonpatch.com/) operation to perform a mutation to the object. A CEL expression is used to create the JSON patch.
@@ -17,6 +17,26 @@ extension AdmissionRegistration.V1 {
             self.applyConfiguration = applyConfiguration
             self.jsonPatch = jsonPatch
             self.patchType = patchType
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var applyConfiguration: ApplyConfiguration?
+            var jsonPatch: JSONPatch?
+            var patchType: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa342163e4613941: if jsonKey.equals("applyConfiguration") { applyConfiguration = try ApplyConfiguration(reading: &jsonReader); return }
+                case 0xed15e2c333e67485: if jsonKey.equals("jsonPatch") { jsonPatch = try JSONPatch(reading: &jsonReader); return }
+                case 0xa9815877b2eeef46: if jsonKey.equals("patchType") { patchType = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let patchType else { throw jsonReader.missing("patchType") }
+            self.init(
+                applyConfiguration: applyConfiguration, jsonPatch: jsonPatch, patchType: patchType
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// NamedRuleWithOperations is a tuple of Operations and Resources with ResourceNames.
-    public struct NamedRuleWithOperations: Codable, Sendable, Hashable {
+    public struct NamedRuleWithOperations: Codable, Sendable, Hashable, JSONReadable {
         /// apiGroups is the API groups the resources belong to. '*' is all groups. If '*' is present, the length of the slice must be one. Required.
         public var apiGroups: [String]?
         /// apiVersions is the API versions the resources belong to. '*' is all versions. If '*' is present, the length of the slice must be one. Required.
@@ -26,6 +26,31 @@ extension AdmissionRegistration.V1 {
             self.resourceNames = resourceNames
             self.resources = resources
             self.scope = scope
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var apiGroups: [String]?
+            var apiVersions: [String]?
+            var operations: [String]?
+            var resourceNames: [String]?
+            var resources: [String]?
+            var scope: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4cb50fca4a30496: if jsonKey.equals("apiGroups") { apiGroups = try Array<String>(reading: &jsonReader); return }
+                case 0xc004ab6298a4e9f1: if jsonKey.equals("apiVersions") { apiVersions = try Array<String>(reading: &jsonReader); return }
+                case 0x1fdf3a0f69f2f2c9: if jsonKey.equals("operations") { operations = try Array<String>(reading: &jsonReader); return }
+                case 0xd293e9e342fb334c: if jsonKey.equals("resourceNames") { resourceNames = try Array<String>(reading: &jsonReader); return }
+                case 0xcf7101361c568648: if jsonKey.equals("resources") { resources = try Array<String>(reading: &jsonReader); return }
+                case 0xa63a747d5b004fb: if jsonKey.equals("scope") { scope = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                apiGroups: apiGroups, apiVersions: apiVersions, operations: operations, resourceNames: resourceNames, resources: resources, scope: scope
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// ParamKind is a tuple of Group Kind and Version.
-    public struct ParamKind: Codable, Sendable, Hashable {
+    public struct ParamKind: Codable, Sendable, Hashable, JSONReadable {
         /// apiVersion is the API group version the resources belong to. In format of "group/version". Required.
         public var apiVersion: String?
         /// kind is the API kind the resources belong to. Required.
@@ -14,6 +14,23 @@ extension AdmissionRegistration.V1 {
         ) {
             self.apiVersion = apiVersion
             self.kind = kind
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var apiVersion: String?
+            var kind: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xeb422eeef95ea439: if jsonKey.equals("apiVersion") { apiVersion = try String(reading: &jsonReader); return }
+                case 0x39ca315ed10b2db9: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                apiVersion: apiVersion, kind: kind
+            )
         }
     }
 }

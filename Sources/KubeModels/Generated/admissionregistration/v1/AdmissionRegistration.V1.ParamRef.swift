@@ -3,7 +3,7 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// ParamRef describes how to locate the params to be used as input to expressions of rules applied by a policy binding.
-    public struct ParamRef: Codable, Sendable, Hashable {
+    public struct ParamRef: Codable, Sendable, Hashable, JSONReadable {
         /// name is the name of the resource being referenced.
         public var name: String?
         /// namespace is the namespace of the referenced resource. Allows limiting the search for params to a specific namespace. Applies to both `name` and `selector` fields.
@@ -20,6 +20,27 @@ extension AdmissionRegistration.V1 {
             self.namespace = namespace
             self.parameterNotFoundAction = parameterNotFoundAction
             self.selector = selector
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var name: String?
+            var namespace: String?
+            var parameterNotFoundAction: String?
+            var selector: Meta.V1.LabelSelector?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xc74137e63d81f9a2: if jsonKey.equals("namespace") { namespace = try String(reading: &jsonReader); return }
+                case 0x3c3de98ec1297785: if jsonKey.equals("parameterNotFoundAction") { parameterNotFoundAction = try String(reading: &jsonReader); return }
+                case 0x46b12b729801f390: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                name: name, namespace: namespace, parameterNotFoundAction: parameterNotFoundAction, selector: selector
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// RuleWithOperations is a tuple of Operations and Resources. It is recommended to make sure that all the tuple expansions are valid.
-    public struct RuleWithOperations: Codable, Sendable, Hashable {
+    public struct RuleWithOperations: Codable, Sendable, Hashable, JSONReadable {
         /// apiGroups is the API groups the resources belong to. '*' is all groups. If '*' is present, the length of the slice must be one. Required.
         public var apiGroups: [String]?
         /// apiVersions is the API versions the resources belong to. '*' is all versions. If '*' is present, the length of the slice must be one. Required.
@@ -23,6 +23,29 @@ extension AdmissionRegistration.V1 {
             self.operations = operations
             self.resources = resources
             self.scope = scope
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var apiGroups: [String]?
+            var apiVersions: [String]?
+            var operations: [String]?
+            var resources: [String]?
+            var scope: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4cb50fca4a30496: if jsonKey.equals("apiGroups") { apiGroups = try Array<String>(reading: &jsonReader); return }
+                case 0xc004ab6298a4e9f1: if jsonKey.equals("apiVersions") { apiVersions = try Array<String>(reading: &jsonReader); return }
+                case 0x1fdf3a0f69f2f2c9: if jsonKey.equals("operations") { operations = try Array<String>(reading: &jsonReader); return }
+                case 0xcf7101361c568648: if jsonKey.equals("resources") { resources = try Array<String>(reading: &jsonReader); return }
+                case 0xa63a747d5b004fb: if jsonKey.equals("scope") { scope = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                apiGroups: apiGroups, apiVersions: apiVersions, operations: operations, resources: resources, scope: scope
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// TypeChecking contains results of type checking the expressions in the ValidatingAdmissionPolicy
-    public struct TypeChecking: Codable, Sendable, Hashable {
+    public struct TypeChecking: Codable, Sendable, Hashable, JSONReadable {
         /// expressionWarnings contains the type checking warnings for each expression.
         public var expressionWarnings: [ExpressionWarning]?
 
@@ -11,6 +11,21 @@ extension AdmissionRegistration.V1 {
             expressionWarnings: [ExpressionWarning]? = nil
         ) {
             self.expressionWarnings = expressionWarnings
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var expressionWarnings: [ExpressionWarning]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x722ddc5b46fb8450: if jsonKey.equals("expressionWarnings") { expressionWarnings = try Array<ExpressionWarning>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                expressionWarnings: expressionWarnings
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// ValidatingAdmissionPolicy describes the definition of an admission validation policy that accepts or rejects an object without changing it.
-    public struct ValidatingAdmissionPolicy: KubeResource, Hashable {
+    public struct ValidatingAdmissionPolicy: KubeResource, Hashable, JSONReadable {
         public static let group = "admissionregistration.k8s.io"
         public static let version = "v1"
         public static let plural = "validatingadmissionpolicies"
@@ -14,7 +14,11 @@ extension AdmissionRegistration.V1 {
         /// metadata is the standard object metadata; More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata.
         public var metadata: ObjectMeta
         /// spec defines the desired behavior of the ValidatingAdmissionPolicy.
-        public var spec: ValidatingAdmissionPolicySpec?
+        public var spec: ValidatingAdmissionPolicySpec? {
+            get { _spec?.value }
+            set { _spec = newValue.map(Indirect.init) }
+        }
+        private var _spec: Indirect<ValidatingAdmissionPolicySpec>?
         /// status represents the current status of the ValidatingAdmissionPolicy, including warnings that are useful to determine if the policy behaves in the expected way. Populated by the system. Read-only.
         public var status: ValidatingAdmissionPolicyStatus?
 
@@ -22,18 +26,18 @@ extension AdmissionRegistration.V1 {
             metadata: ObjectMeta = ObjectMeta(), spec: ValidatingAdmissionPolicySpec? = nil, status: ValidatingAdmissionPolicyStatus? = nil
         ) {
             self.metadata = metadata
-            self.spec = spec
+            self._spec = spec.map(Indirect.init)
             self.status = status
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, metadata, spec, status
+            case apiVersion, kind, metadata, _spec = "spec", status
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
-            self.spec = try container.decodeIfPresent(ValidatingAdmissionPolicySpec.self, forKey: .spec)
+            self._spec = try container.decodeIfPresent(Indirect<ValidatingAdmissionPolicySpec>.self, forKey: ._spec)
             self.status = try container.decodeIfPresent(ValidatingAdmissionPolicyStatus.self, forKey: .status)
         }
 
@@ -42,8 +46,27 @@ extension AdmissionRegistration.V1 {
             try container.encode(Self.apiVersion, forKey: .apiVersion)
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
-            try container.encodeIfPresent(spec, forKey: .spec)
+            try container.encodeIfPresent(_spec, forKey: ._spec)
             try container.encodeIfPresent(status, forKey: .status)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: ValidatingAdmissionPolicySpec?
+            var status: ValidatingAdmissionPolicyStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xfc0df6ab2aea8504: if jsonKey.equals("spec") { spec = try ValidatingAdmissionPolicySpec(reading: &jsonReader); return }
+                case 0xc90299185b2c3cf9: if jsonKey.equals("status") { status = try ValidatingAdmissionPolicyStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec, status: status
+            )
         }
     }
 }

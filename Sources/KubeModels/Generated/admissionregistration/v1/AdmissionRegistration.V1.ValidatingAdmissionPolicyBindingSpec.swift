@@ -3,11 +3,19 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// ValidatingAdmissionPolicyBindingSpec is the specification of the ValidatingAdmissionPolicyBinding.
-    public struct ValidatingAdmissionPolicyBindingSpec: Codable, Sendable, Hashable {
+    public struct ValidatingAdmissionPolicyBindingSpec: Codable, Sendable, Hashable, JSONReadable {
         /// matchResources declares what resources match this binding and will be validated by it. Note that this is intersected with the policy's matchConstraints, so only requests that are matched by the policy can be selected by this. If this is unset, all resources matched by the policy are validated by this binding When resourceRules is unset, it does not constrain resource matching. If a resource is matched by the other fields of this object, it will be validated. Note that this is differs from ValidatingAdmissionPolicy matchConstraints, where resourceRules are required.
-        public var matchResources: MatchResources?
+        public var matchResources: MatchResources? {
+            get { _matchResources?.value }
+            set { _matchResources = newValue.map(Indirect.init) }
+        }
+        private var _matchResources: Indirect<MatchResources>?
         /// paramRef specifies the parameter resource used to configure the admission control policy. It should point to a resource of the type specified in ParamKind of the bound ValidatingAdmissionPolicy. If the policy specifies a ParamKind and the resource referred to by ParamRef does not exist, this binding is considered mis-configured and the FailurePolicy of the ValidatingAdmissionPolicy applied. If the policy does not specify a ParamKind then this field is ignored, and the rules are evaluated without a param.
-        public var paramRef: ParamRef?
+        public var paramRef: ParamRef? {
+            get { _paramRef?.value }
+            set { _paramRef = newValue.map(Indirect.init) }
+        }
+        private var _paramRef: Indirect<ParamRef>?
         /// policyName references a ValidatingAdmissionPolicy name which the ValidatingAdmissionPolicyBinding binds to. If the referenced resource does not exist, this binding is considered invalid and will be ignored Required.
         public var policyName: String
         /// validationActions declares how Validations of the referenced ValidatingAdmissionPolicy are enforced. If a validation evaluates to false it is always enforced according to these actions.
@@ -16,10 +24,37 @@ extension AdmissionRegistration.V1 {
         public init(
             matchResources: MatchResources? = nil, paramRef: ParamRef? = nil, policyName: String, validationActions: [String]
         ) {
-            self.matchResources = matchResources
-            self.paramRef = paramRef
+            self._matchResources = matchResources.map(Indirect.init)
+            self._paramRef = paramRef.map(Indirect.init)
             self.policyName = policyName
             self.validationActions = validationActions
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _matchResources = "matchResources", _paramRef = "paramRef", policyName, validationActions
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var matchResources: MatchResources?
+            var paramRef: ParamRef?
+            var policyName: String?
+            var validationActions: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa01332e4a07e4fb5: if jsonKey.equals("matchResources") { matchResources = try MatchResources(reading: &jsonReader); return }
+                case 0xe3f6475bc8a22594: if jsonKey.equals("paramRef") { paramRef = try ParamRef(reading: &jsonReader); return }
+                case 0xec8e5b85e95e8d97: if jsonKey.equals("policyName") { policyName = try String(reading: &jsonReader); return }
+                case 0x4482fcecbc4c93b0: if jsonKey.equals("validationActions") { validationActions = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let policyName else { throw jsonReader.missing("policyName") }
+            guard let validationActions else { throw jsonReader.missing("validationActions") }
+            self.init(
+                matchResources: matchResources, paramRef: paramRef, policyName: policyName, validationActions: validationActions
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// ValidatingAdmissionPolicySpec is the specification of the desired behavior of the AdmissionPolicy.
-    public struct ValidatingAdmissionPolicySpec: Codable, Sendable, Hashable {
+    public struct ValidatingAdmissionPolicySpec: Codable, Sendable, Hashable, JSONReadable {
         /// auditAnnotations contains CEL expressions which are used to produce audit annotations for the audit event of the API request. validations and auditAnnotations may not both be empty; a least one of validations or auditAnnotations is required.
         public var auditAnnotations: [AuditAnnotation]?
         /// failurePolicy defines how to handle failures for the admission policy. Failures can occur from CEL expression parse errors, type check errors, runtime errors and invalid or mis-configured policy definitions or bindings.
@@ -11,7 +11,11 @@ extension AdmissionRegistration.V1 {
         /// matchConditions is a list of conditions that must be met for a request to be validated. Match conditions filter requests that have already been matched by the rules, namespaceSelector, and objectSelector. An empty list of matchConditions matches all requests. There are a maximum of 64 match conditions allowed.
         public var matchConditions: [MatchCondition]?
         /// matchConstraints specifies what resources this policy is designed to validate. The AdmissionPolicy cares about a request if it matches _all_ Constraints. However, in order to prevent clusters from being put into an unstable state that cannot be recovered from via the API ValidatingAdmissionPolicy cannot match ValidatingAdmissionPolicy and ValidatingAdmissionPolicyBinding. Required.
-        public var matchConstraints: MatchResources?
+        public var matchConstraints: MatchResources? {
+            get { _matchConstraints?.value }
+            set { _matchConstraints = newValue.map(Indirect.init) }
+        }
+        private var _matchConstraints: Indirect<MatchResources>?
         /// paramKind specifies the kind of resources used to parameterize this policy. If absent, there are no parameters for this policy and the param CEL variable will not be provided to validation expressions. If ParamKind refers to a non-existent kind, this policy definition is mis-configured and the FailurePolicy is applied. If paramKind is specified but paramRef is unset in ValidatingAdmissionPolicyBinding, the params variable will be null.
         public var paramKind: ParamKind?
         /// validations contain CEL expressions which is used to apply the validation. Validations and AuditAnnotations may not both be empty; a minimum of one Validations or AuditAnnotations is required.
@@ -25,10 +29,41 @@ extension AdmissionRegistration.V1 {
             self.auditAnnotations = auditAnnotations
             self.failurePolicy = failurePolicy
             self.matchConditions = matchConditions
-            self.matchConstraints = matchConstraints
+            self._matchConstraints = matchConstraints.map(Indirect.init)
             self.paramKind = paramKind
             self.validations = validations
             self.variables = variables
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case auditAnnotations, failurePolicy, matchConditions, _matchConstraints = "matchConstraints", paramKind, validations, variables
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var auditAnnotations: [AuditAnnotation]?
+            var failurePolicy: String?
+            var matchConditions: [MatchCondition]?
+            var matchConstraints: MatchResources?
+            var paramKind: ParamKind?
+            var validations: [Validation]?
+            var variables: [Variable]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xe6cfb31c41392c21: if jsonKey.equals("auditAnnotations") { auditAnnotations = try Array<AuditAnnotation>(reading: &jsonReader); return }
+                case 0x6aadd95c16f4a30c: if jsonKey.equals("failurePolicy") { failurePolicy = try String(reading: &jsonReader); return }
+                case 0x72f5f98e178b2bb9: if jsonKey.equals("matchConditions") { matchConditions = try Array<MatchCondition>(reading: &jsonReader); return }
+                case 0xdab459d684b37a7c: if jsonKey.equals("matchConstraints") { matchConstraints = try MatchResources(reading: &jsonReader); return }
+                case 0xad3416466f43e510: if jsonKey.equals("paramKind") { paramKind = try ParamKind(reading: &jsonReader); return }
+                case 0x503324c3ec122356: if jsonKey.equals("validations") { validations = try Array<Validation>(reading: &jsonReader); return }
+                case 0xc9b642b02fc9dde4: if jsonKey.equals("variables") { variables = try Array<Variable>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                auditAnnotations: auditAnnotations, failurePolicy: failurePolicy, matchConditions: matchConditions, matchConstraints: matchConstraints, paramKind: paramKind, validations: validations, variables: variables
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// ValidatingAdmissionPolicyStatus represents the status of an admission validation policy.
-    public struct ValidatingAdmissionPolicyStatus: Codable, Sendable, Hashable {
+    public struct ValidatingAdmissionPolicyStatus: Codable, Sendable, Hashable, JSONReadable {
         /// conditions represent the latest available observations of a policy's current state.
         public var conditions: [Meta.V1.Condition]?
         /// observedGeneration is the generation observed by the controller.
@@ -17,6 +17,25 @@ extension AdmissionRegistration.V1 {
             self.conditions = conditions
             self.observedGeneration = observedGeneration
             self.typeChecking = typeChecking
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var conditions: [Meta.V1.Condition]?
+            var observedGeneration: Int64?
+            var typeChecking: TypeChecking?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<Meta.V1.Condition>(reading: &jsonReader); return }
+                case 0xf2b3d8772445209a: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
+                case 0x416455cbf70852c: if jsonKey.equals("typeChecking") { typeChecking = try TypeChecking(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                conditions: conditions, observedGeneration: observedGeneration, typeChecking: typeChecking
+            )
         }
     }
 }

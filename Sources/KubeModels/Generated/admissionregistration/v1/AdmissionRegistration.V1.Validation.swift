@@ -3,7 +3,7 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// Validation specifies the CEL expression which is used to apply the validation.
-    public struct Validation: Codable, Sendable, Hashable {
+    public struct Validation: Codable, Sendable, Hashable, JSONReadable {
         /// expression represents the expression which will be evaluated by CEL. ref: https://github.com/google/cel-spec CEL expressions have access to the contents of the API request/response, organized into CEL variables as well as some other useful variables:
         public var expression: String
         /// message represents the message displayed when validation fails. The message is required if the Expression contains line breaks. The message must not contain line breaks. If unset, the message is "failed rule: {Rule}". e.g. "must be a URL with the host matching spec.host" If the Expression contains line breaks. Message is required. The message must not contain line breaks. If unset, the message is "failed Expression: {Expression}".
@@ -20,6 +20,28 @@ extension AdmissionRegistration.V1 {
             self.message = message
             self.messageExpression = messageExpression
             self.reason = reason
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var expression: String?
+            var message: String?
+            var messageExpression: String?
+            var reason: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x274bdacb4780b120: if jsonKey.equals("expression") { expression = try String(reading: &jsonReader); return }
+                case 0x51374c692f23857e: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0xf457cea8c179a092: if jsonKey.equals("messageExpression") { messageExpression = try String(reading: &jsonReader); return }
+                case 0x2dc435561180d8ae: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let expression else { throw jsonReader.missing("expression") }
+            self.init(
+                expression: expression, message: message, messageExpression: messageExpression, reason: reason
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// Variable is the definition of a variable that is used for composition. A variable is defined as a named expression.
-    public struct Variable: Codable, Sendable, Hashable {
+    public struct Variable: Codable, Sendable, Hashable, JSONReadable {
         /// expression is the expression that will be evaluated as the value of the variable. The CEL expression has access to the same identifiers as the CEL expressions in Validation.
         public var expression: String
         /// name is the name of the variable. The name must be a valid CEL identifier and unique among all variables. The variable can be accessed in other expressions through `variables` For example, if name is "foo", the variable will be available as `variables.foo`
@@ -14,6 +14,25 @@ extension AdmissionRegistration.V1 {
         ) {
             self.expression = expression
             self.name = name
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var expression: String?
+            var name: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x274bdacb4780b120: if jsonKey.equals("expression") { expression = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let expression else { throw jsonReader.missing("expression") }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                expression: expression, name: name
+            )
         }
     }
 }

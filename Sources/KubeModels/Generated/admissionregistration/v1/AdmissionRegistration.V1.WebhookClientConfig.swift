@@ -4,11 +4,15 @@ import KubeCore
 
 extension AdmissionRegistration.V1 {
     /// WebhookClientConfig contains the information to make a TLS connection with the webhook
-    public struct WebhookClientConfig: Codable, Sendable, Hashable {
+    public struct WebhookClientConfig: Codable, Sendable, Hashable, JSONReadable {
         /// caBundle is a PEM encoded CA bundle which will be used to validate the webhook's server certificate. If unspecified, system trust roots on the apiserver are used.
         public var caBundle: Data?
         /// service is a reference to the service for this webhook. Either `service` or `url` must be specified.
-        public var service: ServiceReference?
+        public var service: ServiceReference? {
+            get { _service?.value }
+            set { _service = newValue.map(Indirect.init) }
+        }
+        private var _service: Indirect<ServiceReference>?
         /// url gives the location of the webhook, in standard URL form (`scheme://host:port/path`). Exactly one of `url` or `service` must be specified.
         public var url: String?
 
@@ -16,8 +20,31 @@ extension AdmissionRegistration.V1 {
             caBundle: Data? = nil, service: ServiceReference? = nil, url: String? = nil
         ) {
             self.caBundle = caBundle
-            self.service = service
+            self._service = service.map(Indirect.init)
             self.url = url
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case caBundle, _service = "service", url
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var caBundle: Data?
+            var service: ServiceReference?
+            var url: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x7681e26eceb1d2a5: if jsonKey.equals("caBundle") { caBundle = try Data(reading: &jsonReader); return }
+                case 0x9e8af6bd30f603bc: if jsonKey.equals("service") { service = try ServiceReference(reading: &jsonReader); return }
+                case 0x89297c406b056d12: if jsonKey.equals("url") { url = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                caBundle: caBundle, service: service, url: url
+            )
         }
     }
 }

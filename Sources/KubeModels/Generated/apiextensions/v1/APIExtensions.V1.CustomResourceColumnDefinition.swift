@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// CustomResourceColumnDefinition specifies a column for server side printing.
-    public struct CustomResourceColumnDefinition: Codable, Sendable, Hashable {
+    public struct CustomResourceColumnDefinition: Codable, Sendable, Hashable, JSONReadable {
         /// description is a human readable description of this column.
         public var description: String?
         /// format is an optional OpenAPI type definition for this column. The 'name' format is applied to the primary identifier column to assist in clients identifying column is the resource name. See https://github.com/OAI/OpenAPI-Specification/blob/master/versions/2.0.md#data-types for details.
@@ -26,6 +26,34 @@ extension APIExtensions.V1 {
             self.name = name
             self.priority = priority
             self.type = type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var description: String?
+            var format: String?
+            var jsonPath: String?
+            var name: String?
+            var priority: Int32?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x99d79d28900796d0: if jsonKey.equals("description") { description = try String(reading: &jsonReader); return }
+                case 0xd97b62127d41ad49: if jsonKey.equals("format") { format = try String(reading: &jsonReader); return }
+                case 0x6ba4dc9bd70c3214: if jsonKey.equals("jsonPath") { jsonPath = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x5a1729750b7e945d: if jsonKey.equals("priority") { priority = try Int32(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let jsonPath else { throw jsonReader.missing("jsonPath") }
+            guard let name else { throw jsonReader.missing("name") }
+            guard let type else { throw jsonReader.missing("type") }
+            self.init(
+                description: description, format: format, jsonPath: jsonPath, name: name, priority: priority, type: type
+            )
         }
     }
 }

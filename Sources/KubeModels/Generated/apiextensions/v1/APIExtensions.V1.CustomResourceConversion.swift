@@ -3,18 +3,44 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// CustomResourceConversion describes how to convert different versions of a CR.
-    public struct CustomResourceConversion: Codable, Sendable, Hashable {
+    public struct CustomResourceConversion: Codable, Sendable, Hashable, JSONReadable {
         /// strategy specifies how custom resources are converted between versions. Allowed values are: - `"None"`: The converter only change the apiVersion and would not touch any other field in the custom resource. - `"Webhook"`: API Server will call to an external webhook to do the conversion. Additional information
         /// is needed for this option. This requires spec.preserveUnknownFields to be false, and spec.conversion.webhook to be set.
         public var strategy: String
         /// webhook describes how to call the conversion webhook. Required when `strategy` is set to `"Webhook"`.
-        public var webhook: WebhookConversion?
+        public var webhook: WebhookConversion? {
+            get { _webhook?.value }
+            set { _webhook = newValue.map(Indirect.init) }
+        }
+        private var _webhook: Indirect<WebhookConversion>?
 
         public init(
             strategy: String, webhook: WebhookConversion? = nil
         ) {
             self.strategy = strategy
-            self.webhook = webhook
+            self._webhook = webhook.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case strategy, _webhook = "webhook"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var strategy: String?
+            var webhook: WebhookConversion?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xc1327e0a59e96733: if jsonKey.equals("strategy") { strategy = try String(reading: &jsonReader); return }
+                case 0x6cb76bb3534a5e8e: if jsonKey.equals("webhook") { webhook = try WebhookConversion(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let strategy else { throw jsonReader.missing("strategy") }
+            self.init(
+                strategy: strategy, webhook: webhook
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// CustomResourceDefinition represents a resource that should be exposed on the API server.  Its name MUST be in the format <.spec.name>.<.spec.group>.
-    public struct CustomResourceDefinition: KubeResource, Hashable {
+    public struct CustomResourceDefinition: KubeResource, Hashable, JSONReadable {
         public static let group = "apiextensions.k8s.io"
         public static let version = "v1"
         public static let plural = "customresourcedefinitions"
@@ -16,25 +16,29 @@ extension APIExtensions.V1 {
         /// spec describes how the user wants the resources to appear
         public var spec: CustomResourceDefinitionSpec
         /// status indicates the actual state of the CustomResourceDefinition
-        public var status: CustomResourceDefinitionStatus?
+        public var status: CustomResourceDefinitionStatus? {
+            get { _status?.value }
+            set { _status = newValue.map(Indirect.init) }
+        }
+        private var _status: Indirect<CustomResourceDefinitionStatus>?
 
         public init(
             metadata: ObjectMeta = ObjectMeta(), spec: CustomResourceDefinitionSpec, status: CustomResourceDefinitionStatus? = nil
         ) {
             self.metadata = metadata
             self.spec = spec
-            self.status = status
+            self._status = status.map(Indirect.init)
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, metadata, spec, status
+            case apiVersion, kind, metadata, spec, _status = "status"
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
             self.spec = try container.decode(CustomResourceDefinitionSpec.self, forKey: .spec)
-            self.status = try container.decodeIfPresent(CustomResourceDefinitionStatus.self, forKey: .status)
+            self._status = try container.decodeIfPresent(Indirect<CustomResourceDefinitionStatus>.self, forKey: ._status)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -43,7 +47,27 @@ extension APIExtensions.V1 {
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
             try container.encode(spec, forKey: .spec)
-            try container.encodeIfPresent(status, forKey: .status)
+            try container.encodeIfPresent(_status, forKey: ._status)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: CustomResourceDefinitionSpec?
+            var status: CustomResourceDefinitionStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xfc0df6ab2aea8504: if jsonKey.equals("spec") { spec = try CustomResourceDefinitionSpec(reading: &jsonReader); return }
+                case 0xc90299185b2c3cf9: if jsonKey.equals("status") { status = try CustomResourceDefinitionStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let spec else { throw jsonReader.missing("spec") }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec, status: status
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// CustomResourceDefinitionCondition contains details for the current condition of this pod.
-    public struct CustomResourceDefinitionCondition: Codable, Sendable, Hashable {
+    public struct CustomResourceDefinitionCondition: Codable, Sendable, Hashable, JSONReadable {
         /// lastTransitionTime last time the condition transitioned from one status to another.
         public var lastTransitionTime: Time?
         /// message is a human-readable message indicating details about last transition.
@@ -26,6 +26,33 @@ extension APIExtensions.V1 {
             self.reason = reason
             self.status = status
             self.type = type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var lastTransitionTime: Time?
+            var message: String?
+            var observedGeneration: Int64?
+            var reason: String?
+            var status: String?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4e0c0a5db62a4fce: if jsonKey.equals("lastTransitionTime") { lastTransitionTime = try Time(reading: &jsonReader); return }
+                case 0x51374c692f23857e: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0xf2b3d8772445209a: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
+                case 0x2dc435561180d8ae: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                case 0xc90299185b2c3cf9: if jsonKey.equals("status") { status = try String(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let status else { throw jsonReader.missing("status") }
+            guard let type else { throw jsonReader.missing("type") }
+            self.init(
+                lastTransitionTime: lastTransitionTime, message: message, observedGeneration: observedGeneration, reason: reason, status: status, type: type
+            )
         }
     }
 }

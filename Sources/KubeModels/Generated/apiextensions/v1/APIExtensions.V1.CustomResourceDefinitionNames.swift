@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// CustomResourceDefinitionNames indicates the names to serve this CustomResourceDefinition
-    public struct CustomResourceDefinitionNames: Codable, Sendable, Hashable {
+    public struct CustomResourceDefinitionNames: Codable, Sendable, Hashable, JSONReadable {
         /// categories is a list of grouped resources this custom resource belongs to (e.g. 'all'). This is published in API discovery documents, and used by clients to support invocations like `kubectl get all`.
         public var categories: [String]?
         /// kind is the serialized kind of the resource. It is normally CamelCase and singular. Custom resource instances will use this value as the `kind` attribute in API calls.
@@ -26,6 +26,33 @@ extension APIExtensions.V1 {
             self.plural = plural
             self.shortNames = shortNames
             self.singular = singular
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var categories: [String]?
+            var kind: String?
+            var listKind: String?
+            var plural: String?
+            var shortNames: [String]?
+            var singular: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x60e1fe8061ef0bef: if jsonKey.equals("categories") { categories = try Array<String>(reading: &jsonReader); return }
+                case 0x39ca315ed10b2db9: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
+                case 0x58c569c231a4ead1: if jsonKey.equals("listKind") { listKind = try String(reading: &jsonReader); return }
+                case 0x9e97e2114b8d4197: if jsonKey.equals("plural") { plural = try String(reading: &jsonReader); return }
+                case 0xf814ebb1349ea6f: if jsonKey.equals("shortNames") { shortNames = try Array<String>(reading: &jsonReader); return }
+                case 0xe584ed1df00bb6bd: if jsonKey.equals("singular") { singular = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let kind else { throw jsonReader.missing("kind") }
+            guard let plural else { throw jsonReader.missing("plural") }
+            self.init(
+                categories: categories, kind: kind, listKind: listKind, plural: plural, shortNames: shortNames, singular: singular
+            )
         }
     }
 }

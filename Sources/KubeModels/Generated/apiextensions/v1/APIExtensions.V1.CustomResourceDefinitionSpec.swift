@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// CustomResourceDefinitionSpec describes how a user wants their resource to appear
-    public struct CustomResourceDefinitionSpec: Codable, Sendable, Hashable {
+    public struct CustomResourceDefinitionSpec: Codable, Sendable, Hashable, JSONReadable {
         /// conversion defines conversion settings for the CRD.
         public var conversion: CustomResourceConversion?
         /// group is the API group of the defined custom resource. The custom resources are served under `/apis/<group>/...`. Must match the name of the CustomResourceDefinition (in the form `<names.plural>.<group>`).
@@ -26,6 +26,35 @@ extension APIExtensions.V1 {
             self.preserveUnknownFields = preserveUnknownFields
             self.scope = scope
             self.versions = versions
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var conversion: CustomResourceConversion?
+            var group: String?
+            var names: CustomResourceDefinitionNames?
+            var preserveUnknownFields: Bool?
+            var scope: String?
+            var versions: [CustomResourceDefinitionVersion]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xb9f12de7a3a83da3: if jsonKey.equals("conversion") { conversion = try CustomResourceConversion(reading: &jsonReader); return }
+                case 0x5243c8b244fc335a: if jsonKey.equals("group") { group = try String(reading: &jsonReader); return }
+                case 0x6a6dbcd1c9286a6e: if jsonKey.equals("names") { names = try CustomResourceDefinitionNames(reading: &jsonReader); return }
+                case 0x8dda24a484a76181: if jsonKey.equals("preserveUnknownFields") { preserveUnknownFields = try Bool(reading: &jsonReader); return }
+                case 0xa63a747d5b004fb: if jsonKey.equals("scope") { scope = try String(reading: &jsonReader); return }
+                case 0xfd79d0ed8c9bae1c: if jsonKey.equals("versions") { versions = try Array<CustomResourceDefinitionVersion>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let group else { throw jsonReader.missing("group") }
+            guard let names else { throw jsonReader.missing("names") }
+            guard let scope else { throw jsonReader.missing("scope") }
+            guard let versions else { throw jsonReader.missing("versions") }
+            self.init(
+                conversion: conversion, group: group, names: names, preserveUnknownFields: preserveUnknownFields, scope: scope, versions: versions
+            )
         }
     }
 }

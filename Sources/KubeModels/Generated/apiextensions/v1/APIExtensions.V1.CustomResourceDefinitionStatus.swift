@@ -3,9 +3,13 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// CustomResourceDefinitionStatus indicates the state of the CustomResourceDefinition
-    public struct CustomResourceDefinitionStatus: Codable, Sendable, Hashable {
+    public struct CustomResourceDefinitionStatus: Codable, Sendable, Hashable, JSONReadable {
         /// acceptedNames are the names that are actually being used to serve discovery. They may be different than the names in spec.
-        public var acceptedNames: CustomResourceDefinitionNames?
+        public var acceptedNames: CustomResourceDefinitionNames? {
+            get { _acceptedNames?.value }
+            set { _acceptedNames = newValue.map(Indirect.init) }
+        }
+        private var _acceptedNames: Indirect<CustomResourceDefinitionNames>?
         /// conditions indicate state for particular aspects of a CustomResourceDefinition
         public var conditions: [CustomResourceDefinitionCondition]?
         /// The generation observed by the CRD controller.
@@ -16,10 +20,35 @@ extension APIExtensions.V1 {
         public init(
             acceptedNames: CustomResourceDefinitionNames? = nil, conditions: [CustomResourceDefinitionCondition]? = nil, observedGeneration: Int64? = nil, storedVersions: [String]? = nil
         ) {
-            self.acceptedNames = acceptedNames
+            self._acceptedNames = acceptedNames.map(Indirect.init)
             self.conditions = conditions
             self.observedGeneration = observedGeneration
             self.storedVersions = storedVersions
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _acceptedNames = "acceptedNames", conditions, observedGeneration, storedVersions
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var acceptedNames: CustomResourceDefinitionNames?
+            var conditions: [CustomResourceDefinitionCondition]?
+            var observedGeneration: Int64?
+            var storedVersions: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x7f0d5f1525f4b42f: if jsonKey.equals("acceptedNames") { acceptedNames = try CustomResourceDefinitionNames(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<CustomResourceDefinitionCondition>(reading: &jsonReader); return }
+                case 0xf2b3d8772445209a: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
+                case 0x26abff1ecb5c9471: if jsonKey.equals("storedVersions") { storedVersions = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                acceptedNames: acceptedNames, conditions: conditions, observedGeneration: observedGeneration, storedVersions: storedVersions
+            )
         }
     }
 }

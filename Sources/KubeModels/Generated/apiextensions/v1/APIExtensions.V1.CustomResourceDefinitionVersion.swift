@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// CustomResourceDefinitionVersion describes a version for CRD.
-    public struct CustomResourceDefinitionVersion: Codable, Sendable, Hashable {
+    public struct CustomResourceDefinitionVersion: Codable, Sendable, Hashable, JSONReadable {
         /// additionalPrinterColumns specifies additional columns returned in Table output. See https://kubernetes.io/docs/reference/using-api/api-concepts/#receiving-resources-as-tables for details. If no columns are specified, a single column displaying the age of the custom resource is used.
         public var additionalPrinterColumns: [CustomResourceColumnDefinition]?
         /// deprecated indicates this version of the custom resource API is deprecated. When set to true, API requests to this version receive a warning header in the server response. Defaults to false.
@@ -13,7 +13,11 @@ extension APIExtensions.V1 {
         /// name is the version name, e.g. “v1”, “v2beta1”, etc. The custom resources are served under this version at `/apis/<group>/<version>/...` if `served` is true.
         public var name: String
         /// schema describes the schema used for validation, pruning, and defaulting of this version of the custom resource.
-        public var schema: CustomResourceValidation?
+        public var schema: CustomResourceValidation? {
+            get { _schema?.value }
+            set { _schema = newValue.map(Indirect.init) }
+        }
+        private var _schema: Indirect<CustomResourceValidation>?
         /// selectableFields specifies paths to fields that may be used as field selectors. A maximum of 8 selectable fields are allowed. See https://kubernetes.io/docs/concepts/overview/working-with-objects/field-selectors
         public var selectableFields: [SelectableField]?
         /// served is a flag enabling/disabling this version from being served via REST APIs
@@ -21,7 +25,11 @@ extension APIExtensions.V1 {
         /// storage indicates this version should be used when persisting custom resources to storage. There must be exactly one version with storage=true.
         public var storage: Bool
         /// subresources specify what subresources this version of the defined custom resource have.
-        public var subresources: CustomResourceSubresources?
+        public var subresources: CustomResourceSubresources? {
+            get { _subresources?.value }
+            set { _subresources = newValue.map(Indirect.init) }
+        }
+        private var _subresources: Indirect<CustomResourceSubresources>?
 
         public init(
             additionalPrinterColumns: [CustomResourceColumnDefinition]? = nil, deprecated: Bool? = nil, deprecationWarning: String? = nil, name: String, schema: CustomResourceValidation? = nil, selectableFields: [SelectableField]? = nil, served: Bool, storage: Bool, subresources: CustomResourceSubresources? = nil
@@ -30,11 +38,49 @@ extension APIExtensions.V1 {
             self.deprecated = deprecated
             self.deprecationWarning = deprecationWarning
             self.name = name
-            self.schema = schema
+            self._schema = schema.map(Indirect.init)
             self.selectableFields = selectableFields
             self.served = served
             self.storage = storage
-            self.subresources = subresources
+            self._subresources = subresources.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case additionalPrinterColumns, deprecated, deprecationWarning, name, _schema = "schema", selectableFields, served, storage, _subresources = "subresources"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var additionalPrinterColumns: [CustomResourceColumnDefinition]?
+            var deprecated: Bool?
+            var deprecationWarning: String?
+            var name: String?
+            var schema: CustomResourceValidation?
+            var selectableFields: [SelectableField]?
+            var served: Bool?
+            var storage: Bool?
+            var subresources: CustomResourceSubresources?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5f8cadfc79f7c878: if jsonKey.equals("additionalPrinterColumns") { additionalPrinterColumns = try Array<CustomResourceColumnDefinition>(reading: &jsonReader); return }
+                case 0xf18d5194ee3e0dcd: if jsonKey.equals("deprecated") { deprecated = try Bool(reading: &jsonReader); return }
+                case 0x33536ff40ead9f0e: if jsonKey.equals("deprecationWarning") { deprecationWarning = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x6bddec128bffbce4: if jsonKey.equals("schema") { schema = try CustomResourceValidation(reading: &jsonReader); return }
+                case 0x9254d46932a0e492: if jsonKey.equals("selectableFields") { selectableFields = try Array<SelectableField>(reading: &jsonReader); return }
+                case 0x2b336f5d1318593c: if jsonKey.equals("served") { served = try Bool(reading: &jsonReader); return }
+                case 0x96cbc299e7355f58: if jsonKey.equals("storage") { storage = try Bool(reading: &jsonReader); return }
+                case 0x94e22ed1ac3f07eb: if jsonKey.equals("subresources") { subresources = try CustomResourceSubresources(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            guard let served else { throw jsonReader.missing("served") }
+            guard let storage else { throw jsonReader.missing("storage") }
+            self.init(
+                additionalPrinterColumns: additionalPrinterColumns, deprecated: deprecated, deprecationWarning: deprecationWarning, name: name, schema: schema, selectableFields: selectableFields, served: served, storage: storage, subresources: subresources
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// CustomResourceSubresourceScale defines how to serve the scale subresource for CustomResources.
-    public struct CustomResourceSubresourceScale: Codable, Sendable, Hashable {
+    public struct CustomResourceSubresourceScale: Codable, Sendable, Hashable, JSONReadable {
         /// labelSelectorPath defines the JSON path inside of a custom resource that corresponds to Scale `status.selector`. Only JSON paths without the array notation are allowed. Must be a JSON Path under `.status` or `.spec`. Must be set to work with HorizontalPodAutoscaler. The field pointed by this JSON path must be a string field (not a complex selector struct) which contains a serialized label selector in string form. More info: https://kubernetes.io/docs/tasks/access-kubernetes-api/custom-resources/custom-resource-definitions#scale-subresource If there is no value under the given path in the custom resource, the `status.selector` value in the `/scale` subresource will default to the empty string.
         public var labelSelectorPath: String?
         /// specReplicasPath defines the JSON path inside of a custom resource that corresponds to Scale `spec.replicas`. Only JSON paths without the array notation are allowed. Must be a JSON Path under `.spec`. If there is no value under the given path in the custom resource, the `/scale` subresource will return an error on GET.
@@ -17,6 +17,27 @@ extension APIExtensions.V1 {
             self.labelSelectorPath = labelSelectorPath
             self.specReplicasPath = specReplicasPath
             self.statusReplicasPath = statusReplicasPath
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var labelSelectorPath: String?
+            var specReplicasPath: String?
+            var statusReplicasPath: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xf092fe7f5058d77f: if jsonKey.equals("labelSelectorPath") { labelSelectorPath = try String(reading: &jsonReader); return }
+                case 0x8118b7802f477a49: if jsonKey.equals("specReplicasPath") { specReplicasPath = try String(reading: &jsonReader); return }
+                case 0x91d2c21d0e056398: if jsonKey.equals("statusReplicasPath") { statusReplicasPath = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let specReplicasPath else { throw jsonReader.missing("specReplicasPath") }
+            guard let statusReplicasPath else { throw jsonReader.missing("statusReplicasPath") }
+            self.init(
+                labelSelectorPath: labelSelectorPath, specReplicasPath: specReplicasPath, statusReplicasPath: statusReplicasPath
+            )
         }
     }
 }

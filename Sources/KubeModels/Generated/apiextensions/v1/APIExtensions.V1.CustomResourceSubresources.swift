@@ -3,17 +3,42 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// CustomResourceSubresources defines the status and scale subresources for CustomResources.
-    public struct CustomResourceSubresources: Codable, Sendable, Hashable {
+    public struct CustomResourceSubresources: Codable, Sendable, Hashable, JSONReadable {
         /// scale indicates the custom resource should serve a `/scale` subresource that returns an `autoscaling/v1` Scale object.
-        public var scale: CustomResourceSubresourceScale?
+        public var scale: CustomResourceSubresourceScale? {
+            get { _scale?.value }
+            set { _scale = newValue.map(Indirect.init) }
+        }
+        private var _scale: Indirect<CustomResourceSubresourceScale>?
         /// status indicates the custom resource should serve a `/status` subresource. When enabled: 1. requests to the custom resource primary endpoint ignore changes to the `status` stanza of the object. 2. requests to the custom resource `/status` subresource ignore changes to anything other than the `status` stanza of the object.
         public var status: JSONValue?
 
         public init(
             scale: CustomResourceSubresourceScale? = nil, status: JSONValue? = nil
         ) {
-            self.scale = scale
+            self._scale = scale.map(Indirect.init)
             self.status = status
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _scale = "scale", status
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var scale: CustomResourceSubresourceScale?
+            var status: JSONValue?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x22c5cb92185c682e: if jsonKey.equals("scale") { scale = try CustomResourceSubresourceScale(reading: &jsonReader); return }
+                case 0xc90299185b2c3cf9: if jsonKey.equals("status") { status = try JSONValue(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                scale: scale, status: status
+            )
         }
     }
 }

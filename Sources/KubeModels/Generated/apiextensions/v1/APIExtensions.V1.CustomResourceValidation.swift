@@ -3,14 +3,37 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// CustomResourceValidation is a list of validation methods for CustomResources.
-    public struct CustomResourceValidation: Codable, Sendable, Hashable {
+    public struct CustomResourceValidation: Codable, Sendable, Hashable, JSONReadable {
         /// openAPIV3Schema is the OpenAPI v3 schema to use for validation and pruning.
-        public var openAPIV3Schema: JSONSchemaProps?
+        public var openAPIV3Schema: JSONSchemaProps? {
+            get { _openAPIV3Schema?.value }
+            set { _openAPIV3Schema = newValue.map(Indirect.init) }
+        }
+        private var _openAPIV3Schema: Indirect<JSONSchemaProps>?
 
         public init(
             openAPIV3Schema: JSONSchemaProps? = nil
         ) {
-            self.openAPIV3Schema = openAPIV3Schema
+            self._openAPIV3Schema = openAPIV3Schema.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _openAPIV3Schema = "openAPIV3Schema"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var openAPIV3Schema: JSONSchemaProps?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5101de4190c70551: if jsonKey.equals("openAPIV3Schema") { openAPIV3Schema = try JSONSchemaProps(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                openAPIV3Schema: openAPIV3Schema
+            )
         }
     }
 }

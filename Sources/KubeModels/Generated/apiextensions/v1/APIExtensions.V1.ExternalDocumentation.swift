@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// ExternalDocumentation allows referencing an external resource for extended documentation.
-    public struct ExternalDocumentation: Codable, Sendable, Hashable {
+    public struct ExternalDocumentation: Codable, Sendable, Hashable, JSONReadable {
         public var description: String?
         public var url: String?
 
@@ -12,6 +12,23 @@ extension APIExtensions.V1 {
         ) {
             self.description = description
             self.url = url
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var description: String?
+            var url: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x99d79d28900796d0: if jsonKey.equals("description") { description = try String(reading: &jsonReader); return }
+                case 0x89297c406b056d12: if jsonKey.equals("url") { url = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                description: description, url: url
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// JSONSchemaProps is a JSON-Schema following Specification Draft 4 (http://json-schema.org/).
-    public struct JSONSchemaProps: Codable, Sendable, Hashable {
+    public struct JSONSchemaProps: Codable, Sendable, Hashable, JSONReadable {
         public var ref: String?
         public var schema: String?
         public var additionalItems: JSONValue?
@@ -113,6 +113,107 @@ extension APIExtensions.V1 {
 
         private enum CodingKeys: String, CodingKey {
             case ref = "$ref", schema = "$schema", additionalItems, additionalProperties, allOf, anyOf, `default`, definitions, dependencies, description, `enum`, example, exclusiveMaximum, exclusiveMinimum, externalDocs, format, id, items, maxItems, maxLength, maxProperties, maximum, minItems, minLength, minProperties, minimum, multipleOf, _not = "not", nullable, oneOf, pattern, patternProperties, properties, required, title, type, uniqueItems, xKubernetesEmbeddedResource = "x-kubernetes-embedded-resource", xKubernetesIntOrString = "x-kubernetes-int-or-string", xKubernetesListMapKeys = "x-kubernetes-list-map-keys", xKubernetesListType = "x-kubernetes-list-type", xKubernetesMapType = "x-kubernetes-map-type", xKubernetesPreserveUnknownFields = "x-kubernetes-preserve-unknown-fields", xKubernetesValidations = "x-kubernetes-validations"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var ref: String?
+            var schema: String?
+            var additionalItems: JSONValue?
+            var additionalProperties: JSONValue?
+            var allOf: [JSONSchemaProps]?
+            var anyOf: [JSONSchemaProps]?
+            var `default`: JSONValue?
+            var definitions: [String: JSONSchemaProps]?
+            var dependencies: [String: JSONValue]?
+            var description: String?
+            var `enum`: [JSONValue]?
+            var example: JSONValue?
+            var exclusiveMaximum: Bool?
+            var exclusiveMinimum: Bool?
+            var externalDocs: ExternalDocumentation?
+            var format: String?
+            var id: String?
+            var items: JSONValue?
+            var maxItems: Int64?
+            var maxLength: Int64?
+            var maxProperties: Int64?
+            var maximum: Double?
+            var minItems: Int64?
+            var minLength: Int64?
+            var minProperties: Int64?
+            var minimum: Double?
+            var multipleOf: Double?
+            var not: JSONSchemaProps?
+            var nullable: Bool?
+            var oneOf: [JSONSchemaProps]?
+            var pattern: String?
+            var patternProperties: [String: JSONSchemaProps]?
+            var properties: [String: JSONSchemaProps]?
+            var required: [String]?
+            var title: String?
+            var type: String?
+            var uniqueItems: Bool?
+            var xKubernetesEmbeddedResource: Bool?
+            var xKubernetesIntOrString: Bool?
+            var xKubernetesListMapKeys: [String]?
+            var xKubernetesListType: String?
+            var xKubernetesMapType: String?
+            var xKubernetesPreserveUnknownFields: Bool?
+            var xKubernetesValidations: [ValidationRule]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x945f95c704f9705f: if jsonKey.equals("$ref") { ref = try String(reading: &jsonReader); return }
+                case 0x49336c43e873fe5b: if jsonKey.equals("$schema") { schema = try String(reading: &jsonReader); return }
+                case 0xf3d4b7090036dcfb: if jsonKey.equals("additionalItems") { additionalItems = try JSONValue(reading: &jsonReader); return }
+                case 0xb77e50aa757d6a54: if jsonKey.equals("additionalProperties") { additionalProperties = try JSONValue(reading: &jsonReader); return }
+                case 0x97ea3bf84af56d1d: if jsonKey.equals("allOf") { allOf = try Array<JSONSchemaProps>(reading: &jsonReader); return }
+                case 0x5a295408dff49ced: if jsonKey.equals("anyOf") { anyOf = try Array<JSONSchemaProps>(reading: &jsonReader); return }
+                case 0xaca4e77d1debd46c: if jsonKey.equals("default") { `default` = try JSONValue(reading: &jsonReader); return }
+                case 0xeb2a41286da19e09: if jsonKey.equals("definitions") { definitions = try Dictionary<String, JSONSchemaProps>(reading: &jsonReader); return }
+                case 0x58a7aaa48e3e1ba: if jsonKey.equals("dependencies") { dependencies = try Dictionary<String, JSONValue>(reading: &jsonReader); return }
+                case 0x99d79d28900796d0: if jsonKey.equals("description") { description = try String(reading: &jsonReader); return }
+                case 0xcf6fb7f5d956d82d: if jsonKey.equals("enum") { `enum` = try Array<JSONValue>(reading: &jsonReader); return }
+                case 0x2147d62f9dfd7b28: if jsonKey.equals("example") { example = try JSONValue(reading: &jsonReader); return }
+                case 0x81d129a554f8a06e: if jsonKey.equals("exclusiveMaximum") { exclusiveMaximum = try Bool(reading: &jsonReader); return }
+                case 0xe2e89f9af0dff293: if jsonKey.equals("exclusiveMinimum") { exclusiveMinimum = try Bool(reading: &jsonReader); return }
+                case 0xf7909eccd4bcf08f: if jsonKey.equals("externalDocs") { externalDocs = try ExternalDocumentation(reading: &jsonReader); return }
+                case 0xd97b62127d41ad49: if jsonKey.equals("format") { format = try String(reading: &jsonReader); return }
+                case 0xbfa81ee8b692c8bd: if jsonKey.equals("id") { id = try String(reading: &jsonReader); return }
+                case 0x4de57e91e21de1b3: if jsonKey.equals("items") { items = try JSONValue(reading: &jsonReader); return }
+                case 0xa7953f10fb3d2776: if jsonKey.equals("maxItems") { maxItems = try Int64(reading: &jsonReader); return }
+                case 0x5501a7addbc5c69b: if jsonKey.equals("maxLength") { maxLength = try Int64(reading: &jsonReader); return }
+                case 0x760ed01771a6f482: if jsonKey.equals("maxProperties") { maxProperties = try Int64(reading: &jsonReader); return }
+                case 0xe307de41f402c436: if jsonKey.equals("maximum") { maximum = try Double(reading: &jsonReader); return }
+                case 0xb53017dbd0ec548a: if jsonKey.equals("minItems") { minItems = try Int64(reading: &jsonReader); return }
+                case 0x6ad60307d27ad581: if jsonKey.equals("minLength") { minLength = try Int64(reading: &jsonReader); return }
+                case 0xf70c9960072685f5: if jsonKey.equals("minProperties") { minProperties = try Int64(reading: &jsonReader); return }
+                case 0x8161af52f1ba8d25: if jsonKey.equals("minimum") { minimum = try Double(reading: &jsonReader); return }
+                case 0x3fe4754c9fb55be5: if jsonKey.equals("multipleOf") { multipleOf = try Double(reading: &jsonReader); return }
+                case 0xaee3d61c46ef17cf: if jsonKey.equals("not") { not = try JSONSchemaProps(reading: &jsonReader); return }
+                case 0xde52b3d900d88bd9: if jsonKey.equals("nullable") { nullable = try Bool(reading: &jsonReader); return }
+                case 0x39d817d2a259f835: if jsonKey.equals("oneOf") { oneOf = try Array<JSONSchemaProps>(reading: &jsonReader); return }
+                case 0x9554e70c8d4eb400: if jsonKey.equals("pattern") { pattern = try String(reading: &jsonReader); return }
+                case 0xc08cc3d3f0c73eaa: if jsonKey.equals("patternProperties") { patternProperties = try Dictionary<String, JSONSchemaProps>(reading: &jsonReader); return }
+                case 0x4dd9301a8deedcfa: if jsonKey.equals("properties") { properties = try Dictionary<String, JSONSchemaProps>(reading: &jsonReader); return }
+                case 0x55ff4ad20c0ffdd9: if jsonKey.equals("required") { required = try Array<String>(reading: &jsonReader); return }
+                case 0x4b472ea575f561d0: if jsonKey.equals("title") { title = try String(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                case 0x5aa11cf89cb563a3: if jsonKey.equals("uniqueItems") { uniqueItems = try Bool(reading: &jsonReader); return }
+                case 0x98163569f032835: if jsonKey.equals("x-kubernetes-embedded-resource") { xKubernetesEmbeddedResource = try Bool(reading: &jsonReader); return }
+                case 0x4a044e7da3c8e37: if jsonKey.equals("x-kubernetes-int-or-string") { xKubernetesIntOrString = try Bool(reading: &jsonReader); return }
+                case 0x40063fa0ac39af32: if jsonKey.equals("x-kubernetes-list-map-keys") { xKubernetesListMapKeys = try Array<String>(reading: &jsonReader); return }
+                case 0xa025159552fad2cc: if jsonKey.equals("x-kubernetes-list-type") { xKubernetesListType = try String(reading: &jsonReader); return }
+                case 0xeb292e9c12ed18b2: if jsonKey.equals("x-kubernetes-map-type") { xKubernetesMapType = try String(reading: &jsonReader); return }
+                case 0xee35d27bf5c39e41: if jsonKey.equals("x-kubernetes-preserve-unknown-fields") { xKubernetesPreserveUnknownFields = try Bool(reading: &jsonReader); return }
+                case 0xe7f5fb8e8532fd6c: if jsonKey.equals("x-kubernetes-validations") { xKubernetesValidations = try Array<ValidationRule>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                ref: ref, schema: schema, additionalItems: additionalItems, additionalProperties: additionalProperties, allOf: allOf, anyOf: anyOf, default: `default`, definitions: definitions, dependencies: dependencies, description: description, enum: `enum`, example: example, exclusiveMaximum: exclusiveMaximum, exclusiveMinimum: exclusiveMinimum, externalDocs: externalDocs, format: format, id: id, items: items, maxItems: maxItems, maxLength: maxLength, maxProperties: maxProperties, maximum: maximum, minItems: minItems, minLength: minLength, minProperties: minProperties, minimum: minimum, multipleOf: multipleOf, not: not, nullable: nullable, oneOf: oneOf, pattern: pattern, patternProperties: patternProperties, properties: properties, required: required, title: title, type: type, uniqueItems: uniqueItems, xKubernetesEmbeddedResource: xKubernetesEmbeddedResource, xKubernetesIntOrString: xKubernetesIntOrString, xKubernetesListMapKeys: xKubernetesListMapKeys, xKubernetesListType: xKubernetesListType, xKubernetesMapType: xKubernetesMapType, xKubernetesPreserveUnknownFields: xKubernetesPreserveUnknownFields, xKubernetesValidations: xKubernetesValidations
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// SelectableField specifies the JSON path of a field that may be used with field selectors.
-    public struct SelectableField: Codable, Sendable, Hashable {
+    public struct SelectableField: Codable, Sendable, Hashable, JSONReadable {
         /// jsonPath is a simple JSON path which is evaluated against each custom resource to produce a field selector value. Only JSON paths without the array notation are allowed. Must point to a field of type string, boolean or integer. Types with enum values and strings with formats are allowed. If jsonPath refers to absent field in a resource, the jsonPath evaluates to an empty string. Must not point to metdata fields. Required.
         public var jsonPath: String
 
@@ -11,6 +11,22 @@ extension APIExtensions.V1 {
             jsonPath: String
         ) {
             self.jsonPath = jsonPath
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var jsonPath: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x6ba4dc9bd70c3214: if jsonKey.equals("jsonPath") { jsonPath = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let jsonPath else { throw jsonReader.missing("jsonPath") }
+            self.init(
+                jsonPath: jsonPath
+            )
         }
     }
 }

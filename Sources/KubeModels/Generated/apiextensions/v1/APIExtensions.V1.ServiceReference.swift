@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// ServiceReference holds a reference to Service.legacy.k8s.io
-    public struct ServiceReference: Codable, Sendable, Hashable {
+    public struct ServiceReference: Codable, Sendable, Hashable, JSONReadable {
         /// name is the name of the service. Required
         public var name: String
         /// namespace is the namespace of the service. Required
@@ -20,6 +20,29 @@ extension APIExtensions.V1 {
             self.namespace = namespace
             self.path = path
             self.port = port
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var name: String?
+            var namespace: String?
+            var path: String?
+            var port: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xc74137e63d81f9a2: if jsonKey.equals("namespace") { namespace = try String(reading: &jsonReader); return }
+                case 0x552a278341af4607: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                case 0xc5a65601e39c373c: if jsonKey.equals("port") { port = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            guard let namespace else { throw jsonReader.missing("namespace") }
+            self.init(
+                name: name, namespace: namespace, path: path, port: port
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// ValidationRule describes a validation rule written in the CEL expression language.
-    public struct ValidationRule: Codable, Sendable, Hashable {
+    public struct ValidationRule: Codable, Sendable, Hashable, JSONReadable {
         /// fieldPath represents the field path returned when the validation fails. It must be a relative JSON path (i.e. with array notation) scoped to the location of this x-kubernetes-validations extension in the schema and refer to an existing field. e.g. when validation checks if a specific attribute `foo` under a map `testMap`, the fieldPath could be set to `.testMap.foo` If the validation checks two lists must have unique attributes, the fieldPath could be set to either of the list: e.g. `.testList` It does not support list numeric index. It supports child operation to refer to an existing field currently. Refer to [JSONPath support in Kubernetes](https://kubernetes.io/docs/reference/kubectl/jsonpath/) for more info. Numeric index of array is not supported. For field name which contains special characters, use `['specialName']` to refer the field name. e.g. for attribute `foo.34$` appears in a list `testList`, the fieldPath could be set to `.testList['foo.34$']`
         public var fieldPath: String?
         /// Message represents the message displayed when validation fails. The message is required if the Rule contains line breaks. The message must not contain line breaks. If unset, the message is "failed rule: {Rule}". e.g. "must be a URL with the host matching spec.host"
@@ -26,6 +26,32 @@ extension APIExtensions.V1 {
             self.optionalOldSelf = optionalOldSelf
             self.reason = reason
             self.rule = rule
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var fieldPath: String?
+            var message: String?
+            var messageExpression: String?
+            var optionalOldSelf: Bool?
+            var reason: String?
+            var rule: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xf014eae9d1ab1b5c: if jsonKey.equals("fieldPath") { fieldPath = try String(reading: &jsonReader); return }
+                case 0x51374c692f23857e: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0xf457cea8c179a092: if jsonKey.equals("messageExpression") { messageExpression = try String(reading: &jsonReader); return }
+                case 0xcab03263482aa0a4: if jsonKey.equals("optionalOldSelf") { optionalOldSelf = try Bool(reading: &jsonReader); return }
+                case 0x2dc435561180d8ae: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                case 0xf4d79dc5fcb16d33: if jsonKey.equals("rule") { rule = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let rule else { throw jsonReader.missing("rule") }
+            self.init(
+                fieldPath: fieldPath, message: message, messageExpression: messageExpression, optionalOldSelf: optionalOldSelf, reason: reason, rule: rule
+            )
         }
     }
 }

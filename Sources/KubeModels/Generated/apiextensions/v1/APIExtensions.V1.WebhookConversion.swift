@@ -3,17 +3,43 @@ import KubeCore
 
 extension APIExtensions.V1 {
     /// WebhookConversion describes how to call a conversion webhook
-    public struct WebhookConversion: Codable, Sendable, Hashable {
+    public struct WebhookConversion: Codable, Sendable, Hashable, JSONReadable {
         /// clientConfig is the instructions for how to call the webhook if strategy is `Webhook`.
-        public var clientConfig: WebhookClientConfig?
+        public var clientConfig: WebhookClientConfig? {
+            get { _clientConfig?.value }
+            set { _clientConfig = newValue.map(Indirect.init) }
+        }
+        private var _clientConfig: Indirect<WebhookClientConfig>?
         /// conversionReviewVersions is an ordered list of preferred `ConversionReview` versions the Webhook expects. The API server will use the first version in the list which it supports. If none of the versions specified in this list are supported by API server, conversion will fail for the custom resource. If a persisted Webhook configuration specifies allowed versions and does not include any versions known to the API Server, calls to the webhook will fail.
         public var conversionReviewVersions: [String]
 
         public init(
             clientConfig: WebhookClientConfig? = nil, conversionReviewVersions: [String]
         ) {
-            self.clientConfig = clientConfig
+            self._clientConfig = clientConfig.map(Indirect.init)
             self.conversionReviewVersions = conversionReviewVersions
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _clientConfig = "clientConfig", conversionReviewVersions
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var clientConfig: WebhookClientConfig?
+            var conversionReviewVersions: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x635cf973f188d056: if jsonKey.equals("clientConfig") { clientConfig = try WebhookClientConfig(reading: &jsonReader); return }
+                case 0xdc43ea450cfaa85f: if jsonKey.equals("conversionReviewVersions") { conversionReviewVersions = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let conversionReviewVersions else { throw jsonReader.missing("conversionReviewVersions") }
+            self.init(
+                clientConfig: clientConfig, conversionReviewVersions: conversionReviewVersions
+            )
         }
     }
 }

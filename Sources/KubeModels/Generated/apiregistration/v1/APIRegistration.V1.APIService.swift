@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIRegistration.V1 {
     /// APIService represents a server for a particular GroupVersion. Name must be "version.group".
-    public struct APIService: KubeResource, Hashable {
+    public struct APIService: KubeResource, Hashable, JSONReadable {
         public static let group = "apiregistration.k8s.io"
         public static let version = "v1"
         public static let plural = "apiservices"
@@ -14,7 +14,11 @@ extension APIRegistration.V1 {
         /// Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: ObjectMeta
         /// Spec contains information for locating and communicating with a server
-        public var spec: APIServiceSpec?
+        public var spec: APIServiceSpec? {
+            get { _spec?.value }
+            set { _spec = newValue.map(Indirect.init) }
+        }
+        private var _spec: Indirect<APIServiceSpec>?
         /// Status contains derived information about an API server
         public var status: APIServiceStatus?
 
@@ -22,18 +26,18 @@ extension APIRegistration.V1 {
             metadata: ObjectMeta = ObjectMeta(), spec: APIServiceSpec? = nil, status: APIServiceStatus? = nil
         ) {
             self.metadata = metadata
-            self.spec = spec
+            self._spec = spec.map(Indirect.init)
             self.status = status
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, metadata, spec, status
+            case apiVersion, kind, metadata, _spec = "spec", status
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
-            self.spec = try container.decodeIfPresent(APIServiceSpec.self, forKey: .spec)
+            self._spec = try container.decodeIfPresent(Indirect<APIServiceSpec>.self, forKey: ._spec)
             self.status = try container.decodeIfPresent(APIServiceStatus.self, forKey: .status)
         }
 
@@ -42,8 +46,27 @@ extension APIRegistration.V1 {
             try container.encode(Self.apiVersion, forKey: .apiVersion)
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
-            try container.encodeIfPresent(spec, forKey: .spec)
+            try container.encodeIfPresent(_spec, forKey: ._spec)
             try container.encodeIfPresent(status, forKey: .status)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: APIServiceSpec?
+            var status: APIServiceStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xfc0df6ab2aea8504: if jsonKey.equals("spec") { spec = try APIServiceSpec(reading: &jsonReader); return }
+                case 0xc90299185b2c3cf9: if jsonKey.equals("status") { status = try APIServiceStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec, status: status
+            )
         }
     }
 }

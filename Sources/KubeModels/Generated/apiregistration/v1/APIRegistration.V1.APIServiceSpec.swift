@@ -4,7 +4,7 @@ import KubeCore
 
 extension APIRegistration.V1 {
     /// APIServiceSpec contains information for locating and communicating with a server. Only https is supported, though you are able to disable certificate verification.
-    public struct APIServiceSpec: Codable, Sendable, Hashable {
+    public struct APIServiceSpec: Codable, Sendable, Hashable, JSONReadable {
         /// CABundle is a PEM encoded CA bundle which will be used to validate an API server's serving certificate. If unspecified, system trust roots on the apiserver are used.
         public var caBundle: Data?
         /// Group is the API group name this server hosts
@@ -14,7 +14,11 @@ extension APIRegistration.V1 {
         /// InsecureSkipTLSVerify disables TLS certificate verification when communicating with this server. This is strongly discouraged.  You should use the CABundle instead.
         public var insecureSkipTLSVerify: Bool?
         /// Service is a reference to the service for this API server.  It must communicate on port 443. If the Service is nil, that means the handling for the API groupversion is handled locally on this server. The call will simply delegate to the normal handler chain to be fulfilled.
-        public var service: ServiceReference?
+        public var service: ServiceReference? {
+            get { _service?.value }
+            set { _service = newValue.map(Indirect.init) }
+        }
+        private var _service: Indirect<ServiceReference>?
         /// Version is the API version this server hosts.  For example, "v1"
         public var version: String?
         /// VersionPriority controls the ordering of this API version inside of its group.  Must be greater than zero. The primary sort is based on VersionPriority, ordered highest to lowest (20 before 10). Since it's inside of a group, the number can be small, probably in the 10s. In case of equal version priorities, the version string will be used to compute the order inside a group. If the version string is "kube-like", it will sort above non "kube-like" version strings, which are ordered lexicographically. "Kube-like" versions start with a "v", then are followed by a number (the major version), then optionally the string "alpha" or "beta" and another number (the minor version). These are sorted first by GA > beta > alpha (where GA is a version with no suffix such as beta or alpha), and then by comparing major version, then minor version. An example sorted list of versions: v10, v2, v1, v11beta2, v10beta3, v3beta1, v12alpha1, v11alpha2, foo1, foo10.
@@ -27,9 +31,42 @@ extension APIRegistration.V1 {
             self.group = group
             self.groupPriorityMinimum = groupPriorityMinimum
             self.insecureSkipTLSVerify = insecureSkipTLSVerify
-            self.service = service
+            self._service = service.map(Indirect.init)
             self.version = version
             self.versionPriority = versionPriority
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case caBundle, group, groupPriorityMinimum, insecureSkipTLSVerify, _service = "service", version, versionPriority
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var caBundle: Data?
+            var group: String?
+            var groupPriorityMinimum: Int32?
+            var insecureSkipTLSVerify: Bool?
+            var service: ServiceReference?
+            var version: String?
+            var versionPriority: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x7681e26eceb1d2a5: if jsonKey.equals("caBundle") { caBundle = try Data(reading: &jsonReader); return }
+                case 0x5243c8b244fc335a: if jsonKey.equals("group") { group = try String(reading: &jsonReader); return }
+                case 0xfcbdc0b9759a5edb: if jsonKey.equals("groupPriorityMinimum") { groupPriorityMinimum = try Int32(reading: &jsonReader); return }
+                case 0x86bf24f4b0b9d982: if jsonKey.equals("insecureSkipTLSVerify") { insecureSkipTLSVerify = try Bool(reading: &jsonReader); return }
+                case 0x9e8af6bd30f603bc: if jsonKey.equals("service") { service = try ServiceReference(reading: &jsonReader); return }
+                case 0x97107e3bb3fbc15d: if jsonKey.equals("version") { version = try String(reading: &jsonReader); return }
+                case 0xf8649f9dc626e977: if jsonKey.equals("versionPriority") { versionPriority = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let groupPriorityMinimum else { throw jsonReader.missing("groupPriorityMinimum") }
+            guard let versionPriority else { throw jsonReader.missing("versionPriority") }
+            self.init(
+                caBundle: caBundle, group: group, groupPriorityMinimum: groupPriorityMinimum, insecureSkipTLSVerify: insecureSkipTLSVerify, service: service, version: version, versionPriority: versionPriority
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIRegistration.V1 {
     /// APIServiceStatus contains derived information about an API server
-    public struct APIServiceStatus: Codable, Sendable, Hashable {
+    public struct APIServiceStatus: Codable, Sendable, Hashable, JSONReadable {
         /// Current service state of apiService.
         public var conditions: [APIServiceCondition]?
 
@@ -11,6 +11,21 @@ extension APIRegistration.V1 {
             conditions: [APIServiceCondition]? = nil
         ) {
             self.conditions = conditions
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var conditions: [APIServiceCondition]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<APIServiceCondition>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                conditions: conditions
+            )
         }
     }
 }

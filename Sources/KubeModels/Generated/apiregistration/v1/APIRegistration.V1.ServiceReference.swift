@@ -3,7 +3,7 @@ import KubeCore
 
 extension APIRegistration.V1 {
     /// ServiceReference holds a reference to Service.legacy.k8s.io
-    public struct ServiceReference: Codable, Sendable, Hashable {
+    public struct ServiceReference: Codable, Sendable, Hashable, JSONReadable {
         /// Name is the name of the service
         public var name: String?
         /// Namespace is the namespace of the service
@@ -17,6 +17,25 @@ extension APIRegistration.V1 {
             self.name = name
             self.namespace = namespace
             self.port = port
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var name: String?
+            var namespace: String?
+            var port: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xc74137e63d81f9a2: if jsonKey.equals("namespace") { namespace = try String(reading: &jsonReader); return }
+                case 0xc5a65601e39c373c: if jsonKey.equals("port") { port = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                name: name, namespace: namespace, port: port
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Apps.V1 {
     /// ControllerRevision implements an immutable snapshot of state data. Clients are responsible for serializing and deserializing the objects that contain their internal state. Once a ControllerRevision has been successfully created, it can not be updated. The API Server will fail validation of all requests that attempt to mutate the Data field. ControllerRevisions may, however, be deleted. Note that, due to its use by both the DaemonSet and StatefulSet controllers for update and rollback, this object is beta. However, it may be subject to name and representation changes in future releases, and clients should not depend on its stability. It is primarily for internal use by controllers.
-    public struct ControllerRevision: KubeResource, Hashable {
+    public struct ControllerRevision: KubeResource, Hashable, JSONReadable {
         public static let group = "apps"
         public static let version = "v1"
         public static let plural = "controllerrevisions"
@@ -44,6 +44,26 @@ extension Apps.V1 {
             try container.encodeIfPresent(data, forKey: .data)
             try container.encode(metadata, forKey: .metadata)
             try container.encode(revision, forKey: .revision)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var data: JSONValue?
+            var metadata: ObjectMeta?
+            var revision: Int64?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x7e9746e2285dda3a: if jsonKey.equals("data") { data = try JSONValue(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x3bcdc38fa14ca7f8: if jsonKey.equals("revision") { revision = try Int64(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let revision else { throw jsonReader.missing("revision") }
+            self.init(
+                data: data, metadata: metadata ?? ObjectMeta(), revision: revision
+            )
         }
     }
 }

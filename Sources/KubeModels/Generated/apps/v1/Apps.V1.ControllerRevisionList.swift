@@ -3,7 +3,7 @@ import KubeCore
 
 extension Apps.V1 {
     /// ControllerRevisionList is a resource containing a list of ControllerRevision objects.
-    public struct ControllerRevisionList: Codable, Sendable, Hashable {
+    public struct ControllerRevisionList: Codable, Sendable, Hashable, JSONReadable {
         public static let apiVersion = "apps/v1"
         public static let kind = "ControllerRevisionList"
 
@@ -35,6 +35,24 @@ extension Apps.V1 {
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(items, forKey: .items)
             try container.encodeIfPresent(metadata, forKey: .metadata)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var items: [ControllerRevision]?
+            var metadata: ListMeta?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4de57e91e21de1b3: if jsonKey.equals("items") { items = try Array<ControllerRevision>(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ListMeta(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let items else { throw jsonReader.missing("items") }
+            self.init(
+                items: items, metadata: metadata
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Apps.V1 {
     /// DaemonSetList is a collection of daemon sets.
-    public struct DaemonSetList: Codable, Sendable, Hashable {
+    public struct DaemonSetList: Codable, Sendable, Hashable, JSONReadable {
         public static let apiVersion = "apps/v1"
         public static let kind = "DaemonSetList"
 
@@ -35,6 +35,24 @@ extension Apps.V1 {
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(items, forKey: .items)
             try container.encodeIfPresent(metadata, forKey: .metadata)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var items: [DaemonSet]?
+            var metadata: ListMeta?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4de57e91e21de1b3: if jsonKey.equals("items") { items = try Array<DaemonSet>(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ListMeta(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let items else { throw jsonReader.missing("items") }
+            self.init(
+                items: items, metadata: metadata
+            )
         }
     }
 }

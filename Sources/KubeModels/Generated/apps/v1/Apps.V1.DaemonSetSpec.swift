@@ -3,7 +3,7 @@ import KubeCore
 
 extension Apps.V1 {
     /// DaemonSetSpec is the specification of a daemon set.
-    public struct DaemonSetSpec: Codable, Sendable, Hashable {
+    public struct DaemonSetSpec: Codable, Sendable, Hashable, JSONReadable {
         /// The minimum number of seconds for which a newly created DaemonSet pod should be ready without any of its container crashing, for it to be considered available. Defaults to 0 (pod will be considered available as soon as it is ready).
         public var minReadySeconds: Int32?
         /// The number of old history to retain to allow rollback. This is a pointer to distinguish between explicit zero and not specified. Defaults to 10.
@@ -13,7 +13,11 @@ extension Apps.V1 {
         /// An object that describes the pod that will be created. The DaemonSet will create exactly one copy of this pod on every node that matches the template's node selector (or on every node if no node selector is specified). The only allowed template.spec.restartPolicy value is "Always". More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller#pod-template
         public var template: Core.V1.PodTemplateSpec
         /// An update strategy to replace existing DaemonSet pods with new pods.
-        public var updateStrategy: DaemonSetUpdateStrategy?
+        public var updateStrategy: DaemonSetUpdateStrategy? {
+            get { _updateStrategy?.value }
+            set { _updateStrategy = newValue.map(Indirect.init) }
+        }
+        private var _updateStrategy: Indirect<DaemonSetUpdateStrategy>?
 
         public init(
             minReadySeconds: Int32? = nil, revisionHistoryLimit: Int32? = nil, selector: Meta.V1.LabelSelector, template: Core.V1.PodTemplateSpec, updateStrategy: DaemonSetUpdateStrategy? = nil
@@ -22,7 +26,36 @@ extension Apps.V1 {
             self.revisionHistoryLimit = revisionHistoryLimit
             self.selector = selector
             self.template = template
-            self.updateStrategy = updateStrategy
+            self._updateStrategy = updateStrategy.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case minReadySeconds, revisionHistoryLimit, selector, template, _updateStrategy = "updateStrategy"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var minReadySeconds: Int32?
+            var revisionHistoryLimit: Int32?
+            var selector: Meta.V1.LabelSelector?
+            var template: Core.V1.PodTemplateSpec?
+            var updateStrategy: DaemonSetUpdateStrategy?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x7095ca77b50c235c: if jsonKey.equals("minReadySeconds") { minReadySeconds = try Int32(reading: &jsonReader); return }
+                case 0x266948dec83f3124: if jsonKey.equals("revisionHistoryLimit") { revisionHistoryLimit = try Int32(reading: &jsonReader); return }
+                case 0x46b12b729801f390: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x80fe88f6763acbf0: if jsonKey.equals("template") { template = try Core.V1.PodTemplateSpec(reading: &jsonReader); return }
+                case 0x66846d5c4ef99abe: if jsonKey.equals("updateStrategy") { updateStrategy = try DaemonSetUpdateStrategy(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let selector else { throw jsonReader.missing("selector") }
+            guard let template else { throw jsonReader.missing("template") }
+            self.init(
+                minReadySeconds: minReadySeconds, revisionHistoryLimit: revisionHistoryLimit, selector: selector, template: template, updateStrategy: updateStrategy
+            )
         }
     }
 }

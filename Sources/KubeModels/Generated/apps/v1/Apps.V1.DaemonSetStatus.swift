@@ -3,7 +3,7 @@ import KubeCore
 
 extension Apps.V1 {
     /// DaemonSetStatus represents the current status of a daemon set.
-    public struct DaemonSetStatus: Codable, Sendable, Hashable {
+    public struct DaemonSetStatus: Codable, Sendable, Hashable, JSONReadable {
         /// Count of hash collisions for the DaemonSet. The DaemonSet controller uses this field as a collision avoidance mechanism when it needs to create the name for the newest ControllerRevision.
         public var collisionCount: Int32?
         /// Represents the latest available observations of a DaemonSet's current state.
@@ -38,6 +38,43 @@ extension Apps.V1 {
             self.numberUnavailable = numberUnavailable
             self.observedGeneration = observedGeneration
             self.updatedNumberScheduled = updatedNumberScheduled
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var collisionCount: Int32?
+            var conditions: [DaemonSetCondition]?
+            var currentNumberScheduled: Int32?
+            var desiredNumberScheduled: Int32?
+            var numberAvailable: Int32?
+            var numberMisscheduled: Int32?
+            var numberReady: Int32?
+            var numberUnavailable: Int32?
+            var observedGeneration: Int64?
+            var updatedNumberScheduled: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xff64050b2f591d26: if jsonKey.equals("collisionCount") { collisionCount = try Int32(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<DaemonSetCondition>(reading: &jsonReader); return }
+                case 0xfc412aaabc531cd9: if jsonKey.equals("currentNumberScheduled") { currentNumberScheduled = try Int32(reading: &jsonReader); return }
+                case 0x5f886c14cdc2f614: if jsonKey.equals("desiredNumberScheduled") { desiredNumberScheduled = try Int32(reading: &jsonReader); return }
+                case 0x44277f291c7603cf: if jsonKey.equals("numberAvailable") { numberAvailable = try Int32(reading: &jsonReader); return }
+                case 0xaecf9151b81a6759: if jsonKey.equals("numberMisscheduled") { numberMisscheduled = try Int32(reading: &jsonReader); return }
+                case 0x533cd77cd156df8a: if jsonKey.equals("numberReady") { numberReady = try Int32(reading: &jsonReader); return }
+                case 0x1edb62d71ef18856: if jsonKey.equals("numberUnavailable") { numberUnavailable = try Int32(reading: &jsonReader); return }
+                case 0xf2b3d8772445209a: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
+                case 0x67fcd7d071b21b69: if jsonKey.equals("updatedNumberScheduled") { updatedNumberScheduled = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let currentNumberScheduled else { throw jsonReader.missing("currentNumberScheduled") }
+            guard let desiredNumberScheduled else { throw jsonReader.missing("desiredNumberScheduled") }
+            guard let numberMisscheduled else { throw jsonReader.missing("numberMisscheduled") }
+            guard let numberReady else { throw jsonReader.missing("numberReady") }
+            self.init(
+                collisionCount: collisionCount, conditions: conditions, currentNumberScheduled: currentNumberScheduled, desiredNumberScheduled: desiredNumberScheduled, numberAvailable: numberAvailable, numberMisscheduled: numberMisscheduled, numberReady: numberReady, numberUnavailable: numberUnavailable, observedGeneration: observedGeneration, updatedNumberScheduled: updatedNumberScheduled
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Apps.V1 {
     /// DaemonSetUpdateStrategy is a struct used to control the update strategy for a DaemonSet.
-    public struct DaemonSetUpdateStrategy: Codable, Sendable, Hashable {
+    public struct DaemonSetUpdateStrategy: Codable, Sendable, Hashable, JSONReadable {
         /// Rolling update config params. Present only if type = "RollingUpdate".
         public var rollingUpdate: RollingUpdateDaemonSet?
         /// Type of daemon set update. Can be "RollingUpdate" or "OnDelete". Default is RollingUpdate.
@@ -14,6 +14,23 @@ extension Apps.V1 {
         ) {
             self.rollingUpdate = rollingUpdate
             self.type = type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var rollingUpdate: RollingUpdateDaemonSet?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x7d41911702c55199: if jsonKey.equals("rollingUpdate") { rollingUpdate = try RollingUpdateDaemonSet(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                rollingUpdate: rollingUpdate, type: type
+            )
         }
     }
 }

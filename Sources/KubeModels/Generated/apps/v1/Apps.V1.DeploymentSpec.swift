@@ -3,7 +3,7 @@ import KubeCore
 
 extension Apps.V1 {
     /// DeploymentSpec is the specification of the desired behavior of the Deployment.
-    public struct DeploymentSpec: Codable, Sendable, Hashable {
+    public struct DeploymentSpec: Codable, Sendable, Hashable, JSONReadable {
         /// Minimum number of seconds for which a newly created pod should be ready without any of its container crashing, for it to be considered available. Defaults to 0 (pod will be considered available as soon as it is ready)
         public var minReadySeconds: Int32?
         /// Indicates that the deployment is paused.
@@ -17,7 +17,11 @@ extension Apps.V1 {
         /// Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment. It must match the pod template's labels.
         public var selector: Meta.V1.LabelSelector
         /// The deployment strategy to use to replace existing pods with new ones.
-        public var strategy: DeploymentStrategy?
+        public var strategy: DeploymentStrategy? {
+            get { _strategy?.value }
+            set { _strategy = newValue.map(Indirect.init) }
+        }
+        private var _strategy: Indirect<DeploymentStrategy>?
         /// Template describes the pods that will be created. The only allowed template.spec.restartPolicy value is "Always".
         public var template: Core.V1.PodTemplateSpec
 
@@ -30,8 +34,43 @@ extension Apps.V1 {
             self.replicas = replicas
             self.revisionHistoryLimit = revisionHistoryLimit
             self.selector = selector
-            self.strategy = strategy
+            self._strategy = strategy.map(Indirect.init)
             self.template = template
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case minReadySeconds, paused, progressDeadlineSeconds, replicas, revisionHistoryLimit, selector, _strategy = "strategy", template
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var minReadySeconds: Int32?
+            var paused: Bool?
+            var progressDeadlineSeconds: Int32?
+            var replicas: Int32?
+            var revisionHistoryLimit: Int32?
+            var selector: Meta.V1.LabelSelector?
+            var strategy: DeploymentStrategy?
+            var template: Core.V1.PodTemplateSpec?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x7095ca77b50c235c: if jsonKey.equals("minReadySeconds") { minReadySeconds = try Int32(reading: &jsonReader); return }
+                case 0x27228290643ee5f6: if jsonKey.equals("paused") { paused = try Bool(reading: &jsonReader); return }
+                case 0x7edf2c406337e27f: if jsonKey.equals("progressDeadlineSeconds") { progressDeadlineSeconds = try Int32(reading: &jsonReader); return }
+                case 0x310f595320af959d: if jsonKey.equals("replicas") { replicas = try Int32(reading: &jsonReader); return }
+                case 0x266948dec83f3124: if jsonKey.equals("revisionHistoryLimit") { revisionHistoryLimit = try Int32(reading: &jsonReader); return }
+                case 0x46b12b729801f390: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0xc1327e0a59e96733: if jsonKey.equals("strategy") { strategy = try DeploymentStrategy(reading: &jsonReader); return }
+                case 0x80fe88f6763acbf0: if jsonKey.equals("template") { template = try Core.V1.PodTemplateSpec(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let selector else { throw jsonReader.missing("selector") }
+            guard let template else { throw jsonReader.missing("template") }
+            self.init(
+                minReadySeconds: minReadySeconds, paused: paused, progressDeadlineSeconds: progressDeadlineSeconds, replicas: replicas, revisionHistoryLimit: revisionHistoryLimit, selector: selector, strategy: strategy, template: template
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Apps.V1 {
     /// DeploymentStatus is the most recently observed status of the Deployment.
-    public struct DeploymentStatus: Codable, Sendable, Hashable {
+    public struct DeploymentStatus: Codable, Sendable, Hashable, JSONReadable {
         /// Total number of available non-terminating pods (ready for at least minReadySeconds) targeted by this deployment.
         public var availableReplicas: Int32?
         /// Count of hash collisions for the Deployment. The Deployment controller uses this field as a collision avoidance mechanism when it needs to create the name for the newest ReplicaSet.
@@ -35,6 +35,37 @@ extension Apps.V1 {
             self.terminatingReplicas = terminatingReplicas
             self.unavailableReplicas = unavailableReplicas
             self.updatedReplicas = updatedReplicas
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var availableReplicas: Int32?
+            var collisionCount: Int32?
+            var conditions: [DeploymentCondition]?
+            var observedGeneration: Int64?
+            var readyReplicas: Int32?
+            var replicas: Int32?
+            var terminatingReplicas: Int32?
+            var unavailableReplicas: Int32?
+            var updatedReplicas: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xf9e8230645916539: if jsonKey.equals("availableReplicas") { availableReplicas = try Int32(reading: &jsonReader); return }
+                case 0xff64050b2f591d26: if jsonKey.equals("collisionCount") { collisionCount = try Int32(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<DeploymentCondition>(reading: &jsonReader); return }
+                case 0xf2b3d8772445209a: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
+                case 0xbd25c2a639bec03e: if jsonKey.equals("readyReplicas") { readyReplicas = try Int32(reading: &jsonReader); return }
+                case 0x310f595320af959d: if jsonKey.equals("replicas") { replicas = try Int32(reading: &jsonReader); return }
+                case 0xaa41a3e718f6296c: if jsonKey.equals("terminatingReplicas") { terminatingReplicas = try Int32(reading: &jsonReader); return }
+                case 0xff28783f972c0a9f: if jsonKey.equals("unavailableReplicas") { unavailableReplicas = try Int32(reading: &jsonReader); return }
+                case 0x7f3309236db92c11: if jsonKey.equals("updatedReplicas") { updatedReplicas = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                availableReplicas: availableReplicas, collisionCount: collisionCount, conditions: conditions, observedGeneration: observedGeneration, readyReplicas: readyReplicas, replicas: replicas, terminatingReplicas: terminatingReplicas, unavailableReplicas: unavailableReplicas, updatedReplicas: updatedReplicas
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Apps.V1 {
     /// DeploymentStrategy describes how to replace existing pods with new ones.
-    public struct DeploymentStrategy: Codable, Sendable, Hashable {
+    public struct DeploymentStrategy: Codable, Sendable, Hashable, JSONReadable {
         /// Rolling update config params. Present only if DeploymentStrategyType = RollingUpdate.
         public var rollingUpdate: RollingUpdateDeployment?
         /// Type of deployment. Can be "Recreate" or "RollingUpdate". Default is RollingUpdate.
@@ -14,6 +14,23 @@ extension Apps.V1 {
         ) {
             self.rollingUpdate = rollingUpdate
             self.type = type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var rollingUpdate: RollingUpdateDeployment?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x7d41911702c55199: if jsonKey.equals("rollingUpdate") { rollingUpdate = try RollingUpdateDeployment(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                rollingUpdate: rollingUpdate, type: type
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Apps.V1 {
     /// ReplicaSet ensures that a specified number of pod replicas are running at any given time.
-    public struct ReplicaSet: KubeResource, Hashable {
+    public struct ReplicaSet: KubeResource, Hashable, JSONReadable {
         public static let group = "apps"
         public static let version = "v1"
         public static let plural = "replicasets"
@@ -14,27 +14,35 @@ extension Apps.V1 {
         /// If the Labels of a ReplicaSet are empty, they are defaulted to be the same as the Pod(s) that the ReplicaSet manages. Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: ObjectMeta
         /// Spec defines the specification of the desired behavior of the ReplicaSet. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
-        public var spec: ReplicaSetSpec?
+        public var spec: ReplicaSetSpec? {
+            get { _spec?.value }
+            set { _spec = newValue.map(Indirect.init) }
+        }
+        private var _spec: Indirect<ReplicaSetSpec>?
         /// Status is the most recently observed status of the ReplicaSet. This data may be out of date by some window of time. Populated by the system. Read-only. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
-        public var status: ReplicaSetStatus?
+        public var status: ReplicaSetStatus? {
+            get { _status?.value }
+            set { _status = newValue.map(Indirect.init) }
+        }
+        private var _status: Indirect<ReplicaSetStatus>?
 
         public init(
             metadata: ObjectMeta = ObjectMeta(), spec: ReplicaSetSpec? = nil, status: ReplicaSetStatus? = nil
         ) {
             self.metadata = metadata
-            self.spec = spec
-            self.status = status
+            self._spec = spec.map(Indirect.init)
+            self._status = status.map(Indirect.init)
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, metadata, spec, status
+            case apiVersion, kind, metadata, _spec = "spec", _status = "status"
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
-            self.spec = try container.decodeIfPresent(ReplicaSetSpec.self, forKey: .spec)
-            self.status = try container.decodeIfPresent(ReplicaSetStatus.self, forKey: .status)
+            self._spec = try container.decodeIfPresent(Indirect<ReplicaSetSpec>.self, forKey: ._spec)
+            self._status = try container.decodeIfPresent(Indirect<ReplicaSetStatus>.self, forKey: ._status)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -42,8 +50,27 @@ extension Apps.V1 {
             try container.encode(Self.apiVersion, forKey: .apiVersion)
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
-            try container.encodeIfPresent(spec, forKey: .spec)
-            try container.encodeIfPresent(status, forKey: .status)
+            try container.encodeIfPresent(_spec, forKey: ._spec)
+            try container.encodeIfPresent(_status, forKey: ._status)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: ReplicaSetSpec?
+            var status: ReplicaSetStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xfc0df6ab2aea8504: if jsonKey.equals("spec") { spec = try ReplicaSetSpec(reading: &jsonReader); return }
+                case 0xc90299185b2c3cf9: if jsonKey.equals("status") { status = try ReplicaSetStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec, status: status
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Apps.V1 {
     /// ReplicaSetSpec is the specification of a ReplicaSet.
-    public struct ReplicaSetSpec: Codable, Sendable, Hashable {
+    public struct ReplicaSetSpec: Codable, Sendable, Hashable, JSONReadable {
         /// Minimum number of seconds for which a newly created pod should be ready without any of its container crashing, for it to be considered available. Defaults to 0 (pod will be considered available as soon as it is ready)
         public var minReadySeconds: Int32?
         /// Replicas is the number of desired pods. This is a pointer to distinguish between explicit zero and unspecified. Defaults to 1. More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicaset
@@ -11,7 +11,11 @@ extension Apps.V1 {
         /// Selector is a label query over pods that should match the replica count. Label keys and values that must match in order to be controlled by this replica set. It must match the pod template's labels. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors
         public var selector: Meta.V1.LabelSelector
         /// Template is the object that describes the pod that will be created if insufficient replicas are detected. More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicaset/#pod-template
-        public var template: Core.V1.PodTemplateSpec?
+        public var template: Core.V1.PodTemplateSpec? {
+            get { _template?.value }
+            set { _template = newValue.map(Indirect.init) }
+        }
+        private var _template: Indirect<Core.V1.PodTemplateSpec>?
 
         public init(
             minReadySeconds: Int32? = nil, replicas: Int32? = nil, selector: Meta.V1.LabelSelector, template: Core.V1.PodTemplateSpec? = nil
@@ -19,7 +23,33 @@ extension Apps.V1 {
             self.minReadySeconds = minReadySeconds
             self.replicas = replicas
             self.selector = selector
-            self.template = template
+            self._template = template.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case minReadySeconds, replicas, selector, _template = "template"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var minReadySeconds: Int32?
+            var replicas: Int32?
+            var selector: Meta.V1.LabelSelector?
+            var template: Core.V1.PodTemplateSpec?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x7095ca77b50c235c: if jsonKey.equals("minReadySeconds") { minReadySeconds = try Int32(reading: &jsonReader); return }
+                case 0x310f595320af959d: if jsonKey.equals("replicas") { replicas = try Int32(reading: &jsonReader); return }
+                case 0x46b12b729801f390: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x80fe88f6763acbf0: if jsonKey.equals("template") { template = try Core.V1.PodTemplateSpec(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let selector else { throw jsonReader.missing("selector") }
+            self.init(
+                minReadySeconds: minReadySeconds, replicas: replicas, selector: selector, template: template
+            )
         }
     }
 }

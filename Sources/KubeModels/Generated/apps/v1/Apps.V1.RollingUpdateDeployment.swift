@@ -3,7 +3,7 @@ import KubeCore
 
 extension Apps.V1 {
     /// Spec to control the desired behavior of rolling update.
-    public struct RollingUpdateDeployment: Codable, Sendable, Hashable {
+    public struct RollingUpdateDeployment: Codable, Sendable, Hashable, JSONReadable {
         /// The maximum number of pods that can be scheduled above the desired number of pods. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). This can not be 0 if MaxUnavailable is 0. Absolute number is calculated from percentage by rounding up. Defaults to 25%. Example: when this is set to 30%, the new ReplicaSet can be scaled up immediately when the rolling update starts, such that the total number of old and new pods do not exceed 130% of desired pods. Once old pods have been killed, new ReplicaSet can be scaled up further, ensuring that total number of pods running at any time during the update is at most 130% of desired pods.
         public var maxSurge: IntOrString?
         /// The maximum number of pods that can be unavailable during the update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by rounding down. This can not be 0 if MaxSurge is 0. Defaults to 25%. Example: when this is set to 30%, the old ReplicaSet can be scaled down to 70% of desired pods immediately when the rolling update starts. Once new pods are ready, old ReplicaSet can be scaled down further, followed by scaling up the new ReplicaSet, ensuring that the total number of pods available at all times during the update is at least 70% of desired pods.
@@ -14,6 +14,23 @@ extension Apps.V1 {
         ) {
             self.maxSurge = maxSurge
             self.maxUnavailable = maxUnavailable
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var maxSurge: IntOrString?
+            var maxUnavailable: IntOrString?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x199b0ce59bb4365c: if jsonKey.equals("maxSurge") { maxSurge = try IntOrString(reading: &jsonReader); return }
+                case 0x9d502d81fa70dc97: if jsonKey.equals("maxUnavailable") { maxUnavailable = try IntOrString(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                maxSurge: maxSurge, maxUnavailable: maxUnavailable
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Apps.V1 {
     /// RollingUpdateStatefulSetStrategy is used to communicate parameter for RollingUpdateStatefulSetStrategyType.
-    public struct RollingUpdateStatefulSetStrategy: Codable, Sendable, Hashable {
+    public struct RollingUpdateStatefulSetStrategy: Codable, Sendable, Hashable, JSONReadable {
         /// The maximum number of pods that can be unavailable during the update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by rounding up. This can not be 0. Defaults to 1. This field is beta-level and is enabled by default. The field applies to all pods in the range 0 to Replicas-1. That means if there is any unavailable pod in the range 0 to Replicas-1, it will be counted towards MaxUnavailable. This setting might not be effective for the OrderedReady podManagementPolicy. That policy ensures pods are created and become ready one at a time.
         public var maxUnavailable: IntOrString?
         /// Partition indicates the ordinal at which the StatefulSet should be partitioned for updates. During a rolling update, all pods from ordinal Replicas-1 to Partition are updated. All pods from ordinal Partition-1 to 0 remain untouched. This is helpful in being able to do a canary based deployment. The default value is 0.
@@ -14,6 +14,23 @@ extension Apps.V1 {
         ) {
             self.maxUnavailable = maxUnavailable
             self.partition = partition
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var maxUnavailable: IntOrString?
+            var partition: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x9d502d81fa70dc97: if jsonKey.equals("maxUnavailable") { maxUnavailable = try IntOrString(reading: &jsonReader); return }
+                case 0xfcfb48f3018be7bc: if jsonKey.equals("partition") { partition = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                maxUnavailable: maxUnavailable, partition: partition
+            )
         }
     }
 }

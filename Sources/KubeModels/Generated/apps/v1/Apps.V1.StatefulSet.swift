@@ -5,7 +5,7 @@ extension Apps.V1 {
     /// StatefulSet represents a set of pods with consistent identities. Identities are defined as:
     /// - Network: A single stable DNS and hostname.
     /// - Storage: As many VolumeClaims as requested.
-    public struct StatefulSet: KubeResource, Hashable {
+    public struct StatefulSet: KubeResource, Hashable, JSONReadable {
         public static let group = "apps"
         public static let version = "v1"
         public static let plural = "statefulsets"
@@ -16,27 +16,35 @@ extension Apps.V1 {
         /// Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: ObjectMeta
         /// Spec defines the desired identities of pods in this set.
-        public var spec: StatefulSetSpec?
+        public var spec: StatefulSetSpec? {
+            get { _spec?.value }
+            set { _spec = newValue.map(Indirect.init) }
+        }
+        private var _spec: Indirect<StatefulSetSpec>?
         /// Status is the current status of Pods in this StatefulSet. This data may be out of date by some window of time.
-        public var status: StatefulSetStatus?
+        public var status: StatefulSetStatus? {
+            get { _status?.value }
+            set { _status = newValue.map(Indirect.init) }
+        }
+        private var _status: Indirect<StatefulSetStatus>?
 
         public init(
             metadata: ObjectMeta = ObjectMeta(), spec: StatefulSetSpec? = nil, status: StatefulSetStatus? = nil
         ) {
             self.metadata = metadata
-            self.spec = spec
-            self.status = status
+            self._spec = spec.map(Indirect.init)
+            self._status = status.map(Indirect.init)
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, metadata, spec, status
+            case apiVersion, kind, metadata, _spec = "spec", _status = "status"
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
-            self.spec = try container.decodeIfPresent(StatefulSetSpec.self, forKey: .spec)
-            self.status = try container.decodeIfPresent(StatefulSetStatus.self, forKey: .status)
+            self._spec = try container.decodeIfPresent(Indirect<StatefulSetSpec>.self, forKey: ._spec)
+            self._status = try container.decodeIfPresent(Indirect<StatefulSetStatus>.self, forKey: ._status)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -44,8 +52,27 @@ extension Apps.V1 {
             try container.encode(Self.apiVersion, forKey: .apiVersion)
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
-            try container.encodeIfPresent(spec, forKey: .spec)
-            try container.encodeIfPresent(status, forKey: .status)
+            try container.encodeIfPresent(_spec, forKey: ._spec)
+            try container.encodeIfPresent(_status, forKey: ._status)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: StatefulSetSpec?
+            var status: StatefulSetStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xfc0df6ab2aea8504: if jsonKey.equals("spec") { spec = try StatefulSetSpec(reading: &jsonReader); return }
+                case 0xc90299185b2c3cf9: if jsonKey.equals("status") { status = try StatefulSetStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec, status: status
+            )
         }
     }
 }

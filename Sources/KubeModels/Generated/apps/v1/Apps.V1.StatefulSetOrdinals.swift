@@ -3,7 +3,7 @@ import KubeCore
 
 extension Apps.V1 {
     /// StatefulSetOrdinals describes the policy used for replica ordinal assignment in this StatefulSet.
-    public struct StatefulSetOrdinals: Codable, Sendable, Hashable {
+    public struct StatefulSetOrdinals: Codable, Sendable, Hashable, JSONReadable {
         /// start is the number representing the first replica's index. It may be used to number replicas from an alternate index (eg: 1-indexed) over the default 0-indexed names, or to orchestrate progressive movement of replicas from one StatefulSet to another. If set, replica indices will be in the range:
         /// [.spec.ordinals.start, .spec.ordinals.start + .spec.replicas).
         /// If unset, defaults to 0. Replica indices will be in the range:
@@ -14,6 +14,21 @@ extension Apps.V1 {
             start: Int32? = nil
         ) {
             self.start = start
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var start: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5f9d17cad4dca4be: if jsonKey.equals("start") { start = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                start: start
+            )
         }
     }
 }

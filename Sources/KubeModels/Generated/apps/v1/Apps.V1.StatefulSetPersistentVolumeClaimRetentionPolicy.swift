@@ -3,7 +3,7 @@ import KubeCore
 
 extension Apps.V1 {
     /// StatefulSetPersistentVolumeClaimRetentionPolicy describes the policy used for PVCs created from the StatefulSet VolumeClaimTemplates.
-    public struct StatefulSetPersistentVolumeClaimRetentionPolicy: Codable, Sendable, Hashable {
+    public struct StatefulSetPersistentVolumeClaimRetentionPolicy: Codable, Sendable, Hashable, JSONReadable {
         /// WhenDeleted specifies what happens to PVCs created from StatefulSet VolumeClaimTemplates when the StatefulSet is deleted. The default policy of `Retain` causes PVCs to not be affected by StatefulSet deletion. The `Delete` policy causes those PVCs to be deleted.
         public var whenDeleted: String?
         /// WhenScaled specifies what happens to PVCs created from StatefulSet VolumeClaimTemplates when the StatefulSet is scaled down. The default policy of `Retain` causes PVCs to not be affected by a scaledown. The `Delete` policy causes the associated PVCs for any excess pods above the replica count to be deleted.
@@ -14,6 +14,23 @@ extension Apps.V1 {
         ) {
             self.whenDeleted = whenDeleted
             self.whenScaled = whenScaled
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var whenDeleted: String?
+            var whenScaled: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xc582cf0721edf855: if jsonKey.equals("whenDeleted") { whenDeleted = try String(reading: &jsonReader); return }
+                case 0xfc39f3281e37a862: if jsonKey.equals("whenScaled") { whenScaled = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                whenDeleted: whenDeleted, whenScaled: whenScaled
+            )
         }
     }
 }

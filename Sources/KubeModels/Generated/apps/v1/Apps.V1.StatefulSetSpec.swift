@@ -3,7 +3,7 @@ import KubeCore
 
 extension Apps.V1 {
     /// A StatefulSetSpec is the specification of a StatefulSet.
-    public struct StatefulSetSpec: Codable, Sendable, Hashable {
+    public struct StatefulSetSpec: Codable, Sendable, Hashable, JSONReadable {
         /// Minimum number of seconds for which a newly created pod should be ready without any of its container crashing for it to be considered available. Defaults to 0 (pod will be considered available as soon as it is ready)
         public var minReadySeconds: Int32?
         /// ordinals controls the numbering of replica indices in a StatefulSet. The default ordinals behavior assigns a "0" index to the first replica and increments the index by one for each additional replica requested.
@@ -23,7 +23,11 @@ extension Apps.V1 {
         /// template is the object that describes the pod that will be created if insufficient replicas are detected. Each pod stamped out by the StatefulSet will fulfill this Template, but have a unique identity from the rest of the StatefulSet. Each pod will be named with the format <statefulsetname>-<podindex>. For example, a pod in a StatefulSet named "web" with index number "3" would be named "web-3". The only allowed template.spec.restartPolicy value is "Always".
         public var template: Core.V1.PodTemplateSpec
         /// updateStrategy indicates the StatefulSetUpdateStrategy that will be employed to update Pods in the StatefulSet when a revision is made to Template.
-        public var updateStrategy: StatefulSetUpdateStrategy?
+        public var updateStrategy: StatefulSetUpdateStrategy? {
+            get { _updateStrategy?.value }
+            set { _updateStrategy = newValue.map(Indirect.init) }
+        }
+        private var _updateStrategy: Indirect<StatefulSetUpdateStrategy>?
         /// volumeClaimTemplates is a list of claims that pods are allowed to reference. The StatefulSet controller is responsible for mapping network identities to claims in a way that maintains the identity of a pod. Every claim in this list must have at least one matching (by name) volumeMount in one container in the template. A claim in this list takes precedence over any volumes in the template, with the same name.
         public var volumeClaimTemplates: [Core.V1.PersistentVolumeClaim]?
 
@@ -39,8 +43,49 @@ extension Apps.V1 {
             self.selector = selector
             self.serviceName = serviceName
             self.template = template
-            self.updateStrategy = updateStrategy
+            self._updateStrategy = updateStrategy.map(Indirect.init)
             self.volumeClaimTemplates = volumeClaimTemplates
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case minReadySeconds, ordinals, persistentVolumeClaimRetentionPolicy, podManagementPolicy, replicas, revisionHistoryLimit, selector, serviceName, template, _updateStrategy = "updateStrategy", volumeClaimTemplates
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var minReadySeconds: Int32?
+            var ordinals: StatefulSetOrdinals?
+            var persistentVolumeClaimRetentionPolicy: StatefulSetPersistentVolumeClaimRetentionPolicy?
+            var podManagementPolicy: String?
+            var replicas: Int32?
+            var revisionHistoryLimit: Int32?
+            var selector: Meta.V1.LabelSelector?
+            var serviceName: String?
+            var template: Core.V1.PodTemplateSpec?
+            var updateStrategy: StatefulSetUpdateStrategy?
+            var volumeClaimTemplates: [Core.V1.PersistentVolumeClaim]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x7095ca77b50c235c: if jsonKey.equals("minReadySeconds") { minReadySeconds = try Int32(reading: &jsonReader); return }
+                case 0x7201478d4f91e5bd: if jsonKey.equals("ordinals") { ordinals = try StatefulSetOrdinals(reading: &jsonReader); return }
+                case 0x38e9edfb3a8760fa: if jsonKey.equals("persistentVolumeClaimRetentionPolicy") { persistentVolumeClaimRetentionPolicy = try StatefulSetPersistentVolumeClaimRetentionPolicy(reading: &jsonReader); return }
+                case 0xe211f5824d0cece2: if jsonKey.equals("podManagementPolicy") { podManagementPolicy = try String(reading: &jsonReader); return }
+                case 0x310f595320af959d: if jsonKey.equals("replicas") { replicas = try Int32(reading: &jsonReader); return }
+                case 0x266948dec83f3124: if jsonKey.equals("revisionHistoryLimit") { revisionHistoryLimit = try Int32(reading: &jsonReader); return }
+                case 0x46b12b729801f390: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0xe2708c6aef393f5f: if jsonKey.equals("serviceName") { serviceName = try String(reading: &jsonReader); return }
+                case 0x80fe88f6763acbf0: if jsonKey.equals("template") { template = try Core.V1.PodTemplateSpec(reading: &jsonReader); return }
+                case 0x66846d5c4ef99abe: if jsonKey.equals("updateStrategy") { updateStrategy = try StatefulSetUpdateStrategy(reading: &jsonReader); return }
+                case 0x7759ef096e0791a5: if jsonKey.equals("volumeClaimTemplates") { volumeClaimTemplates = try Array<Core.V1.PersistentVolumeClaim>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let selector else { throw jsonReader.missing("selector") }
+            guard let template else { throw jsonReader.missing("template") }
+            self.init(
+                minReadySeconds: minReadySeconds, ordinals: ordinals, persistentVolumeClaimRetentionPolicy: persistentVolumeClaimRetentionPolicy, podManagementPolicy: podManagementPolicy, replicas: replicas, revisionHistoryLimit: revisionHistoryLimit, selector: selector, serviceName: serviceName, template: template, updateStrategy: updateStrategy, volumeClaimTemplates: volumeClaimTemplates
+            )
         }
     }
 }

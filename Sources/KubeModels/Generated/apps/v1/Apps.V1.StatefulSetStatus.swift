@@ -3,7 +3,7 @@ import KubeCore
 
 extension Apps.V1 {
     /// StatefulSetStatus represents the current state of a StatefulSet.
-    public struct StatefulSetStatus: Codable, Sendable, Hashable {
+    public struct StatefulSetStatus: Codable, Sendable, Hashable, JSONReadable {
         /// Total number of available pods (ready for at least minReadySeconds) targeted by this statefulset.
         public var availableReplicas: Int32?
         /// collisionCount is the count of hash collisions for the StatefulSet. The StatefulSet controller uses this field as a collision avoidance mechanism when it needs to create the name for the newest ControllerRevision.
@@ -38,6 +38,40 @@ extension Apps.V1 {
             self.replicas = replicas
             self.updateRevision = updateRevision
             self.updatedReplicas = updatedReplicas
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var availableReplicas: Int32?
+            var collisionCount: Int32?
+            var conditions: [StatefulSetCondition]?
+            var currentReplicas: Int32?
+            var currentRevision: String?
+            var observedGeneration: Int64?
+            var readyReplicas: Int32?
+            var replicas: Int32?
+            var updateRevision: String?
+            var updatedReplicas: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xf9e8230645916539: if jsonKey.equals("availableReplicas") { availableReplicas = try Int32(reading: &jsonReader); return }
+                case 0xff64050b2f591d26: if jsonKey.equals("collisionCount") { collisionCount = try Int32(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<StatefulSetCondition>(reading: &jsonReader); return }
+                case 0xf1fb70f8df26e395: if jsonKey.equals("currentReplicas") { currentReplicas = try Int32(reading: &jsonReader); return }
+                case 0x4907a303012777fc: if jsonKey.equals("currentRevision") { currentRevision = try String(reading: &jsonReader); return }
+                case 0xf2b3d8772445209a: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
+                case 0xbd25c2a639bec03e: if jsonKey.equals("readyReplicas") { readyReplicas = try Int32(reading: &jsonReader); return }
+                case 0x310f595320af959d: if jsonKey.equals("replicas") { replicas = try Int32(reading: &jsonReader); return }
+                case 0x2005cab5c3228b1c: if jsonKey.equals("updateRevision") { updateRevision = try String(reading: &jsonReader); return }
+                case 0x7f3309236db92c11: if jsonKey.equals("updatedReplicas") { updatedReplicas = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let replicas else { throw jsonReader.missing("replicas") }
+            self.init(
+                availableReplicas: availableReplicas, collisionCount: collisionCount, conditions: conditions, currentReplicas: currentReplicas, currentRevision: currentRevision, observedGeneration: observedGeneration, readyReplicas: readyReplicas, replicas: replicas, updateRevision: updateRevision, updatedReplicas: updatedReplicas
+            )
         }
     }
 }

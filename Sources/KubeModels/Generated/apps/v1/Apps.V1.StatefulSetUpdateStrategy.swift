@@ -3,7 +3,7 @@ import KubeCore
 
 extension Apps.V1 {
     /// StatefulSetUpdateStrategy indicates the strategy that the StatefulSet controller will use to perform updates. It includes any additional parameters necessary to perform the update for the indicated strategy.
-    public struct StatefulSetUpdateStrategy: Codable, Sendable, Hashable {
+    public struct StatefulSetUpdateStrategy: Codable, Sendable, Hashable, JSONReadable {
         /// RollingUpdate is used to communicate parameters when Type is RollingUpdateStatefulSetStrategyType.
         public var rollingUpdate: RollingUpdateStatefulSetStrategy?
         /// Type indicates the type of the StatefulSetUpdateStrategy. Default is RollingUpdate.
@@ -14,6 +14,23 @@ extension Apps.V1 {
         ) {
             self.rollingUpdate = rollingUpdate
             self.type = type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var rollingUpdate: RollingUpdateStatefulSetStrategy?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x7d41911702c55199: if jsonKey.equals("rollingUpdate") { rollingUpdate = try RollingUpdateStatefulSetStrategy(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                rollingUpdate: rollingUpdate, type: type
+            )
         }
     }
 }

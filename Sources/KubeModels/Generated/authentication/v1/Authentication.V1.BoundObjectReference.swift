@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authentication.V1 {
     /// BoundObjectReference is a reference to an object that a token is bound to.
-    public struct BoundObjectReference: Codable, Sendable, Hashable {
+    public struct BoundObjectReference: Codable, Sendable, Hashable, JSONReadable {
         /// apiVersion is API version of the referent.
         public var apiVersion: String?
         /// kind of the referent. Valid kinds are 'Pod' and 'Secret'.
@@ -20,6 +20,27 @@ extension Authentication.V1 {
             self.kind = kind
             self.name = name
             self.uid = uid
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var apiVersion: String?
+            var kind: String?
+            var name: String?
+            var uid: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xeb422eeef95ea439: if jsonKey.equals("apiVersion") { apiVersion = try String(reading: &jsonReader); return }
+                case 0x39ca315ed10b2db9: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xf0c1c81989a8204b: if jsonKey.equals("uid") { uid = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                apiVersion: apiVersion, kind: kind, name: name, uid: uid
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authentication.V1 {
     /// SelfSubjectReview contains the user information that the kube-apiserver has about the user making this request. When using impersonation, users will receive the user info of the user being impersonated.  If impersonation or request header authentication is used, any extra keys will have their case ignored and returned as lowercase.
-    public struct SelfSubjectReview: KubeResource, Hashable {
+    public struct SelfSubjectReview: KubeResource, Hashable, JSONReadable {
         public static let group = "authentication.k8s.io"
         public static let version = "v1"
         public static let plural = "selfsubjectreviews"
@@ -14,23 +14,27 @@ extension Authentication.V1 {
         /// metadata is standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: ObjectMeta
         /// status is filled in by the server with the user attributes.
-        public var status: SelfSubjectReviewStatus?
+        public var status: SelfSubjectReviewStatus? {
+            get { _status?.value }
+            set { _status = newValue.map(Indirect.init) }
+        }
+        private var _status: Indirect<SelfSubjectReviewStatus>?
 
         public init(
             metadata: ObjectMeta = ObjectMeta(), status: SelfSubjectReviewStatus? = nil
         ) {
             self.metadata = metadata
-            self.status = status
+            self._status = status.map(Indirect.init)
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, metadata, status
+            case apiVersion, kind, metadata, _status = "status"
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
-            self.status = try container.decodeIfPresent(SelfSubjectReviewStatus.self, forKey: .status)
+            self._status = try container.decodeIfPresent(Indirect<SelfSubjectReviewStatus>.self, forKey: ._status)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -38,7 +42,24 @@ extension Authentication.V1 {
             try container.encode(Self.apiVersion, forKey: .apiVersion)
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
-            try container.encodeIfPresent(status, forKey: .status)
+            try container.encodeIfPresent(_status, forKey: ._status)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var status: SelfSubjectReviewStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xc90299185b2c3cf9: if jsonKey.equals("status") { status = try SelfSubjectReviewStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), status: status
+            )
         }
     }
 }

@@ -3,14 +3,37 @@ import KubeCore
 
 extension Authentication.V1 {
     /// SelfSubjectReviewStatus is filled by the kube-apiserver and sent back to a user.
-    public struct SelfSubjectReviewStatus: Codable, Sendable, Hashable {
+    public struct SelfSubjectReviewStatus: Codable, Sendable, Hashable, JSONReadable {
         /// userInfo is a set of attributes belonging to the user making this request.
-        public var userInfo: UserInfo?
+        public var userInfo: UserInfo? {
+            get { _userInfo?.value }
+            set { _userInfo = newValue.map(Indirect.init) }
+        }
+        private var _userInfo: Indirect<UserInfo>?
 
         public init(
             userInfo: UserInfo? = nil
         ) {
-            self.userInfo = userInfo
+            self._userInfo = userInfo.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _userInfo = "userInfo"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var userInfo: UserInfo?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa9d9e8a30cead668: if jsonKey.equals("userInfo") { userInfo = try UserInfo(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                userInfo: userInfo
+            )
         }
     }
 }

@@ -3,14 +3,18 @@ import KubeCore
 
 extension Authentication.V1 {
     /// TokenRequest requests a token for a given service account.
-    public struct TokenRequest: KubeObject, Hashable {
+    public struct TokenRequest: KubeObject, Hashable, JSONReadable {
         public static let apiVersion = "authentication.k8s.io/v1"
         public static let kind = "TokenRequest"
 
         /// metadata is the standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: ObjectMeta
         /// spec holds information about the request being evaluated
-        public var spec: TokenRequestSpec?
+        public var spec: TokenRequestSpec? {
+            get { _spec?.value }
+            set { _spec = newValue.map(Indirect.init) }
+        }
+        private var _spec: Indirect<TokenRequestSpec>?
         /// status is filled in by the server and indicates whether the token can be authenticated.
         public var status: TokenRequestStatus?
 
@@ -18,18 +22,18 @@ extension Authentication.V1 {
             metadata: ObjectMeta = ObjectMeta(), spec: TokenRequestSpec? = nil, status: TokenRequestStatus? = nil
         ) {
             self.metadata = metadata
-            self.spec = spec
+            self._spec = spec.map(Indirect.init)
             self.status = status
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, metadata, spec, status
+            case apiVersion, kind, metadata, _spec = "spec", status
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
-            self.spec = try container.decodeIfPresent(TokenRequestSpec.self, forKey: .spec)
+            self._spec = try container.decodeIfPresent(Indirect<TokenRequestSpec>.self, forKey: ._spec)
             self.status = try container.decodeIfPresent(TokenRequestStatus.self, forKey: .status)
         }
 
@@ -38,8 +42,27 @@ extension Authentication.V1 {
             try container.encode(Self.apiVersion, forKey: .apiVersion)
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
-            try container.encodeIfPresent(spec, forKey: .spec)
+            try container.encodeIfPresent(_spec, forKey: ._spec)
             try container.encodeIfPresent(status, forKey: .status)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: TokenRequestSpec?
+            var status: TokenRequestStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xfc0df6ab2aea8504: if jsonKey.equals("spec") { spec = try TokenRequestSpec(reading: &jsonReader); return }
+                case 0xc90299185b2c3cf9: if jsonKey.equals("status") { status = try TokenRequestStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec, status: status
+            )
         }
     }
 }

@@ -3,11 +3,15 @@ import KubeCore
 
 extension Authentication.V1 {
     /// TokenRequestSpec contains client provided parameters of a token request.
-    public struct TokenRequestSpec: Codable, Sendable, Hashable {
+    public struct TokenRequestSpec: Codable, Sendable, Hashable, JSONReadable {
         /// audiences are the intendend audiences of the token. A recipient of a token must identify themself with an identifier in the list of audiences of the token, and otherwise should reject the token. A token issued for multiple audiences may be used to authenticate against any of the audiences listed but implies a high degree of trust between the target audiences.
         public var audiences: [String]?
         /// boundObjectRef is a reference to an object that the token will be bound to. The token will only be valid for as long as the bound object exists. NOTE: The API server's TokenReview endpoint will validate the BoundObjectRef, but other audiences may not. Keep ExpirationSeconds small if you want prompt revocation.
-        public var boundObjectRef: BoundObjectReference?
+        public var boundObjectRef: BoundObjectReference? {
+            get { _boundObjectRef?.value }
+            set { _boundObjectRef = newValue.map(Indirect.init) }
+        }
+        private var _boundObjectRef: Indirect<BoundObjectReference>?
         /// expirationSeconds is the requested duration of validity of the request. The token issuer may return a token with a different validity duration so a client needs to check the 'expiration' field in a response.
         public var expirationSeconds: Int64?
 
@@ -15,8 +19,31 @@ extension Authentication.V1 {
             audiences: [String]? = nil, boundObjectRef: BoundObjectReference? = nil, expirationSeconds: Int64? = nil
         ) {
             self.audiences = audiences
-            self.boundObjectRef = boundObjectRef
+            self._boundObjectRef = boundObjectRef.map(Indirect.init)
             self.expirationSeconds = expirationSeconds
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case audiences, _boundObjectRef = "boundObjectRef", expirationSeconds
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var audiences: [String]?
+            var boundObjectRef: BoundObjectReference?
+            var expirationSeconds: Int64?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4151b7c097d4d4f6: if jsonKey.equals("audiences") { audiences = try Array<String>(reading: &jsonReader); return }
+                case 0xd6bfb67a0c1d150a: if jsonKey.equals("boundObjectRef") { boundObjectRef = try BoundObjectReference(reading: &jsonReader); return }
+                case 0xf6c618e1291ec6d3: if jsonKey.equals("expirationSeconds") { expirationSeconds = try Int64(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                audiences: audiences, boundObjectRef: boundObjectRef, expirationSeconds: expirationSeconds
+            )
         }
     }
 }

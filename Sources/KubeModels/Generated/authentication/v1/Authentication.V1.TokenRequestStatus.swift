@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authentication.V1 {
     /// TokenRequestStatus is the result of a token request.
-    public struct TokenRequestStatus: Codable, Sendable, Hashable {
+    public struct TokenRequestStatus: Codable, Sendable, Hashable, JSONReadable {
         /// expirationTimestamp is the time of expiration of the returned token.
         public var expirationTimestamp: Time?
         /// token is the opaque bearer token.
@@ -14,6 +14,23 @@ extension Authentication.V1 {
         ) {
             self.expirationTimestamp = expirationTimestamp
             self.token = token
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var expirationTimestamp: Time?
+            var token: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x2ae76f18a9d44899: if jsonKey.equals("expirationTimestamp") { expirationTimestamp = try Time(reading: &jsonReader); return }
+                case 0x8412d5576069f98a: if jsonKey.equals("token") { token = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                expirationTimestamp: expirationTimestamp, token: token
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authentication.V1 {
     /// TokenReviewSpec is a description of the token authentication request.
-    public struct TokenReviewSpec: Codable, Sendable, Hashable {
+    public struct TokenReviewSpec: Codable, Sendable, Hashable, JSONReadable {
         /// audiences is a list of the identifiers that the resource server presented with the token identifies as. Audience-aware token authenticators will verify that the token was intended for at least one of the audiences in this list. If no audiences are provided, the audience will default to the audience of the Kubernetes apiserver.
         public var audiences: [String]?
         /// token is the opaque bearer token.
@@ -14,6 +14,24 @@ extension Authentication.V1 {
         ) {
             self.audiences = audiences
             self.token = token
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var audiences: [String]?
+            var token: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4151b7c097d4d4f6: if jsonKey.equals("audiences") { audiences = try Array<String>(reading: &jsonReader); return }
+                case 0x8412d5576069f98a: if jsonKey.equals("token") { token = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let token else { throw jsonReader.missing("token") }
+            self.init(
+                audiences: audiences, token: token
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authentication.V1 {
     /// TokenReviewStatus is the result of the token authentication request.
-    public struct TokenReviewStatus: Codable, Sendable, Hashable {
+    public struct TokenReviewStatus: Codable, Sendable, Hashable, JSONReadable {
         /// audiences are audience identifiers chosen by the authenticator that are compatible with both the TokenReview and token. An identifier is any identifier in the intersection of the TokenReviewSpec audiences and the token's audiences. A client of the TokenReview API that sets the spec.audiences field should validate that a compatible audience identifier is returned in the status.audiences field to ensure that the TokenReview server is audience aware. If a TokenReview returns an empty status.audience field where status.authenticated is "true", the token is valid against the audience of the Kubernetes API server.
         public var audiences: [String]?
         /// authenticated indicates that the token was associated with a known user.
@@ -11,7 +11,11 @@ extension Authentication.V1 {
         /// error indicates that the token couldn't be checked
         public var error: String?
         /// user is the UserInfo associated with the provided token.
-        public var user: UserInfo?
+        public var user: UserInfo? {
+            get { _user?.value }
+            set { _user = newValue.map(Indirect.init) }
+        }
+        private var _user: Indirect<UserInfo>?
 
         public init(
             audiences: [String]? = nil, authenticated: Bool? = nil, error: String? = nil, user: UserInfo? = nil
@@ -19,7 +23,32 @@ extension Authentication.V1 {
             self.audiences = audiences
             self.authenticated = authenticated
             self.error = error
-            self.user = user
+            self._user = user.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case audiences, authenticated, error, _user = "user"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var audiences: [String]?
+            var authenticated: Bool?
+            var error: String?
+            var user: UserInfo?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4151b7c097d4d4f6: if jsonKey.equals("audiences") { audiences = try Array<String>(reading: &jsonReader); return }
+                case 0xc04d0c0e2b388967: if jsonKey.equals("authenticated") { authenticated = try Bool(reading: &jsonReader); return }
+                case 0x65c2184db423944b: if jsonKey.equals("error") { error = try String(reading: &jsonReader); return }
+                case 0xaf9e4a7500d6bc1d: if jsonKey.equals("user") { user = try UserInfo(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                audiences: audiences, authenticated: authenticated, error: error, user: user
+            )
         }
     }
 }

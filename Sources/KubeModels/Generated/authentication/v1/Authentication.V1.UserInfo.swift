@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authentication.V1 {
     /// UserInfo holds the information about the user needed to implement the user.Info interface.
-    public struct UserInfo: Codable, Sendable, Hashable {
+    public struct UserInfo: Codable, Sendable, Hashable, JSONReadable {
         /// extra is any additional information provided by the authenticator.
         public var extra: [String: [String]]?
         /// groups is the names of groups this user is a part of.
@@ -20,6 +20,27 @@ extension Authentication.V1 {
             self.groups = groups
             self.uid = uid
             self.username = username
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var extra: [String: [String]]?
+            var groups: [String]?
+            var uid: String?
+            var username: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x25a6a23f6902e581: if jsonKey.equals("extra") { extra = try Dictionary<String, Array<String>>(reading: &jsonReader); return }
+                case 0x8d0bbfd0c8f61d9d: if jsonKey.equals("groups") { groups = try Array<String>(reading: &jsonReader); return }
+                case 0xf0c1c81989a8204b: if jsonKey.equals("uid") { uid = try String(reading: &jsonReader); return }
+                case 0xcf916ec7fa0e3cbc: if jsonKey.equals("username") { username = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                extra: extra, groups: groups, uid: uid, username: username
+            )
         }
     }
 }

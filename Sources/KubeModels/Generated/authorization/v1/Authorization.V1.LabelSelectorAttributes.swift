@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authorization.V1 {
     /// LabelSelectorAttributes indicates a label limited access. Webhook authors are encouraged to * ensure rawSelector and requirements are not both set * consider the requirements field if set * not try to parse or consider the rawSelector field if set. This is to avoid another CVE-2022-2880 (i.e. getting different systems to agree on how exactly to parse a query is not something we want), see https://www.oxeye.io/resources/golang-parameter-smuggling-attack for more details. For the *SubjectAccessReview endpoints of the kube-apiserver: * If rawSelector is empty and requirements are empty, the request is not limited. * If rawSelector is present and requirements are empty, the rawSelector will be parsed and limited if the parsing succeeds. * If rawSelector is empty and requirements are present, the requirements should be honored * If rawSelector is present and requirements are present, the request is invalid.
-    public struct LabelSelectorAttributes: Codable, Sendable, Hashable {
+    public struct LabelSelectorAttributes: Codable, Sendable, Hashable, JSONReadable {
         /// rawSelector is the serialization of a field selector that would be included in a query parameter. Webhook implementations are encouraged to ignore rawSelector. The kube-apiserver's *SubjectAccessReview will parse the rawSelector as long as the requirements are not present.
         public var rawSelector: String?
         /// requirements is the parsed interpretation of a label selector. All requirements must be met for a resource instance to match the selector. Webhook implementations should handle requirements, but how to handle them is up to the webhook. Since requirements can only limit the request, it is safe to authorize as unlimited request if the requirements are not understood.
@@ -14,6 +14,23 @@ extension Authorization.V1 {
         ) {
             self.rawSelector = rawSelector
             self.requirements = requirements
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var rawSelector: String?
+            var requirements: [Meta.V1.LabelSelectorRequirement]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa9f8fa971fdbf109: if jsonKey.equals("rawSelector") { rawSelector = try String(reading: &jsonReader); return }
+                case 0x7cef7aad0a13a9a4: if jsonKey.equals("requirements") { requirements = try Array<Meta.V1.LabelSelectorRequirement>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                rawSelector: rawSelector, requirements: requirements
+            )
         }
     }
 }

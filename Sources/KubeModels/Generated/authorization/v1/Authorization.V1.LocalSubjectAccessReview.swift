@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authorization.V1 {
     /// LocalSubjectAccessReview checks whether or not a user or group can perform an action in a given namespace. Having a namespace scoped resource makes it much easier to grant namespace scoped policy that includes permissions checking.
-    public struct LocalSubjectAccessReview: KubeResource, Hashable {
+    public struct LocalSubjectAccessReview: KubeResource, Hashable, JSONReadable {
         public static let group = "authorization.k8s.io"
         public static let version = "v1"
         public static let plural = "localsubjectaccessreviews"
@@ -16,25 +16,29 @@ extension Authorization.V1 {
         /// spec holds information about the request being evaluated.  spec.namespace must be equal to the namespace you made the request against.  If empty, it is defaulted.
         public var spec: SubjectAccessReviewSpec
         /// status is filled in by the server and indicates whether the request is allowed or not
-        public var status: SubjectAccessReviewStatus?
+        public var status: SubjectAccessReviewStatus? {
+            get { _status?.value }
+            set { _status = newValue.map(Indirect.init) }
+        }
+        private var _status: Indirect<SubjectAccessReviewStatus>?
 
         public init(
             metadata: ObjectMeta = ObjectMeta(), spec: SubjectAccessReviewSpec, status: SubjectAccessReviewStatus? = nil
         ) {
             self.metadata = metadata
             self.spec = spec
-            self.status = status
+            self._status = status.map(Indirect.init)
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, metadata, spec, status
+            case apiVersion, kind, metadata, spec, _status = "status"
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
             self.spec = try container.decode(SubjectAccessReviewSpec.self, forKey: .spec)
-            self.status = try container.decodeIfPresent(SubjectAccessReviewStatus.self, forKey: .status)
+            self._status = try container.decodeIfPresent(Indirect<SubjectAccessReviewStatus>.self, forKey: ._status)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -43,7 +47,27 @@ extension Authorization.V1 {
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
             try container.encode(spec, forKey: .spec)
-            try container.encodeIfPresent(status, forKey: .status)
+            try container.encodeIfPresent(_status, forKey: ._status)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: SubjectAccessReviewSpec?
+            var status: SubjectAccessReviewStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xfc0df6ab2aea8504: if jsonKey.equals("spec") { spec = try SubjectAccessReviewSpec(reading: &jsonReader); return }
+                case 0xc90299185b2c3cf9: if jsonKey.equals("status") { status = try SubjectAccessReviewStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let spec else { throw jsonReader.missing("spec") }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec, status: status
+            )
         }
     }
 }

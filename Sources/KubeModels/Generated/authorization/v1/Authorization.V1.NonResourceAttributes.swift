@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authorization.V1 {
     /// NonResourceAttributes includes the authorization attributes available for non-resource requests to the Authorizer interface
-    public struct NonResourceAttributes: Codable, Sendable, Hashable {
+    public struct NonResourceAttributes: Codable, Sendable, Hashable, JSONReadable {
         /// path is the URL path of the request
         public var path: String?
         /// verb is the standard HTTP verb
@@ -14,6 +14,23 @@ extension Authorization.V1 {
         ) {
             self.path = path
             self.verb = verb
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var path: String?
+            var verb: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x552a278341af4607: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                case 0xadb5da4f3c19cd95: if jsonKey.equals("verb") { verb = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                path: path, verb: verb
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authorization.V1 {
     /// NonResourceRule holds information that describes a rule for the non-resource
-    public struct NonResourceRule: Codable, Sendable, Hashable {
+    public struct NonResourceRule: Codable, Sendable, Hashable, JSONReadable {
         /// nonResourceURLs is a set of partial urls that a user should have access to.  *s are allowed, but only as the full, final step in the path.  "*" means all.
         public var nonResourceURLs: [String]?
         /// verbs is a list of kubernetes non-resource API verbs, like: get, post, put, delete, patch, head, options.  "*" means all.
@@ -14,6 +14,24 @@ extension Authorization.V1 {
         ) {
             self.nonResourceURLs = nonResourceURLs
             self.verbs = verbs
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var nonResourceURLs: [String]?
+            var verbs: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4270152ea0ae2b01: if jsonKey.equals("nonResourceURLs") { nonResourceURLs = try Array<String>(reading: &jsonReader); return }
+                case 0x34974dc4d2258933: if jsonKey.equals("verbs") { verbs = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let verbs else { throw jsonReader.missing("verbs") }
+            self.init(
+                nonResourceURLs: nonResourceURLs, verbs: verbs
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authorization.V1 {
     /// ResourceAttributes includes the authorization attributes available for resource requests to the Authorizer interface
-    public struct ResourceAttributes: Codable, Sendable, Hashable {
+    public struct ResourceAttributes: Codable, Sendable, Hashable, JSONReadable {
         /// fieldSelector describes the limitation on access based on field.  It can only limit access, not broaden it.
         public var fieldSelector: FieldSelectorAttributes?
         /// group is the API Group of the Resource.  "*" means all.
@@ -35,6 +35,37 @@ extension Authorization.V1 {
             self.subresource = subresource
             self.verb = verb
             self.version = version
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var fieldSelector: FieldSelectorAttributes?
+            var group: String?
+            var labelSelector: LabelSelectorAttributes?
+            var name: String?
+            var namespace: String?
+            var resource: String?
+            var subresource: String?
+            var verb: String?
+            var version: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x24803f5c9e4c1f0f: if jsonKey.equals("fieldSelector") { fieldSelector = try FieldSelectorAttributes(reading: &jsonReader); return }
+                case 0x5243c8b244fc335a: if jsonKey.equals("group") { group = try String(reading: &jsonReader); return }
+                case 0x31370ce12e845fac: if jsonKey.equals("labelSelector") { labelSelector = try LabelSelectorAttributes(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xc74137e63d81f9a2: if jsonKey.equals("namespace") { namespace = try String(reading: &jsonReader); return }
+                case 0xce3ed3ed16c9dca2: if jsonKey.equals("resource") { resource = try String(reading: &jsonReader); return }
+                case 0x6256fd0c2f22bd72: if jsonKey.equals("subresource") { subresource = try String(reading: &jsonReader); return }
+                case 0xadb5da4f3c19cd95: if jsonKey.equals("verb") { verb = try String(reading: &jsonReader); return }
+                case 0x97107e3bb3fbc15d: if jsonKey.equals("version") { version = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                fieldSelector: fieldSelector, group: group, labelSelector: labelSelector, name: name, namespace: namespace, resource: resource, subresource: subresource, verb: verb, version: version
+            )
         }
     }
 }

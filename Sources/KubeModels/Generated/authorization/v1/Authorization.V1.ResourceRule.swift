@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authorization.V1 {
     /// ResourceRule is the list of actions the subject is allowed to perform on resources. The list ordering isn't significant, may contain duplicates, and possibly be incomplete.
-    public struct ResourceRule: Codable, Sendable, Hashable {
+    public struct ResourceRule: Codable, Sendable, Hashable, JSONReadable {
         /// apiGroups is the name of the APIGroup that contains the resources.  If multiple API groups are specified, any action requested against one of the enumerated resources in any API group will be allowed.  "*" means all.
         public var apiGroups: [String]?
         /// resourceNames is an optional white list of names that the rule applies to.  An empty set means that everything is allowed.  "*" means all.
@@ -21,6 +21,28 @@ extension Authorization.V1 {
             self.resourceNames = resourceNames
             self.resources = resources
             self.verbs = verbs
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var apiGroups: [String]?
+            var resourceNames: [String]?
+            var resources: [String]?
+            var verbs: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4cb50fca4a30496: if jsonKey.equals("apiGroups") { apiGroups = try Array<String>(reading: &jsonReader); return }
+                case 0xd293e9e342fb334c: if jsonKey.equals("resourceNames") { resourceNames = try Array<String>(reading: &jsonReader); return }
+                case 0xcf7101361c568648: if jsonKey.equals("resources") { resources = try Array<String>(reading: &jsonReader); return }
+                case 0x34974dc4d2258933: if jsonKey.equals("verbs") { verbs = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let verbs else { throw jsonReader.missing("verbs") }
+            self.init(
+                apiGroups: apiGroups, resourceNames: resourceNames, resources: resources, verbs: verbs
+            )
         }
     }
 }

@@ -3,17 +3,42 @@ import KubeCore
 
 extension Authorization.V1 {
     /// SelfSubjectAccessReviewSpec is a description of the access request.  Exactly one of resourceAttributes and nonResourceAttributes must be set
-    public struct SelfSubjectAccessReviewSpec: Codable, Sendable, Hashable {
+    public struct SelfSubjectAccessReviewSpec: Codable, Sendable, Hashable, JSONReadable {
         /// nonResourceAttributes describes information for a non-resource access request
         public var nonResourceAttributes: NonResourceAttributes?
         /// resourceAttributes describes information for a resource access request
-        public var resourceAttributes: ResourceAttributes?
+        public var resourceAttributes: ResourceAttributes? {
+            get { _resourceAttributes?.value }
+            set { _resourceAttributes = newValue.map(Indirect.init) }
+        }
+        private var _resourceAttributes: Indirect<ResourceAttributes>?
 
         public init(
             nonResourceAttributes: NonResourceAttributes? = nil, resourceAttributes: ResourceAttributes? = nil
         ) {
             self.nonResourceAttributes = nonResourceAttributes
-            self.resourceAttributes = resourceAttributes
+            self._resourceAttributes = resourceAttributes.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case nonResourceAttributes, _resourceAttributes = "resourceAttributes"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var nonResourceAttributes: NonResourceAttributes?
+            var resourceAttributes: ResourceAttributes?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x6be542b559becb86: if jsonKey.equals("nonResourceAttributes") { nonResourceAttributes = try NonResourceAttributes(reading: &jsonReader); return }
+                case 0xebc13f8127a5e3c3: if jsonKey.equals("resourceAttributes") { resourceAttributes = try ResourceAttributes(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                nonResourceAttributes: nonResourceAttributes, resourceAttributes: resourceAttributes
+            )
         }
     }
 }

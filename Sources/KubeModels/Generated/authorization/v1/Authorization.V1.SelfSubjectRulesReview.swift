@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authorization.V1 {
     /// SelfSubjectRulesReview enumerates the set of actions the current user can perform within a namespace. The returned list of actions may be incomplete depending on the server's authorization mode, and any errors experienced during the evaluation. SelfSubjectRulesReview should be used by UIs to show/hide actions, or to quickly let an end user reason about their permissions. It should NOT Be used by external systems to drive authorization decisions as this raises confused deputy, cache lifetime/revocation, and correctness concerns. SubjectAccessReview, and LocalAccessReview are the correct way to defer authorization decisions to the API server.
-    public struct SelfSubjectRulesReview: KubeResource, Hashable {
+    public struct SelfSubjectRulesReview: KubeResource, Hashable, JSONReadable {
         public static let group = "authorization.k8s.io"
         public static let version = "v1"
         public static let plural = "selfsubjectrulesreviews"
@@ -16,25 +16,29 @@ extension Authorization.V1 {
         /// spec holds information about the request being evaluated.
         public var spec: SelfSubjectRulesReviewSpec
         /// status is filled in by the server and indicates the set of actions a user can perform.
-        public var status: SubjectRulesReviewStatus?
+        public var status: SubjectRulesReviewStatus? {
+            get { _status?.value }
+            set { _status = newValue.map(Indirect.init) }
+        }
+        private var _status: Indirect<SubjectRulesReviewStatus>?
 
         public init(
             metadata: ObjectMeta = ObjectMeta(), spec: SelfSubjectRulesReviewSpec, status: SubjectRulesReviewStatus? = nil
         ) {
             self.metadata = metadata
             self.spec = spec
-            self.status = status
+            self._status = status.map(Indirect.init)
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, metadata, spec, status
+            case apiVersion, kind, metadata, spec, _status = "status"
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
             self.spec = try container.decode(SelfSubjectRulesReviewSpec.self, forKey: .spec)
-            self.status = try container.decodeIfPresent(SubjectRulesReviewStatus.self, forKey: .status)
+            self._status = try container.decodeIfPresent(Indirect<SubjectRulesReviewStatus>.self, forKey: ._status)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -43,7 +47,27 @@ extension Authorization.V1 {
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
             try container.encode(spec, forKey: .spec)
-            try container.encodeIfPresent(status, forKey: .status)
+            try container.encodeIfPresent(_status, forKey: ._status)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: SelfSubjectRulesReviewSpec?
+            var status: SubjectRulesReviewStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xfc0df6ab2aea8504: if jsonKey.equals("spec") { spec = try SelfSubjectRulesReviewSpec(reading: &jsonReader); return }
+                case 0xc90299185b2c3cf9: if jsonKey.equals("status") { status = try SubjectRulesReviewStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let spec else { throw jsonReader.missing("spec") }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec, status: status
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authorization.V1 {
     /// SelfSubjectRulesReviewSpec defines the specification for SelfSubjectRulesReview.
-    public struct SelfSubjectRulesReviewSpec: Codable, Sendable, Hashable {
+    public struct SelfSubjectRulesReviewSpec: Codable, Sendable, Hashable, JSONReadable {
         /// namespace to evaluate rules for. Required.
         public var namespace: String?
 
@@ -11,6 +11,21 @@ extension Authorization.V1 {
             namespace: String? = nil
         ) {
             self.namespace = namespace
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var namespace: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xc74137e63d81f9a2: if jsonKey.equals("namespace") { namespace = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                namespace: namespace
+            )
         }
     }
 }

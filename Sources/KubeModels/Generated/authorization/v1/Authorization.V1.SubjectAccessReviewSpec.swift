@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authorization.V1 {
     /// SubjectAccessReviewSpec is a description of the access request.  Exactly one of resourceAttributes and nonResourceAttributes must be set
-    public struct SubjectAccessReviewSpec: Codable, Sendable, Hashable {
+    public struct SubjectAccessReviewSpec: Codable, Sendable, Hashable, JSONReadable {
         /// extra corresponds to the user.Info.GetExtra() method from the authenticator.  Since that is input to the authorizer it needs a reflection here.
         public var extra: [String: [String]]?
         /// groups is the groups you're testing for.
@@ -11,7 +11,11 @@ extension Authorization.V1 {
         /// nonResourceAttributes describes information for a non-resource access request
         public var nonResourceAttributes: NonResourceAttributes?
         /// resourceAttributes describes information for a resource access request
-        public var resourceAttributes: ResourceAttributes?
+        public var resourceAttributes: ResourceAttributes? {
+            get { _resourceAttributes?.value }
+            set { _resourceAttributes = newValue.map(Indirect.init) }
+        }
+        private var _resourceAttributes: Indirect<ResourceAttributes>?
         /// uid information about the requesting user.
         public var uid: String?
         /// user is the user you're testing for. If you specify "User" but not "Groups", then is it interpreted as "What if User were not a member of any groups
@@ -23,9 +27,38 @@ extension Authorization.V1 {
             self.extra = extra
             self.groups = groups
             self.nonResourceAttributes = nonResourceAttributes
-            self.resourceAttributes = resourceAttributes
+            self._resourceAttributes = resourceAttributes.map(Indirect.init)
             self.uid = uid
             self.user = user
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case extra, groups, nonResourceAttributes, _resourceAttributes = "resourceAttributes", uid, user
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var extra: [String: [String]]?
+            var groups: [String]?
+            var nonResourceAttributes: NonResourceAttributes?
+            var resourceAttributes: ResourceAttributes?
+            var uid: String?
+            var user: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x25a6a23f6902e581: if jsonKey.equals("extra") { extra = try Dictionary<String, Array<String>>(reading: &jsonReader); return }
+                case 0x8d0bbfd0c8f61d9d: if jsonKey.equals("groups") { groups = try Array<String>(reading: &jsonReader); return }
+                case 0x6be542b559becb86: if jsonKey.equals("nonResourceAttributes") { nonResourceAttributes = try NonResourceAttributes(reading: &jsonReader); return }
+                case 0xebc13f8127a5e3c3: if jsonKey.equals("resourceAttributes") { resourceAttributes = try ResourceAttributes(reading: &jsonReader); return }
+                case 0xf0c1c81989a8204b: if jsonKey.equals("uid") { uid = try String(reading: &jsonReader); return }
+                case 0xaf9e4a7500d6bc1d: if jsonKey.equals("user") { user = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                extra: extra, groups: groups, nonResourceAttributes: nonResourceAttributes, resourceAttributes: resourceAttributes, uid: uid, user: user
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authorization.V1 {
     /// SubjectAccessReviewStatus
-    public struct SubjectAccessReviewStatus: Codable, Sendable, Hashable {
+    public struct SubjectAccessReviewStatus: Codable, Sendable, Hashable, JSONReadable {
         /// allowed is required. True if the action would be allowed, false otherwise.
         public var allowed: Bool
         /// denied is optional. True if the action would be denied, otherwise false. If both allowed is false and denied is false, then the authorizer has no opinion on whether to authorize the action. Denied may not be true if Allowed is true.
@@ -20,6 +20,28 @@ extension Authorization.V1 {
             self.denied = denied
             self.evaluationError = evaluationError
             self.reason = reason
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var allowed: Bool?
+            var denied: Bool?
+            var evaluationError: String?
+            var reason: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x6553ad822d026071: if jsonKey.equals("allowed") { allowed = try Bool(reading: &jsonReader); return }
+                case 0xc8731a8a9cf0cf27: if jsonKey.equals("denied") { denied = try Bool(reading: &jsonReader); return }
+                case 0xd2cd42ea0aec8756: if jsonKey.equals("evaluationError") { evaluationError = try String(reading: &jsonReader); return }
+                case 0x2dc435561180d8ae: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let allowed else { throw jsonReader.missing("allowed") }
+            self.init(
+                allowed: allowed, denied: denied, evaluationError: evaluationError, reason: reason
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Authorization.V1 {
     /// SubjectRulesReviewStatus contains the result of a rules check. This check can be incomplete depending on the set of authorizers the server is configured with and any errors experienced during evaluation. Because authorization rules are additive, if a rule appears in a list it's safe to assume the subject has that permission, even if that list is incomplete.
-    public struct SubjectRulesReviewStatus: Codable, Sendable, Hashable {
+    public struct SubjectRulesReviewStatus: Codable, Sendable, Hashable, JSONReadable {
         /// evaluationError can appear in combination with Rules. It indicates an error occurred during rule evaluation, such as an authorizer that doesn't support rule evaluation, and that ResourceRules and/or NonResourceRules may be incomplete.
         public var evaluationError: String?
         /// incomplete is true when the rules returned by this call are incomplete. This is most commonly encountered when an authorizer, such as an external authorizer, doesn't support rules evaluation.
@@ -20,6 +20,30 @@ extension Authorization.V1 {
             self.incomplete = incomplete
             self.nonResourceRules = nonResourceRules
             self.resourceRules = resourceRules
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var evaluationError: String?
+            var incomplete: Bool?
+            var nonResourceRules: [NonResourceRule]?
+            var resourceRules: [ResourceRule]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xd2cd42ea0aec8756: if jsonKey.equals("evaluationError") { evaluationError = try String(reading: &jsonReader); return }
+                case 0xb384253def6a7fec: if jsonKey.equals("incomplete") { incomplete = try Bool(reading: &jsonReader); return }
+                case 0x9c0ea7a382676afd: if jsonKey.equals("nonResourceRules") { nonResourceRules = try Array<NonResourceRule>(reading: &jsonReader); return }
+                case 0x9dfed39dda3bc51e: if jsonKey.equals("resourceRules") { resourceRules = try Array<ResourceRule>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let incomplete else { throw jsonReader.missing("incomplete") }
+            guard let nonResourceRules else { throw jsonReader.missing("nonResourceRules") }
+            guard let resourceRules else { throw jsonReader.missing("resourceRules") }
+            self.init(
+                evaluationError: evaluationError, incomplete: incomplete, nonResourceRules: nonResourceRules, resourceRules: resourceRules
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Autoscaling.V1 {
     /// specification of a horizontal pod autoscaler.
-    public struct HorizontalPodAutoscalerSpec: Codable, Sendable, Hashable {
+    public struct HorizontalPodAutoscalerSpec: Codable, Sendable, Hashable, JSONReadable {
         /// maxReplicas is the upper limit for the number of pods that can be set by the autoscaler; cannot be smaller than MinReplicas.
         public var maxReplicas: Int32
         /// minReplicas is the lower limit for the number of replicas to which the autoscaler can scale down.  It defaults to 1 pod.  minReplicas is allowed to be 0 if the alpha feature gate HPAScaleToZero is enabled and at least one Object or External metric is configured.  Scaling is active as long as at least one metric value is available.
@@ -20,6 +20,29 @@ extension Autoscaling.V1 {
             self.minReplicas = minReplicas
             self.scaleTargetRef = scaleTargetRef
             self.targetCPUUtilizationPercentage = targetCPUUtilizationPercentage
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var maxReplicas: Int32?
+            var minReplicas: Int32?
+            var scaleTargetRef: CrossVersionObjectReference?
+            var targetCPUUtilizationPercentage: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xfd2231ef74d51d2: if jsonKey.equals("maxReplicas") { maxReplicas = try Int32(reading: &jsonReader); return }
+                case 0xb364703d049fdaf1: if jsonKey.equals("minReplicas") { minReplicas = try Int32(reading: &jsonReader); return }
+                case 0x8a7c5a6f499efdac: if jsonKey.equals("scaleTargetRef") { scaleTargetRef = try CrossVersionObjectReference(reading: &jsonReader); return }
+                case 0x2f13bdf464028c5f: if jsonKey.equals("targetCPUUtilizationPercentage") { targetCPUUtilizationPercentage = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let maxReplicas else { throw jsonReader.missing("maxReplicas") }
+            guard let scaleTargetRef else { throw jsonReader.missing("scaleTargetRef") }
+            self.init(
+                maxReplicas: maxReplicas, minReplicas: minReplicas, scaleTargetRef: scaleTargetRef, targetCPUUtilizationPercentage: targetCPUUtilizationPercentage
+            )
         }
     }
 }

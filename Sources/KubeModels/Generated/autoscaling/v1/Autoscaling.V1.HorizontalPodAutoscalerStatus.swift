@@ -3,7 +3,7 @@ import KubeCore
 
 extension Autoscaling.V1 {
     /// current status of a horizontal pod autoscaler
-    public struct HorizontalPodAutoscalerStatus: Codable, Sendable, Hashable {
+    public struct HorizontalPodAutoscalerStatus: Codable, Sendable, Hashable, JSONReadable {
         /// currentCPUUtilizationPercentage is the current average CPU utilization over all pods, represented as a percentage of requested CPU, e.g. 70 means that an average pod is using now 70% of its requested CPU.
         public var currentCPUUtilizationPercentage: Int32?
         /// currentReplicas is the current number of replicas of pods managed by this autoscaler.
@@ -23,6 +23,31 @@ extension Autoscaling.V1 {
             self.desiredReplicas = desiredReplicas
             self.lastScaleTime = lastScaleTime
             self.observedGeneration = observedGeneration
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var currentCPUUtilizationPercentage: Int32?
+            var currentReplicas: Int32?
+            var desiredReplicas: Int32?
+            var lastScaleTime: Time?
+            var observedGeneration: Int64?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x82c9e26d9cd56247: if jsonKey.equals("currentCPUUtilizationPercentage") { currentCPUUtilizationPercentage = try Int32(reading: &jsonReader); return }
+                case 0xf1fb70f8df26e395: if jsonKey.equals("currentReplicas") { currentReplicas = try Int32(reading: &jsonReader); return }
+                case 0x4a17073e2eda3547: if jsonKey.equals("desiredReplicas") { desiredReplicas = try Int32(reading: &jsonReader); return }
+                case 0x7c21a01ad6d45cad: if jsonKey.equals("lastScaleTime") { lastScaleTime = try Time(reading: &jsonReader); return }
+                case 0xf2b3d8772445209a: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let currentReplicas else { throw jsonReader.missing("currentReplicas") }
+            guard let desiredReplicas else { throw jsonReader.missing("desiredReplicas") }
+            self.init(
+                currentCPUUtilizationPercentage: currentCPUUtilizationPercentage, currentReplicas: currentReplicas, desiredReplicas: desiredReplicas, lastScaleTime: lastScaleTime, observedGeneration: observedGeneration
+            )
         }
     }
 }

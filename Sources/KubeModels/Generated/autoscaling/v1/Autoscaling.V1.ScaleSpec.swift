@@ -3,7 +3,7 @@ import KubeCore
 
 extension Autoscaling.V1 {
     /// ScaleSpec describes the attributes of a scale subresource.
-    public struct ScaleSpec: Codable, Sendable, Hashable {
+    public struct ScaleSpec: Codable, Sendable, Hashable, JSONReadable {
         /// replicas is the desired number of instances for the scaled object.
         public var replicas: Int32?
 
@@ -11,6 +11,21 @@ extension Autoscaling.V1 {
             replicas: Int32? = nil
         ) {
             self.replicas = replicas
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var replicas: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x310f595320af959d: if jsonKey.equals("replicas") { replicas = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                replicas: replicas
+            )
         }
     }
 }

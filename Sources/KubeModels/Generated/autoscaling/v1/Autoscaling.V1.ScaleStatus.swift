@@ -3,7 +3,7 @@ import KubeCore
 
 extension Autoscaling.V1 {
     /// ScaleStatus represents the current status of a scale subresource.
-    public struct ScaleStatus: Codable, Sendable, Hashable {
+    public struct ScaleStatus: Codable, Sendable, Hashable, JSONReadable {
         /// replicas is the actual number of observed instances of the scaled object.
         public var replicas: Int32
         /// selector is the label query over pods that should match the replicas count. This is same as the label selector but in the string format to avoid introspection by clients. The string will be in the same format as the query-param syntax. More info about label selectors: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/
@@ -14,6 +14,24 @@ extension Autoscaling.V1 {
         ) {
             self.replicas = replicas
             self.selector = selector
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var replicas: Int32?
+            var selector: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x310f595320af959d: if jsonKey.equals("replicas") { replicas = try Int32(reading: &jsonReader); return }
+                case 0x46b12b729801f390: if jsonKey.equals("selector") { selector = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let replicas else { throw jsonReader.missing("replicas") }
+            self.init(
+                replicas: replicas, selector: selector
+            )
         }
     }
 }

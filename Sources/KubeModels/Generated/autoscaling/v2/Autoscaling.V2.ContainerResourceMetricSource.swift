@@ -3,7 +3,7 @@ import KubeCore
 
 extension Autoscaling.V2 {
     /// ContainerResourceMetricSource indicates how to scale on a resource metric known to Kubernetes, as specified in requests and limits, describing each pod in the current scale target (e.g. CPU or memory).  The values will be averaged together before being compared to the target.  Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source.  Only one "target" type should be set.
-    public struct ContainerResourceMetricSource: Codable, Sendable, Hashable {
+    public struct ContainerResourceMetricSource: Codable, Sendable, Hashable, JSONReadable {
         /// container is the name of the container in the pods of the scaling target
         public var container: String
         /// name is the name of the resource in question.
@@ -17,6 +17,28 @@ extension Autoscaling.V2 {
             self.container = container
             self.name = name
             self.target = target
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var container: String?
+            var name: String?
+            var target: MetricTarget?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4d41fedf32f6af39: if jsonKey.equals("container") { container = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x27bb137504c4d808: if jsonKey.equals("target") { target = try MetricTarget(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let container else { throw jsonReader.missing("container") }
+            guard let name else { throw jsonReader.missing("name") }
+            guard let target else { throw jsonReader.missing("target") }
+            self.init(
+                container: container, name: name, target: target
+            )
         }
     }
 }

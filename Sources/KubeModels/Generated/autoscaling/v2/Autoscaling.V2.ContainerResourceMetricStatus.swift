@@ -3,7 +3,7 @@ import KubeCore
 
 extension Autoscaling.V2 {
     /// ContainerResourceMetricStatus indicates the current value of a resource metric known to Kubernetes, as specified in requests and limits, describing a single container in each pod in the current scale target (e.g. CPU or memory).  Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source.
-    public struct ContainerResourceMetricStatus: Codable, Sendable, Hashable {
+    public struct ContainerResourceMetricStatus: Codable, Sendable, Hashable, JSONReadable {
         /// container is the name of the container in the pods of the scaling target
         public var container: String
         /// current contains the current value for the given metric
@@ -17,6 +17,28 @@ extension Autoscaling.V2 {
             self.container = container
             self.current = current
             self.name = name
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var container: String?
+            var current: MetricValueStatus?
+            var name: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4d41fedf32f6af39: if jsonKey.equals("container") { container = try String(reading: &jsonReader); return }
+                case 0xa3d5ce2a062a01bb: if jsonKey.equals("current") { current = try MetricValueStatus(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let container else { throw jsonReader.missing("container") }
+            guard let current else { throw jsonReader.missing("current") }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                container: container, current: current, name: name
+            )
         }
     }
 }

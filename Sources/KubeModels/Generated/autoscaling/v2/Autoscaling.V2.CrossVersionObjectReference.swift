@@ -3,7 +3,7 @@ import KubeCore
 
 extension Autoscaling.V2 {
     /// CrossVersionObjectReference contains enough information to let you identify the referred resource.
-    public struct CrossVersionObjectReference: Codable, Sendable, Hashable {
+    public struct CrossVersionObjectReference: Codable, Sendable, Hashable, JSONReadable {
         /// apiVersion is the API version of the referent
         public var apiVersion: String?
         /// kind is the kind of the referent; More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
@@ -17,6 +17,27 @@ extension Autoscaling.V2 {
             self.apiVersion = apiVersion
             self.kind = kind
             self.name = name
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var apiVersion: String?
+            var kind: String?
+            var name: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xeb422eeef95ea439: if jsonKey.equals("apiVersion") { apiVersion = try String(reading: &jsonReader); return }
+                case 0x39ca315ed10b2db9: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let kind else { throw jsonReader.missing("kind") }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                apiVersion: apiVersion, kind: kind, name: name
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Autoscaling.V2 {
     /// ExternalMetricStatus indicates the current value of a global metric not associated with any Kubernetes object.
-    public struct ExternalMetricStatus: Codable, Sendable, Hashable {
+    public struct ExternalMetricStatus: Codable, Sendable, Hashable, JSONReadable {
         /// current contains the current value for the given metric
         public var current: MetricValueStatus
         /// metric identifies the target metric by name and selector
@@ -14,6 +14,25 @@ extension Autoscaling.V2 {
         ) {
             self.current = current
             self.metric = metric
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var current: MetricValueStatus?
+            var metric: MetricIdentifier?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa3d5ce2a062a01bb: if jsonKey.equals("current") { current = try MetricValueStatus(reading: &jsonReader); return }
+                case 0x6024c29ed3bca505: if jsonKey.equals("metric") { metric = try MetricIdentifier(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let current else { throw jsonReader.missing("current") }
+            guard let metric else { throw jsonReader.missing("metric") }
+            self.init(
+                current: current, metric: metric
+            )
         }
     }
 }

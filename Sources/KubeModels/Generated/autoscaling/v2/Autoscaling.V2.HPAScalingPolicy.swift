@@ -3,7 +3,7 @@ import KubeCore
 
 extension Autoscaling.V2 {
     /// HPAScalingPolicy is a single policy which must hold true for a specified past interval.
-    public struct HPAScalingPolicy: Codable, Sendable, Hashable {
+    public struct HPAScalingPolicy: Codable, Sendable, Hashable, JSONReadable {
         /// periodSeconds specifies the window of time for which the policy should hold true. PeriodSeconds must be greater than zero and less than or equal to 1800 (30 min).
         public var periodSeconds: Int32
         /// type is used to specify the scaling policy.
@@ -17,6 +17,28 @@ extension Autoscaling.V2 {
             self.periodSeconds = periodSeconds
             self.type = type
             self.value = value
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var periodSeconds: Int32?
+            var type: String?
+            var value: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xdbad9e0ce1ea8474: if jsonKey.equals("periodSeconds") { periodSeconds = try Int32(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                case 0x8fb5728035549067: if jsonKey.equals("value") { value = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let periodSeconds else { throw jsonReader.missing("periodSeconds") }
+            guard let type else { throw jsonReader.missing("type") }
+            guard let value else { throw jsonReader.missing("value") }
+            self.init(
+                periodSeconds: periodSeconds, type: type, value: value
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Autoscaling.V2 {
     /// HPAScalingRules configures the scaling behavior for one direction via scaling Policy Rules and a configurable metric tolerance.
-    public struct HPAScalingRules: Codable, Sendable, Hashable {
+    public struct HPAScalingRules: Codable, Sendable, Hashable, JSONReadable {
         /// policies is a list of potential scaling polices which can be used during scaling. If not set, use the default values: - For scale up: allow doubling the number of pods, or an absolute change of 4 pods in a 15s window. - For scale down: allow all pods to be removed in a 15s window.
         public var policies: [HPAScalingPolicy]?
         /// selectPolicy is used to specify which policy should be used. If not set, the default value Max is used.
@@ -20,6 +20,27 @@ extension Autoscaling.V2 {
             self.selectPolicy = selectPolicy
             self.stabilizationWindowSeconds = stabilizationWindowSeconds
             self.tolerance = tolerance
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var policies: [HPAScalingPolicy]?
+            var selectPolicy: String?
+            var stabilizationWindowSeconds: Int32?
+            var tolerance: Quantity?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x9405c5d2fcba7aa2: if jsonKey.equals("policies") { policies = try Array<HPAScalingPolicy>(reading: &jsonReader); return }
+                case 0x921329a49c28c3b2: if jsonKey.equals("selectPolicy") { selectPolicy = try String(reading: &jsonReader); return }
+                case 0x21a8110bdb161910: if jsonKey.equals("stabilizationWindowSeconds") { stabilizationWindowSeconds = try Int32(reading: &jsonReader); return }
+                case 0xca5d854e570f9e8d: if jsonKey.equals("tolerance") { tolerance = try Quantity(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                policies: policies, selectPolicy: selectPolicy, stabilizationWindowSeconds: stabilizationWindowSeconds, tolerance: tolerance
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Autoscaling.V2 {
     /// HorizontalPodAutoscaler is the configuration for a horizontal pod autoscaler, which automatically manages the replica count of any resource implementing the scale subresource based on the metrics specified.
-    public struct HorizontalPodAutoscaler: KubeResource, Hashable {
+    public struct HorizontalPodAutoscaler: KubeResource, Hashable, JSONReadable {
         public static let group = "autoscaling"
         public static let version = "v2"
         public static let plural = "horizontalpodautoscalers"
@@ -16,25 +16,29 @@ extension Autoscaling.V2 {
         /// spec is the specification for the behaviour of the autoscaler. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status.
         public var spec: HorizontalPodAutoscalerSpec
         /// status is the current information about the autoscaler.
-        public var status: HorizontalPodAutoscalerStatus?
+        public var status: HorizontalPodAutoscalerStatus? {
+            get { _status?.value }
+            set { _status = newValue.map(Indirect.init) }
+        }
+        private var _status: Indirect<HorizontalPodAutoscalerStatus>?
 
         public init(
             metadata: ObjectMeta = ObjectMeta(), spec: HorizontalPodAutoscalerSpec, status: HorizontalPodAutoscalerStatus? = nil
         ) {
             self.metadata = metadata
             self.spec = spec
-            self.status = status
+            self._status = status.map(Indirect.init)
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, metadata, spec, status
+            case apiVersion, kind, metadata, spec, _status = "status"
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
             self.spec = try container.decode(HorizontalPodAutoscalerSpec.self, forKey: .spec)
-            self.status = try container.decodeIfPresent(HorizontalPodAutoscalerStatus.self, forKey: .status)
+            self._status = try container.decodeIfPresent(Indirect<HorizontalPodAutoscalerStatus>.self, forKey: ._status)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -43,7 +47,27 @@ extension Autoscaling.V2 {
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
             try container.encode(spec, forKey: .spec)
-            try container.encodeIfPresent(status, forKey: .status)
+            try container.encodeIfPresent(_status, forKey: ._status)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: HorizontalPodAutoscalerSpec?
+            var status: HorizontalPodAutoscalerStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xfc0df6ab2aea8504: if jsonKey.equals("spec") { spec = try HorizontalPodAutoscalerSpec(reading: &jsonReader); return }
+                case 0xc90299185b2c3cf9: if jsonKey.equals("status") { status = try HorizontalPodAutoscalerStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let spec else { throw jsonReader.missing("spec") }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec, status: status
+            )
         }
     }
 }

@@ -3,20 +3,49 @@ import KubeCore
 
 extension Autoscaling.V2 {
     /// HorizontalPodAutoscalerBehavior configures the scaling behavior of the target in both Up and Down directions (scaleUp and scaleDown fields respectively).
-    public struct HorizontalPodAutoscalerBehavior: Codable, Sendable, Hashable {
+    public struct HorizontalPodAutoscalerBehavior: Codable, Sendable, Hashable, JSONReadable {
         /// scaleDown is scaling policy for scaling Down. If not set, the default value is to allow to scale down to minReplicas pods, with a 300 second stabilization window (i.e., the highest recommendation for the last 300sec is used).
-        public var scaleDown: HPAScalingRules?
+        public var scaleDown: HPAScalingRules? {
+            get { _scaleDown?.value }
+            set { _scaleDown = newValue.map(Indirect.init) }
+        }
+        private var _scaleDown: Indirect<HPAScalingRules>?
         /// scaleUp is scaling policy for scaling Up. If not set, the default value is the higher of:
         /// * increase no more than 4 pods per 60 seconds
         /// * double the number of pods per 60 seconds
         /// No stabilization is used.
-        public var scaleUp: HPAScalingRules?
+        public var scaleUp: HPAScalingRules? {
+            get { _scaleUp?.value }
+            set { _scaleUp = newValue.map(Indirect.init) }
+        }
+        private var _scaleUp: Indirect<HPAScalingRules>?
 
         public init(
             scaleDown: HPAScalingRules? = nil, scaleUp: HPAScalingRules? = nil
         ) {
-            self.scaleDown = scaleDown
-            self.scaleUp = scaleUp
+            self._scaleDown = scaleDown.map(Indirect.init)
+            self._scaleUp = scaleUp.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _scaleDown = "scaleDown", _scaleUp = "scaleUp"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var scaleDown: HPAScalingRules?
+            var scaleUp: HPAScalingRules?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x258d7eb71243d918: if jsonKey.equals("scaleDown") { scaleDown = try HPAScalingRules(reading: &jsonReader); return }
+                case 0x43e0d0239c644fc2: if jsonKey.equals("scaleUp") { scaleUp = try HPAScalingRules(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                scaleDown: scaleDown, scaleUp: scaleUp
+            )
         }
     }
 }

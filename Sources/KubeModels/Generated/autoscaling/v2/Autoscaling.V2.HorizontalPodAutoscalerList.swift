@@ -3,7 +3,7 @@ import KubeCore
 
 extension Autoscaling.V2 {
     /// HorizontalPodAutoscalerList is a list of horizontal pod autoscaler objects.
-    public struct HorizontalPodAutoscalerList: Codable, Sendable, Hashable {
+    public struct HorizontalPodAutoscalerList: Codable, Sendable, Hashable, JSONReadable {
         public static let apiVersion = "autoscaling/v2"
         public static let kind = "HorizontalPodAutoscalerList"
 
@@ -35,6 +35,24 @@ extension Autoscaling.V2 {
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(items, forKey: .items)
             try container.encodeIfPresent(metadata, forKey: .metadata)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var items: [HorizontalPodAutoscaler]?
+            var metadata: ListMeta?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4de57e91e21de1b3: if jsonKey.equals("items") { items = try Array<HorizontalPodAutoscaler>(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ListMeta(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let items else { throw jsonReader.missing("items") }
+            self.init(
+                items: items, metadata: metadata
+            )
         }
     }
 }

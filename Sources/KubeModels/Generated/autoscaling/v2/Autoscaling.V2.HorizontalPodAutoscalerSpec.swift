@@ -3,7 +3,7 @@ import KubeCore
 
 extension Autoscaling.V2 {
     /// HorizontalPodAutoscalerSpec describes the desired functionality of the HorizontalPodAutoscaler.
-    public struct HorizontalPodAutoscalerSpec: Codable, Sendable, Hashable {
+    public struct HorizontalPodAutoscalerSpec: Codable, Sendable, Hashable, JSONReadable {
         /// behavior configures the scaling behavior of the target in both Up and Down directions (scaleUp and scaleDown fields respectively). If not set, the default HPAScalingRules for scale up and scale down are used.
         public var behavior: HorizontalPodAutoscalerBehavior?
         /// maxReplicas is the upper limit for the number of replicas to which the autoscaler can scale up. It cannot be less that minReplicas.
@@ -23,6 +23,31 @@ extension Autoscaling.V2 {
             self.metrics = metrics
             self.minReplicas = minReplicas
             self.scaleTargetRef = scaleTargetRef
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var behavior: HorizontalPodAutoscalerBehavior?
+            var maxReplicas: Int32?
+            var metrics: [MetricSpec]?
+            var minReplicas: Int32?
+            var scaleTargetRef: CrossVersionObjectReference?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xd8f3dceb4aaa189f: if jsonKey.equals("behavior") { behavior = try HorizontalPodAutoscalerBehavior(reading: &jsonReader); return }
+                case 0xfd2231ef74d51d2: if jsonKey.equals("maxReplicas") { maxReplicas = try Int32(reading: &jsonReader); return }
+                case 0x7736a25ed88af509: if jsonKey.equals("metrics") { metrics = try Array<MetricSpec>(reading: &jsonReader); return }
+                case 0xb364703d049fdaf1: if jsonKey.equals("minReplicas") { minReplicas = try Int32(reading: &jsonReader); return }
+                case 0x8a7c5a6f499efdac: if jsonKey.equals("scaleTargetRef") { scaleTargetRef = try CrossVersionObjectReference(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let maxReplicas else { throw jsonReader.missing("maxReplicas") }
+            guard let scaleTargetRef else { throw jsonReader.missing("scaleTargetRef") }
+            self.init(
+                behavior: behavior, maxReplicas: maxReplicas, metrics: metrics, minReplicas: minReplicas, scaleTargetRef: scaleTargetRef
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Autoscaling.V2 {
     /// HorizontalPodAutoscalerStatus describes the current status of a horizontal pod autoscaler.
-    public struct HorizontalPodAutoscalerStatus: Codable, Sendable, Hashable {
+    public struct HorizontalPodAutoscalerStatus: Codable, Sendable, Hashable, JSONReadable {
         /// conditions is the set of conditions required for this autoscaler to scale its target, and indicates whether or not those conditions are met.
         public var conditions: [HorizontalPodAutoscalerCondition]?
         /// currentMetrics is the last read state of the metrics used by this autoscaler.
@@ -26,6 +26,32 @@ extension Autoscaling.V2 {
             self.desiredReplicas = desiredReplicas
             self.lastScaleTime = lastScaleTime
             self.observedGeneration = observedGeneration
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var conditions: [HorizontalPodAutoscalerCondition]?
+            var currentMetrics: [MetricStatus]?
+            var currentReplicas: Int32?
+            var desiredReplicas: Int32?
+            var lastScaleTime: Time?
+            var observedGeneration: Int64?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<HorizontalPodAutoscalerCondition>(reading: &jsonReader); return }
+                case 0x792a35ff38780eed: if jsonKey.equals("currentMetrics") { currentMetrics = try Array<MetricStatus>(reading: &jsonReader); return }
+                case 0xf1fb70f8df26e395: if jsonKey.equals("currentReplicas") { currentReplicas = try Int32(reading: &jsonReader); return }
+                case 0x4a17073e2eda3547: if jsonKey.equals("desiredReplicas") { desiredReplicas = try Int32(reading: &jsonReader); return }
+                case 0x7c21a01ad6d45cad: if jsonKey.equals("lastScaleTime") { lastScaleTime = try Time(reading: &jsonReader); return }
+                case 0xf2b3d8772445209a: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let desiredReplicas else { throw jsonReader.missing("desiredReplicas") }
+            self.init(
+                conditions: conditions, currentMetrics: currentMetrics, currentReplicas: currentReplicas, desiredReplicas: desiredReplicas, lastScaleTime: lastScaleTime, observedGeneration: observedGeneration
+            )
         }
     }
 }

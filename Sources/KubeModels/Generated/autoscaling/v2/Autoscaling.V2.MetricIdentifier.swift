@@ -3,7 +3,7 @@ import KubeCore
 
 extension Autoscaling.V2 {
     /// MetricIdentifier defines the name and optionally selector for a metric
-    public struct MetricIdentifier: Codable, Sendable, Hashable {
+    public struct MetricIdentifier: Codable, Sendable, Hashable, JSONReadable {
         /// name is the name of the given metric
         public var name: String
         /// selector is the string-encoded form of a standard kubernetes label selector for the given metric When set, it is passed as an additional parameter to the metrics server for more specific metrics scoping. When unset, just the metricName will be used to gather metrics.
@@ -14,6 +14,24 @@ extension Autoscaling.V2 {
         ) {
             self.name = name
             self.selector = selector
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var name: String?
+            var selector: Meta.V1.LabelSelector?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x46b12b729801f390: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                name: name, selector: selector
+            )
         }
     }
 }

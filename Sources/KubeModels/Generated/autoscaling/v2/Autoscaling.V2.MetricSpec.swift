@@ -3,29 +3,79 @@ import KubeCore
 
 extension Autoscaling.V2 {
     /// MetricSpec specifies how to scale based on a single metric (only `type` and one other matching field should be set at once).
-    public struct MetricSpec: Codable, Sendable, Hashable {
+    public struct MetricSpec: Codable, Sendable, Hashable, JSONReadable {
         /// containerResource refers to a resource metric (such as those specified in requests and limits) known to Kubernetes describing a single container in each pod of the current scale target (e.g. CPU or memory). Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source.
-        public var containerResource: ContainerResourceMetricSource?
+        public var containerResource: ContainerResourceMetricSource? {
+            get { _containerResource?.value }
+            set { _containerResource = newValue.map(Indirect.init) }
+        }
+        private var _containerResource: Indirect<ContainerResourceMetricSource>?
         /// external refers to a global metric that is not associated with any Kubernetes object. It allows autoscaling based on information coming from components running outside of cluster (for example length of queue in cloud messaging service, or QPS from loadbalancer running outside of cluster).
-        public var external: ExternalMetricSource?
+        public var external: ExternalMetricSource? {
+            get { _external?.value }
+            set { _external = newValue.map(Indirect.init) }
+        }
+        private var _external: Indirect<ExternalMetricSource>?
         /// object refers to a metric describing a single kubernetes object (for example, hits-per-second on an Ingress object).
-        public var object: ObjectMetricSource?
+        public var object: ObjectMetricSource? {
+            get { _object?.value }
+            set { _object = newValue.map(Indirect.init) }
+        }
+        private var _object: Indirect<ObjectMetricSource>?
         /// pods refers to a metric describing each pod in the current scale target (for example, transactions-processed-per-second).  The values will be averaged together before being compared to the target value.
-        public var pods: PodsMetricSource?
+        public var pods: PodsMetricSource? {
+            get { _pods?.value }
+            set { _pods = newValue.map(Indirect.init) }
+        }
+        private var _pods: Indirect<PodsMetricSource>?
         /// resource refers to a resource metric (such as those specified in requests and limits) known to Kubernetes describing each pod in the current scale target (e.g. CPU or memory). Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source.
-        public var resource: ResourceMetricSource?
+        public var resource: ResourceMetricSource? {
+            get { _resource?.value }
+            set { _resource = newValue.map(Indirect.init) }
+        }
+        private var _resource: Indirect<ResourceMetricSource>?
         /// type is the type of metric source.  It should be one of "ContainerResource", "External", "Object", "Pods" or "Resource", each mapping to a matching field in the object.
         public var type: String
 
         public init(
             containerResource: ContainerResourceMetricSource? = nil, external: ExternalMetricSource? = nil, object: ObjectMetricSource? = nil, pods: PodsMetricSource? = nil, resource: ResourceMetricSource? = nil, type: String
         ) {
-            self.containerResource = containerResource
-            self.external = external
-            self.object = object
-            self.pods = pods
-            self.resource = resource
+            self._containerResource = containerResource.map(Indirect.init)
+            self._external = external.map(Indirect.init)
+            self._object = object.map(Indirect.init)
+            self._pods = pods.map(Indirect.init)
+            self._resource = resource.map(Indirect.init)
             self.type = type
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _containerResource = "containerResource", _external = "external", _object = "object", _pods = "pods", _resource = "resource", type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var containerResource: ContainerResourceMetricSource?
+            var external: ExternalMetricSource?
+            var object: ObjectMetricSource?
+            var pods: PodsMetricSource?
+            var resource: ResourceMetricSource?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x3a65680317d51d24: if jsonKey.equals("containerResource") { containerResource = try ContainerResourceMetricSource(reading: &jsonReader); return }
+                case 0xc1eb944817560695: if jsonKey.equals("external") { external = try ExternalMetricSource(reading: &jsonReader); return }
+                case 0x7c597ae5ed685a3f: if jsonKey.equals("object") { object = try ObjectMetricSource(reading: &jsonReader); return }
+                case 0xa7a706c0101b67fd: if jsonKey.equals("pods") { pods = try PodsMetricSource(reading: &jsonReader); return }
+                case 0xce3ed3ed16c9dca2: if jsonKey.equals("resource") { resource = try ResourceMetricSource(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let type else { throw jsonReader.missing("type") }
+            self.init(
+                containerResource: containerResource, external: external, object: object, pods: pods, resource: resource, type: type
+            )
         }
     }
 }

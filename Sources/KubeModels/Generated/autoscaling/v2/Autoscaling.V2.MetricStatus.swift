@@ -3,29 +3,79 @@ import KubeCore
 
 extension Autoscaling.V2 {
     /// MetricStatus describes the last-read state of a single metric.
-    public struct MetricStatus: Codable, Sendable, Hashable {
+    public struct MetricStatus: Codable, Sendable, Hashable, JSONReadable {
         /// container resource refers to a resource metric (such as those specified in requests and limits) known to Kubernetes describing a single container in each pod in the current scale target (e.g. CPU or memory). Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source.
-        public var containerResource: ContainerResourceMetricStatus?
+        public var containerResource: ContainerResourceMetricStatus? {
+            get { _containerResource?.value }
+            set { _containerResource = newValue.map(Indirect.init) }
+        }
+        private var _containerResource: Indirect<ContainerResourceMetricStatus>?
         /// external refers to a global metric that is not associated with any Kubernetes object. It allows autoscaling based on information coming from components running outside of cluster (for example length of queue in cloud messaging service, or QPS from loadbalancer running outside of cluster).
-        public var external: ExternalMetricStatus?
+        public var external: ExternalMetricStatus? {
+            get { _external?.value }
+            set { _external = newValue.map(Indirect.init) }
+        }
+        private var _external: Indirect<ExternalMetricStatus>?
         /// object refers to a metric describing a single kubernetes object (for example, hits-per-second on an Ingress object).
-        public var object: ObjectMetricStatus?
+        public var object: ObjectMetricStatus? {
+            get { _object?.value }
+            set { _object = newValue.map(Indirect.init) }
+        }
+        private var _object: Indirect<ObjectMetricStatus>?
         /// pods refers to a metric describing each pod in the current scale target (for example, transactions-processed-per-second).  The values will be averaged together before being compared to the target value.
-        public var pods: PodsMetricStatus?
+        public var pods: PodsMetricStatus? {
+            get { _pods?.value }
+            set { _pods = newValue.map(Indirect.init) }
+        }
+        private var _pods: Indirect<PodsMetricStatus>?
         /// resource refers to a resource metric (such as those specified in requests and limits) known to Kubernetes describing each pod in the current scale target (e.g. CPU or memory). Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source.
-        public var resource: ResourceMetricStatus?
+        public var resource: ResourceMetricStatus? {
+            get { _resource?.value }
+            set { _resource = newValue.map(Indirect.init) }
+        }
+        private var _resource: Indirect<ResourceMetricStatus>?
         /// type is the type of metric source.  It will be one of "ContainerResource", "External", "Object", "Pods" or "Resource", each corresponds to a matching field in the object.
         public var type: String
 
         public init(
             containerResource: ContainerResourceMetricStatus? = nil, external: ExternalMetricStatus? = nil, object: ObjectMetricStatus? = nil, pods: PodsMetricStatus? = nil, resource: ResourceMetricStatus? = nil, type: String
         ) {
-            self.containerResource = containerResource
-            self.external = external
-            self.object = object
-            self.pods = pods
-            self.resource = resource
+            self._containerResource = containerResource.map(Indirect.init)
+            self._external = external.map(Indirect.init)
+            self._object = object.map(Indirect.init)
+            self._pods = pods.map(Indirect.init)
+            self._resource = resource.map(Indirect.init)
             self.type = type
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _containerResource = "containerResource", _external = "external", _object = "object", _pods = "pods", _resource = "resource", type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var containerResource: ContainerResourceMetricStatus?
+            var external: ExternalMetricStatus?
+            var object: ObjectMetricStatus?
+            var pods: PodsMetricStatus?
+            var resource: ResourceMetricStatus?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x3a65680317d51d24: if jsonKey.equals("containerResource") { containerResource = try ContainerResourceMetricStatus(reading: &jsonReader); return }
+                case 0xc1eb944817560695: if jsonKey.equals("external") { external = try ExternalMetricStatus(reading: &jsonReader); return }
+                case 0x7c597ae5ed685a3f: if jsonKey.equals("object") { object = try ObjectMetricStatus(reading: &jsonReader); return }
+                case 0xa7a706c0101b67fd: if jsonKey.equals("pods") { pods = try PodsMetricStatus(reading: &jsonReader); return }
+                case 0xce3ed3ed16c9dca2: if jsonKey.equals("resource") { resource = try ResourceMetricStatus(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let type else { throw jsonReader.missing("type") }
+            self.init(
+                containerResource: containerResource, external: external, object: object, pods: pods, resource: resource, type: type
+            )
         }
     }
 }

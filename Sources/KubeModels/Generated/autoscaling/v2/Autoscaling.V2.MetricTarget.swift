@@ -3,7 +3,7 @@ import KubeCore
 
 extension Autoscaling.V2 {
     /// MetricTarget defines the target value, average value, or average utilization of a specific metric
-    public struct MetricTarget: Codable, Sendable, Hashable {
+    public struct MetricTarget: Codable, Sendable, Hashable, JSONReadable {
         /// averageUtilization is the target value of the average of the resource metric across all relevant pods, represented as a percentage of the requested value of the resource for the pods. Currently only valid for Resource metric source type
         public var averageUtilization: Int32?
         /// averageValue is the target value of the average of the metric across all relevant pods (as a quantity)
@@ -20,6 +20,28 @@ extension Autoscaling.V2 {
             self.averageValue = averageValue
             self.type = type
             self.value = value
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var averageUtilization: Int32?
+            var averageValue: Quantity?
+            var type: String?
+            var value: Quantity?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xd3f7ff0c6d0eb6cd: if jsonKey.equals("averageUtilization") { averageUtilization = try Int32(reading: &jsonReader); return }
+                case 0xac5fdc24ecaf10a7: if jsonKey.equals("averageValue") { averageValue = try Quantity(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                case 0x8fb5728035549067: if jsonKey.equals("value") { value = try Quantity(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let type else { throw jsonReader.missing("type") }
+            self.init(
+                averageUtilization: averageUtilization, averageValue: averageValue, type: type, value: value
+            )
         }
     }
 }

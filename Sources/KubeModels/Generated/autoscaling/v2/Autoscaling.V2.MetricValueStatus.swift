@@ -3,7 +3,7 @@ import KubeCore
 
 extension Autoscaling.V2 {
     /// MetricValueStatus holds the current value for a metric
-    public struct MetricValueStatus: Codable, Sendable, Hashable {
+    public struct MetricValueStatus: Codable, Sendable, Hashable, JSONReadable {
         /// currentAverageUtilization is the current value of the average of the resource metric across all relevant pods, represented as a percentage of the requested value of the resource for the pods.
         public var averageUtilization: Int32?
         /// averageValue is the current value of the average of the metric across all relevant pods (as a quantity)
@@ -17,6 +17,25 @@ extension Autoscaling.V2 {
             self.averageUtilization = averageUtilization
             self.averageValue = averageValue
             self.value = value
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var averageUtilization: Int32?
+            var averageValue: Quantity?
+            var value: Quantity?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xd3f7ff0c6d0eb6cd: if jsonKey.equals("averageUtilization") { averageUtilization = try Int32(reading: &jsonReader); return }
+                case 0xac5fdc24ecaf10a7: if jsonKey.equals("averageValue") { averageValue = try Quantity(reading: &jsonReader); return }
+                case 0x8fb5728035549067: if jsonKey.equals("value") { value = try Quantity(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                averageUtilization: averageUtilization, averageValue: averageValue, value: value
+            )
         }
     }
 }

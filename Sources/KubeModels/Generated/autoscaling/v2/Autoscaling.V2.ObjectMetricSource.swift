@@ -3,7 +3,7 @@ import KubeCore
 
 extension Autoscaling.V2 {
     /// ObjectMetricSource indicates how to scale on a metric describing a kubernetes object (for example, hits-per-second on an Ingress object).
-    public struct ObjectMetricSource: Codable, Sendable, Hashable {
+    public struct ObjectMetricSource: Codable, Sendable, Hashable, JSONReadable {
         /// describedObject specifies the descriptions of a object,such as kind,name apiVersion
         public var describedObject: CrossVersionObjectReference
         /// metric identifies the target metric by name and selector
@@ -17,6 +17,28 @@ extension Autoscaling.V2 {
             self.describedObject = describedObject
             self.metric = metric
             self.target = target
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var describedObject: CrossVersionObjectReference?
+            var metric: MetricIdentifier?
+            var target: MetricTarget?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xc72f64ca92d1000f: if jsonKey.equals("describedObject") { describedObject = try CrossVersionObjectReference(reading: &jsonReader); return }
+                case 0x6024c29ed3bca505: if jsonKey.equals("metric") { metric = try MetricIdentifier(reading: &jsonReader); return }
+                case 0x27bb137504c4d808: if jsonKey.equals("target") { target = try MetricTarget(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let describedObject else { throw jsonReader.missing("describedObject") }
+            guard let metric else { throw jsonReader.missing("metric") }
+            guard let target else { throw jsonReader.missing("target") }
+            self.init(
+                describedObject: describedObject, metric: metric, target: target
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Autoscaling.V2 {
     /// ObjectMetricStatus indicates the current value of a metric describing a kubernetes object (for example, hits-per-second on an Ingress object).
-    public struct ObjectMetricStatus: Codable, Sendable, Hashable {
+    public struct ObjectMetricStatus: Codable, Sendable, Hashable, JSONReadable {
         /// current contains the current value for the given metric
         public var current: MetricValueStatus
         /// DescribedObject specifies the descriptions of a object,such as kind,name apiVersion
@@ -17,6 +17,28 @@ extension Autoscaling.V2 {
             self.current = current
             self.describedObject = describedObject
             self.metric = metric
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var current: MetricValueStatus?
+            var describedObject: CrossVersionObjectReference?
+            var metric: MetricIdentifier?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa3d5ce2a062a01bb: if jsonKey.equals("current") { current = try MetricValueStatus(reading: &jsonReader); return }
+                case 0xc72f64ca92d1000f: if jsonKey.equals("describedObject") { describedObject = try CrossVersionObjectReference(reading: &jsonReader); return }
+                case 0x6024c29ed3bca505: if jsonKey.equals("metric") { metric = try MetricIdentifier(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let current else { throw jsonReader.missing("current") }
+            guard let describedObject else { throw jsonReader.missing("describedObject") }
+            guard let metric else { throw jsonReader.missing("metric") }
+            self.init(
+                current: current, describedObject: describedObject, metric: metric
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Autoscaling.V2 {
     /// PodsMetricSource indicates how to scale on a metric describing each pod in the current scale target (for example, transactions-processed-per-second). The values will be averaged together before being compared to the target value.
-    public struct PodsMetricSource: Codable, Sendable, Hashable {
+    public struct PodsMetricSource: Codable, Sendable, Hashable, JSONReadable {
         /// metric identifies the target metric by name and selector
         public var metric: MetricIdentifier
         /// target specifies the target value for the given metric
@@ -14,6 +14,25 @@ extension Autoscaling.V2 {
         ) {
             self.metric = metric
             self.target = target
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metric: MetricIdentifier?
+            var target: MetricTarget?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x6024c29ed3bca505: if jsonKey.equals("metric") { metric = try MetricIdentifier(reading: &jsonReader); return }
+                case 0x27bb137504c4d808: if jsonKey.equals("target") { target = try MetricTarget(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let metric else { throw jsonReader.missing("metric") }
+            guard let target else { throw jsonReader.missing("target") }
+            self.init(
+                metric: metric, target: target
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Autoscaling.V2 {
     /// ResourceMetricSource indicates how to scale on a resource metric known to Kubernetes, as specified in requests and limits, describing each pod in the current scale target (e.g. CPU or memory).  The values will be averaged together before being compared to the target.  Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source.  Only one "target" type should be set.
-    public struct ResourceMetricSource: Codable, Sendable, Hashable {
+    public struct ResourceMetricSource: Codable, Sendable, Hashable, JSONReadable {
         /// name is the name of the resource in question.
         public var name: String
         /// target specifies the target value for the given metric
@@ -14,6 +14,25 @@ extension Autoscaling.V2 {
         ) {
             self.name = name
             self.target = target
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var name: String?
+            var target: MetricTarget?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x27bb137504c4d808: if jsonKey.equals("target") { target = try MetricTarget(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            guard let target else { throw jsonReader.missing("target") }
+            self.init(
+                name: name, target: target
+            )
         }
     }
 }

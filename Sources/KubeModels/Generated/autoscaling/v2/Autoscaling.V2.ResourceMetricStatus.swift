@@ -3,7 +3,7 @@ import KubeCore
 
 extension Autoscaling.V2 {
     /// ResourceMetricStatus indicates the current value of a resource metric known to Kubernetes, as specified in requests and limits, describing each pod in the current scale target (e.g. CPU or memory).  Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source.
-    public struct ResourceMetricStatus: Codable, Sendable, Hashable {
+    public struct ResourceMetricStatus: Codable, Sendable, Hashable, JSONReadable {
         /// current contains the current value for the given metric
         public var current: MetricValueStatus
         /// name is the name of the resource in question.
@@ -14,6 +14,25 @@ extension Autoscaling.V2 {
         ) {
             self.current = current
             self.name = name
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var current: MetricValueStatus?
+            var name: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa3d5ce2a062a01bb: if jsonKey.equals("current") { current = try MetricValueStatus(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let current else { throw jsonReader.missing("current") }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                current: current, name: name
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Batch.V1 {
     /// CronJobSpec describes how the job execution will look like and when it will actually run.
-    public struct CronJobSpec: Codable, Sendable, Hashable {
+    public struct CronJobSpec: Codable, Sendable, Hashable, JSONReadable {
         /// Specifies how to treat concurrent executions of a Job. Valid values are:
         public var concurrencyPolicy: String?
         /// The number of failed finished jobs to retain. Value must be non-negative integer. Defaults to 1.
@@ -32,6 +32,37 @@ extension Batch.V1 {
             self.successfulJobsHistoryLimit = successfulJobsHistoryLimit
             self.suspend = suspend
             self.timeZone = timeZone
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var concurrencyPolicy: String?
+            var failedJobsHistoryLimit: Int32?
+            var jobTemplate: JobTemplateSpec?
+            var schedule: String?
+            var startingDeadlineSeconds: Int64?
+            var successfulJobsHistoryLimit: Int32?
+            var suspend: Bool?
+            var timeZone: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x628b9db2a6e7b214: if jsonKey.equals("concurrencyPolicy") { concurrencyPolicy = try String(reading: &jsonReader); return }
+                case 0x2fd8d7c14b50b02: if jsonKey.equals("failedJobsHistoryLimit") { failedJobsHistoryLimit = try Int32(reading: &jsonReader); return }
+                case 0xeb783968cb410500: if jsonKey.equals("jobTemplate") { jobTemplate = try JobTemplateSpec(reading: &jsonReader); return }
+                case 0x2c65c05a4b1710a7: if jsonKey.equals("schedule") { schedule = try String(reading: &jsonReader); return }
+                case 0x1de48edd73fad672: if jsonKey.equals("startingDeadlineSeconds") { startingDeadlineSeconds = try Int64(reading: &jsonReader); return }
+                case 0x744f66c252e59a03: if jsonKey.equals("successfulJobsHistoryLimit") { successfulJobsHistoryLimit = try Int32(reading: &jsonReader); return }
+                case 0x729bd628493ea3c9: if jsonKey.equals("suspend") { suspend = try Bool(reading: &jsonReader); return }
+                case 0x2215057e41ed28: if jsonKey.equals("timeZone") { timeZone = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let jobTemplate else { throw jsonReader.missing("jobTemplate") }
+            guard let schedule else { throw jsonReader.missing("schedule") }
+            self.init(
+                concurrencyPolicy: concurrencyPolicy, failedJobsHistoryLimit: failedJobsHistoryLimit, jobTemplate: jobTemplate, schedule: schedule, startingDeadlineSeconds: startingDeadlineSeconds, successfulJobsHistoryLimit: successfulJobsHistoryLimit, suspend: suspend, timeZone: timeZone
+            )
         }
     }
 }

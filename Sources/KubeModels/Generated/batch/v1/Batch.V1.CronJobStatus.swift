@@ -3,7 +3,7 @@ import KubeCore
 
 extension Batch.V1 {
     /// CronJobStatus represents the current state of a cron job.
-    public struct CronJobStatus: Codable, Sendable, Hashable {
+    public struct CronJobStatus: Codable, Sendable, Hashable, JSONReadable {
         /// A list of pointers to currently running jobs.
         public var active: [Core.V1.ObjectReference]?
         /// Information when was the last time the job was successfully scheduled.
@@ -17,6 +17,25 @@ extension Batch.V1 {
             self.active = active
             self.lastScheduleTime = lastScheduleTime
             self.lastSuccessfulTime = lastSuccessfulTime
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var active: [Core.V1.ObjectReference]?
+            var lastScheduleTime: Time?
+            var lastSuccessfulTime: Time?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x816fd441e6c82041: if jsonKey.equals("active") { active = try Array<Core.V1.ObjectReference>(reading: &jsonReader); return }
+                case 0xfac8202dfa0e412a: if jsonKey.equals("lastScheduleTime") { lastScheduleTime = try Time(reading: &jsonReader); return }
+                case 0xbd74235b6443a0d8: if jsonKey.equals("lastSuccessfulTime") { lastSuccessfulTime = try Time(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                active: active, lastScheduleTime: lastScheduleTime, lastSuccessfulTime: lastSuccessfulTime
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Batch.V1 {
     /// JobCondition describes current state of a job.
-    public struct JobCondition: Codable, Sendable, Hashable {
+    public struct JobCondition: Codable, Sendable, Hashable, JSONReadable {
         /// Last time the condition was checked.
         public var lastProbeTime: Time?
         /// Last time the condition transit from one status to another.
@@ -26,6 +26,33 @@ extension Batch.V1 {
             self.reason = reason
             self.status = status
             self.type = type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var lastProbeTime: Time?
+            var lastTransitionTime: Time?
+            var message: String?
+            var reason: String?
+            var status: String?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xf1cd284a2dba9350: if jsonKey.equals("lastProbeTime") { lastProbeTime = try Time(reading: &jsonReader); return }
+                case 0x4e0c0a5db62a4fce: if jsonKey.equals("lastTransitionTime") { lastTransitionTime = try Time(reading: &jsonReader); return }
+                case 0x51374c692f23857e: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0x2dc435561180d8ae: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                case 0xc90299185b2c3cf9: if jsonKey.equals("status") { status = try String(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let status else { throw jsonReader.missing("status") }
+            guard let type else { throw jsonReader.missing("type") }
+            self.init(
+                lastProbeTime: lastProbeTime, lastTransitionTime: lastTransitionTime, message: message, reason: reason, status: status, type: type
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Batch.V1 {
     /// JobSpec describes how the job execution will look like.
-    public struct JobSpec: Codable, Sendable, Hashable {
+    public struct JobSpec: Codable, Sendable, Hashable, JSONReadable {
         /// Specifies the duration in seconds relative to the startTime that the job may be continuously active before the system tries to terminate it; value must be positive integer. If a Job is suspended (at creation or through an update), this timer will effectively be stopped and reset when the Job is resumed again.
         public var activeDeadlineSeconds: Int64?
         /// Specifies the number of retries before marking this job failed. Defaults to 6, unless backoffLimitPerIndex (only Indexed Job) is specified. When backoffLimitPerIndex is specified, backoffLimit defaults to 2147483647.
@@ -59,6 +59,52 @@ extension Batch.V1 {
             self.suspend = suspend
             self.template = template
             self.ttlSecondsAfterFinished = ttlSecondsAfterFinished
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var activeDeadlineSeconds: Int64?
+            var backoffLimit: Int32?
+            var backoffLimitPerIndex: Int32?
+            var completionMode: String?
+            var completions: Int32?
+            var managedBy: String?
+            var manualSelector: Bool?
+            var maxFailedIndexes: Int32?
+            var parallelism: Int32?
+            var podFailurePolicy: PodFailurePolicy?
+            var podReplacementPolicy: String?
+            var selector: Meta.V1.LabelSelector?
+            var successPolicy: SuccessPolicy?
+            var suspend: Bool?
+            var template: Core.V1.PodTemplateSpec?
+            var ttlSecondsAfterFinished: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x3ce694457d8398a0: if jsonKey.equals("activeDeadlineSeconds") { activeDeadlineSeconds = try Int64(reading: &jsonReader); return }
+                case 0x243f03b5b0137980: if jsonKey.equals("backoffLimit") { backoffLimit = try Int32(reading: &jsonReader); return }
+                case 0xbb5b6b9ed4079a8c: if jsonKey.equals("backoffLimitPerIndex") { backoffLimitPerIndex = try Int32(reading: &jsonReader); return }
+                case 0xc0d31a90d0f5179e: if jsonKey.equals("completionMode") { completionMode = try String(reading: &jsonReader); return }
+                case 0x9d7f7a1a44429188: if jsonKey.equals("completions") { completions = try Int32(reading: &jsonReader); return }
+                case 0x569524221137743e: if jsonKey.equals("managedBy") { managedBy = try String(reading: &jsonReader); return }
+                case 0x2d842d11dc26b6a0: if jsonKey.equals("manualSelector") { manualSelector = try Bool(reading: &jsonReader); return }
+                case 0x863fd5aaf5fd082b: if jsonKey.equals("maxFailedIndexes") { maxFailedIndexes = try Int32(reading: &jsonReader); return }
+                case 0x1b42e9c51f287943: if jsonKey.equals("parallelism") { parallelism = try Int32(reading: &jsonReader); return }
+                case 0xd73628ca97d4d134: if jsonKey.equals("podFailurePolicy") { podFailurePolicy = try PodFailurePolicy(reading: &jsonReader); return }
+                case 0x46df8b9eae86a138: if jsonKey.equals("podReplacementPolicy") { podReplacementPolicy = try String(reading: &jsonReader); return }
+                case 0x46b12b729801f390: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0xafe0b78b0b188869: if jsonKey.equals("successPolicy") { successPolicy = try SuccessPolicy(reading: &jsonReader); return }
+                case 0x729bd628493ea3c9: if jsonKey.equals("suspend") { suspend = try Bool(reading: &jsonReader); return }
+                case 0x80fe88f6763acbf0: if jsonKey.equals("template") { template = try Core.V1.PodTemplateSpec(reading: &jsonReader); return }
+                case 0x5dd6a3cab5c7ceec: if jsonKey.equals("ttlSecondsAfterFinished") { ttlSecondsAfterFinished = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let template else { throw jsonReader.missing("template") }
+            self.init(
+                activeDeadlineSeconds: activeDeadlineSeconds, backoffLimit: backoffLimit, backoffLimitPerIndex: backoffLimitPerIndex, completionMode: completionMode, completions: completions, managedBy: managedBy, manualSelector: manualSelector, maxFailedIndexes: maxFailedIndexes, parallelism: parallelism, podFailurePolicy: podFailurePolicy, podReplacementPolicy: podReplacementPolicy, selector: selector, successPolicy: successPolicy, suspend: suspend, template: template, ttlSecondsAfterFinished: ttlSecondsAfterFinished
+            )
         }
     }
 }

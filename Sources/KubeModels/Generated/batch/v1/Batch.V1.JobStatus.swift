@@ -3,7 +3,7 @@ import KubeCore
 
 extension Batch.V1 {
     /// JobStatus represents the current state of a Job.
-    public struct JobStatus: Codable, Sendable, Hashable {
+    public struct JobStatus: Codable, Sendable, Hashable, JSONReadable {
         /// The number of pending and running pods which are not terminating (without a deletionTimestamp). The value is zero for finished jobs.
         public var active: Int32?
         /// completedIndexes holds the completed indexes when .spec.completionMode = "Indexed" in a text format. The indexes are represented as decimal integers separated by commas. The numbers are listed in increasing order. Three or more consecutive numbers are compressed and represented by the first and last element of the series, separated by a hyphen. For example, if the completed indexes are 1, 3, 4, 5 and 7, they are represented as "1,3-5,7".
@@ -41,6 +41,41 @@ extension Batch.V1 {
             self.succeeded = succeeded
             self.terminating = terminating
             self.uncountedTerminatedPods = uncountedTerminatedPods
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var active: Int32?
+            var completedIndexes: String?
+            var completionTime: Time?
+            var conditions: [JobCondition]?
+            var failed: Int32?
+            var failedIndexes: String?
+            var ready: Int32?
+            var startTime: Time?
+            var succeeded: Int32?
+            var terminating: Int32?
+            var uncountedTerminatedPods: UncountedTerminatedPods?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x816fd441e6c82041: if jsonKey.equals("active") { active = try Int32(reading: &jsonReader); return }
+                case 0xb21f1a9574672d05: if jsonKey.equals("completedIndexes") { completedIndexes = try String(reading: &jsonReader); return }
+                case 0x20804abc022d194a: if jsonKey.equals("completionTime") { completionTime = try Time(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<JobCondition>(reading: &jsonReader); return }
+                case 0xfc0c5108a7a5e733: if jsonKey.equals("failed") { failed = try Int32(reading: &jsonReader); return }
+                case 0x9f7973b2922e7598: if jsonKey.equals("failedIndexes") { failedIndexes = try String(reading: &jsonReader); return }
+                case 0x7ab64a5393f49e30: if jsonKey.equals("ready") { ready = try Int32(reading: &jsonReader); return }
+                case 0x92f60af9cc3f1ea4: if jsonKey.equals("startTime") { startTime = try Time(reading: &jsonReader); return }
+                case 0x6bbc5fdcab8d6ae0: if jsonKey.equals("succeeded") { succeeded = try Int32(reading: &jsonReader); return }
+                case 0xa4ef380f27d8b58f: if jsonKey.equals("terminating") { terminating = try Int32(reading: &jsonReader); return }
+                case 0x994d51ef29b0dde0: if jsonKey.equals("uncountedTerminatedPods") { uncountedTerminatedPods = try UncountedTerminatedPods(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                active: active, completedIndexes: completedIndexes, completionTime: completionTime, conditions: conditions, failed: failed, failedIndexes: failedIndexes, ready: ready, startTime: startTime, succeeded: succeeded, terminating: terminating, uncountedTerminatedPods: uncountedTerminatedPods
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Batch.V1 {
     /// PodFailurePolicy describes how failed pods influence the backoffLimit.
-    public struct PodFailurePolicy: Codable, Sendable, Hashable {
+    public struct PodFailurePolicy: Codable, Sendable, Hashable, JSONReadable {
         /// A list of pod failure policy rules. The rules are evaluated in order. Once a rule matches a Pod failure, the remaining of the rules are ignored. When no rule matches the Pod failure, the default handling applies - the counter of pod failures is incremented and it is checked against the backoffLimit. At most 20 elements are allowed.
         public var rules: [PodFailurePolicyRule]
 
@@ -11,6 +11,22 @@ extension Batch.V1 {
             rules: [PodFailurePolicyRule]
         ) {
             self.rules = rules
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var rules: [PodFailurePolicyRule]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xd422fa5798736444: if jsonKey.equals("rules") { rules = try Array<PodFailurePolicyRule>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let rules else { throw jsonReader.missing("rules") }
+            self.init(
+                rules: rules
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Batch.V1 {
     /// PodFailurePolicyOnExitCodesRequirement describes the requirement for handling a failed pod based on its container exit codes. In particular, it lookups the .state.terminated.exitCode for each app container and init container status, represented by the .status.containerStatuses and .status.initContainerStatuses fields in the Pod status, respectively. Containers completed with success (exit code 0) are excluded from the requirement check.
-    public struct PodFailurePolicyOnExitCodesRequirement: Codable, Sendable, Hashable {
+    public struct PodFailurePolicyOnExitCodesRequirement: Codable, Sendable, Hashable, JSONReadable {
         /// Restricts the check for exit codes to the container with the specified name. When null, the rule applies to all containers. When specified, it should match one the container or initContainer names in the pod template.
         public var containerName: String?
         /// Represents the relationship between the container exit code(s) and the specified values. Containers completed with success (exit code 0) are excluded from the requirement check. Possible values are:
@@ -17,6 +17,27 @@ extension Batch.V1 {
             self.containerName = containerName
             self.`operator` = `operator`
             self.values = values
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var containerName: String?
+            var `operator`: String?
+            var values: [Int32]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xfca3afc465b4af5c: if jsonKey.equals("containerName") { containerName = try String(reading: &jsonReader); return }
+                case 0x2343ede96501d623: if jsonKey.equals("operator") { `operator` = try String(reading: &jsonReader); return }
+                case 0x7590171daa8dafd: if jsonKey.equals("values") { values = try Array<Int32>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let `operator` else { throw jsonReader.missing("operator") }
+            guard let values else { throw jsonReader.missing("values") }
+            self.init(
+                containerName: containerName, operator: `operator`, values: values
+            )
         }
     }
 }

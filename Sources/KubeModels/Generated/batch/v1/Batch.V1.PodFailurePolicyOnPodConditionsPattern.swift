@@ -3,7 +3,7 @@ import KubeCore
 
 extension Batch.V1 {
     /// PodFailurePolicyOnPodConditionsPattern describes a pattern for matching an actual pod condition type.
-    public struct PodFailurePolicyOnPodConditionsPattern: Codable, Sendable, Hashable {
+    public struct PodFailurePolicyOnPodConditionsPattern: Codable, Sendable, Hashable, JSONReadable {
         /// Specifies the required Pod condition status. To match a pod condition it is required that the specified status equals the pod condition status. Defaults to True.
         public var status: String?
         /// Specifies the required Pod condition type. To match a pod condition it is required that specified type equals the pod condition type.
@@ -14,6 +14,24 @@ extension Batch.V1 {
         ) {
             self.status = status
             self.type = type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var status: String?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xc90299185b2c3cf9: if jsonKey.equals("status") { status = try String(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let type else { throw jsonReader.missing("type") }
+            self.init(
+                status: status, type: type
+            )
         }
     }
 }

@@ -3,11 +3,15 @@ import KubeCore
 
 extension Batch.V1 {
     /// PodFailurePolicyRule describes how a pod failure is handled when the requirements are met. One of onExitCodes and onPodConditions, but not both, can be used in each rule.
-    public struct PodFailurePolicyRule: Codable, Sendable, Hashable {
+    public struct PodFailurePolicyRule: Codable, Sendable, Hashable, JSONReadable {
         /// Specifies the action taken on a pod failure when the requirements are satisfied. Possible values are:
         public var action: String
         /// Represents the requirement on the container exit codes.
-        public var onExitCodes: PodFailurePolicyOnExitCodesRequirement?
+        public var onExitCodes: PodFailurePolicyOnExitCodesRequirement? {
+            get { _onExitCodes?.value }
+            set { _onExitCodes = newValue.map(Indirect.init) }
+        }
+        private var _onExitCodes: Indirect<PodFailurePolicyOnExitCodesRequirement>?
         /// Represents the requirement on the pod conditions. The requirement is represented as a list of pod condition patterns. The requirement is satisfied if at least one pattern matches an actual pod condition. At most 20 elements are allowed.
         public var onPodConditions: [PodFailurePolicyOnPodConditionsPattern]?
 
@@ -15,8 +19,32 @@ extension Batch.V1 {
             action: String, onExitCodes: PodFailurePolicyOnExitCodesRequirement? = nil, onPodConditions: [PodFailurePolicyOnPodConditionsPattern]? = nil
         ) {
             self.action = action
-            self.onExitCodes = onExitCodes
+            self._onExitCodes = onExitCodes.map(Indirect.init)
             self.onPodConditions = onPodConditions
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case action, _onExitCodes = "onExitCodes", onPodConditions
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var action: String?
+            var onExitCodes: PodFailurePolicyOnExitCodesRequirement?
+            var onPodConditions: [PodFailurePolicyOnPodConditionsPattern]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x77c2c8d43342dfcc: if jsonKey.equals("action") { action = try String(reading: &jsonReader); return }
+                case 0xb9cc5ce327afc320: if jsonKey.equals("onExitCodes") { onExitCodes = try PodFailurePolicyOnExitCodesRequirement(reading: &jsonReader); return }
+                case 0xa53a725ee790f7c0: if jsonKey.equals("onPodConditions") { onPodConditions = try Array<PodFailurePolicyOnPodConditionsPattern>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let action else { throw jsonReader.missing("action") }
+            self.init(
+                action: action, onExitCodes: onExitCodes, onPodConditions: onPodConditions
+            )
         }
     }
 }

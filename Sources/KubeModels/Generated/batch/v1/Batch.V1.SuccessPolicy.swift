@@ -3,7 +3,7 @@ import KubeCore
 
 extension Batch.V1 {
     /// SuccessPolicy describes when a Job can be declared as succeeded based on the success of some indexes.
-    public struct SuccessPolicy: Codable, Sendable, Hashable {
+    public struct SuccessPolicy: Codable, Sendable, Hashable, JSONReadable {
         /// rules represents the list of alternative rules for the declaring the Jobs as successful before `.status.succeeded >= .spec.completions`. Once any of the rules are met, the "SuccessCriteriaMet" condition is added, and the lingering pods are removed. The terminal state for such a Job has the "Complete" condition. Additionally, these rules are evaluated in order; Once the Job meets one of the rules, other rules are ignored. At most 20 elements are allowed.
         public var rules: [SuccessPolicyRule]
 
@@ -11,6 +11,22 @@ extension Batch.V1 {
             rules: [SuccessPolicyRule]
         ) {
             self.rules = rules
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var rules: [SuccessPolicyRule]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xd422fa5798736444: if jsonKey.equals("rules") { rules = try Array<SuccessPolicyRule>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let rules else { throw jsonReader.missing("rules") }
+            self.init(
+                rules: rules
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Batch.V1 {
     /// SuccessPolicyRule describes rule for declaring a Job as succeeded. Each rule must have at least one of the "succeededIndexes" or "succeededCount" specified.
-    public struct SuccessPolicyRule: Codable, Sendable, Hashable {
+    public struct SuccessPolicyRule: Codable, Sendable, Hashable, JSONReadable {
         /// succeededCount specifies the minimal required size of the actual set of the succeeded indexes for the Job. When succeededCount is used along with succeededIndexes, the check is constrained only to the set of indexes specified by succeededIndexes. For example, given that succeededIndexes is "1-4", succeededCount is "3", and completed indexes are "1", "3", and "5", the Job isn't declared as succeeded because only "1" and "3" indexes are considered in that rules. When this field is null, this doesn't default to any value and is never evaluated at any time. When specified it needs to be a positive integer.
         public var succeededCount: Int32?
         /// succeededIndexes specifies the set of indexes which need to be contained in the actual set of the succeeded indexes for the Job. The list of indexes must be within 0 to ".spec.completions-1" and must not contain duplicates. At least one element is required. The indexes are represented as intervals separated by commas. The intervals can be a decimal integer or a pair of decimal integers separated by a hyphen. The number are listed in represented by the first and last element of the series, separated by a hyphen. For example, if the completed indexes are 1, 3, 4, 5 and 7, they are represented as "1,3-5,7". When this field is null, this field doesn't default to any value and is never evaluated at any time.
@@ -14,6 +14,23 @@ extension Batch.V1 {
         ) {
             self.succeededCount = succeededCount
             self.succeededIndexes = succeededIndexes
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var succeededCount: Int32?
+            var succeededIndexes: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x6389e7f88bb81b1e: if jsonKey.equals("succeededCount") { succeededCount = try Int32(reading: &jsonReader); return }
+                case 0xc08e325dff867cf5: if jsonKey.equals("succeededIndexes") { succeededIndexes = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                succeededCount: succeededCount, succeededIndexes: succeededIndexes
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Batch.V1 {
     /// UncountedTerminatedPods holds UIDs of Pods that have terminated but haven't been accounted in Job status counters.
-    public struct UncountedTerminatedPods: Codable, Sendable, Hashable {
+    public struct UncountedTerminatedPods: Codable, Sendable, Hashable, JSONReadable {
         /// failed holds UIDs of failed Pods.
         public var failed: [String]?
         /// succeeded holds UIDs of succeeded Pods.
@@ -14,6 +14,23 @@ extension Batch.V1 {
         ) {
             self.failed = failed
             self.succeeded = succeeded
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var failed: [String]?
+            var succeeded: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xfc0c5108a7a5e733: if jsonKey.equals("failed") { failed = try Array<String>(reading: &jsonReader); return }
+                case 0x6bbc5fdcab8d6ae0: if jsonKey.equals("succeeded") { succeeded = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                failed: failed, succeeded: succeeded
+            )
         }
     }
 }

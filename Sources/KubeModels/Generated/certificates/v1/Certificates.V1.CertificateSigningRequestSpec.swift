@@ -4,7 +4,7 @@ import KubeCore
 
 extension Certificates.V1 {
     /// CertificateSigningRequestSpec contains the certificate request.
-    public struct CertificateSigningRequestSpec: Codable, Sendable, Hashable {
+    public struct CertificateSigningRequestSpec: Codable, Sendable, Hashable, JSONReadable {
         /// expirationSeconds is the requested duration of validity of the issued certificate. The certificate signer may issue a certificate with a different validity duration so a client must check the delta between the notBefore and and notAfter fields in the issued certificate to determine the actual duration.
         public var expirationSeconds: Int32?
         /// extra contains extra attributes of the user that created the CertificateSigningRequest. Populated by the API server on creation and immutable.
@@ -33,6 +33,37 @@ extension Certificates.V1 {
             self.uid = uid
             self.usages = usages
             self.username = username
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var expirationSeconds: Int32?
+            var extra: [String: [String]]?
+            var groups: [String]?
+            var request: Data?
+            var signerName: String?
+            var uid: String?
+            var usages: [String]?
+            var username: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xf6c618e1291ec6d3: if jsonKey.equals("expirationSeconds") { expirationSeconds = try Int32(reading: &jsonReader); return }
+                case 0x25a6a23f6902e581: if jsonKey.equals("extra") { extra = try Dictionary<String, Array<String>>(reading: &jsonReader); return }
+                case 0x8d0bbfd0c8f61d9d: if jsonKey.equals("groups") { groups = try Array<String>(reading: &jsonReader); return }
+                case 0x396d20cca8cf8356: if jsonKey.equals("request") { request = try Data(reading: &jsonReader); return }
+                case 0x8e9f31919dcb9f52: if jsonKey.equals("signerName") { signerName = try String(reading: &jsonReader); return }
+                case 0xf0c1c81989a8204b: if jsonKey.equals("uid") { uid = try String(reading: &jsonReader); return }
+                case 0xb408dd4441d1e10: if jsonKey.equals("usages") { usages = try Array<String>(reading: &jsonReader); return }
+                case 0xcf916ec7fa0e3cbc: if jsonKey.equals("username") { username = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let request else { throw jsonReader.missing("request") }
+            guard let signerName else { throw jsonReader.missing("signerName") }
+            self.init(
+                expirationSeconds: expirationSeconds, extra: extra, groups: groups, request: request, signerName: signerName, uid: uid, usages: usages, username: username
+            )
         }
     }
 }

@@ -4,7 +4,7 @@ import KubeCore
 
 extension Certificates.V1 {
     /// CertificateSigningRequestStatus contains conditions used to indicate approved/denied/failed status of the request, and the issued certificate.
-    public struct CertificateSigningRequestStatus: Codable, Sendable, Hashable {
+    public struct CertificateSigningRequestStatus: Codable, Sendable, Hashable, JSONReadable {
         /// certificate is populated with an issued certificate by the signer after an Approved condition is present. This field is set via the /status subresource. Once populated, this field is immutable.
         public var certificate: Data?
         /// conditions applied to the request. Known conditions are "Approved", "Denied", and "Failed".
@@ -15,6 +15,23 @@ extension Certificates.V1 {
         ) {
             self.certificate = certificate
             self.conditions = conditions
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var certificate: Data?
+            var conditions: [CertificateSigningRequestCondition]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x2f91e9d45019fa79: if jsonKey.equals("certificate") { certificate = try Data(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<CertificateSigningRequestCondition>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                certificate: certificate, conditions: conditions
+            )
         }
     }
 }

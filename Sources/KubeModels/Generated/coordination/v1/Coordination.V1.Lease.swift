@@ -3,7 +3,7 @@ import KubeCore
 
 extension Coordination.V1 {
     /// Lease defines a lease concept.
-    public struct Lease: KubeResource, Hashable {
+    public struct Lease: KubeResource, Hashable, JSONReadable {
         public static let group = "coordination.k8s.io"
         public static let version = "v1"
         public static let plural = "leases"
@@ -14,23 +14,27 @@ extension Coordination.V1 {
         /// More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: ObjectMeta
         /// spec contains the specification of the Lease. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
-        public var spec: LeaseSpec?
+        public var spec: LeaseSpec? {
+            get { _spec?.value }
+            set { _spec = newValue.map(Indirect.init) }
+        }
+        private var _spec: Indirect<LeaseSpec>?
 
         public init(
             metadata: ObjectMeta = ObjectMeta(), spec: LeaseSpec? = nil
         ) {
             self.metadata = metadata
-            self.spec = spec
+            self._spec = spec.map(Indirect.init)
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, metadata, spec
+            case apiVersion, kind, metadata, _spec = "spec"
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
-            self.spec = try container.decodeIfPresent(LeaseSpec.self, forKey: .spec)
+            self._spec = try container.decodeIfPresent(Indirect<LeaseSpec>.self, forKey: ._spec)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -38,7 +42,24 @@ extension Coordination.V1 {
             try container.encode(Self.apiVersion, forKey: .apiVersion)
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
-            try container.encodeIfPresent(spec, forKey: .spec)
+            try container.encodeIfPresent(_spec, forKey: ._spec)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: LeaseSpec?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xfc0df6ab2aea8504: if jsonKey.equals("spec") { spec = try LeaseSpec(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec
+            )
         }
     }
 }

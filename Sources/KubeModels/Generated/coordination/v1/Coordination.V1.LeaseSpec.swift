@@ -3,7 +3,7 @@ import KubeCore
 
 extension Coordination.V1 {
     /// LeaseSpec is a specification of a Lease.
-    public struct LeaseSpec: Codable, Sendable, Hashable {
+    public struct LeaseSpec: Codable, Sendable, Hashable, JSONReadable {
         /// acquireTime is a time when the current lease was acquired.
         public var acquireTime: MicroTime?
         /// holderIdentity contains the identity of the holder of a current lease. If Coordinated Leader Election is used, the holder identity must be equal to the elected LeaseCandidate.metadata.name field.
@@ -29,6 +29,33 @@ extension Coordination.V1 {
             self.preferredHolder = preferredHolder
             self.renewTime = renewTime
             self.strategy = strategy
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var acquireTime: MicroTime?
+            var holderIdentity: String?
+            var leaseDurationSeconds: Int32?
+            var leaseTransitions: Int32?
+            var preferredHolder: String?
+            var renewTime: MicroTime?
+            var strategy: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xbf07942f91e1140b: if jsonKey.equals("acquireTime") { acquireTime = try MicroTime(reading: &jsonReader); return }
+                case 0x801c0d26e68465ac: if jsonKey.equals("holderIdentity") { holderIdentity = try String(reading: &jsonReader); return }
+                case 0x66585d9ea6f00151: if jsonKey.equals("leaseDurationSeconds") { leaseDurationSeconds = try Int32(reading: &jsonReader); return }
+                case 0x309f7b50ab6350a7: if jsonKey.equals("leaseTransitions") { leaseTransitions = try Int32(reading: &jsonReader); return }
+                case 0xa45e7577a423deeb: if jsonKey.equals("preferredHolder") { preferredHolder = try String(reading: &jsonReader); return }
+                case 0x1b0d1f4c17fc774b: if jsonKey.equals("renewTime") { renewTime = try MicroTime(reading: &jsonReader); return }
+                case 0xc1327e0a59e96733: if jsonKey.equals("strategy") { strategy = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                acquireTime: acquireTime, holderIdentity: holderIdentity, leaseDurationSeconds: leaseDurationSeconds, leaseTransitions: leaseTransitions, preferredHolder: preferredHolder, renewTime: renewTime, strategy: strategy
+            )
         }
     }
 }

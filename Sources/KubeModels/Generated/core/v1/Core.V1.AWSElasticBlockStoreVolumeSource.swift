@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents a Persistent Disk resource in AWS.
-    public struct AWSElasticBlockStoreVolumeSource: Codable, Sendable, Hashable {
+    public struct AWSElasticBlockStoreVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// fsType is the filesystem type of the volume that you want to mount. Tip: Ensure that the filesystem type is supported by the host operating system. Examples: "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified. More info: https://kubernetes.io/docs/concepts/storage/volumes#awselasticblockstore
         public var fsType: String?
         /// partition is the partition in the volume that you want to mount. If omitted, the default is to mount by volume name. Examples: For volume /dev/sda1, you specify the partition as "1". Similarly, the volume partition for /dev/sda is "0" (or you can leave the property empty).
@@ -20,6 +20,28 @@ extension Core.V1 {
             self.partition = partition
             self.readOnly = readOnly
             self.volumeID = volumeID
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var fsType: String?
+            var partition: Int32?
+            var readOnly: Bool?
+            var volumeID: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0xfcfb48f3018be7bc: if jsonKey.equals("partition") { partition = try Int32(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x50c329405331ff88: if jsonKey.equals("volumeID") { volumeID = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let volumeID else { throw jsonReader.missing("volumeID") }
+            self.init(
+                fsType: fsType, partition: partition, readOnly: readOnly, volumeID: volumeID
+            )
         }
     }
 }

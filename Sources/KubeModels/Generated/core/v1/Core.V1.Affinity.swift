@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Affinity is a group of affinity scheduling rules.
-    public struct Affinity: Codable, Sendable, Hashable {
+    public struct Affinity: Codable, Sendable, Hashable, JSONReadable {
         /// Describes node affinity scheduling rules for the pod.
         public var nodeAffinity: NodeAffinity?
         /// Describes pod affinity scheduling rules (e.g. co-locate this pod in the same node, zone, etc. as some other pod(s)).
@@ -17,6 +17,25 @@ extension Core.V1 {
             self.nodeAffinity = nodeAffinity
             self.podAffinity = podAffinity
             self.podAntiAffinity = podAntiAffinity
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var nodeAffinity: NodeAffinity?
+            var podAffinity: PodAffinity?
+            var podAntiAffinity: PodAntiAffinity?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x6cf509e5a301d236: if jsonKey.equals("nodeAffinity") { nodeAffinity = try NodeAffinity(reading: &jsonReader); return }
+                case 0x1bb06c7805d98838: if jsonKey.equals("podAffinity") { podAffinity = try PodAffinity(reading: &jsonReader); return }
+                case 0x13401839a746d268: if jsonKey.equals("podAntiAffinity") { podAntiAffinity = try PodAntiAffinity(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                nodeAffinity: nodeAffinity, podAffinity: podAffinity, podAntiAffinity: podAntiAffinity
+            )
         }
     }
 }

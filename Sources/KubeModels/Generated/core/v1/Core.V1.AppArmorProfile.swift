@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// AppArmorProfile defines a pod or container's AppArmor settings.
-    public struct AppArmorProfile: Codable, Sendable, Hashable {
+    public struct AppArmorProfile: Codable, Sendable, Hashable, JSONReadable {
         /// localhostProfile indicates a profile loaded on the node that should be used. The profile must be preconfigured on the node to work. Must match the loaded name of the profile. Must be set if and only if type is "Localhost".
         public var localhostProfile: String?
         /// type indicates which kind of AppArmor profile will be applied. Valid options are:
@@ -17,6 +17,24 @@ extension Core.V1 {
         ) {
             self.localhostProfile = localhostProfile
             self.type = type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var localhostProfile: String?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x49d56727190c186f: if jsonKey.equals("localhostProfile") { localhostProfile = try String(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let type else { throw jsonReader.missing("type") }
+            self.init(
+                localhostProfile: localhostProfile, type: type
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// AttachedVolume describes a volume attached to a node
-    public struct AttachedVolume: Codable, Sendable, Hashable {
+    public struct AttachedVolume: Codable, Sendable, Hashable, JSONReadable {
         /// DevicePath represents the device path where the volume should be available
         public var devicePath: String
         /// Name of the attached volume
@@ -14,6 +14,25 @@ extension Core.V1 {
         ) {
             self.devicePath = devicePath
             self.name = name
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var devicePath: String?
+            var name: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5a65a26c00b3e2c2: if jsonKey.equals("devicePath") { devicePath = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let devicePath else { throw jsonReader.missing("devicePath") }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                devicePath: devicePath, name: name
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// AzureDisk represents an Azure Data Disk mount on the host and bind mount to the pod.
-    public struct AzureDiskVolumeSource: Codable, Sendable, Hashable {
+    public struct AzureDiskVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// cachingMode is the Host Caching mode: None, Read Only, Read Write.
         public var cachingMode: String?
         /// diskName is the Name of the data disk in the blob storage
@@ -26,6 +26,33 @@ extension Core.V1 {
             self.fsType = fsType
             self.kind = kind
             self.readOnly = readOnly
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var cachingMode: String?
+            var diskName: String?
+            var diskURI: String?
+            var fsType: String?
+            var kind: String?
+            var readOnly: Bool?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xbe118f1908e4811e: if jsonKey.equals("cachingMode") { cachingMode = try String(reading: &jsonReader); return }
+                case 0x1a78f8e15e01cbb1: if jsonKey.equals("diskName") { diskName = try String(reading: &jsonReader); return }
+                case 0x334d91f638802dae: if jsonKey.equals("diskURI") { diskURI = try String(reading: &jsonReader); return }
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0x39ca315ed10b2db9: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let diskName else { throw jsonReader.missing("diskName") }
+            guard let diskURI else { throw jsonReader.missing("diskURI") }
+            self.init(
+                cachingMode: cachingMode, diskName: diskName, diskURI: diskURI, fsType: fsType, kind: kind, readOnly: readOnly
+            )
         }
     }
 }

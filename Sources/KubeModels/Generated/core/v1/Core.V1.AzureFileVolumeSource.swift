@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// AzureFile represents an Azure File Service mount on the host and bind mount to the pod.
-    public struct AzureFileVolumeSource: Codable, Sendable, Hashable {
+    public struct AzureFileVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// readOnly defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts.
         public var readOnly: Bool?
         /// secretName is the  name of secret that contains Azure Storage Account Name and Key
@@ -17,6 +17,27 @@ extension Core.V1 {
             self.readOnly = readOnly
             self.secretName = secretName
             self.shareName = shareName
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var readOnly: Bool?
+            var secretName: String?
+            var shareName: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x3008492868c7fd21: if jsonKey.equals("secretName") { secretName = try String(reading: &jsonReader); return }
+                case 0x8150f4f835e6bda3: if jsonKey.equals("shareName") { shareName = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let secretName else { throw jsonReader.missing("secretName") }
+            guard let shareName else { throw jsonReader.missing("shareName") }
+            self.init(
+                readOnly: readOnly, secretName: secretName, shareName: shareName
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Binding ties one object to another; for example, a pod is bound to a node by a scheduler.
-    public struct Binding: KubeResource, Hashable {
+    public struct Binding: KubeResource, Hashable, JSONReadable {
         public static let group = ""
         public static let version = "v1"
         public static let plural = "bindings"
@@ -39,6 +39,24 @@ extension Core.V1 {
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
             try container.encode(target, forKey: .target)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var target: ObjectReference?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x27bb137504c4d808: if jsonKey.equals("target") { target = try ObjectReference(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let target else { throw jsonReader.missing("target") }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), target: target
+            )
         }
     }
 }

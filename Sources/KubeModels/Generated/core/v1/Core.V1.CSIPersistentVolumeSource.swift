@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents storage that is managed by an external CSI volume driver
-    public struct CSIPersistentVolumeSource: Codable, Sendable, Hashable {
+    public struct CSIPersistentVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// controllerExpandSecretRef is a reference to the secret object containing sensitive information to pass to the CSI driver to complete the CSI ControllerExpandVolume call. This field is optional, and may be empty if no secret is required. If the secret object contains more than one secret, all secrets are passed.
         public var controllerExpandSecretRef: SecretReference?
         /// controllerPublishSecretRef is a reference to the secret object containing sensitive information to pass to the CSI driver to complete the CSI ControllerPublishVolume and ControllerUnpublishVolume calls. This field is optional, and may be empty if no secret is required. If the secret object contains more than one secret, all secrets are passed.
@@ -38,6 +38,41 @@ extension Core.V1 {
             self.readOnly = readOnly
             self.volumeAttributes = volumeAttributes
             self.volumeHandle = volumeHandle
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var controllerExpandSecretRef: SecretReference?
+            var controllerPublishSecretRef: SecretReference?
+            var driver: String?
+            var fsType: String?
+            var nodeExpandSecretRef: SecretReference?
+            var nodePublishSecretRef: SecretReference?
+            var nodeStageSecretRef: SecretReference?
+            var readOnly: Bool?
+            var volumeAttributes: [String: String]?
+            var volumeHandle: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x334150826fed940d: if jsonKey.equals("controllerExpandSecretRef") { controllerExpandSecretRef = try SecretReference(reading: &jsonReader); return }
+                case 0x20045f1f48ddcd1c: if jsonKey.equals("controllerPublishSecretRef") { controllerPublishSecretRef = try SecretReference(reading: &jsonReader); return }
+                case 0xb5ae3d0de187f847: if jsonKey.equals("driver") { driver = try String(reading: &jsonReader); return }
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0xed4641a202857d28: if jsonKey.equals("nodeExpandSecretRef") { nodeExpandSecretRef = try SecretReference(reading: &jsonReader); return }
+                case 0xbfd18706e0df2d79: if jsonKey.equals("nodePublishSecretRef") { nodePublishSecretRef = try SecretReference(reading: &jsonReader); return }
+                case 0x90e0fdbc8bf9ab78: if jsonKey.equals("nodeStageSecretRef") { nodeStageSecretRef = try SecretReference(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0xf528cbb5c2d84533: if jsonKey.equals("volumeAttributes") { volumeAttributes = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0xbc0a8c6ea4cde95c: if jsonKey.equals("volumeHandle") { volumeHandle = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let driver else { throw jsonReader.missing("driver") }
+            guard let volumeHandle else { throw jsonReader.missing("volumeHandle") }
+            self.init(
+                controllerExpandSecretRef: controllerExpandSecretRef, controllerPublishSecretRef: controllerPublishSecretRef, driver: driver, fsType: fsType, nodeExpandSecretRef: nodeExpandSecretRef, nodePublishSecretRef: nodePublishSecretRef, nodeStageSecretRef: nodeStageSecretRef, readOnly: readOnly, volumeAttributes: volumeAttributes, volumeHandle: volumeHandle
+            )
         }
     }
 }

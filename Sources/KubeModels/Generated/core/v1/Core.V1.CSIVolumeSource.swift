@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents a source location of a volume to mount, managed by an external CSI driver
-    public struct CSIVolumeSource: Codable, Sendable, Hashable {
+    public struct CSIVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// driver is the name of the CSI driver that handles this volume. Consult with your admin for the correct name as registered in the cluster.
         public var driver: String
         /// fsType to mount. Ex. "ext4", "xfs", "ntfs". If not provided, the empty value is passed to the associated CSI driver which will determine the default filesystem to apply.
@@ -23,6 +23,30 @@ extension Core.V1 {
             self.nodePublishSecretRef = nodePublishSecretRef
             self.readOnly = readOnly
             self.volumeAttributes = volumeAttributes
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var driver: String?
+            var fsType: String?
+            var nodePublishSecretRef: LocalObjectReference?
+            var readOnly: Bool?
+            var volumeAttributes: [String: String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xb5ae3d0de187f847: if jsonKey.equals("driver") { driver = try String(reading: &jsonReader); return }
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0xbfd18706e0df2d79: if jsonKey.equals("nodePublishSecretRef") { nodePublishSecretRef = try LocalObjectReference(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0xf528cbb5c2d84533: if jsonKey.equals("volumeAttributes") { volumeAttributes = try Dictionary<String, String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let driver else { throw jsonReader.missing("driver") }
+            self.init(
+                driver: driver, fsType: fsType, nodePublishSecretRef: nodePublishSecretRef, readOnly: readOnly, volumeAttributes: volumeAttributes
+            )
         }
     }
 }

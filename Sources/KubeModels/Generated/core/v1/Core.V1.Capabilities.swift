@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Adds and removes POSIX capabilities from running containers.
-    public struct Capabilities: Codable, Sendable, Hashable {
+    public struct Capabilities: Codable, Sendable, Hashable, JSONReadable {
         /// Added capabilities
         public var add: [String]?
         /// Removed capabilities
@@ -14,6 +14,23 @@ extension Core.V1 {
         ) {
             self.add = add
             self.drop = drop
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var add: [String]?
+            var drop: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xec7da3f68580a630: if jsonKey.equals("add") { add = try Array<String>(reading: &jsonReader); return }
+                case 0x3b86199462f5808: if jsonKey.equals("drop") { drop = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                add: add, drop: drop
+            )
         }
     }
 }

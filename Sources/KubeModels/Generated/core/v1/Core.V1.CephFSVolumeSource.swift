@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents a Ceph Filesystem mount that lasts the lifetime of a pod Cephfs volumes do not support ownership management or SELinux relabeling.
-    public struct CephFSVolumeSource: Codable, Sendable, Hashable {
+    public struct CephFSVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// monitors is Required: Monitors is a collection of Ceph monitors More info: https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it
         public var monitors: [String]
         /// path is Optional: Used as the mounted root, rather than the full Ceph tree, default is /
@@ -26,6 +26,32 @@ extension Core.V1 {
             self.secretFile = secretFile
             self.secretRef = secretRef
             self.user = user
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var monitors: [String]?
+            var path: String?
+            var readOnly: Bool?
+            var secretFile: String?
+            var secretRef: LocalObjectReference?
+            var user: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa458edc6820b2211: if jsonKey.equals("monitors") { monitors = try Array<String>(reading: &jsonReader); return }
+                case 0x552a278341af4607: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0xd7cffc874c5728ce: if jsonKey.equals("secretFile") { secretFile = try String(reading: &jsonReader); return }
+                case 0x6cbcf1cafd1a017c: if jsonKey.equals("secretRef") { secretRef = try LocalObjectReference(reading: &jsonReader); return }
+                case 0xaf9e4a7500d6bc1d: if jsonKey.equals("user") { user = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let monitors else { throw jsonReader.missing("monitors") }
+            self.init(
+                monitors: monitors, path: path, readOnly: readOnly, secretFile: secretFile, secretRef: secretRef, user: user
+            )
         }
     }
 }

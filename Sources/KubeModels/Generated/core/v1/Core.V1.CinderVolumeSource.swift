@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents a cinder volume resource in Openstack. A Cinder volume must exist before mounting to a container. The volume must also be in the same region as the kubelet. Cinder volumes support ownership management and SELinux relabeling.
-    public struct CinderVolumeSource: Codable, Sendable, Hashable {
+    public struct CinderVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// fsType is the filesystem type to mount. Must be a filesystem type supported by the host operating system. Examples: "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified. More info: https://examples.k8s.io/mysql-cinder-pd/README.md
         public var fsType: String?
         /// readOnly defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts. More info: https://examples.k8s.io/mysql-cinder-pd/README.md
@@ -20,6 +20,28 @@ extension Core.V1 {
             self.readOnly = readOnly
             self.secretRef = secretRef
             self.volumeID = volumeID
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var fsType: String?
+            var readOnly: Bool?
+            var secretRef: LocalObjectReference?
+            var volumeID: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x6cbcf1cafd1a017c: if jsonKey.equals("secretRef") { secretRef = try LocalObjectReference(reading: &jsonReader); return }
+                case 0x50c329405331ff88: if jsonKey.equals("volumeID") { volumeID = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let volumeID else { throw jsonReader.missing("volumeID") }
+            self.init(
+                fsType: fsType, readOnly: readOnly, secretRef: secretRef, volumeID: volumeID
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ClientIPConfig represents the configurations of Client IP based session affinity.
-    public struct ClientIPConfig: Codable, Sendable, Hashable {
+    public struct ClientIPConfig: Codable, Sendable, Hashable, JSONReadable {
         /// timeoutSeconds specifies the seconds of ClientIP type session sticky time. The value must be >0 && <=86400(for 1 day) if ServiceAffinity == "ClientIP". Default value is 10800(for 3 hours).
         public var timeoutSeconds: Int32?
 
@@ -11,6 +11,21 @@ extension Core.V1 {
             timeoutSeconds: Int32? = nil
         ) {
             self.timeoutSeconds = timeoutSeconds
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var timeoutSeconds: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xba6f76e4320d6a3: if jsonKey.equals("timeoutSeconds") { timeoutSeconds = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                timeoutSeconds: timeoutSeconds
+            )
         }
     }
 }

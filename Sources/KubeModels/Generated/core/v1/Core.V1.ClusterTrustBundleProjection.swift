@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ClusterTrustBundleProjection describes how to select a set of ClusterTrustBundle objects and project their contents into the pod filesystem.
-    public struct ClusterTrustBundleProjection: Codable, Sendable, Hashable {
+    public struct ClusterTrustBundleProjection: Codable, Sendable, Hashable, JSONReadable {
         /// Select all ClusterTrustBundles that match this label selector.  Only has effect if signerName is set.  Mutually-exclusive with name.  If unset, interpreted as "match nothing".  If set but empty, interpreted as "match everything".
         public var labelSelector: Meta.V1.LabelSelector?
         /// Select a single ClusterTrustBundle by object name.  Mutually-exclusive with signerName and labelSelector.
@@ -23,6 +23,30 @@ extension Core.V1 {
             self.optional = optional
             self.path = path
             self.signerName = signerName
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var labelSelector: Meta.V1.LabelSelector?
+            var name: String?
+            var optional: Bool?
+            var path: String?
+            var signerName: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x31370ce12e845fac: if jsonKey.equals("labelSelector") { labelSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xfc78b19a09742c6: if jsonKey.equals("optional") { optional = try Bool(reading: &jsonReader); return }
+                case 0x552a278341af4607: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                case 0x8e9f31919dcb9f52: if jsonKey.equals("signerName") { signerName = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let path else { throw jsonReader.missing("path") }
+            self.init(
+                labelSelector: labelSelector, name: name, optional: optional, path: path, signerName: signerName
+            )
         }
     }
 }

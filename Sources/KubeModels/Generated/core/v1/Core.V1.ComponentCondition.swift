@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Information about the condition of a component.
-    public struct ComponentCondition: Codable, Sendable, Hashable {
+    public struct ComponentCondition: Codable, Sendable, Hashable, JSONReadable {
         /// Condition error code for a component. For example, a health check error code.
         public var error: String?
         /// Message about the condition for a component. For example, information about a health check.
@@ -20,6 +20,29 @@ extension Core.V1 {
             self.message = message
             self.status = status
             self.type = type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var error: String?
+            var message: String?
+            var status: String?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x65c2184db423944b: if jsonKey.equals("error") { error = try String(reading: &jsonReader); return }
+                case 0x51374c692f23857e: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0xc90299185b2c3cf9: if jsonKey.equals("status") { status = try String(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let status else { throw jsonReader.missing("status") }
+            guard let type else { throw jsonReader.missing("type") }
+            self.init(
+                error: error, message: message, status: status, type: type
+            )
         }
     }
 }

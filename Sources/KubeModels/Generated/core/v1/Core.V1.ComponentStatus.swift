@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ComponentStatus (and ComponentStatusList) holds the cluster validation info. Deprecated: This API is deprecated in v1.19+
-    public struct ComponentStatus: KubeResource, Hashable {
+    public struct ComponentStatus: KubeResource, Hashable, JSONReadable {
         public static let group = ""
         public static let version = "v1"
         public static let plural = "componentstatuses"
@@ -39,6 +39,23 @@ extension Core.V1 {
             try container.encode(Self.kind, forKey: .kind)
             try container.encodeIfPresent(conditions, forKey: .conditions)
             try container.encode(metadata, forKey: .metadata)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var conditions: [ComponentCondition]?
+            var metadata: ObjectMeta?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<ComponentCondition>(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                conditions: conditions, metadata: metadata ?? ObjectMeta()
+            )
         }
     }
 }

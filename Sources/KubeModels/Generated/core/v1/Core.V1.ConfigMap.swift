@@ -4,7 +4,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ConfigMap holds configuration data for pods to consume.
-    public struct ConfigMap: KubeResource, Hashable {
+    public struct ConfigMap: KubeResource, Hashable, JSONReadable {
         public static let group = ""
         public static let version = "v1"
         public static let plural = "configmaps"
@@ -50,6 +50,27 @@ extension Core.V1 {
             try container.encodeIfPresent(data, forKey: .data)
             try container.encodeIfPresent(immutable, forKey: .immutable)
             try container.encode(metadata, forKey: .metadata)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var binaryData: [String: Data]?
+            var data: [String: String]?
+            var immutable: Bool?
+            var metadata: ObjectMeta?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4186ebd0038ed1ab: if jsonKey.equals("binaryData") { binaryData = try Dictionary<String, Data>(reading: &jsonReader); return }
+                case 0x7e9746e2285dda3a: if jsonKey.equals("data") { data = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0xfb74fd79cd2576a1: if jsonKey.equals("immutable") { immutable = try Bool(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                binaryData: binaryData, data: data, immutable: immutable, metadata: metadata ?? ObjectMeta()
+            )
         }
     }
 }

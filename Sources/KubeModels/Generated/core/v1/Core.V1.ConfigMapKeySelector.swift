@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Selects a key from a ConfigMap.
-    public struct ConfigMapKeySelector: Codable, Sendable, Hashable {
+    public struct ConfigMapKeySelector: Codable, Sendable, Hashable, JSONReadable {
         /// The key to select.
         public var key: String
         /// Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names
@@ -17,6 +17,26 @@ extension Core.V1 {
             self.key = key
             self.name = name
             self.optional = optional
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var key: String?
+            var name: String?
+            var optional: Bool?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x3073d7489afd12c4: if jsonKey.equals("key") { key = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xfc78b19a09742c6: if jsonKey.equals("optional") { optional = try Bool(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let key else { throw jsonReader.missing("key") }
+            self.init(
+                key: key, name: name, optional: optional
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ConfigMapNodeConfigSource contains the information to reference a ConfigMap as a config source for the Node. This API is deprecated since 1.22: https://git.k8s.io/enhancements/keps/sig-node/281-dynamic-kubelet-configuration
-    public struct ConfigMapNodeConfigSource: Codable, Sendable, Hashable {
+    public struct ConfigMapNodeConfigSource: Codable, Sendable, Hashable, JSONReadable {
         /// KubeletConfigKey declares which key of the referenced ConfigMap corresponds to the KubeletConfiguration structure This field is required in all cases.
         public var kubeletConfigKey: String
         /// Name is the metadata.name of the referenced ConfigMap. This field is required in all cases.
@@ -23,6 +23,32 @@ extension Core.V1 {
             self.namespace = namespace
             self.resourceVersion = resourceVersion
             self.uid = uid
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var kubeletConfigKey: String?
+            var name: String?
+            var namespace: String?
+            var resourceVersion: String?
+            var uid: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4701a4645a2c26dd: if jsonKey.equals("kubeletConfigKey") { kubeletConfigKey = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xc74137e63d81f9a2: if jsonKey.equals("namespace") { namespace = try String(reading: &jsonReader); return }
+                case 0x390728bad7599b3a: if jsonKey.equals("resourceVersion") { resourceVersion = try String(reading: &jsonReader); return }
+                case 0xf0c1c81989a8204b: if jsonKey.equals("uid") { uid = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let kubeletConfigKey else { throw jsonReader.missing("kubeletConfigKey") }
+            guard let name else { throw jsonReader.missing("name") }
+            guard let namespace else { throw jsonReader.missing("namespace") }
+            self.init(
+                kubeletConfigKey: kubeletConfigKey, name: name, namespace: namespace, resourceVersion: resourceVersion, uid: uid
+            )
         }
     }
 }

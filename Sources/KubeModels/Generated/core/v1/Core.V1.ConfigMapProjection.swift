@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Adapts a ConfigMap into a projected volume.
-    public struct ConfigMapProjection: Codable, Sendable, Hashable {
+    public struct ConfigMapProjection: Codable, Sendable, Hashable, JSONReadable {
         /// items if unspecified, each key-value pair in the Data field of the referenced ConfigMap will be projected into the volume as a file whose name is the key and content is the value. If specified, the listed keys will be projected into the specified paths, and unlisted keys will not be present. If a key is specified which is not present in the ConfigMap, the volume setup will error unless it is marked optional. Paths must be relative and may not contain the '..' path or start with '..'.
         public var items: [KeyToPath]?
         /// Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names
@@ -17,6 +17,25 @@ extension Core.V1 {
             self.items = items
             self.name = name
             self.optional = optional
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var items: [KeyToPath]?
+            var name: String?
+            var optional: Bool?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4de57e91e21de1b3: if jsonKey.equals("items") { items = try Array<KeyToPath>(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xfc78b19a09742c6: if jsonKey.equals("optional") { optional = try Bool(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                items: items, name: name, optional: optional
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Adapts a ConfigMap into a volume.
-    public struct ConfigMapVolumeSource: Codable, Sendable, Hashable {
+    public struct ConfigMapVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// defaultMode is optional: mode bits used to set permissions on created files by default. Must be an octal value between 0000 and 0777 or a decimal value between 0 and 511. YAML accepts both octal and decimal values, JSON requires decimal values for mode bits. Defaults to 0644. Directories within the path are not affected by this setting. This might be in conflict with other options that affect the file mode, like fsGroup, and the result can be other mode bits set.
         public var defaultMode: Int32?
         /// items if unspecified, each key-value pair in the Data field of the referenced ConfigMap will be projected into the volume as a file whose name is the key and content is the value. If specified, the listed keys will be projected into the specified paths, and unlisted keys will not be present. If a key is specified which is not present in the ConfigMap, the volume setup will error unless it is marked optional. Paths must be relative and may not contain the '..' path or start with '..'.
@@ -20,6 +20,27 @@ extension Core.V1 {
             self.items = items
             self.name = name
             self.optional = optional
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var defaultMode: Int32?
+            var items: [KeyToPath]?
+            var name: String?
+            var optional: Bool?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xb8b9760bff38f508: if jsonKey.equals("defaultMode") { defaultMode = try Int32(reading: &jsonReader); return }
+                case 0x4de57e91e21de1b3: if jsonKey.equals("items") { items = try Array<KeyToPath>(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xfc78b19a09742c6: if jsonKey.equals("optional") { optional = try Bool(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                defaultMode: defaultMode, items: items, name: name, optional: optional
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ContainerExtendedResourceRequest has the mapping of container name, extended resource name to the device request name.
-    public struct ContainerExtendedResourceRequest: Codable, Sendable, Hashable {
+    public struct ContainerExtendedResourceRequest: Codable, Sendable, Hashable, JSONReadable {
         /// The name of the container requesting resources.
         public var containerName: String
         /// The name of the request in the special ResourceClaim which corresponds to the extended resource.
@@ -17,6 +17,28 @@ extension Core.V1 {
             self.containerName = containerName
             self.requestName = requestName
             self.resourceName = resourceName
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var containerName: String?
+            var requestName: String?
+            var resourceName: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xfca3afc465b4af5c: if jsonKey.equals("containerName") { containerName = try String(reading: &jsonReader); return }
+                case 0xa1abec93b9e6960f: if jsonKey.equals("requestName") { requestName = try String(reading: &jsonReader); return }
+                case 0x7242b7940b2a9fb3: if jsonKey.equals("resourceName") { resourceName = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let containerName else { throw jsonReader.missing("containerName") }
+            guard let requestName else { throw jsonReader.missing("requestName") }
+            guard let resourceName else { throw jsonReader.missing("resourceName") }
+            self.init(
+                containerName: containerName, requestName: requestName, resourceName: resourceName
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Describe a container image
-    public struct ContainerImage: Codable, Sendable, Hashable {
+    public struct ContainerImage: Codable, Sendable, Hashable, JSONReadable {
         /// Names by which this image is known. e.g. ["kubernetes.example/hyperkube:v1.0.7", "cloud-vendor.registry.example/cloud-vendor/hyperkube:v1.0.7"]
         public var names: [String]?
         /// The size of the image in bytes.
@@ -14,6 +14,23 @@ extension Core.V1 {
         ) {
             self.names = names
             self.sizeBytes = sizeBytes
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var names: [String]?
+            var sizeBytes: Int64?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x6a6dbcd1c9286a6e: if jsonKey.equals("names") { names = try Array<String>(reading: &jsonReader); return }
+                case 0x374ccd834b951be6: if jsonKey.equals("sizeBytes") { sizeBytes = try Int64(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                names: names, sizeBytes: sizeBytes
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ContainerPort represents a network port in a single container.
-    public struct ContainerPort: Codable, Sendable, Hashable {
+    public struct ContainerPort: Codable, Sendable, Hashable, JSONReadable {
         /// Number of port to expose on the pod's IP address. This must be a valid port number, 0 < x < 65536.
         public var containerPort: Int32
         /// What host IP to bind the external port to.
@@ -23,6 +23,30 @@ extension Core.V1 {
             self.hostPort = hostPort
             self.name = name
             self.`protocol` = `protocol`
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var containerPort: Int32?
+            var hostIP: String?
+            var hostPort: Int32?
+            var name: String?
+            var `protocol`: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xd7bd53dda1443c75: if jsonKey.equals("containerPort") { containerPort = try Int32(reading: &jsonReader); return }
+                case 0x93ee0aed65160963: if jsonKey.equals("hostIP") { hostIP = try String(reading: &jsonReader); return }
+                case 0x701dc9c9ab29ac64: if jsonKey.equals("hostPort") { hostPort = try Int32(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x2c95addf63db4b39: if jsonKey.equals("protocol") { `protocol` = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let containerPort else { throw jsonReader.missing("containerPort") }
+            self.init(
+                containerPort: containerPort, hostIP: hostIP, hostPort: hostPort, name: name, protocol: `protocol`
+            )
         }
     }
 }

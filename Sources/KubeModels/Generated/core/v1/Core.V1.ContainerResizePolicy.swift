@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ContainerResizePolicy represents resource resize policy for the container.
-    public struct ContainerResizePolicy: Codable, Sendable, Hashable {
+    public struct ContainerResizePolicy: Codable, Sendable, Hashable, JSONReadable {
         /// Name of the resource to which this resource resize policy applies. Supported values: cpu, memory.
         public var resourceName: String
         /// Restart policy to apply when specified resource is resized. If not specified, it defaults to NotRequired.
@@ -14,6 +14,25 @@ extension Core.V1 {
         ) {
             self.resourceName = resourceName
             self.restartPolicy = restartPolicy
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var resourceName: String?
+            var restartPolicy: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x7242b7940b2a9fb3: if jsonKey.equals("resourceName") { resourceName = try String(reading: &jsonReader); return }
+                case 0x19ab69f72d0d1e67: if jsonKey.equals("restartPolicy") { restartPolicy = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let resourceName else { throw jsonReader.missing("resourceName") }
+            guard let restartPolicy else { throw jsonReader.missing("restartPolicy") }
+            self.init(
+                resourceName: resourceName, restartPolicy: restartPolicy
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ContainerRestartRule describes how a container exit is handled.
-    public struct ContainerRestartRule: Codable, Sendable, Hashable {
+    public struct ContainerRestartRule: Codable, Sendable, Hashable, JSONReadable {
         /// Specifies the action taken on a container exit if the requirements are satisfied. The only possible value is "Restart" to restart the container.
         public var action: String
         /// Represents the exit codes to check on container exits.
@@ -14,6 +14,24 @@ extension Core.V1 {
         ) {
             self.action = action
             self.exitCodes = exitCodes
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var action: String?
+            var exitCodes: ContainerRestartRuleOnExitCodes?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x77c2c8d43342dfcc: if jsonKey.equals("action") { action = try String(reading: &jsonReader); return }
+                case 0x4c28e60f35b60b73: if jsonKey.equals("exitCodes") { exitCodes = try ContainerRestartRuleOnExitCodes(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let action else { throw jsonReader.missing("action") }
+            self.init(
+                action: action, exitCodes: exitCodes
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ContainerRestartRuleOnExitCodes describes the condition for handling an exited container based on its exit codes.
-    public struct ContainerRestartRuleOnExitCodes: Codable, Sendable, Hashable {
+    public struct ContainerRestartRuleOnExitCodes: Codable, Sendable, Hashable, JSONReadable {
         /// Represents the relationship between the container exit code(s) and the specified values. Possible values are: - In: the requirement is satisfied if the container exit code is in the
         /// set of specified values.
         /// - NotIn: the requirement is satisfied if the container exit code is
@@ -17,6 +17,24 @@ extension Core.V1 {
         ) {
             self.`operator` = `operator`
             self.values = values
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var `operator`: String?
+            var values: [Int32]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x2343ede96501d623: if jsonKey.equals("operator") { `operator` = try String(reading: &jsonReader); return }
+                case 0x7590171daa8dafd: if jsonKey.equals("values") { values = try Array<Int32>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let `operator` else { throw jsonReader.missing("operator") }
+            self.init(
+                operator: `operator`, values: values
+            )
         }
     }
 }

@@ -3,11 +3,15 @@ import KubeCore
 
 extension Core.V1 {
     /// ContainerState holds a possible state of container. Only one of its members may be specified. If none of them is specified, the default one is ContainerStateWaiting.
-    public struct ContainerState: Codable, Sendable, Hashable {
+    public struct ContainerState: Codable, Sendable, Hashable, JSONReadable {
         /// Details about a running container
         public var running: ContainerStateRunning?
         /// Details about a terminated container
-        public var terminated: ContainerStateTerminated?
+        public var terminated: ContainerStateTerminated? {
+            get { _terminated?.value }
+            set { _terminated = newValue.map(Indirect.init) }
+        }
+        private var _terminated: Indirect<ContainerStateTerminated>?
         /// Details about a waiting container
         public var waiting: ContainerStateWaiting?
 
@@ -15,8 +19,31 @@ extension Core.V1 {
             running: ContainerStateRunning? = nil, terminated: ContainerStateTerminated? = nil, waiting: ContainerStateWaiting? = nil
         ) {
             self.running = running
-            self.terminated = terminated
+            self._terminated = terminated.map(Indirect.init)
             self.waiting = waiting
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case running, _terminated = "terminated", waiting
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var running: ContainerStateRunning?
+            var terminated: ContainerStateTerminated?
+            var waiting: ContainerStateWaiting?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x75cf187af9bf0ac0: if jsonKey.equals("running") { running = try ContainerStateRunning(reading: &jsonReader); return }
+                case 0xc50e3620d1f80474: if jsonKey.equals("terminated") { terminated = try ContainerStateTerminated(reading: &jsonReader); return }
+                case 0xc178a37af7ee1ed7: if jsonKey.equals("waiting") { waiting = try ContainerStateWaiting(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                running: running, terminated: terminated, waiting: waiting
+            )
         }
     }
 }

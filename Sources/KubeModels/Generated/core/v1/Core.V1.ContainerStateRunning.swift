@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ContainerStateRunning is a running state of a container.
-    public struct ContainerStateRunning: Codable, Sendable, Hashable {
+    public struct ContainerStateRunning: Codable, Sendable, Hashable, JSONReadable {
         /// Time at which the container was last (re-)started
         public var startedAt: Time?
 
@@ -11,6 +11,21 @@ extension Core.V1 {
             startedAt: Time? = nil
         ) {
             self.startedAt = startedAt
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var startedAt: Time?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x981500409af2c595: if jsonKey.equals("startedAt") { startedAt = try Time(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                startedAt: startedAt
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ContainerStateTerminated is a terminated state of a container.
-    public struct ContainerStateTerminated: Codable, Sendable, Hashable {
+    public struct ContainerStateTerminated: Codable, Sendable, Hashable, JSONReadable {
         /// Container's ID in the format '<type>://<container_id>'
         public var containerID: String?
         /// Exit status from the last termination of the container
@@ -29,6 +29,34 @@ extension Core.V1 {
             self.reason = reason
             self.signal = signal
             self.startedAt = startedAt
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var containerID: String?
+            var exitCode: Int32?
+            var finishedAt: Time?
+            var message: String?
+            var reason: String?
+            var signal: Int32?
+            var startedAt: Time?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x7a3e0acaa9de8792: if jsonKey.equals("containerID") { containerID = try String(reading: &jsonReader); return }
+                case 0x3b090ba2b075495d: if jsonKey.equals("exitCode") { exitCode = try Int32(reading: &jsonReader); return }
+                case 0xda631eb37357c928: if jsonKey.equals("finishedAt") { finishedAt = try Time(reading: &jsonReader); return }
+                case 0x51374c692f23857e: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0x2dc435561180d8ae: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                case 0x9befc56569fe3773: if jsonKey.equals("signal") { signal = try Int32(reading: &jsonReader); return }
+                case 0x981500409af2c595: if jsonKey.equals("startedAt") { startedAt = try Time(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let exitCode else { throw jsonReader.missing("exitCode") }
+            self.init(
+                containerID: containerID, exitCode: exitCode, finishedAt: finishedAt, message: message, reason: reason, signal: signal, startedAt: startedAt
+            )
         }
     }
 }

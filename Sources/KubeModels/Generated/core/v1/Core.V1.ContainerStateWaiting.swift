@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ContainerStateWaiting is a waiting state of a container.
-    public struct ContainerStateWaiting: Codable, Sendable, Hashable {
+    public struct ContainerStateWaiting: Codable, Sendable, Hashable, JSONReadable {
         /// Message regarding why the container is not yet running.
         public var message: String?
         /// (brief) reason the container is not yet running.
@@ -14,6 +14,23 @@ extension Core.V1 {
         ) {
             self.message = message
             self.reason = reason
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var message: String?
+            var reason: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x51374c692f23857e: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0x2dc435561180d8ae: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                message: message, reason: reason
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ContainerStatus contains details for the current status of this container.
-    public struct ContainerStatus: Codable, Sendable, Hashable {
+    public struct ContainerStatus: Codable, Sendable, Hashable, JSONReadable {
         /// AllocatedResources represents the compute resources allocated for this container by the node. Kubelet sets this value to Container.Resources.Requests upon successful pod admission and after successfully admitting desired pod resize.
         public var allocatedResources: [String: Quantity]?
         /// AllocatedResourcesStatus represents the status of various resources allocated for this Pod.
@@ -15,7 +15,11 @@ extension Core.V1 {
         /// ImageID is the image ID of the container's image. The image ID may not match the image ID of the image used in the PodSpec, as it may have been resolved by the runtime.
         public var imageID: String
         /// LastTerminationState holds the last termination state of the container to help debug container crashes and restarts. This field is not populated if the container is still running and RestartCount is 0.
-        public var lastState: ContainerState?
+        public var lastState: ContainerState? {
+            get { _lastState?.value }
+            set { _lastState = newValue.map(Indirect.init) }
+        }
+        private var _lastState: Indirect<ContainerState>?
         /// Name is a DNS_LABEL representing the unique name of the container. Each container in a pod must have a unique name across all container types. Cannot be updated.
         public var name: String
         /// Ready specifies whether the container is currently passing its readiness check. The value will change as readiness probes keep executing. If no readiness probes are specified, this field defaults to true once the container is fully started (see Started field).
@@ -27,7 +31,11 @@ extension Core.V1 {
         /// Started indicates whether the container has finished its postStart lifecycle hook and passed its startup probe. Initialized as false, becomes true after startupProbe is considered successful. Resets to false when the container is restarted, or if kubelet loses state temporarily. In both cases, startup probes will run again. Is always true when no startupProbe is defined and container is running and has passed the postStart lifecycle hook. The null value must be treated the same as false.
         public var started: Bool?
         /// State holds details about the container's current condition.
-        public var state: ContainerState?
+        public var state: ContainerState? {
+            get { _state?.value }
+            set { _state = newValue.map(Indirect.init) }
+        }
+        private var _state: Indirect<ContainerState>?
         /// StopSignal reports the effective stop signal for this container
         public var stopSignal: String?
         /// User represents user identity information initially attached to the first process of the container
@@ -43,16 +51,68 @@ extension Core.V1 {
             self.containerID = containerID
             self.image = image
             self.imageID = imageID
-            self.lastState = lastState
+            self._lastState = lastState.map(Indirect.init)
             self.name = name
             self.ready = ready
             self.resources = resources
             self.restartCount = restartCount
             self.started = started
-            self.state = state
+            self._state = state.map(Indirect.init)
             self.stopSignal = stopSignal
             self.user = user
             self.volumeMounts = volumeMounts
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case allocatedResources, allocatedResourcesStatus, containerID, image, imageID, _lastState = "lastState", name, ready, resources, restartCount, started, _state = "state", stopSignal, user, volumeMounts
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var allocatedResources: [String: Quantity]?
+            var allocatedResourcesStatus: [ResourceStatus]?
+            var containerID: String?
+            var image: String?
+            var imageID: String?
+            var lastState: ContainerState?
+            var name: String?
+            var ready: Bool?
+            var resources: ResourceRequirements?
+            var restartCount: Int32?
+            var started: Bool?
+            var state: ContainerState?
+            var stopSignal: String?
+            var user: ContainerUser?
+            var volumeMounts: [VolumeMountStatus]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xb74ae14ca2435b0f: if jsonKey.equals("allocatedResources") { allocatedResources = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xf776606eca643ea4: if jsonKey.equals("allocatedResourcesStatus") { allocatedResourcesStatus = try Array<ResourceStatus>(reading: &jsonReader); return }
+                case 0x7a3e0acaa9de8792: if jsonKey.equals("containerID") { containerID = try String(reading: &jsonReader); return }
+                case 0x273d4199d6f7716b: if jsonKey.equals("image") { image = try String(reading: &jsonReader); return }
+                case 0x3d16cb2d91c338a6: if jsonKey.equals("imageID") { imageID = try String(reading: &jsonReader); return }
+                case 0xd8b5e26e7b986c41: if jsonKey.equals("lastState") { lastState = try ContainerState(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x7ab64a5393f49e30: if jsonKey.equals("ready") { ready = try Bool(reading: &jsonReader); return }
+                case 0xcf7101361c568648: if jsonKey.equals("resources") { resources = try ResourceRequirements(reading: &jsonReader); return }
+                case 0xa4bf9ff533cb3932: if jsonKey.equals("restartCount") { restartCount = try Int32(reading: &jsonReader); return }
+                case 0x5df59f7be2a28772: if jsonKey.equals("started") { started = try Bool(reading: &jsonReader); return }
+                case 0x9d422527ecb4219b: if jsonKey.equals("state") { state = try ContainerState(reading: &jsonReader); return }
+                case 0x6ccee32d532d4a16: if jsonKey.equals("stopSignal") { stopSignal = try String(reading: &jsonReader); return }
+                case 0xaf9e4a7500d6bc1d: if jsonKey.equals("user") { user = try ContainerUser(reading: &jsonReader); return }
+                case 0x2723e2703b3d04b7: if jsonKey.equals("volumeMounts") { volumeMounts = try Array<VolumeMountStatus>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let image else { throw jsonReader.missing("image") }
+            guard let imageID else { throw jsonReader.missing("imageID") }
+            guard let name else { throw jsonReader.missing("name") }
+            guard let ready else { throw jsonReader.missing("ready") }
+            guard let restartCount else { throw jsonReader.missing("restartCount") }
+            self.init(
+                allocatedResources: allocatedResources, allocatedResourcesStatus: allocatedResourcesStatus, containerID: containerID, image: image, imageID: imageID, lastState: lastState, name: name, ready: ready, resources: resources, restartCount: restartCount, started: started, state: state, stopSignal: stopSignal, user: user, volumeMounts: volumeMounts
+            )
         }
     }
 }

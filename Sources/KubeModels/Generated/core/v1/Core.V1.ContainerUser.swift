@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ContainerUser represents user identity information
-    public struct ContainerUser: Codable, Sendable, Hashable {
+    public struct ContainerUser: Codable, Sendable, Hashable, JSONReadable {
         /// Linux holds user identity information initially attached to the first process of the containers in Linux. Note that the actual running identity can be changed if the process has enough privilege to do so.
         public var linux: LinuxContainerUser?
 
@@ -11,6 +11,21 @@ extension Core.V1 {
             linux: LinuxContainerUser? = nil
         ) {
             self.linux = linux
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var linux: LinuxContainerUser?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x792c2be6c8364ba3: if jsonKey.equals("linux") { linux = try LinuxContainerUser(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                linux: linux
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// DaemonEndpoint contains information about a single Daemon endpoint.
-    public struct DaemonEndpoint: Codable, Sendable, Hashable {
+    public struct DaemonEndpoint: Codable, Sendable, Hashable, JSONReadable {
         /// Port number of the given endpoint.
         public var Port: Int32
 
@@ -11,6 +11,22 @@ extension Core.V1 {
             Port: Int32
         ) {
             self.Port = Port
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var Port: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xda9d685d5300c240: if jsonKey.equals("Port") { Port = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let Port else { throw jsonReader.missing("Port") }
+            self.init(
+                Port: Port
+            )
         }
     }
 }

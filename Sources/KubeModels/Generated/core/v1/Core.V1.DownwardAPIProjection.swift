@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents downward API info for projecting into a projected volume. Note that this is identical to a downwardAPI volume source without the default mode.
-    public struct DownwardAPIProjection: Codable, Sendable, Hashable {
+    public struct DownwardAPIProjection: Codable, Sendable, Hashable, JSONReadable {
         /// Items is a list of DownwardAPIVolume file
         public var items: [DownwardAPIVolumeFile]?
 
@@ -11,6 +11,21 @@ extension Core.V1 {
             items: [DownwardAPIVolumeFile]? = nil
         ) {
             self.items = items
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var items: [DownwardAPIVolumeFile]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4de57e91e21de1b3: if jsonKey.equals("items") { items = try Array<DownwardAPIVolumeFile>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                items: items
+            )
         }
     }
 }

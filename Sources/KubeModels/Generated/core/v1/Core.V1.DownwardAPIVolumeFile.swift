@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// DownwardAPIVolumeFile represents information to create the file containing the pod field
-    public struct DownwardAPIVolumeFile: Codable, Sendable, Hashable {
+    public struct DownwardAPIVolumeFile: Codable, Sendable, Hashable, JSONReadable {
         /// Required: Selects a field of the pod: only annotations, labels, name, namespace and uid are supported.
         public var fieldRef: ObjectFieldSelector?
         /// Optional: mode bits used to set permissions on this file, must be an octal value between 0000 and 0777 or a decimal value between 0 and 511. YAML accepts both octal and decimal values, JSON requires decimal values for mode bits. If not specified, the volume defaultMode will be used. This might be in conflict with other options that affect the file mode, like fsGroup, and the result can be other mode bits set.
@@ -11,7 +11,11 @@ extension Core.V1 {
         /// Required: Path is  the relative path name of the file to be created. Must not be absolute or contain the '..' path. Must be utf-8 encoded. The first item of the relative path must not start with '..'
         public var path: String
         /// Selects a resource of the container: only resources limits and requests (limits.cpu, limits.memory, requests.cpu and requests.memory) are currently supported.
-        public var resourceFieldRef: ResourceFieldSelector?
+        public var resourceFieldRef: ResourceFieldSelector? {
+            get { _resourceFieldRef?.value }
+            set { _resourceFieldRef = newValue.map(Indirect.init) }
+        }
+        private var _resourceFieldRef: Indirect<ResourceFieldSelector>?
 
         public init(
             fieldRef: ObjectFieldSelector? = nil, mode: Int32? = nil, path: String, resourceFieldRef: ResourceFieldSelector? = nil
@@ -19,7 +23,33 @@ extension Core.V1 {
             self.fieldRef = fieldRef
             self.mode = mode
             self.path = path
-            self.resourceFieldRef = resourceFieldRef
+            self._resourceFieldRef = resourceFieldRef.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case fieldRef, mode, path, _resourceFieldRef = "resourceFieldRef"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var fieldRef: ObjectFieldSelector?
+            var mode: Int32?
+            var path: String?
+            var resourceFieldRef: ResourceFieldSelector?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x28ecf9349ff0d24: if jsonKey.equals("fieldRef") { fieldRef = try ObjectFieldSelector(reading: &jsonReader); return }
+                case 0x45770a53c75fc00a: if jsonKey.equals("mode") { mode = try Int32(reading: &jsonReader); return }
+                case 0x552a278341af4607: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                case 0x84975ee6a26bda8a: if jsonKey.equals("resourceFieldRef") { resourceFieldRef = try ResourceFieldSelector(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let path else { throw jsonReader.missing("path") }
+            self.init(
+                fieldRef: fieldRef, mode: mode, path: path, resourceFieldRef: resourceFieldRef
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// DownwardAPIVolumeSource represents a volume containing downward API info. Downward API volumes support ownership management and SELinux relabeling.
-    public struct DownwardAPIVolumeSource: Codable, Sendable, Hashable {
+    public struct DownwardAPIVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// Optional: mode bits to use on created files by default. Must be a Optional: mode bits used to set permissions on created files by default. Must be an octal value between 0000 and 0777 or a decimal value between 0 and 511. YAML accepts both octal and decimal values, JSON requires decimal values for mode bits. Defaults to 0644. Directories within the path are not affected by this setting. This might be in conflict with other options that affect the file mode, like fsGroup, and the result can be other mode bits set.
         public var defaultMode: Int32?
         /// Items is a list of downward API volume file
@@ -14,6 +14,23 @@ extension Core.V1 {
         ) {
             self.defaultMode = defaultMode
             self.items = items
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var defaultMode: Int32?
+            var items: [DownwardAPIVolumeFile]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xb8b9760bff38f508: if jsonKey.equals("defaultMode") { defaultMode = try Int32(reading: &jsonReader); return }
+                case 0x4de57e91e21de1b3: if jsonKey.equals("items") { items = try Array<DownwardAPIVolumeFile>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                defaultMode: defaultMode, items: items
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents an empty directory for a pod. Empty directory volumes support ownership management and SELinux relabeling.
-    public struct EmptyDirVolumeSource: Codable, Sendable, Hashable {
+    public struct EmptyDirVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// medium represents what type of storage medium should back this directory. The default is "" which means to use the node's default medium. Must be an empty string (default) or Memory. More info: https://kubernetes.io/docs/concepts/storage/volumes#emptydir
         public var medium: String?
         /// sizeLimit is the total amount of local storage required for this EmptyDir volume. The size limit is also applicable for memory medium. The maximum usage on memory medium EmptyDir would be the minimum value between the SizeLimit specified here and the sum of memory limits of all containers in a pod. The default is nil which means that the limit is undefined. More info: https://kubernetes.io/docs/concepts/storage/volumes#emptydir
@@ -14,6 +14,23 @@ extension Core.V1 {
         ) {
             self.medium = medium
             self.sizeLimit = sizeLimit
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var medium: String?
+            var sizeLimit: Quantity?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xec6641aa031c8796: if jsonKey.equals("medium") { medium = try String(reading: &jsonReader); return }
+                case 0x855d3f3ff98e9b0a: if jsonKey.equals("sizeLimit") { sizeLimit = try Quantity(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                medium: medium, sizeLimit: sizeLimit
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// EndpointAddress is a tuple that describes single IP address. Deprecated: This API is deprecated in v1.33+.
-    public struct EndpointAddress: Codable, Sendable, Hashable {
+    public struct EndpointAddress: Codable, Sendable, Hashable, JSONReadable {
         /// The Hostname of this endpoint
         public var hostname: String?
         /// The IP of this endpoint. May not be loopback (127.0.0.0/8 or ::1), link-local (169.254.0.0/16 or fe80::/10), or link-local multicast (224.0.0.0/24 or ff02::/16).
@@ -11,7 +11,11 @@ extension Core.V1 {
         /// Optional: Node hosting this endpoint. This can be used to determine endpoints local to a node.
         public var nodeName: String?
         /// Reference to object providing the endpoint.
-        public var targetRef: ObjectReference?
+        public var targetRef: ObjectReference? {
+            get { _targetRef?.value }
+            set { _targetRef = newValue.map(Indirect.init) }
+        }
+        private var _targetRef: Indirect<ObjectReference>?
 
         public init(
             hostname: String? = nil, ip: String, nodeName: String? = nil, targetRef: ObjectReference? = nil
@@ -19,7 +23,33 @@ extension Core.V1 {
             self.hostname = hostname
             self.ip = ip
             self.nodeName = nodeName
-            self.targetRef = targetRef
+            self._targetRef = targetRef.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case hostname, ip, nodeName, _targetRef = "targetRef"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var hostname: String?
+            var ip: String?
+            var nodeName: String?
+            var targetRef: ObjectReference?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x42995e62f6acaa4f: if jsonKey.equals("hostname") { hostname = try String(reading: &jsonReader); return }
+                case 0x9c4f018dd2392bd8: if jsonKey.equals("ip") { ip = try String(reading: &jsonReader); return }
+                case 0x955b14cd3441731f: if jsonKey.equals("nodeName") { nodeName = try String(reading: &jsonReader); return }
+                case 0xf587bf5f117f31e3: if jsonKey.equals("targetRef") { targetRef = try ObjectReference(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let ip else { throw jsonReader.missing("ip") }
+            self.init(
+                hostname: hostname, ip: ip, nodeName: nodeName, targetRef: targetRef
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// EndpointPort is a tuple that describes a single port. Deprecated: This API is deprecated in v1.33+.
-    public struct EndpointPort: Codable, Sendable, Hashable {
+    public struct EndpointPort: Codable, Sendable, Hashable, JSONReadable {
         /// The application protocol for this port. This is used as a hint for implementations to offer richer behavior for protocols that they understand. This field follows standard Kubernetes label syntax. Valid values are either:
         public var appProtocol: String?
         /// The name of this port.  This must match the 'name' field in the corresponding ServicePort. Must be a DNS_LABEL. Optional only if one port is defined.
@@ -20,6 +20,28 @@ extension Core.V1 {
             self.name = name
             self.port = port
             self.`protocol` = `protocol`
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var appProtocol: String?
+            var name: String?
+            var port: Int32?
+            var `protocol`: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x2ad21a9e9882420c: if jsonKey.equals("appProtocol") { appProtocol = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xc5a65601e39c373c: if jsonKey.equals("port") { port = try Int32(reading: &jsonReader); return }
+                case 0x2c95addf63db4b39: if jsonKey.equals("protocol") { `protocol` = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let port else { throw jsonReader.missing("port") }
+            self.init(
+                appProtocol: appProtocol, name: name, port: port, protocol: `protocol`
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// EndpointSubset is a group of addresses with a common set of ports. The expanded set of endpoints is the Cartesian product of Addresses x Ports. For example, given:
-    public struct EndpointSubset: Codable, Sendable, Hashable {
+    public struct EndpointSubset: Codable, Sendable, Hashable, JSONReadable {
         /// IP addresses which offer the related ports that are marked as ready. These endpoints should be considered safe for load balancers and clients to utilize.
         public var addresses: [EndpointAddress]?
         /// IP addresses which offer the related ports but are not currently marked as ready because they have not yet finished starting, have recently failed a readiness check, or have recently failed a liveness check.
@@ -17,6 +17,25 @@ extension Core.V1 {
             self.addresses = addresses
             self.notReadyAddresses = notReadyAddresses
             self.ports = ports
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var addresses: [EndpointAddress]?
+            var notReadyAddresses: [EndpointAddress]?
+            var ports: [EndpointPort]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x681a28f1e8b30f37: if jsonKey.equals("addresses") { addresses = try Array<EndpointAddress>(reading: &jsonReader); return }
+                case 0xc4681faf4bbca096: if jsonKey.equals("notReadyAddresses") { notReadyAddresses = try Array<EndpointAddress>(reading: &jsonReader); return }
+                case 0x52e12aaf8f12260e: if jsonKey.equals("ports") { ports = try Array<EndpointPort>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                addresses: addresses, notReadyAddresses: notReadyAddresses, ports: ports
+            )
         }
     }
 }

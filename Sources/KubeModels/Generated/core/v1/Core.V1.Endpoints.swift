@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Endpoints is a collection of endpoints that implement the actual service. Example:
-    public struct Endpoints: KubeResource, Hashable {
+    public struct Endpoints: KubeResource, Hashable, JSONReadable {
         public static let group = ""
         public static let version = "v1"
         public static let plural = "endpoints"
@@ -39,6 +39,23 @@ extension Core.V1 {
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(subsets, forKey: .subsets)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var subsets: [EndpointSubset]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x2cc37d4877d0d8a9: if jsonKey.equals("subsets") { subsets = try Array<EndpointSubset>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), subsets: subsets
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// EnvFromSource represents the source of a set of ConfigMaps or Secrets
-    public struct EnvFromSource: Codable, Sendable, Hashable {
+    public struct EnvFromSource: Codable, Sendable, Hashable, JSONReadable {
         /// The ConfigMap to select from
         public var configMapRef: ConfigMapEnvSource?
         /// Optional text to prepend to the name of each environment variable. May consist of any printable ASCII characters except '='.
@@ -17,6 +17,25 @@ extension Core.V1 {
             self.configMapRef = configMapRef
             self.prefix = prefix
             self.secretRef = secretRef
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var configMapRef: ConfigMapEnvSource?
+            var prefix: String?
+            var secretRef: SecretEnvSource?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x78706f75a4b0daee: if jsonKey.equals("configMapRef") { configMapRef = try ConfigMapEnvSource(reading: &jsonReader); return }
+                case 0xa21390db8f4fc42a: if jsonKey.equals("prefix") { prefix = try String(reading: &jsonReader); return }
+                case 0x6cbcf1cafd1a017c: if jsonKey.equals("secretRef") { secretRef = try SecretEnvSource(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                configMapRef: configMapRef, prefix: prefix, secretRef: secretRef
+            )
         }
     }
 }

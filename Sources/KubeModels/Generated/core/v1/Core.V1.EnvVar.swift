@@ -3,20 +3,48 @@ import KubeCore
 
 extension Core.V1 {
     /// EnvVar represents an environment variable present in a Container.
-    public struct EnvVar: Codable, Sendable, Hashable {
+    public struct EnvVar: Codable, Sendable, Hashable, JSONReadable {
         /// Name of the environment variable. May consist of any printable ASCII characters except '='.
         public var name: String
         /// Variable references $(VAR_NAME) are expanded using the previously defined environment variables in the container and any service environment variables. If a variable cannot be resolved, the reference in the input string will be unchanged. Double $$ are reduced to a single $, which allows for escaping the $(VAR_NAME) syntax: i.e. "$$(VAR_NAME)" will produce the string literal "$(VAR_NAME)". Escaped references will never be expanded, regardless of whether the variable exists or not. Defaults to "".
         public var value: String?
         /// Source for the environment variable's value. Cannot be used if value is not empty.
-        public var valueFrom: EnvVarSource?
+        public var valueFrom: EnvVarSource? {
+            get { _valueFrom?.value }
+            set { _valueFrom = newValue.map(Indirect.init) }
+        }
+        private var _valueFrom: Indirect<EnvVarSource>?
 
         public init(
             name: String, value: String? = nil, valueFrom: EnvVarSource? = nil
         ) {
             self.name = name
             self.value = value
-            self.valueFrom = valueFrom
+            self._valueFrom = valueFrom.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case name, value, _valueFrom = "valueFrom"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var name: String?
+            var value: String?
+            var valueFrom: EnvVarSource?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x8fb5728035549067: if jsonKey.equals("value") { value = try String(reading: &jsonReader); return }
+                case 0x2c7d0a8ff893f39e: if jsonKey.equals("valueFrom") { valueFrom = try EnvVarSource(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                name: name, value: value, valueFrom: valueFrom
+            )
         }
     }
 }

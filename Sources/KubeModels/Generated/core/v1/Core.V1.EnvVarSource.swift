@@ -3,26 +3,69 @@ import KubeCore
 
 extension Core.V1 {
     /// EnvVarSource represents a source for the value of an EnvVar.
-    public struct EnvVarSource: Codable, Sendable, Hashable {
+    public struct EnvVarSource: Codable, Sendable, Hashable, JSONReadable {
         /// Selects a key of a ConfigMap.
-        public var configMapKeyRef: ConfigMapKeySelector?
+        public var configMapKeyRef: ConfigMapKeySelector? {
+            get { _configMapKeyRef?.value }
+            set { _configMapKeyRef = newValue.map(Indirect.init) }
+        }
+        private var _configMapKeyRef: Indirect<ConfigMapKeySelector>?
         /// Selects a field of the pod: supports metadata.name, metadata.namespace, `metadata.labels['<KEY>']`, `metadata.annotations['<KEY>']`, spec.nodeName, spec.serviceAccountName, status.hostIP, status.podIP, status.podIPs.
         public var fieldRef: ObjectFieldSelector?
         /// FileKeyRef selects a key of the env file. Requires the EnvFiles feature gate to be enabled.
-        public var fileKeyRef: FileKeySelector?
+        public var fileKeyRef: FileKeySelector? {
+            get { _fileKeyRef?.value }
+            set { _fileKeyRef = newValue.map(Indirect.init) }
+        }
+        private var _fileKeyRef: Indirect<FileKeySelector>?
         /// Selects a resource of the container: only resources limits and requests (limits.cpu, limits.memory, limits.ephemeral-storage, requests.cpu, requests.memory and requests.ephemeral-storage) are currently supported.
-        public var resourceFieldRef: ResourceFieldSelector?
+        public var resourceFieldRef: ResourceFieldSelector? {
+            get { _resourceFieldRef?.value }
+            set { _resourceFieldRef = newValue.map(Indirect.init) }
+        }
+        private var _resourceFieldRef: Indirect<ResourceFieldSelector>?
         /// Selects a key of a secret in the pod's namespace
-        public var secretKeyRef: SecretKeySelector?
+        public var secretKeyRef: SecretKeySelector? {
+            get { _secretKeyRef?.value }
+            set { _secretKeyRef = newValue.map(Indirect.init) }
+        }
+        private var _secretKeyRef: Indirect<SecretKeySelector>?
 
         public init(
             configMapKeyRef: ConfigMapKeySelector? = nil, fieldRef: ObjectFieldSelector? = nil, fileKeyRef: FileKeySelector? = nil, resourceFieldRef: ResourceFieldSelector? = nil, secretKeyRef: SecretKeySelector? = nil
         ) {
-            self.configMapKeyRef = configMapKeyRef
+            self._configMapKeyRef = configMapKeyRef.map(Indirect.init)
             self.fieldRef = fieldRef
-            self.fileKeyRef = fileKeyRef
-            self.resourceFieldRef = resourceFieldRef
-            self.secretKeyRef = secretKeyRef
+            self._fileKeyRef = fileKeyRef.map(Indirect.init)
+            self._resourceFieldRef = resourceFieldRef.map(Indirect.init)
+            self._secretKeyRef = secretKeyRef.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _configMapKeyRef = "configMapKeyRef", fieldRef, _fileKeyRef = "fileKeyRef", _resourceFieldRef = "resourceFieldRef", _secretKeyRef = "secretKeyRef"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var configMapKeyRef: ConfigMapKeySelector?
+            var fieldRef: ObjectFieldSelector?
+            var fileKeyRef: FileKeySelector?
+            var resourceFieldRef: ResourceFieldSelector?
+            var secretKeyRef: SecretKeySelector?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x90a9787066df81ae: if jsonKey.equals("configMapKeyRef") { configMapKeyRef = try ConfigMapKeySelector(reading: &jsonReader); return }
+                case 0x28ecf9349ff0d24: if jsonKey.equals("fieldRef") { fieldRef = try ObjectFieldSelector(reading: &jsonReader); return }
+                case 0xa4b135bceb46bdd9: if jsonKey.equals("fileKeyRef") { fileKeyRef = try FileKeySelector(reading: &jsonReader); return }
+                case 0x84975ee6a26bda8a: if jsonKey.equals("resourceFieldRef") { resourceFieldRef = try ResourceFieldSelector(reading: &jsonReader); return }
+                case 0x258b1061d31fe76f: if jsonKey.equals("secretKeyRef") { secretKeyRef = try SecretKeySelector(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                configMapKeyRef: configMapKeyRef, fieldRef: fieldRef, fileKeyRef: fileKeyRef, resourceFieldRef: resourceFieldRef, secretKeyRef: secretKeyRef
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// An EphemeralContainer is a temporary container that you may add to an existing Pod for user-initiated activities such as debugging. Ephemeral containers have no resource or scheduling guarantees, and they will not be restarted when they exit or when a Pod is removed or restarted. The kubelet may evict a Pod if an ephemeral container causes the Pod to exceed its resource allocation.
-    public struct EphemeralContainer: Codable, Sendable, Hashable {
+    public struct EphemeralContainer: Codable, Sendable, Hashable, JSONReadable {
         /// Arguments to the entrypoint. The image's CMD is used if this is not provided. Variable references $(VAR_NAME) are expanded using the container's environment. If a variable cannot be resolved, the reference in the input string will be unchanged. Double $$ are reduced to a single $, which allows for escaping the $(VAR_NAME) syntax: i.e. "$$(VAR_NAME)" will produce the string literal "$(VAR_NAME)". Escaped references will never be expanded, regardless of whether the variable exists or not. Cannot be updated. More info: https://kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container/#running-a-command-in-a-shell
         public var args: [String]?
         /// Entrypoint array. Not executed within a shell. The image's ENTRYPOINT is used if this is not provided. Variable references $(VAR_NAME) are expanded using the container's environment. If a variable cannot be resolved, the reference in the input string will be unchanged. Double $$ are reduced to a single $, which allows for escaping the $(VAR_NAME) syntax: i.e. "$$(VAR_NAME)" will produce the string literal "$(VAR_NAME)". Escaped references will never be expanded, regardless of whether the variable exists or not. Cannot be updated. More info: https://kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container/#running-a-command-in-a-shell
@@ -17,15 +17,27 @@ extension Core.V1 {
         /// Image pull policy. One of Always, Never, IfNotPresent. Defaults to Always if :latest tag is specified, or IfNotPresent otherwise. Cannot be updated. More info: https://kubernetes.io/docs/concepts/containers/images#updating-images
         public var imagePullPolicy: String?
         /// Lifecycle is not allowed for ephemeral containers.
-        public var lifecycle: Lifecycle?
+        public var lifecycle: Lifecycle? {
+            get { _lifecycle?.value }
+            set { _lifecycle = newValue.map(Indirect.init) }
+        }
+        private var _lifecycle: Indirect<Lifecycle>?
         /// Probes are not allowed for ephemeral containers.
-        public var livenessProbe: Probe?
+        public var livenessProbe: Probe? {
+            get { _livenessProbe?.value }
+            set { _livenessProbe = newValue.map(Indirect.init) }
+        }
+        private var _livenessProbe: Indirect<Probe>?
         /// Name of the ephemeral container specified as a DNS_LABEL. This name must be unique among all containers, init containers and ephemeral containers.
         public var name: String
         /// Ports are not allowed for ephemeral containers.
         public var ports: [ContainerPort]?
         /// Probes are not allowed for ephemeral containers.
-        public var readinessProbe: Probe?
+        public var readinessProbe: Probe? {
+            get { _readinessProbe?.value }
+            set { _readinessProbe = newValue.map(Indirect.init) }
+        }
+        private var _readinessProbe: Indirect<Probe>?
         /// Resources resize policy for the container.
         public var resizePolicy: [ContainerResizePolicy]?
         /// Resources are not allowed for ephemeral containers. Ephemeral containers use spare resources already allocated to the pod.
@@ -35,9 +47,17 @@ extension Core.V1 {
         /// Represents a list of rules to be checked to determine if the container should be restarted on exit. You cannot set this field on ephemeral containers.
         public var restartPolicyRules: [ContainerRestartRule]?
         /// Optional: SecurityContext defines the security options the ephemeral container should be run with. If set, the fields of SecurityContext override the equivalent fields of PodSecurityContext.
-        public var securityContext: SecurityContext?
+        public var securityContext: SecurityContext? {
+            get { _securityContext?.value }
+            set { _securityContext = newValue.map(Indirect.init) }
+        }
+        private var _securityContext: Indirect<SecurityContext>?
         /// Probes are not allowed for ephemeral containers.
-        public var startupProbe: Probe?
+        public var startupProbe: Probe? {
+            get { _startupProbe?.value }
+            set { _startupProbe = newValue.map(Indirect.init) }
+        }
+        private var _startupProbe: Indirect<Probe>?
         /// Whether this container should allocate a buffer for stdin in the container runtime. If this is not set, reads from stdin in the container will always result in EOF. Default is false.
         public var stdin: Bool?
         /// Whether the container runtime should close the stdin channel after it has been opened by a single attach. When stdin is true the stdin stream will remain open across multiple attach sessions. If stdinOnce is set to true, stdin is opened on container start, is empty until the first client attaches to stdin, and then remains open and accepts data until the client disconnects, at which time stdin is closed and remains closed until the container is restarted. If this flag is false, a container processes that reads from stdin will never receive an EOF. Default is false
@@ -66,17 +86,17 @@ extension Core.V1 {
             self.envFrom = envFrom
             self.image = image
             self.imagePullPolicy = imagePullPolicy
-            self.lifecycle = lifecycle
-            self.livenessProbe = livenessProbe
+            self._lifecycle = lifecycle.map(Indirect.init)
+            self._livenessProbe = livenessProbe.map(Indirect.init)
             self.name = name
             self.ports = ports
-            self.readinessProbe = readinessProbe
+            self._readinessProbe = readinessProbe.map(Indirect.init)
             self.resizePolicy = resizePolicy
             self.resources = resources
             self.restartPolicy = restartPolicy
             self.restartPolicyRules = restartPolicyRules
-            self.securityContext = securityContext
-            self.startupProbe = startupProbe
+            self._securityContext = securityContext.map(Indirect.init)
+            self._startupProbe = startupProbe.map(Indirect.init)
             self.stdin = stdin
             self.stdinOnce = stdinOnce
             self.targetContainerName = targetContainerName
@@ -86,6 +106,76 @@ extension Core.V1 {
             self.volumeDevices = volumeDevices
             self.volumeMounts = volumeMounts
             self.workingDir = workingDir
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case args, command, env, envFrom, image, imagePullPolicy, _lifecycle = "lifecycle", _livenessProbe = "livenessProbe", name, ports, _readinessProbe = "readinessProbe", resizePolicy, resources, restartPolicy, restartPolicyRules, _securityContext = "securityContext", _startupProbe = "startupProbe", stdin, stdinOnce, targetContainerName, terminationMessagePath, terminationMessagePolicy, tty, volumeDevices, volumeMounts, workingDir
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var args: [String]?
+            var command: [String]?
+            var env: [EnvVar]?
+            var envFrom: [EnvFromSource]?
+            var image: String?
+            var imagePullPolicy: String?
+            var lifecycle: Lifecycle?
+            var livenessProbe: Probe?
+            var name: String?
+            var ports: [ContainerPort]?
+            var readinessProbe: Probe?
+            var resizePolicy: [ContainerResizePolicy]?
+            var resources: ResourceRequirements?
+            var restartPolicy: String?
+            var restartPolicyRules: [ContainerRestartRule]?
+            var securityContext: SecurityContext?
+            var startupProbe: Probe?
+            var stdin: Bool?
+            var stdinOnce: Bool?
+            var targetContainerName: String?
+            var terminationMessagePath: String?
+            var terminationMessagePolicy: String?
+            var tty: Bool?
+            var volumeDevices: [VolumeDevice]?
+            var volumeMounts: [VolumeMount]?
+            var workingDir: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xb8339fcf44c5233b: if jsonKey.equals("args") { args = try Array<String>(reading: &jsonReader); return }
+                case 0xf82b0cb9b90d1808: if jsonKey.equals("command") { command = try Array<String>(reading: &jsonReader); return }
+                case 0x20e096c5b83bc627: if jsonKey.equals("env") { env = try Array<EnvVar>(reading: &jsonReader); return }
+                case 0xd064a1ab6019e575: if jsonKey.equals("envFrom") { envFrom = try Array<EnvFromSource>(reading: &jsonReader); return }
+                case 0x273d4199d6f7716b: if jsonKey.equals("image") { image = try String(reading: &jsonReader); return }
+                case 0x9ba13d061cbad2f4: if jsonKey.equals("imagePullPolicy") { imagePullPolicy = try String(reading: &jsonReader); return }
+                case 0xf551e47e91ade797: if jsonKey.equals("lifecycle") { lifecycle = try Lifecycle(reading: &jsonReader); return }
+                case 0x2ba26065d94daa76: if jsonKey.equals("livenessProbe") { livenessProbe = try Probe(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x52e12aaf8f12260e: if jsonKey.equals("ports") { ports = try Array<ContainerPort>(reading: &jsonReader); return }
+                case 0x507b54fdfda7a5a: if jsonKey.equals("readinessProbe") { readinessProbe = try Probe(reading: &jsonReader); return }
+                case 0x6ad6f3ea5e4d4623: if jsonKey.equals("resizePolicy") { resizePolicy = try Array<ContainerResizePolicy>(reading: &jsonReader); return }
+                case 0xcf7101361c568648: if jsonKey.equals("resources") { resources = try ResourceRequirements(reading: &jsonReader); return }
+                case 0x19ab69f72d0d1e67: if jsonKey.equals("restartPolicy") { restartPolicy = try String(reading: &jsonReader); return }
+                case 0xb2a831a817fac2cf: if jsonKey.equals("restartPolicyRules") { restartPolicyRules = try Array<ContainerRestartRule>(reading: &jsonReader); return }
+                case 0x763a5b7ebd37ad78: if jsonKey.equals("securityContext") { securityContext = try SecurityContext(reading: &jsonReader); return }
+                case 0x15f8902990ac830a: if jsonKey.equals("startupProbe") { startupProbe = try Probe(reading: &jsonReader); return }
+                case 0xae57076a5f9ec14e: if jsonKey.equals("stdin") { stdin = try Bool(reading: &jsonReader); return }
+                case 0x160fa01db57b5ee0: if jsonKey.equals("stdinOnce") { stdinOnce = try Bool(reading: &jsonReader); return }
+                case 0xdec57b89f07fa5ea: if jsonKey.equals("targetContainerName") { targetContainerName = try String(reading: &jsonReader); return }
+                case 0xc26fed4cdfdf7797: if jsonKey.equals("terminationMessagePath") { terminationMessagePath = try String(reading: &jsonReader); return }
+                case 0x4a48911ab5979a57: if jsonKey.equals("terminationMessagePolicy") { terminationMessagePolicy = try String(reading: &jsonReader); return }
+                case 0x184ba461b540901c: if jsonKey.equals("tty") { tty = try Bool(reading: &jsonReader); return }
+                case 0xa36c09236918f5f4: if jsonKey.equals("volumeDevices") { volumeDevices = try Array<VolumeDevice>(reading: &jsonReader); return }
+                case 0x2723e2703b3d04b7: if jsonKey.equals("volumeMounts") { volumeMounts = try Array<VolumeMount>(reading: &jsonReader); return }
+                case 0x5b61315783a6c030: if jsonKey.equals("workingDir") { workingDir = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                args: args, command: command, env: env, envFrom: envFrom, image: image, imagePullPolicy: imagePullPolicy, lifecycle: lifecycle, livenessProbe: livenessProbe, name: name, ports: ports, readinessProbe: readinessProbe, resizePolicy: resizePolicy, resources: resources, restartPolicy: restartPolicy, restartPolicyRules: restartPolicyRules, securityContext: securityContext, startupProbe: startupProbe, stdin: stdin, stdinOnce: stdinOnce, targetContainerName: targetContainerName, terminationMessagePath: terminationMessagePath, terminationMessagePolicy: terminationMessagePolicy, tty: tty, volumeDevices: volumeDevices, volumeMounts: volumeMounts, workingDir: workingDir
+            )
         }
     }
 }

@@ -3,14 +3,37 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents an ephemeral volume that is handled by a normal storage driver.
-    public struct EphemeralVolumeSource: Codable, Sendable, Hashable {
+    public struct EphemeralVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// Will be used to create a stand-alone PVC to provision the volume. The pod in which this EphemeralVolumeSource is embedded will be the owner of the PVC, i.e. the PVC will be deleted together with the pod.  The name of the PVC will be `<pod name>-<volume name>` where `<volume name>` is the name from the `PodSpec.Volumes` array entry. Pod validation will reject the pod if the concatenated name is not valid for a PVC (for example, too long).
-        public var volumeClaimTemplate: PersistentVolumeClaimTemplate?
+        public var volumeClaimTemplate: PersistentVolumeClaimTemplate? {
+            get { _volumeClaimTemplate?.value }
+            set { _volumeClaimTemplate = newValue.map(Indirect.init) }
+        }
+        private var _volumeClaimTemplate: Indirect<PersistentVolumeClaimTemplate>?
 
         public init(
             volumeClaimTemplate: PersistentVolumeClaimTemplate? = nil
         ) {
-            self.volumeClaimTemplate = volumeClaimTemplate
+            self._volumeClaimTemplate = volumeClaimTemplate.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _volumeClaimTemplate = "volumeClaimTemplate"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var volumeClaimTemplate: PersistentVolumeClaimTemplate?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xc96e79131b4ec325: if jsonKey.equals("volumeClaimTemplate") { volumeClaimTemplate = try PersistentVolumeClaimTemplate(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                volumeClaimTemplate: volumeClaimTemplate
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Event is a report of an event somewhere in the cluster.  Events have a limited retention time and triggers and messages may evolve with time.  Event consumers should not rely on the timing of an event with a given Reason reflecting a consistent underlying trigger, or the continued existence of events with that Reason.  Events should be treated as informative, best-effort, supplemental data.
-    public struct Event: KubeResource, Hashable {
+    public struct Event: KubeResource, Hashable, JSONReadable {
         public static let group = ""
         public static let version = "v1"
         public static let plural = "events"
@@ -30,7 +30,11 @@ extension Core.V1 {
         /// This should be a short, machine understandable string that gives the reason for the transition into the object's current status.
         public var reason: String?
         /// Optional secondary object for more complex actions.
-        public var related: ObjectReference?
+        public var related: ObjectReference? {
+            get { _related?.value }
+            set { _related = newValue.map(Indirect.init) }
+        }
+        private var _related: Indirect<ObjectReference>?
         /// Name of the controller that emitted this Event, e.g. `kubernetes.io/kubelet`.
         public var reportingComponent: String?
         /// ID of the controller instance, e.g. `kubelet-xyzf`.
@@ -54,7 +58,7 @@ extension Core.V1 {
             self.message = message
             self.metadata = metadata
             self.reason = reason
-            self.related = related
+            self._related = related.map(Indirect.init)
             self.reportingComponent = reportingComponent
             self.reportingInstance = reportingInstance
             self.series = series
@@ -63,7 +67,7 @@ extension Core.V1 {
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, action, count, eventTime, firstTimestamp, involvedObject, lastTimestamp, message, metadata, reason, related, reportingComponent, reportingInstance, series, source, type
+            case apiVersion, kind, action, count, eventTime, firstTimestamp, involvedObject, lastTimestamp, message, metadata, reason, _related = "related", reportingComponent, reportingInstance, series, source, type
         }
 
         public init(from decoder: any Decoder) throws {
@@ -77,7 +81,7 @@ extension Core.V1 {
             self.message = try container.decodeIfPresent(String.self, forKey: .message)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
             self.reason = try container.decodeIfPresent(String.self, forKey: .reason)
-            self.related = try container.decodeIfPresent(ObjectReference.self, forKey: .related)
+            self._related = try container.decodeIfPresent(Indirect<ObjectReference>.self, forKey: ._related)
             self.reportingComponent = try container.decodeIfPresent(String.self, forKey: .reportingComponent)
             self.reportingInstance = try container.decodeIfPresent(String.self, forKey: .reportingInstance)
             self.series = try container.decodeIfPresent(EventSeries.self, forKey: .series)
@@ -98,12 +102,56 @@ extension Core.V1 {
             try container.encodeIfPresent(message, forKey: .message)
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(reason, forKey: .reason)
-            try container.encodeIfPresent(related, forKey: .related)
+            try container.encodeIfPresent(_related, forKey: ._related)
             try container.encodeIfPresent(reportingComponent, forKey: .reportingComponent)
             try container.encodeIfPresent(reportingInstance, forKey: .reportingInstance)
             try container.encodeIfPresent(series, forKey: .series)
             try container.encodeIfPresent(source, forKey: .source)
             try container.encodeIfPresent(type, forKey: .type)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var action: String?
+            var count: Int32?
+            var eventTime: MicroTime?
+            var firstTimestamp: Time?
+            var involvedObject: ObjectReference?
+            var lastTimestamp: Time?
+            var message: String?
+            var metadata: ObjectMeta?
+            var reason: String?
+            var related: ObjectReference?
+            var reportingComponent: String?
+            var reportingInstance: String?
+            var series: EventSeries?
+            var source: EventSource?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x77c2c8d43342dfcc: if jsonKey.equals("action") { action = try String(reading: &jsonReader); return }
+                case 0xcd954c7552ef9491: if jsonKey.equals("count") { count = try Int32(reading: &jsonReader); return }
+                case 0x137d437e945a3c21: if jsonKey.equals("eventTime") { eventTime = try MicroTime(reading: &jsonReader); return }
+                case 0x37ba279725ad7f5f: if jsonKey.equals("firstTimestamp") { firstTimestamp = try Time(reading: &jsonReader); return }
+                case 0x9487b25a2966b602: if jsonKey.equals("involvedObject") { involvedObject = try ObjectReference(reading: &jsonReader); return }
+                case 0x14175f2d9fdb520d: if jsonKey.equals("lastTimestamp") { lastTimestamp = try Time(reading: &jsonReader); return }
+                case 0x51374c692f23857e: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x2dc435561180d8ae: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                case 0x1923804a6b9e4c31: if jsonKey.equals("related") { related = try ObjectReference(reading: &jsonReader); return }
+                case 0x6068c168c170b315: if jsonKey.equals("reportingComponent") { reportingComponent = try String(reading: &jsonReader); return }
+                case 0x654637ca64e58dd: if jsonKey.equals("reportingInstance") { reportingInstance = try String(reading: &jsonReader); return }
+                case 0x425f51d4ae2d6ce2: if jsonKey.equals("series") { series = try EventSeries(reading: &jsonReader); return }
+                case 0x30e63cfad0a09c2b: if jsonKey.equals("source") { source = try EventSource(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let involvedObject else { throw jsonReader.missing("involvedObject") }
+            self.init(
+                action: action, count: count, eventTime: eventTime, firstTimestamp: firstTimestamp, involvedObject: involvedObject, lastTimestamp: lastTimestamp, message: message, metadata: metadata ?? ObjectMeta(), reason: reason, related: related, reportingComponent: reportingComponent, reportingInstance: reportingInstance, series: series, source: source, type: type
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// EventSeries contain information on series of events, i.e. thing that was/is happening continuously for some time.
-    public struct EventSeries: Codable, Sendable, Hashable {
+    public struct EventSeries: Codable, Sendable, Hashable, JSONReadable {
         /// Number of occurrences in this series up to the last heartbeat time
         public var count: Int32?
         /// Time of the last occurrence observed
@@ -14,6 +14,23 @@ extension Core.V1 {
         ) {
             self.count = count
             self.lastObservedTime = lastObservedTime
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var count: Int32?
+            var lastObservedTime: MicroTime?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xcd954c7552ef9491: if jsonKey.equals("count") { count = try Int32(reading: &jsonReader); return }
+                case 0x9d448787ce9744c8: if jsonKey.equals("lastObservedTime") { lastObservedTime = try MicroTime(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                count: count, lastObservedTime: lastObservedTime
+            )
         }
     }
 }

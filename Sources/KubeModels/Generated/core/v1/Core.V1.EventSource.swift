@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// EventSource contains information for an event.
-    public struct EventSource: Codable, Sendable, Hashable {
+    public struct EventSource: Codable, Sendable, Hashable, JSONReadable {
         /// Component from which the event is generated.
         public var component: String?
         /// Node name on which the event is generated.
@@ -14,6 +14,23 @@ extension Core.V1 {
         ) {
             self.component = component
             self.host = host
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var component: String?
+            var host: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x29a1749258d32053: if jsonKey.equals("component") { component = try String(reading: &jsonReader); return }
+                case 0x8376fdb3da2ccec6: if jsonKey.equals("host") { host = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                component: component, host: host
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ExecAction describes a "run in container" action.
-    public struct ExecAction: Codable, Sendable, Hashable {
+    public struct ExecAction: Codable, Sendable, Hashable, JSONReadable {
         /// Command is the command line to execute inside the container, the working directory for the command  is root ('/') in the container's filesystem. The command is simply exec'd, it is not run inside a shell, so traditional shell instructions ('|', etc) won't work. To use a shell, you need to explicitly call out to that shell. Exit status of 0 is treated as live/healthy and non-zero is unhealthy.
         public var command: [String]?
 
@@ -11,6 +11,21 @@ extension Core.V1 {
             command: [String]? = nil
         ) {
             self.command = command
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var command: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xf82b0cb9b90d1808: if jsonKey.equals("command") { command = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                command: command
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents a Fibre Channel volume. Fibre Channel volumes can only be mounted as read/write once. Fibre Channel volumes support ownership management and SELinux relabeling.
-    public struct FCVolumeSource: Codable, Sendable, Hashable {
+    public struct FCVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// fsType is the filesystem type to mount. Must be a filesystem type supported by the host operating system. Ex. "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified.
         public var fsType: String?
         /// lun is Optional: FC target lun number
@@ -23,6 +23,29 @@ extension Core.V1 {
             self.readOnly = readOnly
             self.targetWWNs = targetWWNs
             self.wwids = wwids
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var fsType: String?
+            var lun: Int32?
+            var readOnly: Bool?
+            var targetWWNs: [String]?
+            var wwids: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0x59a50f11c3801454: if jsonKey.equals("lun") { lun = try Int32(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0xc5b71ea5ce755920: if jsonKey.equals("targetWWNs") { targetWWNs = try Array<String>(reading: &jsonReader); return }
+                case 0x10c12654ca6b1774: if jsonKey.equals("wwids") { wwids = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                fsType: fsType, lun: lun, readOnly: readOnly, targetWWNs: targetWWNs, wwids: wwids
+            )
         }
     }
 }

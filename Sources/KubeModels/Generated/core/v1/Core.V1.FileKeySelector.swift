@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// FileKeySelector selects a key of the env file.
-    public struct FileKeySelector: Codable, Sendable, Hashable {
+    public struct FileKeySelector: Codable, Sendable, Hashable, JSONReadable {
         /// The key within the env file. An invalid key will prevent the pod from starting. The keys defined within a source may consist of any printable ASCII characters except '='. During Alpha stage of the EnvFiles feature gate, the key size is limited to 128 characters.
         public var key: String
         /// Specify whether the file or its key must be defined. If the file or key does not exist, then the env var is not published. If optional is set to true and the specified key does not exist, the environment variable will not be set in the Pod's containers.
@@ -20,6 +20,30 @@ extension Core.V1 {
             self.optional = optional
             self.path = path
             self.volumeName = volumeName
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var key: String?
+            var optional: Bool?
+            var path: String?
+            var volumeName: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x3073d7489afd12c4: if jsonKey.equals("key") { key = try String(reading: &jsonReader); return }
+                case 0xfc78b19a09742c6: if jsonKey.equals("optional") { optional = try Bool(reading: &jsonReader); return }
+                case 0x552a278341af4607: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                case 0x28d32063adcb06a8: if jsonKey.equals("volumeName") { volumeName = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let key else { throw jsonReader.missing("key") }
+            guard let path else { throw jsonReader.missing("path") }
+            guard let volumeName else { throw jsonReader.missing("volumeName") }
+            self.init(
+                key: key, optional: optional, path: path, volumeName: volumeName
+            )
         }
     }
 }

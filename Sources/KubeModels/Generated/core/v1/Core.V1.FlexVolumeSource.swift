@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// FlexVolume represents a generic volume resource that is provisioned/attached using an exec based plugin.
-    public struct FlexVolumeSource: Codable, Sendable, Hashable {
+    public struct FlexVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// driver is the name of the driver to use for this volume.
         public var driver: String
         /// fsType is the filesystem type to mount. Must be a filesystem type supported by the host operating system. Ex. "ext4", "xfs", "ntfs". The default filesystem depends on FlexVolume script.
@@ -23,6 +23,30 @@ extension Core.V1 {
             self.options = options
             self.readOnly = readOnly
             self.secretRef = secretRef
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var driver: String?
+            var fsType: String?
+            var options: [String: String]?
+            var readOnly: Bool?
+            var secretRef: LocalObjectReference?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xb5ae3d0de187f847: if jsonKey.equals("driver") { driver = try String(reading: &jsonReader); return }
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0x5bf88a3f99cbb3aa: if jsonKey.equals("options") { options = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x6cbcf1cafd1a017c: if jsonKey.equals("secretRef") { secretRef = try LocalObjectReference(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let driver else { throw jsonReader.missing("driver") }
+            self.init(
+                driver: driver, fsType: fsType, options: options, readOnly: readOnly, secretRef: secretRef
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents a Flocker volume mounted by the Flocker agent. One and only one of datasetName and datasetUUID should be set. Flocker volumes do not support ownership management or SELinux relabeling.
-    public struct FlockerVolumeSource: Codable, Sendable, Hashable {
+    public struct FlockerVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// datasetName is Name of the dataset stored as metadata -> name on the dataset for Flocker should be considered as deprecated
         public var datasetName: String?
         /// datasetUUID is the UUID of the dataset. This is unique identifier of a Flocker dataset
@@ -14,6 +14,23 @@ extension Core.V1 {
         ) {
             self.datasetName = datasetName
             self.datasetUUID = datasetUUID
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var datasetName: String?
+            var datasetUUID: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xf2e333474488364c: if jsonKey.equals("datasetName") { datasetName = try String(reading: &jsonReader); return }
+                case 0x1127b0c8590bebfb: if jsonKey.equals("datasetUUID") { datasetUUID = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                datasetName: datasetName, datasetUUID: datasetUUID
+            )
         }
     }
 }

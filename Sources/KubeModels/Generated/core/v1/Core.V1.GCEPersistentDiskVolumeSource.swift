@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents a Persistent Disk resource in Google Compute Engine.
-    public struct GCEPersistentDiskVolumeSource: Codable, Sendable, Hashable {
+    public struct GCEPersistentDiskVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// fsType is filesystem type of the volume that you want to mount. Tip: Ensure that the filesystem type is supported by the host operating system. Examples: "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified. More info: https://kubernetes.io/docs/concepts/storage/volumes#gcepersistentdisk
         public var fsType: String?
         /// partition is the partition in the volume that you want to mount. If omitted, the default is to mount by volume name. Examples: For volume /dev/sda1, you specify the partition as "1". Similarly, the volume partition for /dev/sda is "0" (or you can leave the property empty). More info: https://kubernetes.io/docs/concepts/storage/volumes#gcepersistentdisk
@@ -20,6 +20,28 @@ extension Core.V1 {
             self.partition = partition
             self.pdName = pdName
             self.readOnly = readOnly
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var fsType: String?
+            var partition: Int32?
+            var pdName: String?
+            var readOnly: Bool?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0xfcfb48f3018be7bc: if jsonKey.equals("partition") { partition = try Int32(reading: &jsonReader); return }
+                case 0xf4cbb74675468c97: if jsonKey.equals("pdName") { pdName = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let pdName else { throw jsonReader.missing("pdName") }
+            self.init(
+                fsType: fsType, partition: partition, pdName: pdName, readOnly: readOnly
+            )
         }
     }
 }

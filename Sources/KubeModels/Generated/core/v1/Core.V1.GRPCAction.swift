@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// GRPCAction specifies an action involving a GRPC service.
-    public struct GRPCAction: Codable, Sendable, Hashable {
+    public struct GRPCAction: Codable, Sendable, Hashable, JSONReadable {
         /// Port number of the gRPC service. Number must be in the range 1 to 65535.
         public var port: Int32
         /// Service is the name of the service to place in the gRPC HealthCheckRequest (see https://github.com/grpc/grpc/blob/master/doc/health-checking.md).
@@ -14,6 +14,24 @@ extension Core.V1 {
         ) {
             self.port = port
             self.service = service
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var port: Int32?
+            var service: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xc5a65601e39c373c: if jsonKey.equals("port") { port = try Int32(reading: &jsonReader); return }
+                case 0x9e8af6bd30f603bc: if jsonKey.equals("service") { service = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let port else { throw jsonReader.missing("port") }
+            self.init(
+                port: port, service: service
+            )
         }
     }
 }

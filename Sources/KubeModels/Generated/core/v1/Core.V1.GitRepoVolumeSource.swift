@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents a volume that is populated with the contents of a git repository. Git repo volumes do not support ownership management. Git repo volumes support SELinux relabeling.
-    public struct GitRepoVolumeSource: Codable, Sendable, Hashable {
+    public struct GitRepoVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// directory is the target directory name. Must not contain or start with '..'.  If '.' is supplied, the volume directory will be the git repository.  Otherwise, if specified, the volume will contain the git repository in the subdirectory with the given name.
         public var directory: String?
         /// repository is the URL
@@ -17,6 +17,26 @@ extension Core.V1 {
             self.directory = directory
             self.repository = repository
             self.revision = revision
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var directory: String?
+            var repository: String?
+            var revision: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x53190f7cc6a2fc71: if jsonKey.equals("directory") { directory = try String(reading: &jsonReader); return }
+                case 0x6db5eefa0a57ec8: if jsonKey.equals("repository") { repository = try String(reading: &jsonReader); return }
+                case 0x3bcdc38fa14ca7f8: if jsonKey.equals("revision") { revision = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let repository else { throw jsonReader.missing("repository") }
+            self.init(
+                directory: directory, repository: repository, revision: revision
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents a Glusterfs mount that lasts the lifetime of a pod. Glusterfs volumes do not support ownership management or SELinux relabeling.
-    public struct GlusterfsVolumeSource: Codable, Sendable, Hashable {
+    public struct GlusterfsVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// endpoints is the endpoint name that details Glusterfs topology.
         public var endpoints: String
         /// path is the Glusterfs volume path. More info: https://examples.k8s.io/volumes/glusterfs/README.md#create-a-pod
@@ -17,6 +17,27 @@ extension Core.V1 {
             self.endpoints = endpoints
             self.path = path
             self.readOnly = readOnly
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var endpoints: String?
+            var path: String?
+            var readOnly: Bool?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xd7426485ab16d2b0: if jsonKey.equals("endpoints") { endpoints = try String(reading: &jsonReader); return }
+                case 0x552a278341af4607: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let endpoints else { throw jsonReader.missing("endpoints") }
+            guard let path else { throw jsonReader.missing("path") }
+            self.init(
+                endpoints: endpoints, path: path, readOnly: readOnly
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// HTTPGetAction describes an action based on HTTP Get requests.
-    public struct HTTPGetAction: Codable, Sendable, Hashable {
+    public struct HTTPGetAction: Codable, Sendable, Hashable, JSONReadable {
         /// Host name to connect to, defaults to the pod IP. You probably want to set "Host" in httpHeaders instead.
         public var host: String?
         /// Custom headers to set in the request. HTTP allows repeated headers.
@@ -23,6 +23,30 @@ extension Core.V1 {
             self.path = path
             self.port = port
             self.scheme = scheme
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var host: String?
+            var httpHeaders: [HTTPHeader]?
+            var path: String?
+            var port: IntOrString?
+            var scheme: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x8376fdb3da2ccec6: if jsonKey.equals("host") { host = try String(reading: &jsonReader); return }
+                case 0x3c3f7438fc4457d6: if jsonKey.equals("httpHeaders") { httpHeaders = try Array<HTTPHeader>(reading: &jsonReader); return }
+                case 0x552a278341af4607: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                case 0xc5a65601e39c373c: if jsonKey.equals("port") { port = try IntOrString(reading: &jsonReader); return }
+                case 0xf6872c76b5ec1c80: if jsonKey.equals("scheme") { scheme = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let port else { throw jsonReader.missing("port") }
+            self.init(
+                host: host, httpHeaders: httpHeaders, path: path, port: port, scheme: scheme
+            )
         }
     }
 }

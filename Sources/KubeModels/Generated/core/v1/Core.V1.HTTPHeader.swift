@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// HTTPHeader describes a custom header to be used in HTTP probes
-    public struct HTTPHeader: Codable, Sendable, Hashable {
+    public struct HTTPHeader: Codable, Sendable, Hashable, JSONReadable {
         /// The header field name. This will be canonicalized upon output, so case-variant names will be understood as the same header.
         public var name: String
         /// The header field value
@@ -14,6 +14,25 @@ extension Core.V1 {
         ) {
             self.name = name
             self.value = value
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var name: String?
+            var value: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x8fb5728035549067: if jsonKey.equals("value") { value = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            guard let value else { throw jsonReader.missing("value") }
+            self.init(
+                name: name, value: value
+            )
         }
     }
 }

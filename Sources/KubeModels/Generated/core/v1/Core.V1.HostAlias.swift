@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// HostAlias holds the mapping between IP and hostnames that will be injected as an entry in the pod's hosts file.
-    public struct HostAlias: Codable, Sendable, Hashable {
+    public struct HostAlias: Codable, Sendable, Hashable, JSONReadable {
         /// Hostnames for the above IP address.
         public var hostnames: [String]?
         /// IP address of the host file entry.
@@ -14,6 +14,24 @@ extension Core.V1 {
         ) {
             self.hostnames = hostnames
             self.ip = ip
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var hostnames: [String]?
+            var ip: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x91611e215758a21e: if jsonKey.equals("hostnames") { hostnames = try Array<String>(reading: &jsonReader); return }
+                case 0x9c4f018dd2392bd8: if jsonKey.equals("ip") { ip = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let ip else { throw jsonReader.missing("ip") }
+            self.init(
+                hostnames: hostnames, ip: ip
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// HostIP represents a single IP address allocated to the host.
-    public struct HostIP: Codable, Sendable, Hashable {
+    public struct HostIP: Codable, Sendable, Hashable, JSONReadable {
         /// IP is the IP address assigned to the host
         public var ip: String
 
@@ -11,6 +11,22 @@ extension Core.V1 {
             ip: String
         ) {
             self.ip = ip
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var ip: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x9c4f018dd2392bd8: if jsonKey.equals("ip") { ip = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let ip else { throw jsonReader.missing("ip") }
+            self.init(
+                ip: ip
+            )
         }
     }
 }

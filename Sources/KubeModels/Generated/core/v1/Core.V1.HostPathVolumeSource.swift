@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents a host path mapped into a pod. Host path volumes do not support ownership management or SELinux relabeling.
-    public struct HostPathVolumeSource: Codable, Sendable, Hashable {
+    public struct HostPathVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// path of the directory on the host. If the path is a symlink, it will follow the link to the real path. More info: https://kubernetes.io/docs/concepts/storage/volumes#hostpath
         public var path: String
         /// type for HostPath Volume Defaults to "" More info: https://kubernetes.io/docs/concepts/storage/volumes#hostpath
@@ -14,6 +14,24 @@ extension Core.V1 {
         ) {
             self.path = path
             self.type = type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var path: String?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x552a278341af4607: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let path else { throw jsonReader.missing("path") }
+            self.init(
+                path: path, type: type
+            )
         }
     }
 }

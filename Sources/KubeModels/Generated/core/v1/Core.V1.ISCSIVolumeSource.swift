@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents an ISCSI disk. ISCSI volumes can only be mounted as read/write once. ISCSI volumes support ownership management and SELinux relabeling.
-    public struct ISCSIVolumeSource: Codable, Sendable, Hashable {
+    public struct ISCSIVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// chapAuthDiscovery defines whether support iSCSI Discovery CHAP authentication
         public var chapAuthDiscovery: Bool?
         /// chapAuthSession defines whether support iSCSI Session CHAP authentication
@@ -41,6 +41,44 @@ extension Core.V1 {
             self.readOnly = readOnly
             self.secretRef = secretRef
             self.targetPortal = targetPortal
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var chapAuthDiscovery: Bool?
+            var chapAuthSession: Bool?
+            var fsType: String?
+            var initiatorName: String?
+            var iqn: String?
+            var iscsiInterface: String?
+            var lun: Int32?
+            var portals: [String]?
+            var readOnly: Bool?
+            var secretRef: LocalObjectReference?
+            var targetPortal: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x7f194d9a4df8cd62: if jsonKey.equals("chapAuthDiscovery") { chapAuthDiscovery = try Bool(reading: &jsonReader); return }
+                case 0x90a7a6c317d21d34: if jsonKey.equals("chapAuthSession") { chapAuthSession = try Bool(reading: &jsonReader); return }
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0x33dfaa326fa11194: if jsonKey.equals("initiatorName") { initiatorName = try String(reading: &jsonReader); return }
+                case 0x7a1b0af230bbee0c: if jsonKey.equals("iqn") { iqn = try String(reading: &jsonReader); return }
+                case 0x16708aa013a5cfe0: if jsonKey.equals("iscsiInterface") { iscsiInterface = try String(reading: &jsonReader); return }
+                case 0x59a50f11c3801454: if jsonKey.equals("lun") { lun = try Int32(reading: &jsonReader); return }
+                case 0x733f97eccc32fa00: if jsonKey.equals("portals") { portals = try Array<String>(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x6cbcf1cafd1a017c: if jsonKey.equals("secretRef") { secretRef = try LocalObjectReference(reading: &jsonReader); return }
+                case 0xce65c245ec12cb32: if jsonKey.equals("targetPortal") { targetPortal = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let iqn else { throw jsonReader.missing("iqn") }
+            guard let lun else { throw jsonReader.missing("lun") }
+            guard let targetPortal else { throw jsonReader.missing("targetPortal") }
+            self.init(
+                chapAuthDiscovery: chapAuthDiscovery, chapAuthSession: chapAuthSession, fsType: fsType, initiatorName: initiatorName, iqn: iqn, iscsiInterface: iscsiInterface, lun: lun, portals: portals, readOnly: readOnly, secretRef: secretRef, targetPortal: targetPortal
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ImageVolumeSource represents a image volume resource.
-    public struct ImageVolumeSource: Codable, Sendable, Hashable {
+    public struct ImageVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// Policy for pulling OCI objects. Possible values are: Always: the kubelet always attempts to pull the reference. Container creation will fail If the pull fails. Never: the kubelet never pulls the reference and only uses a local image or artifact. Container creation will fail if the reference isn't present. IfNotPresent: the kubelet pulls if the reference isn't already present on disk. Container creation will fail if the reference isn't present and the pull fails. Defaults to Always if :latest tag is specified, or IfNotPresent otherwise.
         public var pullPolicy: String?
         /// Required: Image or artifact reference to be used. Behaves in the same way as pod.spec.containers[*].image. Pull secrets will be assembled in the same way as for the container image by looking up node credentials, SA image pull secrets, and pod spec image pull secrets. More info: https://kubernetes.io/docs/concepts/containers/images This field is optional to allow higher level config management to default or override container images in workload controllers like Deployments and StatefulSets.
@@ -14,6 +14,23 @@ extension Core.V1 {
         ) {
             self.pullPolicy = pullPolicy
             self.reference = reference
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var pullPolicy: String?
+            var reference: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x7e63fb59b6e6302a: if jsonKey.equals("pullPolicy") { pullPolicy = try String(reading: &jsonReader); return }
+                case 0x7000911f53c7246a: if jsonKey.equals("reference") { reference = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                pullPolicy: pullPolicy, reference: reference
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ImageVolumeStatus represents the image-based volume status.
-    public struct ImageVolumeStatus: Codable, Sendable, Hashable {
+    public struct ImageVolumeStatus: Codable, Sendable, Hashable, JSONReadable {
         /// ImageRef is the digest of the image used for this volume. It should have a value that's similar to the pod's status.containerStatuses[i].imageID. The ImageRef length should not exceed 256 characters.
         public var imageRef: String
 
@@ -11,6 +11,22 @@ extension Core.V1 {
             imageRef: String
         ) {
             self.imageRef = imageRef
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var imageRef: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5f5b99365b98eaa1: if jsonKey.equals("imageRef") { imageRef = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let imageRef else { throw jsonReader.missing("imageRef") }
+            self.init(
+                imageRef: imageRef
+            )
         }
     }
 }

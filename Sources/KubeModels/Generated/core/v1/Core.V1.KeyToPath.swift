@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Maps a string key to a path within a volume.
-    public struct KeyToPath: Codable, Sendable, Hashable {
+    public struct KeyToPath: Codable, Sendable, Hashable, JSONReadable {
         /// key is the key to project.
         public var key: String
         /// mode is Optional: mode bits used to set permissions on this file. Must be an octal value between 0000 and 0777 or a decimal value between 0 and 511. YAML accepts both octal and decimal values, JSON requires decimal values for mode bits. If not specified, the volume defaultMode will be used. This might be in conflict with other options that affect the file mode, like fsGroup, and the result can be other mode bits set.
@@ -17,6 +17,27 @@ extension Core.V1 {
             self.key = key
             self.mode = mode
             self.path = path
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var key: String?
+            var mode: Int32?
+            var path: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x3073d7489afd12c4: if jsonKey.equals("key") { key = try String(reading: &jsonReader); return }
+                case 0x45770a53c75fc00a: if jsonKey.equals("mode") { mode = try Int32(reading: &jsonReader); return }
+                case 0x552a278341af4607: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let key else { throw jsonReader.missing("key") }
+            guard let path else { throw jsonReader.missing("path") }
+            self.init(
+                key: key, mode: mode, path: path
+            )
         }
     }
 }

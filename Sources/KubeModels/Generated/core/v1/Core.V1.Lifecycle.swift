@@ -3,20 +3,51 @@ import KubeCore
 
 extension Core.V1 {
     /// Lifecycle describes actions that the management system should take in response to container lifecycle events. For the PostStart and PreStop lifecycle handlers, management of the container blocks until the action is complete, unless the container process fails, in which case the handler is aborted.
-    public struct Lifecycle: Codable, Sendable, Hashable {
+    public struct Lifecycle: Codable, Sendable, Hashable, JSONReadable {
         /// PostStart is called immediately after a container is created. If the handler fails, the container is terminated and restarted according to its restart policy. Other management of the container blocks until the hook completes. More info: https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/#container-hooks
-        public var postStart: LifecycleHandler?
+        public var postStart: LifecycleHandler? {
+            get { _postStart?.value }
+            set { _postStart = newValue.map(Indirect.init) }
+        }
+        private var _postStart: Indirect<LifecycleHandler>?
         /// PreStop is called immediately before a container is terminated due to an API request or management event such as liveness/startup probe failure, preemption, resource contention, etc. The handler is not called if the container crashes or exits. The Pod's termination grace period countdown begins before the PreStop hook is executed. Regardless of the outcome of the handler, the container will eventually terminate within the Pod's termination grace period (unless delayed by finalizers). Other management of the container blocks until the hook completes or until the termination grace period is reached. More info: https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/#container-hooks
-        public var preStop: LifecycleHandler?
+        public var preStop: LifecycleHandler? {
+            get { _preStop?.value }
+            set { _preStop = newValue.map(Indirect.init) }
+        }
+        private var _preStop: Indirect<LifecycleHandler>?
         /// StopSignal defines which signal will be sent to a container when it is being stopped. If not specified, the default is defined by the container runtime in use. StopSignal can only be set for Pods with a non-empty .spec.os.name
         public var stopSignal: String?
 
         public init(
             postStart: LifecycleHandler? = nil, preStop: LifecycleHandler? = nil, stopSignal: String? = nil
         ) {
-            self.postStart = postStart
-            self.preStop = preStop
+            self._postStart = postStart.map(Indirect.init)
+            self._preStop = preStop.map(Indirect.init)
             self.stopSignal = stopSignal
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _postStart = "postStart", _preStop = "preStop", stopSignal
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var postStart: LifecycleHandler?
+            var preStop: LifecycleHandler?
+            var stopSignal: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xbc0b9bcd13392994: if jsonKey.equals("postStart") { postStart = try LifecycleHandler(reading: &jsonReader); return }
+                case 0x7a5156fbd8f62616: if jsonKey.equals("preStop") { preStop = try LifecycleHandler(reading: &jsonReader); return }
+                case 0x6ccee32d532d4a16: if jsonKey.equals("stopSignal") { stopSignal = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                postStart: postStart, preStop: preStop, stopSignal: stopSignal
+            )
         }
     }
 }

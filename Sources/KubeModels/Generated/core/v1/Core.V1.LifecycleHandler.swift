@@ -3,11 +3,15 @@ import KubeCore
 
 extension Core.V1 {
     /// LifecycleHandler defines a specific action that should be taken in a lifecycle hook. One and only one of the fields, except TCPSocket must be specified.
-    public struct LifecycleHandler: Codable, Sendable, Hashable {
+    public struct LifecycleHandler: Codable, Sendable, Hashable, JSONReadable {
         /// Exec specifies a command to execute in the container.
         public var exec: ExecAction?
         /// HTTPGet specifies an HTTP GET request to perform.
-        public var httpGet: HTTPGetAction?
+        public var httpGet: HTTPGetAction? {
+            get { _httpGet?.value }
+            set { _httpGet = newValue.map(Indirect.init) }
+        }
+        private var _httpGet: Indirect<HTTPGetAction>?
         /// Sleep represents a duration that the container should sleep.
         public var sleep: SleepAction?
         /// Deprecated. TCPSocket is NOT supported as a LifecycleHandler and kept for backward compatibility. There is no validation of this field and lifecycle hooks will fail at runtime when it is specified.
@@ -17,9 +21,34 @@ extension Core.V1 {
             exec: ExecAction? = nil, httpGet: HTTPGetAction? = nil, sleep: SleepAction? = nil, tcpSocket: TCPSocketAction? = nil
         ) {
             self.exec = exec
-            self.httpGet = httpGet
+            self._httpGet = httpGet.map(Indirect.init)
             self.sleep = sleep
             self.tcpSocket = tcpSocket
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case exec, _httpGet = "httpGet", sleep, tcpSocket
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var exec: ExecAction?
+            var httpGet: HTTPGetAction?
+            var sleep: SleepAction?
+            var tcpSocket: TCPSocketAction?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xc2fea5cdd9cbbe5c: if jsonKey.equals("exec") { exec = try ExecAction(reading: &jsonReader); return }
+                case 0xab26df484a8f119c: if jsonKey.equals("httpGet") { httpGet = try HTTPGetAction(reading: &jsonReader); return }
+                case 0x7c990050346932c4: if jsonKey.equals("sleep") { sleep = try SleepAction(reading: &jsonReader); return }
+                case 0xf68f72c2312cddec: if jsonKey.equals("tcpSocket") { tcpSocket = try TCPSocketAction(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                exec: exec, httpGet: httpGet, sleep: sleep, tcpSocket: tcpSocket
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// LimitRangeItem defines a min/max usage limit for any resource that matches on kind.
-    public struct LimitRangeItem: Codable, Sendable, Hashable {
+    public struct LimitRangeItem: Codable, Sendable, Hashable, JSONReadable {
         /// Default resource requirement limit value by resource name if resource limit is omitted.
         public var `default`: [String: Quantity]?
         /// DefaultRequest is the default resource requirement request value by resource name if resource request is omitted.
@@ -26,6 +26,32 @@ extension Core.V1 {
             self.maxLimitRequestRatio = maxLimitRequestRatio
             self.min = min
             self.type = type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var `default`: [String: Quantity]?
+            var defaultRequest: [String: Quantity]?
+            var max: [String: Quantity]?
+            var maxLimitRequestRatio: [String: Quantity]?
+            var min: [String: Quantity]?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xaca4e77d1debd46c: if jsonKey.equals("default") { `default` = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0x9f9a6cbe6e50563c: if jsonKey.equals("defaultRequest") { defaultRequest = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xcb73dffdd5d101e7: if jsonKey.equals("max") { max = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xf8fd41e0d84dd6db: if jsonKey.equals("maxLimitRequestRatio") { maxLimitRequestRatio = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0x3ef55624c0ce403e: if jsonKey.equals("min") { min = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let type else { throw jsonReader.missing("type") }
+            self.init(
+                default: `default`, defaultRequest: defaultRequest, max: max, maxLimitRequestRatio: maxLimitRequestRatio, min: min, type: type
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// LimitRangeSpec defines a min/max usage limit for resources that match on kind.
-    public struct LimitRangeSpec: Codable, Sendable, Hashable {
+    public struct LimitRangeSpec: Codable, Sendable, Hashable, JSONReadable {
         /// Limits is the list of LimitRangeItem objects that are enforced.
         public var limits: [LimitRangeItem]
 
@@ -11,6 +11,22 @@ extension Core.V1 {
             limits: [LimitRangeItem]
         ) {
             self.limits = limits
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var limits: [LimitRangeItem]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x91654bf584e48e48: if jsonKey.equals("limits") { limits = try Array<LimitRangeItem>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let limits else { throw jsonReader.missing("limits") }
+            self.init(
+                limits: limits
+            )
         }
     }
 }

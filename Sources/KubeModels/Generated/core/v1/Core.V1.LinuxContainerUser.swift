@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// LinuxContainerUser represents user identity information in Linux containers
-    public struct LinuxContainerUser: Codable, Sendable, Hashable {
+    public struct LinuxContainerUser: Codable, Sendable, Hashable, JSONReadable {
         /// GID is the primary gid initially attached to the first process in the container
         public var gid: Int64
         /// SupplementalGroups are the supplemental groups initially attached to the first process in the container
@@ -17,6 +17,27 @@ extension Core.V1 {
             self.gid = gid
             self.supplementalGroups = supplementalGroups
             self.uid = uid
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var gid: Int64?
+            var supplementalGroups: [Int64]?
+            var uid: Int64?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x6795b0116a7bc861: if jsonKey.equals("gid") { gid = try Int64(reading: &jsonReader); return }
+                case 0x1059db3d42b17003: if jsonKey.equals("supplementalGroups") { supplementalGroups = try Array<Int64>(reading: &jsonReader); return }
+                case 0xf0c1c81989a8204b: if jsonKey.equals("uid") { uid = try Int64(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let gid else { throw jsonReader.missing("gid") }
+            guard let uid else { throw jsonReader.missing("uid") }
+            self.init(
+                gid: gid, supplementalGroups: supplementalGroups, uid: uid
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// LoadBalancerIngress represents the status of a load-balancer ingress point: traffic intended for the service should be sent to an ingress point.
-    public struct LoadBalancerIngress: Codable, Sendable, Hashable {
+    public struct LoadBalancerIngress: Codable, Sendable, Hashable, JSONReadable {
         /// Hostname is set for load-balancer ingress points that are DNS based (typically AWS load-balancers)
         public var hostname: String?
         /// IP is set for load-balancer ingress points that are IP based (typically GCE or OpenStack load-balancers)
@@ -20,6 +20,27 @@ extension Core.V1 {
             self.ip = ip
             self.ipMode = ipMode
             self.ports = ports
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var hostname: String?
+            var ip: String?
+            var ipMode: String?
+            var ports: [PortStatus]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x42995e62f6acaa4f: if jsonKey.equals("hostname") { hostname = try String(reading: &jsonReader); return }
+                case 0x9c4f018dd2392bd8: if jsonKey.equals("ip") { ip = try String(reading: &jsonReader); return }
+                case 0x6efb3f3ade33d052: if jsonKey.equals("ipMode") { ipMode = try String(reading: &jsonReader); return }
+                case 0x52e12aaf8f12260e: if jsonKey.equals("ports") { ports = try Array<PortStatus>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                hostname: hostname, ip: ip, ipMode: ipMode, ports: ports
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// LoadBalancerStatus represents the status of a load-balancer.
-    public struct LoadBalancerStatus: Codable, Sendable, Hashable {
+    public struct LoadBalancerStatus: Codable, Sendable, Hashable, JSONReadable {
         /// Ingress is a list containing ingress points for the load-balancer. Traffic intended for the service should be sent to these ingress points.
         public var ingress: [LoadBalancerIngress]?
 
@@ -11,6 +11,21 @@ extension Core.V1 {
             ingress: [LoadBalancerIngress]? = nil
         ) {
             self.ingress = ingress
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var ingress: [LoadBalancerIngress]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xee2eceab46c52e20: if jsonKey.equals("ingress") { ingress = try Array<LoadBalancerIngress>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                ingress: ingress
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// LocalObjectReference contains enough information to let you locate the referenced object inside the same namespace.
-    public struct LocalObjectReference: Codable, Sendable, Hashable {
+    public struct LocalObjectReference: Codable, Sendable, Hashable, JSONReadable {
         /// Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names
         public var name: String?
 
@@ -11,6 +11,21 @@ extension Core.V1 {
             name: String? = nil
         ) {
             self.name = name
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var name: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                name: name
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Local represents directly-attached storage with node affinity
-    public struct LocalVolumeSource: Codable, Sendable, Hashable {
+    public struct LocalVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// fsType is the filesystem type to mount. It applies only when the Path is a block device. Must be a filesystem type supported by the host operating system. Ex. "ext4", "xfs", "ntfs". The default value is to auto-select a filesystem if unspecified.
         public var fsType: String?
         /// path of the full path to the volume on the node. It can be either a directory or block device (disk, partition, ...).
@@ -14,6 +14,24 @@ extension Core.V1 {
         ) {
             self.fsType = fsType
             self.path = path
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var fsType: String?
+            var path: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0x552a278341af4607: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let path else { throw jsonReader.missing("path") }
+            self.init(
+                fsType: fsType, path: path
+            )
         }
     }
 }

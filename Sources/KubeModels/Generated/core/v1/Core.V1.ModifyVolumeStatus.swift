@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ModifyVolumeStatus represents the status object of ControllerModifyVolume operation
-    public struct ModifyVolumeStatus: Codable, Sendable, Hashable {
+    public struct ModifyVolumeStatus: Codable, Sendable, Hashable, JSONReadable {
         /// status is the status of the ControllerModifyVolume operation. It can be in any of following states:
         /// - Pending
         /// Pending indicates that the PersistentVolumeClaim cannot be modified due to unmet requirements, such as
@@ -23,6 +23,24 @@ extension Core.V1 {
         ) {
             self.status = status
             self.targetVolumeAttributesClassName = targetVolumeAttributesClassName
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var status: String?
+            var targetVolumeAttributesClassName: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xc90299185b2c3cf9: if jsonKey.equals("status") { status = try String(reading: &jsonReader); return }
+                case 0x4ab79a7d8529e5df: if jsonKey.equals("targetVolumeAttributesClassName") { targetVolumeAttributesClassName = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let status else { throw jsonReader.missing("status") }
+            self.init(
+                status: status, targetVolumeAttributesClassName: targetVolumeAttributesClassName
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents an NFS mount that lasts the lifetime of a pod. NFS volumes do not support ownership management or SELinux relabeling.
-    public struct NFSVolumeSource: Codable, Sendable, Hashable {
+    public struct NFSVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// path that is exported by the NFS server. More info: https://kubernetes.io/docs/concepts/storage/volumes#nfs
         public var path: String
         /// readOnly here will force the NFS export to be mounted with read-only permissions. Defaults to false. More info: https://kubernetes.io/docs/concepts/storage/volumes#nfs
@@ -17,6 +17,27 @@ extension Core.V1 {
             self.path = path
             self.readOnly = readOnly
             self.server = server
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var path: String?
+            var readOnly: Bool?
+            var server: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x552a278341af4607: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x1083d0b9032996d8: if jsonKey.equals("server") { server = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let path else { throw jsonReader.missing("path") }
+            guard let server else { throw jsonReader.missing("server") }
+            self.init(
+                path: path, readOnly: readOnly, server: server
+            )
         }
     }
 }

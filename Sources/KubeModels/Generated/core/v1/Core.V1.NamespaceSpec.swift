@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// NamespaceSpec describes the attributes on a Namespace.
-    public struct NamespaceSpec: Codable, Sendable, Hashable {
+    public struct NamespaceSpec: Codable, Sendable, Hashable, JSONReadable {
         /// Finalizers is an opaque list of values that must be empty to permanently remove object from storage. More info: https://kubernetes.io/docs/tasks/administer-cluster/namespaces/
         public var finalizers: [String]?
 
@@ -11,6 +11,21 @@ extension Core.V1 {
             finalizers: [String]? = nil
         ) {
             self.finalizers = finalizers
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var finalizers: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5a89b581c5d719ad: if jsonKey.equals("finalizers") { finalizers = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                finalizers: finalizers
+            )
         }
     }
 }

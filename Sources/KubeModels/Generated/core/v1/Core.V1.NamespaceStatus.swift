@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// NamespaceStatus is information about the current status of a Namespace.
-    public struct NamespaceStatus: Codable, Sendable, Hashable {
+    public struct NamespaceStatus: Codable, Sendable, Hashable, JSONReadable {
         /// Represents the latest available observations of a namespace's current state.
         public var conditions: [NamespaceCondition]?
         /// Phase is the current lifecycle phase of the namespace. More info: https://kubernetes.io/docs/tasks/administer-cluster/namespaces/
@@ -14,6 +14,23 @@ extension Core.V1 {
         ) {
             self.conditions = conditions
             self.phase = phase
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var conditions: [NamespaceCondition]?
+            var phase: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<NamespaceCondition>(reading: &jsonReader); return }
+                case 0x15758755087e78c4: if jsonKey.equals("phase") { phase = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                conditions: conditions, phase: phase
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// NodeAddress contains information for the node's address.
-    public struct NodeAddress: Codable, Sendable, Hashable {
+    public struct NodeAddress: Codable, Sendable, Hashable, JSONReadable {
         /// The node address.
         public var address: String
         /// Node address type, one of Hostname, ExternalIP or InternalIP.
@@ -14,6 +14,25 @@ extension Core.V1 {
         ) {
             self.address = address
             self.type = type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var address: String?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x1f37c400c80aca03: if jsonKey.equals("address") { address = try String(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let address else { throw jsonReader.missing("address") }
+            guard let type else { throw jsonReader.missing("type") }
+            self.init(
+                address: address, type: type
+            )
         }
     }
 }

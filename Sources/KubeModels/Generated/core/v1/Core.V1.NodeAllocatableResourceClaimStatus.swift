@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// NodeAllocatableResourceClaimStatus describes the status of node allocatable resources allocated via DRA.
-    public struct NodeAllocatableResourceClaimStatus: Codable, Sendable, Hashable {
+    public struct NodeAllocatableResourceClaimStatus: Codable, Sendable, Hashable, JSONReadable {
         /// Containers lists the names of all containers in this pod that reference the claim.
         public var containers: [String]?
         /// ResourceClaimName is the resource claim referenced by the pod that resulted in this node allocatable resource allocation.
@@ -17,6 +17,27 @@ extension Core.V1 {
             self.containers = containers
             self.resourceClaimName = resourceClaimName
             self.resources = resources
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var containers: [String]?
+            var resourceClaimName: String?
+            var resources: [String: Quantity]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x97ce1de6b3f20c24: if jsonKey.equals("containers") { containers = try Array<String>(reading: &jsonReader); return }
+                case 0x96b39c3135636ff9: if jsonKey.equals("resourceClaimName") { resourceClaimName = try String(reading: &jsonReader); return }
+                case 0xcf7101361c568648: if jsonKey.equals("resources") { resources = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let resourceClaimName else { throw jsonReader.missing("resourceClaimName") }
+            guard let resources else { throw jsonReader.missing("resources") }
+            self.init(
+                containers: containers, resourceClaimName: resourceClaimName, resources: resources
+            )
         }
     }
 }

@@ -3,14 +3,37 @@ import KubeCore
 
 extension Core.V1 {
     /// NodeConfigSource specifies a source of node configuration. Exactly one subfield (excluding metadata) must be non-nil. This API is deprecated since 1.22
-    public struct NodeConfigSource: Codable, Sendable, Hashable {
+    public struct NodeConfigSource: Codable, Sendable, Hashable, JSONReadable {
         /// ConfigMap is a reference to a Node's ConfigMap
-        public var configMap: ConfigMapNodeConfigSource?
+        public var configMap: ConfigMapNodeConfigSource? {
+            get { _configMap?.value }
+            set { _configMap = newValue.map(Indirect.init) }
+        }
+        private var _configMap: Indirect<ConfigMapNodeConfigSource>?
 
         public init(
             configMap: ConfigMapNodeConfigSource? = nil
         ) {
-            self.configMap = configMap
+            self._configMap = configMap.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _configMap = "configMap"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var configMap: ConfigMapNodeConfigSource?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5bf646c02bb3b9f0: if jsonKey.equals("configMap") { configMap = try ConfigMapNodeConfigSource(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                configMap: configMap
+            )
         }
     }
 }

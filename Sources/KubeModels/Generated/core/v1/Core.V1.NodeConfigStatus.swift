@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// NodeConfigStatus describes the status of the config assigned by Node.Spec.ConfigSource.
-    public struct NodeConfigStatus: Codable, Sendable, Hashable {
+    public struct NodeConfigStatus: Codable, Sendable, Hashable, JSONReadable {
         /// Active reports the checkpointed config the node is actively using. Active will represent either the current version of the Assigned config, or the current LastKnownGood config, depending on whether attempting to use the Assigned config results in an error.
         public var active: NodeConfigSource?
         /// Assigned reports the checkpointed config the node will try to use. When Node.Spec.ConfigSource is updated, the node checkpoints the associated config payload to local disk, along with a record indicating intended config. The node refers to this record to choose its config checkpoint, and reports this record in Assigned. Assigned only updates in the status after the record has been checkpointed to disk. When the Kubelet is restarted, it tries to make the Assigned config the Active config by loading and validating the checkpointed payload identified by Assigned.
@@ -20,6 +20,27 @@ extension Core.V1 {
             self.assigned = assigned
             self.error = error
             self.lastKnownGood = lastKnownGood
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var active: NodeConfigSource?
+            var assigned: NodeConfigSource?
+            var error: String?
+            var lastKnownGood: NodeConfigSource?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x816fd441e6c82041: if jsonKey.equals("active") { active = try NodeConfigSource(reading: &jsonReader); return }
+                case 0x758c04056fa6f4e7: if jsonKey.equals("assigned") { assigned = try NodeConfigSource(reading: &jsonReader); return }
+                case 0x65c2184db423944b: if jsonKey.equals("error") { error = try String(reading: &jsonReader); return }
+                case 0xbdb8a96073743395: if jsonKey.equals("lastKnownGood") { lastKnownGood = try NodeConfigSource(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                active: active, assigned: assigned, error: error, lastKnownGood: lastKnownGood
+            )
         }
     }
 }

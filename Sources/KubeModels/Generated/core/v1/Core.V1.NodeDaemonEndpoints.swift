@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// NodeDaemonEndpoints lists ports opened by daemons running on the Node.
-    public struct NodeDaemonEndpoints: Codable, Sendable, Hashable {
+    public struct NodeDaemonEndpoints: Codable, Sendable, Hashable, JSONReadable {
         /// Endpoint on which Kubelet is listening.
         public var kubeletEndpoint: DaemonEndpoint?
 
@@ -11,6 +11,21 @@ extension Core.V1 {
             kubeletEndpoint: DaemonEndpoint? = nil
         ) {
             self.kubeletEndpoint = kubeletEndpoint
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var kubeletEndpoint: DaemonEndpoint?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x221764457090e37c: if jsonKey.equals("kubeletEndpoint") { kubeletEndpoint = try DaemonEndpoint(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                kubeletEndpoint: kubeletEndpoint
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// NodeFeatures describes the set of features implemented by the CRI implementation. The features contained in the NodeFeatures should depend only on the cri implementation independent of runtime handlers.
-    public struct NodeFeatures: Codable, Sendable, Hashable {
+    public struct NodeFeatures: Codable, Sendable, Hashable, JSONReadable {
         /// SupplementalGroupsPolicy is set to true if the runtime supports SupplementalGroupsPolicy and ContainerUser.
         public var supplementalGroupsPolicy: Bool?
 
@@ -11,6 +11,21 @@ extension Core.V1 {
             supplementalGroupsPolicy: Bool? = nil
         ) {
             self.supplementalGroupsPolicy = supplementalGroupsPolicy
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var supplementalGroupsPolicy: Bool?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x697c4ff53b4b8a3b: if jsonKey.equals("supplementalGroupsPolicy") { supplementalGroupsPolicy = try Bool(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                supplementalGroupsPolicy: supplementalGroupsPolicy
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// NodeRuntimeHandler is a set of runtime handler information.
-    public struct NodeRuntimeHandler: Codable, Sendable, Hashable {
+    public struct NodeRuntimeHandler: Codable, Sendable, Hashable, JSONReadable {
         /// Supported features.
         public var features: NodeRuntimeHandlerFeatures?
         /// Runtime handler name. Empty for the default runtime handler.
@@ -14,6 +14,23 @@ extension Core.V1 {
         ) {
             self.features = features
             self.name = name
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var features: NodeRuntimeHandlerFeatures?
+            var name: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xb276744f98993cd5: if jsonKey.equals("features") { features = try NodeRuntimeHandlerFeatures(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                features: features, name: name
+            )
         }
     }
 }

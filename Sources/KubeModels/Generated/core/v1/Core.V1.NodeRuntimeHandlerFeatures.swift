@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// NodeRuntimeHandlerFeatures is a set of features implemented by the runtime handler.
-    public struct NodeRuntimeHandlerFeatures: Codable, Sendable, Hashable {
+    public struct NodeRuntimeHandlerFeatures: Codable, Sendable, Hashable, JSONReadable {
         /// RecursiveReadOnlyMounts is set to true if the runtime handler supports RecursiveReadOnlyMounts.
         public var recursiveReadOnlyMounts: Bool?
         /// UserNamespaces is set to true if the runtime handler supports UserNamespaces, including for volumes.
@@ -14,6 +14,23 @@ extension Core.V1 {
         ) {
             self.recursiveReadOnlyMounts = recursiveReadOnlyMounts
             self.userNamespaces = userNamespaces
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var recursiveReadOnlyMounts: Bool?
+            var userNamespaces: Bool?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xf5e85d77001d70f5: if jsonKey.equals("recursiveReadOnlyMounts") { recursiveReadOnlyMounts = try Bool(reading: &jsonReader); return }
+                case 0xf00776ea0439b3bf: if jsonKey.equals("userNamespaces") { userNamespaces = try Bool(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                recursiveReadOnlyMounts: recursiveReadOnlyMounts, userNamespaces: userNamespaces
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// A node selector represents the union of the results of one or more label queries over a set of nodes; that is, it represents the OR of the selectors represented by the node selector terms.
-    public struct NodeSelector: Codable, Sendable, Hashable {
+    public struct NodeSelector: Codable, Sendable, Hashable, JSONReadable {
         /// Required. A list of node selector terms. The terms are ORed.
         public var nodeSelectorTerms: [NodeSelectorTerm]
 
@@ -11,6 +11,22 @@ extension Core.V1 {
             nodeSelectorTerms: [NodeSelectorTerm]
         ) {
             self.nodeSelectorTerms = nodeSelectorTerms
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var nodeSelectorTerms: [NodeSelectorTerm]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xd3ece9dd9941128b: if jsonKey.equals("nodeSelectorTerms") { nodeSelectorTerms = try Array<NodeSelectorTerm>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let nodeSelectorTerms else { throw jsonReader.missing("nodeSelectorTerms") }
+            self.init(
+                nodeSelectorTerms: nodeSelectorTerms
+            )
         }
     }
 }

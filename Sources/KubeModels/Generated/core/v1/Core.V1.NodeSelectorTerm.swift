@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// A null or empty node selector term matches no objects. The requirements of them are ANDed. The TopologySelectorTerm type implements a subset of the NodeSelectorTerm.
-    public struct NodeSelectorTerm: Codable, Sendable, Hashable {
+    public struct NodeSelectorTerm: Codable, Sendable, Hashable, JSONReadable {
         /// A list of node selector requirements by node's labels.
         public var matchExpressions: [NodeSelectorRequirement]?
         /// A list of node selector requirements by node's fields.
@@ -14,6 +14,23 @@ extension Core.V1 {
         ) {
             self.matchExpressions = matchExpressions
             self.matchFields = matchFields
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var matchExpressions: [NodeSelectorRequirement]?
+            var matchFields: [NodeSelectorRequirement]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xae0383a9f855158f: if jsonKey.equals("matchExpressions") { matchExpressions = try Array<NodeSelectorRequirement>(reading: &jsonReader); return }
+                case 0x69b28ecbd66374ce: if jsonKey.equals("matchFields") { matchFields = try Array<NodeSelectorRequirement>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                matchExpressions: matchExpressions, matchFields: matchFields
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// NodeSpec describes the attributes that a node is created with.
-    public struct NodeSpec: Codable, Sendable, Hashable {
+    public struct NodeSpec: Codable, Sendable, Hashable, JSONReadable {
         /// Deprecated: Previously used to specify the source of the node's configuration for the DynamicKubeletConfig feature. This feature is removed.
         public var configSource: NodeConfigSource?
         /// Deprecated. Not all kubelets will set this field. Remove field after 1.13. see: https://issues.k8s.io/61966
@@ -29,6 +29,33 @@ extension Core.V1 {
             self.providerID = providerID
             self.taints = taints
             self.unschedulable = unschedulable
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var configSource: NodeConfigSource?
+            var externalID: String?
+            var podCIDR: String?
+            var podCIDRs: [String]?
+            var providerID: String?
+            var taints: [Taint]?
+            var unschedulable: Bool?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x8853c54c064f2e4e: if jsonKey.equals("configSource") { configSource = try NodeConfigSource(reading: &jsonReader); return }
+                case 0xc5ddc7c8e05b9e87: if jsonKey.equals("externalID") { externalID = try String(reading: &jsonReader); return }
+                case 0xb22f06f4f844d011: if jsonKey.equals("podCIDR") { podCIDR = try String(reading: &jsonReader); return }
+                case 0x79437701ddf7b919: if jsonKey.equals("podCIDRs") { podCIDRs = try Array<String>(reading: &jsonReader); return }
+                case 0xeefdd6b449591470: if jsonKey.equals("providerID") { providerID = try String(reading: &jsonReader); return }
+                case 0xaf8b219f788a7faa: if jsonKey.equals("taints") { taints = try Array<Taint>(reading: &jsonReader); return }
+                case 0xb63b9fb394f2d6e2: if jsonKey.equals("unschedulable") { unschedulable = try Bool(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                configSource: configSource, externalID: externalID, podCIDR: podCIDR, podCIDRs: podCIDRs, providerID: providerID, taints: taints, unschedulable: unschedulable
+            )
         }
     }
 }

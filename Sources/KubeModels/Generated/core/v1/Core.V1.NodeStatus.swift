@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// NodeStatus is information about the current status of a node.
-    public struct NodeStatus: Codable, Sendable, Hashable {
+    public struct NodeStatus: Codable, Sendable, Hashable, JSONReadable {
         /// List of addresses reachable to the node. Queried from cloud provider, if available. More info: https://kubernetes.io/docs/reference/node/node-status/#addresses Note: This field is declared as mergeable, but the merge key is not sufficiently unique, which can cause data corruption when it is merged. Callers should instead use a full-replacement patch. See https://pr.k8s.io/79391 for an example. Consumers should assume that addresses can change during the lifetime of a Node. However, there are some exceptions where this may not be possible, such as Pods that inherit a Node's address in its own status or consumers of the downward API (status.hostIP).
         public var addresses: [NodeAddress]?
         /// Allocatable represents the resources of a node that are available for scheduling. Defaults to Capacity.
@@ -13,7 +13,11 @@ extension Core.V1 {
         /// Conditions is an array of current observed node conditions. More info: https://kubernetes.io/docs/reference/node/node-status/#condition
         public var conditions: [NodeCondition]?
         /// Status of the config assigned to the node via the dynamic Kubelet config feature.
-        public var config: NodeConfigStatus?
+        public var config: NodeConfigStatus? {
+            get { _config?.value }
+            set { _config = newValue.map(Indirect.init) }
+        }
+        private var _config: Indirect<NodeConfigStatus>?
         /// Endpoints of daemons running on the Node.
         public var daemonEndpoints: NodeDaemonEndpoints?
         /// DeclaredFeatures represents the features related to feature gates that are declared by the node.
@@ -23,7 +27,11 @@ extension Core.V1 {
         /// List of container images on this node
         public var images: [ContainerImage]?
         /// Set of ids/uuids to uniquely identify the node. More info: https://kubernetes.io/docs/reference/node/node-status/#info
-        public var nodeInfo: NodeSystemInfo?
+        public var nodeInfo: NodeSystemInfo? {
+            get { _nodeInfo?.value }
+            set { _nodeInfo = newValue.map(Indirect.init) }
+        }
+        private var _nodeInfo: Indirect<NodeSystemInfo>?
         /// NodePhase is the recently observed lifecycle phase of the node. More info: https://kubernetes.io/docs/concepts/nodes/node/#phase The field is never populated, and now is deprecated.
         public var phase: String?
         /// The available runtime handlers.
@@ -40,16 +48,61 @@ extension Core.V1 {
             self.allocatable = allocatable
             self.capacity = capacity
             self.conditions = conditions
-            self.config = config
+            self._config = config.map(Indirect.init)
             self.daemonEndpoints = daemonEndpoints
             self.declaredFeatures = declaredFeatures
             self.features = features
             self.images = images
-            self.nodeInfo = nodeInfo
+            self._nodeInfo = nodeInfo.map(Indirect.init)
             self.phase = phase
             self.runtimeHandlers = runtimeHandlers
             self.volumesAttached = volumesAttached
             self.volumesInUse = volumesInUse
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case addresses, allocatable, capacity, conditions, _config = "config", daemonEndpoints, declaredFeatures, features, images, _nodeInfo = "nodeInfo", phase, runtimeHandlers, volumesAttached, volumesInUse
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var addresses: [NodeAddress]?
+            var allocatable: [String: Quantity]?
+            var capacity: [String: Quantity]?
+            var conditions: [NodeCondition]?
+            var config: NodeConfigStatus?
+            var daemonEndpoints: NodeDaemonEndpoints?
+            var declaredFeatures: [String]?
+            var features: NodeFeatures?
+            var images: [ContainerImage]?
+            var nodeInfo: NodeSystemInfo?
+            var phase: String?
+            var runtimeHandlers: [NodeRuntimeHandler]?
+            var volumesAttached: [AttachedVolume]?
+            var volumesInUse: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x681a28f1e8b30f37: if jsonKey.equals("addresses") { addresses = try Array<NodeAddress>(reading: &jsonReader); return }
+                case 0x35d50b6fa117a60e: if jsonKey.equals("allocatable") { allocatable = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0x87d780c3391e5d96: if jsonKey.equals("capacity") { capacity = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<NodeCondition>(reading: &jsonReader); return }
+                case 0xa267b450908da296: if jsonKey.equals("config") { config = try NodeConfigStatus(reading: &jsonReader); return }
+                case 0x61630db4e1f462b0: if jsonKey.equals("daemonEndpoints") { daemonEndpoints = try NodeDaemonEndpoints(reading: &jsonReader); return }
+                case 0xd17b8fba7dc53bad: if jsonKey.equals("declaredFeatures") { declaredFeatures = try Array<String>(reading: &jsonReader); return }
+                case 0xb276744f98993cd5: if jsonKey.equals("features") { features = try NodeFeatures(reading: &jsonReader); return }
+                case 0xc69137498000ee59: if jsonKey.equals("images") { images = try Array<ContainerImage>(reading: &jsonReader); return }
+                case 0x87c0f91e3f391e4c: if jsonKey.equals("nodeInfo") { nodeInfo = try NodeSystemInfo(reading: &jsonReader); return }
+                case 0x15758755087e78c4: if jsonKey.equals("phase") { phase = try String(reading: &jsonReader); return }
+                case 0x43ec3bac5b9f6d86: if jsonKey.equals("runtimeHandlers") { runtimeHandlers = try Array<NodeRuntimeHandler>(reading: &jsonReader); return }
+                case 0xeb90be6223a92b44: if jsonKey.equals("volumesAttached") { volumesAttached = try Array<AttachedVolume>(reading: &jsonReader); return }
+                case 0xf270070b01188ffa: if jsonKey.equals("volumesInUse") { volumesInUse = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                addresses: addresses, allocatable: allocatable, capacity: capacity, conditions: conditions, config: config, daemonEndpoints: daemonEndpoints, declaredFeatures: declaredFeatures, features: features, images: images, nodeInfo: nodeInfo, phase: phase, runtimeHandlers: runtimeHandlers, volumesAttached: volumesAttached, volumesInUse: volumesInUse
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// NodeSwapStatus represents swap memory information.
-    public struct NodeSwapStatus: Codable, Sendable, Hashable {
+    public struct NodeSwapStatus: Codable, Sendable, Hashable, JSONReadable {
         /// Total amount of swap memory in bytes.
         public var capacity: Int64?
 
@@ -11,6 +11,21 @@ extension Core.V1 {
             capacity: Int64? = nil
         ) {
             self.capacity = capacity
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var capacity: Int64?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x87d780c3391e5d96: if jsonKey.equals("capacity") { capacity = try Int64(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                capacity: capacity
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// NodeSystemInfo is a set of ids/uuids to uniquely identify the node.
-    public struct NodeSystemInfo: Codable, Sendable, Hashable {
+    public struct NodeSystemInfo: Codable, Sendable, Hashable, JSONReadable {
         /// The Architecture reported by the node
         public var architecture: String
         /// Boot ID reported by the node.
@@ -41,6 +41,51 @@ extension Core.V1 {
             self.osImage = osImage
             self.swap = swap
             self.systemUUID = systemUUID
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var architecture: String?
+            var bootID: String?
+            var containerRuntimeVersion: String?
+            var kernelVersion: String?
+            var kubeProxyVersion: String?
+            var kubeletVersion: String?
+            var machineID: String?
+            var operatingSystem: String?
+            var osImage: String?
+            var swap: NodeSwapStatus?
+            var systemUUID: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x3162684afb59a1c6: if jsonKey.equals("architecture") { architecture = try String(reading: &jsonReader); return }
+                case 0x36759b2f238a1a17: if jsonKey.equals("bootID") { bootID = try String(reading: &jsonReader); return }
+                case 0x8ba580ba7e4ead2d: if jsonKey.equals("containerRuntimeVersion") { containerRuntimeVersion = try String(reading: &jsonReader); return }
+                case 0xcb7461010b030bb: if jsonKey.equals("kernelVersion") { kernelVersion = try String(reading: &jsonReader); return }
+                case 0x16ef6793f884ca8: if jsonKey.equals("kubeProxyVersion") { kubeProxyVersion = try String(reading: &jsonReader); return }
+                case 0x54d9e4a7b09d5d40: if jsonKey.equals("kubeletVersion") { kubeletVersion = try String(reading: &jsonReader); return }
+                case 0xd7bed6776e48477f: if jsonKey.equals("machineID") { machineID = try String(reading: &jsonReader); return }
+                case 0x2a7eb99e61757dc6: if jsonKey.equals("operatingSystem") { operatingSystem = try String(reading: &jsonReader); return }
+                case 0x2461562733ac0982: if jsonKey.equals("osImage") { osImage = try String(reading: &jsonReader); return }
+                case 0x8eb10d51e6bf73a7: if jsonKey.equals("swap") { swap = try NodeSwapStatus(reading: &jsonReader); return }
+                case 0xfd17795ee448a1ff: if jsonKey.equals("systemUUID") { systemUUID = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let architecture else { throw jsonReader.missing("architecture") }
+            guard let bootID else { throw jsonReader.missing("bootID") }
+            guard let containerRuntimeVersion else { throw jsonReader.missing("containerRuntimeVersion") }
+            guard let kernelVersion else { throw jsonReader.missing("kernelVersion") }
+            guard let kubeProxyVersion else { throw jsonReader.missing("kubeProxyVersion") }
+            guard let kubeletVersion else { throw jsonReader.missing("kubeletVersion") }
+            guard let machineID else { throw jsonReader.missing("machineID") }
+            guard let operatingSystem else { throw jsonReader.missing("operatingSystem") }
+            guard let osImage else { throw jsonReader.missing("osImage") }
+            guard let systemUUID else { throw jsonReader.missing("systemUUID") }
+            self.init(
+                architecture: architecture, bootID: bootID, containerRuntimeVersion: containerRuntimeVersion, kernelVersion: kernelVersion, kubeProxyVersion: kubeProxyVersion, kubeletVersion: kubeletVersion, machineID: machineID, operatingSystem: operatingSystem, osImage: osImage, swap: swap, systemUUID: systemUUID
+            )
         }
     }
 }

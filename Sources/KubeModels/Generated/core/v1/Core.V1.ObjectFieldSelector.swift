@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ObjectFieldSelector selects an APIVersioned field of an object.
-    public struct ObjectFieldSelector: Codable, Sendable, Hashable {
+    public struct ObjectFieldSelector: Codable, Sendable, Hashable, JSONReadable {
         /// Version of the schema the FieldPath is written in terms of, defaults to "v1".
         public var apiVersion: String?
         /// Path of the field to select in the specified API version.
@@ -14,6 +14,24 @@ extension Core.V1 {
         ) {
             self.apiVersion = apiVersion
             self.fieldPath = fieldPath
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var apiVersion: String?
+            var fieldPath: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xeb422eeef95ea439: if jsonKey.equals("apiVersion") { apiVersion = try String(reading: &jsonReader); return }
+                case 0xf014eae9d1ab1b5c: if jsonKey.equals("fieldPath") { fieldPath = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let fieldPath else { throw jsonReader.missing("fieldPath") }
+            self.init(
+                apiVersion: apiVersion, fieldPath: fieldPath
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ObjectReference contains enough information to let you inspect or modify the referred object.
-    public struct ObjectReference: Codable, Sendable, Hashable {
+    public struct ObjectReference: Codable, Sendable, Hashable, JSONReadable {
         /// API version of the referent.
         public var apiVersion: String?
         /// If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement, such as desiredState.manifest.containers[2]. For example, if the object reference is to a container within a pod, this would take on a value like: "spec.containers{name}" (where "name" refers to the name of the container that triggered the event) or if no container name is specified "spec.containers[2]" (container with index 2 in this pod). This syntax is chosen only to have some well-defined way of referencing a part of an object.
@@ -29,6 +29,33 @@ extension Core.V1 {
             self.namespace = namespace
             self.resourceVersion = resourceVersion
             self.uid = uid
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var apiVersion: String?
+            var fieldPath: String?
+            var kind: String?
+            var name: String?
+            var namespace: String?
+            var resourceVersion: String?
+            var uid: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xeb422eeef95ea439: if jsonKey.equals("apiVersion") { apiVersion = try String(reading: &jsonReader); return }
+                case 0xf014eae9d1ab1b5c: if jsonKey.equals("fieldPath") { fieldPath = try String(reading: &jsonReader); return }
+                case 0x39ca315ed10b2db9: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xc74137e63d81f9a2: if jsonKey.equals("namespace") { namespace = try String(reading: &jsonReader); return }
+                case 0x390728bad7599b3a: if jsonKey.equals("resourceVersion") { resourceVersion = try String(reading: &jsonReader); return }
+                case 0xf0c1c81989a8204b: if jsonKey.equals("uid") { uid = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                apiVersion: apiVersion, fieldPath: fieldPath, kind: kind, name: name, namespace: namespace, resourceVersion: resourceVersion, uid: uid
+            )
         }
     }
 }

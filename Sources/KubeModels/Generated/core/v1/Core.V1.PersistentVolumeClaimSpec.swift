@@ -3,11 +3,15 @@ import KubeCore
 
 extension Core.V1 {
     /// PersistentVolumeClaimSpec describes the common attributes of storage devices and allows a Source for provider-specific attributes
-    public struct PersistentVolumeClaimSpec: Codable, Sendable, Hashable {
+    public struct PersistentVolumeClaimSpec: Codable, Sendable, Hashable, JSONReadable {
         /// accessModes contains the desired access modes the volume should have. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#access-modes-1
         public var accessModes: [String]?
         /// dataSource field can be used to specify either: * An existing VolumeSnapshot object (snapshot.storage.k8s.io/VolumeSnapshot) * An existing PVC (PersistentVolumeClaim) If the provisioner or an external controller can support the specified data source, it will create a new volume based on the contents of the specified data source. When the AnyVolumeDataSource feature gate is enabled, dataSource contents will be copied to dataSourceRef, and dataSourceRef contents will be copied to dataSource when dataSourceRef.namespace is not specified. If the namespace is specified, then dataSourceRef will not be copied to dataSource.
-        public var dataSource: TypedLocalObjectReference?
+        public var dataSource: TypedLocalObjectReference? {
+            get { _dataSource?.value }
+            set { _dataSource = newValue.map(Indirect.init) }
+        }
+        private var _dataSource: Indirect<TypedLocalObjectReference>?
         /// dataSourceRef specifies the object from which to populate the volume with data, if a non-empty volume is desired. This may be any object from a non-empty API group (non core object) or a PersistentVolumeClaim object. When this field is specified, volume binding will only succeed if the type of the specified object matches some installed volume populator or dynamic provisioner. This field will replace the functionality of the dataSource field and as such if both fields are non-empty, they must have the same value. For backwards compatibility, when namespace isn't specified in dataSourceRef, both fields (dataSource and dataSourceRef) will be set to the same value automatically if one of them is empty and the other is non-empty. When namespace is specified in dataSourceRef, dataSource isn't set to the same value and must be empty. There are three important differences between dataSource and dataSourceRef: * While dataSource only allows two specific types of objects, dataSourceRef
         /// allows any non-core object, as well as PersistentVolumeClaim objects.
         /// * While dataSource ignores disallowed values (dropping them), dataSourceRef
@@ -16,7 +20,11 @@ extension Core.V1 {
         /// * While dataSource only allows local objects, dataSourceRef allows objects
         /// in any namespaces.
         /// (Beta) Using this field requires the AnyVolumeDataSource feature gate to be enabled. (Alpha) Using the namespace field of dataSourceRef requires the CrossNamespaceVolumeDataSource feature gate to be enabled.
-        public var dataSourceRef: TypedObjectReference?
+        public var dataSourceRef: TypedObjectReference? {
+            get { _dataSourceRef?.value }
+            set { _dataSourceRef = newValue.map(Indirect.init) }
+        }
+        private var _dataSourceRef: Indirect<TypedObjectReference>?
         /// resources represents the minimum resources the volume should have. Users are allowed to specify resource requirements that are lower than previous value but must still be higher than capacity recorded in the status field of the claim. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#resources
         public var resources: VolumeResourceRequirements?
         /// selector is a label query over volumes to consider for binding.
@@ -34,14 +42,49 @@ extension Core.V1 {
             accessModes: [String]? = nil, dataSource: TypedLocalObjectReference? = nil, dataSourceRef: TypedObjectReference? = nil, resources: VolumeResourceRequirements? = nil, selector: Meta.V1.LabelSelector? = nil, storageClassName: String? = nil, volumeAttributesClassName: String? = nil, volumeMode: String? = nil, volumeName: String? = nil
         ) {
             self.accessModes = accessModes
-            self.dataSource = dataSource
-            self.dataSourceRef = dataSourceRef
+            self._dataSource = dataSource.map(Indirect.init)
+            self._dataSourceRef = dataSourceRef.map(Indirect.init)
             self.resources = resources
             self.selector = selector
             self.storageClassName = storageClassName
             self.volumeAttributesClassName = volumeAttributesClassName
             self.volumeMode = volumeMode
             self.volumeName = volumeName
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case accessModes, _dataSource = "dataSource", _dataSourceRef = "dataSourceRef", resources, selector, storageClassName, volumeAttributesClassName, volumeMode, volumeName
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var accessModes: [String]?
+            var dataSource: TypedLocalObjectReference?
+            var dataSourceRef: TypedObjectReference?
+            var resources: VolumeResourceRequirements?
+            var selector: Meta.V1.LabelSelector?
+            var storageClassName: String?
+            var volumeAttributesClassName: String?
+            var volumeMode: String?
+            var volumeName: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xbb780c9bff998f6c: if jsonKey.equals("accessModes") { accessModes = try Array<String>(reading: &jsonReader); return }
+                case 0x35527c812e39b096: if jsonKey.equals("dataSource") { dataSource = try TypedLocalObjectReference(reading: &jsonReader); return }
+                case 0xf848b432fe11a61a: if jsonKey.equals("dataSourceRef") { dataSourceRef = try TypedObjectReference(reading: &jsonReader); return }
+                case 0xcf7101361c568648: if jsonKey.equals("resources") { resources = try VolumeResourceRequirements(reading: &jsonReader); return }
+                case 0x46b12b729801f390: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x1cf5f06341724646: if jsonKey.equals("storageClassName") { storageClassName = try String(reading: &jsonReader); return }
+                case 0x139b3febccd251a0: if jsonKey.equals("volumeAttributesClassName") { volumeAttributesClassName = try String(reading: &jsonReader); return }
+                case 0xf3fddccd54ad6b4e: if jsonKey.equals("volumeMode") { volumeMode = try String(reading: &jsonReader); return }
+                case 0x28d32063adcb06a8: if jsonKey.equals("volumeName") { volumeName = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                accessModes: accessModes, dataSource: dataSource, dataSourceRef: dataSourceRef, resources: resources, selector: selector, storageClassName: storageClassName, volumeAttributesClassName: volumeAttributesClassName, volumeMode: volumeMode, volumeName: volumeName
+            )
         }
     }
 }

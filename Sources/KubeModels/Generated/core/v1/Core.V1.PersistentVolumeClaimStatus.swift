@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// PersistentVolumeClaimStatus is the current status of a persistent volume claim.
-    public struct PersistentVolumeClaimStatus: Codable, Sendable, Hashable {
+    public struct PersistentVolumeClaimStatus: Codable, Sendable, Hashable, JSONReadable {
         /// accessModes contains the actual access modes the volume backing the PVC has. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#access-modes-1
         public var accessModes: [String]?
         /// allocatedResourceStatuses stores status of resource being resized for the given PVC. Key names follow standard Kubernetes label syntax. Valid values are either:
@@ -40,6 +40,35 @@ extension Core.V1 {
             self.currentVolumeAttributesClassName = currentVolumeAttributesClassName
             self.modifyVolumeStatus = modifyVolumeStatus
             self.phase = phase
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var accessModes: [String]?
+            var allocatedResourceStatuses: [String: String]?
+            var allocatedResources: [String: Quantity]?
+            var capacity: [String: Quantity]?
+            var conditions: [PersistentVolumeClaimCondition]?
+            var currentVolumeAttributesClassName: String?
+            var modifyVolumeStatus: ModifyVolumeStatus?
+            var phase: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xbb780c9bff998f6c: if jsonKey.equals("accessModes") { accessModes = try Array<String>(reading: &jsonReader); return }
+                case 0x93a8b828d280ceab: if jsonKey.equals("allocatedResourceStatuses") { allocatedResourceStatuses = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0xb74ae14ca2435b0f: if jsonKey.equals("allocatedResources") { allocatedResources = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0x87d780c3391e5d96: if jsonKey.equals("capacity") { capacity = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<PersistentVolumeClaimCondition>(reading: &jsonReader); return }
+                case 0x77deceefab7339b0: if jsonKey.equals("currentVolumeAttributesClassName") { currentVolumeAttributesClassName = try String(reading: &jsonReader); return }
+                case 0x908f5e34debe5ead: if jsonKey.equals("modifyVolumeStatus") { modifyVolumeStatus = try ModifyVolumeStatus(reading: &jsonReader); return }
+                case 0x15758755087e78c4: if jsonKey.equals("phase") { phase = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                accessModes: accessModes, allocatedResourceStatuses: allocatedResourceStatuses, allocatedResources: allocatedResources, capacity: capacity, conditions: conditions, currentVolumeAttributesClassName: currentVolumeAttributesClassName, modifyVolumeStatus: modifyVolumeStatus, phase: phase
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// PersistentVolumeClaimVolumeSource references the user's PVC in the same namespace. This volume finds the bound PV and mounts that volume for the pod. A PersistentVolumeClaimVolumeSource is, essentially, a wrapper around another type of volume that is owned by someone else (the system).
-    public struct PersistentVolumeClaimVolumeSource: Codable, Sendable, Hashable {
+    public struct PersistentVolumeClaimVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// claimName is the name of a PersistentVolumeClaim in the same namespace as the pod using this volume. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#persistentvolumeclaims
         public var claimName: String
         /// readOnly Will force the ReadOnly setting in VolumeMounts. Default false.
@@ -14,6 +14,24 @@ extension Core.V1 {
         ) {
             self.claimName = claimName
             self.readOnly = readOnly
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var claimName: String?
+            var readOnly: Bool?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xf385ec873788709b: if jsonKey.equals("claimName") { claimName = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let claimName else { throw jsonReader.missing("claimName") }
+            self.init(
+                claimName: claimName, readOnly: readOnly
+            )
         }
     }
 }

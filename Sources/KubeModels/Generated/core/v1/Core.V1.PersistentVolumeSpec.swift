@@ -3,45 +3,97 @@ import KubeCore
 
 extension Core.V1 {
     /// PersistentVolumeSpec is the specification of a persistent volume.
-    public struct PersistentVolumeSpec: Codable, Sendable, Hashable {
+    public struct PersistentVolumeSpec: Codable, Sendable, Hashable, JSONReadable {
         /// accessModes contains all ways the volume can be mounted. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#access-modes
         public var accessModes: [String]?
         /// awsElasticBlockStore represents an AWS Disk resource that is attached to a kubelet's host machine and then exposed to the pod. Deprecated: AWSElasticBlockStore is deprecated. All operations for the in-tree awsElasticBlockStore type are redirected to the ebs.csi.aws.com CSI driver. More info: https://kubernetes.io/docs/concepts/storage/volumes#awselasticblockstore
-        public var awsElasticBlockStore: AWSElasticBlockStoreVolumeSource?
+        public var awsElasticBlockStore: AWSElasticBlockStoreVolumeSource? {
+            get { _awsElasticBlockStore?.value }
+            set { _awsElasticBlockStore = newValue.map(Indirect.init) }
+        }
+        private var _awsElasticBlockStore: Indirect<AWSElasticBlockStoreVolumeSource>?
         /// azureDisk represents an Azure Data Disk mount on the host and bind mount to the pod. Deprecated: AzureDisk is deprecated. All operations for the in-tree azureDisk type are redirected to the disk.csi.azure.com CSI driver.
-        public var azureDisk: AzureDiskVolumeSource?
+        public var azureDisk: AzureDiskVolumeSource? {
+            get { _azureDisk?.value }
+            set { _azureDisk = newValue.map(Indirect.init) }
+        }
+        private var _azureDisk: Indirect<AzureDiskVolumeSource>?
         /// azureFile represents an Azure File Service mount on the host and bind mount to the pod. Deprecated: AzureFile is deprecated. All operations for the in-tree azureFile type are redirected to the file.csi.azure.com CSI driver.
-        public var azureFile: AzureFilePersistentVolumeSource?
+        public var azureFile: AzureFilePersistentVolumeSource? {
+            get { _azureFile?.value }
+            set { _azureFile = newValue.map(Indirect.init) }
+        }
+        private var _azureFile: Indirect<AzureFilePersistentVolumeSource>?
         /// capacity is the description of the persistent volume's resources and capacity. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#capacity
         public var capacity: [String: Quantity]?
         /// cephFS represents a Ceph FS mount on the host that shares a pod's lifetime. Deprecated: CephFS is deprecated and the in-tree cephfs type is no longer supported.
-        public var cephfs: CephFSPersistentVolumeSource?
+        public var cephfs: CephFSPersistentVolumeSource? {
+            get { _cephfs?.value }
+            set { _cephfs = newValue.map(Indirect.init) }
+        }
+        private var _cephfs: Indirect<CephFSPersistentVolumeSource>?
         /// cinder represents a cinder volume attached and mounted on kubelets host machine. Deprecated: Cinder is deprecated. All operations for the in-tree cinder type are redirected to the cinder.csi.openstack.org CSI driver. More info: https://examples.k8s.io/mysql-cinder-pd/README.md
-        public var cinder: CinderPersistentVolumeSource?
+        public var cinder: CinderPersistentVolumeSource? {
+            get { _cinder?.value }
+            set { _cinder = newValue.map(Indirect.init) }
+        }
+        private var _cinder: Indirect<CinderPersistentVolumeSource>?
         /// claimRef is part of a bi-directional binding between PersistentVolume and PersistentVolumeClaim. Expected to be non-nil when bound. claim.VolumeName is the authoritative bind between PV and PVC. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#binding
-        public var claimRef: ObjectReference?
+        public var claimRef: ObjectReference? {
+            get { _claimRef?.value }
+            set { _claimRef = newValue.map(Indirect.init) }
+        }
+        private var _claimRef: Indirect<ObjectReference>?
         /// csi represents storage that is handled by an external CSI driver.
-        public var csi: CSIPersistentVolumeSource?
+        public var csi: CSIPersistentVolumeSource? {
+            get { _csi?.value }
+            set { _csi = newValue.map(Indirect.init) }
+        }
+        private var _csi: Indirect<CSIPersistentVolumeSource>?
         /// fc represents a Fibre Channel resource that is attached to a kubelet's host machine and then exposed to the pod.
-        public var fc: FCVolumeSource?
+        public var fc: FCVolumeSource? {
+            get { _fc?.value }
+            set { _fc = newValue.map(Indirect.init) }
+        }
+        private var _fc: Indirect<FCVolumeSource>?
         /// flexVolume represents a generic volume resource that is provisioned/attached using an exec based plugin. Deprecated: FlexVolume is deprecated. Consider using a CSIDriver instead.
-        public var flexVolume: FlexPersistentVolumeSource?
+        public var flexVolume: FlexPersistentVolumeSource? {
+            get { _flexVolume?.value }
+            set { _flexVolume = newValue.map(Indirect.init) }
+        }
+        private var _flexVolume: Indirect<FlexPersistentVolumeSource>?
         /// flocker represents a Flocker volume attached to a kubelet's host machine and exposed to the pod for its usage. This depends on the Flocker control service being running. Deprecated: Flocker is deprecated and the in-tree flocker type is no longer supported.
         public var flocker: FlockerVolumeSource?
         /// gcePersistentDisk represents a GCE Disk resource that is attached to a kubelet's host machine and then exposed to the pod. Provisioned by an admin. Deprecated: GCEPersistentDisk is deprecated. All operations for the in-tree gcePersistentDisk type are redirected to the pd.csi.storage.gke.io CSI driver. More info: https://kubernetes.io/docs/concepts/storage/volumes#gcepersistentdisk
-        public var gcePersistentDisk: GCEPersistentDiskVolumeSource?
+        public var gcePersistentDisk: GCEPersistentDiskVolumeSource? {
+            get { _gcePersistentDisk?.value }
+            set { _gcePersistentDisk = newValue.map(Indirect.init) }
+        }
+        private var _gcePersistentDisk: Indirect<GCEPersistentDiskVolumeSource>?
         /// glusterfs represents a Glusterfs volume that is attached to a host and exposed to the pod. Provisioned by an admin. Deprecated: Glusterfs is deprecated and the in-tree glusterfs type is no longer supported. More info: https://examples.k8s.io/volumes/glusterfs/README.md
-        public var glusterfs: GlusterfsPersistentVolumeSource?
+        public var glusterfs: GlusterfsPersistentVolumeSource? {
+            get { _glusterfs?.value }
+            set { _glusterfs = newValue.map(Indirect.init) }
+        }
+        private var _glusterfs: Indirect<GlusterfsPersistentVolumeSource>?
         /// hostPath represents a directory on the host. Provisioned by a developer or tester. This is useful for single-node development and testing only! On-host storage is not supported in any way and WILL NOT WORK in a multi-node cluster. More info: https://kubernetes.io/docs/concepts/storage/volumes#hostpath
         public var hostPath: HostPathVolumeSource?
         /// iscsi represents an ISCSI Disk resource that is attached to a kubelet's host machine and then exposed to the pod. Provisioned by an admin.
-        public var iscsi: ISCSIPersistentVolumeSource?
+        public var iscsi: ISCSIPersistentVolumeSource? {
+            get { _iscsi?.value }
+            set { _iscsi = newValue.map(Indirect.init) }
+        }
+        private var _iscsi: Indirect<ISCSIPersistentVolumeSource>?
         /// local represents directly-attached storage with node affinity
         public var local: LocalVolumeSource?
         /// mountOptions is the list of mount options, e.g. ["ro", "soft"]. Not validated - mount will simply fail if one is invalid. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes/#mount-options
         public var mountOptions: [String]?
         /// nfs represents an NFS mount on the host. Provisioned by an admin. More info: https://kubernetes.io/docs/concepts/storage/volumes#nfs
-        public var nfs: NFSVolumeSource?
+        public var nfs: NFSVolumeSource? {
+            get { _nfs?.value }
+            set { _nfs = newValue.map(Indirect.init) }
+        }
+        private var _nfs: Indirect<NFSVolumeSource>?
         /// nodeAffinity defines constraints that limit what nodes this volume can be accessed from. This field influences the scheduling of pods that use this volume. This field is mutable if MutablePVNodeAffinity feature gate is enabled.
         public var nodeAffinity: VolumeNodeAffinity?
         /// persistentVolumeReclaimPolicy defines what happens to a persistent volume when released from its claim. Valid options are Retain (default for manually created PersistentVolumes), Delete (default for dynamically provisioned PersistentVolumes), and Recycle (deprecated). Recycle must be supported by the volume plugin underlying this PersistentVolume. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#reclaiming
@@ -49,58 +101,161 @@ extension Core.V1 {
         /// photonPersistentDisk represents a PhotonController persistent disk attached and mounted on kubelets host machine. Deprecated: PhotonPersistentDisk is deprecated and the in-tree photonPersistentDisk type is no longer supported.
         public var photonPersistentDisk: PhotonPersistentDiskVolumeSource?
         /// portworxVolume represents a portworx volume attached and mounted on kubelets host machine. Deprecated: PortworxVolume is deprecated. All operations for the in-tree portworxVolume type are redirected to the pxd.portworx.com CSI driver.
-        public var portworxVolume: PortworxVolumeSource?
+        public var portworxVolume: PortworxVolumeSource? {
+            get { _portworxVolume?.value }
+            set { _portworxVolume = newValue.map(Indirect.init) }
+        }
+        private var _portworxVolume: Indirect<PortworxVolumeSource>?
         /// quobyte represents a Quobyte mount on the host that shares a pod's lifetime. Deprecated: Quobyte is deprecated and the in-tree quobyte type is no longer supported.
-        public var quobyte: QuobyteVolumeSource?
+        public var quobyte: QuobyteVolumeSource? {
+            get { _quobyte?.value }
+            set { _quobyte = newValue.map(Indirect.init) }
+        }
+        private var _quobyte: Indirect<QuobyteVolumeSource>?
         /// rbd represents a Rados Block Device mount on the host that shares a pod's lifetime. Deprecated: RBD is deprecated and the in-tree rbd type is no longer supported. More info: https://examples.k8s.io/volumes/rbd/README.md
-        public var rbd: RBDPersistentVolumeSource?
+        public var rbd: RBDPersistentVolumeSource? {
+            get { _rbd?.value }
+            set { _rbd = newValue.map(Indirect.init) }
+        }
+        private var _rbd: Indirect<RBDPersistentVolumeSource>?
         /// scaleIO represents a ScaleIO persistent volume attached and mounted on Kubernetes nodes. Deprecated: ScaleIO is deprecated and the in-tree scaleIO type is no longer supported.
-        public var scaleIO: ScaleIOPersistentVolumeSource?
+        public var scaleIO: ScaleIOPersistentVolumeSource? {
+            get { _scaleIO?.value }
+            set { _scaleIO = newValue.map(Indirect.init) }
+        }
+        private var _scaleIO: Indirect<ScaleIOPersistentVolumeSource>?
         /// storageClassName is the name of StorageClass to which this persistent volume belongs. Empty value means that this volume does not belong to any StorageClass.
         public var storageClassName: String?
         /// storageOS represents a StorageOS volume that is attached to the kubelet's host machine and mounted into the pod. Deprecated: StorageOS is deprecated and the in-tree storageos type is no longer supported. More info: https://examples.k8s.io/volumes/storageos/README.md
-        public var storageos: StorageOSPersistentVolumeSource?
+        public var storageos: StorageOSPersistentVolumeSource? {
+            get { _storageos?.value }
+            set { _storageos = newValue.map(Indirect.init) }
+        }
+        private var _storageos: Indirect<StorageOSPersistentVolumeSource>?
         /// Name of VolumeAttributesClass to which this persistent volume belongs. Empty value is not allowed. When this field is not set, it indicates that this volume does not belong to any VolumeAttributesClass. This field is mutable and can be changed by the CSI driver after a volume has been updated successfully to a new class. For an unbound PersistentVolume, the volumeAttributesClassName will be matched with unbound PersistentVolumeClaims during the binding process.
         public var volumeAttributesClassName: String?
         /// volumeMode defines if a volume is intended to be used with a formatted filesystem or to remain in raw block state. Value of Filesystem is implied when not included in spec.
         public var volumeMode: String?
         /// vsphereVolume represents a vSphere volume attached and mounted on kubelets host machine. Deprecated: VsphereVolume is deprecated. All operations for the in-tree vsphereVolume type are redirected to the csi.vsphere.vmware.com CSI driver.
-        public var vsphereVolume: VsphereVirtualDiskVolumeSource?
+        public var vsphereVolume: VsphereVirtualDiskVolumeSource? {
+            get { _vsphereVolume?.value }
+            set { _vsphereVolume = newValue.map(Indirect.init) }
+        }
+        private var _vsphereVolume: Indirect<VsphereVirtualDiskVolumeSource>?
 
         public init(
             accessModes: [String]? = nil, awsElasticBlockStore: AWSElasticBlockStoreVolumeSource? = nil, azureDisk: AzureDiskVolumeSource? = nil, azureFile: AzureFilePersistentVolumeSource? = nil, capacity: [String: Quantity]? = nil, cephfs: CephFSPersistentVolumeSource? = nil, cinder: CinderPersistentVolumeSource? = nil, claimRef: ObjectReference? = nil, csi: CSIPersistentVolumeSource? = nil, fc: FCVolumeSource? = nil, flexVolume: FlexPersistentVolumeSource? = nil, flocker: FlockerVolumeSource? = nil, gcePersistentDisk: GCEPersistentDiskVolumeSource? = nil, glusterfs: GlusterfsPersistentVolumeSource? = nil, hostPath: HostPathVolumeSource? = nil, iscsi: ISCSIPersistentVolumeSource? = nil, local: LocalVolumeSource? = nil, mountOptions: [String]? = nil, nfs: NFSVolumeSource? = nil, nodeAffinity: VolumeNodeAffinity? = nil, persistentVolumeReclaimPolicy: String? = nil, photonPersistentDisk: PhotonPersistentDiskVolumeSource? = nil, portworxVolume: PortworxVolumeSource? = nil, quobyte: QuobyteVolumeSource? = nil, rbd: RBDPersistentVolumeSource? = nil, scaleIO: ScaleIOPersistentVolumeSource? = nil, storageClassName: String? = nil, storageos: StorageOSPersistentVolumeSource? = nil, volumeAttributesClassName: String? = nil, volumeMode: String? = nil, vsphereVolume: VsphereVirtualDiskVolumeSource? = nil
         ) {
             self.accessModes = accessModes
-            self.awsElasticBlockStore = awsElasticBlockStore
-            self.azureDisk = azureDisk
-            self.azureFile = azureFile
+            self._awsElasticBlockStore = awsElasticBlockStore.map(Indirect.init)
+            self._azureDisk = azureDisk.map(Indirect.init)
+            self._azureFile = azureFile.map(Indirect.init)
             self.capacity = capacity
-            self.cephfs = cephfs
-            self.cinder = cinder
-            self.claimRef = claimRef
-            self.csi = csi
-            self.fc = fc
-            self.flexVolume = flexVolume
+            self._cephfs = cephfs.map(Indirect.init)
+            self._cinder = cinder.map(Indirect.init)
+            self._claimRef = claimRef.map(Indirect.init)
+            self._csi = csi.map(Indirect.init)
+            self._fc = fc.map(Indirect.init)
+            self._flexVolume = flexVolume.map(Indirect.init)
             self.flocker = flocker
-            self.gcePersistentDisk = gcePersistentDisk
-            self.glusterfs = glusterfs
+            self._gcePersistentDisk = gcePersistentDisk.map(Indirect.init)
+            self._glusterfs = glusterfs.map(Indirect.init)
             self.hostPath = hostPath
-            self.iscsi = iscsi
+            self._iscsi = iscsi.map(Indirect.init)
             self.local = local
             self.mountOptions = mountOptions
-            self.nfs = nfs
+            self._nfs = nfs.map(Indirect.init)
             self.nodeAffinity = nodeAffinity
             self.persistentVolumeReclaimPolicy = persistentVolumeReclaimPolicy
             self.photonPersistentDisk = photonPersistentDisk
-            self.portworxVolume = portworxVolume
-            self.quobyte = quobyte
-            self.rbd = rbd
-            self.scaleIO = scaleIO
+            self._portworxVolume = portworxVolume.map(Indirect.init)
+            self._quobyte = quobyte.map(Indirect.init)
+            self._rbd = rbd.map(Indirect.init)
+            self._scaleIO = scaleIO.map(Indirect.init)
             self.storageClassName = storageClassName
-            self.storageos = storageos
+            self._storageos = storageos.map(Indirect.init)
             self.volumeAttributesClassName = volumeAttributesClassName
             self.volumeMode = volumeMode
-            self.vsphereVolume = vsphereVolume
+            self._vsphereVolume = vsphereVolume.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case accessModes, _awsElasticBlockStore = "awsElasticBlockStore", _azureDisk = "azureDisk", _azureFile = "azureFile", capacity, _cephfs = "cephfs", _cinder = "cinder", _claimRef = "claimRef", _csi = "csi", _fc = "fc", _flexVolume = "flexVolume", flocker, _gcePersistentDisk = "gcePersistentDisk", _glusterfs = "glusterfs", hostPath, _iscsi = "iscsi", local, mountOptions, _nfs = "nfs", nodeAffinity, persistentVolumeReclaimPolicy, photonPersistentDisk, _portworxVolume = "portworxVolume", _quobyte = "quobyte", _rbd = "rbd", _scaleIO = "scaleIO", storageClassName, _storageos = "storageos", volumeAttributesClassName, volumeMode, _vsphereVolume = "vsphereVolume"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var accessModes: [String]?
+            var awsElasticBlockStore: AWSElasticBlockStoreVolumeSource?
+            var azureDisk: AzureDiskVolumeSource?
+            var azureFile: AzureFilePersistentVolumeSource?
+            var capacity: [String: Quantity]?
+            var cephfs: CephFSPersistentVolumeSource?
+            var cinder: CinderPersistentVolumeSource?
+            var claimRef: ObjectReference?
+            var csi: CSIPersistentVolumeSource?
+            var fc: FCVolumeSource?
+            var flexVolume: FlexPersistentVolumeSource?
+            var flocker: FlockerVolumeSource?
+            var gcePersistentDisk: GCEPersistentDiskVolumeSource?
+            var glusterfs: GlusterfsPersistentVolumeSource?
+            var hostPath: HostPathVolumeSource?
+            var iscsi: ISCSIPersistentVolumeSource?
+            var local: LocalVolumeSource?
+            var mountOptions: [String]?
+            var nfs: NFSVolumeSource?
+            var nodeAffinity: VolumeNodeAffinity?
+            var persistentVolumeReclaimPolicy: String?
+            var photonPersistentDisk: PhotonPersistentDiskVolumeSource?
+            var portworxVolume: PortworxVolumeSource?
+            var quobyte: QuobyteVolumeSource?
+            var rbd: RBDPersistentVolumeSource?
+            var scaleIO: ScaleIOPersistentVolumeSource?
+            var storageClassName: String?
+            var storageos: StorageOSPersistentVolumeSource?
+            var volumeAttributesClassName: String?
+            var volumeMode: String?
+            var vsphereVolume: VsphereVirtualDiskVolumeSource?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xbb780c9bff998f6c: if jsonKey.equals("accessModes") { accessModes = try Array<String>(reading: &jsonReader); return }
+                case 0x59d2f1cc1eb26731: if jsonKey.equals("awsElasticBlockStore") { awsElasticBlockStore = try AWSElasticBlockStoreVolumeSource(reading: &jsonReader); return }
+                case 0x3f4c568a9d79b9e7: if jsonKey.equals("azureDisk") { azureDisk = try AzureDiskVolumeSource(reading: &jsonReader); return }
+                case 0x3e988ce5040cccb8: if jsonKey.equals("azureFile") { azureFile = try AzureFilePersistentVolumeSource(reading: &jsonReader); return }
+                case 0x87d780c3391e5d96: if jsonKey.equals("capacity") { capacity = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0x32e900878b76a1a9: if jsonKey.equals("cephfs") { cephfs = try CephFSPersistentVolumeSource(reading: &jsonReader); return }
+                case 0xefc9f04392b75f25: if jsonKey.equals("cinder") { cinder = try CinderPersistentVolumeSource(reading: &jsonReader); return }
+                case 0x163ccd4e60cfc9be: if jsonKey.equals("claimRef") { claimRef = try ObjectReference(reading: &jsonReader); return }
+                case 0x7f5e985b62a0690f: if jsonKey.equals("csi") { csi = try CSIPersistentVolumeSource(reading: &jsonReader); return }
+                case 0x762a1efe01448ff0: if jsonKey.equals("fc") { fc = try FCVolumeSource(reading: &jsonReader); return }
+                case 0x7ddaa5029d1f94a5: if jsonKey.equals("flexVolume") { flexVolume = try FlexPersistentVolumeSource(reading: &jsonReader); return }
+                case 0x69a114757f574a13: if jsonKey.equals("flocker") { flocker = try FlockerVolumeSource(reading: &jsonReader); return }
+                case 0x7e6809719361719a: if jsonKey.equals("gcePersistentDisk") { gcePersistentDisk = try GCEPersistentDiskVolumeSource(reading: &jsonReader); return }
+                case 0x5654d5d5ce9575a: if jsonKey.equals("glusterfs") { glusterfs = try GlusterfsPersistentVolumeSource(reading: &jsonReader); return }
+                case 0xbcf7fe9847f63b35: if jsonKey.equals("hostPath") { hostPath = try HostPathVolumeSource(reading: &jsonReader); return }
+                case 0xb3b22b180cb865ca: if jsonKey.equals("iscsi") { iscsi = try ISCSIPersistentVolumeSource(reading: &jsonReader); return }
+                case 0x5fdb3a46ae0160e3: if jsonKey.equals("local") { local = try LocalVolumeSource(reading: &jsonReader); return }
+                case 0x4358addff64d8313: if jsonKey.equals("mountOptions") { mountOptions = try Array<String>(reading: &jsonReader); return }
+                case 0xd16ab50295f165d1: if jsonKey.equals("nfs") { nfs = try NFSVolumeSource(reading: &jsonReader); return }
+                case 0x6cf509e5a301d236: if jsonKey.equals("nodeAffinity") { nodeAffinity = try VolumeNodeAffinity(reading: &jsonReader); return }
+                case 0x7ac6c4e277924349: if jsonKey.equals("persistentVolumeReclaimPolicy") { persistentVolumeReclaimPolicy = try String(reading: &jsonReader); return }
+                case 0x3c46035dbc68f7b5: if jsonKey.equals("photonPersistentDisk") { photonPersistentDisk = try PhotonPersistentDiskVolumeSource(reading: &jsonReader); return }
+                case 0x4175ff27590d7757: if jsonKey.equals("portworxVolume") { portworxVolume = try PortworxVolumeSource(reading: &jsonReader); return }
+                case 0x9aa0405f271ded65: if jsonKey.equals("quobyte") { quobyte = try QuobyteVolumeSource(reading: &jsonReader); return }
+                case 0x5c29a57eb0a87b8: if jsonKey.equals("rbd") { rbd = try RBDPersistentVolumeSource(reading: &jsonReader); return }
+                case 0x8bdb4c94a24e3375: if jsonKey.equals("scaleIO") { scaleIO = try ScaleIOPersistentVolumeSource(reading: &jsonReader); return }
+                case 0x1cf5f06341724646: if jsonKey.equals("storageClassName") { storageClassName = try String(reading: &jsonReader); return }
+                case 0xe9861d612332d4a8: if jsonKey.equals("storageos") { storageos = try StorageOSPersistentVolumeSource(reading: &jsonReader); return }
+                case 0x139b3febccd251a0: if jsonKey.equals("volumeAttributesClassName") { volumeAttributesClassName = try String(reading: &jsonReader); return }
+                case 0xf3fddccd54ad6b4e: if jsonKey.equals("volumeMode") { volumeMode = try String(reading: &jsonReader); return }
+                case 0xe11df2a0a7268c93: if jsonKey.equals("vsphereVolume") { vsphereVolume = try VsphereVirtualDiskVolumeSource(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                accessModes: accessModes, awsElasticBlockStore: awsElasticBlockStore, azureDisk: azureDisk, azureFile: azureFile, capacity: capacity, cephfs: cephfs, cinder: cinder, claimRef: claimRef, csi: csi, fc: fc, flexVolume: flexVolume, flocker: flocker, gcePersistentDisk: gcePersistentDisk, glusterfs: glusterfs, hostPath: hostPath, iscsi: iscsi, local: local, mountOptions: mountOptions, nfs: nfs, nodeAffinity: nodeAffinity, persistentVolumeReclaimPolicy: persistentVolumeReclaimPolicy, photonPersistentDisk: photonPersistentDisk, portworxVolume: portworxVolume, quobyte: quobyte, rbd: rbd, scaleIO: scaleIO, storageClassName: storageClassName, storageos: storageos, volumeAttributesClassName: volumeAttributesClassName, volumeMode: volumeMode, vsphereVolume: vsphereVolume
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// PersistentVolumeStatus is the current status of a persistent volume.
-    public struct PersistentVolumeStatus: Codable, Sendable, Hashable {
+    public struct PersistentVolumeStatus: Codable, Sendable, Hashable, JSONReadable {
         /// lastPhaseTransitionTime is the time the phase transitioned from one to another and automatically resets to current time everytime a volume phase transitions.
         public var lastPhaseTransitionTime: Time?
         /// message is a human-readable message indicating details about why the volume is in this state.
@@ -20,6 +20,27 @@ extension Core.V1 {
             self.message = message
             self.phase = phase
             self.reason = reason
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var lastPhaseTransitionTime: Time?
+            var message: String?
+            var phase: String?
+            var reason: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xaf45db1275dafac: if jsonKey.equals("lastPhaseTransitionTime") { lastPhaseTransitionTime = try Time(reading: &jsonReader); return }
+                case 0x51374c692f23857e: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0x15758755087e78c4: if jsonKey.equals("phase") { phase = try String(reading: &jsonReader); return }
+                case 0x2dc435561180d8ae: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                lastPhaseTransitionTime: lastPhaseTransitionTime, message: message, phase: phase, reason: reason
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents a Photon Controller persistent disk resource.
-    public struct PhotonPersistentDiskVolumeSource: Codable, Sendable, Hashable {
+    public struct PhotonPersistentDiskVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// fsType is the filesystem type to mount. Must be a filesystem type supported by the host operating system. Ex. "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified.
         public var fsType: String?
         /// pdID is the ID that identifies Photon Controller persistent disk
@@ -14,6 +14,24 @@ extension Core.V1 {
         ) {
             self.fsType = fsType
             self.pdID = pdID
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var fsType: String?
+            var pdID: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0x7e0f04bc7d08697f: if jsonKey.equals("pdID") { pdID = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let pdID else { throw jsonReader.missing("pdID") }
+            self.init(
+                fsType: fsType, pdID: pdID
+            )
         }
     }
 }

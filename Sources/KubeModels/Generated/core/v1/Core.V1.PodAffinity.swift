@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Pod affinity is a group of inter pod affinity scheduling rules.
-    public struct PodAffinity: Codable, Sendable, Hashable {
+    public struct PodAffinity: Codable, Sendable, Hashable, JSONReadable {
         /// The scheduler will prefer to schedule pods to nodes that satisfy the affinity expressions specified by this field, but it may choose a node that violates one or more of the expressions. The node that is most preferred is the one with the greatest sum of weights, i.e. for each node that meets all of the scheduling requirements (resource request, requiredDuringScheduling affinity expressions, etc.), compute a sum by iterating through the elements of this field and adding "weight" to the sum if the node has pods which matches the corresponding podAffinityTerm; the node(s) with the highest sum are the most preferred.
         public var preferredDuringSchedulingIgnoredDuringExecution: [WeightedPodAffinityTerm]?
         /// If the affinity requirements specified by this field are not met at scheduling time, the pod will not be scheduled onto the node. If the affinity requirements specified by this field cease to be met at some point during pod execution (e.g. due to a pod label update), the system may or may not try to eventually evict the pod from its node. When there are multiple elements, the lists of nodes corresponding to each podAffinityTerm are intersected, i.e. all terms must be satisfied.
@@ -14,6 +14,23 @@ extension Core.V1 {
         ) {
             self.preferredDuringSchedulingIgnoredDuringExecution = preferredDuringSchedulingIgnoredDuringExecution
             self.requiredDuringSchedulingIgnoredDuringExecution = requiredDuringSchedulingIgnoredDuringExecution
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var preferredDuringSchedulingIgnoredDuringExecution: [WeightedPodAffinityTerm]?
+            var requiredDuringSchedulingIgnoredDuringExecution: [PodAffinityTerm]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x236b8e04b5b474cd: if jsonKey.equals("preferredDuringSchedulingIgnoredDuringExecution") { preferredDuringSchedulingIgnoredDuringExecution = try Array<WeightedPodAffinityTerm>(reading: &jsonReader); return }
+                case 0x13acad16575f0635: if jsonKey.equals("requiredDuringSchedulingIgnoredDuringExecution") { requiredDuringSchedulingIgnoredDuringExecution = try Array<PodAffinityTerm>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                preferredDuringSchedulingIgnoredDuringExecution: preferredDuringSchedulingIgnoredDuringExecution, requiredDuringSchedulingIgnoredDuringExecution: requiredDuringSchedulingIgnoredDuringExecution
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Defines a set of pods (namely those matching the labelSelector relative to the given namespace(s)) that this pod should be co-located (affinity) or not co-located (anti-affinity) with, where co-located is defined as running on a node whose value of the label with key <topologyKey> matches that of any node on which a pod of the set of pods is running
-    public struct PodAffinityTerm: Codable, Sendable, Hashable {
+    public struct PodAffinityTerm: Codable, Sendable, Hashable, JSONReadable {
         /// A label query over a set of resources, in this case pods. If it's null, this PodAffinityTerm matches with no Pods.
         public var labelSelector: Meta.V1.LabelSelector?
         /// MatchLabelKeys is a set of pod label keys to select which pods will be taken into consideration. The keys are used to lookup values from the incoming pod labels, those key-value labels are merged with `labelSelector` as `key in (value)` to select the group of existing pods which pods will be taken into consideration for the incoming pod's pod (anti) affinity. Keys that don't exist in the incoming pod labels will be ignored. The default value is empty. The same key is forbidden to exist in both matchLabelKeys and labelSelector. Also, matchLabelKeys cannot be set when labelSelector isn't set.
@@ -26,6 +26,32 @@ extension Core.V1 {
             self.namespaceSelector = namespaceSelector
             self.namespaces = namespaces
             self.topologyKey = topologyKey
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var labelSelector: Meta.V1.LabelSelector?
+            var matchLabelKeys: [String]?
+            var mismatchLabelKeys: [String]?
+            var namespaceSelector: Meta.V1.LabelSelector?
+            var namespaces: [String]?
+            var topologyKey: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x31370ce12e845fac: if jsonKey.equals("labelSelector") { labelSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x1c9e9a69282ea3b0: if jsonKey.equals("matchLabelKeys") { matchLabelKeys = try Array<String>(reading: &jsonReader); return }
+                case 0x75d965cf494d970f: if jsonKey.equals("mismatchLabelKeys") { mismatchLabelKeys = try Array<String>(reading: &jsonReader); return }
+                case 0x60b6999e885854d7: if jsonKey.equals("namespaceSelector") { namespaceSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0xbd299a7d7380eafd: if jsonKey.equals("namespaces") { namespaces = try Array<String>(reading: &jsonReader); return }
+                case 0xe22f9f5d74ca6bb4: if jsonKey.equals("topologyKey") { topologyKey = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let topologyKey else { throw jsonReader.missing("topologyKey") }
+            self.init(
+                labelSelector: labelSelector, matchLabelKeys: matchLabelKeys, mismatchLabelKeys: mismatchLabelKeys, namespaceSelector: namespaceSelector, namespaces: namespaces, topologyKey: topologyKey
+            )
         }
     }
 }

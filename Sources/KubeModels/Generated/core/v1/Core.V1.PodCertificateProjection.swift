@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// PodCertificateProjection provides a private key and X.509 certificate in the pod filesystem.
-    public struct PodCertificateProjection: Codable, Sendable, Hashable {
+    public struct PodCertificateProjection: Codable, Sendable, Hashable, JSONReadable {
         /// Write the certificate chain at this path in the projected volume.
         public var certificateChainPath: String?
         /// Write the credential bundle at this path in the projected volume.
@@ -29,6 +29,35 @@ extension Core.V1 {
             self.maxExpirationSeconds = maxExpirationSeconds
             self.signerName = signerName
             self.userAnnotations = userAnnotations
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var certificateChainPath: String?
+            var credentialBundlePath: String?
+            var keyPath: String?
+            var keyType: String?
+            var maxExpirationSeconds: Int32?
+            var signerName: String?
+            var userAnnotations: [String: String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x63c6528adddaf414: if jsonKey.equals("certificateChainPath") { certificateChainPath = try String(reading: &jsonReader); return }
+                case 0x190c754407a8ba79: if jsonKey.equals("credentialBundlePath") { credentialBundlePath = try String(reading: &jsonReader); return }
+                case 0x4f9e8e4848d1a508: if jsonKey.equals("keyPath") { keyPath = try String(reading: &jsonReader); return }
+                case 0x1081b759b5331359: if jsonKey.equals("keyType") { keyType = try String(reading: &jsonReader); return }
+                case 0x8b25b6ce86fd8600: if jsonKey.equals("maxExpirationSeconds") { maxExpirationSeconds = try Int32(reading: &jsonReader); return }
+                case 0x8e9f31919dcb9f52: if jsonKey.equals("signerName") { signerName = try String(reading: &jsonReader); return }
+                case 0x1412d7792960e6bf: if jsonKey.equals("userAnnotations") { userAnnotations = try Dictionary<String, String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let keyType else { throw jsonReader.missing("keyType") }
+            guard let signerName else { throw jsonReader.missing("signerName") }
+            self.init(
+                certificateChainPath: certificateChainPath, credentialBundlePath: credentialBundlePath, keyPath: keyPath, keyType: keyType, maxExpirationSeconds: maxExpirationSeconds, signerName: signerName, userAnnotations: userAnnotations
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// PodDNSConfig defines the DNS parameters of a pod in addition to those generated from DNSPolicy.
-    public struct PodDNSConfig: Codable, Sendable, Hashable {
+    public struct PodDNSConfig: Codable, Sendable, Hashable, JSONReadable {
         /// A list of DNS name server IP addresses. This will be appended to the base nameservers generated from DNSPolicy. Duplicated nameservers will be removed.
         public var nameservers: [String]?
         /// A list of DNS resolver options. This will be merged with the base options generated from DNSPolicy. Duplicated entries will be removed. Resolution options given in Options will override those that appear in the base DNSPolicy.
@@ -17,6 +17,25 @@ extension Core.V1 {
             self.nameservers = nameservers
             self.options = options
             self.searches = searches
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var nameservers: [String]?
+            var options: [PodDNSConfigOption]?
+            var searches: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x9d7abfdc33b3d974: if jsonKey.equals("nameservers") { nameservers = try Array<String>(reading: &jsonReader); return }
+                case 0x5bf88a3f99cbb3aa: if jsonKey.equals("options") { options = try Array<PodDNSConfigOption>(reading: &jsonReader); return }
+                case 0xb5ab00753278ef61: if jsonKey.equals("searches") { searches = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                nameservers: nameservers, options: options, searches: searches
+            )
         }
     }
 }

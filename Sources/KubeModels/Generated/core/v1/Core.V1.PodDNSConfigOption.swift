@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// PodDNSConfigOption defines DNS resolver options of a pod.
-    public struct PodDNSConfigOption: Codable, Sendable, Hashable {
+    public struct PodDNSConfigOption: Codable, Sendable, Hashable, JSONReadable {
         /// Name is this DNS resolver option's name. Required.
         public var name: String?
         /// Value is this DNS resolver option's value.
@@ -14,6 +14,23 @@ extension Core.V1 {
         ) {
             self.name = name
             self.value = value
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var name: String?
+            var value: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x8fb5728035549067: if jsonKey.equals("value") { value = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                name: name, value: value
+            )
         }
     }
 }

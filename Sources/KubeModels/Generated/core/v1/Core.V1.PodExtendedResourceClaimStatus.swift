@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// PodExtendedResourceClaimStatus is stored in the PodStatus for the extended resource requests backed by DRA. It stores the generated name for the corresponding special ResourceClaim created by the scheduler.
-    public struct PodExtendedResourceClaimStatus: Codable, Sendable, Hashable {
+    public struct PodExtendedResourceClaimStatus: Codable, Sendable, Hashable, JSONReadable {
         /// RequestMappings identifies the mapping of <container, extended resource backed by DRA> to  device request in the generated ResourceClaim.
         public var requestMappings: [ContainerExtendedResourceRequest]
         /// ResourceClaimName is the name of the ResourceClaim that was generated for the Pod in the namespace of the Pod.
@@ -14,6 +14,25 @@ extension Core.V1 {
         ) {
             self.requestMappings = requestMappings
             self.resourceClaimName = resourceClaimName
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var requestMappings: [ContainerExtendedResourceRequest]?
+            var resourceClaimName: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x716cc8a2666cc4cf: if jsonKey.equals("requestMappings") { requestMappings = try Array<ContainerExtendedResourceRequest>(reading: &jsonReader); return }
+                case 0x96b39c3135636ff9: if jsonKey.equals("resourceClaimName") { resourceClaimName = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let requestMappings else { throw jsonReader.missing("requestMappings") }
+            guard let resourceClaimName else { throw jsonReader.missing("resourceClaimName") }
+            self.init(
+                requestMappings: requestMappings, resourceClaimName: resourceClaimName
+            )
         }
     }
 }

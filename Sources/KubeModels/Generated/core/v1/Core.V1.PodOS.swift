@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// PodOS defines the OS parameters of a pod.
-    public struct PodOS: Codable, Sendable, Hashable {
+    public struct PodOS: Codable, Sendable, Hashable, JSONReadable {
         /// Name is the name of the operating system. The currently supported values are linux and windows. Additional value may be defined in future and can be one of: https://github.com/opencontainers/runtime-spec/blob/master/config.md#platform-specific-configuration Clients should expect to handle additional values and treat unrecognized values in this field as os: null
         public var name: String
 
@@ -11,6 +11,22 @@ extension Core.V1 {
             name: String
         ) {
             self.name = name
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var name: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                name: name
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// PodReadinessGate contains the reference to a pod condition
-    public struct PodReadinessGate: Codable, Sendable, Hashable {
+    public struct PodReadinessGate: Codable, Sendable, Hashable, JSONReadable {
         /// ConditionType refers to a condition in the pod's condition list with matching type.
         public var conditionType: String
 
@@ -11,6 +11,22 @@ extension Core.V1 {
             conditionType: String
         ) {
             self.conditionType = conditionType
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var conditionType: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xdd27ab147af97c0f: if jsonKey.equals("conditionType") { conditionType = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let conditionType else { throw jsonReader.missing("conditionType") }
+            self.init(
+                conditionType: conditionType
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// PodResourceClaim references exactly one ResourceClaim, either directly or by naming a ResourceClaimTemplate which is then turned into a ResourceClaim for the pod.
-    public struct PodResourceClaim: Codable, Sendable, Hashable {
+    public struct PodResourceClaim: Codable, Sendable, Hashable, JSONReadable {
         /// Name uniquely identifies this resource claim inside the pod. This must be a DNS_LABEL.
         public var name: String
         /// ResourceClaimName is the name of a ResourceClaim object in the same namespace as this pod.
@@ -17,6 +17,26 @@ extension Core.V1 {
             self.name = name
             self.resourceClaimName = resourceClaimName
             self.resourceClaimTemplateName = resourceClaimTemplateName
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var name: String?
+            var resourceClaimName: String?
+            var resourceClaimTemplateName: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x96b39c3135636ff9: if jsonKey.equals("resourceClaimName") { resourceClaimName = try String(reading: &jsonReader); return }
+                case 0x50b1e90f2b3a526d: if jsonKey.equals("resourceClaimTemplateName") { resourceClaimTemplateName = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                name: name, resourceClaimName: resourceClaimName, resourceClaimTemplateName: resourceClaimTemplateName
+            )
         }
     }
 }

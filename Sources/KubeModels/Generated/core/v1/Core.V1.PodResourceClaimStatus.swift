@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// PodResourceClaimStatus is stored in the PodStatus for each PodResourceClaim which references a ResourceClaimTemplate. It stores the generated name for the corresponding ResourceClaim.
-    public struct PodResourceClaimStatus: Codable, Sendable, Hashable {
+    public struct PodResourceClaimStatus: Codable, Sendable, Hashable, JSONReadable {
         /// Name uniquely identifies this resource claim inside the pod. This must match the name of an entry in pod.spec.resourceClaims, which implies that the string must be a DNS_LABEL.
         public var name: String
         /// ResourceClaimName is the name of the ResourceClaim that was generated for the Pod in the namespace of the Pod.
@@ -14,6 +14,24 @@ extension Core.V1 {
         ) {
             self.name = name
             self.resourceClaimName = resourceClaimName
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var name: String?
+            var resourceClaimName: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x96b39c3135636ff9: if jsonKey.equals("resourceClaimName") { resourceClaimName = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                name: name, resourceClaimName: resourceClaimName
+            )
         }
     }
 }

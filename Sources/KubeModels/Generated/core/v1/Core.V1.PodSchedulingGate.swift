@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// PodSchedulingGate is associated to a Pod to guard its scheduling.
-    public struct PodSchedulingGate: Codable, Sendable, Hashable {
+    public struct PodSchedulingGate: Codable, Sendable, Hashable, JSONReadable {
         /// Name of the scheduling gate. Each scheduling gate must have a unique name field.
         public var name: String
 
@@ -11,6 +11,22 @@ extension Core.V1 {
             name: String
         ) {
             self.name = name
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var name: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                name: name
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// PodSchedulingGroup identifies the runtime scheduling group instance that a Pod belongs to. The scheduler uses this information to apply workload-aware scheduling semantics. Exactly one field must be specified.
-    public struct PodSchedulingGroup: Codable, Sendable, Hashable {
+    public struct PodSchedulingGroup: Codable, Sendable, Hashable, JSONReadable {
         /// PodGroupName specifies the name of the standalone PodGroup object that represents the runtime instance of this group. Must be a DNS subdomain.
         public var podGroupName: String?
 
@@ -11,6 +11,21 @@ extension Core.V1 {
             podGroupName: String? = nil
         ) {
             self.podGroupName = podGroupName
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var podGroupName: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xf461625a46f126aa: if jsonKey.equals("podGroupName") { podGroupName = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                podGroupName: podGroupName
+            )
         }
     }
 }

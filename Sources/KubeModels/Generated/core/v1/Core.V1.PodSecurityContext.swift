@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// PodSecurityContext holds pod-level security attributes and common container settings. Some fields are also present in container.securityContext.  Field values of container.securityContext take precedence over field values of PodSecurityContext.
-    public struct PodSecurityContext: Codable, Sendable, Hashable {
+    public struct PodSecurityContext: Codable, Sendable, Hashable, JSONReadable {
         /// appArmorProfile is the AppArmor options to use by the containers in this pod. Note that this field cannot be set when spec.os.name is windows.
         public var appArmorProfile: AppArmorProfile?
         /// A special supplemental group that applies to all containers in a pod. Some volume types allow the Kubelet to change the ownership of that volume to be owned by the pod:
@@ -19,7 +19,11 @@ extension Core.V1 {
         /// seLinuxChangePolicy defines how the container's SELinux label is applied to all volumes used by the Pod. It has no effect on nodes that do not support SELinux or to volumes does not support SELinux. Valid values are "MountOption" and "Recursive".
         public var seLinuxChangePolicy: String?
         /// The SELinux context to be applied to all containers. If unspecified, the container runtime will allocate a random SELinux context for each container.  May also be set in SecurityContext.  If set in both SecurityContext and PodSecurityContext, the value specified in SecurityContext takes precedence for that container. Note that this field cannot be set when spec.os.name is windows.
-        public var seLinuxOptions: SELinuxOptions?
+        public var seLinuxOptions: SELinuxOptions? {
+            get { _seLinuxOptions?.value }
+            set { _seLinuxOptions = newValue.map(Indirect.init) }
+        }
+        private var _seLinuxOptions: Indirect<SELinuxOptions>?
         /// The seccomp options to use by the containers in this pod. Note that this field cannot be set when spec.os.name is windows.
         public var seccompProfile: SeccompProfile?
         /// A list of groups applied to the first process run in each container, in addition to the container's primary GID and fsGroup (if specified).  If the SupplementalGroupsPolicy feature is enabled, the supplementalGroupsPolicy field determines whether these are in addition to or instead of any group memberships defined in the container image. If unspecified, no additional groups are added, though group memberships defined in the container image may still be used, depending on the supplementalGroupsPolicy field. Note that this field cannot be set when spec.os.name is windows.
@@ -29,7 +33,11 @@ extension Core.V1 {
         /// Sysctls hold a list of namespaced sysctls used for the pod. Pods with unsupported sysctls (by the container runtime) might fail to launch. Note that this field cannot be set when spec.os.name is windows.
         public var sysctls: [Sysctl]?
         /// The Windows specific settings applied to all containers. If unspecified, the options within a container's SecurityContext will be used. If set in both SecurityContext and PodSecurityContext, the value specified in SecurityContext takes precedence. Note that this field cannot be set when spec.os.name is linux.
-        public var windowsOptions: WindowsSecurityContextOptions?
+        public var windowsOptions: WindowsSecurityContextOptions? {
+            get { _windowsOptions?.value }
+            set { _windowsOptions = newValue.map(Indirect.init) }
+        }
+        private var _windowsOptions: Indirect<WindowsSecurityContextOptions>?
 
         public init(
             appArmorProfile: AppArmorProfile? = nil, fsGroup: Int64? = nil, fsGroupChangePolicy: String? = nil, runAsGroup: Int64? = nil, runAsNonRoot: Bool? = nil, runAsUser: Int64? = nil, seLinuxChangePolicy: String? = nil, seLinuxOptions: SELinuxOptions? = nil, seccompProfile: SeccompProfile? = nil, supplementalGroups: [Int64]? = nil, supplementalGroupsPolicy: String? = nil, sysctls: [Sysctl]? = nil, windowsOptions: WindowsSecurityContextOptions? = nil
@@ -41,12 +49,55 @@ extension Core.V1 {
             self.runAsNonRoot = runAsNonRoot
             self.runAsUser = runAsUser
             self.seLinuxChangePolicy = seLinuxChangePolicy
-            self.seLinuxOptions = seLinuxOptions
+            self._seLinuxOptions = seLinuxOptions.map(Indirect.init)
             self.seccompProfile = seccompProfile
             self.supplementalGroups = supplementalGroups
             self.supplementalGroupsPolicy = supplementalGroupsPolicy
             self.sysctls = sysctls
-            self.windowsOptions = windowsOptions
+            self._windowsOptions = windowsOptions.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case appArmorProfile, fsGroup, fsGroupChangePolicy, runAsGroup, runAsNonRoot, runAsUser, seLinuxChangePolicy, _seLinuxOptions = "seLinuxOptions", seccompProfile, supplementalGroups, supplementalGroupsPolicy, sysctls, _windowsOptions = "windowsOptions"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var appArmorProfile: AppArmorProfile?
+            var fsGroup: Int64?
+            var fsGroupChangePolicy: String?
+            var runAsGroup: Int64?
+            var runAsNonRoot: Bool?
+            var runAsUser: Int64?
+            var seLinuxChangePolicy: String?
+            var seLinuxOptions: SELinuxOptions?
+            var seccompProfile: SeccompProfile?
+            var supplementalGroups: [Int64]?
+            var supplementalGroupsPolicy: String?
+            var sysctls: [Sysctl]?
+            var windowsOptions: WindowsSecurityContextOptions?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xeb5d9a9315f11622: if jsonKey.equals("appArmorProfile") { appArmorProfile = try AppArmorProfile(reading: &jsonReader); return }
+                case 0x9b8610d395f49855: if jsonKey.equals("fsGroup") { fsGroup = try Int64(reading: &jsonReader); return }
+                case 0x32eebd12c564685b: if jsonKey.equals("fsGroupChangePolicy") { fsGroupChangePolicy = try String(reading: &jsonReader); return }
+                case 0x187b42389b4836b3: if jsonKey.equals("runAsGroup") { runAsGroup = try Int64(reading: &jsonReader); return }
+                case 0xb46e1c29221c7498: if jsonKey.equals("runAsNonRoot") { runAsNonRoot = try Bool(reading: &jsonReader); return }
+                case 0x8dcf84de26c8375b: if jsonKey.equals("runAsUser") { runAsUser = try Int64(reading: &jsonReader); return }
+                case 0x28948a6a389dc4b8: if jsonKey.equals("seLinuxChangePolicy") { seLinuxChangePolicy = try String(reading: &jsonReader); return }
+                case 0xedcb12f5237bd334: if jsonKey.equals("seLinuxOptions") { seLinuxOptions = try SELinuxOptions(reading: &jsonReader); return }
+                case 0x102e3d251e9c3215: if jsonKey.equals("seccompProfile") { seccompProfile = try SeccompProfile(reading: &jsonReader); return }
+                case 0x1059db3d42b17003: if jsonKey.equals("supplementalGroups") { supplementalGroups = try Array<Int64>(reading: &jsonReader); return }
+                case 0x697c4ff53b4b8a3b: if jsonKey.equals("supplementalGroupsPolicy") { supplementalGroupsPolicy = try String(reading: &jsonReader); return }
+                case 0xf624a4d03d0e29d9: if jsonKey.equals("sysctls") { sysctls = try Array<Sysctl>(reading: &jsonReader); return }
+                case 0xd6168d929673be38: if jsonKey.equals("windowsOptions") { windowsOptions = try WindowsSecurityContextOptions(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                appArmorProfile: appArmorProfile, fsGroup: fsGroup, fsGroupChangePolicy: fsGroupChangePolicy, runAsGroup: runAsGroup, runAsNonRoot: runAsNonRoot, runAsUser: runAsUser, seLinuxChangePolicy: seLinuxChangePolicy, seLinuxOptions: seLinuxOptions, seccompProfile: seccompProfile, supplementalGroups: supplementalGroups, supplementalGroupsPolicy: supplementalGroupsPolicy, sysctls: sysctls, windowsOptions: windowsOptions
+            )
         }
     }
 }

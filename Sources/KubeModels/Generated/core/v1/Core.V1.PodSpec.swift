@@ -3,11 +3,15 @@ import KubeCore
 
 extension Core.V1 {
     /// PodSpec is a description of a pod.
-    public struct PodSpec: Codable, Sendable, Hashable {
+    public struct PodSpec: Codable, Sendable, Hashable, JSONReadable {
         /// Optional duration in seconds the pod may be active on the node relative to StartTime before the system will actively try to mark it failed and kill associated containers. Value must be a positive integer.
         public var activeDeadlineSeconds: Int64?
         /// If specified, the pod's scheduling constraints
-        public var affinity: Affinity?
+        public var affinity: Affinity? {
+            get { _affinity?.value }
+            set { _affinity = newValue.map(Indirect.init) }
+        }
+        private var _affinity: Indirect<Affinity>?
         /// AutomountServiceAccountToken indicates whether a service account token should be automatically mounted.
         public var automountServiceAccountToken: Bool?
         /// List of containers belonging to the pod. Containers cannot currently be added or removed. There must be at least one container in a Pod. Cannot be updated.
@@ -69,7 +73,11 @@ extension Core.V1 {
         /// SchedulingGroup provides a reference to the immediate scheduling runtime grouping object that this Pod belongs to. This field is used by the scheduler to identify the group and apply the correct group scheduling policies. The association with a group also impacts other lifecycle aspects of a Pod that are relevant in a wider context of scheduling like preemption, resource attachment, etc. If not specified, the Pod is treated as a single unit in all of these aspects. The group object referenced by this field may not exist at the time the Pod is created. This field is immutable, but a group object with the same name may be recreated with different policies. Doing this during pod scheduling may result in the placement not conforming to the expected policies.
         public var schedulingGroup: PodSchedulingGroup?
         /// SecurityContext holds pod-level security attributes and common container settings. Optional: Defaults to empty.  See type description for default values of each field.
-        public var securityContext: PodSecurityContext?
+        public var securityContext: PodSecurityContext? {
+            get { _securityContext?.value }
+            set { _securityContext = newValue.map(Indirect.init) }
+        }
+        private var _securityContext: Indirect<PodSecurityContext>?
         /// DeprecatedServiceAccount is a deprecated alias for ServiceAccountName. Deprecated: Use serviceAccountName instead.
         public var serviceAccount: String?
         /// ServiceAccountName is the name of the ServiceAccount to use to run this pod. More info: https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/
@@ -93,7 +101,7 @@ extension Core.V1 {
             activeDeadlineSeconds: Int64? = nil, affinity: Affinity? = nil, automountServiceAccountToken: Bool? = nil, containers: [Container], dnsConfig: PodDNSConfig? = nil, dnsPolicy: String? = nil, enableServiceLinks: Bool? = nil, ephemeralContainers: [EphemeralContainer]? = nil, hostAliases: [HostAlias]? = nil, hostIPC: Bool? = nil, hostNetwork: Bool? = nil, hostPID: Bool? = nil, hostUsers: Bool? = nil, hostname: String? = nil, hostnameOverride: String? = nil, imagePullSecrets: [LocalObjectReference]? = nil, initContainers: [Container]? = nil, nodeName: String? = nil, nodeSelector: [String: String]? = nil, os: PodOS? = nil, overhead: [String: Quantity]? = nil, preemptionPolicy: String? = nil, priority: Int32? = nil, priorityClassName: String? = nil, readinessGates: [PodReadinessGate]? = nil, resourceClaims: [PodResourceClaim]? = nil, resources: ResourceRequirements? = nil, restartPolicy: String? = nil, runtimeClassName: String? = nil, schedulerName: String? = nil, schedulingGates: [PodSchedulingGate]? = nil, schedulingGroup: PodSchedulingGroup? = nil, securityContext: PodSecurityContext? = nil, serviceAccount: String? = nil, serviceAccountName: String? = nil, setHostnameAsFQDN: Bool? = nil, shareProcessNamespace: Bool? = nil, subdomain: String? = nil, terminationGracePeriodSeconds: Int64? = nil, tolerations: [Toleration]? = nil, topologySpreadConstraints: [TopologySpreadConstraint]? = nil, volumes: [Volume]? = nil
         ) {
             self.activeDeadlineSeconds = activeDeadlineSeconds
-            self.affinity = affinity
+            self._affinity = affinity.map(Indirect.init)
             self.automountServiceAccountToken = automountServiceAccountToken
             self.containers = containers
             self.dnsConfig = dnsConfig
@@ -124,7 +132,7 @@ extension Core.V1 {
             self.schedulerName = schedulerName
             self.schedulingGates = schedulingGates
             self.schedulingGroup = schedulingGroup
-            self.securityContext = securityContext
+            self._securityContext = securityContext.map(Indirect.init)
             self.serviceAccount = serviceAccount
             self.serviceAccountName = serviceAccountName
             self.setHostnameAsFQDN = setHostnameAsFQDN
@@ -134,6 +142,108 @@ extension Core.V1 {
             self.tolerations = tolerations
             self.topologySpreadConstraints = topologySpreadConstraints
             self.volumes = volumes
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case activeDeadlineSeconds, _affinity = "affinity", automountServiceAccountToken, containers, dnsConfig, dnsPolicy, enableServiceLinks, ephemeralContainers, hostAliases, hostIPC, hostNetwork, hostPID, hostUsers, hostname, hostnameOverride, imagePullSecrets, initContainers, nodeName, nodeSelector, os, overhead, preemptionPolicy, priority, priorityClassName, readinessGates, resourceClaims, resources, restartPolicy, runtimeClassName, schedulerName, schedulingGates, schedulingGroup, _securityContext = "securityContext", serviceAccount, serviceAccountName, setHostnameAsFQDN, shareProcessNamespace, subdomain, terminationGracePeriodSeconds, tolerations, topologySpreadConstraints, volumes
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var activeDeadlineSeconds: Int64?
+            var affinity: Affinity?
+            var automountServiceAccountToken: Bool?
+            var containers: [Container]?
+            var dnsConfig: PodDNSConfig?
+            var dnsPolicy: String?
+            var enableServiceLinks: Bool?
+            var ephemeralContainers: [EphemeralContainer]?
+            var hostAliases: [HostAlias]?
+            var hostIPC: Bool?
+            var hostNetwork: Bool?
+            var hostPID: Bool?
+            var hostUsers: Bool?
+            var hostname: String?
+            var hostnameOverride: String?
+            var imagePullSecrets: [LocalObjectReference]?
+            var initContainers: [Container]?
+            var nodeName: String?
+            var nodeSelector: [String: String]?
+            var os: PodOS?
+            var overhead: [String: Quantity]?
+            var preemptionPolicy: String?
+            var priority: Int32?
+            var priorityClassName: String?
+            var readinessGates: [PodReadinessGate]?
+            var resourceClaims: [PodResourceClaim]?
+            var resources: ResourceRequirements?
+            var restartPolicy: String?
+            var runtimeClassName: String?
+            var schedulerName: String?
+            var schedulingGates: [PodSchedulingGate]?
+            var schedulingGroup: PodSchedulingGroup?
+            var securityContext: PodSecurityContext?
+            var serviceAccount: String?
+            var serviceAccountName: String?
+            var setHostnameAsFQDN: Bool?
+            var shareProcessNamespace: Bool?
+            var subdomain: String?
+            var terminationGracePeriodSeconds: Int64?
+            var tolerations: [Toleration]?
+            var topologySpreadConstraints: [TopologySpreadConstraint]?
+            var volumes: [Volume]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x3ce694457d8398a0: if jsonKey.equals("activeDeadlineSeconds") { activeDeadlineSeconds = try Int64(reading: &jsonReader); return }
+                case 0x9821860e4603ece2: if jsonKey.equals("affinity") { affinity = try Affinity(reading: &jsonReader); return }
+                case 0x10cf3772417df556: if jsonKey.equals("automountServiceAccountToken") { automountServiceAccountToken = try Bool(reading: &jsonReader); return }
+                case 0x97ce1de6b3f20c24: if jsonKey.equals("containers") { containers = try Array<Container>(reading: &jsonReader); return }
+                case 0x32e3ecb4c55804d1: if jsonKey.equals("dnsConfig") { dnsConfig = try PodDNSConfig(reading: &jsonReader); return }
+                case 0x5a3e672d9f518b17: if jsonKey.equals("dnsPolicy") { dnsPolicy = try String(reading: &jsonReader); return }
+                case 0x7729ab843af36d96: if jsonKey.equals("enableServiceLinks") { enableServiceLinks = try Bool(reading: &jsonReader); return }
+                case 0xe00ebff603ff07cc: if jsonKey.equals("ephemeralContainers") { ephemeralContainers = try Array<EphemeralContainer>(reading: &jsonReader); return }
+                case 0x97111961e19ae7eb: if jsonKey.equals("hostAliases") { hostAliases = try Array<HostAlias>(reading: &jsonReader); return }
+                case 0x7b72cc4407656f20: if jsonKey.equals("hostIPC") { hostIPC = try Bool(reading: &jsonReader); return }
+                case 0x22cde2d4b315fbd1: if jsonKey.equals("hostNetwork") { hostNetwork = try Bool(reading: &jsonReader); return }
+                case 0x14e7df298ffb24f5: if jsonKey.equals("hostPID") { hostPID = try Bool(reading: &jsonReader); return }
+                case 0xadf1d6dce1bc05ec: if jsonKey.equals("hostUsers") { hostUsers = try Bool(reading: &jsonReader); return }
+                case 0x42995e62f6acaa4f: if jsonKey.equals("hostname") { hostname = try String(reading: &jsonReader); return }
+                case 0xd42d584b2c1613c3: if jsonKey.equals("hostnameOverride") { hostnameOverride = try String(reading: &jsonReader); return }
+                case 0x41eb55b3c7ca72ed: if jsonKey.equals("imagePullSecrets") { imagePullSecrets = try Array<LocalObjectReference>(reading: &jsonReader); return }
+                case 0xb0f1708ae7760cdc: if jsonKey.equals("initContainers") { initContainers = try Array<Container>(reading: &jsonReader); return }
+                case 0x955b14cd3441731f: if jsonKey.equals("nodeName") { nodeName = try String(reading: &jsonReader); return }
+                case 0x3f5a0efe53ef89e9: if jsonKey.equals("nodeSelector") { nodeSelector = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0xb6495934e899e1cb: if jsonKey.equals("os") { os = try PodOS(reading: &jsonReader); return }
+                case 0x3ae6711299ab8d5e: if jsonKey.equals("overhead") { overhead = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xdb7f0b537db3a182: if jsonKey.equals("preemptionPolicy") { preemptionPolicy = try String(reading: &jsonReader); return }
+                case 0x5a1729750b7e945d: if jsonKey.equals("priority") { priority = try Int32(reading: &jsonReader); return }
+                case 0xf00d13de9e52d2d: if jsonKey.equals("priorityClassName") { priorityClassName = try String(reading: &jsonReader); return }
+                case 0xc4ceb2d52fe84a9e: if jsonKey.equals("readinessGates") { readinessGates = try Array<PodReadinessGate>(reading: &jsonReader); return }
+                case 0x4a66c181a894ba0e: if jsonKey.equals("resourceClaims") { resourceClaims = try Array<PodResourceClaim>(reading: &jsonReader); return }
+                case 0xcf7101361c568648: if jsonKey.equals("resources") { resources = try ResourceRequirements(reading: &jsonReader); return }
+                case 0x19ab69f72d0d1e67: if jsonKey.equals("restartPolicy") { restartPolicy = try String(reading: &jsonReader); return }
+                case 0xba8cb678130fdd54: if jsonKey.equals("runtimeClassName") { runtimeClassName = try String(reading: &jsonReader); return }
+                case 0x6341964cf248e0fb: if jsonKey.equals("schedulerName") { schedulerName = try String(reading: &jsonReader); return }
+                case 0x9664c33ca140c3de: if jsonKey.equals("schedulingGates") { schedulingGates = try Array<PodSchedulingGate>(reading: &jsonReader); return }
+                case 0x89d0dff92b8959b3: if jsonKey.equals("schedulingGroup") { schedulingGroup = try PodSchedulingGroup(reading: &jsonReader); return }
+                case 0x763a5b7ebd37ad78: if jsonKey.equals("securityContext") { securityContext = try PodSecurityContext(reading: &jsonReader); return }
+                case 0x73e18fee5ac16f1c: if jsonKey.equals("serviceAccount") { serviceAccount = try String(reading: &jsonReader); return }
+                case 0x6803f8ff452db51d: if jsonKey.equals("serviceAccountName") { serviceAccountName = try String(reading: &jsonReader); return }
+                case 0x935964dcdad3d08f: if jsonKey.equals("setHostnameAsFQDN") { setHostnameAsFQDN = try Bool(reading: &jsonReader); return }
+                case 0x9eb4d3a07e9f9e33: if jsonKey.equals("shareProcessNamespace") { shareProcessNamespace = try Bool(reading: &jsonReader); return }
+                case 0xbf716fa7d6206dab: if jsonKey.equals("subdomain") { subdomain = try String(reading: &jsonReader); return }
+                case 0x217b029d47ddd3e0: if jsonKey.equals("terminationGracePeriodSeconds") { terminationGracePeriodSeconds = try Int64(reading: &jsonReader); return }
+                case 0x3e3591edbf477d07: if jsonKey.equals("tolerations") { tolerations = try Array<Toleration>(reading: &jsonReader); return }
+                case 0x462b7875a973267e: if jsonKey.equals("topologySpreadConstraints") { topologySpreadConstraints = try Array<TopologySpreadConstraint>(reading: &jsonReader); return }
+                case 0x4940048fc0462009: if jsonKey.equals("volumes") { volumes = try Array<Volume>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let containers else { throw jsonReader.missing("containers") }
+            self.init(
+                activeDeadlineSeconds: activeDeadlineSeconds, affinity: affinity, automountServiceAccountToken: automountServiceAccountToken, containers: containers, dnsConfig: dnsConfig, dnsPolicy: dnsPolicy, enableServiceLinks: enableServiceLinks, ephemeralContainers: ephemeralContainers, hostAliases: hostAliases, hostIPC: hostIPC, hostNetwork: hostNetwork, hostPID: hostPID, hostUsers: hostUsers, hostname: hostname, hostnameOverride: hostnameOverride, imagePullSecrets: imagePullSecrets, initContainers: initContainers, nodeName: nodeName, nodeSelector: nodeSelector, os: os, overhead: overhead, preemptionPolicy: preemptionPolicy, priority: priority, priorityClassName: priorityClassName, readinessGates: readinessGates, resourceClaims: resourceClaims, resources: resources, restartPolicy: restartPolicy, runtimeClassName: runtimeClassName, schedulerName: schedulerName, schedulingGates: schedulingGates, schedulingGroup: schedulingGroup, securityContext: securityContext, serviceAccount: serviceAccount, serviceAccountName: serviceAccountName, setHostnameAsFQDN: setHostnameAsFQDN, shareProcessNamespace: shareProcessNamespace, subdomain: subdomain, terminationGracePeriodSeconds: terminationGracePeriodSeconds, tolerations: tolerations, topologySpreadConstraints: topologySpreadConstraints, volumes: volumes
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// PodStatus represents information about the status of a pod. Status may trail the actual state of a system, especially if the node that hosts the pod cannot contact the control plane.
-    public struct PodStatus: Codable, Sendable, Hashable {
+    public struct PodStatus: Codable, Sendable, Hashable, JSONReadable {
         /// AllocatedResources is the total requests allocated for this pod by the node. If pod-level requests are not set, this will be the total requests aggregated across containers in the pod.
         public var allocatedResources: [String: Quantity]?
         /// Current service state of pod. More info: https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle#pod-conditions
@@ -71,6 +71,61 @@ extension Core.V1 {
             self.resourceClaimStatuses = resourceClaimStatuses
             self.resources = resources
             self.startTime = startTime
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var allocatedResources: [String: Quantity]?
+            var conditions: [PodCondition]?
+            var containerStatuses: [ContainerStatus]?
+            var ephemeralContainerStatuses: [ContainerStatus]?
+            var extendedResourceClaimStatus: PodExtendedResourceClaimStatus?
+            var hostIP: String?
+            var hostIPs: [HostIP]?
+            var initContainerStatuses: [ContainerStatus]?
+            var message: String?
+            var nodeAllocatableResourceClaimStatuses: [NodeAllocatableResourceClaimStatus]?
+            var nominatedNodeName: String?
+            var observedGeneration: Int64?
+            var phase: String?
+            var podIP: String?
+            var podIPs: [PodIP]?
+            var qosClass: String?
+            var reason: String?
+            var resize: String?
+            var resourceClaimStatuses: [PodResourceClaimStatus]?
+            var resources: ResourceRequirements?
+            var startTime: Time?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xb74ae14ca2435b0f: if jsonKey.equals("allocatedResources") { allocatedResources = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<PodCondition>(reading: &jsonReader); return }
+                case 0x192807c1f436dff5: if jsonKey.equals("containerStatuses") { containerStatuses = try Array<ContainerStatus>(reading: &jsonReader); return }
+                case 0x9fdb7f2a86878d4e: if jsonKey.equals("ephemeralContainerStatuses") { ephemeralContainerStatuses = try Array<ContainerStatus>(reading: &jsonReader); return }
+                case 0xfb5f4036fbd609bf: if jsonKey.equals("extendedResourceClaimStatus") { extendedResourceClaimStatus = try PodExtendedResourceClaimStatus(reading: &jsonReader); return }
+                case 0x93ee0aed65160963: if jsonKey.equals("hostIP") { hostIP = try String(reading: &jsonReader); return }
+                case 0x1eeb0882d47cabe6: if jsonKey.equals("hostIPs") { hostIPs = try Array<HostIP>(reading: &jsonReader); return }
+                case 0x4ed744f62529150a: if jsonKey.equals("initContainerStatuses") { initContainerStatuses = try Array<ContainerStatus>(reading: &jsonReader); return }
+                case 0x51374c692f23857e: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0xed299825375c448a: if jsonKey.equals("nodeAllocatableResourceClaimStatuses") { nodeAllocatableResourceClaimStatuses = try Array<NodeAllocatableResourceClaimStatus>(reading: &jsonReader); return }
+                case 0x3e3e65a52b2554fb: if jsonKey.equals("nominatedNodeName") { nominatedNodeName = try String(reading: &jsonReader); return }
+                case 0xf2b3d8772445209a: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
+                case 0x15758755087e78c4: if jsonKey.equals("phase") { phase = try String(reading: &jsonReader); return }
+                case 0x67ca2ef44479d7aa: if jsonKey.equals("podIP") { podIP = try String(reading: &jsonReader); return }
+                case 0x71678bd16a3b0311: if jsonKey.equals("podIPs") { podIPs = try Array<PodIP>(reading: &jsonReader); return }
+                case 0x9068a28c74db9313: if jsonKey.equals("qosClass") { qosClass = try String(reading: &jsonReader); return }
+                case 0x2dc435561180d8ae: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                case 0x7b7885a6865b5e71: if jsonKey.equals("resize") { resize = try String(reading: &jsonReader); return }
+                case 0xc210c5a43f1abc70: if jsonKey.equals("resourceClaimStatuses") { resourceClaimStatuses = try Array<PodResourceClaimStatus>(reading: &jsonReader); return }
+                case 0xcf7101361c568648: if jsonKey.equals("resources") { resources = try ResourceRequirements(reading: &jsonReader); return }
+                case 0x92f60af9cc3f1ea4: if jsonKey.equals("startTime") { startTime = try Time(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                allocatedResources: allocatedResources, conditions: conditions, containerStatuses: containerStatuses, ephemeralContainerStatuses: ephemeralContainerStatuses, extendedResourceClaimStatus: extendedResourceClaimStatus, hostIP: hostIP, hostIPs: hostIPs, initContainerStatuses: initContainerStatuses, message: message, nodeAllocatableResourceClaimStatuses: nodeAllocatableResourceClaimStatuses, nominatedNodeName: nominatedNodeName, observedGeneration: observedGeneration, phase: phase, podIP: podIP, podIPs: podIPs, qosClass: qosClass, reason: reason, resize: resize, resourceClaimStatuses: resourceClaimStatuses, resources: resources, startTime: startTime
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// PodTemplate describes a template for creating copies of a predefined pod.
-    public struct PodTemplate: KubeResource, Hashable {
+    public struct PodTemplate: KubeResource, Hashable, JSONReadable {
         public static let group = ""
         public static let version = "v1"
         public static let plural = "podtemplates"
@@ -14,23 +14,27 @@ extension Core.V1 {
         /// Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: ObjectMeta
         /// Template defines the pods that will be created from this pod template. https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
-        public var template: PodTemplateSpec?
+        public var template: PodTemplateSpec? {
+            get { _template?.value }
+            set { _template = newValue.map(Indirect.init) }
+        }
+        private var _template: Indirect<PodTemplateSpec>?
 
         public init(
             metadata: ObjectMeta = ObjectMeta(), template: PodTemplateSpec? = nil
         ) {
             self.metadata = metadata
-            self.template = template
+            self._template = template.map(Indirect.init)
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, metadata, template
+            case apiVersion, kind, metadata, _template = "template"
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
-            self.template = try container.decodeIfPresent(PodTemplateSpec.self, forKey: .template)
+            self._template = try container.decodeIfPresent(Indirect<PodTemplateSpec>.self, forKey: ._template)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -38,7 +42,24 @@ extension Core.V1 {
             try container.encode(Self.apiVersion, forKey: .apiVersion)
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
-            try container.encodeIfPresent(template, forKey: .template)
+            try container.encodeIfPresent(_template, forKey: ._template)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var template: PodTemplateSpec?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x80fe88f6763acbf0: if jsonKey.equals("template") { template = try PodTemplateSpec(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), template: template
+            )
         }
     }
 }

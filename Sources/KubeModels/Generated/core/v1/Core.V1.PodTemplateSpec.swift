@@ -3,17 +3,42 @@ import KubeCore
 
 extension Core.V1 {
     /// PodTemplateSpec describes the data a pod should have when created from a template
-    public struct PodTemplateSpec: Codable, Sendable, Hashable {
+    public struct PodTemplateSpec: Codable, Sendable, Hashable, JSONReadable {
         /// Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: ObjectMeta?
         /// Specification of the desired behavior of the pod. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
-        public var spec: PodSpec?
+        public var spec: PodSpec? {
+            get { _spec?.value }
+            set { _spec = newValue.map(Indirect.init) }
+        }
+        private var _spec: Indirect<PodSpec>?
 
         public init(
             metadata: ObjectMeta? = nil, spec: PodSpec? = nil
         ) {
             self.metadata = metadata
-            self.spec = spec
+            self._spec = spec.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case metadata, _spec = "spec"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: PodSpec?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xfc0df6ab2aea8504: if jsonKey.equals("spec") { spec = try PodSpec(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata, spec: spec
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// PortworxVolumeSource represents a Portworx volume resource.
-    public struct PortworxVolumeSource: Codable, Sendable, Hashable {
+    public struct PortworxVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// fSType represents the filesystem type to mount Must be a filesystem type supported by the host operating system. Ex. "ext4", "xfs". Implicitly inferred to be "ext4" if unspecified.
         public var fsType: String?
         /// readOnly defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts.
@@ -17,6 +17,26 @@ extension Core.V1 {
             self.fsType = fsType
             self.readOnly = readOnly
             self.volumeID = volumeID
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var fsType: String?
+            var readOnly: Bool?
+            var volumeID: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x50c329405331ff88: if jsonKey.equals("volumeID") { volumeID = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let volumeID else { throw jsonReader.missing("volumeID") }
+            self.init(
+                fsType: fsType, readOnly: readOnly, volumeID: volumeID
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// An empty preferred scheduling term matches all objects with implicit weight 0 (i.e. it's a no-op). A null preferred scheduling term matches no objects (i.e. is also a no-op).
-    public struct PreferredSchedulingTerm: Codable, Sendable, Hashable {
+    public struct PreferredSchedulingTerm: Codable, Sendable, Hashable, JSONReadable {
         /// A node selector term, associated with the corresponding weight.
         public var preference: NodeSelectorTerm
         /// Weight associated with matching the corresponding nodeSelectorTerm, in the range 1-100.
@@ -14,6 +14,25 @@ extension Core.V1 {
         ) {
             self.preference = preference
             self.weight = weight
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var preference: NodeSelectorTerm?
+            var weight: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x88611d6a7ef754ed: if jsonKey.equals("preference") { preference = try NodeSelectorTerm(reading: &jsonReader); return }
+                case 0xcabeb973a19e4ed9: if jsonKey.equals("weight") { weight = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let preference else { throw jsonReader.missing("preference") }
+            guard let weight else { throw jsonReader.missing("weight") }
+            self.init(
+                preference: preference, weight: weight
+            )
         }
     }
 }

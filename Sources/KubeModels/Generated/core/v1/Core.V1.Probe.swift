@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Probe describes a health check to be performed against a container to determine whether it is alive or ready to receive traffic.
-    public struct Probe: Codable, Sendable, Hashable {
+    public struct Probe: Codable, Sendable, Hashable, JSONReadable {
         /// Exec specifies a command to execute in the container.
         public var exec: ExecAction?
         /// Minimum consecutive failures for the probe to be considered failed after having succeeded. Defaults to 3. Minimum value is 1.
@@ -11,7 +11,11 @@ extension Core.V1 {
         /// GRPC specifies a GRPC HealthCheckRequest.
         public var grpc: GRPCAction?
         /// HTTPGet specifies an HTTP GET request to perform.
-        public var httpGet: HTTPGetAction?
+        public var httpGet: HTTPGetAction? {
+            get { _httpGet?.value }
+            set { _httpGet = newValue.map(Indirect.init) }
+        }
+        private var _httpGet: Indirect<HTTPGetAction>?
         /// Number of seconds after the container has started before liveness probes are initiated. More info: https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle#container-probes
         public var initialDelaySeconds: Int32?
         /// How often (in seconds) to perform the probe. Default to 10 seconds. Minimum value is 1.
@@ -31,13 +35,50 @@ extension Core.V1 {
             self.exec = exec
             self.failureThreshold = failureThreshold
             self.grpc = grpc
-            self.httpGet = httpGet
+            self._httpGet = httpGet.map(Indirect.init)
             self.initialDelaySeconds = initialDelaySeconds
             self.periodSeconds = periodSeconds
             self.successThreshold = successThreshold
             self.tcpSocket = tcpSocket
             self.terminationGracePeriodSeconds = terminationGracePeriodSeconds
             self.timeoutSeconds = timeoutSeconds
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case exec, failureThreshold, grpc, _httpGet = "httpGet", initialDelaySeconds, periodSeconds, successThreshold, tcpSocket, terminationGracePeriodSeconds, timeoutSeconds
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var exec: ExecAction?
+            var failureThreshold: Int32?
+            var grpc: GRPCAction?
+            var httpGet: HTTPGetAction?
+            var initialDelaySeconds: Int32?
+            var periodSeconds: Int32?
+            var successThreshold: Int32?
+            var tcpSocket: TCPSocketAction?
+            var terminationGracePeriodSeconds: Int64?
+            var timeoutSeconds: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xc2fea5cdd9cbbe5c: if jsonKey.equals("exec") { exec = try ExecAction(reading: &jsonReader); return }
+                case 0x6fe8b7d705191246: if jsonKey.equals("failureThreshold") { failureThreshold = try Int32(reading: &jsonReader); return }
+                case 0x43a3928a382f9789: if jsonKey.equals("grpc") { grpc = try GRPCAction(reading: &jsonReader); return }
+                case 0xab26df484a8f119c: if jsonKey.equals("httpGet") { httpGet = try HTTPGetAction(reading: &jsonReader); return }
+                case 0x15d3678019f78eb6: if jsonKey.equals("initialDelaySeconds") { initialDelaySeconds = try Int32(reading: &jsonReader); return }
+                case 0xdbad9e0ce1ea8474: if jsonKey.equals("periodSeconds") { periodSeconds = try Int32(reading: &jsonReader); return }
+                case 0x464c3f329bb7af3e: if jsonKey.equals("successThreshold") { successThreshold = try Int32(reading: &jsonReader); return }
+                case 0xf68f72c2312cddec: if jsonKey.equals("tcpSocket") { tcpSocket = try TCPSocketAction(reading: &jsonReader); return }
+                case 0x217b029d47ddd3e0: if jsonKey.equals("terminationGracePeriodSeconds") { terminationGracePeriodSeconds = try Int64(reading: &jsonReader); return }
+                case 0xba6f76e4320d6a3: if jsonKey.equals("timeoutSeconds") { timeoutSeconds = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                exec: exec, failureThreshold: failureThreshold, grpc: grpc, httpGet: httpGet, initialDelaySeconds: initialDelaySeconds, periodSeconds: periodSeconds, successThreshold: successThreshold, tcpSocket: tcpSocket, terminationGracePeriodSeconds: terminationGracePeriodSeconds, timeoutSeconds: timeoutSeconds
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents a projected volume source
-    public struct ProjectedVolumeSource: Codable, Sendable, Hashable {
+    public struct ProjectedVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// defaultMode are the mode bits used to set permissions on created files by default. Must be an octal value between 0000 and 0777 or a decimal value between 0 and 511. YAML accepts both octal and decimal values, JSON requires decimal values for mode bits. Directories within the path are not affected by this setting. This might be in conflict with other options that affect the file mode, like fsGroup, and the result can be other mode bits set.
         public var defaultMode: Int32?
         /// sources is the list of volume projections. Each entry in this list handles one source.
@@ -14,6 +14,23 @@ extension Core.V1 {
         ) {
             self.defaultMode = defaultMode
             self.sources = sources
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var defaultMode: Int32?
+            var sources: [VolumeProjection]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xb8b9760bff38f508: if jsonKey.equals("defaultMode") { defaultMode = try Int32(reading: &jsonReader); return }
+                case 0xfb05cdce43447d9f: if jsonKey.equals("sources") { sources = try Array<VolumeProjection>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                defaultMode: defaultMode, sources: sources
+            )
         }
     }
 }

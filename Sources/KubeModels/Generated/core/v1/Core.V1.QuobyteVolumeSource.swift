@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents a Quobyte mount that lasts the lifetime of a pod. Quobyte volumes do not support ownership management or SELinux relabeling.
-    public struct QuobyteVolumeSource: Codable, Sendable, Hashable {
+    public struct QuobyteVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// group to map volume access to Default is no group
         public var group: String?
         /// readOnly here will force the Quobyte volume to be mounted with read-only permissions. Defaults to false.
@@ -26,6 +26,33 @@ extension Core.V1 {
             self.tenant = tenant
             self.user = user
             self.volume = volume
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var group: String?
+            var readOnly: Bool?
+            var registry: String?
+            var tenant: String?
+            var user: String?
+            var volume: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5243c8b244fc335a: if jsonKey.equals("group") { group = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x156355a4b9973f0e: if jsonKey.equals("registry") { registry = try String(reading: &jsonReader); return }
+                case 0x16883d8f4994e28a: if jsonKey.equals("tenant") { tenant = try String(reading: &jsonReader); return }
+                case 0xaf9e4a7500d6bc1d: if jsonKey.equals("user") { user = try String(reading: &jsonReader); return }
+                case 0x5f35fb021b9cc44e: if jsonKey.equals("volume") { volume = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let registry else { throw jsonReader.missing("registry") }
+            guard let volume else { throw jsonReader.missing("volume") }
+            self.init(
+                group: group, readOnly: readOnly, registry: registry, tenant: tenant, user: user, volume: volume
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents a Rados Block Device mount that lasts the lifetime of a pod. RBD volumes support ownership management and SELinux relabeling.
-    public struct RBDVolumeSource: Codable, Sendable, Hashable {
+    public struct RBDVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// fsType is the filesystem type of the volume that you want to mount. Tip: Ensure that the filesystem type is supported by the host operating system. Examples: "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified. More info: https://kubernetes.io/docs/concepts/storage/volumes#rbd
         public var fsType: String?
         /// image is the rados image name. More info: https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it
@@ -32,6 +32,37 @@ extension Core.V1 {
             self.readOnly = readOnly
             self.secretRef = secretRef
             self.user = user
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var fsType: String?
+            var image: String?
+            var keyring: String?
+            var monitors: [String]?
+            var pool: String?
+            var readOnly: Bool?
+            var secretRef: LocalObjectReference?
+            var user: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0x273d4199d6f7716b: if jsonKey.equals("image") { image = try String(reading: &jsonReader); return }
+                case 0x478c527bc537fd42: if jsonKey.equals("keyring") { keyring = try String(reading: &jsonReader); return }
+                case 0xa458edc6820b2211: if jsonKey.equals("monitors") { monitors = try Array<String>(reading: &jsonReader); return }
+                case 0x8e03058fcdd664b2: if jsonKey.equals("pool") { pool = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x6cbcf1cafd1a017c: if jsonKey.equals("secretRef") { secretRef = try LocalObjectReference(reading: &jsonReader); return }
+                case 0xaf9e4a7500d6bc1d: if jsonKey.equals("user") { user = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let image else { throw jsonReader.missing("image") }
+            guard let monitors else { throw jsonReader.missing("monitors") }
+            self.init(
+                fsType: fsType, image: image, keyring: keyring, monitors: monitors, pool: pool, readOnly: readOnly, secretRef: secretRef, user: user
+            )
         }
     }
 }

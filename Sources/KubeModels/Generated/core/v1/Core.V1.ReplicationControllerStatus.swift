@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ReplicationControllerStatus represents the current status of a replication controller.
-    public struct ReplicationControllerStatus: Codable, Sendable, Hashable {
+    public struct ReplicationControllerStatus: Codable, Sendable, Hashable, JSONReadable {
         /// The number of available replicas (ready for at least minReadySeconds) for this replication controller.
         public var availableReplicas: Int32?
         /// Represents the latest available observations of a replication controller's current state.
@@ -26,6 +26,32 @@ extension Core.V1 {
             self.observedGeneration = observedGeneration
             self.readyReplicas = readyReplicas
             self.replicas = replicas
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var availableReplicas: Int32?
+            var conditions: [ReplicationControllerCondition]?
+            var fullyLabeledReplicas: Int32?
+            var observedGeneration: Int64?
+            var readyReplicas: Int32?
+            var replicas: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xf9e8230645916539: if jsonKey.equals("availableReplicas") { availableReplicas = try Int32(reading: &jsonReader); return }
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<ReplicationControllerCondition>(reading: &jsonReader); return }
+                case 0xc1a8bf232bd52afe: if jsonKey.equals("fullyLabeledReplicas") { fullyLabeledReplicas = try Int32(reading: &jsonReader); return }
+                case 0xf2b3d8772445209a: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
+                case 0xbd25c2a639bec03e: if jsonKey.equals("readyReplicas") { readyReplicas = try Int32(reading: &jsonReader); return }
+                case 0x310f595320af959d: if jsonKey.equals("replicas") { replicas = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let replicas else { throw jsonReader.missing("replicas") }
+            self.init(
+                availableReplicas: availableReplicas, conditions: conditions, fullyLabeledReplicas: fullyLabeledReplicas, observedGeneration: observedGeneration, readyReplicas: readyReplicas, replicas: replicas
+            )
         }
     }
 }

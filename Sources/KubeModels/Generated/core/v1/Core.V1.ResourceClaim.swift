@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ResourceClaim references one entry in PodSpec.ResourceClaims.
-    public struct ResourceClaim: Codable, Sendable, Hashable {
+    public struct ResourceClaim: Codable, Sendable, Hashable, JSONReadable {
         /// Name must match the name of one entry in pod.spec.resourceClaims of the Pod where this field is used. It makes that resource available inside a container.
         public var name: String
         /// Request is the name chosen for a request in the referenced claim. If empty, everything from the claim is made available, otherwise only the result of this request.
@@ -14,6 +14,24 @@ extension Core.V1 {
         ) {
             self.name = name
             self.request = request
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var name: String?
+            var request: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x396d20cca8cf8356: if jsonKey.equals("request") { request = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                name: name, request: request
+            )
         }
     }
 }

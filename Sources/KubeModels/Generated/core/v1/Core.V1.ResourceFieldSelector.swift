@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ResourceFieldSelector represents container resources (cpu, memory) and their output format
-    public struct ResourceFieldSelector: Codable, Sendable, Hashable {
+    public struct ResourceFieldSelector: Codable, Sendable, Hashable, JSONReadable {
         /// Container name: required for volumes, optional for env vars
         public var containerName: String?
         /// Specifies the output format of the exposed resources, defaults to "1"
@@ -17,6 +17,26 @@ extension Core.V1 {
             self.containerName = containerName
             self.divisor = divisor
             self.resource = resource
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var containerName: String?
+            var divisor: Quantity?
+            var resource: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xfca3afc465b4af5c: if jsonKey.equals("containerName") { containerName = try String(reading: &jsonReader); return }
+                case 0xa63868299eb77cc1: if jsonKey.equals("divisor") { divisor = try Quantity(reading: &jsonReader); return }
+                case 0xce3ed3ed16c9dca2: if jsonKey.equals("resource") { resource = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let resource else { throw jsonReader.missing("resource") }
+            self.init(
+                containerName: containerName, divisor: divisor, resource: resource
+            )
         }
     }
 }

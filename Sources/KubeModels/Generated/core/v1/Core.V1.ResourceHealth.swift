@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ResourceHealth represents the health of a resource. It has the latest device health information. This is a part of KEP https://kep.k8s.io/4680.
-    public struct ResourceHealth: Codable, Sendable, Hashable {
+    public struct ResourceHealth: Codable, Sendable, Hashable, JSONReadable {
         /// Health of the resource. can be one of:
         /// - Healthy: operates as normal
         /// - Unhealthy: reported unhealthy. We consider this a temporary health issue
@@ -23,6 +23,26 @@ extension Core.V1 {
             self.health = health
             self.message = message
             self.resourceID = resourceID
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var health: String?
+            var message: String?
+            var resourceID: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x91fe5c95c9e53434: if jsonKey.equals("health") { health = try String(reading: &jsonReader); return }
+                case 0x51374c692f23857e: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0xcdb36b53ad37d8d5: if jsonKey.equals("resourceID") { resourceID = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let resourceID else { throw jsonReader.missing("resourceID") }
+            self.init(
+                health: health, message: message, resourceID: resourceID
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ResourceQuotaSpec defines the desired hard limits to enforce for Quota.
-    public struct ResourceQuotaSpec: Codable, Sendable, Hashable {
+    public struct ResourceQuotaSpec: Codable, Sendable, Hashable, JSONReadable {
         /// hard is the set of desired hard limits for each named resource. More info: https://kubernetes.io/docs/concepts/policy/resource-quotas/
         public var hard: [String: Quantity]?
         /// scopeSelector is also a collection of filters like scopes that must match each object tracked by a quota but expressed using ScopeSelectorOperator in combination with possible values. For a resource to match, both scopes AND scopeSelector (if specified in spec), must be matched.
@@ -17,6 +17,25 @@ extension Core.V1 {
             self.hard = hard
             self.scopeSelector = scopeSelector
             self.scopes = scopes
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var hard: [String: Quantity]?
+            var scopeSelector: ScopeSelector?
+            var scopes: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x171a1eb96af62d05: if jsonKey.equals("hard") { hard = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xd3e41228b458e787: if jsonKey.equals("scopeSelector") { scopeSelector = try ScopeSelector(reading: &jsonReader); return }
+                case 0x17ac2ff11b6d4f90: if jsonKey.equals("scopes") { scopes = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                hard: hard, scopeSelector: scopeSelector, scopes: scopes
+            )
         }
     }
 }

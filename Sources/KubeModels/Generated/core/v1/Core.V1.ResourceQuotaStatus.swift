@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ResourceQuotaStatus defines the enforced hard limits and observed use.
-    public struct ResourceQuotaStatus: Codable, Sendable, Hashable {
+    public struct ResourceQuotaStatus: Codable, Sendable, Hashable, JSONReadable {
         /// Hard is the set of enforced hard limits for each named resource. More info: https://kubernetes.io/docs/concepts/policy/resource-quotas/
         public var hard: [String: Quantity]?
         /// Used is the current observed total usage of the resource in the namespace.
@@ -14,6 +14,23 @@ extension Core.V1 {
         ) {
             self.hard = hard
             self.used = used
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var hard: [String: Quantity]?
+            var used: [String: Quantity]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x171a1eb96af62d05: if jsonKey.equals("hard") { hard = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xa1408bfce36d57dd: if jsonKey.equals("used") { used = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                hard: hard, used: used
+            )
         }
     }
 }

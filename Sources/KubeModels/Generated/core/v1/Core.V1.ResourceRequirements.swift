@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ResourceRequirements describes the compute resource requirements.
-    public struct ResourceRequirements: Codable, Sendable, Hashable {
+    public struct ResourceRequirements: Codable, Sendable, Hashable, JSONReadable {
         /// Claims lists the names of resources, defined in spec.resourceClaims, that are used by this container.
         public var claims: [ResourceClaim]?
         /// Limits describes the maximum amount of compute resources allowed. More info: https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/
@@ -17,6 +17,25 @@ extension Core.V1 {
             self.claims = claims
             self.limits = limits
             self.requests = requests
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var claims: [ResourceClaim]?
+            var limits: [String: Quantity]?
+            var requests: [String: Quantity]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x7de99038dde7f29e: if jsonKey.equals("claims") { claims = try Array<ResourceClaim>(reading: &jsonReader); return }
+                case 0x91654bf584e48e48: if jsonKey.equals("limits") { limits = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0x53f2ce3f95e0f774: if jsonKey.equals("requests") { requests = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                claims: claims, limits: limits, requests: requests
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// SELinuxOptions are the labels to be applied to the container
-    public struct SELinuxOptions: Codable, Sendable, Hashable {
+    public struct SELinuxOptions: Codable, Sendable, Hashable, JSONReadable {
         /// Level is SELinux level label that applies to the container.
         public var level: String?
         /// Role is a SELinux role label that applies to the container.
@@ -20,6 +20,27 @@ extension Core.V1 {
             self.role = role
             self.type = type
             self.user = user
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var level: String?
+            var role: String?
+            var type: String?
+            var user: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x6ad5e27fb9bc52da: if jsonKey.equals("level") { level = try String(reading: &jsonReader); return }
+                case 0x6842c72634d6a84: if jsonKey.equals("role") { role = try String(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                case 0xaf9e4a7500d6bc1d: if jsonKey.equals("user") { user = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                level: level, role: role, type: type, user: user
+            )
         }
     }
 }

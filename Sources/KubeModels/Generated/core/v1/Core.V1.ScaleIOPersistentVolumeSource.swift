@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ScaleIOPersistentVolumeSource represents a persistent ScaleIO volume
-    public struct ScaleIOPersistentVolumeSource: Codable, Sendable, Hashable {
+    public struct ScaleIOPersistentVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// fsType is the filesystem type to mount. Must be a filesystem type supported by the host operating system. Ex. "ext4", "xfs", "ntfs". Default is "xfs"
         public var fsType: String?
         /// gateway is the host address of the ScaleIO API Gateway.
@@ -38,6 +38,42 @@ extension Core.V1 {
             self.storagePool = storagePool
             self.system = system
             self.volumeName = volumeName
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var fsType: String?
+            var gateway: String?
+            var protectionDomain: String?
+            var readOnly: Bool?
+            var secretRef: SecretReference?
+            var sslEnabled: Bool?
+            var storageMode: String?
+            var storagePool: String?
+            var system: String?
+            var volumeName: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0xe26f26c76a8badca: if jsonKey.equals("gateway") { gateway = try String(reading: &jsonReader); return }
+                case 0x86beb321eccd7cfa: if jsonKey.equals("protectionDomain") { protectionDomain = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x6cbcf1cafd1a017c: if jsonKey.equals("secretRef") { secretRef = try SecretReference(reading: &jsonReader); return }
+                case 0xde0ca40d047cab38: if jsonKey.equals("sslEnabled") { sslEnabled = try Bool(reading: &jsonReader); return }
+                case 0x1231c7dc2aff8591: if jsonKey.equals("storageMode") { storageMode = try String(reading: &jsonReader); return }
+                case 0x798f181a132ffe9f: if jsonKey.equals("storagePool") { storagePool = try String(reading: &jsonReader); return }
+                case 0xbc673b7272e26913: if jsonKey.equals("system") { system = try String(reading: &jsonReader); return }
+                case 0x28d32063adcb06a8: if jsonKey.equals("volumeName") { volumeName = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let gateway else { throw jsonReader.missing("gateway") }
+            guard let secretRef else { throw jsonReader.missing("secretRef") }
+            guard let system else { throw jsonReader.missing("system") }
+            self.init(
+                fsType: fsType, gateway: gateway, protectionDomain: protectionDomain, readOnly: readOnly, secretRef: secretRef, sslEnabled: sslEnabled, storageMode: storageMode, storagePool: storagePool, system: system, volumeName: volumeName
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// A scope selector represents the AND of the selectors represented by the scoped-resource selector requirements.
-    public struct ScopeSelector: Codable, Sendable, Hashable {
+    public struct ScopeSelector: Codable, Sendable, Hashable, JSONReadable {
         /// A list of scope selector requirements by scope of the resources.
         public var matchExpressions: [ScopedResourceSelectorRequirement]?
 
@@ -11,6 +11,21 @@ extension Core.V1 {
             matchExpressions: [ScopedResourceSelectorRequirement]? = nil
         ) {
             self.matchExpressions = matchExpressions
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var matchExpressions: [ScopedResourceSelectorRequirement]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xae0383a9f855158f: if jsonKey.equals("matchExpressions") { matchExpressions = try Array<ScopedResourceSelectorRequirement>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                matchExpressions: matchExpressions
+            )
         }
     }
 }

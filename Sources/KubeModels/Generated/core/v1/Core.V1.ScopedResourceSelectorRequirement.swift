@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// A scoped-resource selector requirement is a selector that contains values, a scope name, and an operator that relates the scope name and values.
-    public struct ScopedResourceSelectorRequirement: Codable, Sendable, Hashable {
+    public struct ScopedResourceSelectorRequirement: Codable, Sendable, Hashable, JSONReadable {
         /// Represents a scope's relationship to a set of values. Valid operators are In, NotIn, Exists, DoesNotExist.
         public var `operator`: String
         /// The name of the scope that the selector applies to.
@@ -17,6 +17,27 @@ extension Core.V1 {
             self.`operator` = `operator`
             self.scopeName = scopeName
             self.values = values
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var `operator`: String?
+            var scopeName: String?
+            var values: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x2343ede96501d623: if jsonKey.equals("operator") { `operator` = try String(reading: &jsonReader); return }
+                case 0x53740c09e3b26a9d: if jsonKey.equals("scopeName") { scopeName = try String(reading: &jsonReader); return }
+                case 0x7590171daa8dafd: if jsonKey.equals("values") { values = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let `operator` else { throw jsonReader.missing("operator") }
+            guard let scopeName else { throw jsonReader.missing("scopeName") }
+            self.init(
+                operator: `operator`, scopeName: scopeName, values: values
+            )
         }
     }
 }

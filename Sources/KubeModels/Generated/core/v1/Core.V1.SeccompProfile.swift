@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// SeccompProfile defines a pod/container's seccomp profile settings. Only one profile source may be set.
-    public struct SeccompProfile: Codable, Sendable, Hashable {
+    public struct SeccompProfile: Codable, Sendable, Hashable, JSONReadable {
         /// localhostProfile indicates a profile defined in a file on the node should be used. The profile must be preconfigured on the node to work. Must be a descending path, relative to the kubelet's configured seccomp profile location. Must be set if type is "Localhost". Must NOT be set for any other type.
         public var localhostProfile: String?
         /// type indicates which kind of seccomp profile will be applied. Valid options are:
@@ -14,6 +14,24 @@ extension Core.V1 {
         ) {
             self.localhostProfile = localhostProfile
             self.type = type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var localhostProfile: String?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x49d56727190c186f: if jsonKey.equals("localhostProfile") { localhostProfile = try String(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let type else { throw jsonReader.missing("type") }
+            self.init(
+                localhostProfile: localhostProfile, type: type
+            )
         }
     }
 }

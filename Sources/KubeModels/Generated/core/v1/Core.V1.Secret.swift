@@ -4,7 +4,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Secret holds secret data of a certain type. The total bytes of the values in the Data field must be less than MaxSecretSize bytes.
-    public struct Secret: KubeResource, Hashable {
+    public struct Secret: KubeResource, Hashable, JSONReadable {
         public static let group = ""
         public static let version = "v1"
         public static let plural = "secrets"
@@ -55,6 +55,29 @@ extension Core.V1 {
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(stringData, forKey: .stringData)
             try container.encodeIfPresent(type, forKey: .type)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var data: [String: Data]?
+            var immutable: Bool?
+            var metadata: ObjectMeta?
+            var stringData: [String: String]?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x7e9746e2285dda3a: if jsonKey.equals("data") { data = try Dictionary<String, Data>(reading: &jsonReader); return }
+                case 0xfb74fd79cd2576a1: if jsonKey.equals("immutable") { immutable = try Bool(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x8e2befd803feed9e: if jsonKey.equals("stringData") { stringData = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                data: data, immutable: immutable, metadata: metadata ?? ObjectMeta(), stringData: stringData, type: type
+            )
         }
     }
 }

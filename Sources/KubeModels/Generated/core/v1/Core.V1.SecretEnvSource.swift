@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// SecretEnvSource selects a Secret to populate the environment variables with.
-    public struct SecretEnvSource: Codable, Sendable, Hashable {
+    public struct SecretEnvSource: Codable, Sendable, Hashable, JSONReadable {
         /// Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names
         public var name: String?
         /// Specify whether the Secret must be defined
@@ -14,6 +14,23 @@ extension Core.V1 {
         ) {
             self.name = name
             self.optional = optional
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var name: String?
+            var optional: Bool?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xfc78b19a09742c6: if jsonKey.equals("optional") { optional = try Bool(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                name: name, optional: optional
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// SecretReference represents a Secret Reference. It has enough information to retrieve secret in any namespace
-    public struct SecretReference: Codable, Sendable, Hashable {
+    public struct SecretReference: Codable, Sendable, Hashable, JSONReadable {
         /// name is unique within a namespace to reference a secret resource.
         public var name: String?
         /// namespace defines the space within which the secret name must be unique.
@@ -14,6 +14,23 @@ extension Core.V1 {
         ) {
             self.name = name
             self.namespace = namespace
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var name: String?
+            var namespace: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xc74137e63d81f9a2: if jsonKey.equals("namespace") { namespace = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                name: name, namespace: namespace
+            )
         }
     }
 }

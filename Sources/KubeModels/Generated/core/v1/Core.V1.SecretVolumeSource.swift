@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Adapts a Secret into a volume.
-    public struct SecretVolumeSource: Codable, Sendable, Hashable {
+    public struct SecretVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// defaultMode is Optional: mode bits used to set permissions on created files by default. Must be an octal value between 0000 and 0777 or a decimal value between 0 and 511. YAML accepts both octal and decimal values, JSON requires decimal values for mode bits. Defaults to 0644. Directories within the path are not affected by this setting. This might be in conflict with other options that affect the file mode, like fsGroup, and the result can be other mode bits set.
         public var defaultMode: Int32?
         /// items If unspecified, each key-value pair in the Data field of the referenced Secret will be projected into the volume as a file whose name is the key and content is the value. If specified, the listed keys will be projected into the specified paths, and unlisted keys will not be present. If a key is specified which is not present in the Secret, the volume setup will error unless it is marked optional. Paths must be relative and may not contain the '..' path or start with '..'.
@@ -20,6 +20,27 @@ extension Core.V1 {
             self.items = items
             self.optional = optional
             self.secretName = secretName
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var defaultMode: Int32?
+            var items: [KeyToPath]?
+            var optional: Bool?
+            var secretName: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xb8b9760bff38f508: if jsonKey.equals("defaultMode") { defaultMode = try Int32(reading: &jsonReader); return }
+                case 0x4de57e91e21de1b3: if jsonKey.equals("items") { items = try Array<KeyToPath>(reading: &jsonReader); return }
+                case 0xfc78b19a09742c6: if jsonKey.equals("optional") { optional = try Bool(reading: &jsonReader); return }
+                case 0x3008492868c7fd21: if jsonKey.equals("secretName") { secretName = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                defaultMode: defaultMode, items: items, optional: optional, secretName: secretName
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// SecurityContext holds security configuration that will be applied to a container. Some fields are present in both SecurityContext and PodSecurityContext.  When both are set, the values in SecurityContext take precedence.
-    public struct SecurityContext: Codable, Sendable, Hashable {
+    public struct SecurityContext: Codable, Sendable, Hashable, JSONReadable {
         /// AllowPrivilegeEscalation controls whether a process can gain more privileges than its parent process. This bool directly controls if the no_new_privs flag will be set on the container process. AllowPrivilegeEscalation is true always when the container is: 1) run as Privileged 2) has CAP_SYS_ADMIN Note that this field cannot be set when spec.os.name is windows.
         public var allowPrivilegeEscalation: Bool?
         /// appArmorProfile is the AppArmor options to use by this container. If set, this profile overrides the pod's appArmorProfile. Note that this field cannot be set when spec.os.name is windows.
@@ -23,11 +23,19 @@ extension Core.V1 {
         /// The UID to run the entrypoint of the container process. Defaults to user specified in image metadata if unspecified. May also be set in PodSecurityContext.  If set in both SecurityContext and PodSecurityContext, the value specified in SecurityContext takes precedence. Note that this field cannot be set when spec.os.name is windows.
         public var runAsUser: Int64?
         /// The SELinux context to be applied to the container. If unspecified, the container runtime will allocate a random SELinux context for each container.  May also be set in PodSecurityContext.  If set in both SecurityContext and PodSecurityContext, the value specified in SecurityContext takes precedence. Note that this field cannot be set when spec.os.name is windows.
-        public var seLinuxOptions: SELinuxOptions?
+        public var seLinuxOptions: SELinuxOptions? {
+            get { _seLinuxOptions?.value }
+            set { _seLinuxOptions = newValue.map(Indirect.init) }
+        }
+        private var _seLinuxOptions: Indirect<SELinuxOptions>?
         /// The seccomp options to use by this container. If seccomp options are provided at both the pod & container level, the container options override the pod options. Note that this field cannot be set when spec.os.name is windows.
         public var seccompProfile: SeccompProfile?
         /// The Windows specific settings applied to all containers. If unspecified, the options from the PodSecurityContext will be used. If set in both SecurityContext and PodSecurityContext, the value specified in SecurityContext takes precedence. Note that this field cannot be set when spec.os.name is linux.
-        public var windowsOptions: WindowsSecurityContextOptions?
+        public var windowsOptions: WindowsSecurityContextOptions? {
+            get { _windowsOptions?.value }
+            set { _windowsOptions = newValue.map(Indirect.init) }
+        }
+        private var _windowsOptions: Indirect<WindowsSecurityContextOptions>?
 
         public init(
             allowPrivilegeEscalation: Bool? = nil, appArmorProfile: AppArmorProfile? = nil, capabilities: Capabilities? = nil, privileged: Bool? = nil, procMount: String? = nil, readOnlyRootFilesystem: Bool? = nil, runAsGroup: Int64? = nil, runAsNonRoot: Bool? = nil, runAsUser: Int64? = nil, seLinuxOptions: SELinuxOptions? = nil, seccompProfile: SeccompProfile? = nil, windowsOptions: WindowsSecurityContextOptions? = nil
@@ -41,9 +49,50 @@ extension Core.V1 {
             self.runAsGroup = runAsGroup
             self.runAsNonRoot = runAsNonRoot
             self.runAsUser = runAsUser
-            self.seLinuxOptions = seLinuxOptions
+            self._seLinuxOptions = seLinuxOptions.map(Indirect.init)
             self.seccompProfile = seccompProfile
-            self.windowsOptions = windowsOptions
+            self._windowsOptions = windowsOptions.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case allowPrivilegeEscalation, appArmorProfile, capabilities, privileged, procMount, readOnlyRootFilesystem, runAsGroup, runAsNonRoot, runAsUser, _seLinuxOptions = "seLinuxOptions", seccompProfile, _windowsOptions = "windowsOptions"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var allowPrivilegeEscalation: Bool?
+            var appArmorProfile: AppArmorProfile?
+            var capabilities: Capabilities?
+            var privileged: Bool?
+            var procMount: String?
+            var readOnlyRootFilesystem: Bool?
+            var runAsGroup: Int64?
+            var runAsNonRoot: Bool?
+            var runAsUser: Int64?
+            var seLinuxOptions: SELinuxOptions?
+            var seccompProfile: SeccompProfile?
+            var windowsOptions: WindowsSecurityContextOptions?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x8c72c1b4ec7b20ad: if jsonKey.equals("allowPrivilegeEscalation") { allowPrivilegeEscalation = try Bool(reading: &jsonReader); return }
+                case 0xeb5d9a9315f11622: if jsonKey.equals("appArmorProfile") { appArmorProfile = try AppArmorProfile(reading: &jsonReader); return }
+                case 0x6f0af89bdd316ddd: if jsonKey.equals("capabilities") { capabilities = try Capabilities(reading: &jsonReader); return }
+                case 0xdc26d58e82ed0f1d: if jsonKey.equals("privileged") { privileged = try Bool(reading: &jsonReader); return }
+                case 0x557637e49d5cff1f: if jsonKey.equals("procMount") { procMount = try String(reading: &jsonReader); return }
+                case 0xe7c308abaf24436: if jsonKey.equals("readOnlyRootFilesystem") { readOnlyRootFilesystem = try Bool(reading: &jsonReader); return }
+                case 0x187b42389b4836b3: if jsonKey.equals("runAsGroup") { runAsGroup = try Int64(reading: &jsonReader); return }
+                case 0xb46e1c29221c7498: if jsonKey.equals("runAsNonRoot") { runAsNonRoot = try Bool(reading: &jsonReader); return }
+                case 0x8dcf84de26c8375b: if jsonKey.equals("runAsUser") { runAsUser = try Int64(reading: &jsonReader); return }
+                case 0xedcb12f5237bd334: if jsonKey.equals("seLinuxOptions") { seLinuxOptions = try SELinuxOptions(reading: &jsonReader); return }
+                case 0x102e3d251e9c3215: if jsonKey.equals("seccompProfile") { seccompProfile = try SeccompProfile(reading: &jsonReader); return }
+                case 0xd6168d929673be38: if jsonKey.equals("windowsOptions") { windowsOptions = try WindowsSecurityContextOptions(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                allowPrivilegeEscalation: allowPrivilegeEscalation, appArmorProfile: appArmorProfile, capabilities: capabilities, privileged: privileged, procMount: procMount, readOnlyRootFilesystem: readOnlyRootFilesystem, runAsGroup: runAsGroup, runAsNonRoot: runAsNonRoot, runAsUser: runAsUser, seLinuxOptions: seLinuxOptions, seccompProfile: seccompProfile, windowsOptions: windowsOptions
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ServiceAccount binds together: * a name, understood by users, and perhaps by peripheral systems, for an identity * a principal that can be authenticated and authorized * a set of secrets
-    public struct ServiceAccount: KubeResource, Hashable {
+    public struct ServiceAccount: KubeResource, Hashable, JSONReadable {
         public static let group = ""
         public static let version = "v1"
         public static let plural = "serviceaccounts"
@@ -49,6 +49,27 @@ extension Core.V1 {
             try container.encodeIfPresent(imagePullSecrets, forKey: .imagePullSecrets)
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(secrets, forKey: .secrets)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var automountServiceAccountToken: Bool?
+            var imagePullSecrets: [LocalObjectReference]?
+            var metadata: ObjectMeta?
+            var secrets: [ObjectReference]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x10cf3772417df556: if jsonKey.equals("automountServiceAccountToken") { automountServiceAccountToken = try Bool(reading: &jsonReader); return }
+                case 0x41eb55b3c7ca72ed: if jsonKey.equals("imagePullSecrets") { imagePullSecrets = try Array<LocalObjectReference>(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xeaa829abb17ddc4a: if jsonKey.equals("secrets") { secrets = try Array<ObjectReference>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                automountServiceAccountToken: automountServiceAccountToken, imagePullSecrets: imagePullSecrets, metadata: metadata ?? ObjectMeta(), secrets: secrets
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ServiceAccountTokenProjection represents a projected service account token volume. This projection can be used to insert a service account token into the pods runtime filesystem for use against APIs (Kubernetes API Server or otherwise).
-    public struct ServiceAccountTokenProjection: Codable, Sendable, Hashable {
+    public struct ServiceAccountTokenProjection: Codable, Sendable, Hashable, JSONReadable {
         /// audience is the intended audience of the token. A recipient of a token must identify itself with an identifier specified in the audience of the token, and otherwise should reject the token. The audience defaults to the identifier of the apiserver.
         public var audience: String?
         /// expirationSeconds is the requested duration of validity of the service account token. As the token approaches expiration, the kubelet volume plugin will proactively rotate the service account token. The kubelet will start trying to rotate the token if the token is older than 80 percent of its time to live or if the token is older than 24 hours.Defaults to 1 hour and must be at least 10 minutes.
@@ -17,6 +17,26 @@ extension Core.V1 {
             self.audience = audience
             self.expirationSeconds = expirationSeconds
             self.path = path
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var audience: String?
+            var expirationSeconds: Int64?
+            var path: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xd5e84de142e11699: if jsonKey.equals("audience") { audience = try String(reading: &jsonReader); return }
+                case 0xf6c618e1291ec6d3: if jsonKey.equals("expirationSeconds") { expirationSeconds = try Int64(reading: &jsonReader); return }
+                case 0x552a278341af4607: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let path else { throw jsonReader.missing("path") }
+            self.init(
+                audience: audience, expirationSeconds: expirationSeconds, path: path
+            )
         }
     }
 }

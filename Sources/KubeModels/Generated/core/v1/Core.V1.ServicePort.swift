@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ServicePort contains information on service's port.
-    public struct ServicePort: Codable, Sendable, Hashable {
+    public struct ServicePort: Codable, Sendable, Hashable, JSONReadable {
         /// The application protocol for this port. This is used as a hint for implementations to offer richer behavior for protocols that they understand. This field follows standard Kubernetes label syntax. Valid values are either:
         public var appProtocol: String?
         /// The name of this port within the service. This must be a DNS_LABEL. All ports within a ServiceSpec must have unique names. When considering the endpoints for a Service, this must match the 'name' field in the EndpointPort. Optional if only one ServicePort is defined on this service.
@@ -26,6 +26,32 @@ extension Core.V1 {
             self.port = port
             self.`protocol` = `protocol`
             self.targetPort = targetPort
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var appProtocol: String?
+            var name: String?
+            var nodePort: Int32?
+            var port: Int32?
+            var `protocol`: String?
+            var targetPort: IntOrString?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x2ad21a9e9882420c: if jsonKey.equals("appProtocol") { appProtocol = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xe13afc993bd86a2b: if jsonKey.equals("nodePort") { nodePort = try Int32(reading: &jsonReader); return }
+                case 0xc5a65601e39c373c: if jsonKey.equals("port") { port = try Int32(reading: &jsonReader); return }
+                case 0x2c95addf63db4b39: if jsonKey.equals("protocol") { `protocol` = try String(reading: &jsonReader); return }
+                case 0xcc8c3e9ac29a7867: if jsonKey.equals("targetPort") { targetPort = try IntOrString(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let port else { throw jsonReader.missing("port") }
+            self.init(
+                appProtocol: appProtocol, name: name, nodePort: nodePort, port: port, protocol: `protocol`, targetPort: targetPort
+            )
         }
     }
 }

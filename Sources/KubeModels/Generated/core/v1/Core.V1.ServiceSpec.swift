@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ServiceSpec describes the attributes that a user creates on a service.
-    public struct ServiceSpec: Codable, Sendable, Hashable {
+    public struct ServiceSpec: Codable, Sendable, Hashable, JSONReadable {
         /// allocateLoadBalancerNodePorts defines if NodePorts will be automatically allocated for services with type LoadBalancer.  Default is "true". It may be set to "false" if the cluster load-balancer does not rely on NodePorts.  If the caller requests specific NodePorts (by specifying a value), those requests will be respected, regardless of this field. This field may only be set for services with type LoadBalancer and will be cleared if the type is changed to any other type.
         public var allocateLoadBalancerNodePorts: Bool?
         /// clusterIP is the IP address of the service and is usually assigned randomly. If an address is specified manually, is in-range (as per system configuration), and is not in use, it will be allocated to the service; otherwise creation of the service will fail. This field may not be changed through updates unless the type field is also being changed to ExternalName (which requires this field to be blank) or the type field is being changed from ExternalName (in which case this field may optionally be specified, as describe above).  Valid values are "None", empty string (""), or a valid IP address. Setting this to "None" makes a "headless service" (no virtual IP), which is useful when direct endpoint connections are preferred and proxying is not required.  Only applies to types ClusterIP, NodePort, and LoadBalancer. If this field is specified when creating a Service of type ExternalName, creation will fail. This field will be wiped when updating a Service to type ExternalName. More info: https://kubernetes.io/docs/concepts/services-networking/service/#virtual-ips-and-service-proxies
@@ -68,6 +68,59 @@ extension Core.V1 {
             self.sessionAffinityConfig = sessionAffinityConfig
             self.trafficDistribution = trafficDistribution
             self.type = type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var allocateLoadBalancerNodePorts: Bool?
+            var clusterIP: String?
+            var clusterIPs: [String]?
+            var externalIPs: [String]?
+            var externalName: String?
+            var externalTrafficPolicy: String?
+            var healthCheckNodePort: Int32?
+            var internalTrafficPolicy: String?
+            var ipFamilies: [String]?
+            var ipFamilyPolicy: String?
+            var loadBalancerClass: String?
+            var loadBalancerIP: String?
+            var loadBalancerSourceRanges: [String]?
+            var ports: [ServicePort]?
+            var publishNotReadyAddresses: Bool?
+            var selector: [String: String]?
+            var sessionAffinity: String?
+            var sessionAffinityConfig: SessionAffinityConfig?
+            var trafficDistribution: String?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xcc069ce4cab535ab: if jsonKey.equals("allocateLoadBalancerNodePorts") { allocateLoadBalancerNodePorts = try Bool(reading: &jsonReader); return }
+                case 0x612f1d9352272fa: if jsonKey.equals("clusterIP") { clusterIP = try String(reading: &jsonReader); return }
+                case 0x8fcf8a6dd55e446d: if jsonKey.equals("clusterIPs") { clusterIPs = try Array<String>(reading: &jsonReader); return }
+                case 0x6590b943e0c8893f: if jsonKey.equals("externalIPs") { externalIPs = try Array<String>(reading: &jsonReader); return }
+                case 0xc9d5b1215c717f72: if jsonKey.equals("externalName") { externalName = try String(reading: &jsonReader); return }
+                case 0x923ff0279e9a8649: if jsonKey.equals("externalTrafficPolicy") { externalTrafficPolicy = try String(reading: &jsonReader); return }
+                case 0x842fc6535ece04a4: if jsonKey.equals("healthCheckNodePort") { healthCheckNodePort = try Int32(reading: &jsonReader); return }
+                case 0xc032849691509754: if jsonKey.equals("internalTrafficPolicy") { internalTrafficPolicy = try String(reading: &jsonReader); return }
+                case 0xad9bc9b8e60e12a3: if jsonKey.equals("ipFamilies") { ipFamilies = try Array<String>(reading: &jsonReader); return }
+                case 0xb985aa363fc1d720: if jsonKey.equals("ipFamilyPolicy") { ipFamilyPolicy = try String(reading: &jsonReader); return }
+                case 0xbd5572c700c00c00: if jsonKey.equals("loadBalancerClass") { loadBalancerClass = try String(reading: &jsonReader); return }
+                case 0x93b37e3a2b066255: if jsonKey.equals("loadBalancerIP") { loadBalancerIP = try String(reading: &jsonReader); return }
+                case 0xef4375287b46f170: if jsonKey.equals("loadBalancerSourceRanges") { loadBalancerSourceRanges = try Array<String>(reading: &jsonReader); return }
+                case 0x52e12aaf8f12260e: if jsonKey.equals("ports") { ports = try Array<ServicePort>(reading: &jsonReader); return }
+                case 0x4256c86ff4786bd8: if jsonKey.equals("publishNotReadyAddresses") { publishNotReadyAddresses = try Bool(reading: &jsonReader); return }
+                case 0x46b12b729801f390: if jsonKey.equals("selector") { selector = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0xd13b347a0597d278: if jsonKey.equals("sessionAffinity") { sessionAffinity = try String(reading: &jsonReader); return }
+                case 0x988e3621ca8cc5c2: if jsonKey.equals("sessionAffinityConfig") { sessionAffinityConfig = try SessionAffinityConfig(reading: &jsonReader); return }
+                case 0xe516d681c6b5e652: if jsonKey.equals("trafficDistribution") { trafficDistribution = try String(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                allocateLoadBalancerNodePorts: allocateLoadBalancerNodePorts, clusterIP: clusterIP, clusterIPs: clusterIPs, externalIPs: externalIPs, externalName: externalName, externalTrafficPolicy: externalTrafficPolicy, healthCheckNodePort: healthCheckNodePort, internalTrafficPolicy: internalTrafficPolicy, ipFamilies: ipFamilies, ipFamilyPolicy: ipFamilyPolicy, loadBalancerClass: loadBalancerClass, loadBalancerIP: loadBalancerIP, loadBalancerSourceRanges: loadBalancerSourceRanges, ports: ports, publishNotReadyAddresses: publishNotReadyAddresses, selector: selector, sessionAffinity: sessionAffinity, sessionAffinityConfig: sessionAffinityConfig, trafficDistribution: trafficDistribution, type: type
+            )
         }
     }
 }

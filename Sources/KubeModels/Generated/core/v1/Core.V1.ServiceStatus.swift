@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// ServiceStatus represents the current status of a service.
-    public struct ServiceStatus: Codable, Sendable, Hashable {
+    public struct ServiceStatus: Codable, Sendable, Hashable, JSONReadable {
         /// Current service state
         public var conditions: [Meta.V1.Condition]?
         /// LoadBalancer contains the current status of the load-balancer, if one is present.
@@ -14,6 +14,23 @@ extension Core.V1 {
         ) {
             self.conditions = conditions
             self.loadBalancer = loadBalancer
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var conditions: [Meta.V1.Condition]?
+            var loadBalancer: LoadBalancerStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<Meta.V1.Condition>(reading: &jsonReader); return }
+                case 0x4b43aad91408f991: if jsonKey.equals("loadBalancer") { loadBalancer = try LoadBalancerStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                conditions: conditions, loadBalancer: loadBalancer
+            )
         }
     }
 }

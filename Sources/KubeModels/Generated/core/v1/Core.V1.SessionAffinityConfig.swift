@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// SessionAffinityConfig represents the configurations of session affinity.
-    public struct SessionAffinityConfig: Codable, Sendable, Hashable {
+    public struct SessionAffinityConfig: Codable, Sendable, Hashable, JSONReadable {
         /// clientIP contains the configurations of Client IP based session affinity.
         public var clientIP: ClientIPConfig?
 
@@ -11,6 +11,21 @@ extension Core.V1 {
             clientIP: ClientIPConfig? = nil
         ) {
             self.clientIP = clientIP
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var clientIP: ClientIPConfig?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x60fae9bb5ce2c206: if jsonKey.equals("clientIP") { clientIP = try ClientIPConfig(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                clientIP: clientIP
+            )
         }
     }
 }

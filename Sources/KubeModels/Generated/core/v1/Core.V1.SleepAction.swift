@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// SleepAction describes a "sleep" action.
-    public struct SleepAction: Codable, Sendable, Hashable {
+    public struct SleepAction: Codable, Sendable, Hashable, JSONReadable {
         /// Seconds is the number of seconds to sleep.
         public var seconds: Int64
 
@@ -11,6 +11,22 @@ extension Core.V1 {
             seconds: Int64
         ) {
             self.seconds = seconds
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var seconds: Int64?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xcebf81d4d650378d: if jsonKey.equals("seconds") { seconds = try Int64(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let seconds else { throw jsonReader.missing("seconds") }
+            self.init(
+                seconds: seconds
+            )
         }
     }
 }

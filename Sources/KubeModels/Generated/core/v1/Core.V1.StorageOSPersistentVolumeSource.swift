@@ -3,13 +3,17 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents a StorageOS persistent volume resource.
-    public struct StorageOSPersistentVolumeSource: Codable, Sendable, Hashable {
+    public struct StorageOSPersistentVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// fsType is the filesystem type to mount. Must be a filesystem type supported by the host operating system. Ex. "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified.
         public var fsType: String?
         /// readOnly defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts.
         public var readOnly: Bool?
         /// secretRef specifies the secret to use for obtaining the StorageOS API credentials.  If not specified, default values will be attempted.
-        public var secretRef: ObjectReference?
+        public var secretRef: ObjectReference? {
+            get { _secretRef?.value }
+            set { _secretRef = newValue.map(Indirect.init) }
+        }
+        private var _secretRef: Indirect<ObjectReference>?
         /// volumeName is the human-readable name of the StorageOS volume.  Volume names are only unique within a namespace.
         public var volumeName: String?
         /// volumeNamespace specifies the scope of the volume within StorageOS.  If no namespace is specified then the Pod's namespace will be used.  This allows the Kubernetes name scoping to be mirrored within StorageOS for tighter integration. Set VolumeName to any name to override the default behaviour. Set to "default" if you are not using namespaces within StorageOS. Namespaces that do not pre-exist within StorageOS will be created.
@@ -20,9 +24,36 @@ extension Core.V1 {
         ) {
             self.fsType = fsType
             self.readOnly = readOnly
-            self.secretRef = secretRef
+            self._secretRef = secretRef.map(Indirect.init)
             self.volumeName = volumeName
             self.volumeNamespace = volumeNamespace
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case fsType, readOnly, _secretRef = "secretRef", volumeName, volumeNamespace
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var fsType: String?
+            var readOnly: Bool?
+            var secretRef: ObjectReference?
+            var volumeName: String?
+            var volumeNamespace: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x6cbcf1cafd1a017c: if jsonKey.equals("secretRef") { secretRef = try ObjectReference(reading: &jsonReader); return }
+                case 0x28d32063adcb06a8: if jsonKey.equals("volumeName") { volumeName = try String(reading: &jsonReader); return }
+                case 0xb73a012f9e833739: if jsonKey.equals("volumeNamespace") { volumeNamespace = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                fsType: fsType, readOnly: readOnly, secretRef: secretRef, volumeName: volumeName, volumeNamespace: volumeNamespace
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents a StorageOS persistent volume resource.
-    public struct StorageOSVolumeSource: Codable, Sendable, Hashable {
+    public struct StorageOSVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// fsType is the filesystem type to mount. Must be a filesystem type supported by the host operating system. Ex. "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified.
         public var fsType: String?
         /// readOnly defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts.
@@ -23,6 +23,29 @@ extension Core.V1 {
             self.secretRef = secretRef
             self.volumeName = volumeName
             self.volumeNamespace = volumeNamespace
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var fsType: String?
+            var readOnly: Bool?
+            var secretRef: LocalObjectReference?
+            var volumeName: String?
+            var volumeNamespace: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x6cbcf1cafd1a017c: if jsonKey.equals("secretRef") { secretRef = try LocalObjectReference(reading: &jsonReader); return }
+                case 0x28d32063adcb06a8: if jsonKey.equals("volumeName") { volumeName = try String(reading: &jsonReader); return }
+                case 0xb73a012f9e833739: if jsonKey.equals("volumeNamespace") { volumeNamespace = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                fsType: fsType, readOnly: readOnly, secretRef: secretRef, volumeName: volumeName, volumeNamespace: volumeNamespace
+            )
         }
     }
 }

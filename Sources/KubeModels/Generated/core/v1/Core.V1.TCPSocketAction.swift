@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// TCPSocketAction describes an action based on opening a socket
-    public struct TCPSocketAction: Codable, Sendable, Hashable {
+    public struct TCPSocketAction: Codable, Sendable, Hashable, JSONReadable {
         /// Optional: Host name to connect to, defaults to the pod IP.
         public var host: String?
         /// Number or name of the port to access on the container. Number must be in the range 1 to 65535. Name must be an IANA_SVC_NAME.
@@ -14,6 +14,24 @@ extension Core.V1 {
         ) {
             self.host = host
             self.port = port
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var host: String?
+            var port: IntOrString?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x8376fdb3da2ccec6: if jsonKey.equals("host") { host = try String(reading: &jsonReader); return }
+                case 0xc5a65601e39c373c: if jsonKey.equals("port") { port = try IntOrString(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let port else { throw jsonReader.missing("port") }
+            self.init(
+                host: host, port: port
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// The node this Taint is attached to has the "effect" on any pod that does not tolerate the Taint.
-    public struct Taint: Codable, Sendable, Hashable {
+    public struct Taint: Codable, Sendable, Hashable, JSONReadable {
         /// Required. The effect of the taint on pods that do not tolerate the taint. Valid effects are NoSchedule, PreferNoSchedule and NoExecute.
         public var effect: String
         /// Required. The taint key to be applied to a node.
@@ -20,6 +20,29 @@ extension Core.V1 {
             self.key = key
             self.timeAdded = timeAdded
             self.value = value
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var effect: String?
+            var key: String?
+            var timeAdded: Time?
+            var value: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x83d15641e7b244c5: if jsonKey.equals("effect") { effect = try String(reading: &jsonReader); return }
+                case 0x3073d7489afd12c4: if jsonKey.equals("key") { key = try String(reading: &jsonReader); return }
+                case 0x7aae9c36fdabce75: if jsonKey.equals("timeAdded") { timeAdded = try Time(reading: &jsonReader); return }
+                case 0x8fb5728035549067: if jsonKey.equals("value") { value = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let effect else { throw jsonReader.missing("effect") }
+            guard let key else { throw jsonReader.missing("key") }
+            self.init(
+                effect: effect, key: key, timeAdded: timeAdded, value: value
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// The pod this Toleration is attached to tolerates any taint that matches the triple <key,value,effect> using the matching operator <operator>.
-    public struct Toleration: Codable, Sendable, Hashable {
+    public struct Toleration: Codable, Sendable, Hashable, JSONReadable {
         /// Effect indicates the taint effect to match. Empty means match all taint effects. When specified, allowed values are NoSchedule, PreferNoSchedule and NoExecute.
         public var effect: String?
         /// Key is the taint key that the toleration applies to. Empty means match all taint keys. If the key is empty, operator must be Exists; this combination means to match all values and all keys.
@@ -23,6 +23,29 @@ extension Core.V1 {
             self.`operator` = `operator`
             self.tolerationSeconds = tolerationSeconds
             self.value = value
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var effect: String?
+            var key: String?
+            var `operator`: String?
+            var tolerationSeconds: Int64?
+            var value: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x83d15641e7b244c5: if jsonKey.equals("effect") { effect = try String(reading: &jsonReader); return }
+                case 0x3073d7489afd12c4: if jsonKey.equals("key") { key = try String(reading: &jsonReader); return }
+                case 0x2343ede96501d623: if jsonKey.equals("operator") { `operator` = try String(reading: &jsonReader); return }
+                case 0xcd7e53988947e3bd: if jsonKey.equals("tolerationSeconds") { tolerationSeconds = try Int64(reading: &jsonReader); return }
+                case 0x8fb5728035549067: if jsonKey.equals("value") { value = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                effect: effect, key: key, operator: `operator`, tolerationSeconds: tolerationSeconds, value: value
+            )
         }
     }
 }

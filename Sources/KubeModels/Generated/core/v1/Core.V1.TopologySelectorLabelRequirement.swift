@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// A topology selector requirement is a selector that matches given label. This is an alpha feature and may change in the future.
-    public struct TopologySelectorLabelRequirement: Codable, Sendable, Hashable {
+    public struct TopologySelectorLabelRequirement: Codable, Sendable, Hashable, JSONReadable {
         /// The label key that the selector applies to.
         public var key: String
         /// An array of string values. One value must match the label to be selected. Each entry in Values is ORed.
@@ -14,6 +14,25 @@ extension Core.V1 {
         ) {
             self.key = key
             self.values = values
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var key: String?
+            var values: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x3073d7489afd12c4: if jsonKey.equals("key") { key = try String(reading: &jsonReader); return }
+                case 0x7590171daa8dafd: if jsonKey.equals("values") { values = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let key else { throw jsonReader.missing("key") }
+            guard let values else { throw jsonReader.missing("values") }
+            self.init(
+                key: key, values: values
+            )
         }
     }
 }

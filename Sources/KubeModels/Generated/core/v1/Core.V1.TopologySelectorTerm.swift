@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// A topology selector term represents the result of label queries. A null or empty topology selector term matches no objects. The requirements of them are ANDed. It provides a subset of functionality as NodeSelectorTerm. This is an alpha feature and may change in the future.
-    public struct TopologySelectorTerm: Codable, Sendable, Hashable {
+    public struct TopologySelectorTerm: Codable, Sendable, Hashable, JSONReadable {
         /// A list of topology selector requirements by labels.
         public var matchLabelExpressions: [TopologySelectorLabelRequirement]?
 
@@ -11,6 +11,21 @@ extension Core.V1 {
             matchLabelExpressions: [TopologySelectorLabelRequirement]? = nil
         ) {
             self.matchLabelExpressions = matchLabelExpressions
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var matchLabelExpressions: [TopologySelectorLabelRequirement]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xeac4ae3b8af74b5: if jsonKey.equals("matchLabelExpressions") { matchLabelExpressions = try Array<TopologySelectorLabelRequirement>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                matchLabelExpressions: matchLabelExpressions
+            )
         }
     }
 }

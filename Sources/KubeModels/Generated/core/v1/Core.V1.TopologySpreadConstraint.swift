@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// TopologySpreadConstraint specifies how to spread matching pods among the given topology.
-    public struct TopologySpreadConstraint: Codable, Sendable, Hashable {
+    public struct TopologySpreadConstraint: Codable, Sendable, Hashable, JSONReadable {
         /// LabelSelector is used to find matching pods. Pods that match this label selector are counted to determine the number of pods in their corresponding topology domain.
         public var labelSelector: Meta.V1.LabelSelector?
         /// MatchLabelKeys is a set of pod label keys to select the pods over which spreading will be calculated. The keys are used to lookup values from the incoming pod labels, those key-value labels are ANDed with labelSelector to select the group of existing pods over which spreading will be calculated for the incoming pod. The same key is forbidden to exist in both MatchLabelKeys and LabelSelector. MatchLabelKeys cannot be set when LabelSelector isn't set. Keys that don't exist in the incoming pod labels will be ignored. A null or empty list means only match against labelSelector.
@@ -35,6 +35,38 @@ extension Core.V1 {
             self.nodeTaintsPolicy = nodeTaintsPolicy
             self.topologyKey = topologyKey
             self.whenUnsatisfiable = whenUnsatisfiable
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var labelSelector: Meta.V1.LabelSelector?
+            var matchLabelKeys: [String]?
+            var maxSkew: Int32?
+            var minDomains: Int32?
+            var nodeAffinityPolicy: String?
+            var nodeTaintsPolicy: String?
+            var topologyKey: String?
+            var whenUnsatisfiable: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x31370ce12e845fac: if jsonKey.equals("labelSelector") { labelSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x1c9e9a69282ea3b0: if jsonKey.equals("matchLabelKeys") { matchLabelKeys = try Array<String>(reading: &jsonReader); return }
+                case 0x7e507a994de723b7: if jsonKey.equals("maxSkew") { maxSkew = try Int32(reading: &jsonReader); return }
+                case 0x58a3647db349274: if jsonKey.equals("minDomains") { minDomains = try Int32(reading: &jsonReader); return }
+                case 0xe70eacfee364341: if jsonKey.equals("nodeAffinityPolicy") { nodeAffinityPolicy = try String(reading: &jsonReader); return }
+                case 0x74ca433c06d8f717: if jsonKey.equals("nodeTaintsPolicy") { nodeTaintsPolicy = try String(reading: &jsonReader); return }
+                case 0xe22f9f5d74ca6bb4: if jsonKey.equals("topologyKey") { topologyKey = try String(reading: &jsonReader); return }
+                case 0x7225c180ba68345b: if jsonKey.equals("whenUnsatisfiable") { whenUnsatisfiable = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let maxSkew else { throw jsonReader.missing("maxSkew") }
+            guard let topologyKey else { throw jsonReader.missing("topologyKey") }
+            guard let whenUnsatisfiable else { throw jsonReader.missing("whenUnsatisfiable") }
+            self.init(
+                labelSelector: labelSelector, matchLabelKeys: matchLabelKeys, maxSkew: maxSkew, minDomains: minDomains, nodeAffinityPolicy: nodeAffinityPolicy, nodeTaintsPolicy: nodeTaintsPolicy, topologyKey: topologyKey, whenUnsatisfiable: whenUnsatisfiable
+            )
         }
     }
 }

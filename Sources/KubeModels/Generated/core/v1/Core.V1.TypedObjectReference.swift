@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// TypedObjectReference contains enough information to let you locate the typed referenced object
-    public struct TypedObjectReference: Codable, Sendable, Hashable {
+    public struct TypedObjectReference: Codable, Sendable, Hashable, JSONReadable {
         /// APIGroup is the group for the resource being referenced. If APIGroup is not specified, the specified Kind must be in the core API group. For any other third-party types, APIGroup is required.
         public var apiGroup: String?
         /// Kind is the type of resource being referenced
@@ -20,6 +20,29 @@ extension Core.V1 {
             self.kind = kind
             self.name = name
             self.namespace = namespace
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var apiGroup: String?
+            var kind: String?
+            var name: String?
+            var namespace: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xfda1f5d677c8448: if jsonKey.equals("apiGroup") { apiGroup = try String(reading: &jsonReader); return }
+                case 0x39ca315ed10b2db9: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xc74137e63d81f9a2: if jsonKey.equals("namespace") { namespace = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let kind else { throw jsonReader.missing("kind") }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                apiGroup: apiGroup, kind: kind, name: name, namespace: namespace
+            )
         }
     }
 }

@@ -3,104 +3,272 @@ import KubeCore
 
 extension Core.V1 {
     /// Volume represents a named volume in a pod that may be accessed by any container in the pod.
-    public struct Volume: Codable, Sendable, Hashable {
+    public struct Volume: Codable, Sendable, Hashable, JSONReadable {
         /// awsElasticBlockStore represents an AWS Disk resource that is attached to a kubelet's host machine and then exposed to the pod. Deprecated: AWSElasticBlockStore is deprecated. All operations for the in-tree awsElasticBlockStore type are redirected to the ebs.csi.aws.com CSI driver. More info: https://kubernetes.io/docs/concepts/storage/volumes#awselasticblockstore
-        public var awsElasticBlockStore: AWSElasticBlockStoreVolumeSource?
+        public var awsElasticBlockStore: AWSElasticBlockStoreVolumeSource? {
+            get { _awsElasticBlockStore?.value }
+            set { _awsElasticBlockStore = newValue.map(Indirect.init) }
+        }
+        private var _awsElasticBlockStore: Indirect<AWSElasticBlockStoreVolumeSource>?
         /// azureDisk represents an Azure Data Disk mount on the host and bind mount to the pod. Deprecated: AzureDisk is deprecated. All operations for the in-tree azureDisk type are redirected to the disk.csi.azure.com CSI driver.
-        public var azureDisk: AzureDiskVolumeSource?
+        public var azureDisk: AzureDiskVolumeSource? {
+            get { _azureDisk?.value }
+            set { _azureDisk = newValue.map(Indirect.init) }
+        }
+        private var _azureDisk: Indirect<AzureDiskVolumeSource>?
         /// azureFile represents an Azure File Service mount on the host and bind mount to the pod. Deprecated: AzureFile is deprecated. All operations for the in-tree azureFile type are redirected to the file.csi.azure.com CSI driver.
-        public var azureFile: AzureFileVolumeSource?
+        public var azureFile: AzureFileVolumeSource? {
+            get { _azureFile?.value }
+            set { _azureFile = newValue.map(Indirect.init) }
+        }
+        private var _azureFile: Indirect<AzureFileVolumeSource>?
         /// cephFS represents a Ceph FS mount on the host that shares a pod's lifetime. Deprecated: CephFS is deprecated and the in-tree cephfs type is no longer supported.
-        public var cephfs: CephFSVolumeSource?
+        public var cephfs: CephFSVolumeSource? {
+            get { _cephfs?.value }
+            set { _cephfs = newValue.map(Indirect.init) }
+        }
+        private var _cephfs: Indirect<CephFSVolumeSource>?
         /// cinder represents a cinder volume attached and mounted on kubelets host machine. Deprecated: Cinder is deprecated. All operations for the in-tree cinder type are redirected to the cinder.csi.openstack.org CSI driver. More info: https://examples.k8s.io/mysql-cinder-pd/README.md
-        public var cinder: CinderVolumeSource?
+        public var cinder: CinderVolumeSource? {
+            get { _cinder?.value }
+            set { _cinder = newValue.map(Indirect.init) }
+        }
+        private var _cinder: Indirect<CinderVolumeSource>?
         /// configMap represents a configMap that should populate this volume
-        public var configMap: ConfigMapVolumeSource?
+        public var configMap: ConfigMapVolumeSource? {
+            get { _configMap?.value }
+            set { _configMap = newValue.map(Indirect.init) }
+        }
+        private var _configMap: Indirect<ConfigMapVolumeSource>?
         /// csi (Container Storage Interface) represents ephemeral storage that is handled by certain external CSI drivers.
-        public var csi: CSIVolumeSource?
+        public var csi: CSIVolumeSource? {
+            get { _csi?.value }
+            set { _csi = newValue.map(Indirect.init) }
+        }
+        private var _csi: Indirect<CSIVolumeSource>?
         /// downwardAPI represents downward API about the pod that should populate this volume
         public var downwardAPI: DownwardAPIVolumeSource?
         /// emptyDir represents a temporary directory that shares a pod's lifetime. More info: https://kubernetes.io/docs/concepts/storage/volumes#emptydir
-        public var emptyDir: EmptyDirVolumeSource?
+        public var emptyDir: EmptyDirVolumeSource? {
+            get { _emptyDir?.value }
+            set { _emptyDir = newValue.map(Indirect.init) }
+        }
+        private var _emptyDir: Indirect<EmptyDirVolumeSource>?
         /// ephemeral represents a volume that is handled by a cluster storage driver. The volume's lifecycle is tied to the pod that defines it - it will be created before the pod starts, and deleted when the pod is removed.
         public var ephemeral: EphemeralVolumeSource?
         /// fc represents a Fibre Channel resource that is attached to a kubelet's host machine and then exposed to the pod.
-        public var fc: FCVolumeSource?
+        public var fc: FCVolumeSource? {
+            get { _fc?.value }
+            set { _fc = newValue.map(Indirect.init) }
+        }
+        private var _fc: Indirect<FCVolumeSource>?
         /// flexVolume represents a generic volume resource that is provisioned/attached using an exec based plugin. Deprecated: FlexVolume is deprecated. Consider using a CSIDriver instead.
-        public var flexVolume: FlexVolumeSource?
+        public var flexVolume: FlexVolumeSource? {
+            get { _flexVolume?.value }
+            set { _flexVolume = newValue.map(Indirect.init) }
+        }
+        private var _flexVolume: Indirect<FlexVolumeSource>?
         /// flocker represents a Flocker volume attached to a kubelet's host machine. This depends on the Flocker control service being running. Deprecated: Flocker is deprecated and the in-tree flocker type is no longer supported.
         public var flocker: FlockerVolumeSource?
         /// gcePersistentDisk represents a GCE Disk resource that is attached to a kubelet's host machine and then exposed to the pod. Deprecated: GCEPersistentDisk is deprecated. All operations for the in-tree gcePersistentDisk type are redirected to the pd.csi.storage.gke.io CSI driver. More info: https://kubernetes.io/docs/concepts/storage/volumes#gcepersistentdisk
-        public var gcePersistentDisk: GCEPersistentDiskVolumeSource?
+        public var gcePersistentDisk: GCEPersistentDiskVolumeSource? {
+            get { _gcePersistentDisk?.value }
+            set { _gcePersistentDisk = newValue.map(Indirect.init) }
+        }
+        private var _gcePersistentDisk: Indirect<GCEPersistentDiskVolumeSource>?
         /// gitRepo represents a git repository at a particular revision. Deprecated: GitRepo is deprecated. To provision a container with a git repo, mount an EmptyDir into an InitContainer that clones the repo using git, then mount the EmptyDir into the Pod's container.
-        public var gitRepo: GitRepoVolumeSource?
+        public var gitRepo: GitRepoVolumeSource? {
+            get { _gitRepo?.value }
+            set { _gitRepo = newValue.map(Indirect.init) }
+        }
+        private var _gitRepo: Indirect<GitRepoVolumeSource>?
         /// glusterfs represents a Glusterfs mount on the host that shares a pod's lifetime. Deprecated: Glusterfs is deprecated and the in-tree glusterfs type is no longer supported.
-        public var glusterfs: GlusterfsVolumeSource?
+        public var glusterfs: GlusterfsVolumeSource? {
+            get { _glusterfs?.value }
+            set { _glusterfs = newValue.map(Indirect.init) }
+        }
+        private var _glusterfs: Indirect<GlusterfsVolumeSource>?
         /// hostPath represents a pre-existing file or directory on the host machine that is directly exposed to the container. This is generally used for system agents or other privileged things that are allowed to see the host machine. Most containers will NOT need this. More info: https://kubernetes.io/docs/concepts/storage/volumes#hostpath
         public var hostPath: HostPathVolumeSource?
         /// image represents an OCI object (a container image or artifact) pulled and mounted on the kubelet's host machine. The volume is resolved at pod startup depending on which PullPolicy value is provided:
         public var image: ImageVolumeSource?
         /// iscsi represents an ISCSI Disk resource that is attached to a kubelet's host machine and then exposed to the pod. More info: https://kubernetes.io/docs/concepts/storage/volumes/#iscsi
-        public var iscsi: ISCSIVolumeSource?
+        public var iscsi: ISCSIVolumeSource? {
+            get { _iscsi?.value }
+            set { _iscsi = newValue.map(Indirect.init) }
+        }
+        private var _iscsi: Indirect<ISCSIVolumeSource>?
         /// name of the volume. Must be a DNS_LABEL and unique within the pod. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names
         public var name: String
         /// nfs represents an NFS mount on the host that shares a pod's lifetime More info: https://kubernetes.io/docs/concepts/storage/volumes#nfs
-        public var nfs: NFSVolumeSource?
+        public var nfs: NFSVolumeSource? {
+            get { _nfs?.value }
+            set { _nfs = newValue.map(Indirect.init) }
+        }
+        private var _nfs: Indirect<NFSVolumeSource>?
         /// persistentVolumeClaimVolumeSource represents a reference to a PersistentVolumeClaim in the same namespace. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#persistentvolumeclaims
         public var persistentVolumeClaim: PersistentVolumeClaimVolumeSource?
         /// photonPersistentDisk represents a PhotonController persistent disk attached and mounted on kubelets host machine. Deprecated: PhotonPersistentDisk is deprecated and the in-tree photonPersistentDisk type is no longer supported.
         public var photonPersistentDisk: PhotonPersistentDiskVolumeSource?
         /// portworxVolume represents a portworx volume attached and mounted on kubelets host machine. Deprecated: PortworxVolume is deprecated. All operations for the in-tree portworxVolume type are redirected to the pxd.portworx.com CSI driver.
-        public var portworxVolume: PortworxVolumeSource?
+        public var portworxVolume: PortworxVolumeSource? {
+            get { _portworxVolume?.value }
+            set { _portworxVolume = newValue.map(Indirect.init) }
+        }
+        private var _portworxVolume: Indirect<PortworxVolumeSource>?
         /// projected items for all in one resources secrets, configmaps, and downward API
         public var projected: ProjectedVolumeSource?
         /// quobyte represents a Quobyte mount on the host that shares a pod's lifetime. Deprecated: Quobyte is deprecated and the in-tree quobyte type is no longer supported.
-        public var quobyte: QuobyteVolumeSource?
+        public var quobyte: QuobyteVolumeSource? {
+            get { _quobyte?.value }
+            set { _quobyte = newValue.map(Indirect.init) }
+        }
+        private var _quobyte: Indirect<QuobyteVolumeSource>?
         /// rbd represents a Rados Block Device mount on the host that shares a pod's lifetime. Deprecated: RBD is deprecated and the in-tree rbd type is no longer supported.
-        public var rbd: RBDVolumeSource?
+        public var rbd: RBDVolumeSource? {
+            get { _rbd?.value }
+            set { _rbd = newValue.map(Indirect.init) }
+        }
+        private var _rbd: Indirect<RBDVolumeSource>?
         /// scaleIO represents a ScaleIO persistent volume attached and mounted on Kubernetes nodes. Deprecated: ScaleIO is deprecated and the in-tree scaleIO type is no longer supported.
-        public var scaleIO: ScaleIOVolumeSource?
+        public var scaleIO: ScaleIOVolumeSource? {
+            get { _scaleIO?.value }
+            set { _scaleIO = newValue.map(Indirect.init) }
+        }
+        private var _scaleIO: Indirect<ScaleIOVolumeSource>?
         /// secret represents a secret that should populate this volume. More info: https://kubernetes.io/docs/concepts/storage/volumes#secret
-        public var secret: SecretVolumeSource?
+        public var secret: SecretVolumeSource? {
+            get { _secret?.value }
+            set { _secret = newValue.map(Indirect.init) }
+        }
+        private var _secret: Indirect<SecretVolumeSource>?
         /// storageOS represents a StorageOS volume attached and mounted on Kubernetes nodes. Deprecated: StorageOS is deprecated and the in-tree storageos type is no longer supported.
-        public var storageos: StorageOSVolumeSource?
+        public var storageos: StorageOSVolumeSource? {
+            get { _storageos?.value }
+            set { _storageos = newValue.map(Indirect.init) }
+        }
+        private var _storageos: Indirect<StorageOSVolumeSource>?
         /// vsphereVolume represents a vSphere volume attached and mounted on kubelets host machine. Deprecated: VsphereVolume is deprecated. All operations for the in-tree vsphereVolume type are redirected to the csi.vsphere.vmware.com CSI driver.
-        public var vsphereVolume: VsphereVirtualDiskVolumeSource?
+        public var vsphereVolume: VsphereVirtualDiskVolumeSource? {
+            get { _vsphereVolume?.value }
+            set { _vsphereVolume = newValue.map(Indirect.init) }
+        }
+        private var _vsphereVolume: Indirect<VsphereVirtualDiskVolumeSource>?
 
         public init(
             awsElasticBlockStore: AWSElasticBlockStoreVolumeSource? = nil, azureDisk: AzureDiskVolumeSource? = nil, azureFile: AzureFileVolumeSource? = nil, cephfs: CephFSVolumeSource? = nil, cinder: CinderVolumeSource? = nil, configMap: ConfigMapVolumeSource? = nil, csi: CSIVolumeSource? = nil, downwardAPI: DownwardAPIVolumeSource? = nil, emptyDir: EmptyDirVolumeSource? = nil, ephemeral: EphemeralVolumeSource? = nil, fc: FCVolumeSource? = nil, flexVolume: FlexVolumeSource? = nil, flocker: FlockerVolumeSource? = nil, gcePersistentDisk: GCEPersistentDiskVolumeSource? = nil, gitRepo: GitRepoVolumeSource? = nil, glusterfs: GlusterfsVolumeSource? = nil, hostPath: HostPathVolumeSource? = nil, image: ImageVolumeSource? = nil, iscsi: ISCSIVolumeSource? = nil, name: String, nfs: NFSVolumeSource? = nil, persistentVolumeClaim: PersistentVolumeClaimVolumeSource? = nil, photonPersistentDisk: PhotonPersistentDiskVolumeSource? = nil, portworxVolume: PortworxVolumeSource? = nil, projected: ProjectedVolumeSource? = nil, quobyte: QuobyteVolumeSource? = nil, rbd: RBDVolumeSource? = nil, scaleIO: ScaleIOVolumeSource? = nil, secret: SecretVolumeSource? = nil, storageos: StorageOSVolumeSource? = nil, vsphereVolume: VsphereVirtualDiskVolumeSource? = nil
         ) {
-            self.awsElasticBlockStore = awsElasticBlockStore
-            self.azureDisk = azureDisk
-            self.azureFile = azureFile
-            self.cephfs = cephfs
-            self.cinder = cinder
-            self.configMap = configMap
-            self.csi = csi
+            self._awsElasticBlockStore = awsElasticBlockStore.map(Indirect.init)
+            self._azureDisk = azureDisk.map(Indirect.init)
+            self._azureFile = azureFile.map(Indirect.init)
+            self._cephfs = cephfs.map(Indirect.init)
+            self._cinder = cinder.map(Indirect.init)
+            self._configMap = configMap.map(Indirect.init)
+            self._csi = csi.map(Indirect.init)
             self.downwardAPI = downwardAPI
-            self.emptyDir = emptyDir
+            self._emptyDir = emptyDir.map(Indirect.init)
             self.ephemeral = ephemeral
-            self.fc = fc
-            self.flexVolume = flexVolume
+            self._fc = fc.map(Indirect.init)
+            self._flexVolume = flexVolume.map(Indirect.init)
             self.flocker = flocker
-            self.gcePersistentDisk = gcePersistentDisk
-            self.gitRepo = gitRepo
-            self.glusterfs = glusterfs
+            self._gcePersistentDisk = gcePersistentDisk.map(Indirect.init)
+            self._gitRepo = gitRepo.map(Indirect.init)
+            self._glusterfs = glusterfs.map(Indirect.init)
             self.hostPath = hostPath
             self.image = image
-            self.iscsi = iscsi
+            self._iscsi = iscsi.map(Indirect.init)
             self.name = name
-            self.nfs = nfs
+            self._nfs = nfs.map(Indirect.init)
             self.persistentVolumeClaim = persistentVolumeClaim
             self.photonPersistentDisk = photonPersistentDisk
-            self.portworxVolume = portworxVolume
+            self._portworxVolume = portworxVolume.map(Indirect.init)
             self.projected = projected
-            self.quobyte = quobyte
-            self.rbd = rbd
-            self.scaleIO = scaleIO
-            self.secret = secret
-            self.storageos = storageos
-            self.vsphereVolume = vsphereVolume
+            self._quobyte = quobyte.map(Indirect.init)
+            self._rbd = rbd.map(Indirect.init)
+            self._scaleIO = scaleIO.map(Indirect.init)
+            self._secret = secret.map(Indirect.init)
+            self._storageos = storageos.map(Indirect.init)
+            self._vsphereVolume = vsphereVolume.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _awsElasticBlockStore = "awsElasticBlockStore", _azureDisk = "azureDisk", _azureFile = "azureFile", _cephfs = "cephfs", _cinder = "cinder", _configMap = "configMap", _csi = "csi", downwardAPI, _emptyDir = "emptyDir", ephemeral, _fc = "fc", _flexVolume = "flexVolume", flocker, _gcePersistentDisk = "gcePersistentDisk", _gitRepo = "gitRepo", _glusterfs = "glusterfs", hostPath, image, _iscsi = "iscsi", name, _nfs = "nfs", persistentVolumeClaim, photonPersistentDisk, _portworxVolume = "portworxVolume", projected, _quobyte = "quobyte", _rbd = "rbd", _scaleIO = "scaleIO", _secret = "secret", _storageos = "storageos", _vsphereVolume = "vsphereVolume"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var awsElasticBlockStore: AWSElasticBlockStoreVolumeSource?
+            var azureDisk: AzureDiskVolumeSource?
+            var azureFile: AzureFileVolumeSource?
+            var cephfs: CephFSVolumeSource?
+            var cinder: CinderVolumeSource?
+            var configMap: ConfigMapVolumeSource?
+            var csi: CSIVolumeSource?
+            var downwardAPI: DownwardAPIVolumeSource?
+            var emptyDir: EmptyDirVolumeSource?
+            var ephemeral: EphemeralVolumeSource?
+            var fc: FCVolumeSource?
+            var flexVolume: FlexVolumeSource?
+            var flocker: FlockerVolumeSource?
+            var gcePersistentDisk: GCEPersistentDiskVolumeSource?
+            var gitRepo: GitRepoVolumeSource?
+            var glusterfs: GlusterfsVolumeSource?
+            var hostPath: HostPathVolumeSource?
+            var image: ImageVolumeSource?
+            var iscsi: ISCSIVolumeSource?
+            var name: String?
+            var nfs: NFSVolumeSource?
+            var persistentVolumeClaim: PersistentVolumeClaimVolumeSource?
+            var photonPersistentDisk: PhotonPersistentDiskVolumeSource?
+            var portworxVolume: PortworxVolumeSource?
+            var projected: ProjectedVolumeSource?
+            var quobyte: QuobyteVolumeSource?
+            var rbd: RBDVolumeSource?
+            var scaleIO: ScaleIOVolumeSource?
+            var secret: SecretVolumeSource?
+            var storageos: StorageOSVolumeSource?
+            var vsphereVolume: VsphereVirtualDiskVolumeSource?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x59d2f1cc1eb26731: if jsonKey.equals("awsElasticBlockStore") { awsElasticBlockStore = try AWSElasticBlockStoreVolumeSource(reading: &jsonReader); return }
+                case 0x3f4c568a9d79b9e7: if jsonKey.equals("azureDisk") { azureDisk = try AzureDiskVolumeSource(reading: &jsonReader); return }
+                case 0x3e988ce5040cccb8: if jsonKey.equals("azureFile") { azureFile = try AzureFileVolumeSource(reading: &jsonReader); return }
+                case 0x32e900878b76a1a9: if jsonKey.equals("cephfs") { cephfs = try CephFSVolumeSource(reading: &jsonReader); return }
+                case 0xefc9f04392b75f25: if jsonKey.equals("cinder") { cinder = try CinderVolumeSource(reading: &jsonReader); return }
+                case 0x5bf646c02bb3b9f0: if jsonKey.equals("configMap") { configMap = try ConfigMapVolumeSource(reading: &jsonReader); return }
+                case 0x7f5e985b62a0690f: if jsonKey.equals("csi") { csi = try CSIVolumeSource(reading: &jsonReader); return }
+                case 0x2e16f57bb98f527d: if jsonKey.equals("downwardAPI") { downwardAPI = try DownwardAPIVolumeSource(reading: &jsonReader); return }
+                case 0x412f4aebad32d7ee: if jsonKey.equals("emptyDir") { emptyDir = try EmptyDirVolumeSource(reading: &jsonReader); return }
+                case 0xa0047113a9256ad1: if jsonKey.equals("ephemeral") { ephemeral = try EphemeralVolumeSource(reading: &jsonReader); return }
+                case 0x762a1efe01448ff0: if jsonKey.equals("fc") { fc = try FCVolumeSource(reading: &jsonReader); return }
+                case 0x7ddaa5029d1f94a5: if jsonKey.equals("flexVolume") { flexVolume = try FlexVolumeSource(reading: &jsonReader); return }
+                case 0x69a114757f574a13: if jsonKey.equals("flocker") { flocker = try FlockerVolumeSource(reading: &jsonReader); return }
+                case 0x7e6809719361719a: if jsonKey.equals("gcePersistentDisk") { gcePersistentDisk = try GCEPersistentDiskVolumeSource(reading: &jsonReader); return }
+                case 0x938727652b694a21: if jsonKey.equals("gitRepo") { gitRepo = try GitRepoVolumeSource(reading: &jsonReader); return }
+                case 0x5654d5d5ce9575a: if jsonKey.equals("glusterfs") { glusterfs = try GlusterfsVolumeSource(reading: &jsonReader); return }
+                case 0xbcf7fe9847f63b35: if jsonKey.equals("hostPath") { hostPath = try HostPathVolumeSource(reading: &jsonReader); return }
+                case 0x273d4199d6f7716b: if jsonKey.equals("image") { image = try ImageVolumeSource(reading: &jsonReader); return }
+                case 0xb3b22b180cb865ca: if jsonKey.equals("iscsi") { iscsi = try ISCSIVolumeSource(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xd16ab50295f165d1: if jsonKey.equals("nfs") { nfs = try NFSVolumeSource(reading: &jsonReader); return }
+                case 0x9e5373971d65b291: if jsonKey.equals("persistentVolumeClaim") { persistentVolumeClaim = try PersistentVolumeClaimVolumeSource(reading: &jsonReader); return }
+                case 0x3c46035dbc68f7b5: if jsonKey.equals("photonPersistentDisk") { photonPersistentDisk = try PhotonPersistentDiskVolumeSource(reading: &jsonReader); return }
+                case 0x4175ff27590d7757: if jsonKey.equals("portworxVolume") { portworxVolume = try PortworxVolumeSource(reading: &jsonReader); return }
+                case 0xd42799c0a1cead96: if jsonKey.equals("projected") { projected = try ProjectedVolumeSource(reading: &jsonReader); return }
+                case 0x9aa0405f271ded65: if jsonKey.equals("quobyte") { quobyte = try QuobyteVolumeSource(reading: &jsonReader); return }
+                case 0x5c29a57eb0a87b8: if jsonKey.equals("rbd") { rbd = try RBDVolumeSource(reading: &jsonReader); return }
+                case 0x8bdb4c94a24e3375: if jsonKey.equals("scaleIO") { scaleIO = try ScaleIOVolumeSource(reading: &jsonReader); return }
+                case 0x8d22088d31edbeec: if jsonKey.equals("secret") { secret = try SecretVolumeSource(reading: &jsonReader); return }
+                case 0xe9861d612332d4a8: if jsonKey.equals("storageos") { storageos = try StorageOSVolumeSource(reading: &jsonReader); return }
+                case 0xe11df2a0a7268c93: if jsonKey.equals("vsphereVolume") { vsphereVolume = try VsphereVirtualDiskVolumeSource(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                awsElasticBlockStore: awsElasticBlockStore, azureDisk: azureDisk, azureFile: azureFile, cephfs: cephfs, cinder: cinder, configMap: configMap, csi: csi, downwardAPI: downwardAPI, emptyDir: emptyDir, ephemeral: ephemeral, fc: fc, flexVolume: flexVolume, flocker: flocker, gcePersistentDisk: gcePersistentDisk, gitRepo: gitRepo, glusterfs: glusterfs, hostPath: hostPath, image: image, iscsi: iscsi, name: name, nfs: nfs, persistentVolumeClaim: persistentVolumeClaim, photonPersistentDisk: photonPersistentDisk, portworxVolume: portworxVolume, projected: projected, quobyte: quobyte, rbd: rbd, scaleIO: scaleIO, secret: secret, storageos: storageos, vsphereVolume: vsphereVolume
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// volumeDevice describes a mapping of a raw block device within a container.
-    public struct VolumeDevice: Codable, Sendable, Hashable {
+    public struct VolumeDevice: Codable, Sendable, Hashable, JSONReadable {
         /// devicePath is the path inside of the container that the device will be mapped to.
         public var devicePath: String
         /// name must match the name of a persistentVolumeClaim in the pod
@@ -14,6 +14,25 @@ extension Core.V1 {
         ) {
             self.devicePath = devicePath
             self.name = name
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var devicePath: String?
+            var name: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5a65a26c00b3e2c2: if jsonKey.equals("devicePath") { devicePath = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let devicePath else { throw jsonReader.missing("devicePath") }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                devicePath: devicePath, name: name
+            )
         }
     }
 }

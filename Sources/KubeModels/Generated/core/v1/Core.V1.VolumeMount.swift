@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// VolumeMount describes a mounting of a Volume within a container.
-    public struct VolumeMount: Codable, Sendable, Hashable {
+    public struct VolumeMount: Codable, Sendable, Hashable, JSONReadable {
         /// Path within the container at which the volume should be mounted.  Must not contain ':'.
         public var mountPath: String
         /// mountPropagation determines how mounts are propagated from the host to container and the other way around. When not set, MountPropagationNone is used. This field is beta in 1.10. When RecursiveReadOnly is set to IfPossible or to Enabled, MountPropagation must be None or unspecified (which defaults to None).
@@ -29,6 +29,35 @@ extension Core.V1 {
             self.recursiveReadOnly = recursiveReadOnly
             self.subPath = subPath
             self.subPathExpr = subPathExpr
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var mountPath: String?
+            var mountPropagation: String?
+            var name: String?
+            var readOnly: Bool?
+            var recursiveReadOnly: String?
+            var subPath: String?
+            var subPathExpr: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x9e1fd4443370cb39: if jsonKey.equals("mountPath") { mountPath = try String(reading: &jsonReader); return }
+                case 0x1b95686931e154bf: if jsonKey.equals("mountPropagation") { mountPropagation = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x71f1672dd9edb74e: if jsonKey.equals("recursiveReadOnly") { recursiveReadOnly = try String(reading: &jsonReader); return }
+                case 0x91b06d51561a6459: if jsonKey.equals("subPath") { subPath = try String(reading: &jsonReader); return }
+                case 0x7ab0f622d66f8516: if jsonKey.equals("subPathExpr") { subPathExpr = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let mountPath else { throw jsonReader.missing("mountPath") }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                mountPath: mountPath, mountPropagation: mountPropagation, name: name, readOnly: readOnly, recursiveReadOnly: recursiveReadOnly, subPath: subPath, subPathExpr: subPathExpr
+            )
         }
     }
 }

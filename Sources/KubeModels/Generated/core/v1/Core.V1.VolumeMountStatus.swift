@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// VolumeMountStatus shows status of volume mounts.
-    public struct VolumeMountStatus: Codable, Sendable, Hashable {
+    public struct VolumeMountStatus: Codable, Sendable, Hashable, JSONReadable {
         /// MountPath corresponds to the original VolumeMount.
         public var mountPath: String
         /// Name corresponds to the name of the original VolumeMount.
@@ -23,6 +23,31 @@ extension Core.V1 {
             self.readOnly = readOnly
             self.recursiveReadOnly = recursiveReadOnly
             self.volumeStatus = volumeStatus
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var mountPath: String?
+            var name: String?
+            var readOnly: Bool?
+            var recursiveReadOnly: String?
+            var volumeStatus: VolumeStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x9e1fd4443370cb39: if jsonKey.equals("mountPath") { mountPath = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x98fcf60142ca5a8d: if jsonKey.equals("readOnly") { readOnly = try Bool(reading: &jsonReader); return }
+                case 0x71f1672dd9edb74e: if jsonKey.equals("recursiveReadOnly") { recursiveReadOnly = try String(reading: &jsonReader); return }
+                case 0xcb5c695fb37958e6: if jsonKey.equals("volumeStatus") { volumeStatus = try VolumeStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let mountPath else { throw jsonReader.missing("mountPath") }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                mountPath: mountPath, name: name, readOnly: readOnly, recursiveReadOnly: recursiveReadOnly, volumeStatus: volumeStatus
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// VolumeNodeAffinity defines constraints that limit what nodes this volume can be accessed from.
-    public struct VolumeNodeAffinity: Codable, Sendable, Hashable {
+    public struct VolumeNodeAffinity: Codable, Sendable, Hashable, JSONReadable {
         /// required specifies hard node constraints that must be met.
         public var required: NodeSelector?
 
@@ -11,6 +11,21 @@ extension Core.V1 {
             required: NodeSelector? = nil
         ) {
             self.required = required
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var required: NodeSelector?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x55ff4ad20c0ffdd9: if jsonKey.equals("required") { required = try NodeSelector(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                required: required
+            )
         }
     }
 }

@@ -3,29 +3,70 @@ import KubeCore
 
 extension Core.V1 {
     /// Projection that may be projected along with other supported volume types. Exactly one of these fields must be set.
-    public struct VolumeProjection: Codable, Sendable, Hashable {
+    public struct VolumeProjection: Codable, Sendable, Hashable, JSONReadable {
         /// ClusterTrustBundle allows a pod to access the `.spec.trustBundle` field of ClusterTrustBundle objects in an auto-updating file.
-        public var clusterTrustBundle: ClusterTrustBundleProjection?
+        public var clusterTrustBundle: ClusterTrustBundleProjection? {
+            get { _clusterTrustBundle?.value }
+            set { _clusterTrustBundle = newValue.map(Indirect.init) }
+        }
+        private var _clusterTrustBundle: Indirect<ClusterTrustBundleProjection>?
         /// configMap information about the configMap data to project
         public var configMap: ConfigMapProjection?
         /// downwardAPI information about the downwardAPI data to project
         public var downwardAPI: DownwardAPIProjection?
         /// Projects an auto-rotating credential bundle (private key and certificate chain) that the pod can use either as a TLS client or server.
-        public var podCertificate: PodCertificateProjection?
+        public var podCertificate: PodCertificateProjection? {
+            get { _podCertificate?.value }
+            set { _podCertificate = newValue.map(Indirect.init) }
+        }
+        private var _podCertificate: Indirect<PodCertificateProjection>?
         /// secret information about the secret data to project
         public var secret: SecretProjection?
         /// serviceAccountToken is information about the serviceAccountToken data to project
-        public var serviceAccountToken: ServiceAccountTokenProjection?
+        public var serviceAccountToken: ServiceAccountTokenProjection? {
+            get { _serviceAccountToken?.value }
+            set { _serviceAccountToken = newValue.map(Indirect.init) }
+        }
+        private var _serviceAccountToken: Indirect<ServiceAccountTokenProjection>?
 
         public init(
             clusterTrustBundle: ClusterTrustBundleProjection? = nil, configMap: ConfigMapProjection? = nil, downwardAPI: DownwardAPIProjection? = nil, podCertificate: PodCertificateProjection? = nil, secret: SecretProjection? = nil, serviceAccountToken: ServiceAccountTokenProjection? = nil
         ) {
-            self.clusterTrustBundle = clusterTrustBundle
+            self._clusterTrustBundle = clusterTrustBundle.map(Indirect.init)
             self.configMap = configMap
             self.downwardAPI = downwardAPI
-            self.podCertificate = podCertificate
+            self._podCertificate = podCertificate.map(Indirect.init)
             self.secret = secret
-            self.serviceAccountToken = serviceAccountToken
+            self._serviceAccountToken = serviceAccountToken.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _clusterTrustBundle = "clusterTrustBundle", configMap, downwardAPI, _podCertificate = "podCertificate", secret, _serviceAccountToken = "serviceAccountToken"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var clusterTrustBundle: ClusterTrustBundleProjection?
+            var configMap: ConfigMapProjection?
+            var downwardAPI: DownwardAPIProjection?
+            var podCertificate: PodCertificateProjection?
+            var secret: SecretProjection?
+            var serviceAccountToken: ServiceAccountTokenProjection?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xddb191d0b15cdcab: if jsonKey.equals("clusterTrustBundle") { clusterTrustBundle = try ClusterTrustBundleProjection(reading: &jsonReader); return }
+                case 0x5bf646c02bb3b9f0: if jsonKey.equals("configMap") { configMap = try ConfigMapProjection(reading: &jsonReader); return }
+                case 0x2e16f57bb98f527d: if jsonKey.equals("downwardAPI") { downwardAPI = try DownwardAPIProjection(reading: &jsonReader); return }
+                case 0x3ea4cc65db99123f: if jsonKey.equals("podCertificate") { podCertificate = try PodCertificateProjection(reading: &jsonReader); return }
+                case 0x8d22088d31edbeec: if jsonKey.equals("secret") { secret = try SecretProjection(reading: &jsonReader); return }
+                case 0x14511e00adcdf8f: if jsonKey.equals("serviceAccountToken") { serviceAccountToken = try ServiceAccountTokenProjection(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                clusterTrustBundle: clusterTrustBundle, configMap: configMap, downwardAPI: downwardAPI, podCertificate: podCertificate, secret: secret, serviceAccountToken: serviceAccountToken
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// VolumeResourceRequirements describes the storage resource requirements for a volume.
-    public struct VolumeResourceRequirements: Codable, Sendable, Hashable {
+    public struct VolumeResourceRequirements: Codable, Sendable, Hashable, JSONReadable {
         /// Limits describes the maximum amount of compute resources allowed. More info: https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/
         public var limits: [String: Quantity]?
         /// Requests describes the minimum amount of compute resources required. If Requests is omitted for a container, it defaults to Limits if that is explicitly specified, otherwise to an implementation-defined value. Requests cannot exceed Limits. More info: https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/
@@ -14,6 +14,23 @@ extension Core.V1 {
         ) {
             self.limits = limits
             self.requests = requests
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var limits: [String: Quantity]?
+            var requests: [String: Quantity]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x91654bf584e48e48: if jsonKey.equals("limits") { limits = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0x53f2ce3f95e0f774: if jsonKey.equals("requests") { requests = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                limits: limits, requests: requests
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// VolumeStatus represents the status of a mounted volume. At most one of its members must be specified.
-    public struct VolumeStatus: Codable, Sendable, Hashable {
+    public struct VolumeStatus: Codable, Sendable, Hashable, JSONReadable {
         /// image represents an OCI object (a container image or artifact) pulled and mounted on the kubelet's host machine.
         public var image: ImageVolumeStatus?
 
@@ -11,6 +11,21 @@ extension Core.V1 {
             image: ImageVolumeStatus? = nil
         ) {
             self.image = image
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var image: ImageVolumeStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x273d4199d6f7716b: if jsonKey.equals("image") { image = try ImageVolumeStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                image: image
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// Represents a vSphere volume resource.
-    public struct VsphereVirtualDiskVolumeSource: Codable, Sendable, Hashable {
+    public struct VsphereVirtualDiskVolumeSource: Codable, Sendable, Hashable, JSONReadable {
         /// fsType is filesystem type to mount. Must be a filesystem type supported by the host operating system. Ex. "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified.
         public var fsType: String?
         /// storagePolicyID is the storage Policy Based Management (SPBM) profile ID associated with the StoragePolicyName.
@@ -20,6 +20,28 @@ extension Core.V1 {
             self.storagePolicyID = storagePolicyID
             self.storagePolicyName = storagePolicyName
             self.volumePath = volumePath
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var fsType: String?
+            var storagePolicyID: String?
+            var storagePolicyName: String?
+            var volumePath: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x9c62ad62dab2c0f6: if jsonKey.equals("fsType") { fsType = try String(reading: &jsonReader); return }
+                case 0x10f7d11129387fe4: if jsonKey.equals("storagePolicyID") { storagePolicyID = try String(reading: &jsonReader); return }
+                case 0xdaded6e4e3f5b030: if jsonKey.equals("storagePolicyName") { storagePolicyName = try String(reading: &jsonReader); return }
+                case 0xab8ad497c72eee4c: if jsonKey.equals("volumePath") { volumePath = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let volumePath else { throw jsonReader.missing("volumePath") }
+            self.init(
+                fsType: fsType, storagePolicyID: storagePolicyID, storagePolicyName: storagePolicyName, volumePath: volumePath
+            )
         }
     }
 }

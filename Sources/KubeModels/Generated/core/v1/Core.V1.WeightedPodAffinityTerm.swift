@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// The weights of all of the matched WeightedPodAffinityTerm fields are added per-node to find the most preferred node(s)
-    public struct WeightedPodAffinityTerm: Codable, Sendable, Hashable {
+    public struct WeightedPodAffinityTerm: Codable, Sendable, Hashable, JSONReadable {
         /// Required. A pod affinity term, associated with the corresponding weight.
         public var podAffinityTerm: PodAffinityTerm
         /// weight associated with matching the corresponding podAffinityTerm, in the range 1-100.
@@ -14,6 +14,25 @@ extension Core.V1 {
         ) {
             self.podAffinityTerm = podAffinityTerm
             self.weight = weight
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var podAffinityTerm: PodAffinityTerm?
+            var weight: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x1f62e6edf0cc8c04: if jsonKey.equals("podAffinityTerm") { podAffinityTerm = try PodAffinityTerm(reading: &jsonReader); return }
+                case 0xcabeb973a19e4ed9: if jsonKey.equals("weight") { weight = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let podAffinityTerm else { throw jsonReader.missing("podAffinityTerm") }
+            guard let weight else { throw jsonReader.missing("weight") }
+            self.init(
+                podAffinityTerm: podAffinityTerm, weight: weight
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Core.V1 {
     /// WindowsSecurityContextOptions contain Windows-specific options and credentials.
-    public struct WindowsSecurityContextOptions: Codable, Sendable, Hashable {
+    public struct WindowsSecurityContextOptions: Codable, Sendable, Hashable, JSONReadable {
         /// GMSACredentialSpec is where the GMSA admission webhook (https://github.com/kubernetes-sigs/windows-gmsa) inlines the contents of the GMSA credential spec named by the GMSACredentialSpecName field.
         public var gmsaCredentialSpec: String?
         /// GMSACredentialSpecName is the name of the GMSA credential spec to use.
@@ -20,6 +20,27 @@ extension Core.V1 {
             self.gmsaCredentialSpecName = gmsaCredentialSpecName
             self.hostProcess = hostProcess
             self.runAsUserName = runAsUserName
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var gmsaCredentialSpec: String?
+            var gmsaCredentialSpecName: String?
+            var hostProcess: Bool?
+            var runAsUserName: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x1e8796566a11da4a: if jsonKey.equals("gmsaCredentialSpec") { gmsaCredentialSpec = try String(reading: &jsonReader); return }
+                case 0xdae28271cce0adc8: if jsonKey.equals("gmsaCredentialSpecName") { gmsaCredentialSpecName = try String(reading: &jsonReader); return }
+                case 0xdf11282d09d55c74: if jsonKey.equals("hostProcess") { hostProcess = try Bool(reading: &jsonReader); return }
+                case 0xa4a7ad56852a9a20: if jsonKey.equals("runAsUserName") { runAsUserName = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                gmsaCredentialSpec: gmsaCredentialSpec, gmsaCredentialSpecName: gmsaCredentialSpecName, hostProcess: hostProcess, runAsUserName: runAsUserName
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Discovery.V1 {
     /// EndpointConditions represents the current condition of an endpoint.
-    public struct EndpointConditions: Codable, Sendable, Hashable {
+    public struct EndpointConditions: Codable, Sendable, Hashable, JSONReadable {
         /// ready indicates that this endpoint is ready to receive traffic, according to whatever system is managing the endpoint. A nil value should be interpreted as "true". In general, an endpoint should be marked ready if it is serving and not terminating, though this can be overridden in some cases, such as when the associated Service has set the publishNotReadyAddresses flag.
         public var ready: Bool?
         /// serving indicates that this endpoint is able to receive traffic, according to whatever system is managing the endpoint. For endpoints backed by pods, the EndpointSlice controller will mark the endpoint as serving if the pod's Ready condition is True. A nil value should be interpreted as "true".
@@ -17,6 +17,25 @@ extension Discovery.V1 {
             self.ready = ready
             self.serving = serving
             self.terminating = terminating
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var ready: Bool?
+            var serving: Bool?
+            var terminating: Bool?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x7ab64a5393f49e30: if jsonKey.equals("ready") { ready = try Bool(reading: &jsonReader); return }
+                case 0x81d6c48f4c27198e: if jsonKey.equals("serving") { serving = try Bool(reading: &jsonReader); return }
+                case 0xa4ef380f27d8b58f: if jsonKey.equals("terminating") { terminating = try Bool(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                ready: ready, serving: serving, terminating: terminating
+            )
         }
     }
 }

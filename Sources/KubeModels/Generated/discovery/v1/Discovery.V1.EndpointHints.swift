@@ -3,7 +3,7 @@ import KubeCore
 
 extension Discovery.V1 {
     /// EndpointHints provides hints describing how an endpoint should be consumed.
-    public struct EndpointHints: Codable, Sendable, Hashable {
+    public struct EndpointHints: Codable, Sendable, Hashable, JSONReadable {
         /// forNodes indicates the node(s) this endpoint should be consumed by when using topology aware routing. May contain a maximum of 8 entries.
         public var forNodes: [ForNode]?
         /// forZones indicates the zone(s) this endpoint should be consumed by when using topology aware routing. May contain a maximum of 8 entries.
@@ -14,6 +14,23 @@ extension Discovery.V1 {
         ) {
             self.forNodes = forNodes
             self.forZones = forZones
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var forNodes: [ForNode]?
+            var forZones: [ForZone]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xab6c8bca2bd4c510: if jsonKey.equals("forNodes") { forNodes = try Array<ForNode>(reading: &jsonReader); return }
+                case 0xf08d898bba7679c0: if jsonKey.equals("forZones") { forZones = try Array<ForZone>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                forNodes: forNodes, forZones: forZones
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Discovery.V1 {
     /// EndpointPort represents a Port used by an EndpointSlice
-    public struct EndpointPort: Codable, Sendable, Hashable {
+    public struct EndpointPort: Codable, Sendable, Hashable, JSONReadable {
         /// The application protocol for this port. This is used as a hint for implementations to offer richer behavior for protocols that they understand. This field follows standard Kubernetes label syntax. Valid values are either:
         public var appProtocol: String?
         /// name represents the name of this port. All ports in an EndpointSlice must have a unique name. If the EndpointSlice is derived from a Kubernetes service, this corresponds to the Service.ports[].name. Name must either be an empty string or pass DNS_LABEL validation: * must be no more than 63 characters long. * must consist of lower case alphanumeric characters or '-'. * must start and end with an alphanumeric character. Default is empty string.
@@ -20,6 +20,27 @@ extension Discovery.V1 {
             self.name = name
             self.port = port
             self.`protocol` = `protocol`
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var appProtocol: String?
+            var name: String?
+            var port: Int32?
+            var `protocol`: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x2ad21a9e9882420c: if jsonKey.equals("appProtocol") { appProtocol = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xc5a65601e39c373c: if jsonKey.equals("port") { port = try Int32(reading: &jsonReader); return }
+                case 0x2c95addf63db4b39: if jsonKey.equals("protocol") { `protocol` = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                appProtocol: appProtocol, name: name, port: port, protocol: `protocol`
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Discovery.V1 {
     /// EndpointSlice represents a set of service endpoints. Most EndpointSlices are created by the EndpointSlice controller to represent the Pods selected by Service objects. For a given service there may be multiple EndpointSlice objects which must be joined to produce the full set of endpoints; you can find all of the slices for a given service by listing EndpointSlices in the service's namespace whose `kubernetes.io/service-name` label contains the service's name.
-    public struct EndpointSlice: KubeResource, Hashable {
+    public struct EndpointSlice: KubeResource, Hashable, JSONReadable {
         public static let group = "discovery.k8s.io"
         public static let version = "v1"
         public static let plural = "endpointslices"
@@ -49,6 +49,28 @@ extension Discovery.V1 {
             try container.encodeIfPresent(endpoints, forKey: .endpoints)
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(ports, forKey: .ports)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var addressType: String?
+            var endpoints: [Endpoint]?
+            var metadata: ObjectMeta?
+            var ports: [EndpointPort]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x225ebdae9c559a1f: if jsonKey.equals("addressType") { addressType = try String(reading: &jsonReader); return }
+                case 0xd7426485ab16d2b0: if jsonKey.equals("endpoints") { endpoints = try Array<Endpoint>(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x52e12aaf8f12260e: if jsonKey.equals("ports") { ports = try Array<EndpointPort>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let addressType else { throw jsonReader.missing("addressType") }
+            self.init(
+                addressType: addressType, endpoints: endpoints, metadata: metadata ?? ObjectMeta(), ports: ports
+            )
         }
     }
 }

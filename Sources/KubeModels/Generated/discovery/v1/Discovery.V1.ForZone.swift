@@ -3,7 +3,7 @@ import KubeCore
 
 extension Discovery.V1 {
     /// ForZone provides information about which zones should consume this endpoint.
-    public struct ForZone: Codable, Sendable, Hashable {
+    public struct ForZone: Codable, Sendable, Hashable, JSONReadable {
         /// name represents the name of the zone.
         public var name: String
 
@@ -11,6 +11,22 @@ extension Discovery.V1 {
             name: String
         ) {
             self.name = name
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var name: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                name: name
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Events.V1 {
     /// Event is a report of an event somewhere in the cluster. It generally denotes some state change in the system. Events have a limited retention time and triggers and messages may evolve with time.  Event consumers should not rely on the timing of an event with a given Reason reflecting a consistent underlying trigger, or the continued existence of events with that Reason.  Events should be treated as informative, best-effort, supplemental data.
-    public struct Event: KubeResource, Hashable {
+    public struct Event: KubeResource, Hashable, JSONReadable {
         public static let group = "events.k8s.io"
         public static let version = "v1"
         public static let plural = "events"
@@ -30,9 +30,17 @@ extension Events.V1 {
         /// reason is why the action was taken. It is human-readable. This field cannot be empty for new Events and it can have at most 128 characters.
         public var reason: String?
         /// regarding contains the object this Event is about. In most cases it's an Object reporting controller implements, e.g. ReplicaSetController implements ReplicaSets and this event is emitted because it acts on some changes in a ReplicaSet object.
-        public var regarding: Core.V1.ObjectReference?
+        public var regarding: Core.V1.ObjectReference? {
+            get { _regarding?.value }
+            set { _regarding = newValue.map(Indirect.init) }
+        }
+        private var _regarding: Indirect<Core.V1.ObjectReference>?
         /// related is the optional secondary object for more complex actions. E.g. when regarding object triggers a creation or deletion of related object.
-        public var related: Core.V1.ObjectReference?
+        public var related: Core.V1.ObjectReference? {
+            get { _related?.value }
+            set { _related = newValue.map(Indirect.init) }
+        }
+        private var _related: Indirect<Core.V1.ObjectReference>?
         /// reportingController is the name of the controller that emitted this Event, e.g. `kubernetes.io/kubelet`. This field cannot be empty for new Events.
         public var reportingController: String?
         /// reportingInstance is the ID of the controller instance, e.g. `kubelet-xyzf`. This field cannot be empty for new Events and it can have at most 128 characters.
@@ -54,8 +62,8 @@ extension Events.V1 {
             self.metadata = metadata
             self.note = note
             self.reason = reason
-            self.regarding = regarding
-            self.related = related
+            self._regarding = regarding.map(Indirect.init)
+            self._related = related.map(Indirect.init)
             self.reportingController = reportingController
             self.reportingInstance = reportingInstance
             self.series = series
@@ -63,7 +71,7 @@ extension Events.V1 {
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, action, deprecatedCount, deprecatedFirstTimestamp, deprecatedLastTimestamp, deprecatedSource, eventTime, metadata, note, reason, regarding, related, reportingController, reportingInstance, series, type
+            case apiVersion, kind, action, deprecatedCount, deprecatedFirstTimestamp, deprecatedLastTimestamp, deprecatedSource, eventTime, metadata, note, reason, _regarding = "regarding", _related = "related", reportingController, reportingInstance, series, type
         }
 
         public init(from decoder: any Decoder) throws {
@@ -77,8 +85,8 @@ extension Events.V1 {
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
             self.note = try container.decodeIfPresent(String.self, forKey: .note)
             self.reason = try container.decodeIfPresent(String.self, forKey: .reason)
-            self.regarding = try container.decodeIfPresent(Core.V1.ObjectReference.self, forKey: .regarding)
-            self.related = try container.decodeIfPresent(Core.V1.ObjectReference.self, forKey: .related)
+            self._regarding = try container.decodeIfPresent(Indirect<Core.V1.ObjectReference>.self, forKey: ._regarding)
+            self._related = try container.decodeIfPresent(Indirect<Core.V1.ObjectReference>.self, forKey: ._related)
             self.reportingController = try container.decodeIfPresent(String.self, forKey: .reportingController)
             self.reportingInstance = try container.decodeIfPresent(String.self, forKey: .reportingInstance)
             self.series = try container.decodeIfPresent(EventSeries.self, forKey: .series)
@@ -98,12 +106,56 @@ extension Events.V1 {
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(note, forKey: .note)
             try container.encodeIfPresent(reason, forKey: .reason)
-            try container.encodeIfPresent(regarding, forKey: .regarding)
-            try container.encodeIfPresent(related, forKey: .related)
+            try container.encodeIfPresent(_regarding, forKey: ._regarding)
+            try container.encodeIfPresent(_related, forKey: ._related)
             try container.encodeIfPresent(reportingController, forKey: .reportingController)
             try container.encodeIfPresent(reportingInstance, forKey: .reportingInstance)
             try container.encodeIfPresent(series, forKey: .series)
             try container.encodeIfPresent(type, forKey: .type)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var action: String?
+            var deprecatedCount: Int32?
+            var deprecatedFirstTimestamp: Time?
+            var deprecatedLastTimestamp: Time?
+            var deprecatedSource: Core.V1.EventSource?
+            var eventTime: MicroTime?
+            var metadata: ObjectMeta?
+            var note: String?
+            var reason: String?
+            var regarding: Core.V1.ObjectReference?
+            var related: Core.V1.ObjectReference?
+            var reportingController: String?
+            var reportingInstance: String?
+            var series: EventSeries?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x77c2c8d43342dfcc: if jsonKey.equals("action") { action = try String(reading: &jsonReader); return }
+                case 0xcdc0236f585f12ee: if jsonKey.equals("deprecatedCount") { deprecatedCount = try Int32(reading: &jsonReader); return }
+                case 0x318521d7b4b882ed: if jsonKey.equals("deprecatedFirstTimestamp") { deprecatedFirstTimestamp = try Time(reading: &jsonReader); return }
+                case 0x721542a4061253fc: if jsonKey.equals("deprecatedLastTimestamp") { deprecatedLastTimestamp = try Time(reading: &jsonReader); return }
+                case 0x9260b72fe7433497: if jsonKey.equals("deprecatedSource") { deprecatedSource = try Core.V1.EventSource(reading: &jsonReader); return }
+                case 0x137d437e945a3c21: if jsonKey.equals("eventTime") { eventTime = try MicroTime(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x448bf5e55b7645f7: if jsonKey.equals("note") { note = try String(reading: &jsonReader); return }
+                case 0x2dc435561180d8ae: if jsonKey.equals("reason") { reason = try String(reading: &jsonReader); return }
+                case 0x55ee4c36e27dd5c4: if jsonKey.equals("regarding") { regarding = try Core.V1.ObjectReference(reading: &jsonReader); return }
+                case 0x1923804a6b9e4c31: if jsonKey.equals("related") { related = try Core.V1.ObjectReference(reading: &jsonReader); return }
+                case 0x16974b6250646a80: if jsonKey.equals("reportingController") { reportingController = try String(reading: &jsonReader); return }
+                case 0x654637ca64e58dd: if jsonKey.equals("reportingInstance") { reportingInstance = try String(reading: &jsonReader); return }
+                case 0x425f51d4ae2d6ce2: if jsonKey.equals("series") { series = try EventSeries(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let eventTime else { throw jsonReader.missing("eventTime") }
+            self.init(
+                action: action, deprecatedCount: deprecatedCount, deprecatedFirstTimestamp: deprecatedFirstTimestamp, deprecatedLastTimestamp: deprecatedLastTimestamp, deprecatedSource: deprecatedSource, eventTime: eventTime, metadata: metadata ?? ObjectMeta(), note: note, reason: reason, regarding: regarding, related: related, reportingController: reportingController, reportingInstance: reportingInstance, series: series, type: type
+            )
         }
     }
 }

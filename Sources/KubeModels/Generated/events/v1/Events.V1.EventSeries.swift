@@ -3,7 +3,7 @@ import KubeCore
 
 extension Events.V1 {
     /// EventSeries contain information on series of events, i.e. thing that was/is happening continuously for some time. How often to update the EventSeries is up to the event reporters. The default event reporter in "k8s.io/client-go/tools/events/event_broadcaster.go" shows how this struct is updated on heartbeats and can guide customized reporter implementations.
-    public struct EventSeries: Codable, Sendable, Hashable {
+    public struct EventSeries: Codable, Sendable, Hashable, JSONReadable {
         /// count is the number of occurrences in this series up to the last heartbeat time.
         public var count: Int32
         /// lastObservedTime is the time when last Event from the series was seen before last heartbeat.
@@ -14,6 +14,25 @@ extension Events.V1 {
         ) {
             self.count = count
             self.lastObservedTime = lastObservedTime
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var count: Int32?
+            var lastObservedTime: MicroTime?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xcd954c7552ef9491: if jsonKey.equals("count") { count = try Int32(reading: &jsonReader); return }
+                case 0x9d448787ce9744c8: if jsonKey.equals("lastObservedTime") { lastObservedTime = try MicroTime(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let count else { throw jsonReader.missing("count") }
+            guard let lastObservedTime else { throw jsonReader.missing("lastObservedTime") }
+            self.init(
+                count: count, lastObservedTime: lastObservedTime
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension FlowControl.V1 {
     /// ExemptPriorityLevelConfiguration describes the configurable aspects of the handling of exempt requests. In the mandatory exempt configuration object the values in the fields here can be modified by authorized users, unlike the rest of the `spec`.
-    public struct ExemptPriorityLevelConfiguration: Codable, Sendable, Hashable {
+    public struct ExemptPriorityLevelConfiguration: Codable, Sendable, Hashable, JSONReadable {
         /// `lendablePercent` prescribes the fraction of the level's NominalCL that can be borrowed by other priority levels.  This value of this field must be between 0 and 100, inclusive, and it defaults to 0. The number of seats that other levels can borrow from this level, known as this level's LendableConcurrencyLimit (LendableCL), is defined as follows.
         public var lendablePercent: Int32?
         /// `nominalConcurrencyShares` (NCS) contributes to the computation of the NominalConcurrencyLimit (NominalCL) of this level. This is the number of execution seats nominally reserved for this priority level. This DOES NOT limit the dispatching from this priority level but affects the other priority levels through the borrowing mechanism. The server's concurrency limit (ServerCL) is divided among all the priority levels in proportion to their NCS values:
@@ -14,6 +14,23 @@ extension FlowControl.V1 {
         ) {
             self.lendablePercent = lendablePercent
             self.nominalConcurrencyShares = nominalConcurrencyShares
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var lendablePercent: Int32?
+            var nominalConcurrencyShares: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5c56b6a383266997: if jsonKey.equals("lendablePercent") { lendablePercent = try Int32(reading: &jsonReader); return }
+                case 0xc8743f93afdd8306: if jsonKey.equals("nominalConcurrencyShares") { nominalConcurrencyShares = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                lendablePercent: lendablePercent, nominalConcurrencyShares: nominalConcurrencyShares
+            )
         }
     }
 }

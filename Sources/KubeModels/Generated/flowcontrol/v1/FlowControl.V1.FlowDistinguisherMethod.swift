@@ -3,7 +3,7 @@ import KubeCore
 
 extension FlowControl.V1 {
     /// FlowDistinguisherMethod specifies the method of a flow distinguisher.
-    public struct FlowDistinguisherMethod: Codable, Sendable, Hashable {
+    public struct FlowDistinguisherMethod: Codable, Sendable, Hashable, JSONReadable {
         /// `type` is the type of flow distinguisher method The supported types are "ByUser" and "ByNamespace". Required.
         public var type: String
 
@@ -11,6 +11,22 @@ extension FlowControl.V1 {
             type: String
         ) {
             self.type = type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let type else { throw jsonReader.missing("type") }
+            self.init(
+                type: type
+            )
         }
     }
 }

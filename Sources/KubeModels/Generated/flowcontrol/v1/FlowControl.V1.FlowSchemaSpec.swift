@@ -3,7 +3,7 @@ import KubeCore
 
 extension FlowControl.V1 {
     /// FlowSchemaSpec describes how the FlowSchema's specification looks like.
-    public struct FlowSchemaSpec: Codable, Sendable, Hashable {
+    public struct FlowSchemaSpec: Codable, Sendable, Hashable, JSONReadable {
         /// `distinguisherMethod` defines how to compute the flow distinguisher for requests that match this schema. `nil` specifies that the distinguisher is disabled and thus will always be the empty string.
         public var distinguisherMethod: FlowDistinguisherMethod?
         /// `matchingPrecedence` is used to choose among the FlowSchemas that match a given request. The chosen FlowSchema is among those with the numerically lowest (which we take to be logically highest) MatchingPrecedence.  Each MatchingPrecedence value must be ranged in [1,10000]. Note that if the precedence is not specified, it will be set to 1000 as default.
@@ -20,6 +20,28 @@ extension FlowControl.V1 {
             self.matchingPrecedence = matchingPrecedence
             self.priorityLevelConfiguration = priorityLevelConfiguration
             self.rules = rules
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var distinguisherMethod: FlowDistinguisherMethod?
+            var matchingPrecedence: Int32?
+            var priorityLevelConfiguration: PriorityLevelConfigurationReference?
+            var rules: [PolicyRulesWithSubjects]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4886ec355258356: if jsonKey.equals("distinguisherMethod") { distinguisherMethod = try FlowDistinguisherMethod(reading: &jsonReader); return }
+                case 0x57e2fc30d30fb579: if jsonKey.equals("matchingPrecedence") { matchingPrecedence = try Int32(reading: &jsonReader); return }
+                case 0x9a915ee2e07a65e6: if jsonKey.equals("priorityLevelConfiguration") { priorityLevelConfiguration = try PriorityLevelConfigurationReference(reading: &jsonReader); return }
+                case 0xd422fa5798736444: if jsonKey.equals("rules") { rules = try Array<PolicyRulesWithSubjects>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let priorityLevelConfiguration else { throw jsonReader.missing("priorityLevelConfiguration") }
+            self.init(
+                distinguisherMethod: distinguisherMethod, matchingPrecedence: matchingPrecedence, priorityLevelConfiguration: priorityLevelConfiguration, rules: rules
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension FlowControl.V1 {
     /// FlowSchemaStatus represents the current state of a FlowSchema.
-    public struct FlowSchemaStatus: Codable, Sendable, Hashable {
+    public struct FlowSchemaStatus: Codable, Sendable, Hashable, JSONReadable {
         /// `conditions` is a list of the current states of FlowSchema.
         public var conditions: [FlowSchemaCondition]?
 
@@ -11,6 +11,21 @@ extension FlowControl.V1 {
             conditions: [FlowSchemaCondition]? = nil
         ) {
             self.conditions = conditions
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var conditions: [FlowSchemaCondition]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<FlowSchemaCondition>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                conditions: conditions
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension FlowControl.V1 {
     /// LimitResponse defines how to handle requests that can not be executed right now.
-    public struct LimitResponse: Codable, Sendable, Hashable {
+    public struct LimitResponse: Codable, Sendable, Hashable, JSONReadable {
         /// `queuing` holds the configuration parameters for queuing. This field may be non-empty only if `type` is `"Queue"`.
         public var queuing: QueuingConfiguration?
         /// `type` is "Queue" or "Reject". "Queue" means that requests that can not be executed upon arrival are held in a queue until they can be executed or a queuing limit is reached. "Reject" means that requests that can not be executed upon arrival are rejected. Required.
@@ -14,6 +14,24 @@ extension FlowControl.V1 {
         ) {
             self.queuing = queuing
             self.type = type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var queuing: QueuingConfiguration?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xe0ebe872df7e1001: if jsonKey.equals("queuing") { queuing = try QueuingConfiguration(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let type else { throw jsonReader.missing("type") }
+            self.init(
+                queuing: queuing, type: type
+            )
         }
     }
 }

@@ -5,13 +5,17 @@ extension FlowControl.V1 {
     /// LimitedPriorityLevelConfiguration specifies how to handle requests that are subject to limits. It addresses two issues:
     /// - How are requests for this priority level limited?
     /// - What should be done with requests that exceed the limit?
-    public struct LimitedPriorityLevelConfiguration: Codable, Sendable, Hashable {
+    public struct LimitedPriorityLevelConfiguration: Codable, Sendable, Hashable, JSONReadable {
         /// `borrowingLimitPercent`, if present, configures a limit on how many seats this priority level can borrow from other priority levels. The limit is known as this level's BorrowingConcurrencyLimit (BorrowingCL) and is a limit on the total number of seats that this level may borrow at any one time. This field holds the ratio of that limit to the level's nominal concurrency limit. When this field is non-nil, it must hold a non-negative integer and the limit is calculated as follows.
         public var borrowingLimitPercent: Int32?
         /// `lendablePercent` prescribes the fraction of the level's NominalCL that can be borrowed by other priority levels. The value of this field must be between 0 and 100, inclusive, and it defaults to 0. The number of seats that other levels can borrow from this level, known as this level's LendableConcurrencyLimit (LendableCL), is defined as follows.
         public var lendablePercent: Int32?
         /// `limitResponse` indicates what to do with requests that can not be executed right now
-        public var limitResponse: LimitResponse?
+        public var limitResponse: LimitResponse? {
+            get { _limitResponse?.value }
+            set { _limitResponse = newValue.map(Indirect.init) }
+        }
+        private var _limitResponse: Indirect<LimitResponse>?
         /// `nominalConcurrencyShares` (NCS) contributes to the computation of the NominalConcurrencyLimit (NominalCL) of this level. This is the number of execution seats available at this priority level. This is used both for requests dispatched from this priority level as well as requests dispatched from other priority levels borrowing seats from this level. The server's concurrency limit (ServerCL) is divided among the Limited priority levels in proportion to their NCS values:
         public var nominalConcurrencyShares: Int32?
 
@@ -20,8 +24,33 @@ extension FlowControl.V1 {
         ) {
             self.borrowingLimitPercent = borrowingLimitPercent
             self.lendablePercent = lendablePercent
-            self.limitResponse = limitResponse
+            self._limitResponse = limitResponse.map(Indirect.init)
             self.nominalConcurrencyShares = nominalConcurrencyShares
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case borrowingLimitPercent, lendablePercent, _limitResponse = "limitResponse", nominalConcurrencyShares
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var borrowingLimitPercent: Int32?
+            var lendablePercent: Int32?
+            var limitResponse: LimitResponse?
+            var nominalConcurrencyShares: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xdca3961df7d15397: if jsonKey.equals("borrowingLimitPercent") { borrowingLimitPercent = try Int32(reading: &jsonReader); return }
+                case 0x5c56b6a383266997: if jsonKey.equals("lendablePercent") { lendablePercent = try Int32(reading: &jsonReader); return }
+                case 0x3e6fbe8318a50020: if jsonKey.equals("limitResponse") { limitResponse = try LimitResponse(reading: &jsonReader); return }
+                case 0xc8743f93afdd8306: if jsonKey.equals("nominalConcurrencyShares") { nominalConcurrencyShares = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                borrowingLimitPercent: borrowingLimitPercent, lendablePercent: lendablePercent, limitResponse: limitResponse, nominalConcurrencyShares: nominalConcurrencyShares
+            )
         }
     }
 }

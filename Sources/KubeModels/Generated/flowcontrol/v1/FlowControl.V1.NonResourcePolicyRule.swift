@@ -3,7 +3,7 @@ import KubeCore
 
 extension FlowControl.V1 {
     /// NonResourcePolicyRule is a predicate that matches non-resource requests according to their verb and the target non-resource URL. A NonResourcePolicyRule matches a request if and only if both (a) at least one member of verbs matches the request and (b) at least one member of nonResourceURLs matches the request.
-    public struct NonResourcePolicyRule: Codable, Sendable, Hashable {
+    public struct NonResourcePolicyRule: Codable, Sendable, Hashable, JSONReadable {
         /// `nonResourceURLs` is a set of url prefixes that a user should have access to and may not be empty. For example:
         /// - "/healthz" is legal
         /// - "/hea*" is illegal
@@ -20,6 +20,25 @@ extension FlowControl.V1 {
         ) {
             self.nonResourceURLs = nonResourceURLs
             self.verbs = verbs
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var nonResourceURLs: [String]?
+            var verbs: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4270152ea0ae2b01: if jsonKey.equals("nonResourceURLs") { nonResourceURLs = try Array<String>(reading: &jsonReader); return }
+                case 0x34974dc4d2258933: if jsonKey.equals("verbs") { verbs = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let nonResourceURLs else { throw jsonReader.missing("nonResourceURLs") }
+            guard let verbs else { throw jsonReader.missing("verbs") }
+            self.init(
+                nonResourceURLs: nonResourceURLs, verbs: verbs
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension FlowControl.V1 {
     /// PolicyRulesWithSubjects prescribes a test that applies to a request to an apiserver. The test considers the subject making the request, the verb being requested, and the resource to be acted upon. This PolicyRulesWithSubjects matches a request if and only if both (a) at least one member of subjects matches the request and (b) at least one member of resourceRules or nonResourceRules matches the request.
-    public struct PolicyRulesWithSubjects: Codable, Sendable, Hashable {
+    public struct PolicyRulesWithSubjects: Codable, Sendable, Hashable, JSONReadable {
         /// `nonResourceRules` is a list of NonResourcePolicyRules that identify matching requests according to their verb and the target non-resource URL.
         public var nonResourceRules: [NonResourcePolicyRule]?
         /// `resourceRules` is a slice of ResourcePolicyRules that identify matching requests according to their verb and the target resource. At least one of `resourceRules` and `nonResourceRules` has to be non-empty.
@@ -17,6 +17,26 @@ extension FlowControl.V1 {
             self.nonResourceRules = nonResourceRules
             self.resourceRules = resourceRules
             self.subjects = subjects
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var nonResourceRules: [NonResourcePolicyRule]?
+            var resourceRules: [ResourcePolicyRule]?
+            var subjects: [Subject]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x9c0ea7a382676afd: if jsonKey.equals("nonResourceRules") { nonResourceRules = try Array<NonResourcePolicyRule>(reading: &jsonReader); return }
+                case 0x9dfed39dda3bc51e: if jsonKey.equals("resourceRules") { resourceRules = try Array<ResourcePolicyRule>(reading: &jsonReader); return }
+                case 0x1ca218e047e38bbf: if jsonKey.equals("subjects") { subjects = try Array<Subject>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let subjects else { throw jsonReader.missing("subjects") }
+            self.init(
+                nonResourceRules: nonResourceRules, resourceRules: resourceRules, subjects: subjects
+            )
         }
     }
 }

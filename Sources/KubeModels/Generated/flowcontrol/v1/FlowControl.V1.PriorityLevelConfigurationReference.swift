@@ -3,7 +3,7 @@ import KubeCore
 
 extension FlowControl.V1 {
     /// PriorityLevelConfigurationReference contains information that points to the "request-priority" being used.
-    public struct PriorityLevelConfigurationReference: Codable, Sendable, Hashable {
+    public struct PriorityLevelConfigurationReference: Codable, Sendable, Hashable, JSONReadable {
         /// `name` is the name of the priority level configuration being referenced Required.
         public var name: String
 
@@ -11,6 +11,22 @@ extension FlowControl.V1 {
             name: String
         ) {
             self.name = name
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var name: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                name: name
+            )
         }
     }
 }

@@ -3,11 +3,15 @@ import KubeCore
 
 extension FlowControl.V1 {
     /// PriorityLevelConfigurationSpec specifies the configuration of a priority level.
-    public struct PriorityLevelConfigurationSpec: Codable, Sendable, Hashable {
+    public struct PriorityLevelConfigurationSpec: Codable, Sendable, Hashable, JSONReadable {
         /// `exempt` specifies how requests are handled for an exempt priority level. This field MUST be empty if `type` is `"Limited"`. This field MAY be non-empty if `type` is `"Exempt"`. If empty and `type` is `"Exempt"` then the default values for `ExemptPriorityLevelConfiguration` apply.
         public var exempt: ExemptPriorityLevelConfiguration?
         /// `limited` specifies how requests are handled for a Limited priority level. This field must be non-empty if and only if `type` is `"Limited"`.
-        public var limited: LimitedPriorityLevelConfiguration?
+        public var limited: LimitedPriorityLevelConfiguration? {
+            get { _limited?.value }
+            set { _limited = newValue.map(Indirect.init) }
+        }
+        private var _limited: Indirect<LimitedPriorityLevelConfiguration>?
         /// `type` indicates whether this priority level is subject to limitation on request execution.  A value of `"Exempt"` means that requests of this priority level are not subject to a limit (and thus are never queued) and do not detract from the capacity made available to other priority levels.  A value of `"Limited"` means that (a) requests of this priority level _are_ subject to limits and (b) some of the server's limited capacity is made available exclusively to this priority level. Required.
         public var type: String
 
@@ -15,8 +19,32 @@ extension FlowControl.V1 {
             exempt: ExemptPriorityLevelConfiguration? = nil, limited: LimitedPriorityLevelConfiguration? = nil, type: String
         ) {
             self.exempt = exempt
-            self.limited = limited
+            self._limited = limited.map(Indirect.init)
             self.type = type
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case exempt, _limited = "limited", type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var exempt: ExemptPriorityLevelConfiguration?
+            var limited: LimitedPriorityLevelConfiguration?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xaf07f07e2de50d12: if jsonKey.equals("exempt") { exempt = try ExemptPriorityLevelConfiguration(reading: &jsonReader); return }
+                case 0xfd6f4a070409271f: if jsonKey.equals("limited") { limited = try LimitedPriorityLevelConfiguration(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let type else { throw jsonReader.missing("type") }
+            self.init(
+                exempt: exempt, limited: limited, type: type
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension FlowControl.V1 {
     /// PriorityLevelConfigurationStatus represents the current state of a "request-priority".
-    public struct PriorityLevelConfigurationStatus: Codable, Sendable, Hashable {
+    public struct PriorityLevelConfigurationStatus: Codable, Sendable, Hashable, JSONReadable {
         /// `conditions` is the current state of "request-priority".
         public var conditions: [PriorityLevelConfigurationCondition]?
 
@@ -11,6 +11,21 @@ extension FlowControl.V1 {
             conditions: [PriorityLevelConfigurationCondition]? = nil
         ) {
             self.conditions = conditions
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var conditions: [PriorityLevelConfigurationCondition]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<PriorityLevelConfigurationCondition>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                conditions: conditions
+            )
         }
     }
 }

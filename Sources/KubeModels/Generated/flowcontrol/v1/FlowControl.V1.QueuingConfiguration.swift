@@ -3,7 +3,7 @@ import KubeCore
 
 extension FlowControl.V1 {
     /// QueuingConfiguration holds the configuration parameters for queuing
-    public struct QueuingConfiguration: Codable, Sendable, Hashable {
+    public struct QueuingConfiguration: Codable, Sendable, Hashable, JSONReadable {
         /// `handSize` is a small positive number that configures the shuffle sharding of requests into queues.  When enqueuing a request at this priority level the request's flow identifier (a string pair) is hashed and the hash value is used to shuffle the list of queues and deal a hand of the size specified here.  The request is put into one of the shortest queues in that hand. `handSize` must be no larger than `queues`, and should be significantly smaller (so that a few heavy flows do not saturate most of the queues).  See the user-facing documentation for more extensive guidance on setting this field.  This field has a default value of 8.
         public var handSize: Int32?
         /// `queueLengthLimit` is the maximum number of requests allowed to be waiting in a given queue of this priority level at a time; excess requests are rejected.  This value must be positive.  If not specified, it will be defaulted to 50.
@@ -17,6 +17,25 @@ extension FlowControl.V1 {
             self.handSize = handSize
             self.queueLengthLimit = queueLengthLimit
             self.queues = queues
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var handSize: Int32?
+            var queueLengthLimit: Int32?
+            var queues: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xe95f1c8d78fe4936: if jsonKey.equals("handSize") { handSize = try Int32(reading: &jsonReader); return }
+                case 0x6c0c5842c4dfba8e: if jsonKey.equals("queueLengthLimit") { queueLengthLimit = try Int32(reading: &jsonReader); return }
+                case 0x70a20636af770f29: if jsonKey.equals("queues") { queues = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                handSize: handSize, queueLengthLimit: queueLengthLimit, queues: queues
+            )
         }
     }
 }

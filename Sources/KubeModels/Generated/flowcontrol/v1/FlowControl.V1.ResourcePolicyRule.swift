@@ -3,7 +3,7 @@ import KubeCore
 
 extension FlowControl.V1 {
     /// ResourcePolicyRule is a predicate that matches some resource requests, testing the request's verb and the target resource. A ResourcePolicyRule matches a resource request if and only if: (a) at least one member of verbs matches the request, (b) at least one member of apiGroups matches the request, (c) at least one member of resources matches the request, and (d) either (d1) the request does not specify a namespace (i.e., `Namespace==""`) and clusterScope is true or (d2) the request specifies a namespace and least one member of namespaces matches the request's namespace.
-    public struct ResourcePolicyRule: Codable, Sendable, Hashable {
+    public struct ResourcePolicyRule: Codable, Sendable, Hashable, JSONReadable {
         /// `apiGroups` is a list of matching API groups and may not be empty. "*" matches all API groups and, if present, must be the only entry. Required.
         public var apiGroups: [String]
         /// `clusterScope` indicates whether to match requests that do not specify a namespace (which happens either because the resource is not namespaced or the request targets all namespaces). If this field is omitted or false then the `namespaces` field must contain a non-empty list.
@@ -23,6 +23,32 @@ extension FlowControl.V1 {
             self.namespaces = namespaces
             self.resources = resources
             self.verbs = verbs
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var apiGroups: [String]?
+            var clusterScope: Bool?
+            var namespaces: [String]?
+            var resources: [String]?
+            var verbs: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4cb50fca4a30496: if jsonKey.equals("apiGroups") { apiGroups = try Array<String>(reading: &jsonReader); return }
+                case 0xa187ab1e56ca95ee: if jsonKey.equals("clusterScope") { clusterScope = try Bool(reading: &jsonReader); return }
+                case 0xbd299a7d7380eafd: if jsonKey.equals("namespaces") { namespaces = try Array<String>(reading: &jsonReader); return }
+                case 0xcf7101361c568648: if jsonKey.equals("resources") { resources = try Array<String>(reading: &jsonReader); return }
+                case 0x34974dc4d2258933: if jsonKey.equals("verbs") { verbs = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let apiGroups else { throw jsonReader.missing("apiGroups") }
+            guard let resources else { throw jsonReader.missing("resources") }
+            guard let verbs else { throw jsonReader.missing("verbs") }
+            self.init(
+                apiGroups: apiGroups, clusterScope: clusterScope, namespaces: namespaces, resources: resources, verbs: verbs
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension FlowControl.V1 {
     /// ServiceAccountSubject holds detailed information for service-account-kind subject.
-    public struct ServiceAccountSubject: Codable, Sendable, Hashable {
+    public struct ServiceAccountSubject: Codable, Sendable, Hashable, JSONReadable {
         /// `name` is the name of matching ServiceAccount objects, or "*" to match regardless of name. Required.
         public var name: String
         /// `namespace` is the namespace of matching ServiceAccount objects. Required.
@@ -14,6 +14,25 @@ extension FlowControl.V1 {
         ) {
             self.name = name
             self.namespace = namespace
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var name: String?
+            var namespace: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xc74137e63d81f9a2: if jsonKey.equals("namespace") { namespace = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            guard let namespace else { throw jsonReader.missing("namespace") }
+            self.init(
+                name: name, namespace: namespace
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension FlowControl.V1 {
     /// Subject matches the originator of a request, as identified by the request authentication system. There are three ways of matching an originator; by user, group, or service account.
-    public struct Subject: Codable, Sendable, Hashable {
+    public struct Subject: Codable, Sendable, Hashable, JSONReadable {
         /// `group` matches based on user group name.
         public var group: GroupSubject?
         /// `kind` indicates which one of the other fields is non-empty. Required
@@ -20,6 +20,28 @@ extension FlowControl.V1 {
             self.kind = kind
             self.serviceAccount = serviceAccount
             self.user = user
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var group: GroupSubject?
+            var kind: String?
+            var serviceAccount: ServiceAccountSubject?
+            var user: UserSubject?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5243c8b244fc335a: if jsonKey.equals("group") { group = try GroupSubject(reading: &jsonReader); return }
+                case 0x39ca315ed10b2db9: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
+                case 0x73e18fee5ac16f1c: if jsonKey.equals("serviceAccount") { serviceAccount = try ServiceAccountSubject(reading: &jsonReader); return }
+                case 0xaf9e4a7500d6bc1d: if jsonKey.equals("user") { user = try UserSubject(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let kind else { throw jsonReader.missing("kind") }
+            self.init(
+                group: group, kind: kind, serviceAccount: serviceAccount, user: user
+            )
         }
     }
 }

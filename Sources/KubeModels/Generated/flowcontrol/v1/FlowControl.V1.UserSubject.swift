@@ -3,7 +3,7 @@ import KubeCore
 
 extension FlowControl.V1 {
     /// UserSubject holds detailed information for user-kind subject.
-    public struct UserSubject: Codable, Sendable, Hashable {
+    public struct UserSubject: Codable, Sendable, Hashable, JSONReadable {
         /// `name` is the username that matches, or "*" to match all usernames. Required.
         public var name: String
 
@@ -11,6 +11,22 @@ extension FlowControl.V1 {
             name: String
         ) {
             self.name = name
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var name: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                name: name
+            )
         }
     }
 }

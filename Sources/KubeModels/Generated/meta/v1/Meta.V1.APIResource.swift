@@ -3,7 +3,7 @@ import KubeCore
 
 extension Meta.V1 {
     /// APIResource specifies the name of a resource and whether it is namespaced.
-    public struct APIResource: Codable, Sendable, Hashable {
+    public struct APIResource: Codable, Sendable, Hashable, JSONReadable {
         /// categories is a list of the grouped resources this resource belongs to (e.g. 'all')
         public var categories: [String]?
         /// group is the preferred group of the resource.  Empty implies the group of the containing resource list. For subresources, this may have a different value, for example: Scale".
@@ -38,6 +38,44 @@ extension Meta.V1 {
             self.storageVersionHash = storageVersionHash
             self.verbs = verbs
             self.version = version
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var categories: [String]?
+            var group: String?
+            var kind: String?
+            var name: String?
+            var namespaced: Bool?
+            var shortNames: [String]?
+            var singularName: String?
+            var storageVersionHash: String?
+            var verbs: [String]?
+            var version: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x60e1fe8061ef0bef: if jsonKey.equals("categories") { categories = try Array<String>(reading: &jsonReader); return }
+                case 0x5243c8b244fc335a: if jsonKey.equals("group") { group = try String(reading: &jsonReader); return }
+                case 0x39ca315ed10b2db9: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x367729d480de5954: if jsonKey.equals("namespaced") { namespaced = try Bool(reading: &jsonReader); return }
+                case 0xf814ebb1349ea6f: if jsonKey.equals("shortNames") { shortNames = try Array<String>(reading: &jsonReader); return }
+                case 0xf613ae193e359882: if jsonKey.equals("singularName") { singularName = try String(reading: &jsonReader); return }
+                case 0x725353d970e829c2: if jsonKey.equals("storageVersionHash") { storageVersionHash = try String(reading: &jsonReader); return }
+                case 0x34974dc4d2258933: if jsonKey.equals("verbs") { verbs = try Array<String>(reading: &jsonReader); return }
+                case 0x97107e3bb3fbc15d: if jsonKey.equals("version") { version = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let kind else { throw jsonReader.missing("kind") }
+            guard let name else { throw jsonReader.missing("name") }
+            guard let namespaced else { throw jsonReader.missing("namespaced") }
+            guard let singularName else { throw jsonReader.missing("singularName") }
+            guard let verbs else { throw jsonReader.missing("verbs") }
+            self.init(
+                categories: categories, group: group, kind: kind, name: name, namespaced: namespaced, shortNames: shortNames, singularName: singularName, storageVersionHash: storageVersionHash, verbs: verbs, version: version
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Meta.V1 {
     /// APIResourceList is a list of APIResource, it is used to expose the name of the resources supported in a specific group and version, and if the resource is namespaced.
-    public struct APIResourceList: Codable, Sendable, Hashable {
+    public struct APIResourceList: Codable, Sendable, Hashable, JSONReadable {
         public static let apiVersion = "v1"
         public static let kind = "APIResourceList"
 
@@ -35,6 +35,25 @@ extension Meta.V1 {
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(groupVersion, forKey: .groupVersion)
             try container.encode(resources, forKey: .resources)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var groupVersion: String?
+            var resources: [APIResource]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xbab503c3dba1db24: if jsonKey.equals("groupVersion") { groupVersion = try String(reading: &jsonReader); return }
+                case 0xcf7101361c568648: if jsonKey.equals("resources") { resources = try Array<APIResource>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let groupVersion else { throw jsonReader.missing("groupVersion") }
+            guard let resources else { throw jsonReader.missing("resources") }
+            self.init(
+                groupVersion: groupVersion, resources: resources
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Meta.V1 {
     /// DeleteOptions may be provided when deleting an API object.
-    public struct DeleteOptions: Codable, Sendable, Hashable {
+    public struct DeleteOptions: Codable, Sendable, Hashable, JSONReadable {
         public static let apiVersion = "v1"
         public static let kind = "DeleteOptions"
 
@@ -55,6 +55,31 @@ extension Meta.V1 {
             try container.encodeIfPresent(orphanDependents, forKey: .orphanDependents)
             try container.encodeIfPresent(preconditions, forKey: .preconditions)
             try container.encodeIfPresent(propagationPolicy, forKey: .propagationPolicy)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var dryRun: [String]?
+            var gracePeriodSeconds: Int64?
+            var ignoreStoreReadErrorWithClusterBreakingPotential: Bool?
+            var orphanDependents: Bool?
+            var preconditions: Preconditions?
+            var propagationPolicy: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x845cf94de000aa60: if jsonKey.equals("dryRun") { dryRun = try Array<String>(reading: &jsonReader); return }
+                case 0xd9c9e5ef59aaf1e8: if jsonKey.equals("gracePeriodSeconds") { gracePeriodSeconds = try Int64(reading: &jsonReader); return }
+                case 0x19bf0d0e0e2fb20c: if jsonKey.equals("ignoreStoreReadErrorWithClusterBreakingPotential") { ignoreStoreReadErrorWithClusterBreakingPotential = try Bool(reading: &jsonReader); return }
+                case 0x775631040e484835: if jsonKey.equals("orphanDependents") { orphanDependents = try Bool(reading: &jsonReader); return }
+                case 0x8e0225939abd501e: if jsonKey.equals("preconditions") { preconditions = try Preconditions(reading: &jsonReader); return }
+                case 0xaa08769bc713e85a: if jsonKey.equals("propagationPolicy") { propagationPolicy = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                dryRun: dryRun, gracePeriodSeconds: gracePeriodSeconds, ignoreStoreReadErrorWithClusterBreakingPotential: ignoreStoreReadErrorWithClusterBreakingPotential, orphanDependents: orphanDependents, preconditions: preconditions, propagationPolicy: propagationPolicy
+            )
         }
     }
 }

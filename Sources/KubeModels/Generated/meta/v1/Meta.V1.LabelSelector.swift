@@ -3,7 +3,7 @@ import KubeCore
 
 extension Meta.V1 {
     /// A label selector is a label query over a set of resources. The result of matchLabels and matchExpressions are ANDed. An empty label selector matches all objects. A null label selector matches no objects.
-    public struct LabelSelector: Codable, Sendable, Hashable {
+    public struct LabelSelector: Codable, Sendable, Hashable, JSONReadable {
         /// matchExpressions is a list of label selector requirements. The requirements are ANDed.
         public var matchExpressions: [LabelSelectorRequirement]?
         /// matchLabels is a map of {key,value} pairs. A single {key,value} in the matchLabels map is equivalent to an element of matchExpressions, whose key field is "key", the operator is "In", and the values array contains only "value". The requirements are ANDed.
@@ -14,6 +14,23 @@ extension Meta.V1 {
         ) {
             self.matchExpressions = matchExpressions
             self.matchLabels = matchLabels
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var matchExpressions: [LabelSelectorRequirement]?
+            var matchLabels: [String: String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xae0383a9f855158f: if jsonKey.equals("matchExpressions") { matchExpressions = try Array<LabelSelectorRequirement>(reading: &jsonReader); return }
+                case 0x749aefd5b624681e: if jsonKey.equals("matchLabels") { matchLabels = try Dictionary<String, String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                matchExpressions: matchExpressions, matchLabels: matchLabels
+            )
         }
     }
 }

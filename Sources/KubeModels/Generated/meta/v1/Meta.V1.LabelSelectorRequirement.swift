@@ -3,7 +3,7 @@ import KubeCore
 
 extension Meta.V1 {
     /// A label selector requirement is a selector that contains values, a key, and an operator that relates the key and values.
-    public struct LabelSelectorRequirement: Codable, Sendable, Hashable {
+    public struct LabelSelectorRequirement: Codable, Sendable, Hashable, JSONReadable {
         /// key is the label key that the selector applies to.
         public var key: String
         /// operator represents a key's relationship to a set of values. Valid operators are In, NotIn, Exists and DoesNotExist.
@@ -17,6 +17,27 @@ extension Meta.V1 {
             self.key = key
             self.`operator` = `operator`
             self.values = values
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var key: String?
+            var `operator`: String?
+            var values: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x3073d7489afd12c4: if jsonKey.equals("key") { key = try String(reading: &jsonReader); return }
+                case 0x2343ede96501d623: if jsonKey.equals("operator") { `operator` = try String(reading: &jsonReader); return }
+                case 0x7590171daa8dafd: if jsonKey.equals("values") { values = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let key else { throw jsonReader.missing("key") }
+            guard let `operator` else { throw jsonReader.missing("operator") }
+            self.init(
+                key: key, operator: `operator`, values: values
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Meta.V1 {
     /// Preconditions must be fulfilled before an operation (update, delete, etc.) is carried out.
-    public struct Preconditions: Codable, Sendable, Hashable {
+    public struct Preconditions: Codable, Sendable, Hashable, JSONReadable {
         /// Specifies the target ResourceVersion
         public var resourceVersion: String?
         /// Specifies the target UID.
@@ -14,6 +14,23 @@ extension Meta.V1 {
         ) {
             self.resourceVersion = resourceVersion
             self.uid = uid
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var resourceVersion: String?
+            var uid: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x390728bad7599b3a: if jsonKey.equals("resourceVersion") { resourceVersion = try String(reading: &jsonReader); return }
+                case 0xf0c1c81989a8204b: if jsonKey.equals("uid") { uid = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                resourceVersion: resourceVersion, uid: uid
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Meta.V1 {
     /// ShardInfo describes the shard selector that was applied to produce a list response. Its presence on a list response indicates the list is a filtered subset.
-    public struct ShardInfo: Codable, Sendable, Hashable {
+    public struct ShardInfo: Codable, Sendable, Hashable, JSONReadable {
         /// selector is the shard selector string from the request, echoed back so clients can verify which shard they received and merge responses from multiple shards.
         public var selector: String
 
@@ -11,6 +11,22 @@ extension Meta.V1 {
             selector: String
         ) {
             self.selector = selector
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var selector: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x46b12b729801f390: if jsonKey.equals("selector") { selector = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let selector else { throw jsonReader.missing("selector") }
+            self.init(
+                selector: selector
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Meta.V1 {
     /// Event represents a single event to a watched resource.
-    public struct WatchEvent: Codable, Sendable, Hashable {
+    public struct WatchEvent: Codable, Sendable, Hashable, JSONReadable {
         /// Object is:
         /// * If Type is Added or Modified: the new state of the object.
         /// * If Type is Deleted: the state of the object immediately before deletion.
@@ -17,6 +17,25 @@ extension Meta.V1 {
         ) {
             self.object = object
             self.type = type
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var object: JSONValue?
+            var type: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x7c597ae5ed685a3f: if jsonKey.equals("object") { object = try JSONValue(reading: &jsonReader); return }
+                case 0xb6f16d7f8812cd17: if jsonKey.equals("type") { type = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let object else { throw jsonReader.missing("object") }
+            guard let type else { throw jsonReader.missing("type") }
+            self.init(
+                object: object, type: type
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// HTTPIngressPath associates a path with a backend. Incoming urls matching the path are forwarded to the backend.
-    public struct HTTPIngressPath: Codable, Sendable, Hashable {
+    public struct HTTPIngressPath: Codable, Sendable, Hashable, JSONReadable {
         /// backend defines the referenced service endpoint to which the traffic will be forwarded to.
         public var backend: IngressBackend
         /// path is matched against the path of an incoming request. Currently it can contain characters disallowed from the conventional "path" part of a URL as defined by RFC 3986. Paths must begin with a '/' and must be present when using PathType with value "Exact" or "Prefix".
@@ -27,6 +27,27 @@ extension Networking.V1 {
             self.backend = backend
             self.path = path
             self.pathType = pathType
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var backend: IngressBackend?
+            var path: String?
+            var pathType: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x913f8013e6440159: if jsonKey.equals("backend") { backend = try IngressBackend(reading: &jsonReader); return }
+                case 0x552a278341af4607: if jsonKey.equals("path") { path = try String(reading: &jsonReader); return }
+                case 0x77f720a3bd2f2a3: if jsonKey.equals("pathType") { pathType = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let backend else { throw jsonReader.missing("backend") }
+            guard let pathType else { throw jsonReader.missing("pathType") }
+            self.init(
+                backend: backend, path: path, pathType: pathType
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// HTTPIngressRuleValue is a list of http selectors pointing to backends. In the example: http://<host>/<path>?<searchpart> -> backend where where parts of the url correspond to RFC 3986, this resource will be used to match against everything after the last '/' and before the first '?' or '#'.
-    public struct HTTPIngressRuleValue: Codable, Sendable, Hashable {
+    public struct HTTPIngressRuleValue: Codable, Sendable, Hashable, JSONReadable {
         /// paths is a collection of paths that map requests to backends.
         public var paths: [HTTPIngressPath]
 
@@ -11,6 +11,22 @@ extension Networking.V1 {
             paths: [HTTPIngressPath]
         ) {
             self.paths = paths
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var paths: [HTTPIngressPath]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xbdc68797f084c136: if jsonKey.equals("paths") { paths = try Array<HTTPIngressPath>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let paths else { throw jsonReader.missing("paths") }
+            self.init(
+                paths: paths
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// IPAddressSpec describe the attributes in an IP Address.
-    public struct IPAddressSpec: Codable, Sendable, Hashable {
+    public struct IPAddressSpec: Codable, Sendable, Hashable, JSONReadable {
         /// ParentRef references the resource that an IPAddress is attached to. An IPAddress must reference a parent object.
         public var parentRef: ParentReference
 
@@ -11,6 +11,22 @@ extension Networking.V1 {
             parentRef: ParentReference
         ) {
             self.parentRef = parentRef
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var parentRef: ParentReference?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xe2e3149743c96f07: if jsonKey.equals("parentRef") { parentRef = try ParentReference(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let parentRef else { throw jsonReader.missing("parentRef") }
+            self.init(
+                parentRef: parentRef
+            )
         }
     }
 }

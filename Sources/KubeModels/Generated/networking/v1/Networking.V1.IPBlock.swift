@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// IPBlock describes a particular CIDR (Ex. "192.168.1.0/24","2001:db8::/64") that is allowed to the pods matched by a NetworkPolicySpec's podSelector. The except entry describes CIDRs that should not be included within this rule.
-    public struct IPBlock: Codable, Sendable, Hashable {
+    public struct IPBlock: Codable, Sendable, Hashable, JSONReadable {
         /// cidr is a string representing the IPBlock Valid examples are "192.168.1.0/24" or "2001:db8::/64"
         public var cidr: String
         /// except is a slice of CIDRs that should not be included within an IPBlock Valid examples are "192.168.1.0/24" or "2001:db8::/64" Except values will be rejected if they are outside the cidr range
@@ -14,6 +14,24 @@ extension Networking.V1 {
         ) {
             self.cidr = cidr
             self.except = except
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var cidr: String?
+            var except: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xf5a0a4cf8843ada9: if jsonKey.equals("cidr") { cidr = try String(reading: &jsonReader); return }
+                case 0x8914dde2f664208e: if jsonKey.equals("except") { except = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let cidr else { throw jsonReader.missing("cidr") }
+            self.init(
+                cidr: cidr, except: except
+            )
         }
     }
 }

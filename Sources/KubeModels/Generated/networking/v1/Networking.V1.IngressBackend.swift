@@ -3,17 +3,46 @@ import KubeCore
 
 extension Networking.V1 {
     /// IngressBackend describes all endpoints for a given service and port.
-    public struct IngressBackend: Codable, Sendable, Hashable {
+    public struct IngressBackend: Codable, Sendable, Hashable, JSONReadable {
         /// resource is an ObjectRef to another Kubernetes resource in the namespace of the Ingress object. If resource is specified, a service.Name and service.Port must not be specified. This is a mutually exclusive setting with "Service".
-        public var resource: Core.V1.TypedLocalObjectReference?
+        public var resource: Core.V1.TypedLocalObjectReference? {
+            get { _resource?.value }
+            set { _resource = newValue.map(Indirect.init) }
+        }
+        private var _resource: Indirect<Core.V1.TypedLocalObjectReference>?
         /// service references a service as a backend. This is a mutually exclusive setting with "Resource".
-        public var service: IngressServiceBackend?
+        public var service: IngressServiceBackend? {
+            get { _service?.value }
+            set { _service = newValue.map(Indirect.init) }
+        }
+        private var _service: Indirect<IngressServiceBackend>?
 
         public init(
             resource: Core.V1.TypedLocalObjectReference? = nil, service: IngressServiceBackend? = nil
         ) {
-            self.resource = resource
-            self.service = service
+            self._resource = resource.map(Indirect.init)
+            self._service = service.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _resource = "resource", _service = "service"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var resource: Core.V1.TypedLocalObjectReference?
+            var service: IngressServiceBackend?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xce3ed3ed16c9dca2: if jsonKey.equals("resource") { resource = try Core.V1.TypedLocalObjectReference(reading: &jsonReader); return }
+                case 0x9e8af6bd30f603bc: if jsonKey.equals("service") { service = try IngressServiceBackend(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                resource: resource, service: service
+            )
         }
     }
 }

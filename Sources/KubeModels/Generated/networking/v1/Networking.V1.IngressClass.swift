@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// IngressClass represents the class of the Ingress, referenced by the Ingress Spec. The `ingressclass.kubernetes.io/is-default-class` annotation can be used to indicate that an IngressClass should be considered default. When a single IngressClass resource has this annotation set to true, new Ingress resources without a class specified will be assigned this default class.
-    public struct IngressClass: KubeResource, Hashable {
+    public struct IngressClass: KubeResource, Hashable, JSONReadable {
         public static let group = "networking.k8s.io"
         public static let version = "v1"
         public static let plural = "ingressclasses"
@@ -14,23 +14,27 @@ extension Networking.V1 {
         /// Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: ObjectMeta
         /// spec is the desired state of the IngressClass. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
-        public var spec: IngressClassSpec?
+        public var spec: IngressClassSpec? {
+            get { _spec?.value }
+            set { _spec = newValue.map(Indirect.init) }
+        }
+        private var _spec: Indirect<IngressClassSpec>?
 
         public init(
             metadata: ObjectMeta = ObjectMeta(), spec: IngressClassSpec? = nil
         ) {
             self.metadata = metadata
-            self.spec = spec
+            self._spec = spec.map(Indirect.init)
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, metadata, spec
+            case apiVersion, kind, metadata, _spec = "spec"
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
-            self.spec = try container.decodeIfPresent(IngressClassSpec.self, forKey: .spec)
+            self._spec = try container.decodeIfPresent(Indirect<IngressClassSpec>.self, forKey: ._spec)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -38,7 +42,24 @@ extension Networking.V1 {
             try container.encode(Self.apiVersion, forKey: .apiVersion)
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
-            try container.encodeIfPresent(spec, forKey: .spec)
+            try container.encodeIfPresent(_spec, forKey: ._spec)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: IngressClassSpec?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xfc0df6ab2aea8504: if jsonKey.equals("spec") { spec = try IngressClassSpec(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec
+            )
         }
     }
 }

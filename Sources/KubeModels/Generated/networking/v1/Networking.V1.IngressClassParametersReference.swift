@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// IngressClassParametersReference identifies an API object. This can be used to specify a cluster or namespace-scoped resource.
-    public struct IngressClassParametersReference: Codable, Sendable, Hashable {
+    public struct IngressClassParametersReference: Codable, Sendable, Hashable, JSONReadable {
         /// apiGroup is the group for the resource being referenced. If APIGroup is not specified, the specified Kind must be in the core API group. For any other third-party types, APIGroup is required.
         public var apiGroup: String?
         /// kind is the type of resource being referenced.
@@ -23,6 +23,31 @@ extension Networking.V1 {
             self.name = name
             self.namespace = namespace
             self.scope = scope
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var apiGroup: String?
+            var kind: String?
+            var name: String?
+            var namespace: String?
+            var scope: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xfda1f5d677c8448: if jsonKey.equals("apiGroup") { apiGroup = try String(reading: &jsonReader); return }
+                case 0x39ca315ed10b2db9: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xc74137e63d81f9a2: if jsonKey.equals("namespace") { namespace = try String(reading: &jsonReader); return }
+                case 0xa63a747d5b004fb: if jsonKey.equals("scope") { scope = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let kind else { throw jsonReader.missing("kind") }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                apiGroup: apiGroup, kind: kind, name: name, namespace: namespace, scope: scope
+            )
         }
     }
 }

@@ -3,17 +3,42 @@ import KubeCore
 
 extension Networking.V1 {
     /// IngressClassSpec provides information about the class of an Ingress.
-    public struct IngressClassSpec: Codable, Sendable, Hashable {
+    public struct IngressClassSpec: Codable, Sendable, Hashable, JSONReadable {
         /// controller refers to the name of the controller that should handle this class. This allows for different "flavors" that are controlled by the same controller. For example, you may have different parameters for the same implementing controller. This should be specified as a domain-prefixed path no more than 250 characters in length, e.g. "acme.io/ingress-controller". This field is immutable.
         public var controller: String?
         /// parameters is a link to a custom resource containing additional configuration for the controller. This is optional if the controller does not require extra parameters.
-        public var parameters: IngressClassParametersReference?
+        public var parameters: IngressClassParametersReference? {
+            get { _parameters?.value }
+            set { _parameters = newValue.map(Indirect.init) }
+        }
+        private var _parameters: Indirect<IngressClassParametersReference>?
 
         public init(
             controller: String? = nil, parameters: IngressClassParametersReference? = nil
         ) {
             self.controller = controller
-            self.parameters = parameters
+            self._parameters = parameters.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case controller, _parameters = "parameters"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var controller: String?
+            var parameters: IngressClassParametersReference?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xbf12b6150fa53fda: if jsonKey.equals("controller") { controller = try String(reading: &jsonReader); return }
+                case 0xb017d348f21dbd81: if jsonKey.equals("parameters") { parameters = try IngressClassParametersReference(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                controller: controller, parameters: parameters
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// IngressLoadBalancerIngress represents the status of a load-balancer ingress point.
-    public struct IngressLoadBalancerIngress: Codable, Sendable, Hashable {
+    public struct IngressLoadBalancerIngress: Codable, Sendable, Hashable, JSONReadable {
         /// hostname is set for load-balancer ingress points that are DNS based.
         public var hostname: String?
         /// ip is set for load-balancer ingress points that are IP based.
@@ -17,6 +17,25 @@ extension Networking.V1 {
             self.hostname = hostname
             self.ip = ip
             self.ports = ports
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var hostname: String?
+            var ip: String?
+            var ports: [IngressPortStatus]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x42995e62f6acaa4f: if jsonKey.equals("hostname") { hostname = try String(reading: &jsonReader); return }
+                case 0x9c4f018dd2392bd8: if jsonKey.equals("ip") { ip = try String(reading: &jsonReader); return }
+                case 0x52e12aaf8f12260e: if jsonKey.equals("ports") { ports = try Array<IngressPortStatus>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                hostname: hostname, ip: ip, ports: ports
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// IngressLoadBalancerStatus represents the status of a load-balancer.
-    public struct IngressLoadBalancerStatus: Codable, Sendable, Hashable {
+    public struct IngressLoadBalancerStatus: Codable, Sendable, Hashable, JSONReadable {
         /// ingress is a list containing ingress points for the load-balancer.
         public var ingress: [IngressLoadBalancerIngress]?
 
@@ -11,6 +11,21 @@ extension Networking.V1 {
             ingress: [IngressLoadBalancerIngress]? = nil
         ) {
             self.ingress = ingress
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var ingress: [IngressLoadBalancerIngress]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xee2eceab46c52e20: if jsonKey.equals("ingress") { ingress = try Array<IngressLoadBalancerIngress>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                ingress: ingress
+            )
         }
     }
 }

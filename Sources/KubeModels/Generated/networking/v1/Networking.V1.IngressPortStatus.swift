@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// IngressPortStatus represents the error condition of a service port
-    public struct IngressPortStatus: Codable, Sendable, Hashable {
+    public struct IngressPortStatus: Codable, Sendable, Hashable, JSONReadable {
         /// error is to record the problem with the service port The format of the error shall comply with the following rules: - built-in error values shall be specified in this file and those shall use
         /// CamelCase names
         /// - cloud provider specific error values must have names that comply with the
@@ -20,6 +20,27 @@ extension Networking.V1 {
             self.error = error
             self.port = port
             self.`protocol` = `protocol`
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var error: String?
+            var port: Int32?
+            var `protocol`: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x65c2184db423944b: if jsonKey.equals("error") { error = try String(reading: &jsonReader); return }
+                case 0xc5a65601e39c373c: if jsonKey.equals("port") { port = try Int32(reading: &jsonReader); return }
+                case 0x2c95addf63db4b39: if jsonKey.equals("protocol") { `protocol` = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let port else { throw jsonReader.missing("port") }
+            guard let `protocol` else { throw jsonReader.missing("protocol") }
+            self.init(
+                error: error, port: port, protocol: `protocol`
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// IngressRule represents the rules mapping the paths under a specified host to the related backend services. Incoming requests are first evaluated for a host match, then routed to the backend associated with the matching IngressRuleValue.
-    public struct IngressRule: Codable, Sendable, Hashable {
+    public struct IngressRule: Codable, Sendable, Hashable, JSONReadable {
         /// host is the fully qualified domain name of a network host, as defined by RFC 3986. Note the following deviations from the "host" part of the URI as defined in RFC 3986: 1. IPs are not allowed. Currently an IngressRuleValue can only apply to
         /// the IP in the Spec of the parent Ingress.
         /// 2. The `:` delimiter is not respected because ports are not allowed.
@@ -18,6 +18,23 @@ extension Networking.V1 {
         ) {
             self.host = host
             self.http = http
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var host: String?
+            var http: HTTPIngressRuleValue?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x8376fdb3da2ccec6: if jsonKey.equals("host") { host = try String(reading: &jsonReader); return }
+                case 0x7fef567d1ad90808: if jsonKey.equals("http") { http = try HTTPIngressRuleValue(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                host: host, http: http
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// IngressServiceBackend references a Kubernetes Service as a Backend.
-    public struct IngressServiceBackend: Codable, Sendable, Hashable {
+    public struct IngressServiceBackend: Codable, Sendable, Hashable, JSONReadable {
         /// name is the referenced service. The service must exist in the same namespace as the Ingress object.
         public var name: String
         /// port of the referenced service. A port name or port number is required for a IngressServiceBackend.
@@ -14,6 +14,24 @@ extension Networking.V1 {
         ) {
             self.name = name
             self.port = port
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var name: String?
+            var port: ServiceBackendPort?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xc5a65601e39c373c: if jsonKey.equals("port") { port = try ServiceBackendPort(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                name: name, port: port
+            )
         }
     }
 }

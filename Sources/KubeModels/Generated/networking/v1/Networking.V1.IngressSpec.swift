@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// IngressSpec describes the Ingress the user wishes to exist.
-    public struct IngressSpec: Codable, Sendable, Hashable {
+    public struct IngressSpec: Codable, Sendable, Hashable, JSONReadable {
         /// defaultBackend is the backend that should handle requests that don't match any rule. If Rules are not specified, DefaultBackend must be specified. If DefaultBackend is not set, the handling of requests that do not match any of the rules will be up to the Ingress controller.
         public var defaultBackend: IngressBackend?
         /// ingressClassName is the name of an IngressClass cluster resource. Ingress controller implementations use this field to know whether they should be serving this Ingress resource, by a transitive connection (controller -> IngressClass -> Ingress resource). Although the `kubernetes.io/ingress.class` annotation (simple constant name) was never formally defined, it was widely supported by Ingress controllers to create a direct binding between Ingress controller and Ingress resources. Newly created Ingress resources should prefer using the field. However, even though the annotation is officially deprecated, for backwards compatibility reasons, ingress controllers should still honor that annotation if present.
@@ -20,6 +20,27 @@ extension Networking.V1 {
             self.ingressClassName = ingressClassName
             self.rules = rules
             self.tls = tls
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var defaultBackend: IngressBackend?
+            var ingressClassName: String?
+            var rules: [IngressRule]?
+            var tls: [IngressTLS]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x3cc345f2d4146527: if jsonKey.equals("defaultBackend") { defaultBackend = try IngressBackend(reading: &jsonReader); return }
+                case 0x197ef2debba5b841: if jsonKey.equals("ingressClassName") { ingressClassName = try String(reading: &jsonReader); return }
+                case 0xd422fa5798736444: if jsonKey.equals("rules") { rules = try Array<IngressRule>(reading: &jsonReader); return }
+                case 0xa4ca2e3969b8d244: if jsonKey.equals("tls") { tls = try Array<IngressTLS>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                defaultBackend: defaultBackend, ingressClassName: ingressClassName, rules: rules, tls: tls
+            )
         }
     }
 }

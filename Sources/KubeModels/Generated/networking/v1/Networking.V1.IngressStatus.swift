@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// IngressStatus describe the current state of the Ingress.
-    public struct IngressStatus: Codable, Sendable, Hashable {
+    public struct IngressStatus: Codable, Sendable, Hashable, JSONReadable {
         /// loadBalancer contains the current status of the load-balancer.
         public var loadBalancer: IngressLoadBalancerStatus?
 
@@ -11,6 +11,21 @@ extension Networking.V1 {
             loadBalancer: IngressLoadBalancerStatus? = nil
         ) {
             self.loadBalancer = loadBalancer
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var loadBalancer: IngressLoadBalancerStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4b43aad91408f991: if jsonKey.equals("loadBalancer") { loadBalancer = try IngressLoadBalancerStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                loadBalancer: loadBalancer
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// IngressTLS describes the transport layer security associated with an ingress.
-    public struct IngressTLS: Codable, Sendable, Hashable {
+    public struct IngressTLS: Codable, Sendable, Hashable, JSONReadable {
         /// hosts is a list of hosts included in the TLS certificate. The values in this list must match the name/s used in the tlsSecret. Defaults to the wildcard host setting for the loadbalancer controller fulfilling this Ingress, if left unspecified.
         public var hosts: [String]?
         /// secretName is the name of the secret used to terminate TLS traffic on port 443. Field is left optional to allow TLS routing based on SNI hostname alone. If the SNI host in a listener conflicts with the "Host" header field used by an IngressRule, the SNI host is used for termination and value of the "Host" header is used for routing.
@@ -14,6 +14,23 @@ extension Networking.V1 {
         ) {
             self.hosts = hosts
             self.secretName = secretName
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var hosts: [String]?
+            var secretName: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x6364933d957735a: if jsonKey.equals("hosts") { hosts = try Array<String>(reading: &jsonReader); return }
+                case 0x3008492868c7fd21: if jsonKey.equals("secretName") { secretName = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                hosts: hosts, secretName: secretName
+            )
         }
     }
 }

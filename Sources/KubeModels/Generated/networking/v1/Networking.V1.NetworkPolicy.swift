@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// NetworkPolicy describes what network traffic is allowed for a set of Pods
-    public struct NetworkPolicy: KubeResource, Hashable {
+    public struct NetworkPolicy: KubeResource, Hashable, JSONReadable {
         public static let group = "networking.k8s.io"
         public static let version = "v1"
         public static let plural = "networkpolicies"
@@ -39,6 +39,23 @@ extension Networking.V1 {
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(spec, forKey: .spec)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: NetworkPolicySpec?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xfc0df6ab2aea8504: if jsonKey.equals("spec") { spec = try NetworkPolicySpec(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// NetworkPolicyEgressRule describes a particular set of traffic that is allowed out of pods matched by a NetworkPolicySpec's podSelector. The traffic must match both ports and to. This type is beta-level in 1.8
-    public struct NetworkPolicyEgressRule: Codable, Sendable, Hashable {
+    public struct NetworkPolicyEgressRule: Codable, Sendable, Hashable, JSONReadable {
         /// ports is a list of destination ports for outgoing traffic. Each item in this list is combined using a logical OR. If this field is empty or missing, this rule matches all ports (traffic not restricted by port). If this field is present and contains at least one item, then this rule allows traffic only if the traffic matches at least one port in the list.
         public var ports: [NetworkPolicyPort]?
         /// to is a list of destinations for outgoing traffic of pods selected for this rule. Items in this list are combined using a logical OR operation. If this field is empty or missing, this rule matches all destinations (traffic not restricted by destination). If this field is present and contains at least one item, this rule allows traffic only if the traffic matches at least one item in the to list.
@@ -14,6 +14,23 @@ extension Networking.V1 {
         ) {
             self.ports = ports
             self.to = to
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var ports: [NetworkPolicyPort]?
+            var to: [NetworkPolicyPeer]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x52e12aaf8f12260e: if jsonKey.equals("ports") { ports = try Array<NetworkPolicyPort>(reading: &jsonReader); return }
+                case 0xdbfd19acf3d84d5c: if jsonKey.equals("to") { to = try Array<NetworkPolicyPeer>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                ports: ports, to: to
+            )
         }
     }
 }

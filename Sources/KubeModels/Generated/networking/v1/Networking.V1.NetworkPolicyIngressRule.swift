@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// NetworkPolicyIngressRule describes a particular set of traffic that is allowed to the pods matched by a NetworkPolicySpec's podSelector. The traffic must match both ports and from.
-    public struct NetworkPolicyIngressRule: Codable, Sendable, Hashable {
+    public struct NetworkPolicyIngressRule: Codable, Sendable, Hashable, JSONReadable {
         /// from is a list of sources which should be able to access the pods selected for this rule. Items in this list are combined using a logical OR operation. If this field is empty or missing, this rule matches all sources (traffic not restricted by source). If this field is present and contains at least one item, this rule allows traffic only if the traffic matches at least one item in the from list.
         public var from: [NetworkPolicyPeer]?
         /// ports is a list of ports which should be made accessible on the pods selected for this rule. Each item in this list is combined using a logical OR. If this field is empty or missing, this rule matches all ports (traffic not restricted by port). If this field is present and contains at least one item, then this rule allows traffic only if the traffic matches at least one port in the list.
@@ -14,6 +14,23 @@ extension Networking.V1 {
         ) {
             self.from = from
             self.ports = ports
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var from: [NetworkPolicyPeer]?
+            var ports: [NetworkPolicyPort]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x869eae2bf6ffab28: if jsonKey.equals("from") { from = try Array<NetworkPolicyPeer>(reading: &jsonReader); return }
+                case 0x52e12aaf8f12260e: if jsonKey.equals("ports") { ports = try Array<NetworkPolicyPort>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                from: from, ports: ports
+            )
         }
     }
 }

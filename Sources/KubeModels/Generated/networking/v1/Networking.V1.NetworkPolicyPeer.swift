@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// NetworkPolicyPeer describes a peer to allow traffic to/from. Only certain combinations of fields are allowed
-    public struct NetworkPolicyPeer: Codable, Sendable, Hashable {
+    public struct NetworkPolicyPeer: Codable, Sendable, Hashable, JSONReadable {
         /// ipBlock defines policy on a particular IPBlock. If this field is set then neither of the other fields can be.
         public var ipBlock: IPBlock?
         /// namespaceSelector selects namespaces using cluster-scoped labels. This field follows standard label selector semantics; if present but empty, it selects all namespaces.
@@ -17,6 +17,25 @@ extension Networking.V1 {
             self.ipBlock = ipBlock
             self.namespaceSelector = namespaceSelector
             self.podSelector = podSelector
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var ipBlock: IPBlock?
+            var namespaceSelector: Meta.V1.LabelSelector?
+            var podSelector: Meta.V1.LabelSelector?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x2d0860ee5088d8b5: if jsonKey.equals("ipBlock") { ipBlock = try IPBlock(reading: &jsonReader); return }
+                case 0x60b6999e885854d7: if jsonKey.equals("namespaceSelector") { namespaceSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x5363f6754287ac59: if jsonKey.equals("podSelector") { podSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                ipBlock: ipBlock, namespaceSelector: namespaceSelector, podSelector: podSelector
+            )
         }
     }
 }

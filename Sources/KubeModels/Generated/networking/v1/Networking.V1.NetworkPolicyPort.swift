@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// NetworkPolicyPort describes a port to allow traffic on
-    public struct NetworkPolicyPort: Codable, Sendable, Hashable {
+    public struct NetworkPolicyPort: Codable, Sendable, Hashable, JSONReadable {
         /// endPort indicates that the range of ports from port to endPort if set, inclusive, should be allowed by the policy. This field cannot be defined if the port field is not defined or if the port field is defined as a named (string) port. The endPort must be equal or greater than port.
         public var endPort: Int32?
         /// port represents the port on the given protocol. This can either be a numerical or named port on a pod. If this field is not provided, this matches all port names and numbers. If present, only traffic on the specified protocol AND port will be matched.
@@ -17,6 +17,25 @@ extension Networking.V1 {
             self.endPort = endPort
             self.port = port
             self.`protocol` = `protocol`
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var endPort: Int32?
+            var port: IntOrString?
+            var `protocol`: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x19374ee15d114d67: if jsonKey.equals("endPort") { endPort = try Int32(reading: &jsonReader); return }
+                case 0xc5a65601e39c373c: if jsonKey.equals("port") { port = try IntOrString(reading: &jsonReader); return }
+                case 0x2c95addf63db4b39: if jsonKey.equals("protocol") { `protocol` = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                endPort: endPort, port: port, protocol: `protocol`
+            )
         }
     }
 }

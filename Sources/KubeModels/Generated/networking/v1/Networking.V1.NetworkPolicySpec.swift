@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// NetworkPolicySpec provides the specification of a NetworkPolicy
-    public struct NetworkPolicySpec: Codable, Sendable, Hashable {
+    public struct NetworkPolicySpec: Codable, Sendable, Hashable, JSONReadable {
         /// egress is a list of egress rules to be applied to the selected pods. Outgoing traffic is allowed if there are no NetworkPolicies selecting the pod (and cluster policy otherwise allows the traffic), OR if the traffic matches at least one egress rule across all of the NetworkPolicy objects whose podSelector matches the pod. If this field is empty then this NetworkPolicy limits all outgoing traffic (and serves solely to ensure that the pods it selects are isolated by default). This field is beta-level in 1.8
         public var egress: [NetworkPolicyEgressRule]?
         /// ingress is a list of ingress rules to be applied to the selected pods. Traffic is allowed to a pod if there are no NetworkPolicies selecting the pod (and cluster policy otherwise allows the traffic), OR if the traffic source is the pod's local node, OR if the traffic matches at least one ingress rule across all of the NetworkPolicy objects whose podSelector matches the pod. If this field is empty then this NetworkPolicy does not allow any traffic (and serves solely to ensure that the pods it selects are isolated by default)
@@ -20,6 +20,27 @@ extension Networking.V1 {
             self.ingress = ingress
             self.podSelector = podSelector
             self.policyTypes = policyTypes
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var egress: [NetworkPolicyEgressRule]?
+            var ingress: [NetworkPolicyIngressRule]?
+            var podSelector: Meta.V1.LabelSelector?
+            var policyTypes: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa5bd7ea1a3ab10a5: if jsonKey.equals("egress") { egress = try Array<NetworkPolicyEgressRule>(reading: &jsonReader); return }
+                case 0xee2eceab46c52e20: if jsonKey.equals("ingress") { ingress = try Array<NetworkPolicyIngressRule>(reading: &jsonReader); return }
+                case 0x5363f6754287ac59: if jsonKey.equals("podSelector") { podSelector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0xe8e442de28fb3522: if jsonKey.equals("policyTypes") { policyTypes = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                egress: egress, ingress: ingress, podSelector: podSelector, policyTypes: policyTypes
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// ParentReference describes a reference to a parent object.
-    public struct ParentReference: Codable, Sendable, Hashable {
+    public struct ParentReference: Codable, Sendable, Hashable, JSONReadable {
         /// Group is the group of the object being referenced.
         public var group: String?
         /// Name is the name of the object being referenced.
@@ -20,6 +20,29 @@ extension Networking.V1 {
             self.name = name
             self.namespace = namespace
             self.resource = resource
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var group: String?
+            var name: String?
+            var namespace: String?
+            var resource: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5243c8b244fc335a: if jsonKey.equals("group") { group = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xc74137e63d81f9a2: if jsonKey.equals("namespace") { namespace = try String(reading: &jsonReader); return }
+                case 0xce3ed3ed16c9dca2: if jsonKey.equals("resource") { resource = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            guard let resource else { throw jsonReader.missing("resource") }
+            self.init(
+                group: group, name: name, namespace: namespace, resource: resource
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// ServiceBackendPort is the service port being referenced.
-    public struct ServiceBackendPort: Codable, Sendable, Hashable {
+    public struct ServiceBackendPort: Codable, Sendable, Hashable, JSONReadable {
         /// name is the name of the port on the Service. This is a mutually exclusive setting with "Number".
         public var name: String?
         /// number is the numerical port number (e.g. 80) on the Service. This is a mutually exclusive setting with "Name".
@@ -14,6 +14,23 @@ extension Networking.V1 {
         ) {
             self.name = name
             self.number = number
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var name: String?
+            var number: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x62a91fa637abc7a5: if jsonKey.equals("number") { number = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                name: name, number: number
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// ServiceCIDRSpec define the CIDRs the user wants to use for allocating ClusterIPs for Services.
-    public struct ServiceCIDRSpec: Codable, Sendable, Hashable {
+    public struct ServiceCIDRSpec: Codable, Sendable, Hashable, JSONReadable {
         /// CIDRs defines the IP blocks in CIDR notation (e.g. "192.168.0.0/24" or "2001:db8::/64") from which to assign service cluster IPs. Max of two CIDRs is allowed, one of each IP family. This field is immutable.
         public var cidrs: [String]?
 
@@ -11,6 +11,21 @@ extension Networking.V1 {
             cidrs: [String]? = nil
         ) {
             self.cidrs = cidrs
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var cidrs: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x92806746f301ec1a: if jsonKey.equals("cidrs") { cidrs = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                cidrs: cidrs
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Networking.V1 {
     /// ServiceCIDRStatus describes the current state of the ServiceCIDR.
-    public struct ServiceCIDRStatus: Codable, Sendable, Hashable {
+    public struct ServiceCIDRStatus: Codable, Sendable, Hashable, JSONReadable {
         /// conditions holds an array of metav1.Condition that describe the state of the ServiceCIDR. Current service state
         public var conditions: [Meta.V1.Condition]?
 
@@ -11,6 +11,21 @@ extension Networking.V1 {
             conditions: [Meta.V1.Condition]? = nil
         ) {
             self.conditions = conditions
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var conditions: [Meta.V1.Condition]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<Meta.V1.Condition>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                conditions: conditions
+            )
         }
     }
 }

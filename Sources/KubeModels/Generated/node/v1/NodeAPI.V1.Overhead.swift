@@ -3,7 +3,7 @@ import KubeCore
 
 extension NodeAPI.V1 {
     /// Overhead structure represents the resource overhead associated with running a pod.
-    public struct Overhead: Codable, Sendable, Hashable {
+    public struct Overhead: Codable, Sendable, Hashable, JSONReadable {
         /// podFixed represents the fixed resource overhead associated with running a pod.
         public var podFixed: [String: Quantity]?
 
@@ -11,6 +11,21 @@ extension NodeAPI.V1 {
             podFixed: [String: Quantity]? = nil
         ) {
             self.podFixed = podFixed
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var podFixed: [String: Quantity]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x87540f5143e2bc4f: if jsonKey.equals("podFixed") { podFixed = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                podFixed: podFixed
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension NodeAPI.V1 {
     /// RuntimeClass defines a class of container runtime supported in the cluster. The RuntimeClass is used to determine which container runtime is used to run all containers in a pod. RuntimeClasses are manually defined by a user or cluster provisioner, and referenced in the PodSpec. The Kubelet is responsible for resolving the RuntimeClassName reference before running the pod.  For more details, see https://kubernetes.io/docs/concepts/containers/runtime-class/
-    public struct RuntimeClass: KubeResource, Hashable {
+    public struct RuntimeClass: KubeResource, Hashable, JSONReadable {
         public static let group = "node.k8s.io"
         public static let version = "v1"
         public static let plural = "runtimeclasses"
@@ -50,6 +50,28 @@ extension NodeAPI.V1 {
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(overhead, forKey: .overhead)
             try container.encodeIfPresent(scheduling, forKey: .scheduling)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var handler: String?
+            var metadata: ObjectMeta?
+            var overhead: Overhead?
+            var scheduling: Scheduling?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa87ca83fe2a72583: if jsonKey.equals("handler") { handler = try String(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x3ae6711299ab8d5e: if jsonKey.equals("overhead") { overhead = try Overhead(reading: &jsonReader); return }
+                case 0xa92cc42c436a24c5: if jsonKey.equals("scheduling") { scheduling = try Scheduling(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let handler else { throw jsonReader.missing("handler") }
+            self.init(
+                handler: handler, metadata: metadata ?? ObjectMeta(), overhead: overhead, scheduling: scheduling
+            )
         }
     }
 }

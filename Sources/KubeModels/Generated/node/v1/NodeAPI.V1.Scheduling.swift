@@ -3,7 +3,7 @@ import KubeCore
 
 extension NodeAPI.V1 {
     /// Scheduling specifies the scheduling constraints for nodes supporting a RuntimeClass.
-    public struct Scheduling: Codable, Sendable, Hashable {
+    public struct Scheduling: Codable, Sendable, Hashable, JSONReadable {
         /// nodeSelector lists labels that must be present on nodes that support this RuntimeClass. Pods using this RuntimeClass can only be scheduled to a node matched by this selector. The RuntimeClass nodeSelector is merged with a pod's existing nodeSelector. Any conflicts will cause the pod to be rejected in admission.
         public var nodeSelector: [String: String]?
         /// tolerations are appended (excluding duplicates) to pods running with this RuntimeClass during admission, effectively unioning the set of nodes tolerated by the pod and the RuntimeClass.
@@ -14,6 +14,23 @@ extension NodeAPI.V1 {
         ) {
             self.nodeSelector = nodeSelector
             self.tolerations = tolerations
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var nodeSelector: [String: String]?
+            var tolerations: [Core.V1.Toleration]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x3f5a0efe53ef89e9: if jsonKey.equals("nodeSelector") { nodeSelector = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0x3e3591edbf477d07: if jsonKey.equals("tolerations") { tolerations = try Array<Core.V1.Toleration>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                nodeSelector: nodeSelector, tolerations: tolerations
+            )
         }
     }
 }

@@ -3,29 +3,33 @@ import KubeCore
 
 extension Policy.V1 {
     /// Eviction evicts a pod from its node subject to certain policies and safety constraints. This is a subresource of Pod.  A request to cause such an eviction is created by POSTing to .../pods/<pod name>/evictions.
-    public struct Eviction: KubeObject, Hashable {
+    public struct Eviction: KubeObject, Hashable, JSONReadable {
         public static let apiVersion = "policy/v1"
         public static let kind = "Eviction"
 
         /// DeleteOptions may be provided
-        public var deleteOptions: Meta.V1.DeleteOptions?
+        public var deleteOptions: Meta.V1.DeleteOptions? {
+            get { _deleteOptions?.value }
+            set { _deleteOptions = newValue.map(Indirect.init) }
+        }
+        private var _deleteOptions: Indirect<Meta.V1.DeleteOptions>?
         /// ObjectMeta describes the pod that is being evicted.
         public var metadata: ObjectMeta
 
         public init(
             deleteOptions: Meta.V1.DeleteOptions? = nil, metadata: ObjectMeta = ObjectMeta()
         ) {
-            self.deleteOptions = deleteOptions
+            self._deleteOptions = deleteOptions.map(Indirect.init)
             self.metadata = metadata
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, deleteOptions, metadata
+            case apiVersion, kind, _deleteOptions = "deleteOptions", metadata
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
-            self.deleteOptions = try container.decodeIfPresent(Meta.V1.DeleteOptions.self, forKey: .deleteOptions)
+            self._deleteOptions = try container.decodeIfPresent(Indirect<Meta.V1.DeleteOptions>.self, forKey: ._deleteOptions)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
         }
 
@@ -33,8 +37,25 @@ extension Policy.V1 {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(Self.apiVersion, forKey: .apiVersion)
             try container.encode(Self.kind, forKey: .kind)
-            try container.encodeIfPresent(deleteOptions, forKey: .deleteOptions)
+            try container.encodeIfPresent(_deleteOptions, forKey: ._deleteOptions)
             try container.encode(metadata, forKey: .metadata)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var deleteOptions: Meta.V1.DeleteOptions?
+            var metadata: ObjectMeta?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x7d129b8101103184: if jsonKey.equals("deleteOptions") { deleteOptions = try Meta.V1.DeleteOptions(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                deleteOptions: deleteOptions, metadata: metadata ?? ObjectMeta()
+            )
         }
     }
 }

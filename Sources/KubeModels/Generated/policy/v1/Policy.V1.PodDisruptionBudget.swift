@@ -3,7 +3,7 @@ import KubeCore
 
 extension Policy.V1 {
     /// PodDisruptionBudget is an object to define the max disruption that can be caused to a collection of pods
-    public struct PodDisruptionBudget: KubeResource, Hashable {
+    public struct PodDisruptionBudget: KubeResource, Hashable, JSONReadable {
         public static let group = "policy"
         public static let version = "v1"
         public static let plural = "poddisruptionbudgets"
@@ -14,27 +14,35 @@ extension Policy.V1 {
         /// Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: ObjectMeta
         /// Specification of the desired behavior of the PodDisruptionBudget.
-        public var spec: PodDisruptionBudgetSpec?
+        public var spec: PodDisruptionBudgetSpec? {
+            get { _spec?.value }
+            set { _spec = newValue.map(Indirect.init) }
+        }
+        private var _spec: Indirect<PodDisruptionBudgetSpec>?
         /// Most recently observed status of the PodDisruptionBudget.
-        public var status: PodDisruptionBudgetStatus?
+        public var status: PodDisruptionBudgetStatus? {
+            get { _status?.value }
+            set { _status = newValue.map(Indirect.init) }
+        }
+        private var _status: Indirect<PodDisruptionBudgetStatus>?
 
         public init(
             metadata: ObjectMeta = ObjectMeta(), spec: PodDisruptionBudgetSpec? = nil, status: PodDisruptionBudgetStatus? = nil
         ) {
             self.metadata = metadata
-            self.spec = spec
-            self.status = status
+            self._spec = spec.map(Indirect.init)
+            self._status = status.map(Indirect.init)
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, metadata, spec, status
+            case apiVersion, kind, metadata, _spec = "spec", _status = "status"
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
-            self.spec = try container.decodeIfPresent(PodDisruptionBudgetSpec.self, forKey: .spec)
-            self.status = try container.decodeIfPresent(PodDisruptionBudgetStatus.self, forKey: .status)
+            self._spec = try container.decodeIfPresent(Indirect<PodDisruptionBudgetSpec>.self, forKey: ._spec)
+            self._status = try container.decodeIfPresent(Indirect<PodDisruptionBudgetStatus>.self, forKey: ._status)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -42,8 +50,27 @@ extension Policy.V1 {
             try container.encode(Self.apiVersion, forKey: .apiVersion)
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
-            try container.encodeIfPresent(spec, forKey: .spec)
-            try container.encodeIfPresent(status, forKey: .status)
+            try container.encodeIfPresent(_spec, forKey: ._spec)
+            try container.encodeIfPresent(_status, forKey: ._status)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: PodDisruptionBudgetSpec?
+            var status: PodDisruptionBudgetStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xfc0df6ab2aea8504: if jsonKey.equals("spec") { spec = try PodDisruptionBudgetSpec(reading: &jsonReader); return }
+                case 0xc90299185b2c3cf9: if jsonKey.equals("status") { status = try PodDisruptionBudgetStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec, status: status
+            )
         }
     }
 }

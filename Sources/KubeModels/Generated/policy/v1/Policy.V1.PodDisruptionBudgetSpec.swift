@@ -3,7 +3,7 @@ import KubeCore
 
 extension Policy.V1 {
     /// PodDisruptionBudgetSpec is a description of a PodDisruptionBudget.
-    public struct PodDisruptionBudgetSpec: Codable, Sendable, Hashable {
+    public struct PodDisruptionBudgetSpec: Codable, Sendable, Hashable, JSONReadable {
         /// An eviction is allowed if at most "maxUnavailable" pods selected by "selector" are unavailable after the eviction, i.e. even in absence of the evicted pod. For example, one can prevent all voluntary evictions by specifying 0. This is a mutually exclusive setting with "minAvailable".
         public var maxUnavailable: IntOrString?
         /// An eviction is allowed if at least "minAvailable" pods selected by "selector" will still be available after the eviction, i.e. even in the absence of the evicted pod.  So for example you can prevent all voluntary evictions by specifying "100%".
@@ -20,6 +20,27 @@ extension Policy.V1 {
             self.minAvailable = minAvailable
             self.selector = selector
             self.unhealthyPodEvictionPolicy = unhealthyPodEvictionPolicy
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var maxUnavailable: IntOrString?
+            var minAvailable: IntOrString?
+            var selector: Meta.V1.LabelSelector?
+            var unhealthyPodEvictionPolicy: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x9d502d81fa70dc97: if jsonKey.equals("maxUnavailable") { maxUnavailable = try IntOrString(reading: &jsonReader); return }
+                case 0xcd7a48fce2f0485b: if jsonKey.equals("minAvailable") { minAvailable = try IntOrString(reading: &jsonReader); return }
+                case 0x46b12b729801f390: if jsonKey.equals("selector") { selector = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0xbc4d71153747a2c9: if jsonKey.equals("unhealthyPodEvictionPolicy") { unhealthyPodEvictionPolicy = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                maxUnavailable: maxUnavailable, minAvailable: minAvailable, selector: selector, unhealthyPodEvictionPolicy: unhealthyPodEvictionPolicy
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Policy.V1 {
     /// PodDisruptionBudgetStatus represents information about the status of a PodDisruptionBudget. Status may trail the actual state of a system.
-    public struct PodDisruptionBudgetStatus: Codable, Sendable, Hashable {
+    public struct PodDisruptionBudgetStatus: Codable, Sendable, Hashable, JSONReadable {
         /// Conditions contain conditions for PDB. The disruption controller sets the DisruptionAllowed condition. The following are known values for the reason field (additional reasons could be added in the future): - SyncFailed: The controller encountered an error and wasn't able to compute
         /// the number of allowed disruptions. Therefore no disruptions are
         /// allowed and the status of the condition will be False.
@@ -37,6 +37,33 @@ extension Policy.V1 {
             self.disruptionsAllowed = disruptionsAllowed
             self.expectedPods = expectedPods
             self.observedGeneration = observedGeneration
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var conditions: [Meta.V1.Condition]?
+            var currentHealthy: Int32?
+            var desiredHealthy: Int32?
+            var disruptedPods: [String: Time]?
+            var disruptionsAllowed: Int32?
+            var expectedPods: Int32?
+            var observedGeneration: Int64?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<Meta.V1.Condition>(reading: &jsonReader); return }
+                case 0x8469276efc50abfc: if jsonKey.equals("currentHealthy") { currentHealthy = try Int32(reading: &jsonReader); return }
+                case 0xf0558190b718db79: if jsonKey.equals("desiredHealthy") { desiredHealthy = try Int32(reading: &jsonReader); return }
+                case 0xd2b9beb074fdc43a: if jsonKey.equals("disruptedPods") { disruptedPods = try Dictionary<String, Time>(reading: &jsonReader); return }
+                case 0x341241297cdac303: if jsonKey.equals("disruptionsAllowed") { disruptionsAllowed = try Int32(reading: &jsonReader); return }
+                case 0xb25cbe0751571392: if jsonKey.equals("expectedPods") { expectedPods = try Int32(reading: &jsonReader); return }
+                case 0xf2b3d8772445209a: if jsonKey.equals("observedGeneration") { observedGeneration = try Int64(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                conditions: conditions, currentHealthy: currentHealthy, desiredHealthy: desiredHealthy, disruptedPods: disruptedPods, disruptionsAllowed: disruptionsAllowed, expectedPods: expectedPods, observedGeneration: observedGeneration
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension RBAC.V1 {
     /// AggregationRule describes how to locate ClusterRoles to aggregate into the ClusterRole
-    public struct AggregationRule: Codable, Sendable, Hashable {
+    public struct AggregationRule: Codable, Sendable, Hashable, JSONReadable {
         /// ClusterRoleSelectors holds a list of selectors which will be used to find ClusterRoles and create the rules. If any of the selectors match, then the ClusterRole's permissions will be added
         public var clusterRoleSelectors: [Meta.V1.LabelSelector]?
 
@@ -11,6 +11,21 @@ extension RBAC.V1 {
             clusterRoleSelectors: [Meta.V1.LabelSelector]? = nil
         ) {
             self.clusterRoleSelectors = clusterRoleSelectors
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var clusterRoleSelectors: [Meta.V1.LabelSelector]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x840e0b50bef23b1c: if jsonKey.equals("clusterRoleSelectors") { clusterRoleSelectors = try Array<Meta.V1.LabelSelector>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                clusterRoleSelectors: clusterRoleSelectors
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension RBAC.V1 {
     /// ClusterRole is a cluster level, logical grouping of PolicyRules that can be referenced as a unit by a RoleBinding or ClusterRoleBinding.
-    public struct ClusterRole: KubeResource, Hashable {
+    public struct ClusterRole: KubeResource, Hashable, JSONReadable {
         public static let group = "rbac.authorization.k8s.io"
         public static let version = "v1"
         public static let plural = "clusterroles"
@@ -44,6 +44,25 @@ extension RBAC.V1 {
             try container.encodeIfPresent(aggregationRule, forKey: .aggregationRule)
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(rules, forKey: .rules)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var aggregationRule: AggregationRule?
+            var metadata: ObjectMeta?
+            var rules: [PolicyRule]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xb73cab57acab4214: if jsonKey.equals("aggregationRule") { aggregationRule = try AggregationRule(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xd422fa5798736444: if jsonKey.equals("rules") { rules = try Array<PolicyRule>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                aggregationRule: aggregationRule, metadata: metadata ?? ObjectMeta(), rules: rules
+            )
         }
     }
 }

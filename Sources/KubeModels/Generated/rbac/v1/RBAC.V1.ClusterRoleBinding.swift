@@ -3,7 +3,7 @@ import KubeCore
 
 extension RBAC.V1 {
     /// ClusterRoleBinding references a ClusterRole, but not contain it.  It can reference a ClusterRole in the global namespace, and adds who information via Subject.
-    public struct ClusterRoleBinding: KubeResource, Hashable {
+    public struct ClusterRoleBinding: KubeResource, Hashable, JSONReadable {
         public static let group = "rbac.authorization.k8s.io"
         public static let version = "v1"
         public static let plural = "clusterrolebindings"
@@ -44,6 +44,26 @@ extension RBAC.V1 {
             try container.encode(metadata, forKey: .metadata)
             try container.encode(roleRef, forKey: .roleRef)
             try container.encodeIfPresent(subjects, forKey: .subjects)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var roleRef: RoleRef?
+            var subjects: [Subject]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xb36a41fafd0dffc8: if jsonKey.equals("roleRef") { roleRef = try RoleRef(reading: &jsonReader); return }
+                case 0x1ca218e047e38bbf: if jsonKey.equals("subjects") { subjects = try Array<Subject>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let roleRef else { throw jsonReader.missing("roleRef") }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), roleRef: roleRef, subjects: subjects
+            )
         }
     }
 }

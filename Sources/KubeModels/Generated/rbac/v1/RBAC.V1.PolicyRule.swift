@@ -3,7 +3,7 @@ import KubeCore
 
 extension RBAC.V1 {
     /// PolicyRule holds information that describes a policy rule, but does not contain information about who the rule applies to or which namespace the rule applies to.
-    public struct PolicyRule: Codable, Sendable, Hashable {
+    public struct PolicyRule: Codable, Sendable, Hashable, JSONReadable {
         /// APIGroups is the name of the APIGroup that contains the resources.  If multiple API groups are specified, any action requested against one of the enumerated resources in any API group will be allowed. "" represents the core API group and "*" represents all API groups.
         public var apiGroups: [String]?
         /// NonResourceURLs is a set of partial urls that a user should have access to.  *s are allowed, but only as the full, final step in the path Since non-resource URLs are not namespaced, this field is only applicable for ClusterRoles referenced from a ClusterRoleBinding. Rules can either apply to API resources (such as "pods" or "secrets") or non-resource URL paths (such as "/api"),  but not both.
@@ -23,6 +23,30 @@ extension RBAC.V1 {
             self.resourceNames = resourceNames
             self.resources = resources
             self.verbs = verbs
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var apiGroups: [String]?
+            var nonResourceURLs: [String]?
+            var resourceNames: [String]?
+            var resources: [String]?
+            var verbs: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4cb50fca4a30496: if jsonKey.equals("apiGroups") { apiGroups = try Array<String>(reading: &jsonReader); return }
+                case 0x4270152ea0ae2b01: if jsonKey.equals("nonResourceURLs") { nonResourceURLs = try Array<String>(reading: &jsonReader); return }
+                case 0xd293e9e342fb334c: if jsonKey.equals("resourceNames") { resourceNames = try Array<String>(reading: &jsonReader); return }
+                case 0xcf7101361c568648: if jsonKey.equals("resources") { resources = try Array<String>(reading: &jsonReader); return }
+                case 0x34974dc4d2258933: if jsonKey.equals("verbs") { verbs = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let verbs else { throw jsonReader.missing("verbs") }
+            self.init(
+                apiGroups: apiGroups, nonResourceURLs: nonResourceURLs, resourceNames: resourceNames, resources: resources, verbs: verbs
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension RBAC.V1 {
     /// RoleBinding references a role, but does not contain it.  It can reference a Role in the same namespace or a ClusterRole in the global namespace. It adds who information via Subjects and namespace information by which namespace it exists in.  RoleBindings in a given namespace only have effect in that namespace.
-    public struct RoleBinding: KubeResource, Hashable {
+    public struct RoleBinding: KubeResource, Hashable, JSONReadable {
         public static let group = "rbac.authorization.k8s.io"
         public static let version = "v1"
         public static let plural = "rolebindings"
@@ -44,6 +44,26 @@ extension RBAC.V1 {
             try container.encode(metadata, forKey: .metadata)
             try container.encode(roleRef, forKey: .roleRef)
             try container.encodeIfPresent(subjects, forKey: .subjects)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var roleRef: RoleRef?
+            var subjects: [Subject]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xb36a41fafd0dffc8: if jsonKey.equals("roleRef") { roleRef = try RoleRef(reading: &jsonReader); return }
+                case 0x1ca218e047e38bbf: if jsonKey.equals("subjects") { subjects = try Array<Subject>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let roleRef else { throw jsonReader.missing("roleRef") }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), roleRef: roleRef, subjects: subjects
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension RBAC.V1 {
     /// RoleRef contains information that points to the role being used
-    public struct RoleRef: Codable, Sendable, Hashable {
+    public struct RoleRef: Codable, Sendable, Hashable, JSONReadable {
         /// APIGroup is the group for the resource being referenced
         public var apiGroup: String?
         /// Kind is the type of resource being referenced
@@ -17,6 +17,27 @@ extension RBAC.V1 {
             self.apiGroup = apiGroup
             self.kind = kind
             self.name = name
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var apiGroup: String?
+            var kind: String?
+            var name: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xfda1f5d677c8448: if jsonKey.equals("apiGroup") { apiGroup = try String(reading: &jsonReader); return }
+                case 0x39ca315ed10b2db9: if jsonKey.equals("kind") { kind = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let kind else { throw jsonReader.missing("kind") }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                apiGroup: apiGroup, kind: kind, name: name
+            )
         }
     }
 }

@@ -4,7 +4,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// AllocatedDeviceStatus contains the status of an allocated device, if the driver chooses to report it. This may include driver-specific information.
-    public struct AllocatedDeviceStatus: Codable, Sendable, Hashable {
+    public struct AllocatedDeviceStatus: Codable, Sendable, Hashable, JSONReadable {
         /// Conditions contains the latest observation of the device's state. If the device has been configured according to the class and claim config references, the `Ready` condition should be True.
         public var conditions: [Meta.V1.Condition]?
         /// Data contains arbitrary driver-specific data.
@@ -14,7 +14,11 @@ extension Resource.V1 {
         /// Driver specifies the name of the DRA driver whose kubelet plugin should be invoked to process the allocation once the claim is needed on a node.
         public var driver: String
         /// NetworkData contains network-related information specific to the device.
-        public var networkData: NetworkDeviceData?
+        public var networkData: NetworkDeviceData? {
+            get { _networkData?.value }
+            set { _networkData = newValue.map(Indirect.init) }
+        }
+        private var _networkData: Indirect<NetworkDeviceData>?
         /// This name together with the driver name and the device name field identify which device was allocated (`<driver name>/<pool name>/<device name>`).
         public var pool: String
         /// ShareID uniquely identifies an individual allocation share of the device.
@@ -27,9 +31,43 @@ extension Resource.V1 {
             self.data = data
             self.device = device
             self.driver = driver
-            self.networkData = networkData
+            self._networkData = networkData.map(Indirect.init)
             self.pool = pool
             self.shareID = shareID
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case conditions, data, device, driver, _networkData = "networkData", pool, shareID
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var conditions: [Meta.V1.Condition]?
+            var data: JSONValue?
+            var device: String?
+            var driver: String?
+            var networkData: NetworkDeviceData?
+            var pool: String?
+            var shareID: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa3b8c8b84b8e4b7b: if jsonKey.equals("conditions") { conditions = try Array<Meta.V1.Condition>(reading: &jsonReader); return }
+                case 0x7e9746e2285dda3a: if jsonKey.equals("data") { data = try JSONValue(reading: &jsonReader); return }
+                case 0xe3ba25a3c04afc9e: if jsonKey.equals("device") { device = try String(reading: &jsonReader); return }
+                case 0xb5ae3d0de187f847: if jsonKey.equals("driver") { driver = try String(reading: &jsonReader); return }
+                case 0xfc85e55c7b6f0ec1: if jsonKey.equals("networkData") { networkData = try NetworkDeviceData(reading: &jsonReader); return }
+                case 0x8e03058fcdd664b2: if jsonKey.equals("pool") { pool = try String(reading: &jsonReader); return }
+                case 0xde32ddaf9a84654e: if jsonKey.equals("shareID") { shareID = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let device else { throw jsonReader.missing("device") }
+            guard let driver else { throw jsonReader.missing("driver") }
+            guard let pool else { throw jsonReader.missing("pool") }
+            self.init(
+                conditions: conditions, data: data, device: device, driver: driver, networkData: networkData, pool: pool, shareID: shareID
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// AllocationResult contains attributes of an allocated resource.
-    public struct AllocationResult: Codable, Sendable, Hashable {
+    public struct AllocationResult: Codable, Sendable, Hashable, JSONReadable {
         /// AllocationTimestamp stores the time when the resources were allocated. This field is not guaranteed to be set, in which case that time is unknown.
         public var allocationTimestamp: Time?
         /// Devices is the result of allocating devices.
@@ -17,6 +17,25 @@ extension Resource.V1 {
             self.allocationTimestamp = allocationTimestamp
             self.devices = devices
             self.nodeSelector = nodeSelector
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var allocationTimestamp: Time?
+            var devices: DeviceAllocationResult?
+            var nodeSelector: Core.V1.NodeSelector?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x6d3f1329b8626a07: if jsonKey.equals("allocationTimestamp") { allocationTimestamp = try Time(reading: &jsonReader); return }
+                case 0x57d01bbecc9766d6: if jsonKey.equals("devices") { devices = try DeviceAllocationResult(reading: &jsonReader); return }
+                case 0x3f5a0efe53ef89e9: if jsonKey.equals("nodeSelector") { nodeSelector = try Core.V1.NodeSelector(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                allocationTimestamp: allocationTimestamp, devices: devices, nodeSelector: nodeSelector
+            )
         }
     }
 }

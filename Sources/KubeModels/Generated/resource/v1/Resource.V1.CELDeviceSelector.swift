@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// CELDeviceSelector contains a CEL expression for selecting a device.
-    public struct CELDeviceSelector: Codable, Sendable, Hashable {
+    public struct CELDeviceSelector: Codable, Sendable, Hashable, JSONReadable {
         /// Expression is a CEL expression which evaluates a single device. It must evaluate to true when the device under consideration satisfies the desired criteria, and false when it does not. Any other result is an error and causes allocation of devices to abort.
         public var expression: String
 
@@ -11,6 +11,22 @@ extension Resource.V1 {
             expression: String
         ) {
             self.expression = expression
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var expression: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x274bdacb4780b120: if jsonKey.equals("expression") { expression = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let expression else { throw jsonReader.missing("expression") }
+            self.init(
+                expression: expression
+            )
         }
     }
 }

@@ -3,11 +3,15 @@ import KubeCore
 
 extension Resource.V1 {
     /// CapacityRequestPolicy defines how requests consume device capacity.
-    public struct CapacityRequestPolicy: Codable, Sendable, Hashable {
+    public struct CapacityRequestPolicy: Codable, Sendable, Hashable, JSONReadable {
         /// Default specifies how much of this capacity is consumed by a request that does not contain an entry for it in DeviceRequest's Capacity.
         public var `default`: Quantity?
         /// ValidRange defines an acceptable quantity value range in consuming requests.
-        public var validRange: CapacityRequestPolicyRange?
+        public var validRange: CapacityRequestPolicyRange? {
+            get { _validRange?.value }
+            set { _validRange = newValue.map(Indirect.init) }
+        }
+        private var _validRange: Indirect<CapacityRequestPolicyRange>?
         /// ValidValues defines a set of acceptable quantity values in consuming requests.
         public var validValues: [Quantity]?
 
@@ -15,8 +19,31 @@ extension Resource.V1 {
             `default`: Quantity? = nil, validRange: CapacityRequestPolicyRange? = nil, validValues: [Quantity]? = nil
         ) {
             self.`default` = `default`
-            self.validRange = validRange
+            self._validRange = validRange.map(Indirect.init)
             self.validValues = validValues
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case `default`, _validRange = "validRange", validValues
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var `default`: Quantity?
+            var validRange: CapacityRequestPolicyRange?
+            var validValues: [Quantity]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xaca4e77d1debd46c: if jsonKey.equals("default") { `default` = try Quantity(reading: &jsonReader); return }
+                case 0xdeb05eb86a93cfdf: if jsonKey.equals("validRange") { validRange = try CapacityRequestPolicyRange(reading: &jsonReader); return }
+                case 0x7dfbf550363085bc: if jsonKey.equals("validValues") { validValues = try Array<Quantity>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                default: `default`, validRange: validRange, validValues: validValues
+            )
         }
     }
 }

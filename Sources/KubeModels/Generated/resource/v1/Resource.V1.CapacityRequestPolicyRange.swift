@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// CapacityRequestPolicyRange defines a valid range for consumable capacity values.
-    public struct CapacityRequestPolicyRange: Codable, Sendable, Hashable {
+    public struct CapacityRequestPolicyRange: Codable, Sendable, Hashable, JSONReadable {
         /// Max defines the upper limit for capacity that can be requested.
         public var max: Quantity?
         /// Min specifies the minimum capacity allowed for a consumption request.
@@ -17,6 +17,26 @@ extension Resource.V1 {
             self.max = max
             self.min = min
             self.step = step
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var max: Quantity?
+            var min: Quantity?
+            var step: Quantity?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xcb73dffdd5d101e7: if jsonKey.equals("max") { max = try Quantity(reading: &jsonReader); return }
+                case 0x3ef55624c0ce403e: if jsonKey.equals("min") { min = try Quantity(reading: &jsonReader); return }
+                case 0xb2e0184ab07969bc: if jsonKey.equals("step") { step = try Quantity(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let min else { throw jsonReader.missing("min") }
+            self.init(
+                max: max, min: min, step: step
+            )
         }
     }
 }

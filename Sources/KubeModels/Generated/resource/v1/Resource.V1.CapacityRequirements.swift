@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// CapacityRequirements defines the capacity requirements for a specific device request.
-    public struct CapacityRequirements: Codable, Sendable, Hashable {
+    public struct CapacityRequirements: Codable, Sendable, Hashable, JSONReadable {
         /// Requests represent individual device resource requests for distinct resources, all of which must be provided by the device.
         public var requests: [String: Quantity]?
 
@@ -11,6 +11,21 @@ extension Resource.V1 {
             requests: [String: Quantity]? = nil
         ) {
             self.requests = requests
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var requests: [String: Quantity]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x53f2ce3f95e0f774: if jsonKey.equals("requests") { requests = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                requests: requests
+            )
         }
     }
 }

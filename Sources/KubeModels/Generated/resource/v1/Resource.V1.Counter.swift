@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// Counter describes a quantity associated with a device.
-    public struct Counter: Codable, Sendable, Hashable {
+    public struct Counter: Codable, Sendable, Hashable, JSONReadable {
         /// Value defines how much of a certain device counter is available.
         public var value: Quantity
 
@@ -11,6 +11,22 @@ extension Resource.V1 {
             value: Quantity
         ) {
             self.value = value
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var value: Quantity?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x8fb5728035549067: if jsonKey.equals("value") { value = try Quantity(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let value else { throw jsonReader.missing("value") }
+            self.init(
+                value: value
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// CounterSet defines a named set of counters that are available to be used by devices defined in the ResourcePool.
-    public struct CounterSet: Codable, Sendable, Hashable {
+    public struct CounterSet: Codable, Sendable, Hashable, JSONReadable {
         /// Counters defines the set of counters for this CounterSet The name of each counter must be unique in that set and must be a DNS label.
         public var counters: [String: Counter]
         /// Name defines the name of the counter set. It must be a DNS label.
@@ -14,6 +14,25 @@ extension Resource.V1 {
         ) {
             self.counters = counters
             self.name = name
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var counters: [String: Counter]?
+            var name: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xbc7b0c0c6d71982c: if jsonKey.equals("counters") { counters = try Dictionary<String, Counter>(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let counters else { throw jsonReader.missing("counters") }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                counters: counters, name: name
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// Device represents one individual hardware instance that can be selected based on its attributes. Besides the name, exactly one field must be set.
-    public struct Device: Codable, Sendable, Hashable {
+    public struct Device: Codable, Sendable, Hashable, JSONReadable {
         /// AllNodes indicates that all nodes have access to the device.
         public var allNodes: Bool?
         /// AllowMultipleAllocations marks whether the device is allowed to be allocated to multiple DeviceRequests.
@@ -47,6 +47,46 @@ extension Resource.V1 {
             self.nodeName = nodeName
             self.nodeSelector = nodeSelector
             self.taints = taints
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var allNodes: Bool?
+            var allowMultipleAllocations: Bool?
+            var attributes: [String: DeviceAttribute]?
+            var bindingConditions: [String]?
+            var bindingFailureConditions: [String]?
+            var bindsToNode: Bool?
+            var capacity: [String: DeviceCapacity]?
+            var consumesCounters: [DeviceCounterConsumption]?
+            var name: String?
+            var nodeAllocatableResourceMappings: [String: NodeAllocatableResourceMapping]?
+            var nodeName: String?
+            var nodeSelector: Core.V1.NodeSelector?
+            var taints: [DeviceTaint]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4c4602b7bfa46def: if jsonKey.equals("allNodes") { allNodes = try Bool(reading: &jsonReader); return }
+                case 0x7b745558b06aec6b: if jsonKey.equals("allowMultipleAllocations") { allowMultipleAllocations = try Bool(reading: &jsonReader); return }
+                case 0x7db278ad71eb061d: if jsonKey.equals("attributes") { attributes = try Dictionary<String, DeviceAttribute>(reading: &jsonReader); return }
+                case 0xda3622556e4d6824: if jsonKey.equals("bindingConditions") { bindingConditions = try Array<String>(reading: &jsonReader); return }
+                case 0x7275c6a09f57082: if jsonKey.equals("bindingFailureConditions") { bindingFailureConditions = try Array<String>(reading: &jsonReader); return }
+                case 0xe85e957d557c2a14: if jsonKey.equals("bindsToNode") { bindsToNode = try Bool(reading: &jsonReader); return }
+                case 0x87d780c3391e5d96: if jsonKey.equals("capacity") { capacity = try Dictionary<String, DeviceCapacity>(reading: &jsonReader); return }
+                case 0x210f7a4e73feeb0d: if jsonKey.equals("consumesCounters") { consumesCounters = try Array<DeviceCounterConsumption>(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xbf5a5611deb53f89: if jsonKey.equals("nodeAllocatableResourceMappings") { nodeAllocatableResourceMappings = try Dictionary<String, NodeAllocatableResourceMapping>(reading: &jsonReader); return }
+                case 0x955b14cd3441731f: if jsonKey.equals("nodeName") { nodeName = try String(reading: &jsonReader); return }
+                case 0x3f5a0efe53ef89e9: if jsonKey.equals("nodeSelector") { nodeSelector = try Core.V1.NodeSelector(reading: &jsonReader); return }
+                case 0xaf8b219f788a7faa: if jsonKey.equals("taints") { taints = try Array<DeviceTaint>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                allNodes: allNodes, allowMultipleAllocations: allowMultipleAllocations, attributes: attributes, bindingConditions: bindingConditions, bindingFailureConditions: bindingFailureConditions, bindsToNode: bindsToNode, capacity: capacity, consumesCounters: consumesCounters, name: name, nodeAllocatableResourceMappings: nodeAllocatableResourceMappings, nodeName: nodeName, nodeSelector: nodeSelector, taints: taints
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// DeviceAllocationConfiguration gets embedded in an AllocationResult.
-    public struct DeviceAllocationConfiguration: Codable, Sendable, Hashable {
+    public struct DeviceAllocationConfiguration: Codable, Sendable, Hashable, JSONReadable {
         /// Opaque provides driver-specific configuration parameters.
         public var opaque: OpaqueDeviceConfiguration?
         /// Requests lists the names of requests where the configuration applies. If empty, its applies to all requests.
@@ -17,6 +17,26 @@ extension Resource.V1 {
             self.opaque = opaque
             self.requests = requests
             self.source = source
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var opaque: OpaqueDeviceConfiguration?
+            var requests: [String]?
+            var source: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x35cab5a93ad2dc84: if jsonKey.equals("opaque") { opaque = try OpaqueDeviceConfiguration(reading: &jsonReader); return }
+                case 0x53f2ce3f95e0f774: if jsonKey.equals("requests") { requests = try Array<String>(reading: &jsonReader); return }
+                case 0x30e63cfad0a09c2b: if jsonKey.equals("source") { source = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let source else { throw jsonReader.missing("source") }
+            self.init(
+                opaque: opaque, requests: requests, source: source
+            )
         }
     }
 }

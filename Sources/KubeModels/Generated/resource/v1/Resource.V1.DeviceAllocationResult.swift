@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// DeviceAllocationResult is the result of allocating devices.
-    public struct DeviceAllocationResult: Codable, Sendable, Hashable {
+    public struct DeviceAllocationResult: Codable, Sendable, Hashable, JSONReadable {
         /// This field is a combination of all the claim and class configuration parameters. Drivers can distinguish between those based on a flag.
         public var config: [DeviceAllocationConfiguration]?
         /// Results lists all allocated devices.
@@ -14,6 +14,23 @@ extension Resource.V1 {
         ) {
             self.config = config
             self.results = results
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var config: [DeviceAllocationConfiguration]?
+            var results: [DeviceRequestAllocationResult]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa267b450908da296: if jsonKey.equals("config") { config = try Array<DeviceAllocationConfiguration>(reading: &jsonReader); return }
+                case 0xd5af30a6a041f024: if jsonKey.equals("results") { results = try Array<DeviceRequestAllocationResult>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                config: config, results: results
+            )
         }
     }
 }

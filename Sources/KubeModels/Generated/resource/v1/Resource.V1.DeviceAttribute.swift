@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// DeviceAttribute must have exactly one field set.
-    public struct DeviceAttribute: Codable, Sendable, Hashable {
+    public struct DeviceAttribute: Codable, Sendable, Hashable, JSONReadable {
         /// BoolValue is a true/false value.
         public var bool: Bool?
         /// BoolValues is a non-empty list of true/false values.
@@ -32,6 +32,35 @@ extension Resource.V1 {
             self.strings = strings
             self.version = version
             self.versions = versions
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var bool: Bool?
+            var bools: [Bool]?
+            var int: Int64?
+            var ints: [Int64]?
+            var string: String?
+            var strings: [String]?
+            var version: String?
+            var versions: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x172f1d97b87fcc88: if jsonKey.equals("bool") { bool = try Bool(reading: &jsonReader); return }
+                case 0xf90d78b558634b16: if jsonKey.equals("bools") { bools = try Array<Bool>(reading: &jsonReader); return }
+                case 0x94a53f47cd7086b9: if jsonKey.equals("int") { int = try Int64(reading: &jsonReader); return }
+                case 0x8590952c9c169390: if jsonKey.equals("ints") { ints = try Array<Int64>(reading: &jsonReader); return }
+                case 0x88dd629cf1316722: if jsonKey.equals("string") { string = try String(reading: &jsonReader); return }
+                case 0x73be8da263f818fb: if jsonKey.equals("strings") { strings = try Array<String>(reading: &jsonReader); return }
+                case 0x97107e3bb3fbc15d: if jsonKey.equals("version") { version = try String(reading: &jsonReader); return }
+                case 0xfd79d0ed8c9bae1c: if jsonKey.equals("versions") { versions = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                bool: bool, bools: bools, int: int, ints: ints, string: string, strings: strings, version: version, versions: versions
+            )
         }
     }
 }

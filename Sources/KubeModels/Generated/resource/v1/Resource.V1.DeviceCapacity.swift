@@ -3,17 +3,43 @@ import KubeCore
 
 extension Resource.V1 {
     /// DeviceCapacity describes a quantity associated with a device.
-    public struct DeviceCapacity: Codable, Sendable, Hashable {
+    public struct DeviceCapacity: Codable, Sendable, Hashable, JSONReadable {
         /// RequestPolicy defines how this DeviceCapacity must be consumed when the device is allowed to be shared by multiple allocations.
-        public var requestPolicy: CapacityRequestPolicy?
+        public var requestPolicy: CapacityRequestPolicy? {
+            get { _requestPolicy?.value }
+            set { _requestPolicy = newValue.map(Indirect.init) }
+        }
+        private var _requestPolicy: Indirect<CapacityRequestPolicy>?
         /// Value defines how much of a certain capacity that device has.
         public var value: Quantity
 
         public init(
             requestPolicy: CapacityRequestPolicy? = nil, value: Quantity
         ) {
-            self.requestPolicy = requestPolicy
+            self._requestPolicy = requestPolicy.map(Indirect.init)
             self.value = value
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _requestPolicy = "requestPolicy", value
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var requestPolicy: CapacityRequestPolicy?
+            var value: Quantity?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4b5ceb44080fd007: if jsonKey.equals("requestPolicy") { requestPolicy = try CapacityRequestPolicy(reading: &jsonReader); return }
+                case 0x8fb5728035549067: if jsonKey.equals("value") { value = try Quantity(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let value else { throw jsonReader.missing("value") }
+            self.init(
+                requestPolicy: requestPolicy, value: value
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// DeviceClaim defines how to request devices with a ResourceClaim.
-    public struct DeviceClaim: Codable, Sendable, Hashable {
+    public struct DeviceClaim: Codable, Sendable, Hashable, JSONReadable {
         /// This field holds configuration for multiple potential drivers which could satisfy requests in this claim. It is ignored while allocating the claim.
         public var config: [DeviceClaimConfiguration]?
         /// These constraints must be satisfied by the set of devices that get allocated for the claim.
@@ -17,6 +17,25 @@ extension Resource.V1 {
             self.config = config
             self.constraints = constraints
             self.requests = requests
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var config: [DeviceClaimConfiguration]?
+            var constraints: [DeviceConstraint]?
+            var requests: [DeviceRequest]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa267b450908da296: if jsonKey.equals("config") { config = try Array<DeviceClaimConfiguration>(reading: &jsonReader); return }
+                case 0xfee82b74300deb2b: if jsonKey.equals("constraints") { constraints = try Array<DeviceConstraint>(reading: &jsonReader); return }
+                case 0x53f2ce3f95e0f774: if jsonKey.equals("requests") { requests = try Array<DeviceRequest>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                config: config, constraints: constraints, requests: requests
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// DeviceClaimConfiguration is used for configuration parameters in DeviceClaim.
-    public struct DeviceClaimConfiguration: Codable, Sendable, Hashable {
+    public struct DeviceClaimConfiguration: Codable, Sendable, Hashable, JSONReadable {
         /// Opaque provides driver-specific configuration parameters.
         public var opaque: OpaqueDeviceConfiguration?
         /// Requests lists the names of requests where the configuration applies. If empty, it applies to all requests.
@@ -14,6 +14,23 @@ extension Resource.V1 {
         ) {
             self.opaque = opaque
             self.requests = requests
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var opaque: OpaqueDeviceConfiguration?
+            var requests: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x35cab5a93ad2dc84: if jsonKey.equals("opaque") { opaque = try OpaqueDeviceConfiguration(reading: &jsonReader); return }
+                case 0x53f2ce3f95e0f774: if jsonKey.equals("requests") { requests = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                opaque: opaque, requests: requests
+            )
         }
     }
 }

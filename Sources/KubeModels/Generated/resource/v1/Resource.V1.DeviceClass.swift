@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// DeviceClass is a vendor- or admin-provided resource that contains device configuration and selectors. It can be referenced in the device requests of a claim to apply these presets. Cluster scoped.
-    public struct DeviceClass: KubeResource, Hashable {
+    public struct DeviceClass: KubeResource, Hashable, JSONReadable {
         public static let group = "resource.k8s.io"
         public static let version = "v1"
         public static let plural = "deviceclasses"
@@ -39,6 +39,24 @@ extension Resource.V1 {
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
             try container.encode(spec, forKey: .spec)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: DeviceClassSpec?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xfc0df6ab2aea8504: if jsonKey.equals("spec") { spec = try DeviceClassSpec(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let spec else { throw jsonReader.missing("spec") }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// DeviceClassConfiguration is used in DeviceClass.
-    public struct DeviceClassConfiguration: Codable, Sendable, Hashable {
+    public struct DeviceClassConfiguration: Codable, Sendable, Hashable, JSONReadable {
         /// Opaque provides driver-specific configuration parameters.
         public var opaque: OpaqueDeviceConfiguration?
 
@@ -11,6 +11,21 @@ extension Resource.V1 {
             opaque: OpaqueDeviceConfiguration? = nil
         ) {
             self.opaque = opaque
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var opaque: OpaqueDeviceConfiguration?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x35cab5a93ad2dc84: if jsonKey.equals("opaque") { opaque = try OpaqueDeviceConfiguration(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                opaque: opaque
+            )
         }
     }
 }

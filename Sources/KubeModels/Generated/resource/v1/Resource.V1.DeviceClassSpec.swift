@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// DeviceClassSpec is used in a [DeviceClass] to define what can be allocated and how to configure it.
-    public struct DeviceClassSpec: Codable, Sendable, Hashable {
+    public struct DeviceClassSpec: Codable, Sendable, Hashable, JSONReadable {
         /// Config defines configuration parameters that apply to each device that is claimed via this class. Some classses may potentially be satisfied by multiple drivers, so each instance of a vendor configuration applies to exactly one driver.
         public var config: [DeviceClassConfiguration]?
         /// ExtendedResourceName is the extended resource name for the devices of this class. The devices of this class can be used to satisfy a pod's extended resource requests. It has the same format as the name of a pod's extended resource. It should be unique among all the device classes in a cluster. If two device classes have the same name, then the class created later is picked to satisfy a pod's extended resource requests. If two classes are created at the same time, then the name of the class lexicographically sorted first is picked.
@@ -17,6 +17,25 @@ extension Resource.V1 {
             self.config = config
             self.extendedResourceName = extendedResourceName
             self.selectors = selectors
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var config: [DeviceClassConfiguration]?
+            var extendedResourceName: String?
+            var selectors: [DeviceSelector]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xa267b450908da296: if jsonKey.equals("config") { config = try Array<DeviceClassConfiguration>(reading: &jsonReader); return }
+                case 0x3bae5c42e6fcb7de: if jsonKey.equals("extendedResourceName") { extendedResourceName = try String(reading: &jsonReader); return }
+                case 0xf20c2037683e2119: if jsonKey.equals("selectors") { selectors = try Array<DeviceSelector>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                config: config, extendedResourceName: extendedResourceName, selectors: selectors
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// DeviceConstraint must have exactly one field set besides Requests.
-    public struct DeviceConstraint: Codable, Sendable, Hashable {
+    public struct DeviceConstraint: Codable, Sendable, Hashable, JSONReadable {
         /// DistinctAttribute requires that all devices in question have this attribute and that its type and value are unique across those devices.
         public var distinctAttribute: String?
         /// MatchAttribute requires that all devices in question have this attribute and that its type and value are the same across those devices.
@@ -17,6 +17,25 @@ extension Resource.V1 {
             self.distinctAttribute = distinctAttribute
             self.matchAttribute = matchAttribute
             self.requests = requests
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var distinctAttribute: String?
+            var matchAttribute: String?
+            var requests: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x87e020a23dcc69b8: if jsonKey.equals("distinctAttribute") { distinctAttribute = try String(reading: &jsonReader); return }
+                case 0xc6d62ffc130c22f2: if jsonKey.equals("matchAttribute") { matchAttribute = try String(reading: &jsonReader); return }
+                case 0x53f2ce3f95e0f774: if jsonKey.equals("requests") { requests = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                distinctAttribute: distinctAttribute, matchAttribute: matchAttribute, requests: requests
+            )
         }
     }
 }

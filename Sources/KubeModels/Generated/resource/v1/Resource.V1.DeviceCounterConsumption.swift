@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// DeviceCounterConsumption defines a set of counters that a device will consume from a CounterSet.
-    public struct DeviceCounterConsumption: Codable, Sendable, Hashable {
+    public struct DeviceCounterConsumption: Codable, Sendable, Hashable, JSONReadable {
         /// CounterSet is the name of the set from which the counters defined will be consumed.
         public var counterSet: String
         /// Counters defines the counters that will be consumed by the device.
@@ -14,6 +14,25 @@ extension Resource.V1 {
         ) {
             self.counterSet = counterSet
             self.counters = counters
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var counterSet: String?
+            var counters: [String: Counter]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xf1002e20d1b28b5d: if jsonKey.equals("counterSet") { counterSet = try String(reading: &jsonReader); return }
+                case 0xbc7b0c0c6d71982c: if jsonKey.equals("counters") { counters = try Dictionary<String, Counter>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let counterSet else { throw jsonReader.missing("counterSet") }
+            guard let counters else { throw jsonReader.missing("counters") }
+            self.init(
+                counterSet: counterSet, counters: counters
+            )
         }
     }
 }

@@ -3,9 +3,13 @@ import KubeCore
 
 extension Resource.V1 {
     /// DeviceRequest is a request for devices required for a claim. This is typically a request for a single resource like a device, but can also ask for several identical devices. With FirstAvailable it is also possible to provide a prioritized list of requests.
-    public struct DeviceRequest: Codable, Sendable, Hashable {
+    public struct DeviceRequest: Codable, Sendable, Hashable, JSONReadable {
         /// Exactly specifies the details for a single request that must be met exactly for the request to be satisfied.
-        public var exactly: ExactDeviceRequest?
+        public var exactly: ExactDeviceRequest? {
+            get { _exactly?.value }
+            set { _exactly = newValue.map(Indirect.init) }
+        }
+        private var _exactly: Indirect<ExactDeviceRequest>?
         /// FirstAvailable contains subrequests, of which exactly one will be selected by the scheduler. It tries to satisfy them in the order in which they are listed here. So if there are two entries in the list, the scheduler will only check the second one if it determines that the first one can not be used.
         public var firstAvailable: [DeviceSubRequest]?
         /// Name can be used to reference this request in a pod.spec.containers[].resources.claims entry and in a constraint of the claim.
@@ -14,9 +18,33 @@ extension Resource.V1 {
         public init(
             exactly: ExactDeviceRequest? = nil, firstAvailable: [DeviceSubRequest]? = nil, name: String
         ) {
-            self.exactly = exactly
+            self._exactly = exactly.map(Indirect.init)
             self.firstAvailable = firstAvailable
             self.name = name
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _exactly = "exactly", firstAvailable, name
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var exactly: ExactDeviceRequest?
+            var firstAvailable: [DeviceSubRequest]?
+            var name: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x43fad6d2584db2f5: if jsonKey.equals("exactly") { exactly = try ExactDeviceRequest(reading: &jsonReader); return }
+                case 0xf0a317af183c705f: if jsonKey.equals("firstAvailable") { firstAvailable = try Array<DeviceSubRequest>(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                exactly: exactly, firstAvailable: firstAvailable, name: name
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// DeviceRequestAllocationResult contains the allocation result for one request.
-    public struct DeviceRequestAllocationResult: Codable, Sendable, Hashable {
+    public struct DeviceRequestAllocationResult: Codable, Sendable, Hashable, JSONReadable {
         /// AdminAccess indicates that this device was allocated for administrative access. See the corresponding request field for a definition of mode.
         public var adminAccess: Bool?
         /// BindingConditions contains a copy of the BindingConditions from the corresponding ResourceSlice at the time of allocation.
@@ -38,6 +38,43 @@ extension Resource.V1 {
             self.request = request
             self.shareID = shareID
             self.tolerations = tolerations
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var adminAccess: Bool?
+            var bindingConditions: [String]?
+            var bindingFailureConditions: [String]?
+            var consumedCapacity: [String: Quantity]?
+            var device: String?
+            var driver: String?
+            var pool: String?
+            var request: String?
+            var shareID: String?
+            var tolerations: [DeviceToleration]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xb77bcc4f6cc62003: if jsonKey.equals("adminAccess") { adminAccess = try Bool(reading: &jsonReader); return }
+                case 0xda3622556e4d6824: if jsonKey.equals("bindingConditions") { bindingConditions = try Array<String>(reading: &jsonReader); return }
+                case 0x7275c6a09f57082: if jsonKey.equals("bindingFailureConditions") { bindingFailureConditions = try Array<String>(reading: &jsonReader); return }
+                case 0x3c5114dce9f62ed4: if jsonKey.equals("consumedCapacity") { consumedCapacity = try Dictionary<String, Quantity>(reading: &jsonReader); return }
+                case 0xe3ba25a3c04afc9e: if jsonKey.equals("device") { device = try String(reading: &jsonReader); return }
+                case 0xb5ae3d0de187f847: if jsonKey.equals("driver") { driver = try String(reading: &jsonReader); return }
+                case 0x8e03058fcdd664b2: if jsonKey.equals("pool") { pool = try String(reading: &jsonReader); return }
+                case 0x396d20cca8cf8356: if jsonKey.equals("request") { request = try String(reading: &jsonReader); return }
+                case 0xde32ddaf9a84654e: if jsonKey.equals("shareID") { shareID = try String(reading: &jsonReader); return }
+                case 0x3e3591edbf477d07: if jsonKey.equals("tolerations") { tolerations = try Array<DeviceToleration>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let device else { throw jsonReader.missing("device") }
+            guard let driver else { throw jsonReader.missing("driver") }
+            guard let pool else { throw jsonReader.missing("pool") }
+            guard let request else { throw jsonReader.missing("request") }
+            self.init(
+                adminAccess: adminAccess, bindingConditions: bindingConditions, bindingFailureConditions: bindingFailureConditions, consumedCapacity: consumedCapacity, device: device, driver: driver, pool: pool, request: request, shareID: shareID, tolerations: tolerations
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// DeviceSelector must have exactly one field set.
-    public struct DeviceSelector: Codable, Sendable, Hashable {
+    public struct DeviceSelector: Codable, Sendable, Hashable, JSONReadable {
         /// CEL contains a CEL expression for selecting a device.
         public var cel: CELDeviceSelector?
 
@@ -11,6 +11,21 @@ extension Resource.V1 {
             cel: CELDeviceSelector? = nil
         ) {
             self.cel = cel
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var cel: CELDeviceSelector?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x8aab9b116dfb6845: if jsonKey.equals("cel") { cel = try CELDeviceSelector(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                cel: cel
+            )
         }
     }
 }

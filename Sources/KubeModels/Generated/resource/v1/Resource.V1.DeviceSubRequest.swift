@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// DeviceSubRequest describes a request for device provided in the claim.spec.devices.requests[].firstAvailable array. Each is typically a request for a single resource like a device, but can also ask for several identical devices.
-    public struct DeviceSubRequest: Codable, Sendable, Hashable {
+    public struct DeviceSubRequest: Codable, Sendable, Hashable, JSONReadable {
         /// AllocationMode and its related fields define how devices are allocated to satisfy this subrequest. Supported values are:
         public var allocationMode: String?
         /// Capacity define resource requirements against each capacity.
@@ -29,6 +29,35 @@ extension Resource.V1 {
             self.name = name
             self.selectors = selectors
             self.tolerations = tolerations
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var allocationMode: String?
+            var capacity: CapacityRequirements?
+            var count: Int64?
+            var deviceClassName: String?
+            var name: String?
+            var selectors: [DeviceSelector]?
+            var tolerations: [DeviceToleration]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x967cf6bd931fbef4: if jsonKey.equals("allocationMode") { allocationMode = try String(reading: &jsonReader); return }
+                case 0x87d780c3391e5d96: if jsonKey.equals("capacity") { capacity = try CapacityRequirements(reading: &jsonReader); return }
+                case 0xcd954c7552ef9491: if jsonKey.equals("count") { count = try Int64(reading: &jsonReader); return }
+                case 0x227b174a1789425: if jsonKey.equals("deviceClassName") { deviceClassName = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xf20c2037683e2119: if jsonKey.equals("selectors") { selectors = try Array<DeviceSelector>(reading: &jsonReader); return }
+                case 0x3e3591edbf477d07: if jsonKey.equals("tolerations") { tolerations = try Array<DeviceToleration>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let deviceClassName else { throw jsonReader.missing("deviceClassName") }
+            guard let name else { throw jsonReader.missing("name") }
+            self.init(
+                allocationMode: allocationMode, capacity: capacity, count: count, deviceClassName: deviceClassName, name: name, selectors: selectors, tolerations: tolerations
+            )
         }
     }
 }

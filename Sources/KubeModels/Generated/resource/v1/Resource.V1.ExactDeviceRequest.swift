@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// ExactDeviceRequest is a request for one or more identical devices.
-    public struct ExactDeviceRequest: Codable, Sendable, Hashable {
+    public struct ExactDeviceRequest: Codable, Sendable, Hashable, JSONReadable {
         /// AdminAccess indicates that this is a claim for administrative access to the device(s). Claims with AdminAccess are expected to be used for monitoring or other management services for a device.  They ignore all ordinary claims to the device with respect to access modes and any resource allocations.
         public var adminAccess: Bool?
         /// AllocationMode and its related fields define how devices are allocated to satisfy this request. Supported values are:
@@ -29,6 +29,34 @@ extension Resource.V1 {
             self.deviceClassName = deviceClassName
             self.selectors = selectors
             self.tolerations = tolerations
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var adminAccess: Bool?
+            var allocationMode: String?
+            var capacity: CapacityRequirements?
+            var count: Int64?
+            var deviceClassName: String?
+            var selectors: [DeviceSelector]?
+            var tolerations: [DeviceToleration]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xb77bcc4f6cc62003: if jsonKey.equals("adminAccess") { adminAccess = try Bool(reading: &jsonReader); return }
+                case 0x967cf6bd931fbef4: if jsonKey.equals("allocationMode") { allocationMode = try String(reading: &jsonReader); return }
+                case 0x87d780c3391e5d96: if jsonKey.equals("capacity") { capacity = try CapacityRequirements(reading: &jsonReader); return }
+                case 0xcd954c7552ef9491: if jsonKey.equals("count") { count = try Int64(reading: &jsonReader); return }
+                case 0x227b174a1789425: if jsonKey.equals("deviceClassName") { deviceClassName = try String(reading: &jsonReader); return }
+                case 0xf20c2037683e2119: if jsonKey.equals("selectors") { selectors = try Array<DeviceSelector>(reading: &jsonReader); return }
+                case 0x3e3591edbf477d07: if jsonKey.equals("tolerations") { tolerations = try Array<DeviceToleration>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let deviceClassName else { throw jsonReader.missing("deviceClassName") }
+            self.init(
+                adminAccess: adminAccess, allocationMode: allocationMode, capacity: capacity, count: count, deviceClassName: deviceClassName, selectors: selectors, tolerations: tolerations
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// NetworkDeviceData provides network-related details for the allocated device. This information may be filled by drivers or other components to configure or identify the device within a network context.
-    public struct NetworkDeviceData: Codable, Sendable, Hashable {
+    public struct NetworkDeviceData: Codable, Sendable, Hashable, JSONReadable {
         /// HardwareAddress represents the hardware address (e.g. MAC Address) of the device's network interface.
         public var hardwareAddress: String?
         /// InterfaceName specifies the name of the network interface associated with the allocated device. This might be the name of a physical or virtual network interface being configured in the pod.
@@ -17,6 +17,25 @@ extension Resource.V1 {
             self.hardwareAddress = hardwareAddress
             self.interfaceName = interfaceName
             self.ips = ips
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var hardwareAddress: String?
+            var interfaceName: String?
+            var ips: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x48df7a29fe5b1c51: if jsonKey.equals("hardwareAddress") { hardwareAddress = try String(reading: &jsonReader); return }
+                case 0x93cd690c04877836: if jsonKey.equals("interfaceName") { interfaceName = try String(reading: &jsonReader); return }
+                case 0xfdc6fc9cc02ed762: if jsonKey.equals("ips") { ips = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                hardwareAddress: hardwareAddress, interfaceName: interfaceName, ips: ips
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// NodeAllocatableResourceMapping defines the translation between the DRA device/capacity units requested to the corresponding quantity of the node allocatable resource.
-    public struct NodeAllocatableResourceMapping: Codable, Sendable, Hashable {
+    public struct NodeAllocatableResourceMapping: Codable, Sendable, Hashable, JSONReadable {
         /// AllocationMultiplier is used as a multiplier for the allocated device count or the allocated capacity in the claim. It defaults to 1 if not specified. How the field is used also depends on whether `capacityKey` is set. 1.  If `capacityKey` is NOT set: `allocationMultiplier` multiplies the device count allocated to the claim.
         /// a. A DRA driver representing each CPU core as a device would have
         /// {ResourceName: "cpu", allocationMultiplier: "2"} in its
@@ -21,6 +21,23 @@ extension Resource.V1 {
         ) {
             self.allocationMultiplier = allocationMultiplier
             self.capacityKey = capacityKey
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var allocationMultiplier: Quantity?
+            var capacityKey: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xcdd08b225f1c33d8: if jsonKey.equals("allocationMultiplier") { allocationMultiplier = try Quantity(reading: &jsonReader); return }
+                case 0x6ca44af78ef8420: if jsonKey.equals("capacityKey") { capacityKey = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                allocationMultiplier: allocationMultiplier, capacityKey: capacityKey
+            )
         }
     }
 }

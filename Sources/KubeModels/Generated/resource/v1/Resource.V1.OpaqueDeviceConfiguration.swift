@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// OpaqueDeviceConfiguration contains configuration parameters for a driver in a format defined by the driver vendor.
-    public struct OpaqueDeviceConfiguration: Codable, Sendable, Hashable {
+    public struct OpaqueDeviceConfiguration: Codable, Sendable, Hashable, JSONReadable {
         /// Driver is used to determine which kubelet plugin needs to be passed these configuration parameters.
         public var driver: String
         /// Parameters can contain arbitrary data. It is the responsibility of the driver developer to handle validation and versioning. Typically this includes self-identification and a version ("kind" + "apiVersion" for Kubernetes types), with conversion between different versions.
@@ -14,6 +14,25 @@ extension Resource.V1 {
         ) {
             self.driver = driver
             self.parameters = parameters
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var driver: String?
+            var parameters: JSONValue?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xb5ae3d0de187f847: if jsonKey.equals("driver") { driver = try String(reading: &jsonReader); return }
+                case 0xb017d348f21dbd81: if jsonKey.equals("parameters") { parameters = try JSONValue(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let driver else { throw jsonReader.missing("driver") }
+            guard let parameters else { throw jsonReader.missing("parameters") }
+            self.init(
+                driver: driver, parameters: parameters
+            )
         }
     }
 }

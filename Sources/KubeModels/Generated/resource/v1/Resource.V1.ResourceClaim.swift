@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// ResourceClaim describes a request for access to resources in the cluster, for use by workloads. For example, if a workload needs an accelerator device with specific properties, this is how that request is expressed. The status stanza tracks whether this claim has been satisfied and what specific resources have been allocated.
-    public struct ResourceClaim: KubeResource, Hashable {
+    public struct ResourceClaim: KubeResource, Hashable, JSONReadable {
         public static let group = "resource.k8s.io"
         public static let version = "v1"
         public static let plural = "resourceclaims"
@@ -16,25 +16,29 @@ extension Resource.V1 {
         /// Spec describes what is being requested and how to configure it. The spec is immutable.
         public var spec: ResourceClaimSpec
         /// Status describes whether the claim is ready to use and what has been allocated.
-        public var status: ResourceClaimStatus?
+        public var status: ResourceClaimStatus? {
+            get { _status?.value }
+            set { _status = newValue.map(Indirect.init) }
+        }
+        private var _status: Indirect<ResourceClaimStatus>?
 
         public init(
             metadata: ObjectMeta = ObjectMeta(), spec: ResourceClaimSpec, status: ResourceClaimStatus? = nil
         ) {
             self.metadata = metadata
             self.spec = spec
-            self.status = status
+            self._status = status.map(Indirect.init)
         }
 
         private enum CodingKeys: String, CodingKey {
-            case apiVersion, kind, metadata, spec, status
+            case apiVersion, kind, metadata, spec, _status = "status"
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
             self.spec = try container.decode(ResourceClaimSpec.self, forKey: .spec)
-            self.status = try container.decodeIfPresent(ResourceClaimStatus.self, forKey: .status)
+            self._status = try container.decodeIfPresent(Indirect<ResourceClaimStatus>.self, forKey: ._status)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -43,7 +47,27 @@ extension Resource.V1 {
             try container.encode(Self.kind, forKey: .kind)
             try container.encode(metadata, forKey: .metadata)
             try container.encode(spec, forKey: .spec)
-            try container.encodeIfPresent(status, forKey: .status)
+            try container.encodeIfPresent(_status, forKey: ._status)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: ResourceClaimSpec?
+            var status: ResourceClaimStatus?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xfc0df6ab2aea8504: if jsonKey.equals("spec") { spec = try ResourceClaimSpec(reading: &jsonReader); return }
+                case 0xc90299185b2c3cf9: if jsonKey.equals("status") { status = try ResourceClaimStatus(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let spec else { throw jsonReader.missing("spec") }
+            self.init(
+                metadata: metadata ?? ObjectMeta(), spec: spec, status: status
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// ResourceClaimConsumerReference contains enough information to let you locate the consumer of a ResourceClaim. The user must be a resource in the same namespace as the ResourceClaim.
-    public struct ResourceClaimConsumerReference: Codable, Sendable, Hashable {
+    public struct ResourceClaimConsumerReference: Codable, Sendable, Hashable, JSONReadable {
         /// APIGroup is the group for the resource being referenced. It is empty for the core API. This matches the group in the APIVersion that is used when creating the resources.
         public var apiGroup: String?
         /// Name is the name of resource being referenced.
@@ -20,6 +20,30 @@ extension Resource.V1 {
             self.name = name
             self.resource = resource
             self.uid = uid
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var apiGroup: String?
+            var name: String?
+            var resource: String?
+            var uid: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xfda1f5d677c8448: if jsonKey.equals("apiGroup") { apiGroup = try String(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xce3ed3ed16c9dca2: if jsonKey.equals("resource") { resource = try String(reading: &jsonReader); return }
+                case 0xf0c1c81989a8204b: if jsonKey.equals("uid") { uid = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            guard let resource else { throw jsonReader.missing("resource") }
+            guard let uid else { throw jsonReader.missing("uid") }
+            self.init(
+                apiGroup: apiGroup, name: name, resource: resource, uid: uid
+            )
         }
     }
 }

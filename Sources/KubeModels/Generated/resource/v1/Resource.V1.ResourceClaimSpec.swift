@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// ResourceClaimSpec defines what is being requested in a ResourceClaim and how to configure it.
-    public struct ResourceClaimSpec: Codable, Sendable, Hashable {
+    public struct ResourceClaimSpec: Codable, Sendable, Hashable, JSONReadable {
         /// Devices defines how to request devices.
         public var devices: DeviceClaim?
 
@@ -11,6 +11,21 @@ extension Resource.V1 {
             devices: DeviceClaim? = nil
         ) {
             self.devices = devices
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var devices: DeviceClaim?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x57d01bbecc9766d6: if jsonKey.equals("devices") { devices = try DeviceClaim(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                devices: devices
+            )
         }
     }
 }

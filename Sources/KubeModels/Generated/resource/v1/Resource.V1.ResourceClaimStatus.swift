@@ -3,9 +3,13 @@ import KubeCore
 
 extension Resource.V1 {
     /// ResourceClaimStatus tracks whether the resource has been allocated and what the result of that was.
-    public struct ResourceClaimStatus: Codable, Sendable, Hashable {
+    public struct ResourceClaimStatus: Codable, Sendable, Hashable, JSONReadable {
         /// Allocation is set once the claim has been allocated successfully.
-        public var allocation: AllocationResult?
+        public var allocation: AllocationResult? {
+            get { _allocation?.value }
+            set { _allocation = newValue.map(Indirect.init) }
+        }
+        private var _allocation: Indirect<AllocationResult>?
         /// Devices contains the status of each device allocated for this claim, as reported by the driver. This can include driver-specific information. Entries are owned by their respective drivers.
         public var devices: [AllocatedDeviceStatus]?
         /// ReservedFor indicates which entities are currently allowed to use the claim. A Pod which references a ResourceClaim which is not reserved for that Pod will not be started. A claim that is in use or might be in use because it has been reserved must not get deallocated.
@@ -14,9 +18,32 @@ extension Resource.V1 {
         public init(
             allocation: AllocationResult? = nil, devices: [AllocatedDeviceStatus]? = nil, reservedFor: [ResourceClaimConsumerReference]? = nil
         ) {
-            self.allocation = allocation
+            self._allocation = allocation.map(Indirect.init)
             self.devices = devices
             self.reservedFor = reservedFor
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _allocation = "allocation", devices, reservedFor
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var allocation: AllocationResult?
+            var devices: [AllocatedDeviceStatus]?
+            var reservedFor: [ResourceClaimConsumerReference]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4338dde6bb289fce: if jsonKey.equals("allocation") { allocation = try AllocationResult(reading: &jsonReader); return }
+                case 0x57d01bbecc9766d6: if jsonKey.equals("devices") { devices = try Array<AllocatedDeviceStatus>(reading: &jsonReader); return }
+                case 0x6cd6e491c054dd74: if jsonKey.equals("reservedFor") { reservedFor = try Array<ResourceClaimConsumerReference>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                allocation: allocation, devices: devices, reservedFor: reservedFor
+            )
         }
     }
 }

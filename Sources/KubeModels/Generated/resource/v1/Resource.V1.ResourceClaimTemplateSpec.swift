@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// ResourceClaimTemplateSpec contains the metadata and fields for a ResourceClaim.
-    public struct ResourceClaimTemplateSpec: Codable, Sendable, Hashable {
+    public struct ResourceClaimTemplateSpec: Codable, Sendable, Hashable, JSONReadable {
         /// ObjectMeta may contain labels and annotations that will be copied into the ResourceClaim when creating it. No other fields are allowed and will be rejected during validation.
         public var metadata: ObjectMeta?
         /// Spec for the ResourceClaim. The entire content is copied unchanged into the ResourceClaim that gets created from this template. The same fields as in a ResourceClaim are also valid here.
@@ -14,6 +14,24 @@ extension Resource.V1 {
         ) {
             self.metadata = metadata
             self.spec = spec
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var metadata: ObjectMeta?
+            var spec: ResourceClaimSpec?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xfc0df6ab2aea8504: if jsonKey.equals("spec") { spec = try ResourceClaimSpec(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let spec else { throw jsonReader.missing("spec") }
+            self.init(
+                metadata: metadata, spec: spec
+            )
         }
     }
 }

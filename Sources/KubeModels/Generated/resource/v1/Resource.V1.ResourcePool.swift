@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// ResourcePool describes the pool that ResourceSlices belong to.
-    public struct ResourcePool: Codable, Sendable, Hashable {
+    public struct ResourcePool: Codable, Sendable, Hashable, JSONReadable {
         /// Generation tracks the change in a pool over time. Whenever a driver changes something about one or more of the resources in a pool, it must change the generation in all ResourceSlices which are part of that pool. Consumers of ResourceSlices should only consider resources from the pool with the highest generation number. The generation may be reset by drivers, which should be fine for consumers, assuming that all ResourceSlices in a pool are updated to match or deleted.
         public var generation: Int64
         /// Name is used to identify the pool. For node-local devices, this is often the node name, but this is not required.
@@ -17,6 +17,28 @@ extension Resource.V1 {
             self.generation = generation
             self.name = name
             self.resourceSliceCount = resourceSliceCount
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var generation: Int64?
+            var name: String?
+            var resourceSliceCount: Int64?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x472962072700422f: if jsonKey.equals("generation") { generation = try Int64(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0xf6b68fddcdc2a802: if jsonKey.equals("resourceSliceCount") { resourceSliceCount = try Int64(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let generation else { throw jsonReader.missing("generation") }
+            guard let name else { throw jsonReader.missing("name") }
+            guard let resourceSliceCount else { throw jsonReader.missing("resourceSliceCount") }
+            self.init(
+                generation: generation, name: name, resourceSliceCount: resourceSliceCount
+            )
         }
     }
 }

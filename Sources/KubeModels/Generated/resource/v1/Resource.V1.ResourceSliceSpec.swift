@@ -3,7 +3,7 @@ import KubeCore
 
 extension Resource.V1 {
     /// ResourceSliceSpec contains the information published by the driver in one ResourceSlice.
-    public struct ResourceSliceSpec: Codable, Sendable, Hashable {
+    public struct ResourceSliceSpec: Codable, Sendable, Hashable, JSONReadable {
         /// AllNodes indicates that all nodes have access to the resources in the pool.
         public var allNodes: Bool?
         /// Devices lists some or all of the devices in this pool.
@@ -32,6 +32,37 @@ extension Resource.V1 {
             self.perDeviceNodeSelection = perDeviceNodeSelection
             self.pool = pool
             self.sharedCounters = sharedCounters
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var allNodes: Bool?
+            var devices: [Device]?
+            var driver: String?
+            var nodeName: String?
+            var nodeSelector: Core.V1.NodeSelector?
+            var perDeviceNodeSelection: Bool?
+            var pool: ResourcePool?
+            var sharedCounters: [CounterSet]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4c4602b7bfa46def: if jsonKey.equals("allNodes") { allNodes = try Bool(reading: &jsonReader); return }
+                case 0x57d01bbecc9766d6: if jsonKey.equals("devices") { devices = try Array<Device>(reading: &jsonReader); return }
+                case 0xb5ae3d0de187f847: if jsonKey.equals("driver") { driver = try String(reading: &jsonReader); return }
+                case 0x955b14cd3441731f: if jsonKey.equals("nodeName") { nodeName = try String(reading: &jsonReader); return }
+                case 0x3f5a0efe53ef89e9: if jsonKey.equals("nodeSelector") { nodeSelector = try Core.V1.NodeSelector(reading: &jsonReader); return }
+                case 0xe84c34397550a375: if jsonKey.equals("perDeviceNodeSelection") { perDeviceNodeSelection = try Bool(reading: &jsonReader); return }
+                case 0x8e03058fcdd664b2: if jsonKey.equals("pool") { pool = try ResourcePool(reading: &jsonReader); return }
+                case 0x39bf4941226169a2: if jsonKey.equals("sharedCounters") { sharedCounters = try Array<CounterSet>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let driver else { throw jsonReader.missing("driver") }
+            guard let pool else { throw jsonReader.missing("pool") }
+            self.init(
+                allNodes: allNodes, devices: devices, driver: driver, nodeName: nodeName, nodeSelector: nodeSelector, perDeviceNodeSelection: perDeviceNodeSelection, pool: pool, sharedCounters: sharedCounters
+            )
         }
     }
 }

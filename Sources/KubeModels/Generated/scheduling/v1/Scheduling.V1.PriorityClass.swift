@@ -3,7 +3,7 @@ import KubeCore
 
 extension Scheduling.V1 {
     /// PriorityClass defines mapping from a priority class name to the priority integer value. The value can be any valid integer.
-    public struct PriorityClass: KubeResource, Hashable {
+    public struct PriorityClass: KubeResource, Hashable, JSONReadable {
         public static let group = "scheduling.k8s.io"
         public static let version = "v1"
         public static let plural = "priorityclasses"
@@ -54,6 +54,29 @@ extension Scheduling.V1 {
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(preemptionPolicy, forKey: .preemptionPolicy)
             try container.encodeIfPresent(value, forKey: .value)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var description: String?
+            var globalDefault: Bool?
+            var metadata: ObjectMeta?
+            var preemptionPolicy: String?
+            var value: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x99d79d28900796d0: if jsonKey.equals("description") { description = try String(reading: &jsonReader); return }
+                case 0xbf94ce6df41d413c: if jsonKey.equals("globalDefault") { globalDefault = try Bool(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xdb7f0b537db3a182: if jsonKey.equals("preemptionPolicy") { preemptionPolicy = try String(reading: &jsonReader); return }
+                case 0x8fb5728035549067: if jsonKey.equals("value") { value = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                description: description, globalDefault: globalDefault, metadata: metadata ?? ObjectMeta(), preemptionPolicy: preemptionPolicy, value: value
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Storage.V1 {
     /// CSIDriverSpec is the specification of a CSIDriver.
-    public struct CSIDriverSpec: Codable, Sendable, Hashable {
+    public struct CSIDriverSpec: Codable, Sendable, Hashable, JSONReadable {
         /// attachRequired indicates this CSI volume driver requires an attach operation (because it implements the CSI ControllerPublishVolume() method), and that the Kubernetes attach detach controller should call the attach volume interface which checks the volumeattachment status and waits until the volume is attached before proceeding to mounting. The CSI external-attacher coordinates with CSI volume driver and updates the volumeattachment status when the attach operation is complete. If the value is specified to false, the attach operation will be skipped. Otherwise the attach operation will be called.
         public var attachRequired: Bool?
         /// fsGroupPolicy defines if the underlying volume supports changing ownership and permission of the volume before being mounted. Refer to the specific FSGroupPolicy values for additional details.
@@ -47,6 +47,41 @@ extension Storage.V1 {
             self.storageCapacity = storageCapacity
             self.tokenRequests = tokenRequests
             self.volumeLifecycleModes = volumeLifecycleModes
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var attachRequired: Bool?
+            var fsGroupPolicy: String?
+            var nodeAllocatableUpdatePeriodSeconds: Int64?
+            var podInfoOnMount: Bool?
+            var preventPodSchedulingIfMissing: Bool?
+            var requiresRepublish: Bool?
+            var seLinuxMount: Bool?
+            var serviceAccountTokenInSecrets: Bool?
+            var storageCapacity: Bool?
+            var tokenRequests: [TokenRequest]?
+            var volumeLifecycleModes: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x1ce278c8224620ce: if jsonKey.equals("attachRequired") { attachRequired = try Bool(reading: &jsonReader); return }
+                case 0x53754f8480b5059b: if jsonKey.equals("fsGroupPolicy") { fsGroupPolicy = try String(reading: &jsonReader); return }
+                case 0xd7df63b90f2a0095: if jsonKey.equals("nodeAllocatableUpdatePeriodSeconds") { nodeAllocatableUpdatePeriodSeconds = try Int64(reading: &jsonReader); return }
+                case 0x647e9201fb5e03c4: if jsonKey.equals("podInfoOnMount") { podInfoOnMount = try Bool(reading: &jsonReader); return }
+                case 0x9e2255e7543c215f: if jsonKey.equals("preventPodSchedulingIfMissing") { preventPodSchedulingIfMissing = try Bool(reading: &jsonReader); return }
+                case 0xa776b797b2e5b5d2: if jsonKey.equals("requiresRepublish") { requiresRepublish = try Bool(reading: &jsonReader); return }
+                case 0xafa2933166143a23: if jsonKey.equals("seLinuxMount") { seLinuxMount = try Bool(reading: &jsonReader); return }
+                case 0xfe5ff54a4f7f54cf: if jsonKey.equals("serviceAccountTokenInSecrets") { serviceAccountTokenInSecrets = try Bool(reading: &jsonReader); return }
+                case 0x4c4c3d31dd8ab602: if jsonKey.equals("storageCapacity") { storageCapacity = try Bool(reading: &jsonReader); return }
+                case 0xad9213dc5ce0cf34: if jsonKey.equals("tokenRequests") { tokenRequests = try Array<TokenRequest>(reading: &jsonReader); return }
+                case 0x4365c671976ec0b5: if jsonKey.equals("volumeLifecycleModes") { volumeLifecycleModes = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                attachRequired: attachRequired, fsGroupPolicy: fsGroupPolicy, nodeAllocatableUpdatePeriodSeconds: nodeAllocatableUpdatePeriodSeconds, podInfoOnMount: podInfoOnMount, preventPodSchedulingIfMissing: preventPodSchedulingIfMissing, requiresRepublish: requiresRepublish, seLinuxMount: seLinuxMount, serviceAccountTokenInSecrets: serviceAccountTokenInSecrets, storageCapacity: storageCapacity, tokenRequests: tokenRequests, volumeLifecycleModes: volumeLifecycleModes
+            )
         }
     }
 }

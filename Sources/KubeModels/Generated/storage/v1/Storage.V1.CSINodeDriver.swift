@@ -3,7 +3,7 @@ import KubeCore
 
 extension Storage.V1 {
     /// CSINodeDriver holds information about the specification of one CSI driver installed on a node
-    public struct CSINodeDriver: Codable, Sendable, Hashable {
+    public struct CSINodeDriver: Codable, Sendable, Hashable, JSONReadable {
         /// allocatable represents the volume resources of a node that are available for scheduling. This field is beta.
         public var allocatable: VolumeNodeResources?
         /// name represents the name of the CSI driver that this object refers to. This MUST be the same name returned by the CSI GetPluginName() call for that driver.
@@ -20,6 +20,29 @@ extension Storage.V1 {
             self.name = name
             self.nodeID = nodeID
             self.topologyKeys = topologyKeys
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var allocatable: VolumeNodeResources?
+            var name: String?
+            var nodeID: String?
+            var topologyKeys: [String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x35d50b6fa117a60e: if jsonKey.equals("allocatable") { allocatable = try VolumeNodeResources(reading: &jsonReader); return }
+                case 0x57d95254efe3c446: if jsonKey.equals("name") { name = try String(reading: &jsonReader); return }
+                case 0x6d823957fdeb0b34: if jsonKey.equals("nodeID") { nodeID = try String(reading: &jsonReader); return }
+                case 0x60a6f933ded659b1: if jsonKey.equals("topologyKeys") { topologyKeys = try Array<String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let name else { throw jsonReader.missing("name") }
+            guard let nodeID else { throw jsonReader.missing("nodeID") }
+            self.init(
+                allocatable: allocatable, name: name, nodeID: nodeID, topologyKeys: topologyKeys
+            )
         }
     }
 }

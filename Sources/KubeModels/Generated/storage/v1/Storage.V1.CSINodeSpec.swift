@@ -3,7 +3,7 @@ import KubeCore
 
 extension Storage.V1 {
     /// CSINodeSpec holds information about the specification of all CSI drivers installed on a node
-    public struct CSINodeSpec: Codable, Sendable, Hashable {
+    public struct CSINodeSpec: Codable, Sendable, Hashable, JSONReadable {
         /// drivers is a list of information of all CSI Drivers existing on a node. If all drivers in the list are uninstalled, this can become empty.
         public var drivers: [CSINodeDriver]
 
@@ -11,6 +11,22 @@ extension Storage.V1 {
             drivers: [CSINodeDriver]
         ) {
             self.drivers = drivers
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var drivers: [CSINodeDriver]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x88df82e8e479dc30: if jsonKey.equals("drivers") { drivers = try Array<CSINodeDriver>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let drivers else { throw jsonReader.missing("drivers") }
+            self.init(
+                drivers: drivers
+            )
         }
     }
 }

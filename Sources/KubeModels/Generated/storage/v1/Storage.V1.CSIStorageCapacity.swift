@@ -3,7 +3,7 @@ import KubeCore
 
 extension Storage.V1 {
     /// CSIStorageCapacity stores the result of one CSI GetCapacity call. For a given StorageClass, this describes the available capacity in a particular topology segment.  This can be used when considering where to instantiate new PersistentVolumes.
-    public struct CSIStorageCapacity: KubeResource, Hashable {
+    public struct CSIStorageCapacity: KubeResource, Hashable, JSONReadable {
         public static let group = "storage.k8s.io"
         public static let version = "v1"
         public static let plural = "csistoragecapacities"
@@ -54,6 +54,30 @@ extension Storage.V1 {
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(nodeTopology, forKey: .nodeTopology)
             try container.encode(storageClassName, forKey: .storageClassName)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var capacity: Quantity?
+            var maximumVolumeSize: Quantity?
+            var metadata: ObjectMeta?
+            var nodeTopology: Meta.V1.LabelSelector?
+            var storageClassName: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x87d780c3391e5d96: if jsonKey.equals("capacity") { capacity = try Quantity(reading: &jsonReader); return }
+                case 0x346617a195d29da4: if jsonKey.equals("maximumVolumeSize") { maximumVolumeSize = try Quantity(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xc5805b2b7d33c39c: if jsonKey.equals("nodeTopology") { nodeTopology = try Meta.V1.LabelSelector(reading: &jsonReader); return }
+                case 0x1cf5f06341724646: if jsonKey.equals("storageClassName") { storageClassName = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let storageClassName else { throw jsonReader.missing("storageClassName") }
+            self.init(
+                capacity: capacity, maximumVolumeSize: maximumVolumeSize, metadata: metadata ?? ObjectMeta(), nodeTopology: nodeTopology, storageClassName: storageClassName
+            )
         }
     }
 }

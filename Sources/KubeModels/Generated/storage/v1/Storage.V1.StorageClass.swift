@@ -3,7 +3,7 @@ import KubeCore
 
 extension Storage.V1 {
     /// StorageClass describes the parameters for a class of storage for which PersistentVolumes can be dynamically provisioned.
-    public struct StorageClass: KubeResource, Hashable {
+    public struct StorageClass: KubeResource, Hashable, JSONReadable {
         public static let group = "storage.k8s.io"
         public static let version = "v1"
         public static let plural = "storageclasses"
@@ -69,6 +69,36 @@ extension Storage.V1 {
             try container.encode(provisioner, forKey: .provisioner)
             try container.encodeIfPresent(reclaimPolicy, forKey: .reclaimPolicy)
             try container.encodeIfPresent(volumeBindingMode, forKey: .volumeBindingMode)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var allowVolumeExpansion: Bool?
+            var allowedTopologies: [Core.V1.TopologySelectorTerm]?
+            var metadata: ObjectMeta?
+            var mountOptions: [String]?
+            var parameters: [String: String]?
+            var provisioner: String?
+            var reclaimPolicy: String?
+            var volumeBindingMode: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x3f405b7f710e7d47: if jsonKey.equals("allowVolumeExpansion") { allowVolumeExpansion = try Bool(reading: &jsonReader); return }
+                case 0x5afc0dbbf8e36b9a: if jsonKey.equals("allowedTopologies") { allowedTopologies = try Array<Core.V1.TopologySelectorTerm>(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0x4358addff64d8313: if jsonKey.equals("mountOptions") { mountOptions = try Array<String>(reading: &jsonReader); return }
+                case 0xb017d348f21dbd81: if jsonKey.equals("parameters") { parameters = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0x2e72ea74d3c016a1: if jsonKey.equals("provisioner") { provisioner = try String(reading: &jsonReader); return }
+                case 0x17a093420ff09f0f: if jsonKey.equals("reclaimPolicy") { reclaimPolicy = try String(reading: &jsonReader); return }
+                case 0xd2c00a7620ce74f3: if jsonKey.equals("volumeBindingMode") { volumeBindingMode = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let provisioner else { throw jsonReader.missing("provisioner") }
+            self.init(
+                allowVolumeExpansion: allowVolumeExpansion, allowedTopologies: allowedTopologies, metadata: metadata ?? ObjectMeta(), mountOptions: mountOptions, parameters: parameters, provisioner: provisioner, reclaimPolicy: reclaimPolicy, volumeBindingMode: volumeBindingMode
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Storage.V1 {
     /// TokenRequest contains parameters of a service account token.
-    public struct TokenRequest: Codable, Sendable, Hashable {
+    public struct TokenRequest: Codable, Sendable, Hashable, JSONReadable {
         /// audience is the intended audience of the token in "TokenRequestSpec". It will default to the audiences of kube apiserver.
         public var audience: String
         /// expirationSeconds is the duration of validity of the token in "TokenRequestSpec". It has the same default value of "ExpirationSeconds" in "TokenRequestSpec".
@@ -14,6 +14,24 @@ extension Storage.V1 {
         ) {
             self.audience = audience
             self.expirationSeconds = expirationSeconds
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var audience: String?
+            var expirationSeconds: Int64?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xd5e84de142e11699: if jsonKey.equals("audience") { audience = try String(reading: &jsonReader); return }
+                case 0xf6c618e1291ec6d3: if jsonKey.equals("expirationSeconds") { expirationSeconds = try Int64(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let audience else { throw jsonReader.missing("audience") }
+            self.init(
+                audience: audience, expirationSeconds: expirationSeconds
+            )
         }
     }
 }

@@ -3,17 +3,42 @@ import KubeCore
 
 extension Storage.V1 {
     /// VolumeAttachmentSource represents a volume that should be attached. Right now only PersistentVolumes can be attached via external attacher, in the future we may allow also inline volumes in pods. Exactly one member can be set.
-    public struct VolumeAttachmentSource: Codable, Sendable, Hashable {
+    public struct VolumeAttachmentSource: Codable, Sendable, Hashable, JSONReadable {
         /// inlineVolumeSpec contains all the information necessary to attach a persistent volume defined by a pod's inline VolumeSource. This field is populated only for the CSIMigration feature. It contains translated fields from a pod's inline VolumeSource to a PersistentVolumeSpec. This field is beta-level and is only honored by servers that enabled the CSIMigration feature.
-        public var inlineVolumeSpec: Core.V1.PersistentVolumeSpec?
+        public var inlineVolumeSpec: Core.V1.PersistentVolumeSpec? {
+            get { _inlineVolumeSpec?.value }
+            set { _inlineVolumeSpec = newValue.map(Indirect.init) }
+        }
+        private var _inlineVolumeSpec: Indirect<Core.V1.PersistentVolumeSpec>?
         /// persistentVolumeName represents the name of the persistent volume to attach.
         public var persistentVolumeName: String?
 
         public init(
             inlineVolumeSpec: Core.V1.PersistentVolumeSpec? = nil, persistentVolumeName: String? = nil
         ) {
-            self.inlineVolumeSpec = inlineVolumeSpec
+            self._inlineVolumeSpec = inlineVolumeSpec.map(Indirect.init)
             self.persistentVolumeName = persistentVolumeName
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _inlineVolumeSpec = "inlineVolumeSpec", persistentVolumeName
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var inlineVolumeSpec: Core.V1.PersistentVolumeSpec?
+            var persistentVolumeName: String?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x4772a3e1326ce0c0: if jsonKey.equals("inlineVolumeSpec") { inlineVolumeSpec = try Core.V1.PersistentVolumeSpec(reading: &jsonReader); return }
+                case 0x10b6ae9c71df3c8d: if jsonKey.equals("persistentVolumeName") { persistentVolumeName = try String(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                inlineVolumeSpec: inlineVolumeSpec, persistentVolumeName: persistentVolumeName
+            )
         }
     }
 }

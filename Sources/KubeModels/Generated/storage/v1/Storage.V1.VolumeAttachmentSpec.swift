@@ -3,7 +3,7 @@ import KubeCore
 
 extension Storage.V1 {
     /// VolumeAttachmentSpec is the specification of a VolumeAttachment request.
-    public struct VolumeAttachmentSpec: Codable, Sendable, Hashable {
+    public struct VolumeAttachmentSpec: Codable, Sendable, Hashable, JSONReadable {
         /// attacher indicates the name of the volume driver that MUST handle this request. This is the name returned by GetPluginName().
         public var attacher: String
         /// nodeName represents the node that the volume should be attached to.
@@ -17,6 +17,28 @@ extension Storage.V1 {
             self.attacher = attacher
             self.nodeName = nodeName
             self.source = source
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var attacher: String?
+            var nodeName: String?
+            var source: VolumeAttachmentSource?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xf875d608bdf5d639: if jsonKey.equals("attacher") { attacher = try String(reading: &jsonReader); return }
+                case 0x955b14cd3441731f: if jsonKey.equals("nodeName") { nodeName = try String(reading: &jsonReader); return }
+                case 0x30e63cfad0a09c2b: if jsonKey.equals("source") { source = try VolumeAttachmentSource(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let attacher else { throw jsonReader.missing("attacher") }
+            guard let nodeName else { throw jsonReader.missing("nodeName") }
+            guard let source else { throw jsonReader.missing("source") }
+            self.init(
+                attacher: attacher, nodeName: nodeName, source: source
+            )
         }
     }
 }

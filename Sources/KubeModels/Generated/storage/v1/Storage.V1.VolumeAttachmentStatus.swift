@@ -3,23 +3,57 @@ import KubeCore
 
 extension Storage.V1 {
     /// VolumeAttachmentStatus is the status of a VolumeAttachment request.
-    public struct VolumeAttachmentStatus: Codable, Sendable, Hashable {
+    public struct VolumeAttachmentStatus: Codable, Sendable, Hashable, JSONReadable {
         /// attachError represents the last error encountered during attach operation, if any. This field must only be set by the entity completing the attach operation, i.e. the external-attacher.
-        public var attachError: VolumeError?
+        public var attachError: VolumeError? {
+            get { _attachError?.value }
+            set { _attachError = newValue.map(Indirect.init) }
+        }
+        private var _attachError: Indirect<VolumeError>?
         /// attached indicates the volume is successfully attached. This field must only be set by the entity completing the attach operation, i.e. the external-attacher.
         public var attached: Bool
         /// attachmentMetadata is populated with any information returned by the attach operation, upon successful attach, that must be passed into subsequent WaitForAttach or Mount calls. This field must only be set by the entity completing the attach operation, i.e. the external-attacher.
         public var attachmentMetadata: [String: String]?
         /// detachError represents the last error encountered during detach operation, if any. This field must only be set by the entity completing the detach operation, i.e. the external-attacher.
-        public var detachError: VolumeError?
+        public var detachError: VolumeError? {
+            get { _detachError?.value }
+            set { _detachError = newValue.map(Indirect.init) }
+        }
+        private var _detachError: Indirect<VolumeError>?
 
         public init(
             attachError: VolumeError? = nil, attached: Bool, attachmentMetadata: [String: String]? = nil, detachError: VolumeError? = nil
         ) {
-            self.attachError = attachError
+            self._attachError = attachError.map(Indirect.init)
             self.attached = attached
             self.attachmentMetadata = attachmentMetadata
-            self.detachError = detachError
+            self._detachError = detachError.map(Indirect.init)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case _attachError = "attachError", attached, attachmentMetadata, _detachError = "detachError"
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var attachError: VolumeError?
+            var attached: Bool?
+            var attachmentMetadata: [String: String]?
+            var detachError: VolumeError?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x2bbdbaecf62b1752: if jsonKey.equals("attachError") { attachError = try VolumeError(reading: &jsonReader); return }
+                case 0x304eb10dd5ceb13c: if jsonKey.equals("attached") { attached = try Bool(reading: &jsonReader); return }
+                case 0x91fa4ef7463ddaae: if jsonKey.equals("attachmentMetadata") { attachmentMetadata = try Dictionary<String, String>(reading: &jsonReader); return }
+                case 0xf9b28ca4440c0fa1: if jsonKey.equals("detachError") { detachError = try VolumeError(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let attached else { throw jsonReader.missing("attached") }
+            self.init(
+                attachError: attachError, attached: attached, attachmentMetadata: attachmentMetadata, detachError: detachError
+            )
         }
     }
 }

@@ -3,7 +3,7 @@ import KubeCore
 
 extension Storage.V1 {
     /// VolumeAttributesClass represents a specification of mutable volume attributes defined by the CSI driver. The class can be specified during dynamic provisioning of PersistentVolumeClaims, and changed in the PersistentVolumeClaim spec after provisioning.
-    public struct VolumeAttributesClass: KubeResource, Hashable {
+    public struct VolumeAttributesClass: KubeResource, Hashable, JSONReadable {
         public static let group = "storage.k8s.io"
         public static let version = "v1"
         public static let plural = "volumeattributesclasses"
@@ -44,6 +44,26 @@ extension Storage.V1 {
             try container.encode(driverName, forKey: .driverName)
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(parameters, forKey: .parameters)
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var driverName: String?
+            var metadata: ObjectMeta?
+            var parameters: [String: String]?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x2cd4fb0c68e90178: if jsonKey.equals("driverName") { driverName = try String(reading: &jsonReader); return }
+                case 0x5fe40d1aea764986: if jsonKey.equals("metadata") { metadata = try ObjectMeta(reading: &jsonReader); return }
+                case 0xb017d348f21dbd81: if jsonKey.equals("parameters") { parameters = try Dictionary<String, String>(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            guard let driverName else { throw jsonReader.missing("driverName") }
+            self.init(
+                driverName: driverName, metadata: metadata ?? ObjectMeta(), parameters: parameters
+            )
         }
     }
 }

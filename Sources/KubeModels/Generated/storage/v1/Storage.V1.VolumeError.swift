@@ -3,7 +3,7 @@ import KubeCore
 
 extension Storage.V1 {
     /// VolumeError captures an error encountered during a volume operation.
-    public struct VolumeError: Codable, Sendable, Hashable {
+    public struct VolumeError: Codable, Sendable, Hashable, JSONReadable {
         /// errorCode is a numeric gRPC code representing the error encountered during Attach or Detach operations.
         public var errorCode: Int32?
         /// message represents the error encountered during Attach or Detach operation. This string may be logged, so it should not contain sensitive information.
@@ -17,6 +17,25 @@ extension Storage.V1 {
             self.errorCode = errorCode
             self.message = message
             self.time = time
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var errorCode: Int32?
+            var message: String?
+            var time: Time?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0x3573d84cc069cd96: if jsonKey.equals("errorCode") { errorCode = try Int32(reading: &jsonReader); return }
+                case 0x51374c692f23857e: if jsonKey.equals("message") { message = try String(reading: &jsonReader); return }
+                case 0x11af95fc2fc5a594: if jsonKey.equals("time") { time = try Time(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                errorCode: errorCode, message: message, time: time
+            )
         }
     }
 }

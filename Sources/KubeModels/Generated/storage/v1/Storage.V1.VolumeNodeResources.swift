@@ -3,7 +3,7 @@ import KubeCore
 
 extension Storage.V1 {
     /// VolumeNodeResources is a set of resource limits for scheduling of volumes.
-    public struct VolumeNodeResources: Codable, Sendable, Hashable {
+    public struct VolumeNodeResources: Codable, Sendable, Hashable, JSONReadable {
         /// count indicates the maximum number of unique volumes managed by the CSI driver that can be used on a node. A volume that is both attached and mounted on a node is considered to be used once, not twice. The same rule applies for a unique volume that is shared among multiple pods on the same node. If this field is not specified, then the supported number of volumes on this node is unbounded.
         public var count: Int32?
 
@@ -11,6 +11,21 @@ extension Storage.V1 {
             count: Int32? = nil
         ) {
             self.count = count
+        }
+
+        public init(reading jsonReader: inout JSONReader) throws(JSONReadError) {
+            var count: Int32?
+            try jsonReader.readObject { (jsonReader: inout JSONReader, jsonKey: JSONKey) throws(JSONReadError) in
+                if jsonReader.readNull() { return }
+                switch jsonKey.hash {
+                case 0xcd954c7552ef9491: if jsonKey.equals("count") { count = try Int32(reading: &jsonReader); return }
+                default: break
+                }
+                try jsonReader.skipValue()
+            }
+            self.init(
+                count: count
+            )
         }
     }
 }

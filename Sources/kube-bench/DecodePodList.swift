@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import KubeCore
+import KubeModels
+
+/// Scenario `decode-podlist`: decode a pod list held in memory into typed `Pod`s.
+///
+/// Timing: the median, min and max of `--runs` decodes in this process. Peak RSS:
+/// a child process (`--child-once`) that loads the bytes and decodes exactly once;
+/// its `ru_maxrss` as `getrusage(RUSAGE_CHILDREN)` reports it.
+struct DecodePodList: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decode-podlist",
+        abstract: "Decode a PodList (gzip or plain JSON) from memory into typed pods."
+    )
+
+    @Option(help: "The pod list: .json.gz (unpacked with gzip -dc) or .json.")
+    var fixture = "../shared/fixtures/podlist-10k.json.gz"
+
+    @Option(help: "Timed decodes.")
+    var runs = 5
+
+    @Flag(help: "Use Foundation's JSONDecoder (Codable) instead of the generated JSONReader path.")
+    var codable = false
+
+    @Flag(help: .hidden)
+    var childOnce = false
+
+    func validate() throws {
+        guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
+    }
+
+    func run() throws {
+        if childOnce {
+            // Exactly one decode; the parent reads this process's peak RSS.
+            let bytes = try BenchFixture.load(fixture)
+            let items = try Self.decode(bytes, codable: codable)
+            print(items)
+            return
+        }
+        let bytes = try BenchFixture.load(fixture)
+        var times: [Double] = []
+        var items = 0
+        for _ in 0..<runs {
+            let (milliseconds, count) = try Self.timedDecode(bytes, codable: codable)
+            times.append(milliseconds)
+            items = count
+        }
+        let peak = try measureChildPeak(bytes: bytes)
+        times.sort()
+        let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+        let line = JSONLine()
+            .string("scenario", "decode-podlist")
+            .string("client", "swift-kubernetes")
+            .string("decoder", codable ? "Foundation.JSONDecoder" : "JSONReader (generated)")
+            .number("ms_median", median)
+            .number("ms_min", times[0])
+            .number("ms_max", times[times.count - 1])
+            .number("mb_per_s", Double(bytes.count) / 1_000_000 / (median / 1000))
+            .number("peak_rss_mb", peak)
+            .int("bytes", bytes.count)
+            .int("items", items)
+            .int("runs", runs)
+            .raw("machine", Machine.current().json)
+        print(line.text)
+    }
+
+    /// Decodes the list; the time stops when the typed list is complete (freeing
+    /// it afterwards is not counted, as a garbage-collected peer would not count it).
+    static func timedDecode(_ bytes: [UInt8], codable: Bool) throws -> (milliseconds: Double, items: Int) {
+        let start = ContinuousClock.now
+        if codable {
+            let list = try JSONDecoder().decode(ObjectList<Pod>.self, from: Data(bytes))
+            return (milliseconds(ContinuousClock.now - start), list.items.count)
+        }
+        let list = try ObjectList<Pod>.read(from: bytes)
+        return (milliseconds(ContinuousClock.now - start), list.items.count)
+    }
+
+    /// Decodes the list and returns its item count.
+    static func decode(_ bytes: [UInt8], codable: Bool) throws -> Int {
+        if codable {
+            let list = try JSONDecoder().decode(ObjectList<Pod>.self, from: Data(bytes))
+            return list.items.count
+        }
+        let list = try ObjectList<Pod>.read(from: bytes)
+        return list.items.count
+    }
+
+    static func milliseconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+    }
+
+    /// Runs this program with `--child-once` on an unpacked copy of the fixture and
+    /// returns the child's peak resident set in MB.
+    private func measureChildPeak(bytes: [UInt8]) throws -> Double {
+        let unpacked = FileManager.default.temporaryDirectory.appendingPathComponent("kube-bench-\(UUID().uuidString).json")
+        try Data(bytes).write(to: unpacked)
+        defer { try? FileManager.default.removeItem(at: unpacked) }
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        if !FileManager.default.isExecutableFile(atPath: child.executableURL!.path) {
+            child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        }
+        child.arguments = ["decode-podlist", "--child-once", "--fixture", unpacked.path] + (codable ? ["--codable"] : [])
+        let output = Pipe()
+        child.standardOutput = output
+        try child.run()
+        let printed = output.fileHandleForReading.readDataToEndOfFile()
+        child.waitUntilExit()
+        guard child.terminationStatus == 0 else {
+            throw BenchError("the --child-once process exited with status \(child.terminationStatus)")
+        }
+        guard Int(String(decoding: printed, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) != nil else {
+            throw BenchError("the --child-once process printed no item count")
+        }
+        var usage = rusage()
+        #if canImport(Glibc)
+        getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
+        return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
+        #else
+        getrusage(RUSAGE_CHILDREN, &usage)
+        return Double(usage.ru_maxrss) / 1_048_576  // bytes on Darwin
+        #endif
+    }
+}
