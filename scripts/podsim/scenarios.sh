@@ -178,7 +178,13 @@ EOF
             expect "master $name failover disruption $seconds s < 5 s" python3 -c "import sys; sys.exit(0 if $seconds < 5 else 1)"
         fi
     done <"$WORK/s2.disruptions"
-    expect "both failovers hit the controller's connection" [ "$affected" = 2 ]
+    if [ -z "$EXTERNAL" ]; then
+        expect "both failovers hit the controller's connection" [ "$affected" = 2 ]
+    else
+        # A partition leaves the master in the EndpointSlice: the reconnect may land on A
+        # again once A is back, so B's partition need not hit the controller.
+        expect "at least one failover hit the controller's connection" [ "$affected" -ge 1 ]
+    fi
     expect "the controller's cache holds what the server holds" \
         [ "$(jq -r .objects <<<"$report")" = "$(kubectl_admin get configmaps -n "$POD_NAMESPACE" -o name | grep -vc "/$MARKER$")" ]
 }
