@@ -203,6 +203,25 @@ targets.append(
 )
 targets.append(.testTarget(name: "KubeBenchTests", dependencies: ["kube-bench", "KubeModels"], swiftSettings: strict))
 
+// MARK: - pod simulation (scripts/podsim): kube-proxy for one Service, a watch-based controller, a writer
+for (name, extra) in [
+    ("KubeProxyLite", [Target.Dependency.product(name: "Crypto", package: "swift-crypto")]),
+    ("ConfigMapCache", [.product(name: "Crypto", package: "swift-crypto"), .product(name: "UnixSignals", package: "swift-service-lifecycle")]),
+    ("ConfigMapWriter", []),
+] {
+    targets.append(
+        .executableTarget(
+            name: name,
+            dependencies: [
+                "KubeClient", "KubeCore", "KubeModels", "KubeRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ] + extra,
+            path: "Examples/\(name)",
+            swiftSettings: strict))
+}
+targets.append(.testTarget(name: "PodSimTests", dependencies: ["KubeProxyLite"], swiftSettings: strict))
+
 let package = Package(
     name: "swift-kubernetes",
     platforms: [.macOS(.v14)],

@@ -29,7 +29,17 @@ enum Bootstrap {
                 "sessionAffinity": "None",
             ],
         ])
-        let published = publishedAddresses(server.configuration.advertiseAddresses, logger: server.configuration)
+        try await publishEndpoints(server)
+    }
+
+    /// Writes the `kubernetes` Endpoints and EndpointSlice: the published advertise
+    /// addresses whose listener (same index) is running and not in `down`.
+    static func publishEndpoints(_ server: KubeTestServer, down: Set<Int> = []) async throws {
+        let port = server.listeners[0].port
+        let advertised = server.configuration.advertiseAddresses.enumerated().filter { index, _ in
+            !down.contains(index) && (!server.listeners.indices.contains(index) || server.listeners[index].isRunning)
+        }.map(\.element)
+        let published = publishedAddresses(advertised, logger: server.configuration)
         var endpoints: JSONValue = ["apiVersion": "v1", "kind": "Endpoints", "metadata": ["name": "kubernetes", "namespace": "default", "labels": ["endpointslice.kubernetes.io/skip-mirror": "true"]]]
         if !published.isEmpty {
             endpoints["subsets"] = [[

@@ -44,6 +44,8 @@ public final class KubeTestServer: Sendable {
         public var listeners: [Listener] = [Listener()]
         /// Addresses published in the `kubernetes` Endpoints and EndpointSlice. Loopback
         /// addresses are refused there (like kube-apiserver); they still get a SAN.
+        /// Address `i` belongs to listener `i`: while that listener is stopped it is
+        /// withdrawn from the endpoints, as a kube-apiserver removes itself on shutdown.
         public var advertiseAddresses: [String] = []
         /// Extra SANs for the serving certificate (IP literals become IP SANs).
         public var extraSANs: [String] = []
@@ -130,6 +132,12 @@ public final class KubeTestServer: Sendable {
         }
         listenerBox.withLock { $0 = listeners }
         let server = KubeTestServer(api: api, listeners: listeners, group: group, pki: pki, configuration: configuration)
+        api.listenerControl.withLock {
+            $0 = { [weak server] index, start in
+                guard let server else { return }
+                if start { try await server.startListener(index) } else { try await server.stopListener(index) }
+            }
+        }
         do {
             for listener in listeners { try await listener.start() }
             try await Bootstrap.run(server)
@@ -231,16 +239,20 @@ public final class KubeTestServer: Sendable {
     }
 
     /// Closes one listener and every connection it accepted (a master going away).
+    /// Like a kube-apiserver shutting down, it first withdraws its advertise address
+    /// (the one with the same index) from the `kubernetes` Endpoints and EndpointSlice.
     public func stopListener(_ index: Int) async throws {
         guard listeners.indices.contains(index) else { throw KubeTestServerError(.noSuchListener(index)) }
+        try await Bootstrap.publishEndpoints(self, down: [index])
         await listeners[index].stop()
     }
 
-    /// Starts a stopped listener again on the same port.
+    /// Starts a stopped listener again on the same port and publishes its advertise address again.
     public func startListener(_ index: Int) async throws {
         guard listeners.indices.contains(index) else { throw KubeTestServerError(.noSuchListener(index)) }
         guard !listeners[index].isRunning else { return }
         try await listeners[index].start()
+        try await Bootstrap.publishEndpoints(self)
     }
 
     /// Ends open watches cleanly, closes every listener and stops the event loops. Idempotent.

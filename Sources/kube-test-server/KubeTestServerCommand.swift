@@ -15,7 +15,8 @@ struct KubeTestServerCommand: AsyncParsableCommand {
         abstract: "An in-memory Kubernetes API server for tests and demos (HTTPS on loopback).",
         discussion: """
             Prints the URLs it listens on and the files it wrote, then serves until SIGINT or SIGTERM.
-            Faults can be injected by the admin with POST /_control/faults (see the KubeTestServer docs).
+            Faults can be injected by the admin with POST /_control/faults (see the KubeTestServer docs);
+            {"action":"stopListener","index":0} stops the first master (send it through another listener).
             """)
 
     @Option(name: .customLong("listen"), help: "A listen address HOST:PORT (repeatable; port 0 picks one). Default 127.0.0.1:0.")
@@ -23,6 +24,9 @@ struct KubeTestServerCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("advertise-address"), help: "An address published in the kubernetes Endpoints/EndpointSlice (repeatable; loopback addresses are refused there).")
     var advertiseAddresses: [String] = []
+
+    @Option(name: .customLong("service-cluster-ip"), help: "The ClusterIP of the default/kubernetes Service (data only; also add it with --tls-san).")
+    var serviceClusterIP = "10.96.0.1"
 
     @Option(name: .customLong("tls-san"), help: "An extra SAN for the serving certificate (repeatable).")
     var extraSANs: [String] = []
@@ -77,6 +81,7 @@ struct KubeTestServerCommand: AsyncParsableCommand {
         if configuration.listeners.isEmpty { configuration.listeners = [.init()] }
         configuration.advertiseAddresses = advertiseAddresses
         configuration.extraSANs = extraSANs
+        configuration.serviceClusterIP = serviceClusterIP
         configuration.certificateDirectory = certificateDirectory
         configuration.tokenTTL = .seconds(tokenTTL)
         configuration.historyWindow = historyWindow

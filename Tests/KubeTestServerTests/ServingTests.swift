@@ -96,4 +96,38 @@ struct ServingTests {
             await again.shutdown()
         }
     }
+
+    @Test func stoppingAListenerOverTheControlAPIWithdrawsItsAdvertisedAddress() async throws {
+        try await withServer({
+            $0.listeners = [.init(), .init(), .init()]
+            $0.advertiseAddresses = ["198.51.100.1", "198.51.100.2"]
+        }) { server, _ in
+            // Listener 2 is never stopped: the control calls go through it.
+            let control = try Wire(server: server, token: server.adminToken, baseURL: server.urls[2])
+            func sliceAddresses() async throws -> [String] {
+                let slice = try await control.get("/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes")
+                return slice.json["endpoints"]?.arrayValue?.compactMap { $0["addresses"]?.arrayValue?.first?.stringValue } ?? []
+            }
+            func endpointsAddresses() async throws -> [String] {
+                let endpoints = try await control.get("/api/v1/namespaces/default/endpoints/kubernetes")
+                return endpoints.json["subsets"]?.arrayValue?.first?["addresses"]?.arrayValue?.compactMap { $0["ip"]?.stringValue } ?? []
+            }
+            #expect(try await sliceAddresses() == ["198.51.100.1", "198.51.100.2"])
+            #expect(try await control.post("/_control/faults", ["action": "stopListener", "index": 0]).status == 200)
+            #expect(try await sliceAddresses() == ["198.51.100.2"])
+            #expect(try await endpointsAddresses() == ["198.51.100.2"])
+            let offline = try Wire(server: server, token: server.adminToken, baseURL: server.urls[0])
+            await #expect(throws: (any Error).self) { _ = try await offline.get("/healthz") }
+            await offline.shutdown()
+            #expect(try await control.post("/_control/faults", ["action": "startListener", "index": 0]).status == 200)
+            #expect(try await sliceAddresses() == ["198.51.100.1", "198.51.100.2"])
+            #expect(try await endpointsAddresses() == ["198.51.100.1", "198.51.100.2"])
+            let online = try Wire(server: server, token: server.adminToken, baseURL: server.urls[0])
+            #expect(try await online.get("/healthz").status == 200)
+            await online.shutdown()
+            #expect(try await control.post("/_control/faults", ["action": "stopListener"]).status == 400)
+            #expect(try await control.post("/_control/faults", ["action": "stopListener", "index": 7]).status == 400)
+            await control.shutdown()
+        }
+    }
 }

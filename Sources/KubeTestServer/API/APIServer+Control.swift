@@ -32,6 +32,15 @@ extension APIServer {
         case "rotateSigningKey": await injector.rotateSigningKey()
         case "expireAllTokens": await injector.expireAllTokens()
         case "clear": injector.clear()
+        case "stopListener", "startListener":
+            // Call it through another listener: stopping closes this request's connection too.
+            guard let index = body["index"]?.intValue else { throw APIError.badRequest("\(action) needs an integer index") }
+            guard let control = listenerControl.withLock({ $0 }) else { throw APIError.badRequest("listener control is not available") }
+            do {
+                try await control(Int(index), action == "startListener")
+            } catch {
+                throw APIError.badRequest("\(action) \(index): \(error)")
+            }
         default:
             throw APIError.badRequest("unknown action \"\(action)\"")
         }

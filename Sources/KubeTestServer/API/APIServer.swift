@@ -2,6 +2,7 @@ import Foundation
 import KubeCore
 import Logging
 import Metrics
+import Synchronization
 
 /// The request path of the test API server: faults, authentication, routing,
 /// authorization, then the handler. Shared by every listener (one "etcd", several masters).
@@ -17,6 +18,9 @@ final class APIServer: RequestResponder {
     let openAPI: OpenAPIDocuments?
     /// The ports of the listeners, by index (for `serverAddressByClientCIDRs`).
     let listenerAddress: @Sendable (Int) -> String
+    /// Stops (`false`) or starts (`true`) a listener for the `stopListener`/`startListener`
+    /// control actions; set by ``KubeTestServer`` once its listeners exist.
+    let listenerControl = Mutex<(@Sendable (Int, Bool) async throws -> Void)?>(nil)
 
     var maxRequestBodyBytes: Int { configuration.maxRequestBodyBytes }
 

@@ -47,7 +47,9 @@ final class FaultState: Sendable {
 /// controls over HTTP: `POST /_control/faults` with a JSON body
 /// `{"action": "failNextRequests", "count": 3, "status": 429, "retryAfterSeconds": 1, "pathContains": "/pods"}`
 /// (actions: `failNextRequests`, `expireNextWatch`, `dropAllWatches`, `setResponseDelay`
-/// with `milliseconds`, `compactHistory`, `rotateSigningKey`, `expireAllTokens`, `clear`).
+/// with `milliseconds`, `compactHistory`, `rotateSigningKey`, `expireAllTokens`, `clear`,
+/// and `stopListener` / `startListener` with `index`, which call
+/// ``KubeTestServer/stopListener(_:)`` / ``KubeTestServer/startListener(_:)``).
 public struct FaultInjector: Sendable {
     let state: FaultState
     let store: ObjectStore
