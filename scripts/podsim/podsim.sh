@@ -228,7 +228,9 @@ EOF
 start_cluster() {
     if [ -n "$EXTERNAL" ]; then start_external; return; fi
     write_seed
-    rm -rf "$PODFS"
+    # Remove what the previous server wrote: the `>` below happens in the background child, so
+    # until it runs, the wait loop could read the old log and the old kubeconfig (old admin token).
+    rm -rf "$PODFS" "$WORK/server.log" "$ADMIN_KUBECONFIG"
     "$BIN/kube-test-server" \
         --listen "$MASTER_A:6443" --listen "$MASTER_B:6443" --listen "127.0.0.1:$LOCAL_PORT" \
         --advertise-address "$MASTER_A" --advertise-address "$MASTER_B" \
@@ -243,7 +245,7 @@ start_cluster() {
         kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; die "kube-test-server exited"; }
         sleep 0.1
     done
-    grep -q "^pod filesystem:" "$WORK/server.log" || die "kube-test-server did not start"
+    grep -q "^pod filesystem:" "$WORK/server.log" || { cat "$WORK/server.log" >&2; die "kube-test-server did not start"; }
     # The loopback listener is the node-local one: kubeconfig → it (kube-proxy runs on the node).
     sed -i "s#server: https://$MASTER_A:6443#server: https://127.0.0.1:$LOCAL_PORT#" "$ADMIN_KUBECONFIG"
     ADMIN_TOKEN=$(sed -n 's/^ *token: *//p' "$ADMIN_KUBECONFIG" | head -1)
