@@ -5,19 +5,32 @@ import KubeModels
 /// Pods for the scenarios: the fixture's, or renamed copies of them to reach a count.
 enum PodSeed {
     /// `count` pods: the fixture's pods in order, then copies named `<name>-c<k>` (no uid,
-    /// no resourceVersion) until there are `count`.
+    /// no resourceVersion) until there are `count`. A name already taken in its namespace
+    /// (the 10k fixture repeats one) gets a `-d<n>` suffix and no uid, so all `count` are distinct.
     static func pods(fixture: String, count: Int) throws -> [Pod] {
         let source = try ObjectList<Pod>.read(from: BenchFixture.load(fixture)).items
         guard !source.isEmpty else { throw BenchError("fixture \(fixture) holds no pods") }
         var pods: [Pod] = []
         pods.reserveCapacity(count)
         var copy = 0
+        var taken = Set<String>()
         while pods.count < count {
             for var pod in source where pods.count < count {
                 if copy > 0 {
                     pod.metadata.name = (pod.metadata.name ?? "pod") + "-c\(copy)"
                     pod.metadata.uid = nil
                 }
+                var key = "\(pod.metadata.namespace ?? "")/\(pod.metadata.name ?? "")"
+                var duplicate = 0
+                while taken.contains(key) {
+                    duplicate += 1
+                    key = "\(pod.metadata.namespace ?? "")/\(pod.metadata.name ?? "")-d\(duplicate)"
+                }
+                if duplicate > 0 {
+                    pod.metadata.name = (pod.metadata.name ?? "pod") + "-d\(duplicate)"
+                    pod.metadata.uid = nil
+                }
+                taken.insert(key)
                 pods.append(pod)
             }
             copy += 1

@@ -81,7 +81,14 @@ struct InformerMemory: ParsableCommand {
             let list = try ObjectList<Pod>.read(from: bytes)
             guard !list.items.isEmpty else { throw BenchError("fixture \(fixture) holds no pods") }
             for var pod in list.items where stored < count {
-                if copy > 0 { pod.metadata.name = (pod.metadata.name ?? "pod") + "-c\(copy)" }
+                let name = (pod.metadata.name ?? "pod") + (copy > 0 ? "-c\(copy)" : "")
+                var unique = name
+                var duplicate = 0
+                while store.get(namespace: pod.metadata.namespace, name: unique) != nil {  // the fixture repeats a name
+                    duplicate += 1
+                    unique = name + "-d\(duplicate)"
+                }
+                pod.metadata.name = unique
                 store.apply(pod)
                 stored += 1
             }
