@@ -114,6 +114,22 @@ struct ChildRun {
     }
 }
 
+extension ChildRun {
+    /// The peak RSS in bytes of one run of a program, read with GNU `/usr/bin/time -f %M`,
+    /// which forks it from its own tiny image. (`wait4`'s `ru_maxrss` of a child spawned
+    /// straight from kube-bench also counts kube-bench's resident pages at the fork, so it
+    /// overstates a small program's peak.)
+    static func peakRSS(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Int {
+        let report = FileManager.default.temporaryDirectory.appendingPathComponent("kube-bench-time-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: report) }
+        let result = try run("/usr/bin/time", ["-f", "%M", "-o", report.path, path] + arguments, environment: environment)
+        guard result.status == 0, let text = try? String(contentsOf: report, encoding: .utf8),
+            let kilobytes = Int(text.split(separator: "\n").last.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? "")
+        else { throw BenchError("/usr/bin/time \(path) failed with status \(result.status)") }
+        return kilobytes * 1024
+    }
+}
+
 /// A `kube-test-server` running in its own process, with its certificates, admin
 /// kubeconfig and a pod filesystem written to a temporary folder. Stopped with SIGTERM.
 final class ServerProcess {
@@ -186,4 +202,26 @@ final class ServerProcess {
     }
 
     deinit { stop() }
+}
+
+/// CPU time (user + system) in milliseconds: this process's (`getrusage`), or another's
+/// (`/proc/<pid>/stat`, clock-tick resolution).
+enum CPUTime {
+    static func ownMilliseconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        let user = Double(usage.ru_utime.tv_sec) * 1000 + Double(usage.ru_utime.tv_usec) / 1000
+        let system = Double(usage.ru_stime.tv_sec) * 1000 + Double(usage.ru_stime.tv_usec) / 1000
+        return user + system
+    }
+
+    static func milliseconds(of pid: Int32) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = text.lastIndex(of: ")")
+        else { return 0 }
+        // Fields after "(comm)": state is field 3; utime and stime are fields 14 and 15.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) * 1000 / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
 }

@@ -7,7 +7,8 @@ import KubeModels
 /// Scenario `cold-start`: `kube-bench-coldstart`, a minimal in-cluster program, exec'd with
 /// a pod's environment (`KUBERNETES_SERVICE_HOST/PORT`) and the service account files the
 /// test server wrote; it lists the pods of its namespace once and exits. Wall time is
-/// `posix_spawn` → `wait4`; peak RSS is that child's `ru_maxrss`.
+/// `posix_spawn` → `wait4`; peak RSS is measured in separate interleaved runs with
+/// `/usr/bin/time -f %M` (see ``ChildRun/peakRSS(_:_:environment:)``).
 struct ColdStart: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cold-start", abstract: "exec→exit of a minimal in-cluster program that lists its namespace's pods once.")
@@ -39,7 +40,7 @@ struct ColdStart: AsyncParsableCommand {
             }
             if index == 0 { continue }
             walls.append(result.wallMilliseconds)
-            peaks.append(Double(result.peakRSSBytes) / 1_048_576)
+            peaks.append(Double(try ChildRun.peakRSS(path, [server.podDirectory], environment: server.podEnvironment)) / 1_048_576)
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         print(

@@ -102,8 +102,10 @@ struct ComparePython {
             if index == 0 { continue }
             swiftCold.append(swift.wallMilliseconds)
             pythonCold.append(python.wallMilliseconds)
-            swiftColdPeak.append(Double(swift.peakRSSBytes) / 1_048_576)
-            pythonColdPeak.append(Double(python.peakRSSBytes) / 1_048_576)
+            swiftColdPeak.append(Double(try ChildRun.peakRSS(coldstart, [server.podDirectory], environment: server.podEnvironment)) / 1_048_576)
+            pythonColdPeak.append(
+                Double(try ChildRun.peakRSS(peer.python, [peer.script, "coldstart", server.podDirectory], environment: server.podEnvironment))
+                    / 1_048_576)
         }
         lines += Self.pair("cold-start", peer, swiftCold, pythonCold, field: "ms", higherIsBetter: false) { $0.int("runs", coldStartRuns) }
             .enumerated().map { index, text in

@@ -31,13 +31,19 @@ struct WatchThroughput: AsyncParsableCommand {
             let start = try await api.list(ListOptions(limit: 1)).metadata.resourceVersion ?? "0"
             try await Self.write(api, events: events)
             var rates: [Double] = []
+            var clientCPU: [Double] = []
+            var serverCPU: [Double] = []
             for _ in 0..<runs {
+                let (client0, server0) = (CPUTime.ownMilliseconds(), CPUTime.milliseconds(of: server.process.processIdentifier))
                 rates.append(try await Self.replay(api, from: start, events: events))
+                clientCPU.append((CPUTime.ownMilliseconds() - client0) * 1000 / Double(events))
+                serverCPU.append((CPUTime.milliseconds(of: server.process.processIdentifier) - server0) * 1000 / Double(events))
             }
             let stats = Stats(rates)
             print(
                 JSONLine().string("scenario", "watch-throughput").string("client", "swift-kubernetes")
                     .stats("events_per_s", stats).int("events", events).int("runs", runs)
+                    .number("client_cpu_us_per_event", Stats(clientCPU).median).number("server_cpu_us_per_event", Stats(serverCPU).median)
                     .string("server", "kube-test-server (separate process, TLS, loopback)")
                     .raw("machine", Machine.current().json).text)
         } catch {
