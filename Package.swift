@@ -197,11 +197,22 @@ products.append(.executable(name: "kube-bench", targets: ["kube-bench"]))
 targets.append(
     .executableTarget(
         name: "kube-bench",
-        dependencies: ["KubeModels", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        dependencies: [
+            "KubeModels", "KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
         swiftSettings: strict
     )
 )
-targets.append(.testTarget(name: "KubeBenchTests", dependencies: ["kube-bench", "KubeModels"], swiftSettings: strict))
+// The minimal in-cluster program whose exec→exit time `kube-bench cold-start` measures.
+products.append(.executable(name: "kube-bench-coldstart", targets: ["kube-bench-coldstart"]))
+targets.append(
+    .executableTarget(name: "kube-bench-coldstart", dependencies: ["KubeClient", "KubeModels", "KubeCore"], swiftSettings: strict))
+targets.append(
+    .testTarget(
+        name: "KubeBenchTests", dependencies: ["kube-bench", "kube-bench-coldstart", "kube-test-server", "kubeprobe", "KubeModels"],
+        swiftSettings: strict))
 
 // MARK: - pod simulation (scripts/podsim): kube-proxy for one Service, a watch-based controller, a writer
 for (name, extra) in [

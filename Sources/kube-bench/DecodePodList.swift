@@ -87,11 +87,6 @@ struct DecodePodList: ParsableCommand {
         return list.items.count
     }
 
-    static func milliseconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
-    }
-
     /// Runs this program with `--child-once` on an unpacked copy of the fixture and
     /// returns the child's peak resident set in MB.
     private func measureChildPeak(bytes: [UInt8]) throws -> Double {

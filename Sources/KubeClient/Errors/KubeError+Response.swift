@@ -78,6 +78,10 @@ enum DecodingPath {
     }
 
     static func describe(_ error: any Error) -> String {
+        if let error = error as? JSONReadError {
+            let path = error.pathDescription == "$" ? "(root)" : error.pathDescription
+            return "at \(path): \(error.message) (byte \(error.offset))"
+        }
         guard let error = error as? DecodingError else { return "\(error)" }
         switch error {
         case .typeMismatch(let type, let context):

@@ -148,9 +148,20 @@ final class WatchProducer<K: Codable & Sendable>: Sendable {
         }
     }
 
+    /// Decodes one event line: with the generated reader when `K` has one (`WatchEvent<K>`
+    /// is then `JSONReadable`), else with `JSONDecoder`; failures are `.decoding` errors.
     private static func decode(_ line: [UInt8], decoder: JSONDecoder) throws -> WatchEvent<K> {
+        if let readable = WatchEvent<K>.self as? any JSONReadable.Type {
+            do { return try readLine(readable, line) as! WatchEvent<K> } catch {
+                throw KubeError.decoding(error, what: "a watch event")
+            }
+        }
         do { return try decoder.decode(WatchEvent<K>.self, from: Data(line)) } catch {
             throw KubeError.decoding(error, what: "a watch event")
         }
+    }
+
+    private static func readLine<R: JSONReadable>(_ type: R.Type, _ line: [UInt8]) throws(JSONReadError) -> Any {
+        try R.read(from: line)
     }
 }

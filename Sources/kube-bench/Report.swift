@@ -1,0 +1,177 @@
+import ArgumentParser
+import Foundation
+
+/// `kube-bench report`: turns saved JSON lines into `docs/benchmarks.md` (a table of the
+/// latest figure per scenario, with the machine and the command) and `docs/benchmarks.svg`
+/// (a bar chart of speed ratios against the published reference figures).
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Write docs/benchmarks.md and docs/benchmarks.svg from saved JSON lines.")
+
+    @Option(help: "The JSON lines (kube-bench all --output ...).")
+    var input = "docs/benchmarks.jsonl"
+
+    @Option(help: "The Markdown table to write.")
+    var markdown = "docs/benchmarks.md"
+
+    @Option(help: "The SVG chart to write.")
+    var svg = "docs/benchmarks.svg"
+
+    @Option(help: "The command that produced the lines, quoted in the document.")
+    var command = "swift build -c release --product kube-bench --product kube-test-server --product kube-bench-coldstart && .build/release/kube-bench all --output docs/benchmarks.jsonl && .build/release/kube-bench report"
+
+    func run() throws {
+        guard let text = try? String(contentsOfFile: input, encoding: .utf8) else { throw BenchError("cannot read \(input)") }
+        var latest: [String: [String: Any]] = [:]
+        var order: [String] = []
+        for (number, line) in text.split(separator: "\n").enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                let scenario = object["scenario"] as? String
+            else { throw BenchError("\(input):\(number + 1) is not a kube-bench JSON line") }
+            let key = Self.key(scenario, object)
+            if latest[key] == nil { order.append(key) }
+            latest[key] = object
+        }
+        guard !order.isEmpty else { throw BenchError("\(input) holds no JSON lines") }
+        let rows = order.compactMap { key in latest[key].map { Row(key: key, object: $0) } }
+        try Self.write(Self.markdown(rows, command: command, svgName: URL(fileURLWithPath: svg).lastPathComponent), to: markdown)
+        try Self.write(Self.chart(rows), to: svg)
+        print("wrote \(markdown) and \(svg) from \(rows.count) figures")
+    }
+
+    static func key(_ scenario: String, _ object: [String: Any]) -> String {
+        var key = scenario + "|" + ((object["client"] as? String) ?? "")
+        if let mode = object["mode"] as? String { key += "|" + mode }
+        if let pods = object["pods"] as? Int, scenario == "informer-memory" { key += "|\(pods)" }
+        return key
+    }
+
+    struct Row {
+        let key: String
+        let object: [String: Any]
+        var scenario: String { object["scenario"] as? String ?? "" }
+        var client: String { object["client"] as? String ?? "" }
+        func number(_ name: String) -> Double? { (object[name] as? NSNumber)?.doubleValue }
+        func range(_ name: String) -> String? {
+            guard let median = number(name + "_median") else { return nil }
+            let low = number(name + "_min").map { Report.format($0) } ?? "?"
+            let high = number(name + "_max").map { Report.format($0) } ?? "?"
+            return "\(Report.format(median)) (\(low)–\(high))"
+        }
+    }
+
+    /// The headline figure of a row: label, value text, the median, and whether higher is better.
+    static func headline(_ row: Row) -> (label: String, text: String, median: Double, higherIsBetter: Bool)? {
+        switch row.scenario {
+        case "decode-podlist":
+            guard let ms = row.number("ms_median"), let rate = row.number("mb_per_s") else { return nil }
+            return ("decode pod list (\(format((row.number("bytes") ?? 0) / 1_000_000)) MB)", "\(row.range("ms") ?? format(ms)) ms, \(format(rate)) MB/s, peak \(format(row.number("peak_rss_mb") ?? 0)) MB", rate, true)
+        case "list":
+            guard let ms = row.number("ms_median") else { return nil }
+            return ("list \(Int(row.number("pods") ?? 0)) pods (pages of \(Int(row.number("page_size") ?? 0)))", "\(row.range("ms") ?? "") ms", ms, false)
+        case "watch-throughput":
+            guard let rate = row.number("events_per_s_median") else { return nil }
+            return ("watch replay \(Int(row.number("events") ?? 0)) events", "\(row.range("events_per_s") ?? "") events/s", rate, true)
+        case "informer-memory":
+            guard let bytes = row.number("bytes_per_pod_median") else { return nil }
+            return ("informer memory, \(Int(row.number("pods") ?? 0)) pods", "\(row.range("bytes_per_pod") ?? "") bytes/pod (JSON: \(format(row.number("json_bytes_per_pod") ?? 0)))", bytes, false)
+        case "cold-start":
+            guard let ms = row.number("ms_median") else { return nil }
+            return ("cold start (in-cluster list)", "\(row.range("ms") ?? "") ms, peak \(row.range("peak_rss_mb") ?? "") MB", ms, false)
+        case "request-rate":
+            guard let rate = row.number("requests_per_s_median") else { return nil }
+            return ("GET ConfigMap, \(row.object["mode"] as? String ?? "")", "\(row.range("requests_per_s") ?? "") req/s, p50 \(row.range("p50_ms") ?? "") ms, p99 \(row.range("p99_ms") ?? "") ms", rate, true)
+        case "binary-size":
+            guard let size = row.number("binary_mb") else { return nil }
+            return ("kubeprobe binary, \(row.object["swift_stdlib"] as? String ?? "")", "\(format(size)) MB; whoami \(row.range("whoami_ms") ?? "") ms, peak \(row.range("whoami_peak_rss_mb") ?? "") MB", size, false)
+        default:
+            return nil
+        }
+    }
+
+    /// Published reference figures (the fixture README; client-go and the Python client on the
+    /// same class of machine against a real kube-apiserver), used when no peer was measured here.
+    static let references: [String: [(client: String, value: Double)]] = [
+        "decode-podlist": [("client-go (reference)", 60), ("Python client (reference)", 6.9)],
+        "watch-throughput": [("client-go (reference)", 100_000), ("Python client (reference)", 27_000)],
+        "cold-start": [("client-go (reference)", 13), ("Python client (reference)", 797)],
+    ]
+
+    /// Speed ratios (swift-kubernetes ÷ peer, > 1 means faster): measured peers first, else references.
+    static func ratios(_ rows: [Row]) -> [(label: String, ratio: Double)] {
+        var result: [(String, Double)] = []
+        for row in rows where row.client == "swift-kubernetes" {
+            guard let mine = headline(row) else { continue }
+            let peers = rows.filter { $0.scenario == row.scenario && $0.client != row.client && Self.key(row.scenario, $0.object).hasSuffix(row.key.dropFirst(row.scenario.count + 1 + row.client.count)) }
+            var compared: [(String, Double)] = peers.compactMap { peer in headline(peer).map { (peer.client + " (measured)", $0.median) } }
+            if compared.isEmpty { compared = references[row.scenario] ?? [] }
+            for (peer, value) in compared where value > 0 && mine.median > 0 {
+                result.append(("\(row.scenario) vs \(peer)", mine.higherIsBetter ? mine.median / value : value / mine.median))
+            }
+        }
+        return result
+    }
+
+    static func markdown(_ rows: [Row], command: String, svgName: String) -> String {
+        var lines = ["# Benchmarks", "", "Generated by `kube-bench report` from `docs/benchmarks.jsonl`. Figures are medians with min–max over the runs in parentheses (release build).", ""]
+        if let machine = rows.first?.object["machine"] as? [String: Any] {
+            lines.append("Machine: \(machine["cpu"] as? String ?? "?"), \(machine["cores"] as? Int ?? 0) cores, \(machine["memory_mb"] as? Int ?? 0) MB RAM, Linux \(machine["kernel"] as? String ?? "?") (shared with other builds: expect noise).")
+            lines.append("")
+        }
+        lines += ["Command:", "", "```sh", command, "```", "", "| scenario | client | figure | runs |", "|---|---|---|---|"]
+        for row in rows {
+            guard let headline = headline(row) else { continue }
+            lines.append("| \(headline.label) | \(row.client) | \(headline.text) | \(Int(row.number("runs") ?? 0)) |")
+        }
+        lines += ["", "Speed ratios (swift-kubernetes ÷ peer; above 1 is better for swift-kubernetes):", "", "| comparison | ratio |", "|---|---|"]
+        for ratio in Self.ratios(rows) { lines.append("| \(ratio.label) | \(format(ratio.ratio))x |") }
+        lines += ["", "![ratios](\(svgName))", ""]
+        for row in rows {
+            if let method = row.object["method"] as? String, row.scenario == "informer-memory" {
+                lines += ["Informer memory method: \(method).", ""]
+                break
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// A hand-written horizontal bar chart (log-free, linear; a line marks ratio 1).
+    static func chart(_ rows: [Row]) -> String {
+        let bars = Self.ratios(rows)
+        let barHeight = 22, gap = 8, left = 330, width = 360, top = 40
+        let height = top + bars.count * (barHeight + gap) + 30
+        let maxRatio = max(1.5, bars.map(\.ratio).max() ?? 1)
+        func x(_ ratio: Double) -> Int { left + Int(Double(width) * min(ratio, maxRatio) / maxRatio) }
+        var svg = [
+            #"<svg xmlns="http://www.w3.org/2000/svg" width="\#(left + width + 90)" height="\#(height)" font-family="sans-serif" font-size="12">"#,
+            #"<text x="10" y="20" font-size="14" font-weight="bold">swift-kubernetes speed ratio vs peer (above 1 = faster)</text>"#,
+        ]
+        for (index, ratio) in bars.enumerated() {
+            let y = top + index * (barHeight + gap)
+            let color = ratio.ratio >= 1 ? "#2e7d32" : "#c62828"
+            svg.append(#"<text x="\#(left - 6)" y="\#(y + 15)" text-anchor="end">\#(escape(ratio.label))</text>"#)
+            svg.append(#"<rect x="\#(left)" y="\#(y)" width="\#(max(1, x(ratio.ratio) - left))" height="\#(barHeight)" fill="\#(color)"/>"#)
+            svg.append(#"<text x="\#(x(ratio.ratio) + 4)" y="\#(y + 15)">\#(format(ratio.ratio))x</text>"#)
+        }
+        svg.append(##"<line x1="\##(x(1))" y1="\##(top - 6)" x2="\##(x(1))" y2="\##(height - 24)" stroke="#333" stroke-dasharray="4 3"/>"##)
+        svg.append(#"<text x="\#(x(1))" y="\#(height - 10)" text-anchor="middle">1x</text>"#)
+        svg.append("</svg>")
+        return svg.joined(separator: "\n") + "\n"
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+
+    static func format(_ value: Double) -> String {
+        if value >= 100 { return String(Int(value.rounded())) }
+        if value >= 10 { return String(format: "%.1f", value) }
+        return String(format: "%.2f", value)
+    }
+
+    static func write(_ text: String, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url)
+    }
+}
