@@ -24,33 +24,37 @@ enum WatchStart: Sendable {
 struct Watcher: Sendable {
     var resource: GroupResource
     var filter: ObjectFilter
-    var continuation: AsyncStream<WatchOutput>.Continuation
+    var continuation: AsyncStream<[WatchOutput]>.Continuation
 }
 
 extension ObjectStore {
     /// Registers a watch. The returned stream ends when the watch is stopped
-    /// (timeout, fault, shutdown) or after an ERROR.
-    func watch(_ resource: GroupResource, filter: ObjectFilter, start: WatchStart) -> (id: UInt64, stream: AsyncStream<WatchOutput>) {
-        let (stream, continuation) = AsyncStream<WatchOutput>.makeStream()
+    /// (timeout, fault, shutdown) or after an ERROR. Its elements are batches in order: the
+    /// initial events (current state or history replay) come as one batch, so the HTTP side
+    /// can write them in large chunks.
+    func watch(_ resource: GroupResource, filter: ObjectFilter, start: WatchStart) -> (id: UInt64, stream: AsyncStream<[WatchOutput]>) {
+        let (stream, continuation) = AsyncStream<[WatchOutput]>.makeStream()
+        var initial: [WatchOutput] = []
         let id = nextWatcherID
         nextWatcherID += 1
         switch start {
         case .initialState(let endBookmark):
             let current = objects[resource] ?? [:]
             for key in current.keys.sorted() where filter.matches(current[key]!) {
-                continuation.yield(.event(type: "ADDED", object: current[key]!))
+                initial.append(.event(type: "ADDED", object: current[key]!))
             }
-            if endBookmark { continuation.yield(.bookmark(revision: revision, initialEventsEnd: true)) }
+            if endBookmark { initial.append(.bookmark(revision: revision, initialEventsEnd: true)) }
         case .after(let from):
             if from < compactedRevision {
-                continuation.yield(.error(APIError.tooOldResourceVersion(from, oldest: compactedRevision + 1)))
+                continuation.yield([.error(APIError.tooOldResourceVersion(from, oldest: compactedRevision + 1))])
                 continuation.finish()
                 return (id, stream)
             }
             for event in history where event.revision > from && event.resource == resource {
-                if let output = Self.output(for: event, filter: filter) { continuation.yield(output) }
+                if let output = Self.output(for: event, filter: filter) { initial.append(output) }
             }
         }
+        if !initial.isEmpty { continuation.yield(initial) }
         watchers[id] = Watcher(resource: resource, filter: filter, continuation: continuation)
         continuation.onTermination = { [weak self] _ in
             guard let self else { return }
@@ -81,13 +85,13 @@ extension ObjectStore {
 
     func fanOut(_ event: StoredEvent) {
         for watcher in watchers.values where watcher.resource == event.resource {
-            if let output = Self.output(for: event, filter: watcher.filter) { watcher.continuation.yield(output) }
+            if let output = Self.output(for: event, filter: watcher.filter) { watcher.continuation.yield([output]) }
         }
     }
 
     /// Sends a BOOKMARK at the current revision to one watch.
     func bookmark(_ id: UInt64) {
-        watchers[id]?.continuation.yield(.bookmark(revision: revision, initialEventsEnd: false))
+        watchers[id]?.continuation.yield([.bookmark(revision: revision, initialEventsEnd: false)])
     }
 
     /// Ends one watch cleanly (its timeout).
@@ -104,7 +108,7 @@ extension ObjectStore {
         let all = watchers.values
         watchers.removeAll()
         for watcher in all {
-            if cut { watcher.continuation.yield(.cut) }
+            if cut { watcher.continuation.yield([.cut]) }
             watcher.continuation.finish()
         }
     }
