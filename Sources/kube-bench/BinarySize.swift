@@ -23,8 +23,7 @@ struct BinarySize: AsyncParsableCommand {
         guard let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int else {
             throw BenchError("cannot read the size of \(path)")
         }
-        let ldd = try ChildRun.run("/usr/bin/ldd", [path])
-        let staticStdlib = !ldd.output.contains("libswiftCore")
+        let staticStdlib = StaticBuild.linking(of: path) == "static"
         let server = try ServerProcess()
         defer { server.stop() }
         var walls: [Double] = []

@@ -18,7 +18,7 @@ struct Report: ParsableCommand {
     var svg = "docs/benchmarks.svg"
 
     @Option(help: "The command that produced the lines, quoted in the document.")
-    var command = "swift build -c release --product kube-bench --product kube-test-server --product kube-bench-coldstart && .build/release/kube-bench all --output docs/benchmarks.jsonl && .build/release/kube-bench report"
+    var command = "swift run -c release kube-bench all --compare python --output docs/benchmarks.jsonl && swift run -c release kube-bench report"
 
     func run() throws {
         guard let text = try? String(contentsOfFile: input, encoding: .utf8) else { throw BenchError("cannot read \(input)") }
@@ -43,6 +43,7 @@ struct Report: ParsableCommand {
         var key = scenario + "|" + ((object["client"] as? String) ?? "")
         if let mode = object["mode"] as? String { key += "|" + mode }
         if let pods = object["pods"] as? Int, scenario == "informer-memory" { key += "|\(pods)" }
+        if let runtime = object["swift_runtime"] as? String, scenario == "cold-start" { key += "|" + runtime }
         return key
     }
 
@@ -77,7 +78,8 @@ struct Report: ParsableCommand {
             return ("informer memory, \(Int(row.number("pods") ?? 0)) pods", "\(row.range("bytes_per_pod") ?? "") bytes/pod (JSON: \(format(row.number("json_bytes_per_pod") ?? 0)))", bytes, false)
         case "cold-start":
             guard let ms = row.number("ms_median") else { return nil }
-            return ("cold start (in-cluster list)", "\(row.range("ms") ?? "") ms, peak \(row.range("peak_rss_mb") ?? "") MB", ms, false)
+            let runtime = (row.object["swift_runtime"] as? String).map { ", Swift runtime \($0)" } ?? ""
+            return ("cold start (in-cluster list\(runtime))", "\(row.range("ms") ?? "") ms, peak \(row.range("peak_rss_mb") ?? "") MB", ms, false)
         case "request-rate":
             guard let rate = row.number("requests_per_s_median") else { return nil }
             return ("GET ConfigMap, \(row.object["mode"] as? String ?? "")", "\(row.range("requests_per_s") ?? "") req/s, p50 \(row.range("p50_ms") ?? "") ms, p99 \(row.range("p99_ms") ?? "") ms", rate, true)

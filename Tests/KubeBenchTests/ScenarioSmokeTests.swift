@@ -26,9 +26,13 @@ import Testing
         let fixture = folder.appendingPathComponent("pods.json")
         try DecodePodListSmokeTests.podList(count: 7).write(to: fixture)
         let jsonl = folder.appendingPathComponent("bench.jsonl")
+        let bench = try DecodePodListSmokeTests.benchBinary()
         var arguments = [
             "all", "--fixture", fixture.path, "--pods", "12", "--events", "20", "--requests", "20", "--runs", "2",
             "--cold-start-runs", "2", "--output", jsonl.path,
+            // The built siblings (debug), not a static release build: this checks the harness.
+            "--kubeprobe", bench.deletingLastPathComponent().appendingPathComponent("kubeprobe").path,
+            "--coldstart", bench.deletingLastPathComponent().appendingPathComponent("kube-bench-coldstart").path,
         ]
         if let python = ProcessInfo.processInfo.environment["KUBE_PYTHON"], !python.isEmpty {
             arguments += ["--compare", "python"]
@@ -57,10 +61,14 @@ import Testing
             #expect(memory?["method"] != nil)
         }
 
-        let cold = line(lines, "cold-start")
-        #expect(cold?["runs"]?.intValue == 2)
-        expectStats(cold, "ms")
-        expectStats(cold, "peak_rss_mb")
+        let colds = lines.filter { $0["scenario"] == "cold-start" && $0["client"] == "swift-kubernetes" && $0["compare"] == nil }
+        #expect(colds.count == 2, "cold start as built and with the given program")
+        for cold in colds {
+            #expect(cold["runs"]?.intValue == 2)
+            #expect(cold["swift_runtime"] == "dynamic", "a debug build links the Swift runtime dynamically")
+            expectStats(cold, "ms")
+            expectStats(cold, "peak_rss_mb")
+        }
 
         for inFlight in [1, 64] {
             let rate = line(lines, "request-rate") { $0["in_flight"]?.intValue == Int64(inFlight) }
