@@ -139,7 +139,7 @@ extension APIServer {
         }
         // `kubectl get -w` watches with the Table Accept header: each event's object is a one-row Table.
         let table = try await tableOutput(request, resource: resource)
-        let encoder = WatchEncoder(resource: resource, presenter: { [self] object in
+        let encoder = WatchEncoder(resource: resource, sharesEncodings: table == nil, presenter: { [self] object in
             let presented = present(object, resource: resource)
             guard let table else { return presented }
             return table.table([presented], listMetadata: ["resourceVersion": presented["metadata"]?["resourceVersion"] ?? ""])
@@ -215,6 +215,9 @@ extension APIServer {
 /// Turns watch outputs into kube's newline-delimited JSON events.
 struct WatchEncoder: Sendable {
     let resource: ServedResource
+    /// Whether `presenter` gives every watch of `resource` the same JSON (not a Table), so an
+    /// event's encoding can be shared through its ``SerializedObject``.
+    var sharesEncodings = false
     let presenter: @Sendable (JSONValue) -> JSONValue
 
     func encode(_ output: WatchOutput) -> Data {
@@ -227,7 +230,15 @@ struct WatchEncoder: Sendable {
     func encode(_ output: WatchOutput, into out: inout [UInt8]) {
         let event: JSONValue
         switch output {
-        case .event(let type, let object):
+        case .event(let type, let object, let serialized):
+            if sharesEncodings, let serialized {
+                out.append(contentsOf: #"{"type":""#.utf8)
+                out.append(contentsOf: type.utf8)
+                out.append(contentsOf: #"","object":"#.utf8)
+                out.append(contentsOf: serialized.bytes(apiVersion: resource.apiVersion) { JSONWriter.bytes(presenter(object)) })
+                out.append(contentsOf: "}\n".utf8)
+                return
+            }
             event = ["type": .string(type), "object": presenter(object)]
         case .bookmark(let revision, let initialEventsEnd):
             var metadata: [String: JSONValue] = ["resourceVersion": .string(String(revision))]

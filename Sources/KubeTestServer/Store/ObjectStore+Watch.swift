@@ -3,7 +3,8 @@ import KubeCore
 
 /// What a watch stream carries, in order.
 enum WatchOutput: Sendable {
-    case event(type: String, object: JSONValue)
+    /// An object event; `serialized` (from the history) lets watches share one encoding.
+    case event(type: String, object: JSONValue, serialized: SerializedObject? = nil)
     /// A BOOKMARK at this revision; `initialEventsEnd` marks the end of `sendInitialEvents`.
     case bookmark(revision: Int64, initialEventsEnd: Bool)
     /// An ERROR event (410 for too-old versions); the stream ends after it.
@@ -68,16 +69,16 @@ extension ObjectStore {
     static func output(for event: StoredEvent, filter: ObjectFilter) -> WatchOutput? {
         switch event.kind {
         case .added:
-            return filter.matches(event.object) ? .event(type: "ADDED", object: event.object) : nil
+            return filter.matches(event.object) ? .event(type: "ADDED", object: event.object, serialized: event.serialized) : nil
         case .deleted:
-            return filter.matches(event.object) ? .event(type: "DELETED", object: event.object) : nil
+            return filter.matches(event.object) ? .event(type: "DELETED", object: event.object, serialized: event.serialized) : nil
         case .modified:
             let now = filter.matches(event.object)
             let before = event.previous.map(filter.matches) ?? false
             switch (before, now) {
-            case (true, true): return .event(type: "MODIFIED", object: event.object)
-            case (false, true): return .event(type: "ADDED", object: event.object)
-            case (true, false): return .event(type: "DELETED", object: event.object)
+            case (true, true): return .event(type: "MODIFIED", object: event.object, serialized: event.serialized)
+            case (false, true): return .event(type: "ADDED", object: event.object, serialized: event.serialized)
+            case (true, false): return .event(type: "DELETED", object: event.object, serialized: event.serialized)
             case (false, false): return nil
             }
         }
