@@ -78,7 +78,9 @@ import Testing
         }
 
         let size = line(lines, "binary-size")
-        #expect((DecodePodListSmokeTests.number(size?["binary_mb"]) ?? 0) > 0)
+        let built = DecodePodListSmokeTests.number(size?["binary_mb"]) ?? 0
+        let stripped = DecodePodListSmokeTests.number(size?["stripped_mb"]) ?? 0
+        #expect(built > 0 && stripped > 0 && stripped <= built)
         expectStats(size, "whoami_ms")
 
         if ProcessInfo.processInfo.environment["KUBE_PYTHON"].map({ !$0.isEmpty }) == true {
