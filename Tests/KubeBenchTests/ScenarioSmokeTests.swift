@@ -102,6 +102,11 @@ import Testing
             #expect(lines.contains { $0["scenario"] == .string(scenario) }, "no \(scenario) line")
         }
         #expect(table.contains("Machine:"))
+        // A regenerated report keeps its hand-written notes.
+        try Data((table + "\n## Notes\n\nmeasured by hand\n").utf8).write(to: markdown)
+        #expect(try smoke.run(["report", "--input", jsonl.path, "--markdown", markdown.path, "--svg", svg.path]).status == 0)
+        let again = try String(contentsOf: markdown, encoding: .utf8)
+        #expect(again.hasSuffix("\n## Notes\n\nmeasured by hand\n") && again.components(separatedBy: "## Notes").count == 2)
         let chart = try String(contentsOf: svg, encoding: .utf8)
         #expect(chart.hasPrefix("<svg") && chart.contains("<rect"))
     }
