@@ -46,11 +46,20 @@ enum Sibling {
         URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
     }
 
+    /// The executable `name` built next to this kube-bench; if it is missing (as after
+    /// `swift run -c release kube-bench`, which builds kube-bench alone), it is built first
+    /// with the same configuration into the same build folder.
     static func path(_ name: String) throws -> String {
         let path = folder.appendingPathComponent(name).path
-        guard FileManager.default.isExecutableFile(atPath: path) else {
+        if FileManager.default.isExecutableFile(atPath: path) { return path }
+        let configuration = folder.lastPathComponent
+        guard configuration == "release" || configuration == "debug" else {
             throw BenchError("\(path) not found: build it first (swift build -c release --product \(name))")
         }
+        // <scratch>/<triple>/<configuration>/kube-bench
+        let scratch = folder.deletingLastPathComponent().deletingLastPathComponent()
+        try StaticBuild.swiftBuild(["-c", configuration, "--scratch-path", scratch.path, "--product", name])
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw BenchError("\(path) was not built") }
         return path
     }
 

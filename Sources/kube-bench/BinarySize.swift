@@ -23,8 +23,8 @@ struct BinarySize: AsyncParsableCommand {
         guard let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int else {
             throw BenchError("cannot read the size of \(path)")
         }
-        let ldd = try ChildRun.run("/usr/bin/ldd", [path])
-        let staticStdlib = !ldd.output.contains("libswiftCore")
+        let staticStdlib = StaticBuild.linking(of: path) == "static"
+        let stripped = try Self.strippedSize(path)
         let server = try ServerProcess()
         defer { server.stop() }
         var walls: [Double] = []
@@ -41,8 +41,21 @@ struct BinarySize: AsyncParsableCommand {
         print(
             JSONLine().string("scenario", "binary-size").string("client", "swift-kubernetes")
                 .number("binary_mb", Double(size) / 1_048_576).int("binary_bytes", size)
+                .number("stripped_mb", Double(stripped) / 1_048_576)
                 .string("swift_stdlib", staticStdlib ? "static (--static-swift-stdlib)" : "dynamic (libswiftCore.so from the toolchain)")
                 .stats("whoami_ms", Stats(walls)).stats("whoami_peak_rss_mb", Stats(peaks)).int("runs", runs)
                 .raw("machine", Machine.current().json).text)
+    }
+
+    /// The size without symbols and debug information (`strip -o` into a temporary file), as a
+    /// container image would usually carry it.
+    static func strippedSize(_ path: String) throws -> Int {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("kube-bench-stripped-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: copy) }
+        let strip = try ChildRun.run("/usr/bin/strip", ["-o", copy.path, path])
+        guard strip.status == 0, let size = try FileManager.default.attributesOfItem(atPath: copy.path)[.size] as? Int else {
+            throw BenchError("strip -o \(copy.path) \(path) failed with status \(strip.status)")
+        }
+        return size
     }
 }

@@ -47,6 +47,7 @@ struct ColdStart: AsyncParsableCommand {
             JSONLine().string("scenario", "cold-start").string("client", "swift-kubernetes")
                 .stats("ms", Stats(walls)).stats("peak_rss_mb", Stats(peaks)).int("pods", pods).int("runs", runs)
                 .number("binary_mb", Double(size) / 1_048_576).string("program", URL(fileURLWithPath: path).lastPathComponent)
+                .string("swift_runtime", StaticBuild.linking(of: path))
                 .raw("machine", Machine.current().json).text)
     }
 

@@ -12,6 +12,8 @@ struct ComparePython {
     var events: Int
     var runs: Int
     var coldStartRuns: Int
+    /// The cold-start program (`kube-bench-coldstart`, static or not).
+    var coldstart: String
 
     func run() async throws -> [String] {
         let peer = try PythonPeer.locate()
@@ -91,7 +93,6 @@ struct ComparePython {
         try await client.shutdown()
 
         try await ColdStart.seedPods(server, count: 10)
-        let coldstart = try Sibling.path("kube-bench-coldstart")
         var swiftCold: [Double] = [], pythonCold: [Double] = [], swiftColdPeak: [Double] = [], pythonColdPeak: [Double] = []
         for index in 0...coldStartRuns {
             let swift = try ChildRun.run(coldstart, [server.podDirectory], environment: server.podEnvironment)
@@ -107,7 +108,7 @@ struct ComparePython {
                 Double(try ChildRun.peakRSS(peer.python, [peer.script, "coldstart", server.podDirectory], environment: server.podEnvironment))
                     / 1_048_576)
         }
-        lines += Self.pair("cold-start", peer, swiftCold, pythonCold, field: "ms", higherIsBetter: false) { $0.int("runs", coldStartRuns) }
+        lines += Self.pair("cold-start", peer, swiftCold, pythonCold, field: "ms", higherIsBetter: false) { $0.int("runs", coldStartRuns).string("swift_runtime", StaticBuild.linking(of: coldstart)) }
             .enumerated().map { index, text in
                 // Peak RSS per client, spliced before the machine member.
                 let peaks = Stats(index == 0 ? swiftColdPeak : pythonColdPeak)

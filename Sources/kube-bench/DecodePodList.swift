@@ -6,8 +6,8 @@ import KubeModels
 /// Scenario `decode-podlist`: decode a pod list held in memory into typed `Pod`s.
 ///
 /// Timing: the median, min and max of `--runs` decodes in this process. Peak RSS:
-/// a child process (`--child-once`) that loads the bytes and decodes exactly once;
-/// its `ru_maxrss` as `getrusage(RUSAGE_CHILDREN)` reports it.
+/// a child process (`--child-once`) that loads the bytes and decodes exactly once,
+/// measured with `/usr/bin/time -f %M`.
 struct DecodePodList: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "decode-podlist",
@@ -87,36 +87,19 @@ struct DecodePodList: ParsableCommand {
         return list.items.count
     }
 
-    /// Runs this program with `--child-once` on an unpacked copy of the fixture and
-    /// returns the child's peak resident set in MB.
+    /// Runs this program with `--child-once` on an unpacked copy of the fixture (so the child
+    /// holds the bytes once, as read from a file of exactly that size) and returns the child's
+    /// peak resident set in MB, as `/usr/bin/time -f %M` reports it (the same method as the
+    /// other scenarios; see ``ChildRun/peakRSS(_:_:environment:)``).
     private func measureChildPeak(bytes: [UInt8]) throws -> Double {
         let unpacked = FileManager.default.temporaryDirectory.appendingPathComponent("kube-bench-\(UUID().uuidString).json")
         try Data(bytes).write(to: unpacked)
         defer { try? FileManager.default.removeItem(at: unpacked) }
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-        if !FileManager.default.isExecutableFile(atPath: child.executableURL!.path) {
-            child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var program = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+        if !FileManager.default.isExecutableFile(atPath: program) {
+            program = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         }
-        child.arguments = ["decode-podlist", "--child-once", "--fixture", unpacked.path] + (codable ? ["--codable"] : [])
-        let output = Pipe()
-        child.standardOutput = output
-        try child.run()
-        let printed = output.fileHandleForReading.readDataToEndOfFile()
-        child.waitUntilExit()
-        guard child.terminationStatus == 0 else {
-            throw BenchError("the --child-once process exited with status \(child.terminationStatus)")
-        }
-        guard Int(String(decoding: printed, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) != nil else {
-            throw BenchError("the --child-once process printed no item count")
-        }
-        var usage = rusage()
-        #if canImport(Glibc)
-        getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
-        return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
-        #else
-        getrusage(RUSAGE_CHILDREN, &usage)
-        return Double(usage.ru_maxrss) / 1_048_576  // bytes on Darwin
-        #endif
+        let arguments = ["decode-podlist", "--child-once", "--fixture", unpacked.path] + (codable ? ["--codable"] : [])
+        return Double(try ChildRun.peakRSS(program, arguments)) / 1_048_576
     }
 }

@@ -18,7 +18,7 @@ struct Report: ParsableCommand {
     var svg = "docs/benchmarks.svg"
 
     @Option(help: "The command that produced the lines, quoted in the document.")
-    var command = "swift build -c release --product kube-bench --product kube-test-server --product kube-bench-coldstart && .build/release/kube-bench all --output docs/benchmarks.jsonl && .build/release/kube-bench report"
+    var command = "swift run -c release kube-bench all --compare python --output docs/benchmarks.jsonl && swift run -c release kube-bench report"
 
     func run() throws {
         guard let text = try? String(contentsOfFile: input, encoding: .utf8) else { throw BenchError("cannot read \(input)") }
@@ -34,7 +34,8 @@ struct Report: ParsableCommand {
         }
         guard !order.isEmpty else { throw BenchError("\(input) holds no JSON lines") }
         let rows = order.compactMap { key in latest[key].map { Row(key: key, object: $0) } }
-        try Self.write(Self.markdown(rows, command: command, svgName: URL(fileURLWithPath: svg).lastPathComponent), to: markdown)
+        let generated = Self.markdown(rows, command: command, svgName: URL(fileURLWithPath: svg).lastPathComponent)
+        try Self.write(generated + Self.notes(in: markdown), to: markdown)
         try Self.write(Self.chart(rows), to: svg)
         print("wrote \(markdown) and \(svg) from \(rows.count) figures")
     }
@@ -43,6 +44,9 @@ struct Report: ParsableCommand {
         var key = scenario + "|" + ((object["client"] as? String) ?? "")
         if let mode = object["mode"] as? String { key += "|" + mode }
         if let pods = object["pods"] as? Int, scenario == "informer-memory" { key += "|\(pods)" }
+        if let runtime = object["swift_runtime"] as? String, scenario == "cold-start" { key += "|" + runtime }
+        // A/B runs against a peer are kept apart from the standalone runs of the same scenario.
+        if object["compare"] != nil { key += "|interleaved" }
         return key
     }
 
@@ -77,13 +81,14 @@ struct Report: ParsableCommand {
             return ("informer memory, \(Int(row.number("pods") ?? 0)) pods", "\(row.range("bytes_per_pod") ?? "") bytes/pod (JSON: \(format(row.number("json_bytes_per_pod") ?? 0)))", bytes, false)
         case "cold-start":
             guard let ms = row.number("ms_median") else { return nil }
-            return ("cold start (in-cluster list)", "\(row.range("ms") ?? "") ms, peak \(row.range("peak_rss_mb") ?? "") MB", ms, false)
+            let runtime = (row.object["swift_runtime"] as? String).map { ", Swift runtime \($0)" } ?? ""
+            return ("cold start (in-cluster list\(runtime))", "\(row.range("ms") ?? "") ms, peak \(row.range("peak_rss_mb") ?? "") MB", ms, false)
         case "request-rate":
             guard let rate = row.number("requests_per_s_median") else { return nil }
             return ("GET ConfigMap, \(row.object["mode"] as? String ?? "")", "\(row.range("requests_per_s") ?? "") req/s, p50 \(row.range("p50_ms") ?? "") ms, p99 \(row.range("p99_ms") ?? "") ms", rate, true)
         case "binary-size":
             guard let size = row.number("binary_mb") else { return nil }
-            return ("kubeprobe binary, \(row.object["swift_stdlib"] as? String ?? "")", "\(format(size)) MB; whoami \(row.range("whoami_ms") ?? "") ms, peak \(row.range("whoami_peak_rss_mb") ?? "") MB", size, false)
+            return ("kubeprobe binary, \(row.object["swift_stdlib"] as? String ?? "")", "\(format(size)) MB (stripped \(format(row.number("stripped_mb") ?? 0)) MB); whoami \(row.range("whoami_ms") ?? "") ms, peak \(row.range("whoami_peak_rss_mb") ?? "") MB", size, false)
         default:
             return nil
         }
@@ -102,11 +107,14 @@ struct Report: ParsableCommand {
         var result: [(String, Double)] = []
         for row in rows where row.client == "swift-kubernetes" {
             guard let mine = headline(row) else { continue }
-            let peers = rows.filter { $0.scenario == row.scenario && $0.client != row.client && Self.key(row.scenario, $0.object).hasSuffix(row.key.dropFirst(row.scenario.count + 1 + row.client.count)) }
+            // The same variant of the scenario (sizes, runtime linking, standalone or A/B) only.
+            let variant = { (row: Row) in row.key.dropFirst(row.scenario.count + 1 + row.client.count) }
+            let peers = rows.filter { $0.scenario == row.scenario && $0.client != row.client && variant($0) == variant(row) }
             var compared: [(String, Double)] = peers.compactMap { peer in headline(peer).map { (peer.client + " (measured)", $0.median) } }
             if compared.isEmpty { compared = references[row.scenario] ?? [] }
             for (peer, value) in compared where value > 0 && mine.median > 0 {
-                result.append(("\(row.scenario) vs \(peer)", mine.higherIsBetter ? mine.median / value : value / mine.median))
+                let label = mine.label + (row.object["compare"] != nil ? ", A/B" : "")
+                result.append(("\(label) vs \(peer)", mine.higherIsBetter ? mine.median / value : value / mine.median))
             }
         }
         return result
@@ -121,7 +129,8 @@ struct Report: ParsableCommand {
         lines += ["Command:", "", "```sh", command, "```", "", "| scenario | client | figure | runs |", "|---|---|---|---|"]
         for row in rows {
             guard let headline = headline(row) else { continue }
-            lines.append("| \(headline.label) | \(row.client) | \(headline.text) | \(Int(row.number("runs") ?? 0)) |")
+            let label = headline.label + (row.object["compare"] != nil ? ", A/B with the peer" : "")
+            lines.append("| \(label) | \(row.client) | \(headline.text) | \(Int(row.number("runs") ?? 0)) |")
         }
         lines += ["", "Speed ratios (swift-kubernetes ÷ peer; above 1 is better for swift-kubernetes):", "", "| comparison | ratio |", "|---|---|"]
         for ratio in Self.ratios(rows) { lines.append("| \(ratio.label) | \(format(ratio.ratio))x |") }
@@ -135,13 +144,19 @@ struct Report: ParsableCommand {
         return lines.joined(separator: "\n")
     }
 
-    /// A hand-written horizontal bar chart (log-free, linear; a line marks ratio 1).
+    /// A hand-written horizontal bar chart (logarithmic scale; a dashed line marks ratio 1).
     static func chart(_ rows: [Row]) -> String {
         let bars = Self.ratios(rows)
-        let barHeight = 22, gap = 8, left = 330, width = 360, top = 40
+        // Room for the longest label (about 6.6 px per character at 12 px sans-serif).
+        let left = max(330, Int(Double(bars.map(\.label.count).max() ?? 0) * 6.6) + 16)
+        let barHeight = 22, gap = 8, width = 360, top = 40
         let height = top + bars.count * (barHeight + gap) + 30
-        let maxRatio = max(1.5, bars.map(\.ratio).max() ?? 1)
-        func x(_ ratio: Double) -> Int { left + Int(Double(width) * min(ratio, maxRatio) / maxRatio) }
+        // Logarithmic: ratios from 0.8x to 70x both stay readable; bars start at the lowest value.
+        let low = min(0.5, (bars.map(\.ratio).min() ?? 1) / 1.5), high = max(2, (bars.map(\.ratio).max() ?? 1) * 1.1)
+        func x(_ ratio: Double) -> Int {
+            let clamped = min(max(ratio, low), high)
+            return left + Int(Double(width) * log(clamped / low) / log(high / low))
+        }
         var svg = [
             #"<svg xmlns="http://www.w3.org/2000/svg" width="\#(left + width + 90)" height="\#(height)" font-family="sans-serif" font-size="12">"#,
             #"<text x="10" y="20" font-size="14" font-weight="bold">swift-kubernetes speed ratio vs peer (above 1 = faster)</text>"#,
@@ -167,6 +182,13 @@ struct Report: ParsableCommand {
         if value >= 100 { return String(Int(value.rounded())) }
         if value >= 10 { return String(format: "%.1f", value) }
         return String(format: "%.2f", value)
+    }
+
+    /// The hand-written part of an existing report, kept when it is regenerated: everything
+    /// from its `## Notes` heading on.
+    static func notes(in path: String) -> String {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let start = text.range(of: "\n## Notes") else { return "" }
+        return String(text[start.lowerBound...])
     }
 
     static func write(_ text: String, to path: String) throws {

@@ -25,8 +25,11 @@ struct RunAll: AsyncParsableCommand {
     @Option(help: "Cold-start runs.")
     var coldStartRuns = 20
 
-    @Option(help: "A kubeprobe binary for binary-size (skipped when absent and not next to kube-bench).")
+    @Option(help: "A kubeprobe binary for binary-size (default: built with --static-swift-stdlib into .build-static).")
     var kubeprobe: String?
+
+    @Option(help: "The cold-start program for the static figure and the Python comparison (default: kube-bench-coldstart built with --static-swift-stdlib into .build-static).")
+    var coldstart: String?
 
     @Option(help: "Also measure a peer client, interleaved against the same server: python (the official kubernetes client; $KUBE_PYTHON or a private venv).")
     var compare: String?
@@ -48,15 +51,17 @@ struct RunAll: AsyncParsableCommand {
             ["list", "--fixture", fixture, "--count", String(pods), "--runs", runs],
             ["watch-throughput", "--events", String(events), "--runs", runs],
             ["informer-memory", "--fixture", fixture, "--counts", String(pods), String(pods * 5), "--runs", String(min(self.runs, 3))],
-            ["cold-start", "--runs", String(coldStartRuns)],
             ["request-rate", "--requests", String(requests), "--runs", String(min(self.runs, 3))],
         ]
-        let probe = kubeprobe ?? (try? Sibling.path("kubeprobe"))
-        if let probe {
-            scenarios.append(["binary-size", "--kubeprobe", probe, "--runs", String(coldStartRuns)])
-        } else {
-            FileHandle.standardError.write(Data("kube-bench all: no kubeprobe binary, binary-size skipped\n".utf8))
+        // Cold start twice: as `swift build` links it (the Swift runtime as shared libraries),
+        // and linked statically like a container image's binary; binary-size is the static kubeprobe.
+        let staticColdstart = try coldstart ?? StaticBuild.binary("kube-bench-coldstart")
+        let probe = try kubeprobe ?? StaticBuild.binary("kubeprobe")
+        if let dynamic = try? Sibling.path("kube-bench-coldstart") {
+            scenarios.append(["cold-start", "--runs", String(coldStartRuns), "--program", dynamic])
         }
+        scenarios.append(["cold-start", "--runs", String(coldStartRuns), "--program", staticColdstart])
+        scenarios.append(["binary-size", "--kubeprobe", probe, "--runs", String(coldStartRuns)])
         var lines: [String] = []
         for arguments in scenarios {
             let result = try ChildRun.run(Sibling.selfPath, arguments)
@@ -70,7 +75,7 @@ struct RunAll: AsyncParsableCommand {
         }
         if compare == "python" {
             let compared = try await ComparePython(
-                fixture: fixture, pods: pods, events: events, runs: self.runs, coldStartRuns: coldStartRuns
+                fixture: fixture, pods: pods, events: events, runs: self.runs, coldStartRuns: coldStartRuns, coldstart: staticColdstart
             ).run()
             for line in compared { print(line) }
             lines += compared

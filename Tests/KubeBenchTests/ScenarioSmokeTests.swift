@@ -26,9 +26,13 @@ import Testing
         let fixture = folder.appendingPathComponent("pods.json")
         try DecodePodListSmokeTests.podList(count: 7).write(to: fixture)
         let jsonl = folder.appendingPathComponent("bench.jsonl")
+        let bench = try DecodePodListSmokeTests.benchBinary()
         var arguments = [
             "all", "--fixture", fixture.path, "--pods", "12", "--events", "20", "--requests", "20", "--runs", "2",
             "--cold-start-runs", "2", "--output", jsonl.path,
+            // The built siblings (debug), not a static release build: this checks the harness.
+            "--kubeprobe", bench.deletingLastPathComponent().appendingPathComponent("kubeprobe").path,
+            "--coldstart", bench.deletingLastPathComponent().appendingPathComponent("kube-bench-coldstart").path,
         ]
         if let python = ProcessInfo.processInfo.environment["KUBE_PYTHON"], !python.isEmpty {
             arguments += ["--compare", "python"]
@@ -57,10 +61,14 @@ import Testing
             #expect(memory?["method"] != nil)
         }
 
-        let cold = line(lines, "cold-start")
-        #expect(cold?["runs"]?.intValue == 2)
-        expectStats(cold, "ms")
-        expectStats(cold, "peak_rss_mb")
+        let colds = lines.filter { $0["scenario"] == "cold-start" && $0["client"] == "swift-kubernetes" && $0["compare"] == nil }
+        #expect(colds.count == 2, "cold start as built and with the given program")
+        for cold in colds {
+            #expect(cold["runs"]?.intValue == 2)
+            #expect(cold["swift_runtime"] == "dynamic", "a debug build links the Swift runtime dynamically")
+            expectStats(cold, "ms")
+            expectStats(cold, "peak_rss_mb")
+        }
 
         for inFlight in [1, 64] {
             let rate = line(lines, "request-rate") { $0["in_flight"]?.intValue == Int64(inFlight) }
@@ -70,7 +78,9 @@ import Testing
         }
 
         let size = line(lines, "binary-size")
-        #expect((DecodePodListSmokeTests.number(size?["binary_mb"]) ?? 0) > 0)
+        let built = DecodePodListSmokeTests.number(size?["binary_mb"]) ?? 0
+        let stripped = DecodePodListSmokeTests.number(size?["stripped_mb"]) ?? 0
+        #expect(built > 0 && stripped > 0 && stripped <= built)
         expectStats(size, "whoami_ms")
 
         if ProcessInfo.processInfo.environment["KUBE_PYTHON"].map({ !$0.isEmpty }) == true {
@@ -92,6 +102,11 @@ import Testing
             #expect(lines.contains { $0["scenario"] == .string(scenario) }, "no \(scenario) line")
         }
         #expect(table.contains("Machine:"))
+        // A regenerated report keeps its hand-written notes.
+        try Data((table + "\n## Notes\n\nmeasured by hand\n").utf8).write(to: markdown)
+        #expect(try smoke.run(["report", "--input", jsonl.path, "--markdown", markdown.path, "--svg", svg.path]).status == 0)
+        let again = try String(contentsOf: markdown, encoding: .utf8)
+        #expect(again.hasSuffix("\n## Notes\n\nmeasured by hand\n") && again.components(separatedBy: "## Notes").count == 2)
         let chart = try String(contentsOf: svg, encoding: .utf8)
         #expect(chart.hasPrefix("<svg") && chart.contains("<rect"))
     }

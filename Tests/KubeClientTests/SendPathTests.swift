@@ -170,6 +170,50 @@ struct SendPathTests {
         await server.shutdown()
     }
 
+    @Test func aBadLineInAChunkDeliversTheEventsBeforeItThenFails() async throws {
+        let line: @Sendable (String) -> String = { name in #"{"type":"ADDED","object":\#(ConfigMap.json(name))}"# + "\n" }
+        let server = try await StubServer.start { _ in
+            // One chunk: two good events, a line that is not JSON, one more good event.
+            StubServer.Response(status: 200, chunks: [.data(line("a") + line("b") + "{\"type\":\"ADDED\",\"object\":nope}\n" + line("c"))])
+        }
+        let client = try client(server)
+        var names: [String] = []
+        let error = await #expect(throws: KubeError.self) {
+            for try await event in try Api<ConfigMap>.namespaced(client, "ns").watch() {
+                names.append(event.object?.metadata.name ?? "")
+            }
+        }
+        #expect(names == ["a", "b"])
+        #expect(error?.code == .decoding)
+        try await client.shutdown()
+        await server.shutdown()
+    }
+
+    @Test func cancellingWhileEventsAreBufferedEndsTheStream() async throws {
+        let server = try await StubServer.start { _ in
+            let lines = (0..<5).map { index in #"{"type":"ADDED","object":\#(ConfigMap.json("cm\(index)"))}"# + "\n" }
+            return StubServer.Response(status: 200, chunks: [.data(lines.joined()), .delay(.seconds(30))])
+        }
+        let client = try client(server)
+        let api = Api<ConfigMap>.namespaced(client, "ns")
+        let (firstEvent, signal) = AsyncStream<Void>.makeStream()
+        let task = Task {
+            var count = 0
+            for try await _ in try api.watch() {
+                count += 1
+                signal.yield()
+                // Four more events of the same chunk wait in the iterator; stay here until cancelled.
+                try? await Task.sleep(for: .seconds(30))
+            }
+            return count
+        }
+        for await _ in firstEvent { break }
+        task.cancel()
+        #expect(try await task.value == 1)
+        try await client.shutdown()
+        await server.shutdown()
+    }
+
     @Test func listAllPagesAndRestartsOnceOnExpiredContinue() async throws {
         let expired = Counter()
         let server = try await StubServer.start { request in

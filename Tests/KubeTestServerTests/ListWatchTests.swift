@@ -124,6 +124,24 @@ struct ListWatchTests {
         }
     }
 
+    @Test func replaysAreSentInOrderWithOneEncodingSharedByEveryWatch() async throws {
+        try await withServer { _, wire in
+            let start = try await wire.get(configMaps)
+            let rv = start.json["metadata"]?["resourceVersion"]?.stringValue ?? ""
+            for index in 0..<300 { _ = try await wire.post(configMaps, configMap("r\(index)")) }
+            let path = configMaps + "?watch=true&resourceVersion=\(rv)&timeoutSeconds=10"
+            let first = try await wire.watch(path).lines(limit: 300)
+            let second = try await wire.watch(path).lines(limit: 300)
+            #expect(first.count == 300)
+            // Two watches replaying the same history get byte-identical lines, kube's shape:
+            // the type first, then the object as served (kind and apiVersion set).
+            #expect(first == second)
+            #expect(first.allSatisfy { $0.hasPrefix(#"{"type":"ADDED","object":{"kind":"ConfigMap","apiVersion":"v1","metadata":"#) })
+            let names = try first.map { try JSONDecoder().decode(JSONValue.self, from: Data($0.utf8))["object"]?["metadata"]?["name"]?.stringValue ?? "" }
+            #expect(names == (0..<300).map { "r\($0)" })
+        }
+    }
+
     @Test func watchInitialStateBookmarksAndTimeout() async throws {
         try await withServer({ $0.bookmarkInterval = .milliseconds(200) }) { _, wire in
             _ = try await wire.post(configMaps, configMap("a"))

@@ -12,8 +12,9 @@ extension Api {
     /// - The connection opens on the first `next()`, with the token current at that moment
     ///   (so a watcher that reconnects after a rotation uses the new token).
     /// - The newline-delimited JSON is split correctly whatever the chunking.
-    /// - Backpressure: at most one decoded event waits for the consumer; the connection is not
-    ///   read further until it is taken.
+    /// - Backpressure: the events of at most one received chunk wait for the consumer (they
+    ///   are decoded together and handed over at once); the connection is not read further
+    ///   until they are taken.
     /// - A stream silent for ``ClientConfig/Timeouts/watchIdle`` fails with
     ///   ``KubeError/Code/watchIdleTimeout`` (a dead connection).
     /// - The stream ends normally when the server ends the watch (its `timeoutSeconds`), after
@@ -41,26 +42,45 @@ public struct WatchStream<K: Codable & Sendable>: AsyncSequence, Sendable {
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         private let producer: WatchProducer<K>
-        private var events: AsyncThrowingChannel<WatchEvent<K>, any Error>.AsyncIterator
+        private var batches: AsyncThrowingChannel<[WatchEvent<K>], any Error>.AsyncIterator
+        private var batch: [WatchEvent<K>] = []
+        private var index = 0
 
         init(producer: WatchProducer<K>) {
             self.producer = producer
-            self.events = producer.channel.makeAsyncIterator()
+            self.batches = producer.channel.makeAsyncIterator()
         }
 
         public mutating func next() async throws -> WatchEvent<K>? {
+            if index < batch.count {
+                if Task.isCancelled { return end() }
+                defer { index += 1 }
+                return batch[index]
+            }
             producer.startIfNeeded()
-            let event = try await events.next()
-            if event == nil { producer.cancel() }
-            return event
+            while true {
+                guard let next = try await batches.next() else { return end() }
+                if next.isEmpty { continue }
+                batch = next
+                index = 1
+                return next[0]
+            }
+        }
+
+        private mutating func end() -> WatchEvent<K>? {
+            batch = []
+            index = 0
+            producer.cancel()
+            return nil
         }
     }
 }
 
-/// Reads the response body in its own task and hands decoded events over a rendezvous
-/// channel (one event in flight). Dropping it cancels the task, which closes the connection.
+/// Reads the response body in its own task and hands the decoded events of each chunk over
+/// a rendezvous channel (one batch in flight). Dropping it cancels the task, which closes
+/// the connection.
 final class WatchProducer<K: Codable & Sendable>: Sendable {
-    let channel = AsyncThrowingChannel<WatchEvent<K>, any Error>()
+    let channel = AsyncThrowingChannel<[WatchEvent<K>], any Error>()
     private let stream: WatchStream<K>
     private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
     private let started = NIOLockedValueBoxBool()
@@ -91,7 +111,7 @@ final class WatchProducer<K: Codable & Sendable>: Sendable {
         }
     }
 
-    private static func run(stream: WatchStream<K>, channel: AsyncThrowingChannel<WatchEvent<K>, any Error>) async {
+    private static func run(stream: WatchStream<K>, channel: AsyncThrowingChannel<[WatchEvent<K>], any Error>) async {
         let client = stream.client
         do {
             let exchange = try await client.exchange(stream.request, logger: stream.logger)
@@ -102,20 +122,27 @@ final class WatchProducer<K: Codable & Sendable>: Sendable {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     var splitter = LineSplitter()
-                    let decoder = JSONDecoder()
+                    let decode = EventDecoder<K>()
                     do {
                         for try await chunk in exchange.response.body {
                             activity.touch()
-                            for line in try splitter.append(chunk) {
-                                let event = try decode(line, decoder: decoder)
-                                activity.touch(waiting: true)
-                                await channel.send(event)
-                                activity.touch()
-                                try Task.checkCancellation()
+                            var batch: [WatchEvent<K>] = []
+                            do {
+                                try splitter.forEachLine(in: chunk) { line in batch.append(try decode(line)) }
+                            } catch {
+                                // The events before a bad line are delivered, then the error.
+                                if !batch.isEmpty { await channel.send(batch) }
+                                throw error
                             }
+                            guard !batch.isEmpty else { continue }
+                            activity.touch(waiting: true)
+                            await channel.send(batch)
+                            activity.touch()
+                            try Task.checkCancellation()
                         }
                         if let rest = splitter.finish() {
-                            await channel.send(try decode(rest, decoder: decoder))
+                            let event = try rest.withUnsafeBytes { try decode($0) }
+                            await channel.send([event])
                         }
                     } catch is LineSplitter.LineTooLong {
                         throw KubeError(.responseTooLarge, "a watch event is longer than \(splitter.maxLineLength) bytes")
@@ -148,11 +175,18 @@ final class WatchProducer<K: Codable & Sendable>: Sendable {
         }
     }
 
-    /// Decodes one event line: with the generated reader when `K` has one (`WatchEvent<K>`
-    /// is then `JSONReadable`), else with `JSONDecoder`; failures are `.decoding` errors.
-    private static func decode(_ line: [UInt8], decoder: JSONDecoder) throws -> WatchEvent<K> {
-        if let readable = WatchEvent<K>.self as? any JSONReadable.Type {
-            do { return try readLine(readable, line) as! WatchEvent<K> } catch {
+}
+
+/// Decodes one event line: with the generated reader when `K` has one (`WatchEvent<K>` is
+/// then `JSONReadable`; the check is made once per stream), else with `JSONDecoder`;
+/// failures are `.decoding` errors.
+struct EventDecoder<K: Codable & Sendable> {
+    private let readable = WatchEvent<K>.self as? any JSONReadable.Type
+    private let decoder = JSONDecoder()
+
+    func callAsFunction(_ line: UnsafeRawBufferPointer) throws -> WatchEvent<K> {
+        if let readable {
+            do { return try Self.read(readable, line) } catch {
                 throw KubeError.decoding(error, what: "a watch event")
             }
         }
@@ -161,7 +195,8 @@ final class WatchProducer<K: Codable & Sendable>: Sendable {
         }
     }
 
-    private static func readLine<R: JSONReadable>(_ type: R.Type, _ line: [UInt8]) throws(JSONReadError) -> Any {
-        try R.read(from: line)
+    private static func read<R: JSONReadable>(_ type: R.Type, _ line: UnsafeRawBufferPointer) throws(JSONReadError) -> WatchEvent<K> {
+        // `R` is `WatchEvent<K>` (see `readable`), so the cast cannot fail.
+        try R.read(from: line) as! WatchEvent<K>
     }
 }

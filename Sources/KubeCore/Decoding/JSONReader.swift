@@ -51,6 +51,11 @@ extension JSONReadable {
         try bytes.withUnsafeBytes { buffer in readWhole(buffer) }.get()
     }
 
+    /// Reads one value of this type from `buffer`, which must hold exactly one JSON value.
+    public static func read(from buffer: UnsafeRawBufferPointer) throws(JSONReadError) -> Self {
+        try readWhole(buffer).get()
+    }
+
     private static func readWhole(_ buffer: UnsafeRawBufferPointer) -> Result<Self, JSONReadError> {
         var reader = JSONReader(buffer)
         do throws(JSONReadError) {

@@ -139,7 +139,7 @@ extension APIServer {
         }
         // `kubectl get -w` watches with the Table Accept header: each event's object is a one-row Table.
         let table = try await tableOutput(request, resource: resource)
-        let encoder = WatchEncoder(resource: resource, presenter: { [self] object in
+        let encoder = WatchEncoder(resource: resource, sharesEncodings: table == nil, presenter: { [self] object in
             let presented = present(object, resource: resource)
             guard let table else { return presented }
             return table.table([presented], listMetadata: ["resourceVersion": presented["metadata"]?["resourceVersion"] ?? ""])
@@ -170,14 +170,30 @@ extension APIServer {
             }
         }
         let producer = Task {
-            for await output in events {
-                if case .bookmark = output, !bookmarks { continue }
-                if case .cut = output {
-                    continuation.yield(.abort)
-                    break
+            // Each batch from the store (the whole replay, or one live event) is written in
+            // chunks of up to `watchChunkBytes`: one write and TLS record per chunk, not per event.
+            batches: for await outputs in events {
+                var chunk: [UInt8] = []
+                var stop = false
+                for output in outputs {
+                    if case .bookmark = output, !bookmarks { continue }
+                    if case .cut = output {
+                        if !chunk.isEmpty { continuation.yield(.data(Data(chunk))) }
+                        continuation.yield(.abort)
+                        break batches
+                    }
+                    encoder.encode(output, into: &chunk)
+                    if case .error = output {
+                        stop = true
+                        break
+                    }
+                    if chunk.count >= Self.watchChunkBytes {
+                        continuation.yield(.data(Data(chunk)))
+                        chunk.removeAll(keepingCapacity: true)
+                    }
                 }
-                continuation.yield(.data(encoder.encode(output)))
-                if case .error = output { break }
+                if !chunk.isEmpty { continuation.yield(.data(Data(chunk))) }
+                if stop { break }
             }
             timer.cancel()
             continuation.finish()
@@ -190,18 +206,39 @@ extension APIServer {
         return ServerResponse(status: 200, headers: Self.watchHeaders, body: .stream(chunks))
     }
 
+    /// The size at which a watch response's write is cut (events are never split).
+    static let watchChunkBytes = 64 << 10
+
     static let watchHeaders: [(String, String)] = [("Content-Type", "application/json"), ("Cache-Control", "no-cache, private")]
 }
 
 /// Turns watch outputs into kube's newline-delimited JSON events.
 struct WatchEncoder: Sendable {
     let resource: ServedResource
+    /// Whether `presenter` gives every watch of `resource` the same JSON (not a Table), so an
+    /// event's encoding can be shared through its ``SerializedObject``.
+    var sharesEncodings = false
     let presenter: @Sendable (JSONValue) -> JSONValue
 
     func encode(_ output: WatchOutput) -> Data {
+        var bytes: [UInt8] = []
+        encode(output, into: &bytes)
+        return Data(bytes)
+    }
+
+    /// Appends the event's line (JSON and `\n`); nothing for `.cut`.
+    func encode(_ output: WatchOutput, into out: inout [UInt8]) {
         let event: JSONValue
         switch output {
-        case .event(let type, let object):
+        case .event(let type, let object, let serialized):
+            if sharesEncodings, let serialized {
+                out.append(contentsOf: #"{"type":""#.utf8)
+                out.append(contentsOf: type.utf8)
+                out.append(contentsOf: #"","object":"#.utf8)
+                out.append(contentsOf: serialized.bytes(apiVersion: resource.apiVersion) { JSONWriter.bytes(presenter(object)) })
+                out.append(contentsOf: "}\n".utf8)
+                return
+            }
             event = ["type": .string(type), "object": presenter(object)]
         case .bookmark(let revision, let initialEventsEnd):
             var metadata: [String: JSONValue] = ["resourceVersion": .string(String(revision))]
@@ -211,10 +248,9 @@ struct WatchEncoder: Sendable {
             let status = (try? JSONValue(encoding: error.status)) ?? [:]
             event = ["type": "ERROR", "object": status]
         case .cut:
-            return Data()
+            return
         }
-        var data = JSONWriter.data(event)
-        data.append(UInt8(ascii: "\n"))
-        return data
+        JSONWriter.write(event, into: &out)
+        out.append(UInt8(ascii: "\n"))
     }
 }

@@ -2,6 +2,7 @@ import APIServerSemantics
 import DequeModule
 import Foundation
 import KubeCore
+import Synchronization
 
 /// One change committed to the store, kept in the bounded history so watches can
 /// resume and exact-version lists can be answered.
@@ -13,6 +14,24 @@ struct StoredEvent: Sendable {
     var key: String
     var object: JSONValue
     var previous: JSONValue?
+    /// The object's JSON as watches send it, written by the first watch that needs it.
+    var serialized = SerializedObject()
+}
+
+/// The JSON of one stored object version as served, written once and shared by every watch
+/// that sends the event (kube-apiserver's watch cache does the same with its
+/// `cachingObject`). Keyed by the served `apiVersion`, since one stored object can be
+/// served under several group versions.
+final class SerializedObject: Sendable {
+    private let cache = Mutex<(apiVersion: String, bytes: [UInt8])?>(nil)
+
+    /// The bytes for `apiVersion`, from `write` the first time (or when another version asks).
+    func bytes(apiVersion: String, _ write: () -> [UInt8]) -> [UInt8] {
+        if let hit = cache.withLock({ $0?.apiVersion == apiVersion ? $0?.bytes : nil }) { return hit }
+        let bytes = write()
+        cache.withLock { $0 = (apiVersion, bytes) }
+        return bytes
+    }
 }
 
 /// Which objects a list or watch wants: a namespace (or all), a label selector and

@@ -14,6 +14,13 @@ enum JSONWriter {
         return Data(out)
     }
 
+    static func bytes(_ value: JSONValue) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        write(value, into: &out)
+        return out
+    }
+
     static func string(_ value: JSONValue) -> String {
         var out: [UInt8] = []
         write(value, into: &out)

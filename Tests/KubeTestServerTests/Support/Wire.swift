@@ -93,20 +93,24 @@ struct WatchReader: Sendable {
 
     /// The events until the stream ends (or `limit` events, or `timeout`).
     func events(limit: Int = .max, timeout: Duration = .seconds(20)) async throws -> [JSONValue] {
-        try await withThrowingTaskGroup(of: [JSONValue]?.self) { group in
+        try await lines(limit: limit, timeout: timeout).map { try JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
+    }
+
+    /// The event lines as sent, until the stream ends (or `limit` lines, or `timeout`).
+    func lines(limit: Int = .max, timeout: Duration = .seconds(20)) async throws -> [String] {
+        try await withThrowingTaskGroup(of: [String]?.self) { group in
             group.addTask {
-                var events: [JSONValue] = []
+                var lines: [String] = []
                 var buffer: [UInt8] = []
                 for try await chunk in body {
                     buffer += chunk.readableBytesView
                     while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                        let line = Data(buffer[..<newline])
+                        lines.append(String(decoding: buffer[..<newline], as: UTF8.self))
                         buffer.removeSubrange(...newline)
-                        events.append(try JSONDecoder().decode(JSONValue.self, from: line))
-                        if events.count >= limit { return events }
+                        if lines.count >= limit { return lines }
                     }
                 }
-                return events
+                return lines
             }
             group.addTask {
                 try await Task.sleep(for: timeout)
@@ -114,8 +118,8 @@ struct WatchReader: Sendable {
             }
             let first = try await group.next()!
             group.cancelAll()
-            guard let events = first else { throw WatchTimeout() }
-            return events
+            guard let lines = first else { throw WatchTimeout() }
+            return lines
         }
     }
 }
