@@ -32,6 +32,9 @@ struct InformerMemory: ParsableCommand {
     @Flag(help: .hidden)
     var child = false
 
+    @Flag(help: .hidden)
+    var stripManagedFields = false
+
     func validate() throws {
         guard runs >= 1, !counts.isEmpty, counts.allSatisfy({ $0 >= 1 }) else {
             throw ValidationError("--runs and every --counts value must be at least 1")
@@ -40,7 +43,7 @@ struct InformerMemory: ParsableCommand {
 
     func run() throws {
         if child {
-            print(try Self.measureHere(fixture: fixture, count: counts[0]))
+            print(try Self.measureHere(fixture: fixture, count: counts[0], stripManagedFields: stripManagedFields))
             return
         }
         let bytes = try BenchFixture.load(fixture)
@@ -49,29 +52,41 @@ struct InformerMemory: ParsableCommand {
         try Data(bytes).write(to: unpacked)
         defer { try? FileManager.default.removeItem(at: unpacked) }
         let jsonPerPod = Double(bytes.count) / Double(items)
+        // Each count as the server sends the pods, and with the informer transform that drops
+        // managedFields (`Informer.stripManagedFields`).
         for count in counts {
-            var perPod: [Double] = []
-            for _ in 0..<runs {
-                let result = try ChildRun.run(
-                    Sibling.selfPath, ["informer-memory", "--child", "--fixture", unpacked.path, "--counts", String(count)])
-                guard result.status == 0, let value = Double(result.output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-                    throw BenchError("the informer-memory child exited with status \(result.status): \(result.output)")
+            for strip in [false, true] {
+                var perPod: [Double] = []
+                for _ in 0..<runs {
+                    let result = try ChildRun.run(
+                        Sibling.selfPath,
+                        ["informer-memory", "--child", "--fixture", unpacked.path, "--counts", String(count)] + (strip ? ["--strip-managed-fields"] : []))
+                    guard result.status == 0, let value = Double(result.output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                        throw BenchError("the informer-memory child exited with status \(result.status): \(result.output)")
+                    }
+                    perPod.append(value)
                 }
-                perPod.append(value)
+                let stats = Stats(perPod)
+                var line = JSONLine().string("scenario", "informer-memory").string("client", "swift-kubernetes")
+                if strip { line = line.string("mode", "managedFields stripped") }
+                print(
+                    line.stats("bytes_per_pod", stats).int("pods", count).number("json_bytes_per_pod", jsonPerPod)
+                        .number("ratio_to_json", stats.median / jsonPerPod).int("runs", runs)
+                        .string("method", "child process: (RSS after caching - RSS before) / pods, malloc_trim(0) before each /proc/self/statm reading, the fixture bytes loaded across both readings; Store<Pod> with a namespace index")
+                        .raw("machine", Machine.current().json).text)
             }
-            let stats = Stats(perPod)
-            print(
-                JSONLine().string("scenario", "informer-memory").string("client", "swift-kubernetes")
-                    .stats("bytes_per_pod", stats).int("pods", count).number("json_bytes_per_pod", jsonPerPod)
-                    .number("ratio_to_json", stats.median / jsonPerPod).int("runs", runs)
-                    .string("method", "child process: (RSS after caching - RSS before) / pods, malloc_trim(0) before each /proc/self/statm reading; Store<Pod> with a namespace index")
-                    .raw("machine", Machine.current().json).text)
         }
     }
 
     /// Runs in the child: bytes of resident memory per cached pod.
-    static func measureHere(fixture: String, count: Int) throws -> Double {
+    static func measureHere(fixture: String, count: Int, stripManagedFields: Bool) throws -> Double {
         let bytes = try BenchFixture.load(fixture)
+        // The bytes must stay alive until the second reading: freed after their last use,
+        // they would subtract their own size from the figure.
+        return try withExtendedLifetime(bytes) { try measure(bytes, fixture: fixture, count: count, stripManagedFields: stripManagedFields) }
+    }
+
+    private static func measure(_ bytes: [UInt8], fixture: String, count: Int, stripManagedFields: Bool) throws -> Double {
         releaseFreeMemory()
         let before = currentRSS()
         let store = Store<Pod>(indexers: [Store<Pod>.namespaceIndex.0: Store<Pod>.namespaceIndex.1])
@@ -89,7 +104,7 @@ struct InformerMemory: ParsableCommand {
                     unique = name + "-d\(duplicate)"
                 }
                 pod.metadata.name = unique
-                store.apply(pod)
+                store.apply(stripManagedFields ? Informer<Pod>.stripManagedFields(pod) : pod)
                 stored += 1
             }
             copy += 1

@@ -78,7 +78,8 @@ struct Report: ParsableCommand {
             return ("watch replay \(Int(row.number("events") ?? 0)) events", "\(row.range("events_per_s") ?? "") events/s", rate, true)
         case "informer-memory":
             guard let bytes = row.number("bytes_per_pod_median") else { return nil }
-            return ("informer memory, \(Int(row.number("pods") ?? 0)) pods", "\(row.range("bytes_per_pod") ?? "") bytes/pod (JSON: \(format(row.number("json_bytes_per_pod") ?? 0)))", bytes, false)
+            let mode = (row.object["mode"] as? String).map { ", \($0)" } ?? ""
+            return ("informer memory, \(Int(row.number("pods") ?? 0)) pods\(mode)", "\(row.range("bytes_per_pod") ?? "") bytes/pod (JSON: \(format(row.number("json_bytes_per_pod") ?? 0)))", bytes, false)
         case "cold-start":
             guard let ms = row.number("ms_median") else { return nil }
             let runtime = (row.object["swift_runtime"] as? String).map { ", Swift runtime \($0)" } ?? ""

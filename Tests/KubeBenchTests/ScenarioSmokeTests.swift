@@ -59,6 +59,8 @@ import Testing
             #expect(memory != nil, "no informer-memory line for \(count) pods")
             expectStats(memory, "bytes_per_pod")
             #expect(memory?["method"] != nil)
+            let stripped = line(lines, "informer-memory") { $0["pods"]?.intValue == Int64(count) && $0["mode"] == "managedFields stripped" }
+            expectStats(stripped, "bytes_per_pod")
         }
 
         let colds = lines.filter { $0["scenario"] == "cold-start" && $0["client"] == "swift-kubernetes" && $0["compare"] == nil }

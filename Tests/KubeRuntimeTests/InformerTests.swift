@@ -23,6 +23,33 @@ struct InformerTests {
         Dictionary(uniqueKeysWithValues: store.list().map { ($0.metadata.name ?? "", $0.metadata.resourceVersion ?? "") })
     }
 
+    @Test func aTransformAppliesToTheStoreAndSubscribers() async throws {
+        try await withCluster { cluster in
+            try await makeNamespace(cluster.client, "trf")
+            let api = Api<ConfigMap>.namespaced(cluster.client, "trf")
+            _ = try await api.create(configMap("listed", namespace: "trf"))
+            // The server records managedFields on every write, as kube-apiserver does.
+            #expect(try await api.get("listed").metadata.managedFields?.isEmpty == false)
+            let informer = Informer(api: api, transform: Informer<ConfigMap>.stripManagedFields)
+            let run = Task { try await informer.run() }
+            defer { run.cancel() }
+            await informer.waitUntilSynced()
+            var events = informer.subscribe().makeAsyncIterator()
+            // The namespace also holds its kube-root-ca.crt ConfigMap.
+            var initial: [ConfigMap] = []
+            for _ in 0..<informer.store.count {
+                if case .added(let object) = await events.next() { initial.append(object) }
+            }
+            #expect(initial.contains { $0.metadata.name == "listed" })
+            #expect(initial.allSatisfy { $0.metadata.managedFields == nil })
+            _ = try await api.create(configMap("watched", namespace: "trf"))
+            guard case .added(let watched) = await events.next() else { Issue.record("expected added"); return }
+            #expect(watched.metadata.name == "watched" && watched.metadata.managedFields == nil)
+            #expect(informer.store.get(namespace: "trf", name: "watched") != nil)
+            #expect(informer.store.list().allSatisfy { $0.metadata.managedFields == nil && $0.metadata.resourceVersion != nil })
+        }
+    }
+
     @Test func syncsFollowsChangesAndNotifiesSubscribers() async throws {
         try await withCluster { cluster in
             try await makeNamespace(cluster.client, "inf")

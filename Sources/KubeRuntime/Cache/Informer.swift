@@ -32,11 +32,14 @@ public enum InformerEvent<K: KubeObject>: Sendable {
 ///   subscriber costs memory, never events.
 /// - ``run()`` watches until the task is cancelled or the service group shuts down
 ///   gracefully; then every subscription ends.
+/// - With a `transform`, every object is transformed before it reaches the store or a
+///   subscriber (client-go's `SetTransform`), e.g. ``stripManagedFields(_:)`` to save memory.
 public final class Informer<K: KubeObject>: Service, Sendable {
     public let store: Store<K>
     private let api: Api<K>
     private let config: WatcherConfig
     private let logger: Logger
+    private let transform: (@Sendable (K) -> K)?
     private let state = Mutex(State())
 
     private struct State {
@@ -48,12 +51,22 @@ public final class Informer<K: KubeObject>: Service, Sendable {
     }
 
     public init(
-        api: Api<K>, config: WatcherConfig = WatcherConfig(), indexers: [String: Store<K>.IndexFunction] = [:], logger: Logger? = nil
+        api: Api<K>, config: WatcherConfig = WatcherConfig(), indexers: [String: Store<K>.IndexFunction] = [:],
+        transform: (@Sendable (K) -> K)? = nil, logger: Logger? = nil
     ) {
         self.api = api
         self.config = config
         self.store = Store(indexers: indexers)
+        self.transform = transform
         self.logger = logger ?? api.client.logger
+    }
+
+    /// A transform that drops `metadata.managedFields` (server-side apply bookkeeping that a
+    /// controller rarely reads): about a quarter of a typical cached Pod's memory.
+    @Sendable public static func stripManagedFields(_ object: K) -> K {
+        var object = object
+        object.metadata.managedFields = nil
+        return object
     }
 
     /// Waits until the first full list is in the store.
@@ -96,6 +109,7 @@ public final class Informer<K: KubeObject>: Service, Sendable {
 
     /// Applies one watcher event; exposed to the package for tests that drive an informer by hand.
     func handle(_ event: WatcherEvent<K>) {
+        let event = transform.map { event.map($0) } ?? event
         state.withLock { state in
             switch event {
             case .initStart:

@@ -28,3 +28,15 @@ public enum InitialListStrategy: Sendable, Hashable {
 }
 
 extension WatcherEvent: Equatable where K: Equatable {}
+
+extension WatcherEvent {
+    /// The same event with its object (if any) passed through `transform`.
+    public func map(_ transform: (K) -> K) -> WatcherEvent<K> {
+        switch self {
+        case .initObject(let object): .initObject(transform(object))
+        case .apply(let object): .apply(transform(object))
+        case .delete(let object): .delete(transform(object))
+        case .initStart, .initDone, .progress: self
+        }
+    }
+}
