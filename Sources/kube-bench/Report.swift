@@ -33,7 +33,15 @@ struct Report: ParsableCommand {
             latest[key] = object
         }
         guard !order.isEmpty else { throw BenchError("\(input) holds no JSON lines") }
-        let rows = order.compactMap { key in latest[key].map { Row(key: key, object: $0) } }
+        // Scenario by scenario (standalone rows first, then the A/B rows), stable otherwise.
+        let scenarios = ["decode-podlist", "list", "watch-throughput", "informer-memory", "cold-start", "request-rate", "binary-size"]
+        let rows = order.enumerated().compactMap { position, key in latest[key].map { (position, Row(key: key, object: $0)) } }
+            .sorted { left, right in
+                let a = (left.1.object["compare"] != nil ? 1 : 0, scenarios.firstIndex(of: left.1.scenario) ?? scenarios.count, left.0)
+                let b = (right.1.object["compare"] != nil ? 1 : 0, scenarios.firstIndex(of: right.1.scenario) ?? scenarios.count, right.0)
+                return a < b
+            }
+            .map(\.1)
         let generated = Self.markdown(rows, command: command, svgName: URL(fileURLWithPath: svg).lastPathComponent)
         try Self.write(generated + Self.notes(in: markdown), to: markdown)
         try Self.write(Self.chart(rows), to: svg)

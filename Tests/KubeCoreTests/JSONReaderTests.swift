@@ -5,6 +5,17 @@ import Testing
 @Suite struct JSONReaderTests {
     func value(_ text: String) throws -> JSONValue { try JSONValue.read(from: Data(text.utf8)) }
 
+    @Test func decodedArraysHaveNoSpareCapacity() throws {
+        // Appending 33 elements one by one leaves room for 64; decoded arrays are kept in
+        // caches, so the reader gives the spare room back.
+        let json = "[" + (0..<33).map(String.init).joined(separator: ",") + "]"
+        let numbers = try [Int64].read(from: Array(json.utf8))
+        #expect(numbers == (0..<33).map(Int64.init))
+        #expect(numbers.capacity < 40, "capacity \(numbers.capacity)")
+        let names = try [String].read(from: Array(("[" + (0..<33).map { "\"n\($0)\"" }.joined(separator: ",") + "]").utf8))
+        #expect(names.count == 33 && names.capacity < 40)
+    }
+
     @Test func readsWhatFoundationReads() throws {
         let documents = [
             #"{"a":[1,-2,3.5,1e3,-0.25E-2,true,false,null],"b":{"c":"d\"e\\f\/g\n\t\u00e9\ud83d\ude00"},"":""}"#,

@@ -53,7 +53,7 @@ extension Array: JSONReadable where Element: JSONReadable {
         try reader.readArray { (reader: inout JSONReader) throws(JSONReadError) in
             result.append(try Element(reading: &reader))
         }
-        self = result
+        self = JSONReader.exactCapacity(result)
     }
 }
 

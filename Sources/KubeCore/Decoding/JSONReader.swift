@@ -253,7 +253,19 @@ public struct JSONReader {
     public mutating func readArray<T>(of read: (inout JSONReader) throws(JSONReadError) -> T) throws(JSONReadError) -> [T] {
         var result: [T] = []
         try readArray { (reader: inout JSONReader) throws(JSONReadError) in result.append(try read(&reader)) }
-        return result
+        return Self.exactCapacity(result)
+    }
+
+    /// `array` in storage of its own size: appending doubles the capacity, and decoded
+    /// objects are often kept for a long time (an informer's cache), so the spare room
+    /// (up to half of the array) is given back once, at the cost of one copy.
+    @inlinable
+    public static func exactCapacity<T>(_ array: [T]) -> [T] {
+        guard array.capacity > array.count, !array.isEmpty else { return array }
+        return Array(unsafeUninitializedCapacity: array.count) { buffer, count in
+            let copied = array.withUnsafeBufferPointer { source in buffer.initialize(fromContentsOf: source) }
+            count = copied
+        }
     }
 
     /// Whether the open container at each depth has read its first member: bit
