@@ -16,6 +16,26 @@ import Testing
         #expect(names.count == 33 && names.capacity < 40)
     }
 
+    @Test func equalRawValuesOfOneLargeInputShareStorage() throws {
+        // 200 objects (a large input, so the reader keeps its table): fieldsV1 is the same for
+        // the even ones and different for each odd one, like pods of one ReplicaSet.
+        func fields(_ index: Int) -> String {
+            let key = index % 2 == 0 ? "shared" : "own-\(index)"
+            return #"{"f:metadata":{"f:labels":{".":{},"f:app":{},"f:\#(key)":{}}},"f:spec":{"f:containers":{"k:{\"name\":\"web\"}":{}}}}"#
+        }
+        let items = (0..<200).map { index in
+            #"{"name":"pod-\#(index)","namespace":"default","uid":"00000000-0000-0000-0000-\#(String(format: "%012d", index))","managedFields":[{"manager":"kube-controller-manager","operation":"Update","apiVersion":"v1","fieldsType":"FieldsV1","fieldsV1":\#(fields(index))}]}"#
+        }
+        let json = "[" + items.joined(separator: ",") + "]"
+        #expect(json.utf8.count >= 32 * 1024)
+        let metas = try [ObjectMeta].read(from: Array(json.utf8))
+        func raw(_ index: Int) -> [UInt8] { metas[index].managedFields?.first?.fieldsV1Raw?.bytes ?? [] }
+        func address(_ bytes: [UInt8]) -> UnsafeRawPointer? { bytes.withUnsafeBytes { $0.baseAddress } }
+        for index in 0..<200 { #expect(raw(index) == Array(fields(index).utf8)) }
+        #expect(address(raw(0)) != nil && address(raw(0)) == address(raw(2)) && address(raw(2)) == address(raw(198)))
+        #expect(address(raw(1)) != address(raw(3)))
+    }
+
     @Test func readsWhatFoundationReads() throws {
         let documents = [
             #"{"a":[1,-2,3.5,1e3,-0.25E-2,true,false,null],"b":{"c":"d\"e\\f\/g\n\t\u00e9\ud83d\ude00"},"":""}"#,
