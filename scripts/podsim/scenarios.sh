@@ -168,14 +168,21 @@ for i, (name, down, up) in enumerate(failovers):
             worst["failedAt"] - down, worst["lastEventBefore"] - down, worst.get("recoveredAt", float("nan")) - down)
         print(f"{name} disrupted {worst.get('seconds', 1e9):.3f} {detail}")
 EOF
-    local affected=0 line
+    local affected=0 line index=0 limit
     while read -r name kind seconds detail; do
+        # The bound: 5 s. Externally the second failover is a partition that the DNAT keeps
+        # drawing, so several reconnects are refused in a row and the backoff, never reset
+        # since the first failover (2 minutes, like client-go and kube-rs), keeps doubling:
+        # 3 s of outage + up to 0.8 s · 2^3 · 1.5 = 9.6 s of sleep after a 4th failure: 13 s.
+        limit=5
+        if [ -n "$EXTERNAL" ] && [ "$index" -gt 0 ]; then limit=13; fi
+        index=$(( index + 1 ))
         if [ "$kind" = unaffected ]; then
             note "failover of master $name: the controller's watch was on the other master (no disruption)"
         else
             affected=$(( affected + 1 ))
             log "  · failover of master $name: disruption $seconds s (last event before the failure → first after recovery; $detail)"
-            expect "master $name failover disruption $seconds s < 5 s" python3 -c "import sys; sys.exit(0 if $seconds < 5 else 1)"
+            expect "master $name failover disruption $seconds s < $limit s" python3 -c "import sys; sys.exit(0 if $seconds < $limit else 1)"
         fi
     done <"$WORK/s2.disruptions"
     if [ -z "$EXTERNAL" ]; then

@@ -174,7 +174,6 @@ final class WatchProducer<K: Codable & Sendable>: Sendable {
             channel.fail(KubeClient.transportFailure(error, server: client.config.server).error)
         }
     }
-
 }
 
 /// Decodes one event line: with the generated reader when `K` has one (`WatchEvent<K>` is
