@@ -7,12 +7,7 @@ import KubeCore
 enum JSONWriter {
     private static let leadingKeys = ["kind", "apiVersion", "metadata", "spec", "status"]
 
-    static func data(_ value: JSONValue) -> Data {
-        var out: [UInt8] = []
-        out.reserveCapacity(512)
-        write(value, into: &out)
-        return Data(out)
-    }
+    static func data(_ value: JSONValue) -> Data { Data(bytes(value)) }
 
     static func bytes(_ value: JSONValue) -> [UInt8] {
         var out: [UInt8] = []
@@ -21,11 +16,7 @@ enum JSONWriter {
         return out
     }
 
-    static func string(_ value: JSONValue) -> String {
-        var out: [UInt8] = []
-        write(value, into: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
+    static func string(_ value: JSONValue) -> String { String(decoding: bytes(value), as: UTF8.self) }
 
     /// Encodes any `Encodable` (a `Status`, a review) through `JSONValue`.
     static func encode(_ value: some Encodable) -> Data {
