@@ -4,7 +4,7 @@ import Testing
 
 @testable import APIServerSemantics
 
-@Suite("JSON Patch (RFC 6902)")
+@Suite("JSON Patch (RFC 6902)", .timeLimit(.minutes(3)))
 struct JSONPatchTests {
     // RFC 6902 Appendix A, cases A.1-A.16.
     @Test("RFC 6902 appendix A examples", arguments: [
@@ -130,7 +130,7 @@ struct JSONPatchTests {
     }
 }
 
-@Suite("JSON merge patch (RFC 7386)")
+@Suite("JSON merge patch (RFC 7386)", .timeLimit(.minutes(3)))
 struct MergePatchTests {
     // RFC 7386 Appendix A.
     @Test("RFC 7386 appendix A", arguments: [

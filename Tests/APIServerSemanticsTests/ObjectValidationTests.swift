@@ -4,7 +4,7 @@ import Testing
 
 @testable import APIServerSemantics
 
-@Suite("Object validation")
+@Suite("Object validation", .timeLimit(.minutes(3)))
 struct ObjectValidationTests {
     static let subdomainMessage = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
 

@@ -4,7 +4,7 @@ import Testing
 
 @testable import APIServerSemantics
 
-@Suite("RBAC authorizer")
+@Suite("RBAC authorizer", .timeLimit(.minutes(3)))
 struct RBACAuthorizerTests {
     let sa = UserInfo.serviceAccount(namespace: "ns", name: "sa")
 

@@ -4,7 +4,7 @@ import Testing
 
 @testable import APIServerSemantics
 
-@Suite("Request attributes from URLs, patch types")
+@Suite("Request attributes from URLs, patch types", .timeLimit(.minutes(3)))
 struct RequestAttributesTests {
     // Cases after apiserver's request_test.go TestGetAPIRequestInfo.
     @Test func resourceRequests() {

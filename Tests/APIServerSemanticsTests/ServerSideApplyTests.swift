@@ -4,7 +4,7 @@ import Testing
 
 @testable import APIServerSemantics
 
-@Suite("Server-side apply and managedFields")
+@Suite("Server-side apply and managedFields", .timeLimit(.minutes(5)))
 struct ServerSideApplyTests {
     let t0 = Date(timeIntervalSince1970: 1_704_067_200)  // 2024-01-01T00:00:00Z
     let t1 = Date(timeIntervalSince1970: 1_704_067_260)
@@ -221,7 +221,7 @@ struct ServerSideApplyTests {
     }
 }
 
-@Suite("Server-side apply at scale")
+@Suite("Server-side apply at scale", .timeLimit(.minutes(5)))
 struct ServerSideApplyScaleTests {
     @Test func largeConfigMapAppliesAndShrinks() throws {
         func configMap(_ keys: Int) -> JSONValue {

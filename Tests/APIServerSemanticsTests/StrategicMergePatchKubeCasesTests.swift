@@ -7,7 +7,7 @@ import Testing
 /// Cases from apimachinery `strategicpatch/patch_test.go` (`strategicMergePatchRawTestCases`),
 /// converted from YAML to JSON, on a schema equal to the test's `MergeItem` struct tags:
 /// applying `TwoWay` to `Original` gives `Modified`, applying `ThreeWay` to `Current` gives `Result`.
-@Suite("Strategic merge patch: kube's test table")
+@Suite("Strategic merge patch: kube's test table", .timeLimit(.minutes(3)))
 struct StrategicMergePatchKubeCasesTests {
     static let schema = PatchSchema(
         types: [

@@ -4,7 +4,7 @@ import Testing
 
 @testable import APIServerSemantics
 
-@Suite("Strategic merge patch")
+@Suite("Strategic merge patch", .timeLimit(.minutes(3)))
 struct StrategicMergePatchTests {
     func pod(_ patch: String, _ live: String) throws -> JSONValue {
         try StrategicMergePatch.apply(json(patch), to: json(live), kind: podKind, schema: testSchema)

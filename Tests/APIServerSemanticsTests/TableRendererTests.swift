@@ -4,7 +4,7 @@ import Testing
 
 @testable import APIServerSemantics
 
-@Suite("Tables for kubectl")
+@Suite("Tables for kubectl", .timeLimit(.minutes(3)))
 struct TableRendererTests {
     let now = Date(timeIntervalSince1970: 1_704_067_200 + 3600)  // 2024-01-01T01:00:00Z
     let created = "2024-01-01T00:55:00Z"  // five minutes before `now`
@@ -167,7 +167,7 @@ struct TableRendererTests {
     }
 }
 
-@Suite("Tables for custom resources")
+@Suite("Tables for custom resources", .timeLimit(.minutes(3)))
 struct CustomResourceTableTests {
     let now = Date(timeIntervalSince1970: 1_704_067_200 + 3600)
 

@@ -23,7 +23,7 @@ func builtExecutable(_ name: String) throws -> URL {
     throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: name])
 }
 
-@Suite("Examples run against KubeTestServer")
+@Suite("Examples run against KubeTestServer", .timeLimit(.minutes(5)))
 struct ConfigMapMirrorTests {
     @Test func mirrorsConfigMapsIntoOwnedSecretsAndCleansUp() async throws {
         var configuration = KubeTestServer.Configuration()

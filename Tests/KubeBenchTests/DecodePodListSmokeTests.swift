@@ -5,7 +5,7 @@ import Testing
 
 /// Runs the built `kube-bench` on a tiny generated pod list: the harness finds
 /// every item, both decoders agree, and it prints one JSON line with the figures.
-@Suite struct DecodePodListSmokeTests {
+@Suite(.timeLimit(.minutes(10))) struct DecodePodListSmokeTests {
     /// The folder the test binary was built into, where `kube-bench` is too.
     static func benchBinary() throws -> URL {
         var folder = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()

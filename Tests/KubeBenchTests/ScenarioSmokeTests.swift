@@ -4,7 +4,7 @@ import Testing
 
 /// Runs every scenario of the built `kube-bench` with tiny sizes through `kube-bench all`,
 /// then `kube-bench report` on its output: the harness's correctness, never its speed.
-@Suite struct ScenarioSmokeTests {
+@Suite(.timeLimit(.minutes(10))) struct ScenarioSmokeTests {
     let smoke = DecodePodListSmokeTests()
 
     func line(_ lines: [JSONValue], _ scenario: String, where extra: (JSONValue) -> Bool = { _ in true }) -> JSONValue? {

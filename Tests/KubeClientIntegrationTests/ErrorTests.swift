@@ -7,7 +7,7 @@ import Testing
 
 /// Every error class over the wire: the server's `Status` mapped to `KubeError`, retries
 /// where they belong, and fast failures where they do not.
-@Suite("Errors over the wire")
+@Suite("Errors over the wire", .timeLimit(.minutes(3)))
 struct ErrorTests {
     @Test func notFoundAndAlreadyExists() async throws {
         try await Cluster.run { cluster in

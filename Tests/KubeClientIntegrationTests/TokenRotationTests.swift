@@ -11,7 +11,7 @@ import Testing
 /// Half the requests are SelfSubjectReviews, whose answer carries the token's
 /// `credential-id` (`JTI=...`), so the test sees which token each request was sent with;
 /// the other half are GETs of a ConfigMap the pod's Role allows.
-@Suite("Token rotation")
+@Suite("Token rotation", .timeLimit(.minutes(3)))
 struct TokenRotationTests {
     private static func credentialID(_ client: KubeClient) async throws -> String {
         let review = try await Api<SelfSubjectReview>.cluster(client).create(SelfSubjectReview())

@@ -7,7 +7,7 @@ import Testing
 
 /// Typed models from `KubeModels` through `Api<K>` and back: what the client encodes is
 /// what the server stores, and what it decodes equals what the server sent.
-@Suite("Typed round trips")
+@Suite("Typed round trips", .timeLimit(.minutes(3)))
 struct TypedRoundTripTests {
     @Test func pod() async throws {
         try await Cluster.run { cluster in

@@ -7,7 +7,7 @@ import Testing
 
 /// Every REST verb of `Api<K>` over TLS against `KubeTestServer`, as the admin from the
 /// written kubeconfig (token and client certificate).
-@Suite("Verbs over TLS")
+@Suite("Verbs over TLS", .timeLimit(.minutes(3)))
 struct VerbTests {
     @Test func getCreateReplaceAndConflict() async throws {
         try await Cluster.run { cluster in

@@ -6,7 +6,7 @@ import KubeTestServer
 import Testing
 
 /// `Api.watch` over TLS (HTTP/2) against the test server's watch implementation.
-@Suite("Watch over the wire")
+@Suite("Watch over the wire", .timeLimit(.minutes(3)))
 struct WatchTests {
     /// Reads `stream` until `done` says so, the stream ends, or the deadline passes.
     private static func collect<K: KubeObject>(

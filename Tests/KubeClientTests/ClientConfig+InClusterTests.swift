@@ -3,7 +3,7 @@ import Testing
 
 @testable import KubeClient
 
-@Suite("In-cluster configuration")
+@Suite("In-cluster configuration", .timeLimit(.minutes(3)))
 struct InClusterConfigTests {
     let env = ["KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"]
 
@@ -105,7 +105,7 @@ struct InClusterConfigTests {
     }
 }
 
-@Suite("Rotating credentials")
+@Suite("Rotating credentials", .timeLimit(.minutes(3)))
 struct TokenRotationTests {
     @Test func dataSymlinkSwapIsSeen() throws {
         var fs = try Fixtures.PodFilesystem(token: "first-token", caPEM: try Fixtures.caPEM(), namespace: "ns")

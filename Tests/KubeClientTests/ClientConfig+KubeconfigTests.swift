@@ -3,7 +3,7 @@ import Testing
 
 @testable import KubeClient
 
-@Suite("Kubeconfig")
+@Suite("Kubeconfig", .timeLimit(.minutes(3)))
 struct KubeconfigTests {
     func base64(_ text: String) -> String { Data(text.utf8).base64EncodedString() }
 
@@ -175,7 +175,7 @@ struct KubeconfigTests {
     }
 }
 
-@Suite("Exec credential plugins")
+@Suite("Exec credential plugins", .timeLimit(.minutes(3)))
 struct ExecCredentialTests {
     @Test func runsCachesAndRefreshes() async throws {
         let dir = try Fixtures.temporaryDirectory()

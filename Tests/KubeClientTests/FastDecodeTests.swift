@@ -6,7 +6,7 @@ import Testing
 
 /// Responses of `JSONReadable` types are read with the generated reader; the results and
 /// the error shape (`.decoding`, naming the JSON path) match the `JSONDecoder` path.
-@Suite struct FastDecodeTests {
+@Suite(.timeLimit(.minutes(3))) struct FastDecodeTests {
     struct Plain: Decodable, Equatable { var a: Int }
 
     func client() throws -> KubeClient { try KubeClient(config: ClientConfig(server: "https://127.0.0.1:1")) }

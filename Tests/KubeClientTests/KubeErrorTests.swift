@@ -5,7 +5,7 @@ import Testing
 
 @testable import KubeClient
 
-@Suite("Error mapping")
+@Suite("Error mapping", .timeLimit(.minutes(3)))
 struct KubeErrorTests {
     func error(_ code: Int, _ body: String, retryAfter: Int? = nil) -> KubeError {
         KubeError.fromResponse(code: code, body: Data(body.utf8), retryAfter: retryAfter, kind: "configmaps", name: "cm", verb: "get")
@@ -87,7 +87,7 @@ struct KubeErrorTests {
     }
 }
 
-@Suite("Line splitting")
+@Suite("Line splitting", .timeLimit(.minutes(3)))
 struct LineSplitterTests {
     @Test func anyChunkingGivesTheSameLines() throws {
         let big = String(repeating: "x", count: 70_000)
@@ -121,7 +121,7 @@ struct LineSplitterTests {
     }
 }
 
-@Suite("Rate limiter")
+@Suite("Rate limiter", .timeLimit(.minutes(3)))
 struct TokenBucketTests {
     @Test func burstThenRate() async throws {
         let bucket = TokenBucket(RateLimit(qps: 20, burst: 5))

@@ -5,7 +5,7 @@ import Testing
 
 @testable import KubeClient
 
-@Suite("Send path against a scripted server")
+@Suite("Send path against a scripted server", .timeLimit(.minutes(3)))
 struct SendPathTests {
     func client(_ server: StubServer, credentials: ClientConfig.Credentials = .token("secret-token"), configure: (inout ClientConfig) -> Void = { _ in })
         throws -> KubeClient

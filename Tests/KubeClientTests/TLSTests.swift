@@ -5,7 +5,7 @@ import Testing
 
 @testable import KubeClient
 
-@Suite("TLS")
+@Suite("TLS", .timeLimit(.minutes(3)))
 struct TLSTests {
     func tlsServer(_ pki: (caPEM: String, certificatePEM: String, keyPEM: String)) async throws -> StubServer {
         var configuration = TLSConfiguration.makeServerConfiguration(

@@ -3,7 +3,7 @@ import Testing
 @testable import KubeCore
 
 /// The reader's fast paths: skipping, key hashing, 8-byte string scanning, shared strings.
-@Suite struct JSONReaderFastPathTests {
+@Suite(.timeLimit(.minutes(3))) struct JSONReaderFastPathTests {
     @Test(arguments: [
         #"{"x":[1 2]}"#, #"{"x":{"a" 1}}"#, #"{"x":{"a":1,}}"#, #"{"x":[1,]}"#, #"{"x":"a\#u{01}"}"#, #"{"x":{"a":[}}"#,
         #"{"x":"unterminated"#, #"{"x":{"a":1]}"#, #"{"x":[1}"#, #"{"x":tru}"#, #"{"x":nul}"#, #"{"x":-}"#,

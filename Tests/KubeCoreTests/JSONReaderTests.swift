@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import KubeCore
 
-@Suite struct JSONReaderTests {
+@Suite(.timeLimit(.minutes(3))) struct JSONReaderTests {
     func value(_ text: String) throws -> JSONValue { try JSONValue.read(from: Data(text.utf8)) }
 
     @Test func decodedArraysHaveNoSpareCapacity() throws {

@@ -1,7 +1,7 @@
 import Testing
 @testable import KubeCore
 
-@Suite struct LabelSelectorTests {
+@Suite(.timeLimit(.minutes(3))) struct LabelSelectorTests {
     @Test func parsesEveryOperator() throws {
         let selector = try LabelSelector(parsing: "app=web, tier!=db,env in (prod, staging),zone notin (a),canary,!legacy,replicas>2")
         #expect(selector.requirements.map(\.operator) == [.equals, .notEquals, .in, .notIn, .exists, .doesNotExist, .greaterThan])

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import KubeCore
 
-@Suite struct RequestBuilderTests {
+@Suite(.timeLimit(.minutes(3))) struct RequestBuilderTests {
     let pods = ResourceDescriptor(group: "", version: "v1", kind: "Pod", plural: "pods", namespaced: true)
     let deployments = ResourceDescriptor(group: "apps", version: "v1", kind: "Deployment", plural: "deployments", namespaced: true)
     let nodes = ResourceDescriptor(group: "", version: "v1", kind: "Node", plural: "nodes", namespaced: false)

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import KubeCore
 
-@Suite struct ValuesTests {
+@Suite(.timeLimit(.minutes(3))) struct ValuesTests {
     @Test func rfc3339RoundTrips() throws {
         let date = try #require(RFC3339.parse("2024-02-29T23:59:58Z"))
         #expect(date.timeIntervalSince1970 == 1_709_251_198)

@@ -3,7 +3,7 @@ import Testing
 
 @testable import KubeModels
 
-@Suite struct BuiltinResourcesTests {
+@Suite(.timeLimit(.minutes(3))) struct BuiltinResourcesTests {
     private func find(_ group: String, _ version: String, _ name: String) -> APIResourceInfo? {
         BuiltinResources.all.first { $0.group == group && $0.version == version && $0.name == name }
     }

@@ -4,7 +4,7 @@ import KubeModels
 import Testing
 
 /// The generated `JSONReadable` path must give exactly what `Codable` gives.
-@Suite struct FastReaderTests {
+@Suite(.timeLimit(.minutes(3))) struct FastReaderTests {
     func same<T: Codable & JSONReadable & Equatable>(_ type: T.Type, _ data: Data) throws -> T {
         let codable = try JSONDecoder().decode(T.self, from: data)
         let fast = try T.read(from: data)
@@ -103,7 +103,7 @@ import Testing
 
 /// Every bad input the `Codable` tests cover fails on the fast path too, with a
 /// `JSONReadError` naming the field.
-@Suite struct FastReaderBadInputTests {
+@Suite(.timeLimit(.minutes(3))) struct FastReaderBadInputTests {
     func error<T: JSONReadable>(_ type: T.Type, _ json: String) -> JSONReadError? {
         do {
             _ = try T.read(from: Data(json.utf8))

@@ -2,7 +2,7 @@ import Foundation
 import KubeModelGen
 import Testing
 
-@Suite struct GeneratorTests {
+@Suite(.timeLimit(.minutes(3))) struct GeneratorTests {
     /// The committed `Sources/KubeModels/Generated` must be exactly what the
     /// generator produces from the spec: regenerate with
     /// `swift run kube-model-gen ../shared/kubernetes-openapi/v3 Sources/KubeModels/Generated`.

@@ -3,7 +3,7 @@ import KubeCore
 import KubeModels
 import Testing
 
-@Suite struct ModelBadInputTests {
+@Suite(.timeLimit(.minutes(3))) struct ModelBadInputTests {
     private func decodingError<T: Decodable>(_ type: T.Type, _ json: String) -> DecodingError? {
         do {
             _ = try JSONDecoder().decode(T.self, from: Data(json.utf8))

@@ -3,7 +3,7 @@ import KubeCore
 import KubeModels
 import Testing
 
-@Suite struct ModelRoundTripTests {
+@Suite(.timeLimit(.minutes(3))) struct ModelRoundTripTests {
     /// JSON as a comparable value: `null` members dropped (absent optionals are
     /// omitted on encode, as kube-apiserver omits them), numbers compared by value.
     static func normalized(_ value: JSONValue) -> JSONValue {

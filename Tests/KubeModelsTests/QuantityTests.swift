@@ -2,7 +2,7 @@ import Foundation
 import KubeModels
 import Testing
 
-@Suite struct QuantityTests {
+@Suite(.timeLimit(.minutes(3))) struct QuantityTests {
     @Test(arguments: [
         ("1", "1"), ("0", "0"), ("500m", "500m"), ("1.5", "1500m"), ("0.5", "500m"), ("1000", "1k"), ("1500", "1500"),
         ("12000", "12k"), ("100n", "100n"), ("1u", "1u"), ("2k", "2k"), ("3M", "3M"), ("4G", "4G"), ("5T", "5T"),
@@ -58,7 +58,7 @@ import Testing
     }
 }
 
-@Suite struct IntOrStringTests {
+@Suite(.timeLimit(.minutes(3))) struct IntOrStringTests {
     @Test func decodesBothForms() throws {
         let values = try JSONDecoder().decode([IntOrString].self, from: Data(#"[8080,"http","25%"]"#.utf8))
         #expect(values == [.int(8080), .string("http"), .string("25%")])

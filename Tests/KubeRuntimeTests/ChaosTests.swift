@@ -13,7 +13,7 @@ import Testing
 ///
 /// Seeds come from `KUBE_CHAOS_SEEDS` (comma-separated) and the number of writes from
 /// `KUBE_CHAOS_OPS` (default 2,000): set `KUBE_CHAOS_OPS=20000` for a soak run.
-@Suite("Chaos: informer and reconciler against injected faults")
+@Suite("Chaos: informer and reconciler against injected faults", .timeLimit(.minutes(10)))
 struct ChaosTests {
     static let seeds: [UInt64] = {
         let text = ProcessInfo.processInfo.environment["KUBE_CHAOS_SEEDS"] ?? "11,2024,777"

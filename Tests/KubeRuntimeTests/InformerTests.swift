@@ -6,7 +6,7 @@ import KubeTestServer
 import Testing
 @testable import KubeRuntime
 
-@Suite("Informer against KubeTestServer")
+@Suite("Informer against KubeTestServer", .timeLimit(.minutes(3)))
 struct InformerTests {
     func makeNamespace(_ client: KubeClient, _ name: String) async throws {
         _ = try await Api<Namespace>.cluster(client).create(Namespace(metadata: ObjectMeta(name: name)))
@@ -127,7 +127,7 @@ struct InformerTests {
     }
 }
 
-@Suite("Shared informers")
+@Suite("Shared informers", .timeLimit(.minutes(3)))
 struct SharedInformerFactoryTests {
     @Test func oneInformerPerResourceNamespaceAndSelector() async throws {
         try await withCluster { cluster in

@@ -7,7 +7,7 @@ import Synchronization
 import Testing
 @testable import KubeRuntime
 
-@Suite("Leader election against KubeTestServer")
+@Suite("Leader election against KubeTestServer", .timeLimit(.minutes(3)))
 struct LeaderElectorTests {
     /// Intervals during which each candidate ran the leader's work, on one monotonic clock.
     final class FencingLog: Sendable {

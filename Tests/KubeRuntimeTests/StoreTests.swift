@@ -2,7 +2,7 @@ import KubeCore
 import Testing
 @testable import KubeRuntime
 
-@Suite struct StoreTests {
+@Suite(.timeLimit(.minutes(3))) struct StoreTests {
     @Test func keysIndexesAndSnapshots() async {
         let store = Store<TestObject>(indexers: Dictionary(uniqueKeysWithValues: [Store<TestObject>.namespaceIndex, Store<TestObject>.labelIndex("app")]))
         #expect(!store.isSynced)

@@ -2,7 +2,7 @@ import KubeCore
 import Testing
 @testable import KubeRuntime
 
-@Suite struct WatcherStateMachineTests {
+@Suite(.timeLimit(.minutes(3))) struct WatcherStateMachineTests {
     typealias Machine = WatcherStateMachine<TestObject>
     let t0 = ContinuousClock.now
 

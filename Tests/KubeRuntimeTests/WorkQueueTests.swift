@@ -24,7 +24,7 @@ private final class Tracker: Sendable {
     func end(_ item: Int) { _ = state.withLock { $0.active.remove(item) } }
 }
 
-@Suite struct WorkQueueTests {
+@Suite(.timeLimit(.minutes(3))) struct WorkQueueTests {
     @Test func dirtyItemRunsAgainAfterDone() async {
         let queue = WorkQueue<String>()
         await queue.add("a")

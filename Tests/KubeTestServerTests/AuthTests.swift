@@ -5,7 +5,7 @@ import NIOHTTP1
 import Testing
 @testable import KubeTestServer
 
-@Suite("Authentication, tokens, pod filesystem")
+@Suite("Authentication, tokens, pod filesystem", .timeLimit(.minutes(3)))
 struct AuthTests {
     @Test func tokenRequestMintsAWorkingServiceAccountToken() async throws {
         try await withServer { server, wire in
@@ -120,7 +120,7 @@ struct AuthTests {
     }
 }
 
-@Suite("Faults and CRDs")
+@Suite("Faults and CRDs", .timeLimit(.minutes(3)))
 struct FaultAndCRDTests {
     @Test func injectedFailuresCarryRetryAfterAndTheHTTPControlIsAdminOnly() async throws {
         try await withServer { server, wire in

@@ -5,7 +5,7 @@ import Testing
 
 /// The preinstalled `kubectl` against the server, with the admin kubeconfig the server writes.
 /// What kubectl prints is asserted, not only its exit code.
-@Suite("kubectl against KubeTestServer", .serialized, .enabled(if: Peers.kubectl != nil, "kubectl is not installed on this machine"))
+@Suite("kubectl against KubeTestServer", .serialized, .enabled(if: Peers.shouldRun(Peers.kubectl), "kubectl is not installed on this machine"), .timeLimit(.minutes(5)))
 struct KubectlPeerTests {
     /// A server with `/openapi/v3`, a kubeconfig, a private HOME (kubectl's discovery cache) and a scratch directory.
     final class Session: Sendable {
@@ -30,7 +30,7 @@ struct KubectlPeerTests {
         func kubectl(_ arguments: [String], kubeconfig: String? = nil) async throws -> ProcessResult {
             var environment = self.environment
             if let kubeconfig { environment["KUBECONFIG"] = kubeconfig }
-            return try await Peers.run(Peers.kubectl!, arguments, environment: environment, directory: directory)
+            return try await Peers.run(try Peers.require(Peers.kubectl, "kubectl"), arguments, environment: environment, directory: directory)
         }
 
         func write(_ name: String, _ text: String) throws -> String {
@@ -195,7 +195,7 @@ struct KubectlPeerTests {
     @Test func watchPrintsRowsAsChangesHappen() async throws {
         try await Self.withSession { session in
             let watch = try ChildProcess(
-                Peers.kubectl!, ["get", "configmaps", "-w"], environment: session.environment, directory: session.directory)
+                try Peers.require(Peers.kubectl, "kubectl"), ["get", "configmaps", "-w"], environment: session.environment, directory: session.directory)
             let listed = await watch.waitForOutput { $0.contains("kube-root-ca.crt") }
             #expect(listed, "stdout: \(watch.stdout) stderr: \(watch.stderr)")
             let wire = try Wire(server: session.server, token: session.server.adminToken)
@@ -266,7 +266,7 @@ struct KubectlPeerTests {
         }
     }
 
-    @Test(.enabled(if: Peers.openAPIDirectory != nil, "../shared/kubernetes-openapi/v3 is missing"))
+    @Test(.enabled(if: Peers.shouldRun(Peers.openAPIDirectory), "../shared/kubernetes-openapi/v3 is missing"))
     func explainUsesOpenAPIv3() async throws {
         try await Self.withSession { session in
             let explain = try await session.kubectl(["explain", "pods.spec.containers.image"])

@@ -5,7 +5,7 @@ import NIOHTTP1
 import Testing
 @testable import KubeTestServer
 
-@Suite("List and watch")
+@Suite("List and watch", .timeLimit(.minutes(3)))
 struct ListWatchTests {
     let configMaps = "/api/v1/namespaces/default/configmaps"
 

@@ -5,7 +5,7 @@ import NIOHTTP1
 import Testing
 @testable import KubeTestServer
 
-@Suite("Objects: create, update, delete, errors")
+@Suite("Objects: create, update, delete, errors", .timeLimit(.minutes(3)))
 struct ObjectSemanticsTests {
     let configMaps = "/api/v1/namespaces/default/configmaps"
 

@@ -6,7 +6,7 @@ import Testing
 @testable import KubeTestServer
 
 /// Patch content types, server-side apply with managedFields, Table output, validation.
-@Suite("Patch, apply, managedFields, tables")
+@Suite("Patch, apply, managedFields, tables", .timeLimit(.minutes(3)))
 struct PatchApplyTableTests {
     static let deployments = "/apis/apps/v1/namespaces/default/deployments"
 

@@ -7,7 +7,8 @@ import Testing
 /// exports as `KUBE_PYTHON`) against the server: list, create, watch, patch, delete, with
 /// the written kubeconfig and with its in-cluster loader on the written pod filesystem.
 @Suite("Python client against KubeTestServer", .serialized,
-       .enabled(if: Peers.python != nil, "KUBE_PYTHON is not set (a python with `pip install kubernetes`; .ci/run sets it)"))
+       .enabled(if: Peers.shouldRun(Peers.python), "KUBE_PYTHON is not set (a python with `pip install kubernetes`; .ci/run sets it)"),
+       .timeLimit(.minutes(5)))
 struct PythonClientPeerTests {
     /// Lists, creates, watches (in a thread, from the created object's resourceVersion),
     /// patches (strategic merge for a dict body, JSON Patch for a list) and deletes, then
@@ -68,7 +69,7 @@ struct PythonClientPeerTests {
         try Self.script.write(toFile: script, atomically: true, encoding: .utf8)
         var environment = ["HOME": directory, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
         environment.merge(extra) { $1 }
-        let result = try await Peers.run(Peers.python!, [script, mode, source, "default"], environment: environment, directory: directory)
+        let result = try await Peers.run(try Peers.require(Peers.python, "the Python client (KUBE_PYTHON)"), [script, mode, source, "default"], environment: environment, directory: directory)
         let json = (try? JSONDecoder().decode(JSONValue.self, from: Data(result.stdout.utf8))) ?? .null
         return (result, json)
     }

@@ -6,7 +6,7 @@ import Testing
 @testable import KubeTestServer
 
 /// RBAC over the wire: stored Roles/ClusterRoles/bindings decide every request.
-@Suite("RBAC enforcement and access reviews")
+@Suite("RBAC enforcement and access reviews", .timeLimit(.minutes(3)))
 struct RBACWireTests {
     static let rbac = "/apis/rbac.authorization.k8s.io/v1"
 

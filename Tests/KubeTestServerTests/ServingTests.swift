@@ -5,7 +5,7 @@ import NIOHTTP1
 import Testing
 @testable import KubeTestServer
 
-@Suite("Serving: TLS, discovery, health")
+@Suite("Serving: TLS, discovery, health", .timeLimit(.minutes(3)))
 struct ServingTests {
     @Test func servesHealthVersionAndDiscoveryOverHTTP2() async throws {
         try await withServer { server, wire in

@@ -4,7 +4,7 @@ import KubeTestServer
 import Testing
 
 /// `kubeprobe check` run as a process against an in-process KubeTestServer.
-@Suite("kubeprobe check (process)", .serialized)
+@Suite("kubeprobe check (process)", .serialized, .timeLimit(.minutes(5)))
 struct CheckProcessTests {
     func decodeReport(_ text: String) throws -> CheckReport {
         try JSONDecoder().decode(CheckReport.self, from: Data(text.utf8))

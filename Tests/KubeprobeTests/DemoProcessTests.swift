@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("kubeprobe demo (process)")
+@Suite("kubeprobe demo (process)", .timeLimit(.minutes(5)))
 struct DemoProcessTests {
     @Test("demo: check, get, a watch across a token rotation; exit 0, cleans up, well under the time limit")
     func demo() async throws {

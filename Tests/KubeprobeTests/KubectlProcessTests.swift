@@ -3,7 +3,7 @@ import KubeTestServer
 import Testing
 
 /// The small kubectl run as a process against an in-process KubeTestServer.
-@Suite("kubeprobe kubectl commands (process)", .serialized)
+@Suite("kubeprobe kubectl commands (process)", .serialized, .timeLimit(.minutes(5)))
 struct KubectlProcessTests {
     @Test("get: kubectl-like tables, -o wide/json/yaml/name, selectors, a single object, any resource via discovery")
     func get() async throws {

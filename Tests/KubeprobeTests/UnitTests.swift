@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import KubeprobeCore
 
-@Suite("kubeprobe pieces")
+@Suite("kubeprobe pieces", .timeLimit(.minutes(3)))
 struct UnitTests {
     func jwt(_ payload: String) -> String {
         let encoded = Data(payload.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")

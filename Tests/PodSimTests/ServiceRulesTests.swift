@@ -1,7 +1,7 @@
 import Testing
 @testable import KubeProxyLite
 
-@Suite("KubeProxyLite: kube-proxy's iptables-mode rules for one Service")
+@Suite("KubeProxyLite: kube-proxy's iptables-mode rules for one Service", .timeLimit(.minutes(3)))
 struct ServiceRulesTests {
     let base = ServiceRules(servicePortName: "default/kubernetes:https", clusterIP: "198.51.100.100", port: 443, endpoints: [])
 

@@ -1,8 +1,31 @@
 import Foundation
+import Testing
 @testable import KubeTestServer
 
 /// Running real client programs (kubectl, the Python client) against the server.
 enum Peers {
+    /// Under `CI=true` a missing peer is a failure, not a skip: CI installs every peer, so a
+    /// missing one means the install step broke and the peer tests would pass vacuously.
+    static let requiredByCI = ProcessInfo.processInfo.environment["CI"] == "true"
+
+    /// Whether a peer suite runs: the peer is there, or CI requires it (and the suite's
+    /// `peerIsInstalled` test then fails with the reason).
+    static func shouldRun(_ peer: String?) -> Bool { peer != nil || requiredByCI }
+
+    /// The peer's path, or a failed test that says what is missing.
+    static func require(_ peer: String?, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        guard let peer else {
+            Issue.record("\(what) is missing; CI=true requires every peer (.ci/run installs them)", sourceLocation: sourceLocation)
+            throw PeerMissing(what: what)
+        }
+        return peer
+    }
+
+    struct PeerMissing: Error, CustomStringConvertible {
+        var what: String
+        var description: String { "\(what) is missing" }
+    }
+
     /// `kubectl` from `PATH`, or `nil` when it is not installed.
     static let kubectl: String? = executable("kubectl")
 
