@@ -148,7 +148,8 @@ public struct ClientConfig: Sendable, CustomStringConvertible {
     }
 }
 
-/// When a request is sent again after a `429` or a `5xx` that carries `Retry-After`.
+/// When a request is sent again: after a `429` or a `5xx` that carries `Retry-After`, and
+/// after a connection failure (see ``retryConnectionErrors``).
 ///
 /// Only requests whose body can be replayed are retried, never a watch or a followed
 /// log. client-go's default is 10 attempts.
@@ -157,7 +158,10 @@ public struct RetryPolicy: Sendable, Hashable {
     public var maxAttempts: Int
     /// Upper bound for one wait, whatever `Retry-After` says.
     public var maxDelay: Duration
-    /// Retry `GET`s whose connection was refused or reset before an answer (an API server restarting).
+    /// Retry, after a second, a request whose connection failed before an answer (an API server
+    /// restarting): any method when nothing reached the server (connection refused, unreachable,
+    /// connect timeout), only a `GET` when the connection was lost after the request was sent.
+    /// TLS failures and timeouts are never retried.
     public var retryConnectionErrors: Bool
 
     public init(maxAttempts: Int = 10, maxDelay: Duration = .seconds(30), retryConnectionErrors: Bool = true) {
