@@ -57,28 +57,28 @@ struct RetryStepTests {
         #expect(decide(.response(code: 401, retryAfter: nil), request(canReauthenticate: false)) == .fail)
     }
 
-    @Test func connectionFailuresBeforeTheServerAreRetriedForAnyMethod() {
-        for method in [KubeRequest.Method.get, .post, .put, .patch, .delete] {
-            #expect(decide(.failure(.connectFailed, reachedServer: false), request(method)) == .retry(after: RetryStep.connectionRetryDelay))
-            #expect(decide(.failure(.connectTimeout, reachedServer: false), request(method)) == .retry(after: RetryStep.connectionRetryDelay))
+    @Test func connectionFailuresAreRetriedForReadsOnly() {
+        for kind in [TransportFailure.Kind.connectFailed, .connectTimeout, .connectionLost] {
+            #expect(decide(.failure(kind), request(.get)) == .retry(after: RetryStep.connectionRetryDelay), "\(kind)")
+            #expect(decide(.failure(kind), request(.get, attempt: 2)) == .retry(after: RetryStep.connectionRetryDelay), "\(kind)")
+            // Writes fail at once, even when nothing reached the server.
+            for method in [KubeRequest.Method.post, .put, .patch, .delete] {
+                #expect(decide(.failure(kind), request(method)) == .fail, "\(kind) \(method)")
+            }
+            // The last attempt, a stream, or connection retries turned off: final.
+            #expect(decide(.failure(kind), request(.get, attempt: 3)) == .fail)
+            #expect(decide(.failure(kind), request(.get, replayable: false)) == .fail)
+            let noConnectionRetries = RetryPolicy(maxAttempts: 3, retryConnectionErrors: false)
+            #expect(RetryStep.decide(.failure(kind), request: request(), policy: noConnectionRetries) == .fail)
         }
-        #expect(decide(.failure(.connectFailed, reachedServer: false), request(attempt: 3)) == .fail)
-        #expect(decide(.failure(.connectFailed, reachedServer: false), request(replayable: false)) == .fail)
-        let noConnectionRetries = RetryPolicy(maxAttempts: 3, retryConnectionErrors: false)
-        #expect(RetryStep.decide(.failure(.connectFailed, reachedServer: false), request: request(), policy: noConnectionRetries) == .fail)
-    }
-
-    @Test func aConnectionLostAfterSendingIsRetriedOnlyForReads() {
-        #expect(decide(.failure(.connectionLost, reachedServer: true), request(.get)) == .retry(after: RetryStep.connectionRetryDelay))
-        for method in [KubeRequest.Method.post, .put, .patch, .delete] {
-            #expect(decide(.failure(.connectionLost, reachedServer: true), request(method)) == .fail)
-        }
+        // The delay never exceeds maxDelay.
+        let short = RetryPolicy(maxAttempts: 3, maxDelay: .milliseconds(200))
+        #expect(RetryStep.decide(.failure(.connectFailed), request: request(), policy: short) == .retry(after: .milliseconds(200)))
     }
 
     @Test func tlsFailuresTimeoutsAndTheRestAreFinal() {
         for kind in [TransportFailure.Kind.tlsUntrusted, .tlsHostname, .tlsHandshake, .timeout, .cancelled, .clientShutdown, .other] {
-            #expect(decide(.failure(kind, reachedServer: false), request()) == .fail, "\(kind)")
-            #expect(decide(.failure(kind, reachedServer: true), request()) == .fail, "\(kind)")
+            #expect(decide(.failure(kind), request()) == .fail, "\(kind)")
         }
     }
 }

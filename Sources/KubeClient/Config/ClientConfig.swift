@@ -158,10 +158,9 @@ public struct RetryPolicy: Sendable, Hashable {
     public var maxAttempts: Int
     /// Upper bound for one wait, whatever `Retry-After` says.
     public var maxDelay: Duration
-    /// Retry, after a second, a request whose connection failed before an answer (an API server
-    /// restarting): any method when nothing reached the server (connection refused, unreachable,
-    /// connect timeout), only a `GET` when the connection was lost after the request was sent.
-    /// TLS failures and timeouts are never retried.
+    /// Retry, after a second, a `GET` whose connection was refused, timed out connecting or was
+    /// lost before an answer (an API server restarting). Writes fail at once (as in client-go);
+    /// TLS failures and request timeouts are never retried.
     public var retryConnectionErrors: Bool
 
     public init(maxAttempts: Int = 10, maxDelay: Duration = .seconds(30), retryConnectionErrors: Bool = true) {

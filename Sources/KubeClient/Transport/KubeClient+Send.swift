@@ -80,7 +80,7 @@ extension KubeClient {
                 RequestMetrics.record(verb: request.verb, resource: resource, code: "error", duration: .now - started)
                 if let error = error as? KubeError { throw error }
                 let failure = TransportFailure(error)
-                let decision = RetryStep.decide(.failure(failure.kind, reachedServer: failure.reachedServer), request: step, policy: config.retry)
+                let decision = RetryStep.decide(.failure(failure.kind), request: step, policy: config.retry)
                 if case .retry(let delay) = decision {
                     logger.debug(
                         "connection failed; retrying", metadata: ["attempt": "\(attempt)", "delay": "\(delay)", "error": "\(failure.kind)"])
@@ -88,7 +88,9 @@ extension KubeClient {
                     continue
                 }
                 let thrown = failure.error(server: config.server)
-                logger.debug("request failed", metadata: ["path": "\(request.path)", "error": "\(thrown)"])
+                logger.debug(
+                    "request failed",
+                    metadata: ["path": "\(request.path)", "error": "\(thrown)", "reachedServer": "\(failure.reachedServer)"])
                 throw thrown
             }
             let code = Int(response.status.code)

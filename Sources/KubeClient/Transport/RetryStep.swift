@@ -12,11 +12,11 @@ import KubeCore
 ///   ``Decision/reauthenticate`` (invalidate, then send again at once).
 /// - 429 or 5xx with an integer `Retry-After` (seconds, ≥ 0), a replayable body and attempts
 ///   left: retry after that many seconds, capped at ``RetryPolicy/maxDelay``.
-/// - A transport failure before any byte reached the server (refused, unreachable, connect
-///   timeout), a replayable body, attempts left and ``RetryPolicy/retryConnectionErrors``:
-///   retry after ``connectionRetryDelay`` whatever the method, since nothing was sent.
-/// - A connection lost after the request may have reached the server: the same, but only for
-///   a `GET` (a write may have been applied).
+/// - A connection failure (refused, unreachable, connect timeout, or lost under the request)
+///   of a `GET` with attempts left and ``RetryPolicy/retryConnectionErrors``: retry after
+///   ``connectionRetryDelay`` (an API server restarting). A write is not resent, even when the
+///   failure kind says nothing reached the server (``TransportFailure/reachedServer``): like
+///   client-go, writes fail at once so the caller (a controller's requeue) decides.
 /// - Everything else is final (``Decision/fail``): other statuses, TLS verification and
 ///   handshake failures, timeouts, watches and followed logs (not replayable).
 enum RetryStep {
@@ -24,8 +24,9 @@ enum RetryStep {
     enum Outcome: Sendable, Hashable {
         /// A response head: the status code and the raw `Retry-After` header, if any.
         case response(code: Int, retryAfter: String?)
-        /// No response: the classified failure and whether the request can have reached the server.
-        case failure(TransportFailure.Kind, reachedServer: Bool)
+        /// No response: the failure classified by type (which also says whether the request can
+        /// have reached the server, ``TransportFailure/reachedServer``).
+        case failure(TransportFailure.Kind)
     }
 
     /// What the request allows.
@@ -62,12 +63,10 @@ enum RetryStep {
                 return .fail
             }
             return .retry(after: min(.seconds(seconds), policy.maxDelay))
-        case .failure(let kind, let reachedServer):
-            guard policy.retryConnectionErrors, request.isReplayable, attemptsLeft else { return .fail }
+        case .failure(let kind):
+            guard policy.retryConnectionErrors, request.isReplayable, request.method == .get, attemptsLeft else { return .fail }
             switch kind {
             case .connectFailed, .connectTimeout, .connectionLost:
-                // Nothing sent: safe for any method. Possibly sent: only a read.
-                guard !reachedServer || request.method == .get else { return .fail }
                 return .retry(after: min(connectionRetryDelay, policy.maxDelay))
             case .cancelled, .clientShutdown, .tlsUntrusted, .tlsHostname, .tlsHandshake, .timeout, .other:
                 return .fail
