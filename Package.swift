@@ -63,6 +63,8 @@ targets.append(
         dependencies: [
             "KubeClient", "KubeCore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTP2", package: "swift-nio-http2"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -23,7 +23,7 @@ final class HTTP2HealthCheckHandler: ChannelDuplexHandler {
     private let readIdle: TimeAmount
     private let pingTimeout: TimeAmount
     private let logger: Logger
-    private var lastRead = NIODeadline.now()
+    private var lastRead = NIODeadline.uptimeNanoseconds(0)
     private var outstanding: (data: HTTP2PingData, sentAt: NIODeadline)?
     private var timer: Scheduled<Void>?
     private var nextPing: UInt64 = 0x6b75_6265_0000_0000  // "kube" in the high bytes, a counter below
@@ -47,7 +47,8 @@ final class HTTP2HealthCheckHandler: ChannelDuplexHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        lastRead = .now()
+        // The loop's clock (not `NIODeadline.now()`), so the timers and the comparisons agree.
+        lastRead = context.eventLoop.now
         if context.channel.isActive { schedule(context: context, at: lastRead + readIdle) }
     }
 
@@ -64,7 +65,7 @@ final class HTTP2HealthCheckHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        lastRead = .now()
+        lastRead = context.eventLoop.now
         if case .ping(let ping, ack: true) = frame.payload, let outstanding, ping == outstanding.data {
             self.outstanding = nil
             schedule(context: context, at: lastRead + readIdle)
@@ -84,7 +85,7 @@ final class HTTP2HealthCheckHandler: ChannelDuplexHandler {
     private func check(context: ChannelHandlerContext) {
         timer = nil
         guard context.channel.isActive else { return }
-        let now = NIODeadline.now()
+        let now = context.eventLoop.now
         if let outstanding {
             if now - outstanding.sentAt >= pingTimeout {
                 logger.warning(
