@@ -24,6 +24,8 @@ struct LeaderElectionFencingTests {
     /// More than the lease duration.
     static let delay: Duration = .seconds(5)
     static let identities = ["candidate-1", "candidate-2", "candidate-3"]
+    /// Alternating the two kinds of delay.
+    static let rounds = 6
 
     struct Interval: CustomStringConvertible {
         let identity: String
@@ -170,8 +172,10 @@ struct LeaderElectionFencingTests {
         do {
             let firstLeader = await eventually(timeout: .seconds(20)) { leader() != nil }
             try #require(firstLeader, "nobody became leader:\n\(output())")
-            for round in 0..<4 {
-                let current = try #require(leader())
+            for round in 0..<Self.rounds {
+                // Lead (and renew) for a while first, so renewals are part of the fencing log too.
+                try await Task.sleep(for: .milliseconds(1500))
+                let current = try #require(leader(), "round \(round): no single leader:\n\(output())")
                 // Alternate: the leader's writes take effect but it hears late; or its requests arrive late.
                 let applyFirst = round % 2 == 0
                 let faultAt = Self.now()
@@ -207,7 +211,7 @@ struct LeaderElectionFencingTests {
         }
         let overlapping = Self.overlaps(intervals)
         print("fencing: \(rounds.count) rounds, \(intervals.count) lead intervals, \(writes.count) Lease writes, overlaps = \(overlapping.count)")
-        #expect(rounds.count == 4)
+        #expect(rounds.count == Self.rounds)
         #expect(overlapping.isEmpty, "two leaders at once: \(overlapping)\n\(output())")
         let problems = Self.unfenced(intervals, writes, slack: .milliseconds(500))
         #expect(problems.isEmpty, "\(problems)")

@@ -3,6 +3,7 @@ import KubeClient
 import KubeCore
 import KubeModels
 import KubeTestServer
+import Logging
 import Synchronization
 import Testing
 @testable import KubeRuntime
@@ -125,7 +126,7 @@ struct LeaderElectorTests {
     func client(_ cluster: Cluster, identity: String) throws -> KubeClient {
         var config = try ClientConfig.kubeconfig(paths: [cluster.directory.appendingPathComponent("kubeconfig").path], environment: [:])
         config.userAgent += " candidate/\(identity)"
-        return try KubeClient(config: config)
+        return try KubeClient(config: config, logger: Logger(label: "client", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 
     @Test func eventsFollowLeadership() async throws {
@@ -177,6 +178,8 @@ struct LeaderElectorTests {
             cluster.server.faults.clear()
             task.cancel()
             successor.cancel()
+            _ = try? await task.value
+            _ = try? await successor.value
             try await slow.shutdown()
         }
     }
