@@ -60,6 +60,12 @@ struct LeaderElectorTests {
             try LeaderElectionConfig(leaseName: "l", namespace: "n", identity: "a", renewDeadline: .seconds(2), retryPeriod: .seconds(2))
         }
         #expect(throws: LeaderElectionError.self) { try LeaderElectionConfig(leaseName: "l", namespace: "n", identity: "") }
+        // The Lease stores whole seconds: 2.5 s is written as 2, which is not more than the renew deadline.
+        #expect(throws: LeaderElectionError.self) {
+            try LeaderElectionConfig(
+                leaseName: "l", namespace: "n", identity: "a", leaseDuration: .milliseconds(2500), renewDeadline: .seconds(2),
+                retryPeriod: .milliseconds(500))
+        }
         #expect(throws: Never.self) { try LeaderElectionConfig(leaseName: "l", namespace: "n", identity: "a") }
         #expect(LeaderElectionConfig.defaultIdentity(environment: ["POD_NAME": "web-0", "HOSTNAME": "x"]) == "web-0")
         #expect(LeaderElectionConfig.defaultIdentity(environment: ["HOSTNAME": "web-1"]) == "web-1")
