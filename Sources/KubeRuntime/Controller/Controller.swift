@@ -82,7 +82,8 @@ public struct Controller<K: KubeResource>: ServiceLifecycle.Service {
     /// Reconciles until cancelled or shut down gracefully.
     /// - Throws: ``ControllerError`` when an informer it depends on is not running in time.
     public func run() async throws {
-        try await waitForInformers()
+        // Stopped (cancelled, or shut down gracefully) before they all ran: nothing to do.
+        guard try await waitForInformers() else { return }
         let queue = WorkQueue<ObjectKey>(rateLimiter: rateLimiter)
         let sources = self.sources
         let workers = self.workers
@@ -106,13 +107,13 @@ public struct Controller<K: KubeResource>: ServiceLifecycle.Service {
     }
 
     /// Waits (bounded) until every informer runs; a subscription to one that never runs would
-    /// never deliver, and the primary's sync would never come.
-    private func waitForInformers() async throws {
+    /// never deliver, and the primary's sync would never come. `false` when stopped meanwhile.
+    private func waitForInformers() async throws -> Bool {
         let deadline = ContinuousClock.now + informerStartTimeout
         while true {
             let missing = informers.filter { !$0.isRunning }
-            if missing.isEmpty { return }
-            if Task.isCancelled || Task.isShuttingDownGracefully { throw CancellationError() }
+            if missing.isEmpty { return true }
+            if Task.isCancelled || Task.isShuttingDownGracefully { return false }
             if ContinuousClock.now >= deadline {
                 let error = ControllerError.informersNotRunning(missing.map(\.description), after: informerStartTimeout)
                 logger.error("\(error)")

@@ -54,7 +54,7 @@ extension FaultState {
         var applyFirst: Bool
     }
 
-    /// The delay for a request with this `User-Agent` (the longest matching one), if any.
+    /// The delay for a request with this `User-Agent` (the longest delay among the matching fragments), if any.
     func clientDelay(userAgent: String?) -> ClientDelay? {
         guard let userAgent, !userAgent.isEmpty else { return nil }
         return clientDelays.withLock { delays in
@@ -119,7 +119,7 @@ public struct FaultInjector: Sendable {
         await tokens.expireAll()
     }
 
-    /// Clears pending failures, watch expiries and the response delay.
+    /// Clears pending failures, watch expiries, the response delay and the per-client delays.
     public func clear() {
         state.state.withLock { $0 = FaultState.State() }
         state.clientDelays.withLock { $0.removeAll() }
