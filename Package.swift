@@ -157,6 +157,13 @@ targets.append(
     .testTarget(
         name: "KubeRuntimeTests", dependencies: ["KubeRuntime", "KubeClient", "KubeCore", "KubeModels", "KubeTestServer"],
         swiftSettings: strict))
+// A leader-election candidate that writes a fencing log: the multi-process fencing test runs three.
+targets.append(
+    .executableTarget(
+        name: "lease-fencing", dependencies: ["KubeClient", "KubeRuntime",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+        path: "Tests/Helpers/LeaseFencing", swiftSettings: strict))
 
 // Examples (built by CI and run against KubeTestServer)
 targets.append(

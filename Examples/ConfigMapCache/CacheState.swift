@@ -55,9 +55,9 @@ final class CacheState: Sendable {
             case .initDone:
                 state.cache = state.pending ?? [:]
                 state.pending = nil
-            case .apply(let object): state.cache[object.metadata.name ?? ""] = object.metadata.resourceVersion ?? ""
-            case .delete(let object): state.cache[object.metadata.name ?? ""] = nil
-            case .progress: break
+            case .added(let object), .modified(let object): state.cache[object.metadata.name ?? ""] = object.metadata.resourceVersion ?? ""
+            case .deleted(let object): state.cache[object.metadata.name ?? ""] = nil
+            case .bookmark: break
             }
             guard let marker else { return false }
             return state.pending == nil && state.cache[marker] != nil

@@ -42,7 +42,7 @@ struct ConfigMapCache {
         let api = Api<ConfigMap>.default(client)
         var config = WatcherConfig()
         if let seconds = options.watchTimeout { config.watchTimeout = .seconds(seconds) }
-        let watcher = Watcher(api: api, config: config, logger: logger, onError: { error in state.failed(error) })
+        let watcher = Watcher(api: api, config: config, logger: logger, onError: { error in if let kubeError = error.kubeError { state.failed(kubeError) } })
 
         await withTaskGroup(of: Void.self) { group in
             group.addTask {

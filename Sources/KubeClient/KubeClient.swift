@@ -15,7 +15,7 @@ public final class KubeClient: Sendable {
     public let logger: Logger
     let transport: Transport
     let authenticator: Authenticator
-    let rateLimiter: TokenBucket?
+    let rateLimiter: RequestRateLimiter?
     let discoveryCache: DiscoveryCache
 
     /// Builds the transport from `config`: reads the CA and client certificate, the token
@@ -28,7 +28,7 @@ public final class KubeClient: Sendable {
         self.logger = logger
         transport = try Transport(config: config, logger: logger)
         authenticator = try Authenticator(config: config)
-        rateLimiter = config.rateLimit.map(TokenBucket.init)
+        rateLimiter = config.rateLimit.map(RequestRateLimiter.init)
         discoveryCache = DiscoveryCache()
     }
 

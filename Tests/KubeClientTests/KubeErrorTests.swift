@@ -124,7 +124,7 @@ struct LineSplitterTests {
 @Suite("Rate limiter", .timeLimit(.minutes(3)))
 struct TokenBucketTests {
     @Test func burstThenRate() async throws {
-        let bucket = TokenBucket(RateLimit(qps: 20, burst: 5))
+        let bucket = RequestRateLimiter(RateLimit(qps: 20, burst: 5))
         let start = ContinuousClock.now
         for _ in 0..<5 { try await bucket.acquire() }
         let burst = ContinuousClock.now - start

@@ -73,7 +73,7 @@ struct InformerTests {
             #expect(added.metadata.name == "cm-new")
 
             _ = try await api.patch("cm-0", .merge(["data": ["i": "changed"]]))
-            guard case .updated(let old, let new) = await events.next() else { Issue.record("expected updated"); return }
+            guard case .modified(let old, let new) = await events.next() else { Issue.record("expected modified"); return }
             #expect(old.data?["i"] == "0" && new.data?["i"] == "changed")
             #expect(informer.store.byIndex("data", "changed").map(\.metadata.name) == ["cm-0"])
 

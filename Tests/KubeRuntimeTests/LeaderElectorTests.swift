@@ -3,6 +3,7 @@ import KubeClient
 import KubeCore
 import KubeModels
 import KubeTestServer
+import Logging
 import Synchronization
 import Testing
 @testable import KubeRuntime
@@ -59,6 +60,12 @@ struct LeaderElectorTests {
             try LeaderElectionConfig(leaseName: "l", namespace: "n", identity: "a", renewDeadline: .seconds(2), retryPeriod: .seconds(2))
         }
         #expect(throws: LeaderElectionError.self) { try LeaderElectionConfig(leaseName: "l", namespace: "n", identity: "") }
+        // The Lease stores whole seconds: 2.5 s is written as 2, which is not more than the renew deadline.
+        #expect(throws: LeaderElectionError.self) {
+            try LeaderElectionConfig(
+                leaseName: "l", namespace: "n", identity: "a", leaseDuration: .milliseconds(2500), renewDeadline: .seconds(2),
+                retryPeriod: .milliseconds(500))
+        }
         #expect(throws: Never.self) { try LeaderElectionConfig(leaseName: "l", namespace: "n", identity: "a") }
         #expect(LeaderElectionConfig.defaultIdentity(environment: ["POD_NAME": "web-0", "HOSTNAME": "x"]) == "web-0")
         #expect(LeaderElectionConfig.defaultIdentity(environment: ["HOSTNAME": "web-1"]) == "web-1")
@@ -121,12 +128,132 @@ struct LeaderElectorTests {
         }
     }
 
+    /// A client of the cluster's server whose User-Agent names `identity`, so that faults can target it.
+    func client(_ cluster: Cluster, identity: String) throws -> KubeClient {
+        var config = try ClientConfig.kubeconfig(paths: [cluster.directory.appendingPathComponent("kubeconfig").path], environment: [:])
+        config.userAgent += " candidate/\(identity)"
+        return try KubeClient(config: config, logger: Logger(label: "client", factory: { _ in SwiftLogNoOpLogHandler() }))
+    }
+
+    @Test func eventsFollowLeadership() async throws {
+        try await withCluster { cluster in
+            let log = FencingLog()
+            let (elector, task) = candidate(cluster.client, try config("watched"), log)
+            let events = EventCollector(elector.events)
+            #expect(await eventually(timeout: .seconds(10)) { events.seen.contains(.startedLeading) })
+            #expect(events.seen.contains(.newLeader("watched")))
+            task.cancel()
+            #expect(await eventually(timeout: .seconds(10)) { events.seen.last == .stoppedLeading }, "\(events.seen)")
+            #expect(events.seen.filter { $0 == .startedLeading }.count == 1)
+        }
+    }
+
+    /// Collects an elector's events in the background (no bare `await next()` that could hang a test).
+    final class EventCollector: Sendable {
+        private let events = Mutex<[LeadershipEvent]>([])
+        private let task = Mutex<Task<Void, Never>?>(nil)
+        init(_ stream: AsyncStream<LeadershipEvent>) {
+            let collecting = Task { [weak self] in
+                for await event in stream { self?.events.withLock { $0.append(event) } }
+            }
+            task.withLock { $0 = collecting }
+        }
+        var seen: [LeadershipEvent] { events.withLock { $0 } }
+        deinit { task.withLock { $0?.cancel() } }
+    }
+
+    /// Item 4: a renewal whose answer never comes in time is cut off at the renew deadline, and
+    /// the leader stops before the lease (3 s) can expire for the others — with either kind of delay.
+    @Test(arguments: [true, false]) func aHangingRenewalIsCutOffAtTheRenewDeadline(applyFirst: Bool) async throws {
+        try await withCluster { cluster in
+            let log = FencingLog()
+            let slow = try client(cluster, identity: "slow")
+            let (_, task) = candidate(slow, try config("slow"), log)
+            #expect(await eventually(timeout: .seconds(10)) { log.current == "slow" })
+            // Every answer to this client comes 10 s late (a request timeout plus retries, say).
+            cluster.server.faults.delayResponses(toUserAgentContaining: "candidate/slow", by: .seconds(10), applyFirst: applyFirst)
+            let delayedAt = ContinuousClock.now
+            #expect(await eventually(timeout: .seconds(8)) { log.current == nil })
+            let stoppedAfter = ContinuousClock.now - delayedAt
+            print("leader with delayed answers (applyFirst: \(applyFirst)) stopped \(stoppedAfter) after the delay began")
+            #expect(stoppedAfter < .seconds(3), "must stop before the lease (3 s) expires for others")
+            // A healthy candidate takes over once the lease has expired, and the slow one never overlaps.
+            let (_, successor) = candidate(cluster.client, try config("healthy"), log)
+            #expect(await eventually(timeout: .seconds(10)) { log.current == "healthy" })
+            #expect(log.neverTwoLeaders, "overlapping terms: \(log.all)")
+            cluster.server.faults.clear()
+            task.cancel()
+            successor.cancel()
+            _ = try? await task.value
+            _ = try? await successor.value
+            try await slow.shutdown()
+        }
+    }
+
+    /// Item 5: another holder's lease is judged by its own `leaseDurationSeconds`, not ours.
+    @Test(arguments: [(Int32(6), Int64(3)), (Int32(1), Int64(3))]) func anotherHoldersLeaseLastsAsLongAsItSays(holderSeconds: Int32, ourSeconds: Int64) async throws {
+        try await withCluster { cluster in
+            let leases = Api<Lease>.namespaced(cluster.client, "default")
+            let now = MicroTime.now()
+            _ = try await leases.create(
+                Lease(
+                    metadata: ObjectMeta(name: "singleton", namespace: "default"),
+                    spec: Coordination.V1.LeaseSpec(acquireTime: now, holderIdentity: "elsewhere", leaseDurationSeconds: holderSeconds, leaseTransitions: 0, renewTime: now)))
+            let log = FencingLog()
+            let ours = try LeaderElectionConfig(
+                leaseName: "singleton", namespace: "default", identity: "ours", leaseDuration: .seconds(ourSeconds),
+                renewDeadline: .seconds(2), retryPeriod: .milliseconds(400))
+            let startedAt = ContinuousClock.now
+            let (_, task) = candidate(cluster.client, ours, log)
+            #expect(await eventually(timeout: .seconds(15)) { log.current == "ours" })
+            let takeover = ContinuousClock.now - startedAt
+            print("took over a \(holderSeconds) s lease (ours: \(ourSeconds) s) after \(takeover)")
+            // From our first observation, which comes right after we start.
+            #expect(takeover >= .seconds(Int64(holderSeconds)), "took over before the holder's lease ran out")
+            #expect(takeover < .seconds(Int64(holderSeconds)) + .milliseconds(880) + .seconds(1))
+            task.cancel()
+        }
+    }
+
+    /// The decision of one attempt, without a network.
+    @Test func decisionFollowsTheLease() {
+        func lease(_ holder: String?, seconds: Int32?) -> Lease {
+            Lease(metadata: ObjectMeta(name: "l"), spec: Coordination.V1.LeaseSpec(holderIdentity: holder, leaseDurationSeconds: seconds))
+        }
+        func decide(_ lease: Lease?, observedAt: Duration = .seconds(10), now: Duration) -> LeaseDecision {
+            LeaseDecision.decide(lease: lease, identity: "me", observedAt: observedAt, now: now, fallbackDuration: .seconds(15))
+        }
+        #expect(decide(nil, now: .seconds(10)) == .create)
+        #expect(decide(lease("me", seconds: 15), now: .seconds(100)) == .renew)
+        #expect(decide(lease(nil, seconds: 1), now: .seconds(10)) == .acquire)
+        #expect(decide(lease("", seconds: 1), now: .seconds(10)) == .acquire)
+        // The holder's own duration, from our observation.
+        #expect(decide(lease("other", seconds: 40), now: .seconds(49)) == .wait(holder: "other", expiresAt: .seconds(50)))
+        #expect(decide(lease("other", seconds: 40), now: .seconds(50)) == .acquire)
+        #expect(decide(lease("other", seconds: 2), now: .seconds(12)) == .acquire)
+        // Without a duration in the Lease, ours.
+        #expect(decide(lease("other", seconds: nil), now: .seconds(24)) == .wait(holder: "other", expiresAt: .seconds(25)))
+        #expect(decide(lease("other", seconds: nil), now: .seconds(25)) == .acquire)
+    }
+
+    @Test func timeLimitCutsOffAnOperationThatIgnoresCancellation() async {
+        let clock = SystemLeaderElectionClock()
+        let started = ContinuousClock.now
+        let result = await withTimeLimit(.milliseconds(200), clock: clock) { () async -> Int in
+            // Ignores cancellation for a whole second.
+            let end = ContinuousClock.now + .seconds(1)
+            while ContinuousClock.now < end { try? await Task.sleep(for: .milliseconds(20)) }
+            return 1
+        }
+        #expect(result == nil)
+        #expect(ContinuousClock.now - started < .milliseconds(800))
+        #expect(await withTimeLimit(.seconds(5), clock: clock, { 42 }) == 42)
+    }
+
     @Test func leadershipIsLostWhenRenewalsFail() async throws {
         try await withCluster { cluster in
             let log = FencingLog()
-            let (elector, task) = candidate(cluster.client, try config("fragile"), log)
-            var events = elector.events.makeAsyncIterator()
-            #expect(await events.next() == .newLeader("fragile") || elector.isLeader)
+            let (_, task) = candidate(cluster.client, try config("fragile"), log)
             #expect(await eventually(timeout: .seconds(10)) { log.current == "fragile" })
             // Every request fails for a while: the leader must stop before renewDeadline + retry.
             cluster.server.faults.failNextRequests(1000, status: 500)

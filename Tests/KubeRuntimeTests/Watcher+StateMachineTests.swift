@@ -17,13 +17,13 @@ import Testing
             machine.step(.listPage(items: [c], resourceVersion: "10", continueToken: nil), now: t0)
                 == [.emit(.initObject(c)), .emit(.initDone(resourceVersion: "10")), .watch(resourceVersion: "10", sendInitialEvents: false)])
         let changed = TestObject("a", resourceVersion: "11")
-        #expect(machine.step(.event(.modified(changed)), now: t0) == [.emit(.apply(changed))])
+        #expect(machine.step(.event(.modified(changed)), now: t0) == [.emit(.modified(changed))])
         #expect(machine.phase == .watching(resourceVersion: "11"))
-        #expect(machine.step(.event(.bookmark(Bookmark(resourceVersion: "15"))), now: t0) == [.emit(.progress(resourceVersion: "15"))])
+        #expect(machine.step(.event(.bookmark(Bookmark(resourceVersion: "15"))), now: t0) == [.emit(.bookmark(resourceVersion: "15"))])
         // A server timeout resumes from the last seen version at once.
         #expect(machine.step(.watchEnded, now: t0) == [.watch(resourceVersion: "15", sendInitialEvents: false)])
         let gone = TestObject("b", resourceVersion: "16")
-        #expect(machine.step(.event(.deleted(gone)), now: t0) == [.emit(.delete(gone))])
+        #expect(machine.step(.event(.deleted(gone)), now: t0) == [.emit(.deleted(gone))])
         #expect(machine.phase == .watching(resourceVersion: "16"))
     }
 
@@ -88,7 +88,7 @@ import Testing
         let end = Bookmark(resourceVersion: "7", annotations: [Bookmark.initialEventsEndAnnotation: "true"])
         #expect(machine.step(.event(.bookmark(end)), now: t0) == [.emit(.initDone(resourceVersion: "7"))])
         let b = TestObject("b", resourceVersion: "8")
-        #expect(machine.step(.event(.added(b)), now: t0) == [.emit(.apply(b))])
+        #expect(machine.step(.event(.added(b)), now: t0) == [.emit(.added(b))])
     }
 
     @Test func streamingListFallsBackToPagesWhenUnsupported() {

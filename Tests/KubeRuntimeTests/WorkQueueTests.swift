@@ -1,3 +1,4 @@
+import KubeClient
 import Synchronization
 import Testing
 @testable import KubeRuntime

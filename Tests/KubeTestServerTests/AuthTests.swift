@@ -143,6 +143,46 @@ struct FaultAndCRDTests {
         }
     }
 
+    /// One client's answers are delayed (by User-Agent); the others are served at once. With
+    /// `applyFirst` the write has happened before the late answer; without, it happens late.
+    @Test func oneClientsResponsesAreDelayed() async throws {
+        try await withServer { server, wire in
+            let slow: [(String, String)] = [("User-Agent", "test-client slow-one")]
+            server.faults.delayResponses(toUserAgentContaining: "slow-one", by: .milliseconds(700))
+            var started = ContinuousClock.now
+            #expect(try await wire.get("/api/v1/namespaces/default/configmaps", headers: slow).status == 200)
+            #expect(ContinuousClock.now - started >= .milliseconds(700))
+            started = ContinuousClock.now
+            #expect(try await wire.get("/api/v1/namespaces/default/configmaps", headers: [("User-Agent", "someone-else")]).status == 200)
+            #expect(ContinuousClock.now - started < .milliseconds(700))
+
+            // applyFirst (the default): the object exists while its creator still waits for the answer.
+            let body = JSONWriter.data(configMap("written-early"))
+            let create = Task { try await wire.request(.POST, "/api/v1/namespaces/default/configmaps", body: body, headers: slow) }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await wire.get("/api/v1/namespaces/default/configmaps/written-early").status == 200)
+            #expect(try await create.value.status == 201)
+
+            // Over HTTP, holding the request itself: the object appears only after the delay.
+            #expect(
+                try await wire.post(
+                    "/_control/faults", ["action": "delayClientResponses", "userAgentContains": "slow-one", "milliseconds": 700, "applyFirst": false]
+                ).status == 200)
+            let late = JSONWriter.data(configMap("written-late"))
+            let lateCreate = Task { try await wire.request(.POST, "/api/v1/namespaces/default/configmaps", body: late, headers: slow) }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await wire.get("/api/v1/namespaces/default/configmaps/written-late").status == 404)
+            #expect(try await lateCreate.value.status == 201)
+            #expect(try await wire.get("/api/v1/namespaces/default/configmaps/written-late").status == 200)
+
+            #expect(try await wire.post("/_control/faults", ["action": "delayClientResponses", "milliseconds": 10]).status == 400)
+            server.faults.clear()
+            started = ContinuousClock.now
+            #expect(try await wire.get("/api/v1/namespaces/default/configmaps", headers: slow).status == 200)
+            #expect(ContinuousClock.now - started < .milliseconds(700))
+        }
+    }
+
     @Test func droppedWatchesAndShutdownEndStreams() async throws {
         try await withServer { server, wire in
             let watch = try await wire.watch("/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=\(await server.currentResourceVersion)")

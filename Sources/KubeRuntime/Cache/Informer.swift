@@ -4,17 +4,19 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// A change an informer tells its subscribers about.
+/// A change an informer tells its subscribers about (client-go's `OnAdd`, `OnUpdate`,
+/// `OnDelete`, in the wire's words: see ``WatcherEvent`` for the vocabulary).
 public enum InformerEvent<K: KubeObject>: Sendable {
     case added(K)
-    case updated(old: K, new: K)
+    /// The object changed (a new `resourceVersion`); `old` is what the store held before.
+    case modified(old: K, new: K)
     case deleted(K)
 
     /// The object as it is now (the deleted object's last state for ``deleted(_:)``).
     public var object: K {
         switch self {
         case .added(let object), .deleted(let object): object
-        case .updated(_, let new): new
+        case .modified(_, let new): new
         }
     }
 }
@@ -25,7 +27,7 @@ public enum InformerEvent<K: KubeObject>: Sendable {
 /// The contract:
 /// - The store is replaced atomically after every (re)list, so readers never see a
 ///   half-built state; after a relist, subscribers get exactly the differences
-///   (added, updated, deleted) between the old state and the new one.
+///   (added, modified, deleted) between the old state and the new one.
 /// - A subscriber first receives the current state as ``InformerEvent/added(_:)``
 ///   events, then every change after it, in order, with nothing missed or repeated.
 ///   Each subscriber's buffer is unbounded (like client-go's shared informer), so a slow
@@ -34,7 +36,7 @@ public enum InformerEvent<K: KubeObject>: Sendable {
 ///   gracefully; then every subscription ends.
 /// - With a `transform`, every object is transformed before it reaches the store or a
 ///   subscriber (client-go's `SetTransform`), e.g. ``stripManagedFields(_:)`` to save memory.
-public final class Informer<K: KubeObject>: Service, Sendable {
+public final class Informer<K: KubeObject>: Service, Sendable, CustomStringConvertible {
     public let store: Store<K>
     private let api: Api<K>
     private let config: WatcherConfig
@@ -45,6 +47,7 @@ public final class Informer<K: KubeObject>: Service, Sendable {
     private struct State {
         var subscribers: [Int: AsyncStream<InformerEvent<K>>.Continuation] = [:]
         var nextID = 0
+        var running = false
         var finished = false
         /// Objects of a (re)list in progress.
         var pending: [K]?
@@ -69,8 +72,20 @@ public final class Informer<K: KubeObject>: Service, Sendable {
         return object
     }
 
-    /// Waits until the first full list is in the store.
+    /// Waits until the first full list is in the store. The informer must be running as a
+    /// service (``run()``) for that to happen.
     public func waitUntilSynced() async { await store.waitUntilSynced() }
+
+    /// `true` once ``run()`` has started (and until it returns).
+    public var isRunning: Bool { state.withLock { $0.running && !$0.finished } }
+
+    /// What it watches: resource, namespace and selectors (`configmaps in namespace "mirror" with labels app=web`).
+    public var description: String {
+        var text = "\(api.resource.plural)" + (api.namespace.map { " in namespace \"\($0)\"" } ?? "")
+        if let labels = config.labelSelector { text += " with labels \(labels)" }
+        if let fields = config.fieldSelector { text += " with fields \(fields)" }
+        return text
+    }
 
     /// The current state as `added` events, then every change.
     public func subscribe() -> AsyncStream<InformerEvent<K>> {
@@ -97,6 +112,7 @@ public final class Informer<K: KubeObject>: Service, Sendable {
 
     /// Watches until cancelled or shut down gracefully.
     public func run() async throws {
+        state.withLock { $0.running = true }
         let watcher = Watcher(api: api, config: config, logger: logger)
         // Graceful shutdown cancels the watch; cancellation ends the watcher's sequence.
         await cancelWhenGracefulShutdown {
@@ -127,7 +143,7 @@ public final class Informer<K: KubeObject>: Service, Sendable {
                     seen.insert(key)
                     if let previous = old[key] {
                         if previous.metadata.resourceVersion != object.metadata.resourceVersion {
-                            Self.notify(&state, .updated(old: previous, new: object))
+                            Self.notify(&state, .modified(old: previous, new: object))
                         }
                     } else {
                         Self.notify(&state, .added(object))
@@ -136,16 +152,17 @@ public final class Informer<K: KubeObject>: Service, Sendable {
                 for (key, object) in old where !seen.contains(key) {
                     Self.notify(&state, .deleted(object))
                 }
-            case .apply(let object):
+            case .added(let object), .modified(let object):
+                // By the store's state, not the event's word: after a relist they can differ.
                 if let previous = store.apply(object) {
-                    Self.notify(&state, .updated(old: previous, new: object))
+                    Self.notify(&state, .modified(old: previous, new: object))
                 } else {
                     Self.notify(&state, .added(object))
                 }
-            case .delete(let object):
+            case .deleted(let object):
                 let previous = store.delete(object)
                 Self.notify(&state, .deleted(previous ?? object))
-            case .progress(let resourceVersion):
+            case .bookmark(let resourceVersion):
                 store.setResourceVersion(resourceVersion)
             }
         }

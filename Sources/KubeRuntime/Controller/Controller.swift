@@ -14,7 +14,9 @@ import ServiceLifecycle
 /// ```
 ///
 /// The informers run as their own services (they can be shared); the controller
-/// subscribes to them and starts reconciling once the primary informer has synced.
+/// subscribes to them and starts reconciling once the primary informer has synced. An
+/// informer that is not running within `informerStartTimeout` (it was never added to the
+/// service group) makes ``run()`` throw a ``ControllerError`` naming it, instead of waiting forever.
 /// On graceful shutdown or cancellation it stops: subscriptions end, no new key is taken,
 /// and a reconcile in progress is cancelled with the task.
 public struct Controller<K: KubeResource>: ServiceLifecycle.Service {
@@ -23,16 +25,23 @@ public struct Controller<K: KubeResource>: ServiceLifecycle.Service {
     private let workers: Int
     private let logger: Logger
     private let rateLimiter: RateLimiter
+    private let informerStartTimeout: Duration
     private var sources: [@Sendable (WorkQueue<ObjectKey>) async -> Void] = []
+    /// Every informer the controller reads, primary first, to check that they run.
+    private var informers: [any InformerRunState]
 
+    /// - Parameter informerStartTimeout: how long ``run()`` waits for every informer it depends on
+    ///   to be running (services of one group start together, in no particular order).
     public init(
         primary: Informer<K>, reconciler: some Reconciler, workers: Int = 2, rateLimiter: RateLimiter = RateLimiter(),
-        logger: Logger = Logger(label: "kubernetes.controller")
+        informerStartTimeout: Duration = .seconds(10), logger: Logger = Logger(label: "kubernetes.controller")
     ) {
         self.primary = primary
         self.reconciler = reconciler
         self.workers = max(1, workers)
         self.rateLimiter = rateLimiter
+        self.informerStartTimeout = informerStartTimeout
+        self.informers = [primary]
         self.logger = logger
         sources.append { queue in
             for await event in primary.subscribe() { await queue.add(ObjectKey(event.object)) }
@@ -43,6 +52,7 @@ public struct Controller<K: KubeResource>: ServiceLifecycle.Service {
     /// (an `ownerReferences` entry with `K`'s apiVersion and kind), in the owned object's namespace.
     public func owns<Child: KubeObject>(_ owned: Informer<Child>) -> Controller {
         var copy = self
+        copy.informers.append(owned)
         copy.sources.append { queue in
             for await event in owned.subscribe() {
                 for key in Self.ownerKeys(of: event.object) { await queue.add(key) }
@@ -54,6 +64,7 @@ public struct Controller<K: KubeResource>: ServiceLifecycle.Service {
     /// Events on `watched` objects enqueue the keys `map` returns.
     public func watches<Other: KubeObject>(_ watched: Informer<Other>, map: @escaping @Sendable (Other) -> [ObjectKey]) -> Controller {
         var copy = self
+        copy.informers.append(watched)
         copy.sources.append { queue in
             for await event in watched.subscribe() {
                 for key in map(event.object) { await queue.add(key) }
@@ -68,7 +79,11 @@ public struct Controller<K: KubeResource>: ServiceLifecycle.Service {
             .map { ObjectKey(namespace: K.namespaced ? object.metadata.namespace : nil, name: $0.name) }
     }
 
+    /// Reconciles until cancelled or shut down gracefully.
+    /// - Throws: ``ControllerError`` when an informer it depends on is not running in time.
     public func run() async throws {
+        // Stopped (cancelled, or shut down gracefully) before they all ran: nothing to do.
+        guard try await waitForInformers() else { return }
         let queue = WorkQueue<ObjectKey>(rateLimiter: rateLimiter)
         let sources = self.sources
         let workers = self.workers
@@ -88,6 +103,23 @@ public struct Controller<K: KubeResource>: ServiceLifecycle.Service {
             } onCancel: {
                 Task { await queue.shutDown(drain: false) }
             }
+        }
+    }
+
+    /// Waits (bounded) until every informer runs; a subscription to one that never runs would
+    /// never deliver, and the primary's sync would never come. `false` when stopped meanwhile.
+    private func waitForInformers() async throws -> Bool {
+        let deadline = ContinuousClock.now + informerStartTimeout
+        while true {
+            let missing = informers.filter { !$0.isRunning }
+            if missing.isEmpty { return true }
+            if Task.isCancelled || Task.isShuttingDownGracefully { return false }
+            if ContinuousClock.now >= deadline {
+                let error = ControllerError.informersNotRunning(missing.map(\.description), after: informerStartTimeout)
+                logger.error("\(error)")
+                throw error
+            }
+            try? await Task.sleep(for: .milliseconds(20))
         }
     }
 
@@ -114,3 +146,10 @@ public struct Controller<K: KubeResource>: ServiceLifecycle.Service {
         }
     }
 }
+
+/// The state of an informer that a controller checks before it relies on it.
+protocol InformerRunState: Sendable, CustomStringConvertible {
+    var isRunning: Bool { get }
+}
+
+extension Informer: InformerRunState {}

@@ -8,7 +8,9 @@ import Synchronization
 /// Records Kubernetes Events (`events.k8s.io/v1`) about objects, aggregated like
 /// client-go's recorder: the same (object, type, reason, action, note) within
 /// ``aggregationWindow`` updates the existing Event's `series` (count, last observed
-/// time) instead of creating another. Failures to record are logged, never thrown:
+/// time) instead of creating another. It remembers at most `cacheSize` recent events (the
+/// least recently used are forgotten; client-go: 4096), so memory stays bounded however many
+/// distinct notes a long-running operator records. Failures to record are logged, never thrown:
 /// events are best-effort by design.
 public final class EventRecorder: Sendable {
     public enum EventType: String, Sendable { case normal = "Normal", warning = "Warning" }
@@ -20,18 +22,21 @@ public final class EventRecorder: Sendable {
     /// How long an identical event counts as a repeat.
     public let aggregationWindow: Duration
 
-    private struct Key: Hashable { let uid: String, namespace: String, type: String, reason: String, action: String, note: String }
-    private struct Seen { var name: String; var count: Int32; var first: ContinuousClock.Instant }
-    private let seen = Mutex<[Key: Seen]>([:])
+    private let seen: Mutex<EventAggregator>
 
     /// - Parameters:
     ///   - controller: `reportingController`, e.g. `example.com/mirror-controller`.
     ///   - instance: `reportingInstance`, e.g. the pod name.
-    public init(client: KubeClient, controller: String, instance: String, aggregationWindow: Duration = .seconds(6 * 60), logger: Logger? = nil) {
+    ///   - cacheSize: how many distinct recent events are remembered for aggregation.
+    public init(
+        client: KubeClient, controller: String, instance: String, aggregationWindow: Duration = .seconds(6 * 60), cacheSize: Int = 4096,
+        logger: Logger? = nil
+    ) {
         self.client = client
         self.controller = controller
         self.instance = instance
         self.aggregationWindow = aggregationWindow
+        self.seen = Mutex(EventAggregator(window: aggregationWindow, capacity: cacheSize))
         self.logger = logger ?? client.logger
     }
 
@@ -39,19 +44,14 @@ public final class EventRecorder: Sendable {
     public func record<K: KubeResource>(_ type: EventType, reason: String, action: String, note: String, regarding object: K) async {
         let namespace = object.metadata.namespace ?? "default"
         let objectName = object.metadata.name ?? ""
-        let key = Key(uid: object.metadata.uid ?? "\(K.kind)/\(namespace)/\(objectName)", namespace: namespace, type: type.rawValue, reason: reason, action: action, note: note)
+        let key = EventAggregator.Key(uid: object.metadata.uid ?? "\(K.kind)/\(namespace)/\(objectName)", namespace: namespace, type: type.rawValue, reason: reason, action: action, note: note)
         let now = ContinuousClock.now
-        let repeatOf: Seen? = seen.withLock { seen in
-            guard var entry = seen[key], now - entry.first < aggregationWindow else { return nil }
-            entry.count += 1
-            seen[key] = entry
-            return entry
-        }
+        let decision = seen.withLock { $0.decide(key, now: now) }
         let api = Api<Events.V1.Event>.namespaced(client, namespace)
         do {
-            if let repeatOf {
-                let series: JSONValue = ["series": ["count": .int(Int64(repeatOf.count)), "lastObservedTime": .string(MicroTime.now().description)]]
-                _ = try await api.patch(repeatOf.name, .merge(series))
+            if case .patch(let name, let count) = decision {
+                let series: JSONValue = ["series": ["count": .int(Int64(count)), "lastObservedTime": .string(MicroTime.now().description)]]
+                _ = try await api.patch(name, .merge(series))
                 return
             }
             let event = Events.V1.Event(
@@ -63,9 +63,12 @@ public final class EventRecorder: Sendable {
                     resourceVersion: object.metadata.resourceVersion, uid: object.metadata.uid),
                 reportingController: controller, reportingInstance: instance, type: type.rawValue)
             let created = try await api.create(event)
-            seen.withLock { $0[key] = Seen(name: created.metadata.name ?? "", count: 1, first: now) }
+            seen.withLock { $0.created(key, name: created.metadata.name ?? "", now: now) }
         } catch {
             logger.warning("could not record event", metadata: ["reason": "\(reason)", "error": "\(error)"])
         }
     }
+
+    /// How many distinct recent events are remembered now (at most `cacheSize`).
+    var rememberedEventCount: Int { seen.withLock { $0.count } }
 }

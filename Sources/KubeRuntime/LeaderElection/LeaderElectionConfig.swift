@@ -7,10 +7,15 @@ public struct LeaderElectionConfig: Sendable, Hashable {
     public var namespace: String
     /// This candidate's name in `holderIdentity`; unique per replica.
     public var identity: String
-    /// How long non-leaders wait after the last observed renewal before taking over (15 s).
+    /// How long the lease lasts (15 s), in whole seconds: written into the Lease as
+    /// `spec.leaseDurationSeconds`, where the other candidates read it. A candidate judges
+    /// *another* holder's lease by the value in the Lease, not by its own configuration.
+    /// Also used for a Lease that does not say.
     public var leaseDuration: Duration
-    /// How long the leader keeps retrying a failed renewal before it gives up leading (10 s).
-    /// Shorter than ``leaseDuration``, so the old leader stops before anyone else can start.
+    /// How long a leader may go without a successful renewal before it stops leading (10 s),
+    /// counted from the start of the last renewal attempt that succeeded. Every attempt is cut
+    /// off at this deadline. Shorter than ``leaseDuration``, so the old leader stops before
+    /// anyone else can start.
     public var renewDeadline: Duration
     /// How often candidates try to acquire and the leader renews (2 s).
     public var retryPeriod: Duration
@@ -27,6 +32,10 @@ public struct LeaderElectionConfig: Sendable, Hashable {
     ) throws(LeaderElectionError) {
         // The same checks as client-go's NewLeaderElector.
         guard leaseDuration > renewDeadline else { throw LeaderElectionError("leaseDuration must be greater than renewDeadline") }
+        // The Lease stores whole seconds: the others wait only that long.
+        guard Duration.seconds(leaseDuration.components.seconds) > renewDeadline else {
+            throw LeaderElectionError("leaseDuration in whole seconds (as written to the Lease) must be greater than renewDeadline")
+        }
         guard renewDeadline > retryPeriod * Self.jitterFactor else {
             throw LeaderElectionError("renewDeadline must be greater than retryPeriod*JitterFactor")
         }

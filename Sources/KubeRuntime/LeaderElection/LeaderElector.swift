@@ -6,49 +6,56 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// A change in leadership, as seen by one candidate.
-public enum LeadershipEvent: Sendable, Hashable {
-    /// This candidate became the leader.
-    case started
-    /// This candidate stopped leading (renewal failed, or it shut down).
-    case stopped
-    /// The Lease names a (new) holder.
-    case newLeader(String)
-}
-
-/// Lease-based leader election (`coordination.k8s.io/v1`), client-go's algorithm:
+/// Lease-based leader election (`coordination.k8s.io/v1`), client-go's algorithm, with the
+/// promise that two candidates never lead at the same time:
 ///
 /// - Candidates try to acquire every `retryPeriod` (with jitter). A Lease held by another
-///   identity is taken only when this candidate has not seen it renewed for
-///   `leaseDuration` (measured on its own monotonic clock), or when its holder is empty
-///   (released).
+///   identity is taken only when it is released (empty holder) or when this candidate has not
+///   seen it change for the Lease's own `spec.leaseDurationSeconds`, measured on its own
+///   monotonic clock from the moment it saw the record change (client-go's `observedTime`).
 /// - Every write carries the Lease's `resourceVersion`, so two candidates cannot both win
-///   a race: the loser gets 409 Conflict and tries again later.
-/// - The leader renews every `retryPeriod`; if it cannot renew for `renewDeadline`, it
-///   stops leading — before `leaseDuration` runs out, so its work is cancelled before anyone
-///   else can become leader.
+///   a race: the loser gets 409 Conflict and tries again later. A late write (one its sender
+///   gave up on) fails the same way once anyone else has written.
+/// - A successful write attempt that *started* at `t` lets the writer lead until
+///   `t + renewDeadline` at most: every attempt is cut off at that deadline (the request is
+///   raced against it, not checked after it returns), and when the deadline passes without a
+///   renewal the leader stops — its work is cancelled — before `leaseDuration` (measured by
+///   the others from a moment no earlier than `t`) can run out. This holds whatever the
+///   request, its retries or the server do meanwhile.
 /// - On graceful shutdown the leader releases the Lease (empty holder), so a successor takes
-///   over at its next attempt instead of waiting out the lease.
+///   over at once instead of waiting out the lease.
 ///
 /// Run it as a `Service`, and do the leader's work in ``run(whileLeading:)`` (cancelled when
-/// leadership is lost) or follow ``events``.
+/// leadership is lost; it must honour cancellation promptly) or follow ``events``.
 public final class LeaderElector: ServiceLifecycle.Service, Sendable {
     public let config: LeaderElectionConfig
-    private let api: Api<Coordination.V1.Lease>
-    private let clock: any LeaderElectionClock
-    private let logger: Logger
-    private let state = Mutex(State())
-    private let eventStream: (stream: AsyncStream<LeadershipEvent>, continuation: AsyncStream<LeadershipEvent>.Continuation)
+    let api: Api<Coordination.V1.Lease>
+    let clock: any LeaderElectionClock
+    let logger: Logger
+    let state = Mutex(State())
+    let eventStream: (stream: AsyncStream<LeadershipEvent>, continuation: AsyncStream<LeadershipEvent>.Continuation)
+    /// Told about every Lease write that succeeded (for fencing logs in tests).
+    let leaseWriteObserver: (@Sendable (LeaseWrite) -> Void)?
 
-    private struct State {
+    struct State {
         var leading = false
-        var observedHolder: String?
-        var observedRenewTime: MicroTime?
+        /// The record as last seen, and when it was first seen like that (client-go's observedTime).
+        var observedSpec: Coordination.V1.LeaseSpec?
         var observedAt: Duration?
         var lease: Coordination.V1.Lease?
     }
 
-    public init(client: KubeClient, config: LeaderElectionConfig, clock: any LeaderElectionClock = SystemLeaderElectionClock(), logger: Logger? = nil) {
+    public convenience init(
+        client: KubeClient, config: LeaderElectionConfig, clock: any LeaderElectionClock = SystemLeaderElectionClock(), logger: Logger? = nil
+    ) {
+        self.init(client: client, config: config, clock: clock, logger: logger, leaseWriteObserver: nil)
+    }
+
+    /// - Parameter leaseWriteObserver: called after every successful Lease write (fencing logs).
+    package init(
+        client: KubeClient, config: LeaderElectionConfig, clock: any LeaderElectionClock, logger: Logger?,
+        leaseWriteObserver: (@Sendable (LeaseWrite) -> Void)?
+    ) {
         self.config = config
         self.api = Api<Coordination.V1.Lease>.namespaced(client, config.namespace)
         self.clock = clock
@@ -57,6 +64,7 @@ public final class LeaderElector: ServiceLifecycle.Service, Sendable {
         logger[metadataKey: "identity"] = "\(config.identity)"
         self.logger = logger
         self.eventStream = AsyncStream<LeadershipEvent>.makeStream(bufferingPolicy: .unbounded)
+        self.leaseWriteObserver = leaseWriteObserver
     }
 
     /// Leadership changes, for one consumer.
@@ -71,86 +79,109 @@ public final class LeaderElector: ServiceLifecycle.Service, Sendable {
     }
 
     /// Campaigns until cancelled or shut down gracefully, running `work` each time this
-    /// candidate becomes the leader; `work` is cancelled as soon as leadership is lost. When
-    /// `work` returns by itself, the candidate releases the Lease and campaigns again.
+    /// candidate becomes the leader; `work` is cancelled as soon as leadership is lost (at the
+    /// latest `renewDeadline` after the start of the last successful renewal). When `work`
+    /// returns by itself, the candidate releases the Lease and campaigns again.
     public func run(whileLeading work: @escaping @Sendable () async throws -> Void) async throws {
         defer { eventStream.continuation.finish() }
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                guard await self.acquire() else { return }
-                self.setLeading(true)
-                await withTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        do { try await work() } catch is CancellationError {} catch {
-                            self.logger.error("the leader's work failed", metadata: ["error": "\(error)"])
-                        }
+        // Graceful shutdown cancels the campaign (and the work), which releases the Lease on the way out.
+        await cancelWhenGracefulShutdown { await self.campaign(work) }
+    }
+
+    private func campaign(_ work: @escaping @Sendable () async throws -> Void) async {
+        while !Task.isCancelled {
+            guard let validUntil = await acquire() else { return }
+            setLeading(true)
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    do { try await work() } catch is CancellationError {} catch {
+                        self.logger.error("the leader's work failed", metadata: ["error": "\(error)"])
                     }
-                    group.addTask { await self.renewUntilLost() }
-                    // Whichever ends first (work done, or leadership lost) ends both.
-                    await group.next()
-                    group.cancelAll()
                 }
+                group.addTask { await self.renewUntilLost(validUntil: validUntil) }
+                // Whichever ends first (work done, or leadership lost) ends both.
+                await group.next()
                 self.setLeading(false)
-                if self.config.releaseOnCancel { await self.release() }
+                group.cancelAll()
             }
+            if config.releaseOnCancel { await release() }
         }
     }
 
-    private func cancelWhenGracefulShutdown(_ body: @escaping @Sendable () async throws -> Void) async throws {
-        try await withGracefulShutdownHandler {
-            try await body()
-        } onGracefulShutdown: {
-            // Cancelling the campaign releases the Lease on the way out (see `run`).
-        }
-    }
-
-    private func setLeading(_ leading: Bool) {
+    func setLeading(_ leading: Bool) {
         let changed = state.withLock { state in
             defer { state.leading = leading }
             return state.leading != leading
         }
         guard changed else { return }
         logger.info(leading ? "became leader" : "stopped leading")
-        eventStream.continuation.yield(leading ? .started : .stopped)
+        eventStream.continuation.yield(leading ? .startedLeading : .stoppedLeading)
     }
 
-    /// Tries every retryPeriod (jittered) until acquired; `false` when cancelled.
-    private func acquire() async -> Bool {
+    /// Tries every retryPeriod (jittered) until acquired; returns until when the new leadership
+    /// is valid, `nil` when cancelled.
+    private func acquire() async -> Duration? {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            if await tryAcquireOrRenew() { return true }
+            let start = clock.now()
+            // An attempt never outlives the renew deadline: leadership it brings back later
+            // could already have expired for the others.
+            if await attempt(timeLimit: config.renewDeadline) {
+                let validUntil = start + config.renewDeadline
+                if clock.now() < validUntil { return validUntil }
+            }
             let jitter = Double.random(in: 0..<LeaderElectionConfig.jitterFactor)
-            guard await waitForNextAttempt(config.retryPeriod * (1 + jitter)) else { return false }
+            guard await waitForNextAttempt(config.retryPeriod * (1 + jitter)) else { return nil }
         }
-        return false
+        return nil
     }
 
-    /// Waits out `delay`, or less when a watch on the Lease shows it released (empty holder)
-    /// or deleted: then a successor takes over at once instead of at its next attempt.
-    /// `false` when cancelled.
-    private func waitForNextAttempt(_ delay: Duration) async -> Bool {
-        let resourceVersion = state.withLock { $0.lease?.metadata.resourceVersion }
+    /// Renews every retryPeriod while leading; returns at `validUntil` (the start of the last
+    /// successful attempt + renewDeadline) unless a renewal moved it, or when cancelled.
+    private func renewUntilLost(validUntil initial: Duration) async {
+        var validUntil = initial
+        while !Task.isCancelled {
+            let now = clock.now()
+            guard now < validUntil else { break }
+            do { try await clock.sleep(for: min(config.retryPeriod, validUntil - now)) } catch { return }
+            let start = clock.now()
+            guard start < validUntil else { break }
+            if await attempt(timeLimit: validUntil - start) {
+                validUntil = start + config.renewDeadline
+            }
+        }
+        guard !Task.isCancelled else { return }
+        logger.warning("failed to renew the lease within the renew deadline")
+    }
+
+    /// One acquire-or-renew attempt cut off after `timeLimit`: `true` if it wrote the Lease in time.
+    /// A write that comes back later does not count (and is not reported).
+    private func attempt(timeLimit: Duration) async -> Bool {
+        guard let write = await withTimeLimit(timeLimit, clock: clock, { await self.tryAcquireOrRenew() }) ?? nil else { return false }
+        leaseWriteObserver?(write)
+        return true
+    }
+
+    /// Waits out `delay`, or less: until the other holder's lease expires, or until a watch on
+    /// the Lease shows it released (empty holder) or deleted, so that a successor takes over at
+    /// once. The watch also keeps the observed record current. `false` when cancelled.
+    private func waitForNextAttempt(_ retryDelay: Duration) async -> Bool {
+        let known = knownLease()
+        let resourceVersion = known.resourceVersion
+        var delay = retryDelay
+        if let expiresAt = known.expiresAt {
+            // Try again right after the other holder's lease expires, rather than up to a retry period later.
+            let untilExpiry = expiresAt - clock.now() + .milliseconds(10)
+            if untilExpiry < delay { delay = untilExpiry > .zero ? untilExpiry : .zero }
+        }
+        let sleep = delay
         let options = WatchOptions(
             fieldSelector: .equals("metadata.name", config.leaseName), resourceVersion: resourceVersion,
-            timeoutSeconds: max(1, Int(delay.components.seconds) + 1), allowWatchBookmarks: false)
-        let api = self.api
+            timeoutSeconds: max(1, Int(sleep.components.seconds) + 1), allowWatchBookmarks: false)
         let clock = self.clock
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await clock.sleep(for: delay) }
+            group.addTask { try? await clock.sleep(for: sleep) }
             if resourceVersion != nil {
-                group.addTask {
-                    do {
-                        for try await event in try api.watch(options) {
-                            switch event {
-                            case .deleted: return
-                            case .added(let lease), .modified(let lease):
-                                if (lease.spec?.holderIdentity ?? "").isEmpty { return }
-                            case .bookmark, .error: continue
-                            }
-                        }
-                    } catch {}
-                    // The watch ended early: fall back to the timer.
-                    try? await clock.sleep(for: delay)
-                }
+                group.addTask { await self.watchUntilReleased(options) }
             }
             await group.next()
             group.cancelAll()
@@ -158,99 +189,31 @@ public final class LeaderElector: ServiceLifecycle.Service, Sendable {
         return !Task.isCancelled
     }
 
-    /// Renews every retryPeriod; returns when a renewal could not succeed within renewDeadline.
-    private func renewUntilLost() async {
-        var lastRenew = clock.now()
-        while !Task.isCancelled {
-            do { try await clock.sleep(for: config.retryPeriod) } catch { return }
-            if await tryAcquireOrRenew() {
-                lastRenew = clock.now()
-            } else if clock.now() - lastRenew >= config.renewDeadline {
-                logger.warning("failed to renew the lease within the renew deadline")
-                return
-            }
-        }
-    }
-
-    /// One attempt, client-go's `tryAcquireOrRenew`.
-    func tryAcquireOrRenew() async -> Bool {
-        let now = MicroTime.now()
-        let identity = config.identity
-        let leaseSeconds = Int32(config.leaseDuration.components.seconds)
+    /// Follows the Lease (keeping the observed record current) until it is released or deleted;
+    /// if the watch ends before, waits to be cancelled.
+    private func watchUntilReleased(_ options: WatchOptions) async {
         do {
-            guard var lease = try await api.getIfExists(config.leaseName) else {
-                let fresh = Coordination.V1.Lease(
-                    metadata: ObjectMeta(name: config.leaseName, namespace: config.namespace),
-                    spec: Coordination.V1.LeaseSpec(acquireTime: now, holderIdentity: identity, leaseDurationSeconds: leaseSeconds, leaseTransitions: 0, renewTime: now))
-                let created = try await api.create(fresh)
-                observe(created)
-                return true
+            for try await event in try api.watch(options) {
+                switch event {
+                case .deleted: return
+                case .added(let lease), .modified(let lease):
+                    observe(lease)
+                    if (lease.spec?.holderIdentity ?? "").isEmpty { return }
+                case .bookmark, .error: continue
+                }
             }
-            observe(lease)
-            let spec = lease.spec ?? Coordination.V1.LeaseSpec()
-            let holder = spec.holderIdentity ?? ""
-            let expired = state.withLock { state in
-                guard let observedAt = state.observedAt else { return true }
-                return clock.now() - observedAt >= config.leaseDuration
-            }
-            if !holder.isEmpty && holder != identity && !expired { return false }
-            var newSpec = spec
-            if holder != identity {
-                newSpec.acquireTime = now
-                newSpec.leaseTransitions = (spec.leaseTransitions ?? 0) + 1
-            }
-            newSpec.holderIdentity = identity
-            newSpec.leaseDurationSeconds = leaseSeconds
-            newSpec.renewTime = now
-            lease.spec = newSpec
-            // `replace` sends the resourceVersion we read: a concurrent writer makes it fail with 409.
-            let updated = try await api.replace(config.leaseName, lease)
-            observe(updated)
-            return true
-        } catch let error as KubeError where error.isConflict || error.isAlreadyExists {
-            logger.debug("lost a race for the lease", metadata: ["error": "\(error)"])
-            return false
-        } catch {
-            logger.warning("lease update failed", metadata: ["error": "\(error)"])
-            return false
-        }
+        } catch {}
+        // The watch ended early: the timer decides.
+        try? await clock.sleep(for: .seconds(365 * 86_400))
     }
 
-    /// Records what the Lease says and when we saw it change (client-go's observedTime).
-    private func observe(_ lease: Coordination.V1.Lease) {
-        let holder = lease.spec?.holderIdentity
-        let renewTime = lease.spec?.renewTime
-        let newLeader: String? = state.withLock { state in
-            state.lease = lease
-            guard state.observedHolder != holder || state.observedRenewTime != renewTime || state.observedAt == nil else { return nil }
-            let holderChanged = state.observedHolder != holder
-            state.observedHolder = holder
-            state.observedRenewTime = renewTime
-            state.observedAt = clock.now()
-            return holderChanged ? holder : nil
-        }
-        if let newLeader, !newLeader.isEmpty { eventStream.continuation.yield(.newLeader(newLeader)) }
-    }
-
-    /// Gives the Lease up (empty holder) if we still hold it, so a successor need not wait.
-    private func release() async {
-        guard var lease = state.withLock({ $0.lease }), lease.spec?.holderIdentity == config.identity else { return }
-        let now = MicroTime.now()
-        var spec = lease.spec ?? Coordination.V1.LeaseSpec()
-        spec.holderIdentity = nil
-        spec.leaseDurationSeconds = 1
-        spec.renewTime = now
-        spec.acquireTime = now
-        lease.spec = spec
-        do {
-            // Not cancellable: the release must go out even while the task is being cancelled.
-            let api = self.api
-            let name = config.leaseName
-            let released = try await Task { try await api.replace(name, lease) }.value
-            observe(released)
-            logger.info("released the lease")
-        } catch {
-            logger.warning("could not release the lease", metadata: ["error": "\(error)"])
-        }
+    /// The resourceVersion of the Lease as last seen, and when another holder's lease expires (if it is held by another).
+    private func knownLease() -> (resourceVersion: String?, expiresAt: Duration?) {
+        let now = clock.now()
+        let (lease, observedAt) = state.withLock { ($0.lease, $0.observedAt) }
+        let decision = LeaseDecision.decide(
+            lease: lease, identity: config.identity, observedAt: observedAt ?? now, now: now, fallbackDuration: config.leaseDuration)
+        if case .wait(_, let expiresAt) = decision { return (lease?.metadata.resourceVersion, expiresAt) }
+        return (lease?.metadata.resourceVersion, nil)
     }
 }

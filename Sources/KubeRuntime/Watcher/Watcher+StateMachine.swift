@@ -128,16 +128,19 @@ struct WatcherStateMachine<K: KubeObject> {
         case (.watching(let current), .event(let event)):
             healthy(now)
             switch event {
-            case .added(let object), .modified(let object):
+            case .added(let object):
                 phase = .watching(resourceVersion: object.metadata.resourceVersion ?? current)
-                return [.emit(.apply(object))]
+                return [.emit(.added(object))]
+            case .modified(let object):
+                phase = .watching(resourceVersion: object.metadata.resourceVersion ?? current)
+                return [.emit(.modified(object))]
             case .deleted(let object):
                 phase = .watching(resourceVersion: object.metadata.resourceVersion ?? current)
-                return [.emit(.delete(object))]
+                return [.emit(.deleted(object))]
             case .bookmark(let bookmark):
                 guard !bookmark.resourceVersion.isEmpty else { return [] }
                 phase = .watching(resourceVersion: bookmark.resourceVersion)
-                return [.emit(.progress(resourceVersion: bookmark.resourceVersion))]
+                return [.emit(.bookmark(resourceVersion: bookmark.resourceVersion))]
             case .error(let status):
                 return fail(gone: status.code == 410, invalid: false, now: now)
             }

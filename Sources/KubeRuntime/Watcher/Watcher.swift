@@ -30,33 +30,63 @@ public struct WatcherConfig: Sendable {
 /// resumes after dropped connections and server timeouts, relists on `410 Gone`, and
 /// backs off on failures (see ``WatcherStateMachine`` for the rules).
 ///
-/// Errors are not thrown to the consumer, because the watcher recovers from all of
-/// them; they are logged, and a 403 is logged as an error naming the verb and resource
-/// (use ``errors`` to observe them). The sequence ends only when the consuming task is
-/// cancelled.
+/// Failures are not thrown, because the watcher recovers from all of them; they are logged
+/// (a 403 as an error naming the verb and resource) and reported as ``WatcherError``s, typed
+/// by stage: iterate ``results`` to get them in order with the events (kube-rs's stream of
+/// `Result`s), or pass `onError`. The sequence ends only when the consuming task is cancelled.
 public struct Watcher<K: KubeObject>: AsyncSequence, Sendable {
     public typealias Element = WatcherEvent<K>
     let api: Api<K>
     let config: WatcherConfig
     let logger: Logger
-    let onError: (@Sendable (KubeError) -> Void)?
+    let onError: (@Sendable (WatcherError) -> Void)?
 
     /// A watcher over `api` (its namespace or all namespaces).
     /// - Parameter onError: called with every failure the watcher recovers from
     ///   (a 403 keeps being retried with backoff: fix the RBAC and it recovers).
-    public init(api: Api<K>, config: WatcherConfig = WatcherConfig(), logger: Logger? = nil, onError: (@Sendable (KubeError) -> Void)? = nil) {
+    public init(api: Api<K>, config: WatcherConfig = WatcherConfig(), logger: Logger? = nil, onError: (@Sendable (WatcherError) -> Void)? = nil) {
         self.api = api
         self.config = config
         self.logger = logger ?? api.client.logger
         self.onError = onError
     }
 
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(watcher: self) }
+    /// The events only; failures go to `onError` and the log.
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(core: Core(watcher: self)) }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
+        var core: Core
+
+        public mutating func next() async -> WatcherEvent<K>? {
+            while let result = await core.next() {
+                if case .success(let event) = result { return event }
+            }
+            return nil
+        }
+    }
+
+    /// The events and, in their place in the sequence, the failures the watcher recovered from.
+    public var results: Results { Results(watcher: self) }
+
+    /// See ``Watcher/results``.
+    public struct Results: AsyncSequence, Sendable {
+        public typealias Element = Result<WatcherEvent<K>, WatcherError>
+        let watcher: Watcher
+
+        public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(core: Core(watcher: watcher)) }
+
+        public struct AsyncIterator: AsyncIteratorProtocol {
+            var core: Core
+            public mutating func next() async -> Result<WatcherEvent<K>, WatcherError>? { await core.next() }
+        }
+    }
+
+    /// Performs the state machine's actions and reports failures.
+    struct Core {
         let watcher: Watcher
         var machine: WatcherStateMachine<K>
         var pending: [WatcherStateMachine<K>.Action] = []
+        var failures: [WatcherError] = []
         var stream: WatchStream<K>.AsyncIterator?
         var started = false
         /// When the open watch started and whether it delivered anything: a watch that ends at
@@ -70,12 +100,13 @@ public struct Watcher<K: KubeObject>: AsyncSequence, Sendable {
             self.machine = WatcherStateMachine(strategy: watcher.config.initialList, seed: watcher.config.jitterSeed)
         }
 
-        public mutating func next() async -> WatcherEvent<K>? {
+        mutating func next() async -> Result<WatcherEvent<K>, WatcherError>? {
             if !started {
                 started = true
                 pending = machine.step(.start, now: .now)
             }
             while !Task.isCancelled {
+                if !failures.isEmpty { return .failure(failures.removeFirst()) }
                 if pending.isEmpty {
                     // Nothing to do but read the open watch.
                     guard stream != nil else { return nil }  // cannot happen: every phase leaves an action
@@ -85,7 +116,7 @@ public struct Watcher<K: KubeObject>: AsyncSequence, Sendable {
                 let action = pending.removeFirst()
                 switch action {
                 case .emit(let event):
-                    return event
+                    return .success(event)
                 case .sleep(let delay):
                     stream = nil
                     do { try await Task.sleep(for: delay) } catch { return nil }
@@ -110,7 +141,7 @@ public struct Watcher<K: KubeObject>: AsyncSequence, Sendable {
                     .listPage(items: page.items, resourceVersion: page.metadata.resourceVersion ?? "", continueToken: page.metadata.continue),
                     now: .now)
             } catch {
-                pending += failed(error, during: "list")
+                pending += failed(error, stage: .initialListFailed)
             }
         }
 
@@ -126,7 +157,7 @@ public struct Watcher<K: KubeObject>: AsyncSequence, Sendable {
                 watchDelivered = false
             } catch {
                 stream = nil
-                pending += failed(error, during: "watch")
+                pending += failed(error, stage: .watchStartFailed)
             }
         }
 
@@ -134,12 +165,16 @@ public struct Watcher<K: KubeObject>: AsyncSequence, Sendable {
             do {
                 if let event = try await stream?.next() {
                     watchDelivered = true
+                    if case .error(let status) = event {
+                        stream = nil
+                        report(KubeError(status: status), stage: .watchFailed)
+                    }
                     pending += machine.step(.event(event), now: .now)
-                    if case .error = event { stream = nil }
                 } else {
                     stream = nil
                     if !watchDelivered && ContinuousClock.now - watchOpenedAt < .seconds(1) {
                         watcher.logger.warning("the watch of \(watcher.api.resource.plural) ended at once without events; backing off")
+                        report(WatchEndedWithoutEvents(), stage: .watchFailed)
                         pending += machine.step(.failed(gone: false, invalid: false), now: .now)
                     } else {
                         pending += machine.step(.watchEnded, now: .now)
@@ -147,25 +182,29 @@ public struct Watcher<K: KubeObject>: AsyncSequence, Sendable {
                 }
             } catch {
                 stream = nil
-                pending += failed(error, during: "watch")
+                // Before the first event the watch request itself failed (its answer or its connection).
+                pending += failed(error, stage: watchDelivered ? .watchFailed : .watchStartFailed)
             }
         }
 
-        private mutating func failed(_ error: any Error, during verb: String) -> [WatcherStateMachine<K>.Action] {
+        private mutating func report(_ cause: any Error, stage: WatcherError.Stage) {
+            let error = WatcherError(stage, cause: cause, resource: watcher.api.resource.plural)
+            watcher.onError?(error)
+            failures.append(error)
+        }
+
+        private mutating func failed(_ error: any Error, stage: WatcherError.Stage) -> [WatcherStateMachine<K>.Action] {
             if Task.isCancelled || error is CancellationError { return [] }
             let kubeError = error as? KubeError
             let resource = watcher.api.resource.plural
-            if let kubeError {
-                if kubeError.isForbidden {
-                    watcher.logger.error(
-                        "the watcher may not \(verb) \(resource): \(kubeError.message)", metadata: ["resource": "\(resource)", "verb": "\(verb)"])
-                } else if !kubeError.isGone {
-                    watcher.logger.warning("\(verb) of \(resource) failed, will retry: \(kubeError)")
-                }
-                watcher.onError?(kubeError)
-            } else {
+            let verb = stage == .initialListFailed ? "list" : "watch"
+            if let kubeError, kubeError.isForbidden {
+                watcher.logger.error(
+                    "the watcher may not \(verb) \(resource): \(kubeError.message)", metadata: ["resource": "\(resource)", "verb": "\(verb)"])
+            } else if !(kubeError?.isGone ?? false) {
                 watcher.logger.warning("\(verb) of \(resource) failed, will retry: \(error)")
             }
+            report(error, stage: stage)
             let gone = kubeError?.isGone ?? false
             // A server that rejects `sendInitialEvents` answers 400/422/403-free "invalid".
             let invalid = kubeError.map { $0.isInvalid || $0.statusCode == 400 } ?? false

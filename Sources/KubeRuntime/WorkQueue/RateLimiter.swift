@@ -3,7 +3,8 @@
 /// The default is client-go's `DefaultControllerRateLimiter`: the larger of a
 /// per-item exponential backoff (5 ms doubling up to 1000 s) and an overall token
 /// bucket (10 per second, burst 100) so that many failing items cannot flood the
-/// API server together.
+/// API server together. The bucket is the client's (`KubeClient`'s `TokenBucket`): one
+/// implementation for both limits.
 public struct RateLimiter: Sendable {
     /// Per-item exponential backoff: `base * 2^failures`, capped at `max`.
     public var base: Duration
@@ -25,32 +26,5 @@ public struct RateLimiter: Sendable {
         guard failures < 62 else { return max }
         let delay = base * (1 << failures)
         return delay > max || delay < .zero ? max : delay
-    }
-}
-
-/// The token bucket state of a ``RateLimiter``; reservations in the future are
-/// allowed (like `golang.org/x/time/rate`'s `Reserve`), which turns into a delay.
-struct TokenBucket {
-    private var tokens: Double
-    private var last: ContinuousClock.Instant
-    let qps: Double
-    let burst: Double
-
-    init(qps: Double, burst: Int, now: ContinuousClock.Instant) {
-        self.qps = qps
-        self.burst = Double(burst)
-        self.tokens = Double(burst)
-        self.last = now
-    }
-
-    /// Takes one token and returns how long to wait until it is really available.
-    mutating func reserve(now: ContinuousClock.Instant) -> Duration {
-        let elapsed = now - last
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        tokens = Swift.min(burst, tokens + seconds * qps)
-        last = now
-        tokens -= 1
-        guard tokens < 0 else { return .zero }
-        return .nanoseconds(Int64((-tokens / qps) * 1e9))
     }
 }

@@ -1,4 +1,5 @@
 import DequeModule
+import KubeClient
 
 /// A work queue with client-go's contract (`k8s.io/client-go/util/workqueue`).
 ///

@@ -28,6 +28,14 @@ extension APIServer {
                 throw APIError.badRequest("setResponseDelay needs a non-negative integer milliseconds")
             }
             injector.setResponseDelay(.milliseconds(milliseconds))
+        case "delayClientResponses":
+            guard let fragment = body["userAgentContains"]?.stringValue, !fragment.isEmpty,
+                let milliseconds = body["milliseconds"]?.intValue, milliseconds >= 0
+            else {
+                throw APIError.badRequest("delayClientResponses needs a non-empty userAgentContains and a non-negative integer milliseconds")
+            }
+            let applyFirst = body["applyFirst"]?.boolValue ?? true
+            injector.delayResponses(toUserAgentContaining: fragment, by: .milliseconds(milliseconds), applyFirst: applyFirst)
         case "compactHistory": await injector.compactHistory()
         case "rotateSigningKey": await injector.rotateSigningKey()
         case "expireAllTokens": await injector.expireAllTokens()

@@ -70,6 +70,26 @@ final class APIServer: RequestResponder {
 
     private func handle(_ request: ServerRequest, info: RequestInfo) async throws(APIError) -> ServerResponse {
         let isControl = request.path.hasPrefix("/_control/")
+        if !isControl, let clientDelay = faults.clientDelay(userAgent: request.headers["user-agent"]) {
+            // One slow client (FaultInjector.delayResponses): hold its answer, or its request.
+            if clientDelay.applyFirst {
+                let response: ServerResponse
+                do { response = try await handleUndelayed(request, info: info) } catch { response = error.response }
+                try? await Task.sleep(for: clientDelay.delay)
+                return response
+            }
+            do {
+                try await Task.sleep(for: clientDelay.delay)
+            } catch {
+                // The client went away while its request was held: it never arrived.
+                throw APIError(code: 503, reason: StatusReason.serviceUnavailable, message: "the request was abandoned while delayed")
+            }
+        }
+        return try await handleUndelayed(request, info: info)
+    }
+
+    private func handleUndelayed(_ request: ServerRequest, info: RequestInfo) async throws(APIError) -> ServerResponse {
+        let isControl = request.path.hasPrefix("/_control/")
         if !isControl {
             let delay = faults.responseDelay
             if delay > .zero { try? await Task.sleep(for: delay) }

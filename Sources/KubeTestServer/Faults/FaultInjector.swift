@@ -21,6 +21,8 @@ final class FaultState: Sendable {
     let stalls = StallFaults()
     /// Open connections, for ``FaultInjector/blackHoleConnections(listener:)``.
     let connections = ConnectionFaults()
+    /// Per-client response delays (``FaultInjector/delayResponses(toUserAgentContaining:by:applyFirst:)``), by fragment.
+    let clientDelays = Mutex<[String: ClientDelay]>([:])
 
     /// The injected failure for this request path, if one is pending (consumes it).
     func takeFailure(path: String) -> Failure? {
@@ -47,11 +49,30 @@ final class FaultState: Sendable {
     var responseDelay: Duration { state.withLock { $0.responseDelay } }
 }
 
+// MARK: - Delay one client's responses
+
+extension FaultState {
+    struct ClientDelay: Sendable {
+        var delay: Duration
+        /// Handle the request at once and hold back only the answer (else hold the request before handling it).
+        var applyFirst: Bool
+    }
+
+    /// The delay for a request with this `User-Agent` (the longest delay among the matching fragments), if any.
+    func clientDelay(userAgent: String?) -> ClientDelay? {
+        guard let userAgent, !userAgent.isEmpty else { return nil }
+        return clientDelays.withLock { delays in
+            delays.filter { userAgent.contains($0.key) }.max { $0.value.delay < $1.value.delay }?.value
+        }
+    }
+}
+
 /// In-process fault control for reliability tests. The admin can drive the same
 /// controls over HTTP: `POST /_control/faults` with a JSON body
 /// `{"action": "failNextRequests", "count": 3, "status": 429, "retryAfterSeconds": 1, "pathContains": "/pods"}`
 /// (actions: `failNextRequests`, `expireNextWatch`, `dropAllWatches`, `setResponseDelay`
-/// with `milliseconds`, `compactHistory`, `rotateSigningKey`, `expireAllTokens`, `clear`,
+/// with `milliseconds`, `delayClientResponses` with `userAgentContains`, `milliseconds` and
+/// optional `applyFirst` (default `true`), `compactHistory`, `rotateSigningKey`, `expireAllTokens`, `clear`,
 /// and `stopListener` / `startListener` with `index`, which call
 /// ``KubeTestServer/stopListener(_:)`` / ``KubeTestServer/startListener(_:)``;
 /// `stallNextResponses` with `count` and optional `pathContains`, `watchesOnly`;
@@ -106,10 +127,11 @@ public struct FaultInjector: Sendable {
         await tokens.expireAll()
     }
 
-    /// Clears pending failures, watch expiries and the response delay, and pending stalls.
-    /// Connections already black-holed stay dead.
+    /// Clears pending failures, watch expiries, the response delay, the per-client delays and
+    /// pending stalls. Connections already black-holed stay dead.
     public func clear() {
         state.state.withLock { $0 = FaultState.State() }
+        state.clientDelays.withLock { $0.removeAll() }
         state.stalls.clear()
     }
 }
@@ -143,5 +165,30 @@ extension FaultInjector {
     @discardableResult
     public func blackHoleConnections(listener: Int? = nil) async -> Int {
         await state.connections.blackHole(listener: listener, except: nil)
+    }
+}
+
+// MARK: - Delay one client's responses
+
+extension FaultInjector {
+    /// Delays every response to the client whose `User-Agent` contains `userAgentContains`
+    /// (give each client its own user agent, e.g. with its identity), by `delay`; the other
+    /// clients are served as usual. `.zero` removes the delay for that fragment; ``clear()``
+    /// removes them all.
+    ///
+    /// - Parameter applyFirst: `true` (the default): the request takes effect at once and only
+    ///   the answer is held back — a write the client gave up waiting for has still happened, the
+    ///   hard case for a client that measures from when it got the answer. `false`: the request
+    ///   itself is held before it is handled (it arrives late; its effect comes late too).
+    ///   A watch's response head is held back likewise.
+    public func delayResponses(toUserAgentContaining userAgentContains: String, by delay: Duration, applyFirst: Bool = true) {
+        guard !userAgentContains.isEmpty else { return }
+        state.clientDelays.withLock { delays in
+            if delay > .zero {
+                delays[userAgentContains] = FaultState.ClientDelay(delay: delay, applyFirst: applyFirst)
+            } else {
+                delays[userAgentContains] = nil
+            }
+        }
     }
 }
