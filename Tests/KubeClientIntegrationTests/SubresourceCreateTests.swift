@@ -103,6 +103,15 @@ struct SubresourceCreateTests {
             #expect(again?.isConflict == true)
             #expect(again?.message.contains("pod web-3 is already assigned to node \"node-1\"") == true)
             #expect(try await pods.get("web-3").spec?.nodeName == "node-1")
+
+            // The legacy collection: POST bindings, the body naming the pod. The answer is a Status.
+            _ = try await pods.create(pod("web-5"))
+            let bindings = DynamicApi(cluster.admin, resource: Core.V1.Binding.descriptor, namespace: "default")
+            let answer = try await bindings.create(
+                DynamicObject(apiVersion: "v1", kind: "Binding", metadata: ObjectMeta(name: "web-5"), fields: ["target": ["name": "node-2"]]))
+            #expect(answer.kind == "Status")
+            #expect(answer["status"] == "Success")
+            #expect(try await pods.get("web-5").spec?.nodeName == "node-2")
         }
     }
 
