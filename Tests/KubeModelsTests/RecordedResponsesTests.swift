@@ -12,6 +12,8 @@ import Testing
     /// One recorded body: where it is, and its JSON.
     struct Body: Sendable {
         var location: String
+        /// The request path (`/api/v1/namespaces/{ns}/pods`).
+        var path: String
         var json: JSONValue
         var apiVersion: String? { json["apiVersion"]?.stringValue }
         var kind: String? { json["kind"]?.stringValue }
@@ -57,14 +59,15 @@ import Testing
             for (index, step) in (exchange["steps"]?.arrayValue ?? []).enumerated() {
                 guard let body = step["response"]?["body"] else { continue }
                 let location = "\(name) step \(index)"
+                let path = step["request"]?["path"]?.stringValue ?? ""
                 if step["request"]?["watch_stream"]?.boolValue == true {
                     for (number, event) in (body.arrayValue ?? []).enumerated() {
                         if let object = event["object"], case .object = object {
-                            bodies.append(Body(location: "\(location) event \(number)", json: object))
+                            bodies.append(Body(location: "\(location) event \(number)", path: path, json: object))
                         }
                     }
                 } else if case .object = body {
-                    bodies.append(Body(location: location, json: body))
+                    bodies.append(Body(location: location, path: path, json: body))
                 }
             }
         }
@@ -121,14 +124,21 @@ import Testing
         }
     }
 
+    /// The Swift type of a body: by `apiVersion` and `kind`; discovery's `APIResourceList`
+    /// comes without an `apiVersion` (it is `v1`), and `/version` without a kind.
+    static func type(of body: Body) -> BuiltinKinds.Model? {
+        if body.path == "/version", body.kind == nil { return Version.Info.self }
+        guard let kind = body.kind else { return nil }
+        if body.apiVersion == nil, kind == "APIResourceList" { return Meta.V1.APIResourceList.self }
+        return body.apiVersion.flatMap { BuiltinKinds.type(apiVersion: $0, kind: kind) }
+    }
+
     static func outcomes() throws -> (files: Int, bodies: Int, untyped: [String: Int], outcomes: [Outcome]) {
         let (files, bodies) = try Self.bodies()
         var untyped: [String: Int] = [:]
         var outcomes: [Outcome] = []
         for body in bodies {
-            guard let apiVersion = body.apiVersion, let kind = body.kind,
-                let type = BuiltinKinds.type(apiVersion: apiVersion, kind: kind)
-            else {
+            guard let type = Self.type(of: body) else {
                 untyped["\(body.apiVersion ?? "-") \(body.kind ?? "-")", default: 0] += 1
                 continue
             }
