@@ -128,7 +128,7 @@ public final class KubeTestServer: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let listeners = configuration.listeners.enumerated().map { index, listener in
             HTTPListener(index: index, host: listener.host, port: listener.port, group: group, sslContext: sslContext, responder: api,
-                         logger: configuration.logger)
+                         logger: configuration.logger, connectionFaults: api.faults.connections)
         }
         listenerBox.withLock { $0 = listeners }
         let server = KubeTestServer(api: api, listeners: listeners, group: group, pki: pki, configuration: configuration)

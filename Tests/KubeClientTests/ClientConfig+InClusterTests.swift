@@ -138,10 +138,10 @@ struct TokenRotationTests {
     @Test func caFileRotationKeepsOldRootsOnBadFile() throws {
         var fs = try Fixtures.PodFilesystem(token: "t", caPEM: try Fixtures.caPEM(name: "one"), namespace: nil)
         let store = try #require(TrustStore(source: .file(fs.directory.appendingPathComponent("ca.crt").path), refreshInterval: .zero))
-        #expect(store.reloadIfChanged(logger: .init(label: "test")) == nil)  // unchanged
+        #expect(store.changedRoots(logger: .init(label: "test")) == nil)  // unchanged
         try fs.publish(token: "t", caPEM: "garbage", namespace: nil)
-        #expect(store.reloadIfChanged(logger: .init(label: "test")) == nil)  // bad: keep old
+        #expect(store.changedRoots(logger: .init(label: "test")) == nil)  // bad: keep old
         try fs.publish(token: "t", caPEM: try Fixtures.caPEM(name: "two"), namespace: nil)
-        #expect(store.reloadIfChanged(logger: .init(label: "test"))?.count == 1)
+        #expect(store.changedRoots(logger: .init(label: "test"))?.certificates.count == 1)
     }
 }

@@ -43,6 +43,21 @@ struct TLSTests {
         await server.shutdown()
     }
 
+    @Test func aVerificationFailureIsClassifiedByItsTypeAndKeepsItsCause() async throws {
+        let server = try await tlsServer(try Fixtures.servingPKI(caName: "server-ca"))
+        let other = try Fixtures.servingPKI(caName: "other-ca")
+        let client = try KubeClient(config: ClientConfig(server: server.httpsURL, tls: .init(certificateAuthority: .pem(other.caPEM))))
+        let error = await #expect(throws: KubeError.self) { _ = try await client.version() }
+        #expect(error?.code == .tlsVerification)
+        guard case .handshakeFailed(.sslError(let stack))? = error?.underlying as? NIOSSLError else {
+            Issue.record("the cause is not NIOSSL's handshake failure: \(String(describing: error?.underlying))")
+            return
+        }
+        #expect(stack.contains(where: BoringSSLCode.isCertificateVerifyFailed))
+        try await client.shutdown()
+        await server.shutdown()
+    }
+
     @Test func tlsServerNameIsUsedForVerification() async throws {
         // No IP SAN: connecting by IP verifies only through tls-server-name.
         let pki = try Fixtures.servingPKI(ipSAN: false)

@@ -39,7 +39,7 @@ public struct LineSequence: AsyncSequence, Sendable {
                 let chunk: ByteBuffer?
                 do { chunk = try await body?.next() } catch {
                     finish()
-                    throw KubeClient.transportFailure(error, server: sequence.client.config.server).error
+                    throw TransportFailure(error).error(server: sequence.client.config.server)
                 }
                 ready = []
                 index = 0

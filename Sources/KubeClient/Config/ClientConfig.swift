@@ -107,18 +107,38 @@ public struct ClientConfig: Sendable, CustomStringConvertible {
     public struct Timeouts: Sendable, Hashable {
         /// TCP connect plus TLS handshake.
         public var connect: Duration
-        /// A whole non-streaming request, from send to the last byte of the body.
+        /// One attempt of a non-streaming request, from send to the last byte of the body; a
+        /// response whose head or body is still incomplete then fails with
+        /// ``KubeError/Code/timeout`` (a `Retry-After` retry is a new attempt with a new bound).
+        /// For a watch or a followed log it bounds the wait for the response head: the body
+        /// then streams for as long as it lasts (see ``watchIdle`` and ``connectionReadIdle``).
         public var request: Duration
         /// A watch that receives nothing (not even a bookmark) for this long is treated as a
         /// dead connection and closed. kube-apiserver sends bookmarks about once a minute to
         /// watchers that ask for them, so the default of five minutes never fires on a healthy
         /// stream and catches a half-open TCP connection that would otherwise hang forever.
         public var watchIdle: Duration
+        /// The HTTP/2 connection health check (client-go's `ReadIdleTimeout`, also 30 s): when no
+        /// frame has arrived on a connection for this long, the client sends it a PING. `nil`
+        /// turns the check off. HTTP/1.1 connections carry one request at a time and are bounded
+        /// by ``request`` and ``watchIdle`` instead.
+        public var connectionReadIdle: Duration?
+        /// How long a health-check PING may go unanswered (client-go's `PingTimeout`, also 15 s)
+        /// before the connection is closed as dead. Every request and watch on it then fails with
+        /// ``KubeError/Code/transport`` (reads are retried, watchers resume) and the next request
+        /// opens a new connection. A dead connection is so found within
+        /// `connectionReadIdle + pingTimeout`, instead of when TCP gives up (about 15 minutes).
+        public var pingTimeout: Duration
 
-        public init(connect: Duration = .seconds(10), request: Duration = .seconds(60), watchIdle: Duration = .seconds(300)) {
+        public init(
+            connect: Duration = .seconds(10), request: Duration = .seconds(60), watchIdle: Duration = .seconds(300),
+            connectionReadIdle: Duration? = .seconds(30), pingTimeout: Duration = .seconds(15)
+        ) {
             self.connect = connect
             self.request = request
             self.watchIdle = watchIdle
+            self.connectionReadIdle = connectionReadIdle
+            self.pingTimeout = pingTimeout
         }
     }
 
@@ -128,7 +148,8 @@ public struct ClientConfig: Sendable, CustomStringConvertible {
     }
 }
 
-/// When a request is sent again after a `429` or a `5xx` that carries `Retry-After`.
+/// When a request is sent again: after a `429` or a `5xx` that carries `Retry-After`, and
+/// after a connection failure (see ``retryConnectionErrors``).
 ///
 /// Only requests whose body can be replayed are retried, never a watch or a followed
 /// log. client-go's default is 10 attempts.
@@ -137,7 +158,9 @@ public struct RetryPolicy: Sendable, Hashable {
     public var maxAttempts: Int
     /// Upper bound for one wait, whatever `Retry-After` says.
     public var maxDelay: Duration
-    /// Retry `GET`s whose connection was refused or reset before an answer (an API server restarting).
+    /// Retry, after a second, a `GET` whose connection was refused, timed out connecting or was
+    /// lost before an answer (an API server restarting). Writes fail at once (as in client-go);
+    /// TLS failures and request timeouts are never retried.
     public var retryConnectionErrors: Bool
 
     public init(maxAttempts: Int = 10, maxDelay: Duration = .seconds(30), retryConnectionErrors: Bool = true) {

@@ -28,7 +28,8 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
         public static let credentials = Code(value: .credentials)
         /// The request could not be built (empty name, missing namespace, unencodable body).
         public static let invalidRequest = Code(value: .invalidRequest)
-        /// The request did not complete within ``ClientConfig/Timeouts/request`` (or connect within `connect`).
+        /// The request did not complete within ``ClientConfig/Timeouts/request`` (head and body; for a
+        /// watch or followed log, the response head), or could not connect within `connect`.
         public static let timeout = Code(value: .timeout)
         /// A watch received nothing for ``ClientConfig/Timeouts/watchIdle`` and was closed as dead.
         public static let watchIdleTimeout = Code(value: .watchIdleTimeout)
@@ -46,11 +47,17 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
     /// The API `Status` of an ``Code/api`` error: as sent by the server, or synthesized from the
     /// HTTP status like client-go does when the body is not a `Status`.
     public let status: Status?
+    /// The error below this one, whole, when the failure came from the transport (NIO's
+    /// `IOError` or `NIOConnectionError`, NIOSSL's `NIOSSLError`, AsyncHTTPClient's
+    /// `HTTPClientError`): inspect it by type for details the ``code`` does not carry.
+    /// `nil` for API errors and failures the client detected itself.
+    public let underlying: (any Error)?
 
-    init(_ code: Code, _ message: String, status: Status? = nil) {
+    init(_ code: Code, _ message: String, status: Status? = nil, underlying: (any Error)? = nil) {
         self.code = code
         self.message = message
         self.status = status
+        self.underlying = underlying
     }
 
     /// An API error from a `Status`.

@@ -14,7 +14,13 @@ struct Exchange: Sendable {
     let response: HTTPClientResponse
     let lease: Transport.Lease
     let request: KubeRequest
+    /// When the body must be complete (``ClientConfig/Timeouts/request`` from this attempt's
+    /// send); `nil` for a watch or followed log, whose body streams without a bound.
+    let deadline: ContinuousClock.Instant?
 }
+
+/// The body did not arrive before the attempt's deadline.
+struct BodyDeadlineExceeded: Error {}
 
 extension KubeClient {
     /// Largest buffered body: far above any single object (etcd caps those at 1.5 MiB) and a
@@ -27,12 +33,12 @@ extension KubeClient {
     ///    client-go's `tryThrottle`).
     /// 2. **Authentication**: the current bearer token (a token file is re-read when due).
     /// 3. **User agent** and the request's own headers.
-    /// 4. **Send** on the current `HTTPClient` (a CA rotation swaps it between attempts).
-    /// 5. **Retry** decisions on the answer: a 401 invalidates the credential and retries once;
-    ///    a 429 or 5xx with `Retry-After` waits and retries when the body is replayable (never a
-    ///    watch or followed log) and attempts remain; a `GET` whose connection was refused or
-    ///    closed waits a second and retries. Everything else, including a TLS verification
-    ///    failure, is final at once.
+    /// 4. **Send** on the current `HTTPClient` (a CA rotation swaps it between attempts), with a
+    ///    deadline of ``ClientConfig/Timeouts/request`` for the response head (and, for a
+    ///    non-streaming request, for the body: see ``execute(_:logger:)``).
+    /// 5. **Retry** as ``RetryStep`` decides from the answer (a status and its `Retry-After`, or a
+    ///    transport failure classified by type): re-authenticate once on a 401, wait and resend
+    ///    on a 429/5xx with `Retry-After` or on a connection failure, or fail.
     ///
     /// `Warning` headers are logged; metrics are recorded per attempt. The Authorization header
     /// is never logged.
@@ -58,28 +64,34 @@ extension KubeClient {
             }
             http.headers.replaceOrAdd(name: "User-Agent", value: config.userAgent)
             if let body = request.body { http.body = .bytes(ByteBuffer(bytes: body)) }
+            let step = RetryStep.Request(
+                method: request.method, isReplayable: request.isReplayable, attempt: attempt,
+                canReauthenticate: authenticator.canRefresh && !reauthenticated)
 
             // 4. send
             let lease = try transport.lease(logger: logger)
             let started = ContinuousClock.now
+            let deadline = started + config.timeouts.request
             let response: HTTPClientResponse
             do {
-                let deadline: NIODeadline = request.isStreaming ? .distantFuture : .now() + Transport.timeAmount(config.timeouts.request)
-                response = try await lease.client.execute(http, deadline: deadline)
+                response = try await lease.client.execute(http, deadline: .now() + Transport.timeAmount(config.timeouts.request))
             } catch {
                 transport.release(lease)
                 RequestMetrics.record(verb: request.verb, resource: resource, code: "error", duration: .now - started)
-                let failure = Self.transportFailure(error, server: config.server)
-                guard let kubeError = failure.error as? KubeError else { throw failure.error }
-                if failure.retryable, config.retry.retryConnectionErrors, request.method == .get, request.isReplayable,
-                    attempt < config.retry.maxAttempts
-                {
-                    logger.debug("connection failed; retrying in 1 s", metadata: ["attempt": "\(attempt)", "error": "\(kubeError.message)"])
-                    try await Task.sleep(for: .seconds(1))
+                if let error = error as? KubeError { throw error }
+                let failure = TransportFailure(error)
+                let decision = RetryStep.decide(.failure(failure.kind), request: step, policy: config.retry)
+                if case .retry(let delay) = decision {
+                    logger.debug(
+                        "connection failed; retrying", metadata: ["attempt": "\(attempt)", "delay": "\(delay)", "error": "\(failure.kind)"])
+                    try await Task.sleep(for: delay)
                     continue
                 }
-                logger.debug("request failed", metadata: ["path": "\(request.path)", "error": "\(kubeError)"])
-                throw kubeError
+                let thrown = failure.error(server: config.server)
+                logger.debug(
+                    "request failed",
+                    metadata: ["path": "\(request.path)", "error": "\(thrown)", "reachedServer": "\(failure.reachedServer)"])
+                throw thrown
             }
             let code = Int(response.status.code)
             RequestMetrics.record(verb: request.verb, resource: resource, code: String(code), duration: .now - started)
@@ -87,42 +99,55 @@ extension KubeClient {
                 logger.warning("API server warning: \(Self.warningText(warning))", metadata: ["path": "\(request.path)"])
             }
             logger.debug("response", metadata: ["method": "\(request.method.rawValue)", "path": "\(request.path)", "status": "\(code)"])
-            if (200..<300).contains(code) { return Exchange(response: response, lease: lease, request: request) }
+            let retryAfterHeader = response.headers.first(name: "Retry-After")
+            let decision = RetryStep.decide(.response(code: code, retryAfter: retryAfterHeader), request: step, policy: config.retry)
+            if decision == .deliver {
+                return Exchange(response: response, lease: lease, request: request, deadline: request.isStreaming ? nil : deadline)
+            }
 
             // 5. error answers: read the (bounded) body, then retry or fail.
             let body: Data
-            do { body = Data(buffer: try await response.body.collect(upTo: 4 << 20)) } catch { body = Data() }
+            do { body = Data(buffer: try await Self.collect(response.body, upTo: 4 << 20, deadline: deadline)) } catch { body = Data() }
             transport.release(lease)
-            if code == 401, authenticator.canRefresh, !reauthenticated {
+            switch decision {
+            case .reauthenticate:
                 reauthenticated = true
                 await authenticator.invalidate()
                 logger.info("401 Unauthorized; re-reading credentials and retrying once")
                 continue
-            }
-            let retryAfter = response.headers.first(name: "Retry-After").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-            if code == 429 || code >= 500, let retryAfter, retryAfter >= 0, request.isReplayable, attempt < config.retry.maxAttempts {
-                let delay = min(Duration.seconds(retryAfter), config.retry.maxDelay)
-                logger.debug("server asked to retry", metadata: ["status": "\(code)", "retryAfter": "\(retryAfter)", "attempt": "\(attempt)"])
+            case .retry(let delay):
+                logger.debug("server asked to retry", metadata: ["status": "\(code)", "delay": "\(delay)", "attempt": "\(attempt)"])
                 try await Task.sleep(for: delay)
                 continue
+            case .deliver, .fail:
+                throw KubeError.fromResponse(
+                    code: code, body: body, retryAfter: RetryStep.retryAfterSeconds(retryAfterHeader), kind: parts.resource, name: parts.name,
+                    verb: request.verb)
             }
-            throw KubeError.fromResponse(
-                code: code, body: body, retryAfter: retryAfter, kind: parts.resource, name: parts.name, verb: request.verb)
         }
     }
 
-    /// Sends a non-streaming request and buffers the whole body.
+    /// Sends a non-streaming request and buffers the whole body, all within the attempt's
+    /// ``ClientConfig/Timeouts/request``: a body that stalls fails with ``KubeError/Code/timeout``
+    /// and closes the stream (AsyncHTTPClient's own deadline ends with the response head).
     func execute(_ request: KubeRequest, logger: Logger) async throws -> KubeResponse {
         let exchange = try await self.exchange(request, logger: logger)
         defer { transport.release(exchange.lease) }
         let body: ByteBuffer
         do {
-            body = try await exchange.response.body.collect(upTo: Self.maxBufferedBody)
-        } catch let error as NIOTooManyBytesError {
-            _ = error
+            body = try await Self.collect(
+                exchange.response.body, upTo: Self.maxBufferedBody, deadline: exchange.deadline ?? .now + config.timeouts.request)
+        } catch is NIOTooManyBytesError {
             throw KubeError(.responseTooLarge, "the response to \(request.method.rawValue) \(request.path) is larger than \(Self.maxBufferedBody) bytes")
+        } catch is BodyDeadlineExceeded {
+            logger.debug("response body timed out", metadata: ["path": "\(request.path)", "timeout": "\(config.timeouts.request)"])
+            throw KubeError(
+                .timeout,
+                "the response to \(request.method.rawValue) \(request.path) did not complete within \(config.timeouts.request) (the body stalled)")
+        } catch let error as KubeError {
+            throw error
         } catch {
-            throw Self.transportFailure(error, server: config.server).error
+            throw TransportFailure(error).error(server: config.server)
         }
         return KubeResponse(
             statusCode: Int(exchange.response.status.code),
@@ -130,57 +155,24 @@ extension KubeClient {
             httpVersion: exchange.response.version.description)
     }
 
+    /// Collects a response body unless `deadline` passes first (then ``BodyDeadlineExceeded``;
+    /// the abandoned read is cancelled, which resets the stream or closes the HTTP/1 connection).
+    static func collect(_ body: HTTPClientResponse.Body, upTo limit: Int, deadline: ContinuousClock.Instant) async throws -> ByteBuffer {
+        try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask { try await body.collect(upTo: limit) }
+            group.addTask {
+                try await Task.sleep(until: deadline, clock: .continuous)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let buffer = first else { throw BodyDeadlineExceeded() }
+            return buffer
+        }
+    }
+
     /// RFC 7234 `Warning: 299 - "text"` → `text`.
     static func warningText(_ header: String) -> String {
         guard let open = header.firstIndex(of: "\""), let close = header.lastIndex(of: "\""), open < close else { return header }
         return String(header[header.index(after: open)..<close])
-    }
-
-    /// Maps a transport failure to a ``KubeError`` (or passes cancellation through) and says
-    /// whether nothing reached the server, so a `GET` may be retried.
-    static func transportFailure(_ error: any Error, server: String) -> (error: any Error, retryable: Bool) {
-        if error is CancellationError { return (error, false) }
-        if let error = error as? KubeError { return (error, false) }
-        let text = String(describing: error)
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .cancelled:
-                // AsyncHTTPClient also reports `cancelled` when a pooled connection is torn down
-                // under a request; only a cancelled task is a real cancellation.
-                if Task.isCancelled { return (CancellationError(), false) }
-                return (KubeError(.transport, "the connection to \(server) was closed under the request"), true)
-            case .deadlineExceeded, .readTimeout, .writeTimeout:
-                return (KubeError(.timeout, "the request to \(server) did not complete in time"), false)
-            case .connectTimeout, .tlsHandshakeTimeout, .getConnectionFromPoolTimeout:
-                return (KubeError(.timeout, "could not connect to \(server) in time"), true)
-            case .remoteConnectionClosed:
-                return (KubeError(.transport, "the connection to \(server) was closed before the response completed"), true)
-            case .alreadyShutdown:
-                return (KubeError(.clientShutdown, "the client has been shut down"), false)
-            default:
-                break
-            }
-        }
-        if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("certificate verify failed") {
-            return (
-                KubeError(
-                    .tlsVerification,
-                    "TLS verification failed: the certificate of \(server) is not signed by the configured certificate authority"),
-                false
-            )
-        }
-        if let error = error as? NIOSSLExtraError, error == .failedToValidateHostname {
-            return (KubeError(.tlsVerification, "TLS verification failed: the certificate of \(server) does not cover its host name or IP"), false)
-        }
-        if error is NIOSSLError {
-            return (KubeError(.transport, "the TLS handshake with \(server) failed: \(text.prefix(300))"), false)
-        }
-        if error is NIOConnectionError || text.contains("refused") || text.contains("reset by peer") {
-            return (KubeError(.transport, "could not connect to \(server): \(text.prefix(300))"), true)
-        }
-        if error is IOError || error is ChannelError {
-            return (KubeError(.transport, "the connection to \(server) failed: \(text.prefix(300))"), true)
-        }
-        return (KubeError(.transport, "the request to \(server) failed: \(text.prefix(300))"), false)
     }
 }

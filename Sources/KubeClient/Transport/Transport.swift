@@ -63,15 +63,17 @@ final class Transport: Sendable {
             logger.warning("insecure-skip-tls-verify is set: the API server's certificate is NOT verified", metadata: ["server": "\(config.server)"])
         }
         let roots = try config.tls.certificateAuthority.map { source throws(ConfigError) in try TrustStore.loadCertificates(from: source) }
-        let client = try Self.makeClient(isHTTPS: isHTTPS, tls: config.tls, roots: roots, timeouts: config.timeouts, dnsOverride: overrides)
+        let client = try Self.makeClient(
+            isHTTPS: isHTTPS, tls: config.tls, roots: roots, timeouts: config.timeouts, dnsOverride: overrides, logger: logger)
         state = NIOLockedValueBox(State(current: 0, generations: [0: Generation(client: client, inFlight: 0)], isShutDown: false))
     }
 
     /// The client to send one request on; hand it back with ``release(_:)``.
     func lease(logger: Logger) throws(KubeError) -> Lease {
-        if let roots = trustStore?.reloadIfChanged(logger: logger) {
+        if let trustStore, let candidate = trustStore.changedRoots(logger: logger) {
             do {
-                let client = try Self.makeClient(isHTTPS: isHTTPS, tls: tls, roots: roots, timeouts: timeouts, dnsOverride: dnsOverride)
+                let client = try Self.makeClient(
+                    isHTTPS: isHTTPS, tls: tls, roots: candidate.certificates, timeouts: timeouts, dnsOverride: dnsOverride, logger: logger)
                 let retired: HTTPClient? = state.withLockedValue { state in
                     guard !state.isShutDown else { return client }
                     let old = state.current
@@ -84,8 +86,10 @@ final class Transport: Sendable {
                     return nil
                 }
                 retired.map(Self.shutdownInBackground)
+                // Only now is the new CA in use: a failed build leaves it to be tried again.
+                trustStore.applied(candidate, logger: logger)
             } catch {
-                logger.warning("could not build a TLS configuration from the new CA; keeping the current one", metadata: ["error": "\(error)"])
+                trustStore.failed(candidate, error: error, logger: logger)
             }
         }
         let lease: Lease? = state.withLockedValue { state in
@@ -138,7 +142,8 @@ final class Transport: Sendable {
     }
 
     static func makeClient(
-        isHTTPS: Bool, tls: ClientConfig.TLS, roots: [NIOSSLCertificate]?, timeouts: ClientConfig.Timeouts, dnsOverride: [String: String]
+        isHTTPS: Bool, tls: ClientConfig.TLS, roots: [NIOSSLCertificate]?, timeouts: ClientConfig.Timeouts, dnsOverride: [String: String],
+        logger: Logger
     ) throws(ConfigError) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         if isHTTPS {
@@ -160,9 +165,25 @@ final class Transport: Sendable {
                     throw ConfigError(.invalidData, "the client certificate or key is not valid PEM")
                 }
             }
+            // Build the TLS context once here, so material BoringSSL refuses (a key that does
+            // not match its certificate) fails this build instead of every connection.
+            do {
+                _ = try NIOSSLContext(configuration: tlsConfiguration)
+            } catch {
+                throw ConfigError(.invalidData, "the TLS configuration cannot be used: \(error)")
+            }
             configuration.tlsConfiguration = tlsConfiguration
         }
+        // `read` stays nil: a per-request read timeout would also cut quiet watches. Streams are
+        // bounded by the watch idle timeout, non-streaming requests by their deadline, and dead
+        // HTTP/2 connections are found by the PING health check.
         configuration.timeout = .init(connect: timeAmount(timeouts.connect), read: nil)
+        if let readIdle = timeouts.connectionReadIdle {
+            let pingTimeout = timeouts.pingTimeout
+            configuration.http2ConnectionDebugInitializer = { channel in
+                HTTP2HealthCheckHandler.install(on: channel, readIdle: readIdle, pingTimeout: pingTimeout, logger: logger)
+            }
+        }
         // Fail fast: a refused connection or a certificate that does not verify must surface at
         // once, not after AHC's connection backoff; the send path decides about retries.
         configuration.connectionPool.retryConnectionEstablishment = false

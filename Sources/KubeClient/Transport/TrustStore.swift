@@ -4,16 +4,30 @@ import NIOConcurrencyHelpers
 import NIOSSL
 
 /// Loads the configured CA bundle, and re-reads a CA file on the refresh schedule so a
-/// rotated `ca.crt` is trusted without a restart. A new file that is missing or not PEM
-/// keeps the old roots (and logs a warning).
+/// rotated `ca.crt` is trusted without a restart.
+///
+/// A changed file is offered as a ``Candidate``; it counts as applied only once the
+/// ``Transport`` has built a client with it (``applied(_:)``). A file that is missing or not
+/// PEM, or whose client cannot be built, keeps the old roots (with a warning) and is tried
+/// again on the next refresh period, so a CA file that is broken for a while and then fixed
+/// is picked up.
 final class TrustStore: Sendable {
+    /// New roots read from the file, not yet in use.
+    struct Candidate: Sendable {
+        let bytes: Data
+        let certificates: [NIOSSLCertificate]
+    }
+
     private struct State {
-        var bytes: Data
+        /// The content the current client was built from.
+        var applied: Data
         var checkedAt: ContinuousClock.Instant
+        /// The last content that could not be used, so its warning is logged once.
+        var rejected: Data?
     }
 
     private let path: String
-    private let refreshInterval: Duration
+    let refreshInterval: Duration
     private let state: NIOLockedValueBox<State>
 
     /// `nil` when the source is not a file (inline PEM never changes).
@@ -22,12 +36,12 @@ final class TrustStore: Sendable {
         self.path = path
         self.refreshInterval = refreshInterval
         let bytes = FileManager.default.contents(atPath: path) ?? Data()
-        self.state = NIOLockedValueBox(State(bytes: bytes, checkedAt: .now))
+        self.state = NIOLockedValueBox(State(applied: bytes, checkedAt: .now))
     }
 
-    /// New roots when the file changed since the last check and the new content is a valid
-    /// bundle; `nil` when nothing changed, the check is not due, or the new content is bad.
-    func reloadIfChanged(logger: Logger) -> [NIOSSLCertificate]? {
+    /// The file's roots when a check is due and its content differs from the applied one and
+    /// is a valid bundle; `nil` otherwise. At most one caller per period gets a candidate.
+    func changedRoots(logger: Logger) -> Candidate? {
         state.withLockedValue { state in
             let now = ContinuousClock.now
             guard now - state.checkedAt >= refreshInterval else { return nil }
@@ -36,16 +50,41 @@ final class TrustStore: Sendable {
                 logger.warning("CA file could not be re-read; keeping the current roots", metadata: ["file": "\(path)"])
                 return nil
             }
-            guard bytes != state.bytes else { return nil }
+            guard bytes != state.applied else { return nil }
             do {
-                let certificates = try Self.parse(bytes, origin: "CA file \(path)")
-                state.bytes = bytes
-                logger.info("CA file changed; trusting the new roots", metadata: ["file": "\(path)", "certificates": "\(certificates.count)"])
-                return certificates
+                return Candidate(bytes: bytes, certificates: try Self.parse(bytes, origin: "CA file \(path)"))
             } catch {
-                logger.warning("CA file changed but is not a valid PEM bundle; keeping the current roots", metadata: ["file": "\(path)"])
+                Self.reject(bytes, &state, logger: logger, "CA file changed but is not a valid PEM bundle; keeping the current roots", path: path)
                 return nil
             }
+        }
+    }
+
+    /// Records that a client now uses `candidate`.
+    func applied(_ candidate: Candidate, logger: Logger) {
+        state.withLockedValue { state in
+            state.applied = candidate.bytes
+            state.rejected = nil
+        }
+        logger.info("CA file changed; trusting the new roots", metadata: ["file": "\(path)", "certificates": "\(candidate.certificates.count)"])
+    }
+
+    /// Records that no client could be built from `candidate`: it is tried again next period.
+    func failed(_ candidate: Candidate, error: any Error, logger: Logger) {
+        state.withLockedValue { state in
+            Self.reject(
+                candidate.bytes, &state, logger: logger,
+                "could not build a TLS configuration from the new CA file (\(error)); keeping the current roots and trying again in \(refreshInterval)",
+                path: path)
+        }
+    }
+
+    private static func reject(_ bytes: Data, _ state: inout State, logger: Logger, _ message: Logger.Message, path: String) {
+        if state.rejected == bytes {
+            logger.debug(message, metadata: ["file": "\(path)"])
+        } else {
+            state.rejected = bytes
+            logger.warning(message, metadata: ["file": "\(path)"])
         }
     }
 

@@ -171,7 +171,7 @@ final class WatchProducer<K: Codable & Sendable>: Sendable {
                 channel.finish()
                 return
             }
-            channel.fail(KubeClient.transportFailure(error, server: client.config.server).error)
+            channel.fail(TransportFailure(error).error(server: client.config.server))
         }
     }
 }

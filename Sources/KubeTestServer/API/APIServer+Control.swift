@@ -32,6 +32,8 @@ extension APIServer {
         case "rotateSigningKey": await injector.rotateSigningKey()
         case "expireAllTokens": await injector.expireAllTokens()
         case "clear": injector.clear()
+        case "stallNextResponses", "stallNextResponseBodies", "blackHoleConnections":
+            return try await handleHangControl(action, body: body, request: request, injector: injector)
         case "stopListener", "startListener":
             // Call it through another listener: stopping closes this request's connection too.
             guard let index = body["index"]?.intValue else { throw APIError.badRequest("\(action) needs an integer index") }
@@ -45,5 +47,30 @@ extension APIServer {
             throw APIError.badRequest("unknown action \"\(action)\"")
         }
         return .json(200, JSONWriter.encode(Status(status: "Success", message: action, code: 200)))
+    }
+}
+
+// MARK: - Stalls and black holes
+
+extension APIServer {
+    func handleHangControl(_ action: String, body: JSONValue, request: ServerRequest, injector: FaultInjector) async throws(APIError)
+        -> ServerResponse
+    {
+        var message = action
+        switch action {
+        case "stallNextResponses":
+            guard let count = body["count"]?.intValue, count > 0 else { throw APIError.badRequest("stallNextResponses needs a positive integer count") }
+            injector.stallNextResponses(Int(count), pathContains: body["pathContains"]?.stringValue, watchesOnly: body["watchesOnly"]?.boolValue ?? false)
+        case "stallNextResponseBodies":
+            guard let count = body["count"]?.intValue, count > 0, let afterBytes = body["afterBytes"]?.intValue, afterBytes >= 0 else {
+                throw APIError.badRequest("stallNextResponseBodies needs a positive integer count and a non-negative integer afterBytes")
+            }
+            injector.stallNextResponseBodies(Int(count), afterBytes: Int(afterBytes), pathContains: body["pathContains"]?.stringValue)
+        default:
+            // The connection carrying this request is spared, so the answer arrives.
+            let count = await faults.connections.blackHole(listener: body["index"]?.intValue.map(Int.init), except: request.connectionID)
+            message = "\(count) connections"
+        }
+        return .json(200, JSONWriter.encode(Status(status: "Success", message: message, code: 200)))
     }
 }

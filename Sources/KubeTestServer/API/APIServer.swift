@@ -44,12 +44,19 @@ final class APIServer: RequestResponder {
     func respond(to request: ServerRequest) async -> ServerResponse {
         let started = ContinuousClock.now
         let info = RequestInfo(method: request.method, path: request.path, query: request.query)
-        let response: ServerResponse
+        // Stall faults (see `StallFaults`): a head that never comes, or a body cut part-way.
+        let stall = request.path.hasPrefix("/_control/") ? nil : faults.stalls.take(path: request.path, isWatch: info.verb == "watch")
+        if stall == .head {
+            await StallFaults.waitUntilCancelled()
+            return .text(503, "stalled")
+        }
+        var response: ServerResponse
         do {
             response = try await handle(request, info: info)
         } catch {
             response = error.response
         }
+        if case .body(let afterBytes)? = stall { response = StallFaults.stalled(response, afterBytes: afterBytes) }
         let elapsed = ContinuousClock.now - started
         let verb = info.verb
         Counter(label: "kube_test_server_requests_total", dimensions: [("verb", verb), ("code", "\(response.status)")]).increment()

@@ -17,6 +17,10 @@ final class FaultState: Sendable {
     }
 
     let state = Mutex(State())
+    /// Stalled heads and bodies (``FaultInjector/stallNextResponses(_:pathContains:watchesOnly:)``).
+    let stalls = StallFaults()
+    /// Open connections, for ``FaultInjector/blackHoleConnections(listener:)``.
+    let connections = ConnectionFaults()
 
     /// The injected failure for this request path, if one is pending (consumes it).
     func takeFailure(path: String) -> Failure? {
@@ -49,7 +53,11 @@ final class FaultState: Sendable {
 /// (actions: `failNextRequests`, `expireNextWatch`, `dropAllWatches`, `setResponseDelay`
 /// with `milliseconds`, `compactHistory`, `rotateSigningKey`, `expireAllTokens`, `clear`,
 /// and `stopListener` / `startListener` with `index`, which call
-/// ``KubeTestServer/stopListener(_:)`` / ``KubeTestServer/startListener(_:)``).
+/// ``KubeTestServer/stopListener(_:)`` / ``KubeTestServer/startListener(_:)``;
+/// `stallNextResponses` with `count` and optional `pathContains`, `watchesOnly`;
+/// `stallNextResponseBodies` with `count`, `afterBytes` and optional `pathContains`;
+/// `blackHoleConnections` with optional `index` (a listener), which spares the connection
+/// carrying the control request and answers `{"message": "<n> connections"}`).
 public struct FaultInjector: Sendable {
     let state: FaultState
     let store: ObjectStore
@@ -98,8 +106,42 @@ public struct FaultInjector: Sendable {
         await tokens.expireAll()
     }
 
-    /// Clears pending failures, watch expiries and the response delay.
+    /// Clears pending failures, watch expiries and the response delay, and pending stalls.
+    /// Connections already black-holed stay dead.
     public func clear() {
         state.state.withLock { $0 = FaultState.State() }
+        state.stalls.clear()
+    }
+}
+
+// MARK: - Stalls and black holes (hangs a real network produces)
+
+extension FaultInjector {
+    /// The next `count` requests (whose path contains `pathContains`, when given; only
+    /// watches with `watchesOnly`) are accepted and never answered: no response head, the
+    /// stream or connection stays open until the client gives up (then the server lets go).
+    public func stallNextResponses(_ count: Int, pathContains: String? = nil, watchesOnly: Bool = false) {
+        state.stalls.add(.init(kind: .head, remaining: count, pathContains: pathContains, watches: watchesOnly ? true : nil))
+    }
+
+    /// The next `count` non-watch requests (whose path contains `pathContains`, when given)
+    /// are answered with their real status, headers (with the full `Content-Length`) and the
+    /// first `afterBytes` bytes of the body (at most all but one), then nothing more: the
+    /// response stays incomplete until the client gives up.
+    public func stallNextResponseBodies(_ count: Int, afterBytes: Int, pathContains: String? = nil) {
+        state.stalls.add(.init(kind: .body(afterBytes: max(0, afterBytes)), remaining: count, pathContains: pathContains, watches: false))
+    }
+
+    /// How many responses the stall faults have held so far.
+    public var stalledResponses: Int { state.stalls.served }
+
+    /// Black-holes every connection open now (on listener `listener`, when given), as when a
+    /// peer hangs or a network path dies without a reset: the server stops reading and
+    /// writing on them without closing them (bytes from the client are dropped unread, no
+    /// FIN or RST is ever sent). New connections work normally. A black-holed connection ends
+    /// when the client closes it or the listener stops. Returns how many were black-holed.
+    @discardableResult
+    public func blackHoleConnections(listener: Int? = nil) async -> Int {
+        await state.connections.blackHole(listener: listener, except: nil)
     }
 }

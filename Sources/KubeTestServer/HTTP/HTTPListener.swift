@@ -24,6 +24,7 @@ final class HTTPListener: Sendable {
     private let sslContext: NIOSSLContext
     private let responder: any RequestResponder
     private let logger: Logger
+    private let connectionFaults: ConnectionFaults?
 
     private struct State {
         var port: Int
@@ -31,7 +32,11 @@ final class HTTPListener: Sendable {
         var connections: [ObjectIdentifier: any Channel] = [:]
     }
 
-    init(index: Int, host: String, port: Int, group: any EventLoopGroup, sslContext: NIOSSLContext, responder: any RequestResponder, logger: Logger) {
+    init(
+        index: Int, host: String, port: Int, group: any EventLoopGroup, sslContext: NIOSSLContext, responder: any RequestResponder, logger: Logger,
+        connectionFaults: ConnectionFaults? = nil
+    ) {
+        self.connectionFaults = connectionFaults
         self.index = index
         self.host = host
         self.state = Mutex(State(port: port))
@@ -60,6 +65,8 @@ final class HTTPListener: Sendable {
             .childChannelInitializer { [weak self] channel in
                 self?.track(channel)
                 return channel.eventLoop.makeCompletedFuture {
+                    // First, so a black-holed connection drops raw bytes (see `BlackHoleHandler`).
+                    try channel.pipeline.syncOperations.addHandler(BlackHoleHandler())
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
                 }.flatMap {
                     channel.configureHTTP2SecureUpgrade(
@@ -99,12 +106,16 @@ final class HTTPListener: Sendable {
             return result
         }
         try? await server?.close()
-        for connection in connections { try? await connection.close() }
+        for connection in connections {
+            if await BlackHoleHandler.closeIfEngaged(connection) { continue }
+            try? await connection.close()
+        }
     }
 
     private func track(_ channel: any Channel) {
         let id = ObjectIdentifier(channel)
         state.withLock { $0.connections[id] = channel }
+        connectionFaults?.register(channel, listener: index)
         channel.closeFuture.whenComplete { [weak self] _ in
             _ = self?.state.withLock { $0.connections.removeValue(forKey: id) }
         }
@@ -171,9 +182,10 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 let certificate = handler.peerCertificate, let der = try? certificate.toDERBytes()
             { CertificateIdentity(derBytes: der) } else { nil }
         let responder = self.responder
-        let request = ServerRequest(
+        var request = ServerRequest(
             method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) },
             body: Data(body.readableBytesView), certificateIdentity: identity, listenerIndex: listenerIndex)
+        request.connectionID = ObjectIdentifier(connection)
         body = ByteBuffer()
         if tooLarge {
             let response = ServerResponse.json(413, APIError.requestEntityTooLarge(limit: responder.maxRequestBodyBytes).statusJSON)

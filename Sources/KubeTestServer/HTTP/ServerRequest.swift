@@ -13,6 +13,8 @@ struct ServerRequest: Sendable {
     var certificateIdentity: CertificateIdentity?
     /// Which listener accepted the connection.
     var listenerIndex: Int
+    /// The TCP connection it came on (`ObjectIdentifier` of the accepted channel), when known.
+    var connectionID: ObjectIdentifier?
 
     init(method: String, uri: String, headers: [(String, String)], body: Data, certificateIdentity: CertificateIdentity?, listenerIndex: Int) {
         self.method = method

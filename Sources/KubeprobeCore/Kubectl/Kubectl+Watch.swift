@@ -89,7 +89,7 @@ extension Kubectl {
                     }
                     if let deadline, ContinuousClock.now >= deadline { return events }
                 }
-            } catch let error as KubeError where error.code == .transport || error.code == .watchIdleTimeout {
+            } catch let error as KubeError where error.code == .transport || error.code == .watchIdleTimeout || error.code == .timeout {
                 failures += 1
                 guard failures <= 5 else { throw error }
                 onReconnect("the watch connection broke; resuming from resourceVersion \(resourceVersion ?? "?")")
