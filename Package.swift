@@ -16,6 +16,13 @@ products.append(.library(name: "KubeCore", targets: ["KubeCore"]))
 targets.append(.target(name: "KubeCore", swiftSettings: strict))
 targets.append(.testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"], swiftSettings: strict))
 
+// MARK: - KubeYAML: the one YAML → JSON conversion (package-internal, no product)
+// Its own target so that KubeCore stays Foundation-only (no libyaml for programs that only
+// decode JSON); the server, kube-test-server and kubeprobe share it.
+targets.append(
+    .target(name: "KubeYAML", dependencies: ["KubeCore", .product(name: "Yams", package: "Yams")], swiftSettings: strict))
+targets.append(.testTarget(name: "KubeYAMLTests", dependencies: ["KubeYAML", "KubeCore"], swiftSettings: strict))
+
 // MARK: - KubeModels and kube-model-gen
 products.append(.library(name: "KubeModels", targets: ["KubeModels"]))
 products.append(.executable(name: "kube-model-gen", targets: ["kube-model-gen"]))
@@ -99,7 +106,7 @@ targets.append(.target(
         "KubeCore",
         "KubeModels",
         "APIServerSemantics",
-        .product(name: "Yams", package: "Yams"),
+        "KubeYAML",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -121,8 +128,8 @@ targets.append(.executableTarget(
     dependencies: [
         "KubeTestServer",
         "KubeCore",
+        "KubeYAML",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        .product(name: "Yams", package: "Yams"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
     ],
@@ -184,7 +191,7 @@ targets.append(
     .target(
         name: "KubeprobeCore",
         dependencies: [
-            "KubeClient", "KubeModels", "KubeCore", "KubeTestServer", "KubeRuntime",
+            "KubeClient", "KubeModels", "KubeCore", "KubeTestServer", "KubeRuntime", "KubeYAML",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -18,6 +18,7 @@ extension ModelRender {
         }
         files["Namespaces.swift"] = renderNamespaces(header: header)
         files["Typealiases.swift"] = renderTypealiases(header: header)
+        files["BuiltinKinds.swift"] = renderKinds(header: header)
         return files
     }
 
@@ -177,6 +178,40 @@ extension ModelRender {
             out.append("")
         }
         return out.joined(separator: "\n")
+    }
+
+    /// `apiVersion/kind` → the Swift type, for every kind with a type of its own (the
+    /// generated kinds and the hand-written ones the spec names, such as `Status`).
+    private func renderKinds(header: String) -> String {
+        var entries: [String: String] = [:]
+        for model in models.values {
+            guard let kind = model.kind else { continue }
+            let apiVersion = kind.group.isEmpty ? kind.version : "\(kind.group)/\(kind.version)"
+            entries["\(apiVersion)/\(kind.kind)"] = model.typeName.qualified
+        }
+        for (schemaName, typeName) in Naming.mappedTypes {
+            let schema = spec.schemas[schemaName] ?? [:]
+            let gvks = schema.groupVersionKinds
+            guard gvks.count == 1, schema.properties["apiVersion"] != nil, schema.properties["kind"] != nil else { continue }
+            let apiVersion = gvks[0].group.isEmpty ? gvks[0].version : "\(gvks[0].group)/\(gvks[0].version)"
+            entries["\(apiVersion)/\(gvks[0].kind)"] = "KubeCore.\(typeName)"
+        }
+        var out: [String] = [header, "import KubeCore", ""]
+        out.append("/// The Swift type of every built-in kind, by `apiVersion` and `kind` (`\"apps/v1/Deployment\"`):")
+        out.append("/// what a body that names its kind decodes into.")
+        out.append("package enum BuiltinKinds {")
+        out.append("    package typealias Model = any (Codable & Sendable & Hashable & JSONReadable).Type")
+        out.append("")
+        out.append("    /// The type for `apiVersion` and `kind`, `nil` when no Swift type models that kind.")
+        out.append("    package static func type(apiVersion: String, kind: String) -> Model? { types[\"\\(apiVersion)/\\(kind)\"] }")
+        out.append("")
+        out.append("    package static let types: [String: Model] = [")
+        for key in entries.keys.sorted() {
+            out.append("        \"\(key)\": \(entries[key] ?? "").self,")
+        }
+        out.append("    ]")
+        out.append("}")
+        return out.joined(separator: "\n") + "\n"
     }
 
     private func renderTypealiases(header: String) -> String {

@@ -35,6 +35,7 @@ struct ModelRender {
 
     init(spec: Spec, resources: [ResourceEntry]) throws {
         self.spec = spec
+        try Overrides.check(spec.schemas)
         var names: [String: Naming.TypeName] = [:]
         var byNamespace: [[String]: Set<String>] = [:]
         for schemaName in spec.schemas.keys where Self.isGenerated(schemaName, spec.schemas) {
@@ -154,7 +155,8 @@ struct ModelRender {
             let type = try swiftType(property, in: typeName.namespace, spec: spec, names: names, byNamespace: byNamespace)
             if type.contains("Data") { usesFoundation = true }
             let name = Naming.propertyName(key)
-            let optional = !(required.contains(key) || (isObject && key == "metadata"))
+            let isRequired = required.contains(key) && !Overrides.isOptional(schemaName, key)
+            let optional = !(isRequired || (isObject && key == "metadata"))
             fields.append(
                 Field(key: key, storage: name, name: name, type: type, optional: optional, indirect: false,
                     doc: (property["description"] as? String).map(firstParagraph)))

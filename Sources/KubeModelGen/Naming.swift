@@ -39,7 +39,7 @@ enum Naming {
         "PatchOptions", "PatchSchema", "Preconditions", "PropagationPolicy", "QueryItem", "RequestBuilder",
         "RequestError", "ResourceDescriptor", "ResourceVersionMatch", "SelectorError", "StatusReason", "WatchEvent",
         "WatchEventType", "WatchOptions", "WriteOptions", "Indirect", "QuantityError", "IntOrStringError",
-        "BuiltinResources", "BuiltinPatchSchema", "Data", "Date", "URL", "String", "Int", "Int32", "Int64", "Bool",
+        "BuiltinResources", "BuiltinPatchSchema", "BuiltinKinds", "Data", "Date", "URL", "String", "Int", "Int32", "Int64", "Bool",
         "Double", "Array", "Dictionary", "Set", "Error", "Result", "Never", "Type", "Protocol", "Self", "Any",
     ])
 

@@ -2,9 +2,9 @@ import ArgumentParser
 import Foundation
 import KubeCore
 import KubeTestServer
+import KubeYAML
 import Logging
 import ServiceLifecycle
-import Yams
 
 /// `kube-test-server`: runs the embedded API server as a process, for kubectl, other
 /// clients and pod simulations.
@@ -142,39 +142,13 @@ struct KubeTestServerCommand: AsyncParsableCommand {
         }
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.hasPrefix("{") || trimmed.hasPrefix("[") { return [Data(trimmed.utf8)] }
-        var documents: [Data] = []
-        do {
-            for document in try Yams.load_all(yaml: text) {
-                let json = try JSONValue.fromYAML(document)
-                if json == .null { continue }
-                documents.append(try JSONEncoder().encode(json))
-            }
-        } catch let error as ValidationError {
-            throw error
-        } catch {
+        let values: [JSONValue]
+        do { values = try YAMLToJSON.documents(text) } catch {
             throw ValidationError("--seed \(path): not valid YAML: \(error)")
         }
+        var documents: [Data] = []
+        for value in values { documents.append(try JSONEncoder().encode(value)) }
         return documents
-    }
-}
-
-extension JSONValue {
-    /// Converts what Yams decodes (`[String: Any]`, `[Any]`, scalars) to JSON.
-    static func fromYAML(_ value: Any) throws -> JSONValue {
-        switch value {
-        case is NSNull: return .null
-        case let flag as Bool: return .bool(flag)
-        case let number as Int: return .int(Int64(number))
-        case let number as Double: return .double(number)
-        case let text as String: return .string(text)
-        case let date as Date: return .string(Time(date).description)
-        case let items as [Any]: return .array(try items.map(fromYAML))
-        case let members as [String: Any]: return .object(try members.mapValues(fromYAML))
-        case let members as [AnyHashable: Any]:
-            return .object(Dictionary(uniqueKeysWithValues: try members.map { ("\($0.key)", try fromYAML($0.value)) }))
-        default:
-            throw ValidationError("unsupported YAML value \(type(of: value))")
-        }
     }
 }
 

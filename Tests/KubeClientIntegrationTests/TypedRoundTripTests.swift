@@ -9,6 +9,41 @@ import Testing
 /// what the server stores, and what it decodes equals what the server sent.
 @Suite("Typed round trips", .timeLimit(.minutes(3)))
 struct TypedRoundTripTests {
+    /// Issue 12, item 11: a legacy core/v1 Event as kube-apiserver v1.36 serves it through
+    /// `events.k8s.io/v1` (recording `115-core-event-read-as-events-v1`, step 2), with
+    /// `"eventTime": null`: a typed list, get and watch of such Events must not fail.
+    @Test func legacyEventWithNullEventTimeOverTheWire() async throws {
+        try await Cluster.run { cluster in
+            let recorded = #"""
+                {"kind": "Event", "apiVersion": "events.k8s.io/v1", "metadata": {"name": "legacy", "namespace": "default"},
+                 "eventTime": null, "reason": "BackOff",
+                 "regarding": {"kind": "Pod", "namespace": "default", "name": "web-1", "uid": "11111111-2222-3333-4444-555555555555",
+                               "apiVersion": "v1", "fieldPath": "spec.containers{web}"},
+                 "note": "Back-off restarting failed container", "type": "Warning",
+                 "deprecatedSource": {"component": "kubelet", "host": "node-1"},
+                 "deprecatedFirstTimestamp": "2026-01-01T00:00:00Z", "deprecatedLastTimestamp": "2026-01-01T00:10:00Z",
+                 "deprecatedCount": 7}
+                """#
+            try await cluster.server.apply(json: Data(recorded.utf8))
+            let events = Api<Events.V1.Event>.namespaced(cluster.admin, "default")
+            let listed = try await events.list()
+            let event = try #require(listed.items.first { $0.metadata.name == "legacy" })
+            #expect(event.eventTime == nil)
+            #expect(event.deprecatedCount == 7)
+            #expect(event.regarding?.name == "web-1")
+            #expect(try await events.get("legacy").eventTime == nil)
+            var seen: Events.V1.Event?
+            for try await watched in try events.watch(WatchOptions(resourceVersion: "0", timeoutSeconds: 5)) {
+                if let object = watched.object, object.metadata.name == "legacy" {
+                    seen = object
+                    break
+                }
+            }
+            #expect(seen?.note == "Back-off restarting failed container")
+            #expect(seen?.eventTime == nil)
+        }
+    }
+
     @Test func pod() async throws {
         try await Cluster.run { cluster in
             let pods = Api<Pod>.namespaced(cluster.admin, "default")

@@ -56,6 +56,22 @@ import Testing
         #expect(collection.verb == "deletecollection" && collection.pathAndQuery == "/api/v1/namespaces/ns/pods?labelSelector=a")
     }
 
+    @Test func createOnASubresource() throws {
+        let serviceAccounts = ResourceDescriptor(group: "", version: "v1", kind: "ServiceAccount", plural: "serviceaccounts", namespaced: true)
+        let token = try RequestBuilder(resource: serviceAccounts, namespace: "ns")
+            .create("app", subresource: "token", body: Data("{}".utf8), options: WriteOptions(dryRun: true))
+        #expect(token.method == .post && token.verb == "create")
+        #expect(token.pathAndQuery == "/api/v1/namespaces/ns/serviceaccounts/app/token?dryRun=All")
+        #expect(token.headers["Content-Type"] == "application/json")
+        #expect(token.body == Data("{}".utf8))
+        let eviction = try RequestBuilder(resource: pods, namespace: "ns").create("web-0", subresource: "eviction", body: Data())
+        #expect(eviction.pathAndQuery == "/api/v1/namespaces/ns/pods/web-0/eviction")
+        for bad in ["", "..", "a/b"] {
+            #expect(throws: RequestError.self) { try RequestBuilder(resource: pods, namespace: "ns").create("web-0", subresource: bad, body: Data()) }
+        }
+        #expect(throws: RequestError.self) { try RequestBuilder(resource: pods, namespace: nil).create("web-0", subresource: "eviction", body: Data()) }
+    }
+
     @Test func patchesPickTheirContentType() throws {
         let builder = RequestBuilder(resource: deployments, namespace: "ns")
         let kinds: [(Patch, String)] = [

@@ -25,6 +25,20 @@ import Testing
         #expect(first == second)
     }
 
+    /// Fields real servers leave `null` are optionals; the kind table names every kind.
+    @Test func overridesAndTheKindTable() throws {
+        let files = try ModelGenerator(specDirectory: TestPaths.spec).files()
+        let event = try #require(files["events/v1/Events.V1.Event.swift"])
+        #expect(event.contains("public var eventTime: MicroTime?\n"))
+        #expect(!event.contains("jsonReader.missing(\"eventTime\")"))
+        #expect(event.contains("decodeIfPresent(MicroTime.self, forKey: .eventTime)"))
+        // The core/v1 Event is untouched (its eventTime was optional already).
+        #expect(try #require(files["core/v1/Core.V1.Event.swift"]).contains("public var eventTime: MicroTime?\n"))
+        let kinds = try #require(files["BuiltinKinds.swift"])
+        #expect(kinds.contains("\"events.k8s.io/v1/Event\": Events.V1.Event.self,"))
+        #expect(kinds.contains("\"v1/Status\": KubeCore.Status.self,"))
+    }
+
     @Test func missingSpecFolderIsAnError() {
         #expect(throws: (any Error).self) {
             try ModelGenerator(specDirectory: URL(fileURLWithPath: "/nonexistent/spec"))

@@ -130,7 +130,7 @@ import Testing
         let core = try JSONDecoder().decode(Core.V1.Event.self, from: Data(#"{"involvedObject":{},"metadata":{}}"#.utf8))
         #expect(core.involvedObject.kind == nil)
         let events = try JSONDecoder().decode(Events.V1.Event.self, from: Data(#"{"eventTime":"2024-05-01T12:00:00.000000Z"}"#.utf8))
-        #expect(events.eventTime.description == "2024-05-01T12:00:00.000000Z")
+        #expect(events.eventTime?.description == "2024-05-01T12:00:00.000000Z")
         #expect(Core.V1.Event.apiVersion == "v1")
         #expect(Events.V1.Event.apiVersion == "events.k8s.io/v1")
         #expect(Autoscaling.V2.HorizontalPodAutoscaler.apiVersion == "autoscaling/v2")

@@ -156,7 +156,7 @@ public struct RBACAuthorizer: Sendable {
     }
 
     /// A `metav1.LabelSelector` in JSON; `nil` when it is invalid (it then selects nothing).
-    static func labelSelector(_ json: JSONValue) -> LabelSelector? {
+    package static func labelSelector(_ json: JSONValue) -> LabelSelector? {
         var requirements: [LabelSelector.Requirement] = []
         do {
             for (key, value) in json["matchLabels"]?.objectValue ?? [:] {

@@ -4,6 +4,27 @@ import KubeModels
 import Logging
 
 extension Api {
+    /// `POST .../{name}/{subresource}`: create on a subresource of one object, such as
+    /// `serviceaccounts/{name}/token`, `pods/{name}/eviction` or `pods/{name}/binding`.
+    ///
+    /// `body` is sent as JSON as it encodes (give it its `apiVersion` and `kind`: the
+    /// generated models write theirs); the answer decodes as `Response`, which is the
+    /// subresource's own kind (a `TokenRequest`) or, for eviction and binding, a `Status`.
+    /// The typed forms are ``Api/createToken(_:_:options:logger:)``, ``Api/evict(_:options:logger:)``
+    /// and ``Api/bind(_:toNode:options:logger:)``.
+    public func create<Body: Encodable, Response: Decodable>(
+        subresource: String, name: String, body: Body, as response: Response.Type = Response.self,
+        options: WriteOptions = WriteOptions(), logger: Logger? = nil
+    ) async throws -> Response {
+        let data: Data
+        do { data = try JSONEncoder().encode(body) } catch {
+            throw KubeError(.invalidRequest, "the \(subresource) body does not encode as JSON: \(error)")
+        }
+        return try await call(
+            try Self.built { () throws(RequestError) in try builder.create(name, subresource: subresource, body: data, options: options) },
+            logger: logger)
+    }
+
     /// `GET .../{name}/status`.
     public func getStatus(_ name: String, logger: Logger? = nil) async throws -> K {
         try await call(try Self.built { () throws(RequestError) in try builder.get(name, subresource: "status") }, logger: logger)

@@ -39,6 +39,7 @@ extension JSONReader {
 
 extension JSONReader {
     /// Reads an RFC 3339 timestamp string straight from the bytes.
+    @usableFromInline
     mutating func readTimestamp() throws(JSONReadError) -> Date {
         let start = index
         if let bytes = try readPlainStringBytes(), let date = RFC3339.parse(bytes: bytes) { return date }
@@ -49,18 +50,6 @@ extension JSONReader {
             throw error("invalid RFC 3339 time \"\(text)\"")
         }
         return date
-    }
-}
-
-extension Time: JSONReadable {
-    public init(reading reader: inout JSONReader) throws(JSONReadError) {
-        self.init(try reader.readTimestamp())
-    }
-}
-
-extension MicroTime: JSONReadable {
-    public init(reading reader: inout JSONReader) throws(JSONReadError) {
-        self.init(try reader.readTimestamp())
     }
 }
 

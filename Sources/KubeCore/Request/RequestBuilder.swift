@@ -74,6 +74,17 @@ public struct RequestBuilder: Sendable, Hashable {
             method: .post, path: collectionPath, query: options.queryItems, headers: Self.sendJSON, body: body, verb: "create")
     }
 
+    /// `POST` on a subresource of one object: `serviceaccounts/{name}/token` (TokenRequest),
+    /// `pods/{name}/eviction`, `pods/{name}/binding`. `subresource` is one path segment.
+    public func create(_ name: String, subresource: String, body: Data, options: WriteOptions = WriteOptions()) throws(RequestError)
+        -> KubeRequest
+    {
+        try Self.validate(name: subresource, what: "subresource")
+        return KubeRequest(
+            method: .post, path: try objectPath(name, subresource: subresource), query: options.queryItems,
+            headers: Self.sendJSON, body: body, verb: "create")
+    }
+
     /// `PUT` of a whole object (or of a subresource such as `status` or `scale`).
     public func replace(_ name: String, body: Data, subresource: String? = nil, options: WriteOptions = WriteOptions()) throws(RequestError)
         -> KubeRequest

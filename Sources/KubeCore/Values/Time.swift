@@ -1,15 +1,22 @@
 import Foundation
 
-/// A Kubernetes `Time`: an RFC 3339 timestamp with second precision on the wire
-/// (`2024-05-01T12:00:00Z`). Decoding also accepts fractional seconds and offsets.
-public struct Time: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
-    public var date: Date
+/// A Kubernetes timestamp: RFC 3339 in UTC on the wire, with a fixed number of
+/// fractional digits (``Time``: none, ``MicroTime``: six). Decoding accepts any number of
+/// fractional digits and any offset, as kube-apiserver does.
+///
+/// Both types share every behaviour through this protocol; they differ only in
+/// ``fractionalDigits``, as `metav1.Time` and `metav1.MicroTime` do.
+public protocol KubeTimestamp: Sendable, Hashable, Comparable, Codable, CustomStringConvertible, JSONReadable {
+    /// The digits after the seconds written on encode.
+    static var fractionalDigits: Int { get }
+    var date: Date { get set }
+    init(_ date: Date)
+}
 
-    public init(_ date: Date) { self.date = date }
+extension KubeTimestamp {
+    public static func now() -> Self { Self(Date()) }
 
-    public static func now() -> Time { Time(Date()) }
-
-    public static func < (lhs: Time, rhs: Time) -> Bool { lhs.date < rhs.date }
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.date < rhs.date }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
@@ -17,7 +24,7 @@ public struct Time: Sendable, Hashable, Comparable, Codable, CustomStringConvert
         guard let date = RFC3339.parse(text) else {
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "invalid RFC 3339 time \"\(text)\"")
         }
-        self.date = date
+        self.init(date)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -25,35 +32,30 @@ public struct Time: Sendable, Hashable, Comparable, Codable, CustomStringConvert
         try container.encode(description)
     }
 
-    public var description: String { RFC3339.format(date, fractionalDigits: 0) }
+    public var description: String { RFC3339.format(date, fractionalDigits: Self.fractionalDigits) }
+
+    @inlinable
+    public init(reading reader: inout JSONReader) throws(JSONReadError) {
+        self.init(try reader.readTimestamp())
+    }
+}
+
+/// A Kubernetes `Time`: an RFC 3339 timestamp with second precision on the wire
+/// (`2024-05-01T12:00:00Z`).
+public struct Time: KubeTimestamp {
+    public static let fractionalDigits = 0
+    public var date: Date
+
+    public init(_ date: Date) { self.date = date }
 }
 
 /// A Kubernetes `MicroTime`: RFC 3339 with microseconds (`2024-05-01T12:00:00.123456Z`),
 /// used by Events and Leases.
-public struct MicroTime: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+public struct MicroTime: KubeTimestamp {
+    public static let fractionalDigits = 6
     public var date: Date
 
     public init(_ date: Date) { self.date = date }
-
-    public static func now() -> MicroTime { MicroTime(Date()) }
-
-    public static func < (lhs: MicroTime, rhs: MicroTime) -> Bool { lhs.date < rhs.date }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        guard let date = RFC3339.parse(text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "invalid RFC 3339 time \"\(text)\"")
-        }
-        self.date = date
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
-
-    public var description: String { RFC3339.format(date, fractionalDigits: 6) }
 }
 
 /// RFC 3339 parsing and formatting without `DateFormatter` (fast, locale-free).

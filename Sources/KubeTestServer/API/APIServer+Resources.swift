@@ -3,7 +3,7 @@ import Foundation
 import KubeCore
 
 /// The REST verbs on resources: get, list, watch, create, update, patch, delete,
-/// deletecollection, plus the status, scale, token and log subresources.
+/// deletecollection, plus the status, scale, token, log, eviction and binding subresources.
 extension APIServer {
     func handleResource(_ request: ServerRequest, info: RequestInfo, user: UserInfo) async throws(APIError) -> ServerResponse {
         guard let resource = registry.resource(group: info.group, version: info.version, plural: info.resource) else {
@@ -28,6 +28,15 @@ extension APIServer {
         case "watch":
             return try await watch(request, info: info, resource: resource)
         case "create":
+            if resource.groupResource == Self.podsResource, sub == "eviction" {
+                return try await evictPod(request, namespace: info.namespace, name: info.name)
+            }
+            if resource.groupResource == Self.podsResource, sub == "binding" {
+                return try await bindPod(request, namespace: info.namespace, name: info.name)
+            }
+            if resource.groupResource == GroupResource(group: "", resource: "bindings") {
+                return try await bindPod(request, namespace: info.namespace, name: nil)
+            }
             guard sub.isEmpty else { throw APIError.methodNotSupported(resource.groupResource, verb: "create") }
             var body = try parseBody(request)
             try checkTypeMeta(&body, resource: resource)
@@ -97,7 +106,7 @@ extension APIServer {
     ]
 
     /// Subresources with a handler (exec, attach, proxy, portforward need a kubelet).
-    static let servedSubresources: Set<String> = ["status", "scale", "token", "log"]
+    static let servedSubresources: Set<String> = ["status", "scale", "token", "log", "eviction", "binding"]
 
     // MARK: - Bodies and type meta
 

@@ -2,7 +2,7 @@ import Foundation
 import KubeClient
 import KubeCore
 import KubeModels
-import Yams
+import KubeYAML
 
 extension Kubectl {
     /// `whoami`: SelfSubjectReview, or the token's claims when the API is not available.
@@ -87,51 +87,13 @@ extension Kubectl {
 
     /// The objects of a YAML stream (`---`-separated) or JSON text; `List` kinds are unpacked.
     static func parseDocuments(_ text: String, source: String) throws(ProbeError) -> [JSONValue] {
-        var values: [JSONValue] = []
-        do {
-            for document in try Yams.load_all(yaml: text) {
-                let value = try JSONValue(yaml: document, source: source)
-                if case .null = value { continue }
-                values.append(value)
-            }
-        } catch let error as ProbeError {
-            throw error
-        } catch {
+        let values: [JSONValue]
+        do { values = try YAMLToJSON.documents(text) } catch {
             throw ProbeError(.usage, "\(source) is not YAML or JSON: \(error)")
         }
         return values.flatMap { value -> [JSONValue] in
             if value["kind"]?.stringValue?.hasSuffix("List") == true, let items = value["items"]?.arrayValue { return items }
             return [value]
-        }
-    }
-}
-
-extension JSONValue {
-    /// A value from what Yams loads (dictionaries, arrays, strings, numbers, booleans, null).
-    init(yaml value: Any, source: String) throws(ProbeError) {
-        switch value {
-        case let dictionary as [AnyHashable: Any]:
-            var members: [String: JSONValue] = [:]
-            for (key, member) in dictionary {
-                guard let key = key as? String else { throw ProbeError(.usage, "\(source): a map key is not a string (\(key))") }
-                members[key] = try JSONValue(yaml: member, source: source)
-            }
-            self = .object(members)
-        case let array as [Any]:
-            var items: [JSONValue] = []
-            for item in array { items.append(try JSONValue(yaml: item, source: source)) }
-            self = .array(items)
-        case let string as String: self = .string(string)
-        case let bool as Bool: self = .bool(bool)
-        case let int as Int: self = .int(Int64(int))
-        case let double as Double: self = .double(double)
-        case is NSNull: self = .null
-        default:
-            if let date = value as? Date { self = .string(date.iso8601) } else if let data = value as? Data {
-                self = .string(data.base64EncodedString())
-            } else {
-                self = .string("\(value)")
-            }
         }
     }
 }

@@ -22,7 +22,7 @@ extension Events.V1 {
         /// deprecatedSource is the deprecated field assuring backward compatibility with core.v1 Event type.
         public var deprecatedSource: Core.V1.EventSource?
         /// eventTime is the time when this Event was first observed. It is required.
-        public var eventTime: MicroTime
+        public var eventTime: MicroTime?
         /// Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: ObjectMeta
         /// note is a human-readable description of the status of this operation. Maximal length of the note is 1kB, but libraries should be prepared to handle values up to 64kB.
@@ -51,7 +51,7 @@ extension Events.V1 {
         public var type: String?
 
         public init(
-            action: String? = nil, deprecatedCount: Int32? = nil, deprecatedFirstTimestamp: Time? = nil, deprecatedLastTimestamp: Time? = nil, deprecatedSource: Core.V1.EventSource? = nil, eventTime: MicroTime, metadata: ObjectMeta = ObjectMeta(), note: String? = nil, reason: String? = nil, regarding: Core.V1.ObjectReference? = nil, related: Core.V1.ObjectReference? = nil, reportingController: String? = nil, reportingInstance: String? = nil, series: EventSeries? = nil, type: String? = nil
+            action: String? = nil, deprecatedCount: Int32? = nil, deprecatedFirstTimestamp: Time? = nil, deprecatedLastTimestamp: Time? = nil, deprecatedSource: Core.V1.EventSource? = nil, eventTime: MicroTime? = nil, metadata: ObjectMeta = ObjectMeta(), note: String? = nil, reason: String? = nil, regarding: Core.V1.ObjectReference? = nil, related: Core.V1.ObjectReference? = nil, reportingController: String? = nil, reportingInstance: String? = nil, series: EventSeries? = nil, type: String? = nil
         ) {
             self.action = action
             self.deprecatedCount = deprecatedCount
@@ -81,7 +81,7 @@ extension Events.V1 {
             self.deprecatedFirstTimestamp = try container.decodeIfPresent(Time.self, forKey: .deprecatedFirstTimestamp)
             self.deprecatedLastTimestamp = try container.decodeIfPresent(Time.self, forKey: .deprecatedLastTimestamp)
             self.deprecatedSource = try container.decodeIfPresent(Core.V1.EventSource.self, forKey: .deprecatedSource)
-            self.eventTime = try container.decode(MicroTime.self, forKey: .eventTime)
+            self.eventTime = try container.decodeIfPresent(MicroTime.self, forKey: .eventTime)
             self.metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
             self.note = try container.decodeIfPresent(String.self, forKey: .note)
             self.reason = try container.decodeIfPresent(String.self, forKey: .reason)
@@ -102,7 +102,7 @@ extension Events.V1 {
             try container.encodeIfPresent(deprecatedFirstTimestamp, forKey: .deprecatedFirstTimestamp)
             try container.encodeIfPresent(deprecatedLastTimestamp, forKey: .deprecatedLastTimestamp)
             try container.encodeIfPresent(deprecatedSource, forKey: .deprecatedSource)
-            try container.encode(eventTime, forKey: .eventTime)
+            try container.encodeIfPresent(eventTime, forKey: .eventTime)
             try container.encode(metadata, forKey: .metadata)
             try container.encodeIfPresent(note, forKey: .note)
             try container.encodeIfPresent(reason, forKey: .reason)
@@ -152,7 +152,6 @@ extension Events.V1 {
                 }
                 try jsonReader.skipValue()
             }
-            guard let eventTime else { throw jsonReader.missing("eventTime") }
             self.init(
                 action: action, deprecatedCount: deprecatedCount, deprecatedFirstTimestamp: deprecatedFirstTimestamp, deprecatedLastTimestamp: deprecatedLastTimestamp, deprecatedSource: deprecatedSource, eventTime: eventTime, metadata: metadata ?? ObjectMeta(), note: note, reason: reason, regarding: regarding, related: related, reportingController: reportingController, reportingInstance: reportingInstance, series: series, type: type
             )

@@ -1,0 +1,42 @@
+import Foundation
+
+/// A type that reads itself straight from JSON bytes, without `Codable`'s generic
+/// machinery: the fast path for large lists and watch streams. Generated models
+/// conform; `Codable` stays available for everything else.
+public protocol JSONReadable {
+    init(reading reader: inout JSONReader) throws(JSONReadError)
+}
+
+extension JSONReadable {
+    /// Reads one value of this type from `data`, which must hold exactly one JSON value.
+    public static func read(from data: Data) throws(JSONReadError) -> Self {
+        try data.withUnsafeBytes { buffer in readWhole(buffer) }.get()
+    }
+
+    /// Reads one value of this type from `bytes`, which must hold exactly one JSON value.
+    public static func read(from bytes: [UInt8]) throws(JSONReadError) -> Self {
+        try bytes.withUnsafeBytes { buffer in readWhole(buffer) }.get()
+    }
+
+    /// Reads one value of this type from `buffer`, which must hold exactly one JSON value.
+    public static func read(from buffer: UnsafeRawBufferPointer) throws(JSONReadError) -> Self {
+        try readWhole(buffer).get()
+    }
+
+    private static func readWhole(_ buffer: UnsafeRawBufferPointer) -> Result<Self, JSONReadError> {
+        var reader = JSONReader(buffer)
+        do throws(JSONReadError) {
+            let value = try Self(reading: &reader)
+            try reader.expectEnd()
+            return .success(value)
+        } catch {
+            return .failure(error)
+        }
+    }
+}
+
+extension JSONValue: JSONReadable {
+    public init(reading reader: inout JSONReader) throws(JSONReadError) {
+        self = try reader.readValue()
+    }
+}

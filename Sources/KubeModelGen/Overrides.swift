@@ -1,0 +1,33 @@
+/// Where the generated models deliberately differ from the OpenAPI spec, each with the
+/// evidence. The spec's `required` lists what a client must send on create, not what a
+/// server returns: kube-apiserver serves objects written through another API version,
+/// and Go zero-values (`null`) what that version never had.
+enum Overrides {
+    /// Fields the spec marks required that real servers leave `null` or absent; generated
+    /// as optionals, so one such object does not fail a whole list or watch.
+    ///
+    /// client-go keeps these as non-pointer structs and decodes `null` as the zero value
+    /// (`MicroTime{}`); an optional is the Swift spelling of the same "not set", without a
+    /// magic date for callers to compare against.
+    static let optionalRequired: [String: Set<String>] = [
+        // A legacy core/v1 Event (no eventTime) read through events.k8s.io/v1 comes back with
+        // `"eventTime": null` (recordings 115-core-event-read-as-events-v1, 118-events-update-and-defaults;
+        // kubernetes-client/python#1829 made the same change for the same reason).
+        "io.k8s.api.events.v1.Event": ["eventTime"],
+    ]
+
+    /// Fails when an override no longer applies (the schema or field is gone, or the spec
+    /// stopped requiring it), so a stale entry is noticed instead of silently doing nothing.
+    static func check(_ schemas: [String: [String: Any]]) throws {
+        for (schemaName, keys) in optionalRequired {
+            guard let schema = schemas[schemaName] else { throw GeneratorError("Overrides: no schema \(schemaName)") }
+            for key in keys.sorted() where !schema.required.contains(key) {
+                throw GeneratorError("Overrides: \(schemaName).\(key) is not a required field of the spec")
+            }
+        }
+    }
+
+    static func isOptional(_ schemaName: String, _ key: String) -> Bool {
+        optionalRequired[schemaName]?.contains(key) == true
+    }
+}
