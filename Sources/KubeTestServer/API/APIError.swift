@@ -56,7 +56,7 @@ struct APIError: Error, Sendable {
         }
         let joined = parts.count == 1 ? parts[0] : "[" + parts.joined(separator: ", ") + "]"
         return APIError(code: 422, reason: StatusReason.invalid, message: "\(kindText) \"\(name)\" is invalid: \(joined)",
-                        details: StatusDetails(name: name, group: group, kind: kind, causes: causes))
+                        details: StatusDetails(name: name.isEmpty ? nil : name, group: group, kind: kind, causes: causes))
     }
 
     static func badRequest(_ message: String) -> APIError {
@@ -168,7 +168,7 @@ struct GroupResource: Sendable, Hashable, CustomStringConvertible {
 /// One field error, worded like `field.ErrorList` entries.
 enum FieldError {
     static func required(_ field: String, _ detail: String) -> StatusCause {
-        StatusCause(reason: "FieldValueRequired", message: "Required value: \(detail)", field: field)
+        StatusCause(reason: "FieldValueRequired", message: detail.isEmpty ? "Required value" : "Required value: \(detail)", field: field)
     }
 
     static func invalid(_ field: String, _ value: String, _ detail: String) -> StatusCause {

@@ -14,6 +14,10 @@ extension APIServer {
         }
         if !resource.namespaced && !info.namespace.isEmpty && resource.plural != "namespaces" { throw APIError.pathNotFound }
         if resource.namespaced && info.namespace.isEmpty && !["list", "watch"].contains(info.verb) { throw APIError.pathNotFound }
+        if info.subresource != "log" {
+            // 406 before anything is done, like kube-apiserver's negotiation.
+            _ = try ResponseForm.negotiate(request, list: ["list", "deletecollection"].contains(info.verb), watch: info.verb == "watch")
+        }
         if let handled = try await handleVirtual(request, info: info, resource: resource, user: user) { return handled }
         let namespace: String? = resource.namespaced ? info.namespace : nil
         let sub = info.subresource
@@ -163,7 +167,7 @@ extension APIServer {
 
     /// The object as returned: `apiVersion` and `kind` of the version asked for.
     func present(_ object: JSONValue, resource: ServedResource) -> JSONValue {
-        var object = object
+        var object = StorageConversion.toServed(object, resource: resource)
         object["apiVersion"] = .string(resource.apiVersion)
         object["kind"] = .string(resource.kind)
         return object
@@ -173,14 +177,20 @@ extension APIServer {
         ["apiVersion": .string(resource.apiVersion), "kind": .string("\(resource.kind)List"), "metadata": .object(meta), "items": .array(items)]
     }
 
-    /// One object, as JSON or as a Table when the client asked for one.
+    /// One object in the form the client asked for: JSON (YAML is re-encoded on the way
+    /// out), a Table, or PartialObjectMetadata.
     func respondObject(_ request: ServerRequest, _ status: Int, _ object: JSONValue, resource: ServedResource) async throws(APIError) -> ServerResponse {
         let presented = present(object, resource: resource)
-        if let table = try await tableOutput(request, resource: resource) {
+        switch try ResponseForm.negotiate(request, list: false, watch: false) {
+        case .table(let version):
+            let table = try await tableOutput(request, version: version, resource: resource)
             let meta: JSONValue = ["resourceVersion": presented["metadata"]?["resourceVersion"] ?? ""]
             return .json(status, JSONWriter.data(table.table([presented], listMetadata: meta)))
+        case .metadata(let version):
+            return .json(status, JSONWriter.data(PartialObjectMetadata.object(presented, version: version)))
+        case .json, .yaml:
+            return .json(status, JSONWriter.data(presented))
         }
-        return .json(status, JSONWriter.data(presented))
     }
 
     // MARK: - Delete options
