@@ -17,19 +17,20 @@ struct BoundTokenTests {
             let replay = try Replayer("103-tokenrequest-bound-objects", server: server, wire: wire)
             try await replay.send(0...2)
             // TokenRequest bound to the Secret, then to a Pod of that ServiceAccount (on node-1).
-            #expect(try await replay.mismatches(3) == [])
-            #expect(try await replay.mismatches(4) == [])
-            #expect(try await replay.mismatches(5) == [])
             // TokenReview of the pod-bound token: pod-name, pod-uid, node-name (no Node object, no node-uid).
-            #expect(try await replay.mismatches(6) == [])
-            #expect(try await replay.mismatches(7) == [])
+            for step in 3...7 {
+                let differences = try await replay.mismatches(step)
+                #expect(differences == [], "\(differences)")
+            }
             let secretToken = try await tokenOf(replay, step: 3)
             let podToken = try await tokenOf(replay, step: 5)
             #expect(try await wire.request(.POST, "/apis/authentication.k8s.io/v1/selfsubjectreviews", body: Self.selfReview, token: secretToken).status == 201)
 
             // Deleting the Secret invalidates its token at once (kube: after its informer catches up).
-            #expect(try await replay.mismatches(8) == [])
-            #expect(try await replay.mismatches(9) == [])
+            for step in 8...9 {
+                let differences = try await replay.mismatches(step)
+                #expect(differences == [], "\(differences)")
+            }
             let refused = try await wire.request(.POST, "/apis/authentication.k8s.io/v1/selfsubjectreviews", body: Self.selfReview, token: secretToken)
             #expect(refused.status == 401)
             #expect(refused.statusObject?.message == "Unauthorized")

@@ -65,7 +65,7 @@ extension APIServer {
                 guard Self.returnsDeletedObject.contains(resource.groupResource) else {
                     // kube-apiserver's finalizeDelete: a Success Status naming what is gone.
                     let details = StatusDetails(
-                        name: info.name, group: resource.group, kind: resource.plural, uid: result.object["metadata"]?["uid"]?.stringValue)
+                        name: info.name, group: resource.group.nilIfEmpty, kind: resource.plural, uid: result.object["metadata"]?["uid"]?.stringValue)
                     return .json(200, JSONWriter.encode(Status(status: "Success", details: details)))
                 }
                 return try await respondObject(request, 200, result.object, resource: resource)
@@ -173,8 +173,15 @@ extension APIServer {
         return object
     }
 
+    /// A list as kube encodes it: the items carry no `apiVersion`/`kind` of their own.
     func listJSON(_ items: [JSONValue], resource: ServedResource, meta: [String: JSONValue]) -> JSONValue {
-        ["apiVersion": .string(resource.apiVersion), "kind": .string("\(resource.kind)List"), "metadata": .object(meta), "items": .array(items)]
+        let bare = items.map { item -> JSONValue in
+            var item = item
+            item["apiVersion"] = nil
+            item["kind"] = nil
+            return item
+        }
+        return ["apiVersion": .string(resource.apiVersion), "kind": .string("\(resource.kind)List"), "metadata": .object(meta), "items": .array(bare)]
     }
 
     /// One object in the form the client asked for: JSON (YAML is re-encoded on the way

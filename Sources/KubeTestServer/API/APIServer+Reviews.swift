@@ -119,12 +119,12 @@ extension APIServer {
         let requested = body["spec"]?["expirationSeconds"]?.intValue ?? Int64(configuration.tokenTTL.components.seconds)
         if requested < 600 {
             throw APIError.invalid(kind: "TokenRequest", group: "authentication.k8s.io", name: "", causes: [
-                FieldError.invalid("spec.expirationSeconds", String(requested), "may not specify a duration less than 10 minutes")
+                APIServerSemantics.FieldError(.invalid, field: "spec.expirationSeconds", value: .int(requested), detail: "may not specify a duration less than 10 minutes").cause
             ])
         }
         if requested > 1 << 32 {
             throw APIError.invalid(kind: "TokenRequest", group: "authentication.k8s.io", name: "", causes: [
-                FieldError.invalid("spec.expirationSeconds", String(requested), "may not specify a duration larger than 2^32 seconds")
+                APIServerSemantics.FieldError(.invalid, field: "spec.expirationSeconds", value: .int(requested), detail: "may not specify a duration larger than 2^32 seconds").cause
             ])
         }
         let audiences = body["spec"]?["audiences"]?.arrayValue?.compactMap(\.stringValue) ?? []

@@ -94,6 +94,12 @@ struct Replayer: Sendable {
         let response = try await wire.request(
             method, path, body: data, contentType: headers["Content-Type"]?.stringValue ?? "application/json", headers: extra, token: bearer)
         await responses.record(index, response.json)
+        if method == .POST, path == "/api/v1/namespaces", response.status == 201, let created = response.json["metadata"]?["name"]?.stringValue {
+            // The recordings were made without kube-controller-manager: a new namespace has no
+            // `default` ServiceAccount and no `kube-root-ca.crt`, which this server seeds.
+            _ = try await wire.delete("/api/v1/namespaces/\(created)/serviceaccounts/default")
+            _ = try await wire.delete("/api/v1/namespaces/\(created)/configmaps/kube-root-ca.crt")
+        }
         return response
     }
 
