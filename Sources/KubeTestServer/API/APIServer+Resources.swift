@@ -33,13 +33,13 @@ extension APIServer {
             return try await watch(request, info: info, resource: resource)
         case "create":
             guard sub.isEmpty else { throw APIError.methodNotSupported(resource.groupResource, verb: "create") }
-            var body = try parseBody(request)
+            var body = try parseBody(request, kind: resource.kind)
             try checkTypeMeta(&body, resource: resource)
             let context = try writeContext(request)
             let created = try await store.create(resource, namespace: namespace, body: body, context: context)
             return try await respondObject(request, 201, created, resource: resource)
         case "update":
-            var body = try parseBody(request)
+            var body = try parseBody(request, kind: resource.kind)
             let context = try writeContext(request)
             if sub == "scale" {
                 let replicas = body["spec"]?["replicas"]
@@ -105,7 +105,9 @@ extension APIServer {
 
     // MARK: - Bodies and type meta
 
-    func parseBody(_ request: ServerRequest) throws(APIError) -> JSONValue {
+    /// The request body as JSON. `kind`: the kind the path expects, named in kube's message
+    /// for a YAML body that is not an object.
+    func parseBody(_ request: ServerRequest, kind: String? = nil) throws(APIError) -> JSONValue {
         let contentType = (request.headers["content-type"] ?? "application/json").lowercased()
         if contentType.hasPrefix(ProtobufBodies.contentType) {
             return try ProtobufBodies.decode(request.body)
@@ -117,7 +119,12 @@ extension APIServer {
         guard !request.body.isEmpty else { throw APIError.badRequest("the body of the request was empty") }
         let body = isYAML ? try YAMLBody.parse(request.body) : try JSONWriter.parse(request.body)
         guard case .object = body else {
-            throw APIError.badRequest("couldn't get version/kind; json parse error: json: cannot unmarshal \(body.typeName) into Go value of type struct { APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }")
+            let parseError = "couldn't get version/kind; json parse error: json: cannot unmarshal \(body.typeName) into Go value of type struct { APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }"
+            if isYAML, let kind {
+                let hex = request.body.map { String(format: "%02x", $0) }.joined()
+                throw APIError.badRequest("the object provided is unrecognized (must be of type \(kind)): \(parseError) (\(hex))")
+            }
+            throw APIError.badRequest(parseError)
         }
         return body
     }

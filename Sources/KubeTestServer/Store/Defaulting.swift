@@ -26,11 +26,11 @@ enum Defaulting {
                 object["spec"] = spec
             }
         case ("", "podtemplates"):
-            withMember(&object, "template") { podTemplate(&$0) }
+            withExisting(&object, "template") { podTemplate(&$0) }
         case ("", "replicationcontrollers"):
             withMember(&object, "spec") { spec in
                 setIfAbsent(&spec, "replicas", 1)
-                withMember(&spec, "template") { podTemplate(&$0) }
+                withExisting(&spec, "template") { podTemplate(&$0) }
             }
         case ("", "services"):
             withMember(&object, "spec") { service(&$0) }
@@ -73,12 +73,12 @@ enum Defaulting {
                 }
                 setIfAbsent(&spec, "revisionHistoryLimit", 10)
                 setIfAbsent(&spec, "progressDeadlineSeconds", 600)
-                withMember(&spec, "template") { podTemplate(&$0) }
+                withExisting(&spec, "template") { podTemplate(&$0) }
             }
         case ("apps", "replicasets"):
             withMember(&object, "spec") { spec in
                 setIfAbsent(&spec, "replicas", 1)
-                withMember(&spec, "template") { podTemplate(&$0) }
+                withExisting(&spec, "template") { podTemplate(&$0) }
             }
         case ("apps", "statefulsets"):
             withMember(&object, "spec") { statefulSet(&$0) }
@@ -94,7 +94,7 @@ enum Defaulting {
                     }
                 }
                 setIfAbsent(&spec, "revisionHistoryLimit", 10)
-                withMember(&spec, "template") { podTemplate(&$0) }
+                withExisting(&spec, "template") { podTemplate(&$0) }
             }
             let generation = object["metadata"]?["generation"]?.intValue ?? 1
             var annotations = object["metadata"]?["annotations"]?.objectValue ?? [:]
@@ -110,10 +110,10 @@ enum Defaulting {
                 setIfAbsent(&spec, "suspend", false)
                 setIfAbsent(&spec, "successfulJobsHistoryLimit", 3)
                 setIfAbsent(&spec, "failedJobsHistoryLimit", 1)
-                withMember(&spec, "jobTemplate") { template in
+                withExisting(&spec, "jobTemplate") { template in
                     setIfAbsent(&template, "metadata", [:])
-                    withMember(&template, "spec") { jobSpec in
-                        withMember(&jobSpec, "template") { podTemplate(&$0) }
+                    withExisting(&template, "spec") { jobSpec in
+                        withExisting(&jobSpec, "template") { podTemplate(&$0) }
                     }
                 }
             }
@@ -175,7 +175,7 @@ enum Defaulting {
             withMember(&claim, "spec") { setIfAbsent(&$0, "volumeMode", "Filesystem") }
             setIfAbsent(&claim, "status", ["phase": "Pending"])
         }
-        withMember(&spec, "template") { podTemplate(&$0) }
+        withExisting(&spec, "template") { podTemplate(&$0) }
     }
 
     private static func jobSpec(_ spec: inout JSONValue) {
@@ -189,7 +189,7 @@ enum Defaulting {
         setIfAbsent(&spec, "suspend", false)
         setIfAbsent(&spec, "manualSelector", false)
         setIfAbsent(&spec, "podReplacementPolicy", spec["podFailurePolicy"] != nil ? "Failed" : "TerminatingOrFailed")
-        withMember(&spec, "template") { podTemplate(&$0) }
+        withExisting(&spec, "template") { podTemplate(&$0) }
     }
 
     // MARK: - PrepareForCreate and allocation
@@ -276,6 +276,14 @@ enum Defaulting {
                 return candidate
             })
         }
+    }
+
+    /// Runs `body` on the member `key` when it is there (an object).
+    static func withExisting(_ object: inout JSONValue, _ key: String, _ body: (inout JSONValue) -> Void) {
+        guard case .object? = object[key] else { return }
+        var member = object[key]!
+        body(&member)
+        object[key] = member
     }
 
     /// Runs `body` on the member `key`, creating it as `{}` when absent.

@@ -37,6 +37,8 @@ extension ObjectStore {
         }
         metadata.removeValue(forKey: "resourceVersion")
         object["metadata"] = .object(metadata)
+        // Defaults first, as kube-apiserver's decoder applies them before validation.
+        object = Defaulting.typeDefaults(object, resource: resource)
         try Validation.validate(object, resource: resource, name: name, isCreate: true)
         let namespaceName = resource.namespaced ? (namespace ?? "") : nil
         if let namespaceName, !namespaceExists(namespaceName) {
@@ -44,9 +46,7 @@ extension ObjectStore {
         }
         let key = Self.key(namespace: namespaceName, name: name)
         if objects[resource.storageResource]?[key] != nil { throw APIError.alreadyExists(resource.groupResource, name) }
-        let hasSpec = object["spec"] != nil || resource.info.group.contains(".") && !Self.builtinGroups.contains(resource.group)
-        object = ObjectDefaults.newObjectMetadata(object, generation: hasSpec ? 1 : nil)
-        object = Defaulting.typeDefaults(object, resource: resource)
+        object = ObjectDefaults.newObjectMetadata(object, generation: Self.tracksGeneration(resource) ? 1 : nil)
         if resource.groupResource == CustomResources.crdResource {
             object = try CustomResources.prepare(object, existing: objects[resource.storageResource] ?? [:], registry: registry)
         }
@@ -65,6 +65,32 @@ extension ObjectStore {
         let stored = StorageConversion.toStorage(object, resource: resource)
         return commit(.added, resource.storageResource, key: key, object: stored, previous: nil)
     }
+
+    /// The kinds whose strategies set `metadata.generation` (1 on create, bumped by spec
+    /// changes), as recorded from v1.36; custom resources always do.
+    static func tracksGeneration(_ resource: ServedResource) -> Bool {
+        if !resource.group.contains(".") || builtinGroups.contains(resource.group) {
+            return generationResources.contains(resource.groupResource)
+        }
+        return true
+    }
+
+    static let generationResources: Set<GroupResource> = [
+        GroupResource(group: "", resource: "pods"), GroupResource(group: "", resource: "replicationcontrollers"),
+        GroupResource(group: "apps", resource: "deployments"), GroupResource(group: "apps", resource: "replicasets"),
+        GroupResource(group: "apps", resource: "statefulsets"), GroupResource(group: "apps", resource: "daemonsets"),
+        GroupResource(group: "batch", resource: "jobs"), GroupResource(group: "batch", resource: "cronjobs"),
+        GroupResource(group: "networking.k8s.io", resource: "ingresses"), GroupResource(group: "networking.k8s.io", resource: "ingressclasses"),
+        GroupResource(group: "networking.k8s.io", resource: "networkpolicies"), GroupResource(group: "policy", resource: "poddisruptionbudgets"),
+        GroupResource(group: "scheduling.k8s.io", resource: "priorityclasses"), GroupResource(group: "discovery.k8s.io", resource: "endpointslices"),
+        GroupResource(group: "apiextensions.k8s.io", resource: "customresourcedefinitions"),
+        GroupResource(group: "admissionregistration.k8s.io", resource: "validatingwebhookconfigurations"),
+        GroupResource(group: "admissionregistration.k8s.io", resource: "mutatingwebhookconfigurations"),
+        GroupResource(group: "admissionregistration.k8s.io", resource: "validatingadmissionpolicies"),
+        GroupResource(group: "admissionregistration.k8s.io", resource: "validatingadmissionpolicybindings"),
+        GroupResource(group: "flowcontrol.apiserver.k8s.io", resource: "flowschemas"),
+        GroupResource(group: "flowcontrol.apiserver.k8s.io", resource: "prioritylevelconfigurations"),
+    ]
 
     static let builtinGroups: Set<String> = [
         "apps", "batch", "autoscaling", "policy", "networking.k8s.io", "rbac.authorization.k8s.io", "storage.k8s.io",

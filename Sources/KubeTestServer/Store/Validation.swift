@@ -15,20 +15,10 @@ enum Validation {
         checked["metadata"]?["name"] = .string(name)
         let rule = ObjectValidation.nameRule(resource: resource.plural, group: resource.group)
         var causes = ObjectValidation.validateMetadata(checked, nameRule: rule, namespaced: resource.namespaced).map(\.cause)
-        if let labels = object["metadata"]?["labels"] {
-            guard let members = labels.objectValue else {
-                throw APIError.badRequest("metadata.labels: must be an object of strings")
-            }
-            for (key, value) in members.sorted(by: { $0.key < $1.key }) {
-                do { try LabelValidation.validateKey(key) } catch {
-                    causes.append(FieldError.invalid("metadata.labels", key, error.message))
-                }
-                guard let text = value.stringValue else { continue }
-                do { try LabelValidation.validateValue(text) } catch {
-                    causes.append(FieldError.invalid("metadata.labels", text, error.message))
-                }
-            }
+        if let labels = object["metadata"]?["labels"], labels.objectValue == nil {
+            throw APIError.badRequest("metadata.labels: must be an object of strings")
         }
+        causes += ObjectValidation.validateLabelsAndAnnotations(object["metadata"]).map(\.cause)
         causes += kindSpecific(object, resource: resource)
         if !causes.isEmpty {
             throw APIError.invalid(kind: resource.kind, group: resource.group, name: name, causes: causes)
