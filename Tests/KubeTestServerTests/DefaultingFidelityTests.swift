@@ -13,7 +13,6 @@ struct DefaultingFidelityTests {
     static let notCompared: [String: [Int: String]] = [
         "049-poddisruptionbudget": [2: "PDB minAvailable+maxUnavailable validation (Go struct in the message) not implemented"],
         "050-hpa-v2": [2: "no autoscaling/v1 <-> v2 conversion: versions share storage unconverted"],
-        "052-namespace": [2: "the kubernetes.io/metadata.name label is not put back on update"],
     ]
 
     @Test(arguments: [
