@@ -6,7 +6,7 @@ import Synchronization
 /// - ``typeDefaults(_:resource:)``: the types' `SetDefaults_*` functions, applied whenever an
 ///   object is decoded (create and update). These fields are owned by the writer in
 ///   `managedFields`, so they run before managedFields are recorded.
-/// - ``prepareForCreate(_:resource:keepStatus:)``: the strategies' `PrepareForCreate` and the
+/// - ``prepareForCreate(_:resource:)``: the strategies' `PrepareForCreate` and the
 ///   allocators (status reset, cluster IPs, node ports, a Job's selector): not in managedFields.
 enum Defaulting {
     private static let nextClusterIP = Mutex<UInt32>(2)
@@ -194,9 +194,9 @@ enum Defaulting {
 
     // MARK: - PrepareForCreate and allocation
 
-    static func prepareForCreate(_ object: JSONValue, resource: ServedResource, keepStatus: Bool) -> JSONValue {
+    /// The initial status (the body's status was already dropped unless the object is seeded).
+    static func prepareForCreate(_ object: JSONValue, resource: ServedResource) -> JSONValue {
         var object = object
-        if resource.hasStatus && !keepStatus { object["status"] = nil }
         let initialStatus: JSONValue?
         switch (resource.group, resource.plural) {
         case ("", "namespaces"):

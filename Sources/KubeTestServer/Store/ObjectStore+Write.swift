@@ -47,13 +47,15 @@ extension ObjectStore {
         let key = Self.key(namespace: namespaceName, name: name)
         if objects[resource.storageResource]?[key] != nil { throw APIError.alreadyExists(resource.groupResource, name) }
         object = ObjectDefaults.newObjectMetadata(object, generation: Self.tracksGeneration(resource) ? 1 : nil)
+        // A create through the main resource sets no status (kube's strategies reset it).
+        if resource.hasStatus && !context.keepStatus { object["status"] = nil }
         if resource.groupResource == CustomResources.crdResource {
             object = try CustomResources.prepare(object, existing: objects[resource.storageResource] ?? [:], registry: registry)
         }
         // The writer owns what it sent and the type defaults; PrepareForCreate, allocations
         // and admission come after managedFields are recorded, as in kube-apiserver.
         object = Self.managedFields(old: nil, new: object, body: body, subresource: nil, context: context)
-        object = Defaulting.prepareForCreate(object, resource: resource, keepStatus: context.keepStatus)
+        object = Defaulting.prepareForCreate(object, resource: resource)
         if resource.groupResource == GroupResource(group: "", resource: "pods") {
             object = try admitPod(object, namespace: namespaceName ?? "")
         }
