@@ -91,6 +91,17 @@ struct DefaultingFidelityTests {
         }
     }
 
+    /// PATCH of `/scale` patches the Scale and answers with it (058).
+    @Test func scaleSubresourceAsRecorded() async throws {
+        try await withServer { server, wire in
+            let replay = try Replayer("058-scale-subresource", server: server, wire: wire)
+            for step in replay.recording.steps.indices {
+                let differences = try await replay.mismatches(step)
+                #expect(differences == [], "058: \(differences)")
+            }
+        }
+    }
+
     @Test func validationMessagesAsRecorded() async throws {
         try await withServer { server, wire in
             // Service ports (018), names (016), label and configmap keys (017), immutable data (036).

@@ -42,6 +42,7 @@ extension APIServer {
             var body = try parseBody(request, kind: resource.kind)
             let context = try writeContext(request)
             if sub == "scale" {
+                try Scale.validate(body, name: info.name)
                 let replicas = body["spec"]?["replicas"]
                 let current = try await store.get(resource, namespace: namespace, name: info.name)
                 var next = current
@@ -262,6 +263,15 @@ extension APIServer {
 
 /// `autoscaling/v1.Scale` for the scale subresource.
 enum Scale {
+    /// kube's `ValidateScale`: replicas must not be negative.
+    static func validate(_ scale: JSONValue, name: String) throws(APIError) {
+        if let replicas = scale["spec"]?["replicas"]?.intValue, replicas < 0 {
+            throw APIError.invalid(kind: "Scale", group: "autoscaling", name: name, causes: [
+                APIServerSemantics.FieldError(.invalid, field: "spec.replicas", value: .int(replicas), detail: "must be greater than or equal to 0").cause
+            ])
+        }
+    }
+
     static func from(_ object: JSONValue) -> JSONValue {
         let metadata = object.metadataObject
         var scaleMeta: [String: JSONValue] = [:]
