@@ -210,7 +210,7 @@ public final class KubeTestServer: Sendable {
         if !resource.namespaced { body["metadata"]?["namespace"] = nil }
         let context = WriteContext(dryRun: false, keepStatus: true, fieldManager: Self.seedFieldManager)
         do {
-            if !name.isEmpty, await api.store.exists(resource.groupResource, namespace: namespace, name: name) {
+            if !name.isEmpty, await api.store.exists(resource.storageResource, namespace: namespace, name: name) {
                 _ = try await api.store.update(resource, namespace: namespace, name: name, body: body, context: context)
             } else {
                 _ = try await api.store.create(resource, namespace: namespace, body: body, context: context)

@@ -44,7 +44,10 @@ struct ObjectValidationTests {
         #expect(ObjectValidation.validateName("system:basic-user", rule: .pathSegment, prefix: false).isEmpty)
         #expect(ObjectValidation.validateName("..", rule: .pathSegment, prefix: false) == ["may not be '..'"])
         #expect(ObjectValidation.validateName("a/b%", rule: .pathSegment, prefix: false) == ["may not contain '/'", "may not contain '%'"])
-        #expect(ObjectValidation.nameRule(resource: "services", group: "") == .dns1035Label)
+        #expect(ObjectValidation.nameRule(resource: "services", group: "") == .serviceName)
+        // v1.36 (016-invalid-name): "1svc" is accepted, a dotted name is not.
+        #expect(ObjectValidation.validateName("1svc", rule: .serviceName, prefix: false).isEmpty)
+        #expect(ObjectValidation.validateName("svc.dotted", rule: .serviceName, prefix: false) == ["must not contain dots"])
         #expect(ObjectValidation.nameRule(resource: "namespaces", group: "") == .dns1123Label)
         #expect(ObjectValidation.nameRule(resource: "clusterroles", group: "rbac.authorization.k8s.io") == .pathSegment)
         #expect(ObjectValidation.nameRule(resource: "widgets", group: "example.com") == .dns1123Subdomain)

@@ -266,6 +266,37 @@ struct KubectlPeerTests {
         }
     }
 
+    /// kubectl asks for aggregated discovery first; since the server answers it, kubectl reads
+    /// every group from `/api` and `/apis` and fetches no per-group-version document.
+    @Test func discoveryIsAggregated() async throws {
+        try await Self.withSession { session in
+            let resources = try await session.kubectl(["api-resources", "-v=6"])
+            #expect(resources.status == 0, "\(resources)")
+            let rows = Self.rows(resources.stdout)
+            #expect(rows.first == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"], "\(resources)")
+            #expect(rows.contains(["pods", "po", "v1", "true", "Pod"]), "\(resources)")
+            #expect(rows.contains(["deployments", "deploy", "apps/v1", "true", "Deployment"]), "\(resources)")
+            #expect(rows.contains(["events", "ev", "events.k8s.io/v1", "true", "Event"]), "\(resources)")
+            #expect(resources.stderr.contains("/apis?timeout="), "\(resources.stderr)")
+            #expect(!resources.stderr.contains("/apis/apps/v1?timeout="), "\(resources.stderr)")
+
+            let pod = try session.write("pod.yaml", """
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: web}
+                spec:
+                  containers: [{name: c, image: "registry.example/web:1"}]
+
+                """)
+            #expect(try await session.kubectl(["create", "-f", pod]).status == 0)
+            let pods = try await session.kubectl(["get", "pods"])
+            #expect(Self.rows(pods.stdout).first == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"], "\(pods)")
+            #expect(Self.rows(pods.stdout).dropFirst().first?.prefix(3) == ["web", "0/1", "Pending"], "\(pods)")
+            let events = try await session.kubectl(["get", "events.events.k8s.io", "-A"])
+            #expect(events.status == 0, "\(events)")
+        }
+    }
+
     @Test(.enabled(if: Peers.shouldRun(Peers.openAPIDirectory), "../shared/kubernetes-openapi/v3 is missing"))
     func explainUsesOpenAPIv3() async throws {
         try await Self.withSession { session in

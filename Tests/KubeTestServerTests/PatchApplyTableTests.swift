@@ -184,9 +184,12 @@ struct PatchApplyTableTests {
             #expect(bad.statusObject?.reason == "Invalid")
             #expect(bad.statusObject?.message?.hasPrefix(#"ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain"#) == true)
             #expect(bad.statusObject?.details?.causes?.first?.field == "metadata.name")
-            // Services use RFC 1035 labels; RBAC names may contain ':'.
+            // Service names are RFC 1123 labels since v1.34 (no dots); RBAC names may contain ':'.
             let service: JSONValue = ["apiVersion": "v1", "kind": "Service", "metadata": ["name": "1abc"], "spec": ["ports": [["port": 80]]]]
-            #expect(try await wire.post("/api/v1/namespaces/default/services", service).status == 422)
+            #expect(try await wire.post("/api/v1/namespaces/default/services", service).status == 201)
+            let dotted: JSONValue = ["apiVersion": "v1", "kind": "Service", "metadata": ["name": "svc.dotted"], "spec": ["ports": [["port": 80]]]]
+            #expect(try await wire.post("/api/v1/namespaces/default/services", dotted).statusObject?.message
+                == #"Service "svc.dotted" is invalid: metadata.name: Invalid value: "svc.dotted": must not contain dots"#)
             let role: JSONValue = ["apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": ["name": "team:reader"], "rules": []]
             #expect(try await wire.post("/apis/rbac.authorization.k8s.io/v1/clusterroles", role).status == 201)
             let noName: JSONValue = ["apiVersion": "v1", "kind": "ConfigMap", "metadata": [:]]

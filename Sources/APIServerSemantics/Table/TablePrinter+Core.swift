@@ -68,7 +68,11 @@ extension TablePrinter {
         })
 
     static let configMaps = TablePrinter(
-        columns: [.nameColumn, .integer("Data", "Data contains the configuration data."), .ageColumn],
+        columns: [
+            .nameColumn,
+            .string("Data", "Data contains the configuration data. Each key must consist of alphanumeric characters, '-', '_' or '.'. Values with non-UTF-8 byte sequences must use the BinaryData field. The keys stored in Data must not overlap with the keys in the BinaryData field, this is enforced during validation process."),
+            .ageColumn,
+        ],
         cells: { object, now in
             let count = (object["data"]?.objectValue?.count ?? 0) + (object["binaryData"]?.objectValue?.count ?? 0)
             return [name(object), .int(Int64(count)), creationAge(object, now)]

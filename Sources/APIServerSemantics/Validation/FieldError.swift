@@ -9,6 +9,7 @@ public struct FieldError: Sendable, Hashable, CustomStringConvertible {
         case forbidden = "FieldValueForbidden"
         case tooLong = "FieldValueTooLong"
         case notSupported = "FieldValueNotSupported"
+        case duplicate = "FieldValueDuplicate"
 
         var label: String {
             switch self {
@@ -17,6 +18,7 @@ public struct FieldError: Sendable, Hashable, CustomStringConvertible {
             case .forbidden: "Forbidden"
             case .tooLong: "Too long"
             case .notSupported: "Unsupported value"
+            case .duplicate: "Duplicate value"
             }
         }
     }
@@ -27,18 +29,23 @@ public struct FieldError: Sendable, Hashable, CustomStringConvertible {
     /// The offending value, shown for `invalid` and `notSupported`.
     public var value: JSONValue?
     public var detail: String
+    /// The value as kube prints it when that is not its JSON (a Go struct: `{"Name":"",…}`).
+    public var renderedValue: String?
 
-    public init(_ kind: Kind, field: String, value: JSONValue? = nil, detail: String = "") {
+    public init(_ kind: Kind, field: String, value: JSONValue? = nil, detail: String = "", renderedValue: String? = nil) {
         self.kind = kind
         self.field = field
         self.value = value
         self.detail = detail
+        self.renderedValue = renderedValue
     }
 
     /// `field.Error.ErrorBody()`: `Invalid value: "Bad_Name": a lowercase RFC 1123 …`.
     public var errorBody: String {
         var body = kind.label
-        if kind == .invalid || kind == .notSupported, let value {
+        if let renderedValue {
+            body += ": " + renderedValue
+        } else if kind == .invalid || kind == .notSupported || kind == .duplicate, let value {
             body += ": " + describe(value)
         }
         if !detail.isEmpty { body += ": " + detail }

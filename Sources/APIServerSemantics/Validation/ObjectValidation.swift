@@ -12,6 +12,9 @@ public enum ObjectValidation {
         case dns1123Label
         /// Services: RFC 1035 label (starts with a letter), at most 63 characters.
         case dns1035Label
+        /// Services since v1.34 (RelaxedServiceNameValidation): an RFC 1123 label, so a leading
+        /// digit is allowed; a name with dots gets `must not contain dots`.
+        case serviceName
         /// RBAC objects: anything but `.`, `..`, or names containing `/` or `%`
         /// (so `system:basic-user` is valid).
         case pathSegment
@@ -21,7 +24,7 @@ public enum ObjectValidation {
     public static func nameRule(resource: String, group: String) -> NameRule {
         switch (group, resource) {
         case ("", "namespaces"): .dns1123Label
-        case ("", "services"): .dns1035Label
+        case ("", "services"): .serviceName
         case ("rbac.authorization.k8s.io", _): .pathSegment
         default: .dns1123Subdomain
         }
@@ -81,6 +84,7 @@ public enum ObjectValidation {
         case .dns1123Subdomain: return isDNS1123Subdomain(value)
         case .dns1123Label: return isDNS1123Label(value)
         case .dns1035Label: return isDNS1035Label(value)
+        case .serviceName: return value.contains(".") ? ["must not contain dots"] : isDNS1123Label(value)
         case .pathSegment:
             var messages: [String] = []
             if !prefix {

@@ -30,20 +30,20 @@ struct APIError: Error, Sendable {
     /// `pods "web" not found`.
     static func notFound(_ resource: GroupResource, _ name: String) -> APIError {
         APIError(code: 404, reason: StatusReason.notFound, message: "\(resource) \"\(name)\" not found",
-                 details: StatusDetails(name: name, group: resource.group, kind: resource.resource))
+                 details: StatusDetails(name: name, group: resource.group.nilIfEmpty, kind: resource.resource))
     }
 
     /// `pods "web" already exists`.
     static func alreadyExists(_ resource: GroupResource, _ name: String) -> APIError {
         APIError(code: 409, reason: StatusReason.alreadyExists, message: "\(resource) \"\(name)\" already exists",
-                 details: StatusDetails(name: name, group: resource.group, kind: resource.resource))
+                 details: StatusDetails(name: name, group: resource.group.nilIfEmpty, kind: resource.resource))
     }
 
     /// `Operation cannot be fulfilled on pods "web": <why>`.
     static func conflict(_ resource: GroupResource, _ name: String, _ why: String) -> APIError {
         APIError(code: 409, reason: StatusReason.conflict,
                  message: "Operation cannot be fulfilled on \(resource) \"\(name)\": \(why)",
-                 details: StatusDetails(name: name, group: resource.group, kind: resource.resource))
+                 details: StatusDetails(name: name, group: resource.group.nilIfEmpty, kind: resource.resource))
     }
 
     static let modifiedMessage = "the object has been modified; please apply your changes to the latest version and try again"
@@ -56,7 +56,7 @@ struct APIError: Error, Sendable {
         }
         let joined = parts.count == 1 ? parts[0] : "[" + parts.joined(separator: ", ") + "]"
         return APIError(code: 422, reason: StatusReason.invalid, message: "\(kindText) \"\(name)\" is invalid: \(joined)",
-                        details: StatusDetails(name: name, group: group, kind: kind, causes: causes))
+                        details: StatusDetails(name: name.isEmpty ? nil : name, group: group.nilIfEmpty, kind: kind, causes: causes))
     }
 
     static func badRequest(_ message: String) -> APIError {
@@ -67,7 +67,7 @@ struct APIError: Error, Sendable {
     static func forbidden(_ resource: GroupResource, name: String, reason: String) -> APIError {
         let subject = name.isEmpty ? "\(resource)" : "\(resource) \"\(name)\""
         return APIError(code: 403, reason: StatusReason.forbidden, message: "\(subject) is forbidden: \(reason)",
-                        details: StatusDetails(name: name.isEmpty ? nil : name, group: resource.group, kind: resource.resource))
+                        details: StatusDetails(name: name.isEmpty ? nil : name, group: resource.group.nilIfEmpty, kind: resource.resource))
     }
 
     /// `forbidden: User "x" cannot get path "/foo"` for non-resource URLs.
@@ -85,7 +85,7 @@ struct APIError: Error, Sendable {
     static func methodNotSupported(_ resource: GroupResource, verb: String) -> APIError {
         APIError(code: 405, reason: StatusReason.methodNotAllowed,
                  message: "\(verb) is not supported on resources of kind \"\(resource)\"",
-                 details: StatusDetails(group: resource.group, kind: resource.resource))
+                 details: StatusDetails(group: resource.group.nilIfEmpty, kind: resource.resource))
     }
 
     /// 410 Expired: `too old resource version: 5 (10)` and expired continue tokens.
@@ -168,7 +168,7 @@ struct GroupResource: Sendable, Hashable, CustomStringConvertible {
 /// One field error, worded like `field.ErrorList` entries.
 enum FieldError {
     static func required(_ field: String, _ detail: String) -> StatusCause {
-        StatusCause(reason: "FieldValueRequired", message: "Required value: \(detail)", field: field)
+        StatusCause(reason: "FieldValueRequired", message: detail.isEmpty ? "Required value" : "Required value: \(detail)", field: field)
     }
 
     static func invalid(_ field: String, _ value: String, _ detail: String) -> StatusCause {
@@ -178,4 +178,9 @@ enum FieldError {
     static func forbidden(_ field: String, _ detail: String) -> StatusCause {
         StatusCause(reason: "FieldValueForbidden", message: "Forbidden: \(detail)", field: field)
     }
+}
+
+extension String {
+    /// `nil` for `""`: Status details leave out the core group (Go's `omitempty`).
+    var nilIfEmpty: String? { isEmpty ? nil : self }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import KubeCore
+import Synchronization
 
 /// list and watch: selectors, pagination, resourceVersion semantics, streaming.
 extension APIServer {
@@ -16,7 +17,7 @@ extension APIServer {
                               "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
                               "reason", "reportingComponent", "source", "type"])
         case ("events.k8s.io", "events"):
-            fields.formUnion(["regarding.kind", "regarding.namespace", "regarding.name", "regarding.uid", "reason", "reportingController", "type"])
+            fields = Set(StorageConversion.eventsV1FieldLabels.keys)
         case ("", "namespaces"): fields.insert("status.phase")
         case ("", "nodes"): fields.insert("spec.unschedulable")
         case ("", "replicationcontrollers"), ("apps", "replicasets"): fields.insert("status.replicas")
@@ -49,9 +50,16 @@ extension APIServer {
                 guard supported.contains(requirement.field) else {
                     throw APIError.badRequest("field label not supported: \(requirement.field)")
                 }
-                if requirement.field == "source" && resource.group.isEmpty {
-                    requirement = (requirement.equals ? FieldSelector.equals("source.component", requirement.value)
-                        : FieldSelector.notEquals("source.component", requirement.value)).requirements[0]
+                // Selectors address the stored (core) form: `source` is the component, and
+                // events.k8s.io's labels map to core fields (regarding.name → involvedObject.name).
+                var storedField = requirement.field
+                if requirement.field == "source" && resource.group.isEmpty { storedField = "source.component" }
+                if resource.group == "events.k8s.io", let mapped = StorageConversion.eventsV1FieldLabels[requirement.field] {
+                    storedField = mapped
+                }
+                if storedField != requirement.field {
+                    requirement = (requirement.equals ? FieldSelector.equals(storedField, requirement.value)
+                        : FieldSelector.notEquals(storedField, requirement.value)).requirements[0]
                 }
                 filter.fieldRequirements.append(requirement)
             }
@@ -101,10 +109,15 @@ extension APIServer {
         if let token = page.continueToken { meta["continue"] = .string(token) }
         if let remaining = page.remainingItemCount { meta["remainingItemCount"] = .int(remaining) }
         let items = page.items.map { present($0, resource: resource) }
-        if let table = try await tableOutput(request, resource: resource) {
+        switch try ResponseForm.negotiate(request, list: true, watch: false) {
+        case .table(let version):
+            let table = try await tableOutput(request, version: version, resource: resource)
             return .json(200, JSONWriter.data(table.table(items, listMetadata: .object(meta))))
+        case .metadata(let version):
+            return .json(200, JSONWriter.data(PartialObjectMetadata.list(items, version: version, meta: meta)))
+        case .json, .yaml:
+            return .json(200, JSONWriter.data(listJSON(items, resource: resource, meta: meta)))
         }
-        return .json(200, JSONWriter.data(listJSON(items, resource: resource, meta: meta)))
     }
 
     // MARK: - Watch
@@ -138,11 +151,18 @@ extension APIServer {
             start = .after(try parseRevision(rv))
         }
         // `kubectl get -w` watches with the Table Accept header: each event's object is a one-row Table.
-        let table = try await tableOutput(request, resource: resource)
-        let encoder = WatchEncoder(resource: resource, sharesEncodings: table == nil, presenter: { [self] object in
+        let form = try ResponseForm.negotiate(request, list: true, watch: true)
+        var table: TableOutput?
+        if case .table(let version) = form { table = try await tableOutput(request, version: version, resource: resource) }
+        // Like kube, only the first Table event of a watch carries the column definitions.
+        let columnsSent = OnceFlag()
+        let encoder = WatchEncoder(resource: resource, sharesEncodings: form == .json, presenter: { [self, table] object in
             let presented = present(object, resource: resource)
+            if case .metadata(let version) = form { return PartialObjectMetadata.object(presented, version: version) }
             guard let table else { return presented }
-            return table.table([presented], listMetadata: ["resourceVersion": presented["metadata"]?["resourceVersion"] ?? ""])
+            var rendered = table.table([presented], listMetadata: ["resourceVersion": presented["metadata"]?["resourceVersion"] ?? ""])
+            if !columnsSent.takeFirst() { rendered["columnDefinitions"] = .null }
+            return rendered
         })
         if faults.takeWatchExpiry() {
             let current = await store.revision
@@ -152,7 +172,7 @@ extension APIServer {
             continuation.finish()
             return ServerResponse(status: 200, headers: Self.watchHeaders, body: .stream(chunks))
         }
-        let (id, events) = await store.watch(resource.groupResource, filter: filter, start: start)
+        let (id, events) = await store.watch(resource.storageResource, filter: filter, start: start)
         let (chunks, continuation) = AsyncStream<ServerResponse.StreamChunk>.makeStream()
         let store = self.store
         let bookmarkInterval = configuration.bookmarkInterval
@@ -252,5 +272,17 @@ struct WatchEncoder: Sendable {
         }
         JSONWriter.write(event, into: &out)
         out.append(UInt8(ascii: "\n"))
+    }
+}
+
+/// `true` for the first caller only (thread-safe).
+final class OnceFlag: Sendable {
+    private let taken = Mutex(false)
+
+    func takeFirst() -> Bool {
+        taken.withLock { taken in
+            defer { taken = true }
+            return !taken
+        }
     }
 }

@@ -44,6 +44,9 @@ extension APIServer {
         var context = try writeContext(request)
         context.fieldManager = type == .apply ? nil : fieldManager
         context.managedFieldsFromBody = type == .apply
+        if info.subresource == "scale" && type != .apply {
+            return try await patchScale(request, type: type, info: info, resource: resource, context: context)
+        }
         let patch = PatchRequest(
             type: type, body: request.body, fieldManager: fieldManager, force: force, resource: resource, name: info.name,
             namespace: resource.namespaced ? info.namespace : nil, subresource: info.subresource.isEmpty ? nil : info.subresource)
@@ -53,6 +56,37 @@ extension APIServer {
             try PatchEngine.apply(patch, to: current)
         }
         return try await respondObject(request, result.created ? 201 : 200, result.object, resource: resource)
+    }
+}
+
+extension APIServer {
+    /// `PATCH .../scale`: the patch applies to the `autoscaling/v1` Scale and the answer is the
+    /// Scale, as in kube; its `spec.replicas` (and a `resourceVersion` precondition) go to the object.
+    private func patchScale(
+        _ request: ServerRequest, type: PatchType, info: RequestInfo, resource: ServedResource, context: WriteContext
+    ) async throws(APIError) -> ServerResponse {
+        let body = request.body
+        let result = try await store.readModifyWrite(
+            resource, namespace: resource.namespaced ? info.namespace : nil, name: info.name, subresource: "scale", context: context
+        ) { current throws(APIError) in
+            guard let current else { throw APIError.notFound(resource.groupResource, info.name) }
+            let patched: JSONValue
+            do throws(PatchError) {
+                patched = try type.apply(
+                    body, to: Scale.from(current), kind: GroupVersionKind(group: "autoscaling", version: "v1", kind: "Scale"),
+                    schema: BuiltinPatchSchema.schema)
+            } catch {
+                throw APIError(status: error.status)
+            }
+            try Scale.validate(patched, name: info.name)
+            var next = current
+            next["spec"]?["replicas"] = patched["spec"]?["replicas"]
+            if let rv = patched["metadata"]?["resourceVersion"]?.stringValue, rv != current["metadata"]?["resourceVersion"]?.stringValue {
+                next["metadata"]?["resourceVersion"] = .string(rv)
+            }
+            return next
+        }
+        return .json(200, JSONWriter.data(Scale.from(result.object)))
     }
 }
 

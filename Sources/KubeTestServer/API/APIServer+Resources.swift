@@ -14,6 +14,10 @@ extension APIServer {
         }
         if !resource.namespaced && !info.namespace.isEmpty && resource.plural != "namespaces" { throw APIError.pathNotFound }
         if resource.namespaced && info.namespace.isEmpty && !["list", "watch"].contains(info.verb) { throw APIError.pathNotFound }
+        if info.subresource != "log" {
+            // 406 before anything is done, like kube-apiserver's negotiation.
+            _ = try ResponseForm.negotiate(request, list: ["list", "deletecollection"].contains(info.verb), watch: info.verb == "watch")
+        }
         if let handled = try await handleVirtual(request, info: info, resource: resource, user: user) { return handled }
         let namespace: String? = resource.namespaced ? info.namespace : nil
         let sub = info.subresource
@@ -38,15 +42,16 @@ extension APIServer {
                 return try await bindPod(request, namespace: info.namespace, name: nil)
             }
             guard sub.isEmpty else { throw APIError.methodNotSupported(resource.groupResource, verb: "create") }
-            var body = try parseBody(request)
+            var body = try parseBody(request, kind: resource.kind)
             try checkTypeMeta(&body, resource: resource)
             let context = try writeContext(request)
             let created = try await store.create(resource, namespace: namespace, body: body, context: context)
             return try await respondObject(request, 201, created, resource: resource)
         case "update":
-            var body = try parseBody(request)
+            var body = try parseBody(request, kind: resource.kind)
             let context = try writeContext(request)
             if sub == "scale" {
+                try Scale.validate(body, name: info.name)
                 let replicas = body["spec"]?["replicas"]
                 let current = try await store.get(resource, namespace: namespace, name: info.name)
                 var next = current
@@ -70,7 +75,7 @@ extension APIServer {
                 guard Self.returnsDeletedObject.contains(resource.groupResource) else {
                     // kube-apiserver's finalizeDelete: a Success Status naming what is gone.
                     let details = StatusDetails(
-                        name: info.name, group: resource.group, kind: resource.plural, uid: result.object["metadata"]?["uid"]?.stringValue)
+                        name: info.name, group: resource.group.nilIfEmpty, kind: resource.plural, uid: result.object["metadata"]?["uid"]?.stringValue)
                     return .json(200, JSONWriter.encode(Status(status: "Success", details: details)))
                 }
                 return try await respondObject(request, 200, result.object, resource: resource)
@@ -110,7 +115,9 @@ extension APIServer {
 
     // MARK: - Bodies and type meta
 
-    func parseBody(_ request: ServerRequest) throws(APIError) -> JSONValue {
+    /// The request body as JSON. `kind`: the kind the path expects, named in kube's message
+    /// for a YAML body that is not an object.
+    func parseBody(_ request: ServerRequest, kind: String? = nil) throws(APIError) -> JSONValue {
         let contentType = (request.headers["content-type"] ?? "application/json").lowercased()
         if contentType.hasPrefix(ProtobufBodies.contentType) {
             return try ProtobufBodies.decode(request.body)
@@ -122,7 +129,12 @@ extension APIServer {
         guard !request.body.isEmpty else { throw APIError.badRequest("the body of the request was empty") }
         let body = isYAML ? try YAMLBody.parse(request.body) : try JSONWriter.parse(request.body)
         guard case .object = body else {
-            throw APIError.badRequest("couldn't get version/kind; json parse error: json: cannot unmarshal \(body.typeName) into Go value of type struct { APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }")
+            let parseError = "couldn't get version/kind; json parse error: json: cannot unmarshal \(body.typeName) into Go value of type struct { APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }"
+            if isYAML, let kind {
+                let hex = request.body.map { String(format: "%02x", $0) }.joined()
+                throw APIError.badRequest("the object provided is unrecognized (must be of type \(kind)): \(parseError) (\(hex))")
+            }
+            throw APIError.badRequest(parseError)
         }
         return body
     }
@@ -172,24 +184,37 @@ extension APIServer {
 
     /// The object as returned: `apiVersion` and `kind` of the version asked for.
     func present(_ object: JSONValue, resource: ServedResource) -> JSONValue {
-        var object = object
+        var object = StorageConversion.toServed(object, resource: resource)
         object["apiVersion"] = .string(resource.apiVersion)
         object["kind"] = .string(resource.kind)
         return object
     }
 
+    /// A list as kube encodes it: the items carry no `apiVersion`/`kind` of their own.
     func listJSON(_ items: [JSONValue], resource: ServedResource, meta: [String: JSONValue]) -> JSONValue {
-        ["apiVersion": .string(resource.apiVersion), "kind": .string("\(resource.kind)List"), "metadata": .object(meta), "items": .array(items)]
+        let bare = items.map { item -> JSONValue in
+            var item = item
+            item["apiVersion"] = nil
+            item["kind"] = nil
+            return item
+        }
+        return ["apiVersion": .string(resource.apiVersion), "kind": .string("\(resource.kind)List"), "metadata": .object(meta), "items": .array(bare)]
     }
 
-    /// One object, as JSON or as a Table when the client asked for one.
+    /// One object in the form the client asked for: JSON (YAML is re-encoded on the way
+    /// out), a Table, or PartialObjectMetadata.
     func respondObject(_ request: ServerRequest, _ status: Int, _ object: JSONValue, resource: ServedResource) async throws(APIError) -> ServerResponse {
         let presented = present(object, resource: resource)
-        if let table = try await tableOutput(request, resource: resource) {
+        switch try ResponseForm.negotiate(request, list: false, watch: false) {
+        case .table(let version):
+            let table = try await tableOutput(request, version: version, resource: resource)
             let meta: JSONValue = ["resourceVersion": presented["metadata"]?["resourceVersion"] ?? ""]
             return .json(status, JSONWriter.data(table.table([presented], listMetadata: meta)))
+        case .metadata(let version):
+            return .json(status, JSONWriter.data(PartialObjectMetadata.object(presented, version: version)))
+        case .json, .yaml:
+            return .json(status, JSONWriter.data(presented))
         }
-        return .json(status, JSONWriter.data(presented))
     }
 
     // MARK: - Delete options
@@ -247,6 +272,15 @@ extension APIServer {
 
 /// `autoscaling/v1.Scale` for the scale subresource.
 enum Scale {
+    /// kube's `ValidateScale`: replicas must not be negative.
+    static func validate(_ scale: JSONValue, name: String) throws(APIError) {
+        if let replicas = scale["spec"]?["replicas"]?.intValue, replicas < 0 {
+            throw APIError.invalid(kind: "Scale", group: "autoscaling", name: name, causes: [
+                APIServerSemantics.FieldError(.invalid, field: "spec.replicas", value: .int(replicas), detail: "must be greater than or equal to 0").cause
+            ])
+        }
+    }
+
     static func from(_ object: JSONValue) -> JSONValue {
         let metadata = object.metadataObject
         var scaleMeta: [String: JSONValue] = [:]

@@ -24,21 +24,23 @@ extension APIServer {
             try checkTypeMeta(&body, resource: resource)
             let token = body["spec"]?["token"]?.stringValue ?? ""
             let audiences = body["spec"]?["audiences"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            do {
+            if token.isEmpty { throw APIError.badRequest("token is required for TokenReview in authentication") }
+            let target = audiences.isEmpty ? [TokenAuthority.issuer] : audiences
+            do throws(TokenAuthenticationFailure) {
                 let reviewed: UserInfo
-                if !token.isEmpty, token == adminToken {
+                if token == adminToken {
                     reviewed = .admin
                 } else {
-                    reviewed = try await userForServiceAccountToken(token, audiences: audiences.isEmpty ? [TokenAuthority.issuer] : audiences)
+                    reviewed = try await userForServiceAccountToken(token, audiences: target)
                 }
-                body["status"] = [
-                    "authenticated": true, "user": userJSON(reviewed),
-                    "audiences": .array((audiences.isEmpty ? [TokenAuthority.issuer] : audiences).map(JSONValue.string)),
-                ]
+                body["status"] = ["authenticated": true, "user": userJSON(reviewed), "audiences": .array(target.map(JSONValue.string))]
             } catch {
-                body["status"] = ["authenticated": false, "user": [:], "error": "[invalid bearer token, token lookup failed]"]
+                // kube leaves `authenticated` out (false) and reports the authenticator's error.
+                body["status"] = ["user": [:], "error": .string(error.reviewError)]
             }
-            return .json(201, JSONWriter.data(reviewMetadata(body)))
+            // v1.36 answers a TokenReview without a creationTimestamp.
+            body["metadata"] = body["metadata"] ?? [:]
+            return .json(201, JSONWriter.data(body))
         case ("authorization.k8s.io", "selfsubjectaccessreviews", _):
             var body = try parseBody(request)
             try checkTypeMeta(&body, resource: resource)
@@ -116,28 +118,22 @@ extension APIServer {
         let account = try await store.get(serviceAccountResource, namespace: namespace, name: name)
         let requested = body["spec"]?["expirationSeconds"]?.intValue ?? Int64(configuration.tokenTTL.components.seconds)
         if requested < 600 {
-            throw APIError.invalid(kind: "TokenRequest", group: "authentication.k8s.io", name: name, causes: [
-                FieldError.invalid("spec.expirationSeconds", String(requested), "may not specify a duration less than 10 minutes")
+            throw APIError.invalid(kind: "TokenRequest", group: "authentication.k8s.io", name: "", causes: [
+                APIServerSemantics.FieldError(.invalid, field: "spec.expirationSeconds", value: .int(requested), detail: "may not specify a duration less than 10 minutes").cause
             ])
         }
         if requested > 1 << 32 {
-            throw APIError.invalid(kind: "TokenRequest", group: "authentication.k8s.io", name: name, causes: [
-                FieldError.invalid("spec.expirationSeconds", String(requested), "may not specify a duration larger than 2^32 seconds")
+            throw APIError.invalid(kind: "TokenRequest", group: "authentication.k8s.io", name: "", causes: [
+                APIServerSemantics.FieldError(.invalid, field: "spec.expirationSeconds", value: .int(requested), detail: "may not specify a duration larger than 2^32 seconds").cause
             ])
         }
         let audiences = body["spec"]?["audiences"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        var pod: (name: String, uid: String)?
-        if let bound = body["spec"]?["boundObjectRef"], bound["kind"]?.stringValue == "Pod", let podName = bound["name"]?.stringValue,
-            let pods = registry.resource(group: "", version: "v1", plural: "pods")
-        {
-            let object = try await store.get(pods, namespace: namespace, name: podName)
-            pod = (podName, object["metadata"]?["uid"]?.stringValue ?? "")
-        }
+        let bound = try await boundObject(body["spec"]?["boundObjectRef"], namespace: namespace, serviceAccount: name)
         let minted: (token: String, expiration: Date)
         do {
             minted = try await tokens.mint(
                 namespace: namespace, serviceAccount: name, serviceAccountUID: account["metadata"]?["uid"]?.stringValue ?? "",
-                audiences: audiences, expirationSeconds: Int(requested), pod: pod)
+                audiences: audiences, expirationSeconds: Int(requested), bound: bound)
         } catch {
             throw APIError.internalError("failed to sign the token")
         }
@@ -146,7 +142,9 @@ extension APIServer {
         var metadata = body.metadataObject
         metadata["name"] = .string(name)
         metadata["namespace"] = .string(namespace)
-        metadata["creationTimestamp"] = .null
+        // kube answers with the ServiceAccount's uid and creationTimestamp.
+        metadata["uid"] = account["metadata"]?["uid"]
+        metadata["creationTimestamp"] = account["metadata"]?["creationTimestamp"] ?? .null
         body["metadata"] = .object(metadata)
         var spec = body["spec"]?.objectValue ?? [:]
         spec["audiences"] = .array((audiences.isEmpty ? [TokenAuthority.issuer] : audiences).map(JSONValue.string))

@@ -56,6 +56,8 @@ final class APIServer: RequestResponder {
         } catch {
             response = error.response
         }
+        // `Accept: application/yaml`: objects, lists, discovery and error Statuses in YAML.
+        if ResponseForm.prefersYAML(request) { response = response.asYAML() }
         if case .body(let afterBytes)? = stall { response = StallFaults.stalled(response, afterBytes: afterBytes) }
         let elapsed = ContinuousClock.now - started
         let verb = info.verb
@@ -121,38 +123,16 @@ final class APIServer: RequestResponder {
             guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw APIError.unauthorized }
             let token = parts[1].trimmingCharacters(in: .whitespaces)
             if !token.isEmpty, constantTimeEquals(token, adminToken) { return .admin }
-            return try await userForServiceAccountToken(token, audiences: [TokenAuthority.issuer])
+            do {
+                return try await userForServiceAccountToken(token, audiences: [TokenAuthority.issuer])
+            } catch {
+                throw APIError.unauthorized
+            }
         }
         if let identity = request.certificateIdentity {
             return UserInfo(username: identity.user, groups: identity.groups + ["system:authenticated"])
         }
         return UserInfo(username: "system:anonymous", groups: ["system:unauthenticated"])
-    }
-
-    /// Verifies a service account token and checks that its ServiceAccount still
-    /// exists with the same uid (as kube-apiserver does for bound tokens).
-    func userForServiceAccountToken(_ token: String, audiences: [String]) async throws(APIError) -> UserInfo {
-        let claims: ServiceAccountClaims
-        do {
-            claims = try await tokens.verify(token, audiences: audiences)
-        } catch {
-            logger.debug("token refused", metadata: ["reason": "\(error)"])
-            throw APIError.unauthorized
-        }
-        let namespace = claims.kubernetes.namespace
-        let name = claims.kubernetes.serviceaccount.name
-        let account = try? await store.get(serviceAccountResource, namespace: namespace, name: name)
-        guard let account, account["metadata"]?["uid"]?.stringValue == claims.kubernetes.serviceaccount.uid else {
-            throw APIError.unauthorized
-        }
-        var extra: [String: [String]] = ["authentication.kubernetes.io/credential-id": ["JTI=\(claims.jti.value)"]]
-        if let pod = claims.kubernetes.pod {
-            extra["authentication.kubernetes.io/pod-name"] = [pod.name]
-            extra["authentication.kubernetes.io/pod-uid"] = [pod.uid]
-        }
-        return UserInfo(
-            username: "system:serviceaccount:\(namespace):\(name)", uid: claims.kubernetes.serviceaccount.uid,
-            groups: ["system:serviceaccounts", "system:serviceaccounts:\(namespace)", "system:authenticated"], extra: extra)
     }
 
     private func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
@@ -181,9 +161,13 @@ final class APIServer: RequestResponder {
             return .text(200, "ok")
         case "/version":
             return .json(200, JSONWriter.data(Self.versionInfo))
-        case "/api":
-            return .json(200, JSONWriter.data(discoveryAPIVersions(listener: request.listenerIndex)))
-        case "/apis":
+        case "/api", "/apis":
+            if try DiscoveryForm.negotiate(request) == .aggregated {
+                return ServerResponse(
+                    status: 200, headers: [("Content-Type", DiscoveryForm.aggregatedContentType)],
+                    body: .data(JSONWriter.data(aggregatedDiscovery(core: path == "/api"))))
+            }
+            if path == "/api" { return .json(200, JSONWriter.data(discoveryAPIVersions(listener: request.listenerIndex))) }
             return .json(200, JSONWriter.data(discoveryGroupList(listener: request.listenerIndex)))
         default:
             break

@@ -14,28 +14,6 @@ struct TableOutput: Sendable {
     /// The CRD's printer columns for a custom resource (`nil` for built-ins).
     var printerColumns: [JSONValue]?
 
-    /// The Table version the Accept header asks for; `nil` when it asks for plain JSON.
-    /// 406 when it asks only for something else.
-    static func requestedVersion(_ request: ServerRequest) throws(APIError) -> String? {
-        guard let accept = request.headers["accept"], accept.contains("as=Table") else { return nil }
-        var tableVersion: String?
-        var acceptsPlainJSON = false
-        for entry in accept.split(separator: ",") {
-            let params = entry.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-            if params.contains("as=Table") && params.contains("g=meta.k8s.io") {
-                if params.contains("v=v1") { tableVersion = "v1" }
-                if params.contains("v=v1beta1") && tableVersion == nil { tableVersion = "v1beta1" }
-            } else if params.first == "application/json" || params.first == "*/*", !params.contains(where: { $0.hasPrefix("as=") }) {
-                acceptsPlainJSON = true
-            }
-        }
-        guard let tableVersion else {
-            if acceptsPlainJSON { return nil }
-            throw APIError.notAcceptable(["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"])
-        }
-        return tableVersion
-    }
-
     /// The rows (and columns) for `items`.
     func table(_ items: [JSONValue], listMetadata: JSONValue, now: Date = Date()) -> JSONValue {
         var table: JSONValue
@@ -62,10 +40,14 @@ struct TableOutput: Sendable {
 }
 
 extension APIServer {
-    /// The Table form the request asks for, or `nil` for plain JSON.
-    func tableOutput(_ request: ServerRequest, resource: ServedResource) async throws(APIError) -> TableOutput? {
-        guard let version = try TableOutput.requestedVersion(request) else { return nil }
-        let includeObject = TableRenderer.IncludeObject(rawValue: request.queryValue("includeObject") ?? "Metadata") ?? .metadata
+    /// The Table of `version` for the request (its `includeObject`, the resource's columns).
+    func tableOutput(_ request: ServerRequest, version: String, resource: ServedResource) async throws(APIError) -> TableOutput {
+        let text = request.queryValue("includeObject") ?? ""
+        let parsed: TableRenderer.IncludeObject? = text.isEmpty ? .metadata : TableRenderer.IncludeObject(rawValue: text)
+        guard let includeObject = parsed else {
+            throw APIError.badRequest(
+                "Unable to convert to Table as requested: includeObject: Invalid value: \"\(text)\": must be 'Metadata', 'Object', 'None', or empty")
+        }
         return TableOutput(
             version: version, includeObject: includeObject, resource: resource,
             printerColumns: await customPrinterColumns(resource))

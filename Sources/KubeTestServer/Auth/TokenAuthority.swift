@@ -27,9 +27,28 @@ struct KubernetesClaim: Codable, Sendable {
         var uid: String
     }
 
+    /// The node of a pod-bound token: `uid` is absent when the Node object does not exist.
+    struct NodeReference: Codable, Sendable {
+        var name: String
+        var uid: String?
+    }
+
     var namespace: String
     var serviceaccount: Reference
     var pod: Reference?
+    var secret: Reference?
+    var node: NodeReference?
+}
+
+/// The object a token is bound to (TokenRequest's `boundObjectRef`): the token is valid
+/// only while that object exists with that uid.
+struct BoundObject: Sendable {
+    enum Kind: String, Sendable { case pod = "Pod", secret = "Secret", node = "Node" }
+    var kind: Kind
+    var name: String
+    var uid: String
+    /// For a pod: the node it is scheduled to (`spec.nodeName`) and that Node's uid if it exists.
+    var node: KubernetesClaim.NodeReference?
 }
 
 /// The claims of a bound service account token, as kube-apiserver mints them.
@@ -56,7 +75,24 @@ struct ServiceAccountClaims: JWTPayload {
 
 /// Why a token was refused (never contains the token).
 enum TokenRejection: Error, Sendable {
-    case malformed, badSignature, expired, wrongAudience, revoked, unknownServiceAccount
+    case malformed, badSignature, expired, revoked
+    case wrongAudience(token: [String], target: [String])
+
+    /// The reason as kube-apiserver's token authenticator words it (TokenReview `status.error`
+    /// shows it after `invalid bearer token, `); `nil` for a token that is not one of ours.
+    var message: String? {
+        switch self {
+        case .malformed, .badSignature: nil
+        case .expired: "service account token has expired"
+        case .revoked: "service account token has been invalidated"
+        case .wrongAudience(let token, let target):
+            "token audiences \(Self.quoted(token)) is invalid for the target audiences \(Self.quoted(target))"
+        }
+    }
+
+    private static func quoted(_ values: [String]) -> String {
+        "[" + values.map { "\"\($0)\"" }.joined(separator: " ") + "]"
+    }
 }
 
 /// Mints and verifies service account tokens (ES256 JWTs), with the fault controls
@@ -96,7 +132,7 @@ actor TokenAuthority {
 
     func mint(
         namespace: String, serviceAccount: String, serviceAccountUID: String, audiences: [String], expirationSeconds: Int,
-        pod: (name: String, uid: String)? = nil
+        bound: BoundObject? = nil
     ) async throws -> (token: String, expiration: Date) {
         let now = Date()
         let issued = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
@@ -112,7 +148,9 @@ actor TokenAuthority {
             jti: IDClaim(value: jti),
             kubernetes: KubernetesClaim(
                 namespace: namespace, serviceaccount: .init(name: serviceAccount, uid: serviceAccountUID),
-                pod: pod.map { .init(name: $0.name, uid: $0.uid) }))
+                pod: bound.flatMap { $0.kind == .pod ? .init(name: $0.name, uid: $0.uid) : nil },
+                secret: bound.flatMap { $0.kind == .secret ? .init(name: $0.name, uid: $0.uid) : nil },
+                node: bound.flatMap { $0.kind == .node ? .init(name: $0.name, uid: $0.uid) : $0.node }))
         let token = try await keys.sign(claims, kid: JWKIdentifier(string: keyID))
         mintedEpoch[jti] = epoch
         return (token, expiration)
@@ -135,7 +173,9 @@ actor TokenAuthority {
             throw .malformed
         }
         if mintedEpoch[claims.jti.value] != epoch { throw .revoked }
-        if !audiences.isEmpty, !claims.aud.value.contains(where: audiences.contains) { throw .wrongAudience }
+        if !audiences.isEmpty, !claims.aud.value.contains(where: audiences.contains) {
+            throw .wrongAudience(token: claims.aud.value, target: audiences)
+        }
         return claims
     }
 }

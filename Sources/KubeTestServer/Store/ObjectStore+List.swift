@@ -66,7 +66,7 @@ extension ObjectStore {
                 snapshotRevision = wanted
             }
         }
-        let snapshot = self.snapshot(resource.groupResource, at: snapshotRevision)
+        let snapshot = self.snapshot(resource.storageResource, at: snapshotRevision)
         var keys = snapshot.keys.sorted()
         if let namespace = filter.namespace, resource.namespaced {
             let prefix = namespace + "/"

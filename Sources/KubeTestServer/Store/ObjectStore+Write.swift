@@ -37,27 +37,62 @@ extension ObjectStore {
         }
         metadata.removeValue(forKey: "resourceVersion")
         object["metadata"] = .object(metadata)
+        // Defaults first, as kube-apiserver's decoder applies them before validation.
+        object = Defaulting.typeDefaults(object, resource: resource)
         try Validation.validate(object, resource: resource, name: name, isCreate: true)
         let namespaceName = resource.namespaced ? (namespace ?? "") : nil
         if let namespaceName, !namespaceExists(namespaceName) {
             throw APIError.notFound(GroupResource(group: "", resource: "namespaces"), namespaceName)
         }
         let key = Self.key(namespace: namespaceName, name: name)
-        if objects[resource.groupResource]?[key] != nil { throw APIError.alreadyExists(resource.groupResource, name) }
-        let hasSpec = object["spec"] != nil || resource.info.group.contains(".") && !Self.builtinGroups.contains(resource.group)
-        object = ObjectDefaults.newObjectMetadata(object, generation: hasSpec ? 1 : nil)
-        object = Defaulting.onCreate(object, resource: resource, keepStatus: context.keepStatus)
+        if objects[resource.storageResource]?[key] != nil { throw APIError.alreadyExists(resource.groupResource, name) }
+        object = ObjectDefaults.newObjectMetadata(object, generation: Self.tracksGeneration(resource) ? 1 : nil)
+        // A create through the main resource sets no status (kube's strategies reset it).
+        if resource.hasStatus && !context.keepStatus { object["status"] = nil }
         if resource.groupResource == CustomResources.crdResource {
-            object = try CustomResources.prepare(object, existing: objects[resource.groupResource] ?? [:], registry: registry)
+            object = try CustomResources.prepare(object, existing: objects[resource.storageResource] ?? [:], registry: registry)
         }
+        // The writer owns what it sent and the type defaults; PrepareForCreate, allocations
+        // and admission come after managedFields are recorded, as in kube-apiserver.
         object = Self.managedFields(old: nil, new: object, body: body, subresource: nil, context: context)
+        object = Defaulting.prepareForCreate(object, resource: resource)
+        if resource.groupResource == GroupResource(group: "", resource: "pods") {
+            object = try admitPod(object, namespace: namespaceName ?? "")
+        }
         if context.dryRun {
             var preview = object
             preview["metadata"]?["resourceVersion"] = nil
             return preview
         }
-        return commit(.added, resource.groupResource, key: key, object: object, previous: nil)
+        let stored = StorageConversion.toStorage(object, resource: resource)
+        return commit(.added, resource.storageResource, key: key, object: stored, previous: nil)
     }
+
+    /// The kinds whose strategies set `metadata.generation` (1 on create, bumped by spec
+    /// changes), as recorded from v1.36; custom resources always do.
+    static func tracksGeneration(_ resource: ServedResource) -> Bool {
+        if !resource.group.contains(".") || builtinGroups.contains(resource.group) {
+            return generationResources.contains(resource.groupResource)
+        }
+        return true
+    }
+
+    static let generationResources: Set<GroupResource> = [
+        GroupResource(group: "", resource: "pods"), GroupResource(group: "", resource: "replicationcontrollers"),
+        GroupResource(group: "apps", resource: "deployments"), GroupResource(group: "apps", resource: "replicasets"),
+        GroupResource(group: "apps", resource: "statefulsets"), GroupResource(group: "apps", resource: "daemonsets"),
+        GroupResource(group: "batch", resource: "jobs"), GroupResource(group: "batch", resource: "cronjobs"),
+        GroupResource(group: "networking.k8s.io", resource: "ingresses"), GroupResource(group: "networking.k8s.io", resource: "ingressclasses"),
+        GroupResource(group: "networking.k8s.io", resource: "networkpolicies"), GroupResource(group: "policy", resource: "poddisruptionbudgets"),
+        GroupResource(group: "scheduling.k8s.io", resource: "priorityclasses"), GroupResource(group: "discovery.k8s.io", resource: "endpointslices"),
+        GroupResource(group: "apiextensions.k8s.io", resource: "customresourcedefinitions"),
+        GroupResource(group: "admissionregistration.k8s.io", resource: "validatingwebhookconfigurations"),
+        GroupResource(group: "admissionregistration.k8s.io", resource: "mutatingwebhookconfigurations"),
+        GroupResource(group: "admissionregistration.k8s.io", resource: "validatingadmissionpolicies"),
+        GroupResource(group: "admissionregistration.k8s.io", resource: "validatingadmissionpolicybindings"),
+        GroupResource(group: "flowcontrol.apiserver.k8s.io", resource: "flowschemas"),
+        GroupResource(group: "flowcontrol.apiserver.k8s.io", resource: "prioritylevelconfigurations"),
+    ]
 
     static let builtinGroups: Set<String> = [
         "apps", "batch", "autoscaling", "policy", "networking.k8s.io", "rbac.authorization.k8s.io", "storage.k8s.io",
@@ -76,7 +111,9 @@ extension ObjectStore {
     ) throws(APIError) -> JSONValue {
         let namespaceName = resource.namespaced ? namespace : nil
         let key = Self.key(namespace: namespaceName, name: name)
-        guard let old = objects[resource.groupResource]?[key] else { throw APIError.notFound(resource.groupResource, name) }
+        guard let stored = objects[resource.storageResource]?[key] else { throw APIError.notFound(resource.groupResource, name) }
+        // The update works on the request's form; the stored form is written at the end.
+        let old = StorageConversion.toServed(stored, resource: resource)
         let bodyMetadata = body.metadataObject
         if let bodyName = bodyMetadata["name"]?.stringValue, bodyName != name {
             throw APIError.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
@@ -111,7 +148,9 @@ extension ObjectStore {
             updated["metadata"] = .object(metadata)
             if resource.hasStatus && !context.keepStatus { updated["status"] = old["status"] }
             if updated["status"] == .null { updated["status"] = nil }
+            updated = Defaulting.typeDefaults(updated, resource: resource)
             try Validation.validate(updated, resource: resource, name: name, isCreate: false)
+            try Validation.validateUpdate(old: old, new: updated, resource: resource, name: name)
             if Self.specChanged(old, updated), let generation = oldMetadata["generation"]?.intValue {
                 updated["metadata"]?["generation"] = .int(generation + 1)
             }
@@ -133,11 +172,12 @@ extension ObjectStore {
         if resource.groupResource == CustomResources.crdResource {
             updated = try CustomResources.prepare(updated, existing: [:], registry: registry)
         }
+        updated = StorageConversion.toStorage(updated, resource: resource)
         // The last finalizer removed from an object being deleted: it goes now.
         if updated["metadata"]?["deletionTimestamp"] != nil, (updated["metadata"]?["finalizers"]?.arrayValue ?? []).isEmpty {
-            return commit(.deleted, resource.groupResource, key: key, object: updated, previous: old)
+            return commit(.deleted, resource.storageResource, key: key, object: updated, previous: stored)
         }
-        return commit(.modified, resource.groupResource, key: key, object: updated, previous: old)
+        return commit(.modified, resource.storageResource, key: key, object: updated, previous: stored)
     }
 
     /// `metadata.managedFields` of a write: kept from the body for server-side apply,
@@ -180,7 +220,8 @@ extension ObjectStore {
         _ resource: ServedResource, namespace: String?, name: String, subresource: String?, context: WriteContext,
         transform: @Sendable (JSONValue?) throws(APIError) -> JSONValue
     ) throws(APIError) -> (object: JSONValue, created: Bool) {
-        let current = objects[resource.groupResource]?[Self.key(namespace: resource.namespaced ? namespace : nil, name: name)]
+        let current = objects[resource.storageResource]?[Self.key(namespace: resource.namespaced ? namespace : nil, name: name)]
+            .map { StorageConversion.toServed($0, resource: resource) }
         let next = try transform(current)
         if current == nil {
             guard subresource == nil else { throw APIError.notFound(resource.groupResource, name) }
@@ -206,7 +247,7 @@ extension ObjectStore {
         context: WriteContext = WriteContext()
     ) throws(APIError) -> (object: JSONValue, deleted: Bool) {
         let key = Self.key(namespace: resource.namespaced ? namespace : nil, name: name)
-        guard let old = objects[resource.groupResource]?[key] else { throw APIError.notFound(resource.groupResource, name) }
+        guard let old = objects[resource.storageResource]?[key] else { throw APIError.notFound(resource.groupResource, name) }
         if let uid = preconditions.uid, let actual = old["metadata"]?["uid"]?.stringValue, uid != actual {
             throw APIError.conflict(resource.groupResource, name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(actual)")
         }
@@ -222,12 +263,12 @@ extension ObjectStore {
             marked["metadata"]?["deletionTimestamp"] = .string(Time.now().description)
             marked["metadata"]?["deletionGracePeriodSeconds"] = .int(0)
             if let generation = old["metadata"]?["generation"]?.intValue { marked["metadata"]?["generation"] = .int(generation + 1) }
-            return (commit(.modified, resource.groupResource, key: key, object: marked, previous: old), false)
+            return (commit(.modified, resource.storageResource, key: key, object: marked, previous: old), false)
         }
         if resource.groupResource == GroupResource(group: "", resource: "namespaces") {
             deleteNamespaceContents(name)
         }
-        return (commit(.deleted, resource.groupResource, key: key, object: old, previous: old), true)
+        return (commit(.deleted, resource.storageResource, key: key, object: old, previous: old), true)
     }
 
     /// Removes every namespaced object of a namespace being deleted (the namespace

@@ -89,7 +89,7 @@ actor ObjectStore {
     // MARK: - Reads
 
     func get(_ resource: ServedResource, namespace: String?, name: String) throws(APIError) -> JSONValue {
-        guard let object = objects[resource.groupResource]?[Self.key(namespace: resource.namespaced ? namespace : nil, name: name)] else {
+        guard let object = objects[resource.storageResource]?[Self.key(namespace: resource.namespaced ? namespace : nil, name: name)] else {
             throw APIError.notFound(resource.groupResource, name)
         }
         return object
