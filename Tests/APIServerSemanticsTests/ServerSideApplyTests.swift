@@ -47,10 +47,10 @@ struct ServerSideApplyTests {
             #expect(error == .conflict)
             #expect(error.httpStatus == 409)
             #expect(error.message
-                == #"Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1 at 2024-01-01T00:00:00Z: .spec.replicas"#)
+                == #"Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas"#)
             #expect(error.status.details?.causes == [StatusCause(
                 reason: "FieldManagerConflict",
-                message: #"conflict with "kubectl-client-side-apply" using apps/v1 at 2024-01-01T00:00:00Z"#,
+                message: #"conflict with "kubectl-client-side-apply" using apps/v1"#,
                 field: ".spec.replicas")])
         }
         // The same values: no conflict, ownership shared.
@@ -136,7 +136,7 @@ struct ServerSideApplyTests {
             Issue.record("expected a conflict")
         } catch {
             #expect(error.conflicts == [ApplyConflict(
-                manager: #""hpa" using apps/v1 at 2024-01-01T00:01:00Z"#, field: ".spec.replicas")])
+                manager: #""hpa" using apps/v1"#, field: ".spec.replicas")])
         }
         // A no-op update adds no entry.
         let same = ServerSideApply.recordUpdate(old: afterUpdate, new: afterUpdate, fieldManager: "noop", time: t1, schema: testSchema)

@@ -29,6 +29,11 @@ extension Comparer {
             if Self.isIP(actual) { bind(expected, actual, path: path) } else { report(path, "an IP address", quote(actual)) }
             return
         }
+        if key == "storageVersionHash", requestPath.contains(namespace) {
+            // Hashes the group name, which holds the exchange's namespace here.
+            if Data(base64Encoded: actual)?.count != 8 { report(path, "a storage version hash (8 bytes, base64)", quote(actual)) }
+            return
+        }
         if key == "serverAddress", expected.contains(":") {
             // A server setting (the advertised address): any host:port.
             if !actual.contains(":") || Int(actual.split(separator: ":").last ?? "") == nil { report(path, "a host:port", quote(actual)) }

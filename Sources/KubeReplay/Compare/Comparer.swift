@@ -16,7 +16,8 @@ import Foundation
 /// - `<jwt>`: a JSON Web Token; generateName suffixes, `kube-api-access-xxxxx`,
 ///   `clusterIP(s)`, `nodePort`: the same shape, and bound for later steps;
 /// - `/version` build fields, openapi `hash=` values, Table cells of time columns, the
-///   advertised `serverAddress` (a server setting: any host:port);
+///   advertised `serverAddress` (a server setting: any host:port), `storageVersionHash`
+///   of groups named after the exchange's namespace (it hashes the group name);
 /// - inside messages: UUIDs, timestamps and quoted resourceVersions.
 ///
 /// Later recorded strings have the bound values substituted before they are compared,
@@ -33,6 +34,8 @@ struct Comparer {
     private var resourceVersions: [(recorded: UInt64, replayed: UInt64, listLike: Bool, step: Int, path: String)] = []
     private(set) var differences: [ReplayDifference] = []
     private(set) var step = 0
+    /// The path of the step's request (some volatile values derive from it).
+    private(set) var requestPath = ""
 
     init(namespace: String) {
         self.namespace = namespace
@@ -103,8 +106,9 @@ struct Comparer {
     // MARK: - Responses
 
     /// Compares one step's response; `actual` is what the replay received.
-    mutating func compare(step: Int, recorded: ReplayJSON, actual: ReplayedResponse) {
+    mutating func compare(step: Int, recorded: ReplayJSON, actual: ReplayedResponse, requestPath: String = "") {
         self.step = step
+        self.requestPath = requestPath
         let status = recorded["status"]?.int ?? 0
         if status != actual.status { report("/status", String(status), String(actual.status)) }
         let headers = recorded["headers"] ?? .object([])

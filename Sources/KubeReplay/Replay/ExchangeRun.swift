@@ -35,12 +35,13 @@ struct ExchangeRun {
         for (index, step) in recording.steps.enumerated() {
             if let note = step.note { await honour(note: note, before: index) }
             var response: ReplayedResponse
+            let requestPath = step.request["path"]?.string?.replacingOccurrences(of: "{ns}", with: namespace) ?? ""
             do {
                 let request = try await prepare(step, index: index)
                 response = try await client.send(request)
                 if step.note?.contains("polled") ?? false, Self.isSafeToRepeat(request) {
                     let deadline = ContinuousClock.now + options.pollLimit
-                    while !matches(response, step: index, recorded: step.response), ContinuousClock.now < deadline {
+                    while !matches(response, step: index, recorded: step.response, requestPath: requestPath), ContinuousClock.now < deadline {
                         try await Task.sleep(for: .milliseconds(200))
                         response = try await client.send(request)
                     }
@@ -57,17 +58,18 @@ struct ExchangeRun {
             if response.watchCutShort {
                 comparer.report(step: index, "/body", "a watch the server ends", "still open after \(options.watchLimit)")
             }
-            comparer.compare(step: index, recorded: step.response.replacing("{ns}", with: namespace), actual: response)
+            comparer.compare(
+                step: index, recorded: step.response.replacing("{ns}", with: namespace), actual: response, requestPath: requestPath)
             responses.append(Self.document(response))
         }
         comparer.checkResourceVersionOrder()
         return comparer.differences
     }
 
-    private func matches(_ response: ReplayedResponse, step: Int, recorded: ReplayJSON) -> Bool {
+    private func matches(_ response: ReplayedResponse, step: Int, recorded: ReplayJSON, requestPath: String) -> Bool {
         var scratch = comparer
         let before = scratch.differences.count
-        scratch.compare(step: step, recorded: recorded.replacing("{ns}", with: namespace), actual: response)
+        scratch.compare(step: step, recorded: recorded.replacing("{ns}", with: namespace), actual: response, requestPath: requestPath)
         return scratch.differences.count == before
     }
 

@@ -155,6 +155,9 @@ actor ObjectStore {
             seedNamespace(namespace)
         case ("apiextensions.k8s.io", "customresourcedefinitions", .added), ("apiextensions.k8s.io", "customresourcedefinitions", .modified):
             CustomResources.serve(event.object, registry: registry)
+            if let established = CustomResources.established(event.object) {
+                commit(.modified, event.resource, key: event.key, object: established, previous: event.object)
+            }
         case ("apiextensions.k8s.io", "customresourcedefinitions", .deleted):
             if let removed = CustomResources.stopServing(event.object, registry: registry) {
                 for key in (objects[removed] ?? [:]).keys.sorted() {
