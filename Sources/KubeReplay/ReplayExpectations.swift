@@ -90,10 +90,15 @@ public struct ReplayExpectations: Sendable {
         return text
     }
 
+    /// The first difference, and the first one of another step (often the step that matters).
     static func cause(_ result: ReplayExchangeResult) -> String {
         guard let first = result.differences.first else { return "" }
-        let text = first.description.replacingOccurrences(of: "\n", with: " ")
-        let more = result.differences.count > 1 ? " (+\(result.differences.count - 1) more)" : ""
-        return (text.count > 220 ? String(text.prefix(220)) + "…" : text) + more
+        func short(_ difference: ReplayDifference) -> String {
+            let text = difference.description.replacingOccurrences(of: "\n", with: " ")
+            return text.count > 160 ? String(text.prefix(160)) + "…" : text
+        }
+        var cause = short(first)
+        if let other = result.differences.first(where: { $0.step != first.step }) { cause += " | then " + short(other) }
+        return cause + " (\(result.differences.count) differences)"
     }
 }

@@ -219,6 +219,20 @@ struct ServerSideApplyTests {
             == #".spec.ports[containerPort=80,protocol="TCP"].name"#)
         #expect(display([.field("metadata"), .field("finalizers"), .value("a")]) == #".metadata.finalizers[="a"]"#)
     }
+
+    /// An `Update` manager that creates a map owns the map itself too (`"."`), as kube-apiserver
+    /// v1.36 records it (recordings 014, 030, 052); an `Apply` manager owns only the leaves (071).
+    @Test func updateManagersOwnTheMapsTheyCreate() throws {
+        let configMap = json(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","labels":{"a":"b"}},"data":{"x":"1"}}"#)
+        let created = ServerSideApply.recordUpdate(old: nil, new: configMap, fieldManager: "golden-recorder", time: t0, schema: testSchema)
+        #expect(entries(created).first?["fieldsV1"] == json(#"{"f:data":{".":{},"f:x":{}},"f:metadata":{"f:labels":{".":{},"f:a":{}}}}"#))
+        var more = created
+        more["data"]?["y"] = "2"
+        let updated = ServerSideApply.recordUpdate(old: created, new: more, fieldManager: "patcher", time: t1, schema: testSchema)
+        #expect(entries(updated).last?["fieldsV1"] == json(#"{"f:data":{"f:y":{}}}"#))
+        let applied = try ServerSideApply.apply(live: nil, applied: configMap, fieldManager: "alice", force: false, time: t0, schema: testSchema)
+        #expect(entries(applied).first?["fieldsV1"] == json(#"{"f:data":{"f:x":{}},"f:metadata":{"f:labels":{"f:a":{}}}}"#))
+    }
 }
 
 @Suite("Server-side apply at scale", .timeLimit(.minutes(5)))

@@ -114,7 +114,8 @@ enum CustomResources {
             }
             if version["subresources"]?["scale"] != nil {
                 infos.append(APIResourceInfo(group: group, version: versionName, kind: "Scale", name: "\(plural)/scale", singularName: "",
-                                             namespaced: namespaced, verbs: ["get", "patch", "update"]))
+                                             namespaced: namespaced, verbs: ["get", "patch", "update"],
+                                             kindGroupVersion: GroupVersion(group: "autoscaling", version: "v1")))
             }
         }
         registry.setCustomResources(crdName: name, infos)
