@@ -123,10 +123,31 @@ targets.append(.target(
     ],
     swiftSettings: strict
 ))
+// KubeReplay: replays recorded kube-apiserver exchanges against KubeTestServer and compares the answers
+// (the replay suite and `kube-test-server replay`); it must not import KubeClient either.
+targets.append(.target(
+    name: "KubeReplay",
+    dependencies: [
+        "KubeTestServer",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        .product(name: "Yams", package: "Yams"),
+        .product(name: "Logging", package: "swift-log"),
+    ],
+    swiftSettings: strict
+))
+targets.append(.testTarget(
+    name: "KubeReplayTests",
+    dependencies: ["KubeReplay", "KubeTestServer", "kube-test-server"],
+    swiftSettings: strict
+))
 targets.append(.executableTarget(
     name: "kube-test-server",
     dependencies: [
         "KubeTestServer",
+        "KubeReplay",
         "KubeCore",
         "KubeYAML",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),

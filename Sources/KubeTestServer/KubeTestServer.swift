@@ -69,6 +69,11 @@ public final class KubeTestServer: Sendable {
         public var builtinResources: [APIResourceInfo]?
         /// The `kubernetes` Service's ClusterIP (data only: nothing listens there).
         public var serviceClusterIP: String = "10.96.0.1"
+        /// Whether the server also does the namespace work of kube-controller-manager: every
+        /// new namespace gets a `default` ServiceAccount and the `kube-root-ca.crt`
+        /// ConfigMap. `false` answers like a kube-apiserver with no controllers running
+        /// (the recordings `KubeReplay` compares with were made that way).
+        public var emulatesControllers: Bool = true
         public var logger: Logger = Logger(label: "kube-test-server")
 
         public init() {}
@@ -113,7 +118,8 @@ public final class KubeTestServer: Sendable {
         let sslContext = try NIOSSLContext(configuration: tls)
 
         let registry = ResourceRegistry(builtin: configuration.builtinResources ?? BuiltinResources.all)
-        let store = ObjectStore(registry: registry, historyWindow: configuration.historyWindow, caCertificatePEM: pki.caCertificatePEM)
+        let store = ObjectStore(registry: registry, historyWindow: configuration.historyWindow, caCertificatePEM: pki.caCertificatePEM,
+                                emulatesControllers: configuration.emulatesControllers)
         let tokens = await TokenAuthority()
         let listenerBox = Mutex<[HTTPListener]>([])
         let api = APIServer(

@@ -7,12 +7,22 @@ import Logging
 import ServiceLifecycle
 
 /// `kube-test-server`: runs the embedded API server as a process, for kubectl, other
-/// clients and pod simulations.
+/// clients and pod simulations (`serve`, the default), or replays recorded
+/// kube-apiserver exchanges against it (`replay`).
 @main
 struct KubeTestServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kube-test-server",
         abstract: "An in-memory Kubernetes API server for tests and demos (HTTPS on loopback).",
+        subcommands: [ServeCommand.self, ReplayCommand.self],
+        defaultSubcommand: ServeCommand.self)
+}
+
+/// `kube-test-server [serve]`: serves until SIGINT or SIGTERM.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the API (the default command).",
         discussion: """
             Prints the URLs it listens on and the files it wrote, then serves until SIGINT or SIGTERM.
             Faults can be injected by the admin with POST /_control/faults (see the KubeTestServer docs);

@@ -56,12 +56,23 @@ struct JSONPatchTests {
             #expect(error.httpStatus == 422)
             #expect(error.reason == "Invalid")
         }
+        // kube-apiserver's json-patch: `replace` of a missing key of an existing object adds it
+        // (recorded from v1.36); a missing parent still fails.
+        #expect(try JSONPatch.apply(json(#"[{"op":"replace","path":"/metadata/labels/x","value":"y"}]"#), to: pod)["metadata"]?["labels"]
+            == ["a": "b", "x": "y"])
         do {
-            _ = try JSONPatch.apply(json(#"[{"op":"replace","path":"/metadata/labels/x","value":"y"}]"#), to: pod)
+            _ = try JSONPatch.apply(json(#"[{"op":"replace","path":"/metadata/annotations/x","value":"y"}]"#), to: pod)
             Issue.record("expected a failure")
         } catch {
             #expect(error == .pathNotFound)
-            #expect(error.message == "replace operation does not apply: doc is missing key: /metadata/labels/x: missing value")
+            #expect(error.message == "replace operation does not apply: doc is missing key: /metadata/annotations/x: missing value")
+        }
+        do {
+            _ = try JSONPatch.apply(json(#"[{"op":"frobnicate","path":"/a"}]"#), to: pod)
+            Issue.record("expected a failure")
+        } catch {
+            #expect(error == .unprocessable)
+            #expect(error.httpStatus == 422)
         }
         do {
             _ = try JSONPatch.apply(json(#"[{"op":"remove","path":"/spec/containers/3"}]"#), to: pod)
@@ -111,7 +122,7 @@ struct JSONPatchTests {
     }
 
     @Test func malformedPatches() {
-        for body in [#"{"op":"add"}"#, #"[1]"#, #"[{"op":"frobnicate","path":"/a"}]"#, #"[{"op":"add","path":"/a"}]"#,
+        for body in [#"{"op":"add"}"#, #"[1]"#, #"[{"op":"add","path":"/a"}]"#,
                      #"[{"op":"move","path":"/a"}]"#, #"[{"path":"/a"}]"#] {
             #expect(throws: PatchError.malformedPatch) { try JSONPatch.apply(json(body), to: json("{}")) }
         }

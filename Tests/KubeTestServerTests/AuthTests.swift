@@ -213,8 +213,17 @@ struct FaultAndCRDTests {
             ]
             let created = try await wire.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
             #expect(created.status == 201)
-            let conditions = created.json["status"]?["conditions"]?.arrayValue ?? []
+            // Like kube-apiserver: the create answer is not established yet (conditions null,
+            // empty accepted names); the establishing write follows at once.
+            #expect(created.json["status"]?["conditions"] == .null)
+            #expect(created.json["status"]?["acceptedNames"] == ["plural": "", "kind": ""])
+            #expect(created.json["spec"]?["conversion"] == ["strategy": "None"])
+            #expect(created.json["spec"]?["names"]?["listKind"] == "WidgetList")
+            let stored = try await wire.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com").json
+            let conditions = stored["status"]?["conditions"]?.arrayValue ?? []
             #expect(conditions.contains { $0["type"] == "Established" && $0["status"] == "True" })
+            #expect(stored["status"]?["acceptedNames"]?["listKind"] == "WidgetList")
+            #expect(stored["metadata"]?["managedFields"]?.arrayValue?.contains { $0["manager"] == "kube-apiserver" && $0["subresource"] == "status" } == true)
             let discovery = try await wire.get("/apis/example.com/v1")
             let names = discovery.json["resources"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
             #expect(names == ["widgets", "widgets/status"])

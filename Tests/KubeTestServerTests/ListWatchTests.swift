@@ -184,9 +184,13 @@ struct ListWatchTests {
             object["metadata"]?["labels"] = ["role": "pick"]
             object = try await wire.put(configMaps + "/n0", object).json
             object["metadata"]?["labels"] = ["role": "other"]
-            _ = try await wire.put(configMaps + "/n0", object)
+            let moved = try await wire.put(configMaps + "/n0", object).json
             let transitions = try await selected.events(limit: 2)
             #expect(transitions.map { $0["type"]?.stringValue ?? "" } == ["ADDED", "DELETED"])
+            // The DELETED of an object leaving the selection carries its last matching state
+            // at the resourceVersion of the write that moved it out (kube's watch cache).
+            #expect(transitions.last?["object"]?["metadata"]?["labels"] == ["role": "pick"])
+            #expect(transitions.last?["object"]?["metadata"]?["resourceVersion"] == moved["metadata"]?["resourceVersion"])
         }
     }
 }

@@ -173,7 +173,7 @@ struct PatchApplyTableTests {
             let apply = #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm"},"data":{"k":"other"}}"#
             let conflict = try await patch(wire, "/api/v1/namespaces/default/configmaps/cm", apply, "application/apply-patch+yaml", query: "?fieldManager=ssa")
             #expect(conflict.status == 409)
-            #expect(conflict.statusObject?.message?.hasPrefix(#"Apply failed with 1 conflict: conflict with "creator" using v1 at "#) == true)
+            #expect(conflict.statusObject?.message?.hasPrefix(#"Apply failed with 1 conflict: conflict with "creator" using v1: "#) == true)
         }
     }
 

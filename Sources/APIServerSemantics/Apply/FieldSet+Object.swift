@@ -52,9 +52,14 @@ struct ObjectFields {
     let schema: PatchSchema
 
     /// Every field path `object` sets: leaves, plus the items of associative lists and sets.
-    func fieldSet(of object: JSONValue, context: SchemaContext) -> FieldSet {
+    ///
+    /// `includingMaps`: also list every non-empty map (and, without a schema, every
+    /// object) as a member of its own, as kube's diff of two objects does for `Update`
+    /// managers (`"f:data": {".": {}, "f:a": {}}`); an applied configuration's set has
+    /// only the leaves and list items.
+    func fieldSet(of object: JSONValue, context: SchemaContext, includingMaps: Bool = false) -> FieldSet {
         var paths: Set<FieldPath> = []
-        collectMembers(object.objectValue ?? [:], context, [], &paths)
+        collectMembers(object.objectValue ?? [:], context, [], &paths, includingMaps: includingMaps)
         var set = FieldSet(paths: paths)
         set.removeSubtrees(Set(strippedPaths))
         set.paths.remove([.field("metadata")])
@@ -62,20 +67,28 @@ struct ObjectFields {
     }
 
     private func collectMembers(
-        _ members: [String: JSONValue], _ context: SchemaContext, _ prefix: FieldPath, _ paths: inout Set<FieldPath>
+        _ members: [String: JSONValue], _ context: SchemaContext, _ prefix: FieldPath, _ paths: inout Set<FieldPath>,
+        includingMaps: Bool
     ) {
         for (name, value) in members where value != .null {
             let field = context.field(name, in: schema)
-            collect(value, field, context: field.objectContext, prefix + [.field(name)], &paths)
+            collect(value, field, context: field.objectContext, prefix + [.field(name)], &paths, includingMaps: includingMaps)
         }
     }
 
     private func collect(
-        _ value: JSONValue, _ field: FieldSchema?, context: SchemaContext, _ path: FieldPath, _ paths: inout Set<FieldPath>
+        _ value: JSONValue, _ field: FieldSchema?, context: SchemaContext, _ path: FieldPath, _ paths: inout Set<FieldPath>,
+        includingMaps: Bool
     ) {
         switch value {
         case .object(let members) where !members.isEmpty:
-            collectMembers(members, context, path, &paths)
+            if includingMaps {
+                switch context {
+                case .mapOf, .unknown: paths.insert(path)
+                case .type: break
+                }
+            }
+            collectMembers(members, context, path, &paths, includingMaps: includingMaps)
         case .array(let items) where !items.isEmpty:
             let kind = ListKind(field, items: items)
             switch kind {
@@ -87,7 +100,7 @@ struct ObjectFields {
                 for item in items {
                     guard let element = kind.keyElement(of: item), case .object(let members) = item else { continue }
                     paths.insert(path + [element])
-                    collectMembers(members, field.elementContext, path + [element], &paths)
+                    collectMembers(members, field.elementContext, path + [element], &paths, includingMaps: includingMaps)
                 }
             }
         default:

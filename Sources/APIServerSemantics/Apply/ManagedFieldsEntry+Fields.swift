@@ -45,14 +45,12 @@ struct ManagedEntry {
         return .object(members)
     }
 
-    /// kube's `printManager`.
+    /// kube's `printManager`. It prints the manager identifier, which holds no time, so
+    /// an `Update` manager reads `"x" using v1` (never `at <time>`, as recorded from v1.36).
     var display: String {
         var text = quoted(manager)
         if let subresource { text += " with subresource \(quoted(subresource))" }
-        if operation == "Update" {
-            text += " using \(apiVersion ?? "")"
-            if let time { text += " at \(time)" }
-        }
+        if operation == "Update" { text += " using \(apiVersion ?? "")" }
         return text
     }
 

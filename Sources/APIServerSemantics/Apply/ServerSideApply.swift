@@ -150,8 +150,8 @@ public enum ServerSideApply {
             entries = ManagedEntry.parseAll(oldManaged)
         }
 
-        let newSet = fields.fieldSet(of: new, context: context)
-        let oldSet = old.map { fields.fieldSet(of: $0, context: context) } ?? FieldSet()
+        let newSet = fields.fieldSet(of: new, context: context, includingMaps: true)
+        let oldSet = old.map { fields.fieldSet(of: $0, context: context, includingMaps: true) } ?? FieldSet()
         var changed = FieldSet()
         let newPrefixes = newSet.properPrefixes
         for path in newSet.paths {

@@ -33,7 +33,8 @@ public enum JSONPatch {
 
     static func parse(_ patch: JSONValue) throws(PatchError) -> [Operation] {
         guard case .array(let items) = patch else {
-            throw .malformed("json: cannot unmarshal \(jsonTypeName(patch)) into Go value of type jsonpatch.Patch")
+            // kube-apiserver decodes the operations into its own type to count them first.
+            throw .malformed("json: cannot unmarshal \(jsonTypeName(patch)) into Go value of type []handlers.jsonPatchOp")
         }
         guard items.count <= maxOperations else {
             throw .tooManyOperations(
@@ -49,7 +50,8 @@ public enum JSONPatch {
                 throw .malformed("JSON patch operation is missing \"op\"")
             }
             guard let kind = Operation.Kind(rawValue: op) else {
-                throw .malformed("Unexpected kind: \(op)")
+                // Decoding accepts any op; applying it fails (422, like kube-apiserver).
+                throw .unprocessable("Unexpected kind: \(op)")
             }
             guard let pathText = members["path"]?.stringValue else {
                 throw .malformed("\(op) operation is missing \"path\"")
@@ -88,7 +90,14 @@ public enum JSONPatch {
             case .remove:
                 _ = try JSONPatch.remove(at: path, in: &document, operation: "remove")
             case .replace:
-                guard path.value(in: document) != nil else {
+                if path.value(in: document) == nil {
+                    // The json-patch version kube-apiserver uses treats a missing key of an
+                    // existing object as present, so `replace` then adds it; a missing
+                    // array index or parent still fails.
+                    if let parent = path.parent, case .object? = parent.value(in: document) {
+                        try JSONPatch.add(value ?? .null, at: path, in: &document, operation: "replace")
+                        return
+                    }
                     throw .pathNotFound("replace operation does not apply: doc is missing key: \(path): missing value")
                 }
                 if path.tokens.isEmpty {

@@ -34,6 +34,18 @@ struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
         tokens = result
     }
 
+    private init(tokens: [String], description: String) {
+        self.tokens = tokens
+        self.description = description
+    }
+
+    /// The pointer to the enclosing value (`nil` for the whole document).
+    var parent: JSONPointer? {
+        guard !tokens.isEmpty else { return nil }
+        let text = description.lastIndex(of: "/").map { String(description[..<$0]) } ?? ""
+        return JSONPointer(tokens: Array(tokens.dropLast()), description: text)
+    }
+
     /// The value the pointer refers to in `document`, or `nil` when there is none.
     func value(in document: JSONValue) -> JSONValue? {
         var current = document

@@ -43,15 +43,34 @@ extension APIServer {
                 entry["group"] = .string(kindGroupVersion.group)
                 entry["version"] = .string(kindGroupVersion.version)
             }
-            if !info.isSubresource {
-                let digest = SHA256.hash(data: Data("\(info.group)/\(info.version)/\(info.kind)".utf8))
+            if let verbs = Self.componentStatusVerbs[info.name] { entry["verbs"] = .array(verbs.map(JSONValue.string)) }
+            // Only resources kept in storage have a hash (not reviews, bindings or
+            // componentstatuses): the hash of the group/version/kind they are stored as.
+            if !info.isSubresource, info.verbs.contains("watch"), Self.componentStatusVerbs[info.name] == nil {
+                let stored = Self.storageVersions["\(info.group)/\(info.kind)"] ?? "\(info.group)/\(info.version)/\(info.kind)"
+                let digest = SHA256.hash(data: Data(stored.utf8))
                 entry["storageVersionHash"] = .string(Data(digest.prefix(8)).base64EncodedString())
             }
             return .object(entry)
         }
         let groupVersion = group.isEmpty ? version : "\(group)/\(version)"
+        // kube-apiserver's core group list carries no apiVersion; the named groups' lists do.
+        if group.isEmpty {
+            return ["kind": "APIResourceList", "groupVersion": .string(groupVersion), "resources": .array(resources)]
+        }
         return ["kind": "APIResourceList", "apiVersion": "v1", "groupVersion": .string(groupVersion), "resources": .array(resources)]
     }
+
+    /// Built-in kinds kube-apiserver stores in another group or version than every one it
+    /// serves (`group/kind` → the stored `group/version/kind`), as `storageVersionHash` shows.
+    static let storageVersions: [String: String] = [
+        "events.k8s.io/Event": "/v1/Event",
+        "apiextensions.k8s.io/CustomResourceDefinition": "apiextensions.k8s.io/v1beta1/CustomResourceDefinition",
+        "autoscaling/HorizontalPodAutoscaler": "autoscaling/v2/HorizontalPodAutoscaler",
+    ]
+
+    /// `componentstatuses` is computed, not stored: get and list only, no hash.
+    static let componentStatusVerbs: [String: [String]] = ["componentstatuses": ["get", "list"]]
 }
 
 /// `/openapi/v3` served from a directory of the spec files kube-apiserver publishes

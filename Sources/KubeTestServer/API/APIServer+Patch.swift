@@ -109,7 +109,7 @@ enum PatchEngine {
             do {
                 return try patch.type.apply(patch.body, to: document, kind: kind, schema: schema)
             } catch {
-                throw APIError(status: error.status)
+                throw Self.patchFailure(error, type: patch.type)
             }
         }
         var applied = try YAMLBody.parse(patch.body)
@@ -153,6 +153,24 @@ enum PatchEngine {
         } catch {
             throw APIError(status: error.status)
         }
+    }
+}
+
+extension PatchEngine {
+    /// How kube-apiserver's patch handler reports a patch that cannot be applied: a body
+    /// it cannot decode is a 400 `error decoding patch: …`; a JSON Patch whose operations
+    /// do not apply is a bare 422 (the generic message, empty details: the library's text
+    /// is not passed on).
+    static func patchFailure(_ error: PatchError, type: PatchType) -> APIError {
+        if error == .malformedPatch && (type == .jsonPatch || type == .mergePatch) {
+            return APIError(code: 400, reason: StatusReason.badRequest, message: "error decoding patch: " + error.message)
+        }
+        if type == .jsonPatch && error.httpStatus == 422 {
+            return APIError(status: Status(
+                message: "the server rejected our request due to an error in our request", reason: StatusReason.invalid,
+                details: StatusDetails(), code: 422))
+        }
+        return APIError(status: error.status)
     }
 }
 

@@ -11,8 +11,9 @@ enum CustomResources {
     /// validates them as DNS subdomains, so this is `false`: kept as a hook for kinds that differ.
     static func allowsAnyPathSegmentName(_ resource: ServedResource) -> Bool { false }
 
-    /// Validates names and fills `status` (accepted names, `NamesAccepted` and
-    /// `Established` conditions, stored versions) as the apiextensions controllers would.
+    /// Validates names, applies the spec defaults (`conversion`, `names.singular`,
+    /// `names.listKind`) and, for a CRD not established yet, the status kube-apiserver
+    /// stores on create (no conditions, empty accepted names, the stored version).
     static func prepare(_ crd: JSONValue, existing: [String: JSONValue], registry: ResourceRegistry) throws(APIError) -> JSONValue {
         var crd = crd
         let name = crd["metadata"]?["name"]?.stringValue ?? ""
@@ -39,19 +40,56 @@ enum CustomResources {
         if !causes.isEmpty {
             throw APIError.invalid(kind: "CustomResourceDefinition", group: "apiextensions.k8s.io", name: name, causes: causes)
         }
-        var accepted = names
-        accepted["singular"] = accepted["singular"] ?? .string(kind.lowercased())
-        accepted["listKind"] = accepted["listKind"] ?? .string(kind + "List")
+        // SetDefaults_CustomResourceDefinitionSpec (type defaults: the writer owns them).
+        var spec = crd["spec"]?.objectValue ?? [:]
+        var specNames = names
+        if specNames["singular"] == nil { specNames["singular"] = .string(kind.lowercased()) }
+        if specNames["listKind"] == nil { specNames["listKind"] = .string(kind + "List") }
+        spec["names"] = .object(specNames)
+        if spec["conversion"] == nil { spec["conversion"] = ["strategy": "None"] }
+        crd["spec"] = .object(spec)
+        // A new CRD is not established yet: the naming and establishing controllers accept
+        // its names right after it is stored (``established(_:)``), as in kube-apiserver.
+        if !isEstablished(crd) {
+            let storage = versions.first { $0["storage"]?.boolValue == true }?["name"] ?? "v1"
+            crd["status"] = ["conditions": .null, "acceptedNames": ["plural": "", "kind": ""], "storedVersions": [storage]]
+        }
+        return crd
+    }
+
+    static func isEstablished(_ crd: JSONValue) -> Bool {
+        (crd["status"]?["conditions"]?.arrayValue ?? []).contains { $0["type"] == "Established" && $0["status"] == "True" }
+    }
+
+    /// What kube-apiserver's naming and establishing controllers write after a CRD is
+    /// stored: the accepted names, `NamesAccepted` and `Established`, recorded in
+    /// managedFields for manager `kube-apiserver` on the status subresource. `nil` when
+    /// the CRD is established already.
+    static func established(_ crd: JSONValue) -> JSONValue? {
+        guard !isEstablished(crd), let names = crd["spec"]?["names"]?.objectValue else { return nil }
+        var crd = crd
         let now = JSONValue.string(Time.now().description)
-        let storage = versions.first { $0["storage"]?.boolValue == true }?["name"] ?? "v1"
-        crd["status"] = [
-            "acceptedNames": .object(accepted),
-            "conditions": [
-                ["type": "NamesAccepted", "status": "True", "reason": "NoConflicts", "message": "no conflicts found", "lastTransitionTime": now],
-                ["type": "Established", "status": "True", "reason": "InitialNamesAccepted", "message": "the initial names have been accepted", "lastTransitionTime": now],
-            ],
-            "storedVersions": [storage],
+        var status = crd["status"]?.objectValue ?? [:]
+        status["acceptedNames"] = .object(names)
+        status["conditions"] = [
+            ["type": "NamesAccepted", "status": "True", "lastTransitionTime": now, "reason": "NoConflicts", "message": "no conflicts found"],
+            ["type": "Established", "status": "True", "lastTransitionTime": now, "reason": "InitialNamesAccepted",
+             "message": "the initial names have been accepted"],
         ]
+        crd["status"] = .object(status)
+        let condition: JSONValue = [".": [:], "f:lastTransitionTime": [:], "f:message": [:], "f:reason": [:], "f:status": [:], "f:type": [:]]
+        let entry: JSONValue = [
+            "manager": "kube-apiserver", "operation": "Update", "apiVersion": "apiextensions.k8s.io/v1", "time": now,
+            "fieldsType": "FieldsV1", "subresource": "status",
+            "fieldsV1": ["f:status": [
+                "f:acceptedNames": .object(Dictionary(uniqueKeysWithValues: names.keys.map { ("f:\($0)", JSONValue.object([:])) })),
+                "f:conditions": [#"k:{"type":"Established"}"#: condition, #"k:{"type":"NamesAccepted"}"#: condition],
+            ]],
+        ]
+        var managed = crd["metadata"]?["managedFields"]?.arrayValue ?? []
+        managed.removeAll { $0["manager"] == "kube-apiserver" && $0["subresource"] == "status" }
+        managed.append(entry)
+        crd["metadata"]?["managedFields"] = .array(managed)
         return crd
     }
 
@@ -76,7 +114,8 @@ enum CustomResources {
             }
             if version["subresources"]?["scale"] != nil {
                 infos.append(APIResourceInfo(group: group, version: versionName, kind: "Scale", name: "\(plural)/scale", singularName: "",
-                                             namespaced: namespaced, verbs: ["get", "patch", "update"]))
+                                             namespaced: namespaced, verbs: ["get", "patch", "update"],
+                                             kindGroupVersion: GroupVersion(group: "autoscaling", version: "v1")))
             }
         }
         registry.setCustomResources(crdName: name, infos)

@@ -65,7 +65,8 @@ extension ObjectStore {
     }
 
     /// The event a watcher with `filter` sees: objects moving out of the selection
-    /// are DELETED, objects moving in are ADDED (like the watch cache).
+    /// are DELETED (carrying their last matching state), objects moving in are ADDED
+    /// (like the watch cache).
     static func output(for event: StoredEvent, filter: ObjectFilter) -> WatchOutput? {
         switch event.kind {
         case .added:
@@ -78,7 +79,12 @@ extension ObjectStore {
             switch (before, now) {
             case (true, true): return .event(type: "MODIFIED", object: event.object, serialized: event.serialized)
             case (false, true): return .event(type: "ADDED", object: event.object, serialized: event.serialized)
-            case (true, false): return .event(type: "DELETED", object: event.object, serialized: event.serialized)
+            case (true, false):
+                // Like the watch cache: the object as the watcher last saw it (still
+                // matching), at the resourceVersion of the write that moved it out.
+                guard var last = event.previous else { return .event(type: "DELETED", object: event.object, serialized: event.serialized) }
+                last["metadata"]?["resourceVersion"] = event.object["metadata"]?["resourceVersion"]
+                return .event(type: "DELETED", object: last)
             case (false, false): return nil
             }
         }

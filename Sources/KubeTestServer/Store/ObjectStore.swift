@@ -74,11 +74,14 @@ actor ObjectStore {
     let caCertificatePEM: String
     /// The RBAC authorizer over the stored RBAC objects; dropped when one of them changes.
     var rbacCache: RBACAuthorizer?
+    /// New namespaces get the `default` ServiceAccount and `kube-root-ca.crt` (kube-controller-manager's work).
+    let emulatesControllers: Bool
 
-    init(registry: ResourceRegistry, historyWindow: Int, caCertificatePEM: String) {
+    init(registry: ResourceRegistry, historyWindow: Int, caCertificatePEM: String, emulatesControllers: Bool = true) {
         self.registry = registry
         self.historyWindow = max(1, historyWindow)
         self.caCertificatePEM = caCertificatePEM
+        self.emulatesControllers = emulatesControllers
     }
 
     static func key(namespace: String?, name: String) -> String {
@@ -148,10 +151,13 @@ actor ObjectStore {
     private func afterCommit(_ event: StoredEvent) {
         switch (event.resource.group, event.resource.resource, event.kind) {
         case ("", "namespaces", .added):
-            guard let namespace = event.object["metadata"]?["name"]?.stringValue else { return }
+            guard emulatesControllers, let namespace = event.object["metadata"]?["name"]?.stringValue else { return }
             seedNamespace(namespace)
         case ("apiextensions.k8s.io", "customresourcedefinitions", .added), ("apiextensions.k8s.io", "customresourcedefinitions", .modified):
             CustomResources.serve(event.object, registry: registry)
+            if let established = CustomResources.established(event.object) {
+                commit(.modified, event.resource, key: event.key, object: established, previous: event.object)
+            }
         case ("apiextensions.k8s.io", "customresourcedefinitions", .deleted):
             if let removed = CustomResources.stopServing(event.object, registry: registry) {
                 for key in (objects[removed] ?? [:]).keys.sorted() {
