@@ -81,7 +81,7 @@ public struct Webhook: Sendable {
             let operations = JSONPatchDiff.operations(from: raw, to: merged)
             if operations.isEmpty { return AdmissionReview.Response(uid: review.uid, allowed: true) }
             return AdmissionReview.Response(
-                uid: review.uid, allowed: true, patch: try JSONEncoder().encode(operations), patchType: "JSONPatch")
+                uid: review.uid, allowed: true, patch: try JSONPatchDiff.encoder.encode(operations), patchType: "JSONPatch")
         }))
     }
 }

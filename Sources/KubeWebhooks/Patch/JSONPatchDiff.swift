@@ -49,8 +49,14 @@ public enum JSONPatchDiff {
 
     /// The same patch as JSON text (`[]` when nothing changed).
     public static func patch(from: JSONValue, to: JSONValue) -> Data {
-        let operations = operations(from: from, to: to)
-        return (try? JSONEncoder().encode(operations)) ?? Data("[]".utf8)
+        (try? encoder.encode(operations(from: from, to: to))) ?? Data("[]".utf8)
+    }
+
+    /// Members in a fixed order (`op`, `path`, `value`), slashes unescaped.
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
     }
 
     /// Escapes one reference token of a JSON Pointer (RFC 6901 §3).
@@ -105,10 +111,13 @@ public enum JSONPatchDiff {
         case insert(Int)
     }
 
-    /// Aligns two arrays: common prefix and suffix, then LCS on the middle; between two
-    /// kept elements, deleted and inserted elements are paired first (a change in place),
-    /// then the surplus is deleted or inserted.
-    static func align(_ old: [JSONValue], _ new: [JSONValue]) -> [Step] {
+    /// Aligns two arrays: common prefix and suffix, then LCS on the middle. Between two
+    /// kept elements, objects with the same `name` (the merge key of containers, env,
+    /// volumes, ports…) are paired first, so an element changed in place next to an insert
+    /// stays itself; the rest is paired by position (a change in place), then the surplus
+    /// deleted or inserted. With `pairDifferentNames: false`, two objects whose `name`s
+    /// differ are never paired (they are different elements, not one edited).
+    static func align(_ old: [JSONValue], _ new: [JSONValue], pairDifferentNames: Bool = true) -> [Step] {
         var prefix = 0
         while prefix < old.count, prefix < new.count, old[prefix] == new[prefix] { prefix += 1 }
         var suffix = 0
@@ -120,14 +129,16 @@ public enum JSONPatchDiff {
         var steps: [Step] = (0..<prefix).map { .keep($0, $0) }
         let oldMiddle = prefix..<(old.count - suffix)
         let newMiddle = prefix..<(new.count - suffix)
+        let withinBudget = oldMiddle.count * newMiddle.count <= alignmentBudget
         var matches: [(Int, Int)] = []
-        if oldMiddle.count * newMiddle.count <= alignmentBudget && !oldMiddle.isEmpty && !newMiddle.isEmpty {
-            matches = longestCommonSubsequence(old, oldMiddle, new, newMiddle)
+        if withinBudget && !oldMiddle.isEmpty && !newMiddle.isEmpty {
+            matches = longestCommonSubsequence(old, oldMiddle, new, newMiddle, equal: ==)
         }
         var i = oldMiddle.lowerBound
         var j = newMiddle.lowerBound
-        func gap(untilOld: Int, untilNew: Int) {
+        func positional(untilOld: Int, untilNew: Int) {
             while i < untilOld, j < untilNew {
+                if !pairDifferentNames, let a = name(old[i]), let b = name(new[j]), a != b { break }
                 steps.append(.pair(i, j))
                 i += 1
                 j += 1
@@ -141,6 +152,22 @@ public enum JSONPatchDiff {
                 j += 1
             }
         }
+        func gap(untilOld: Int, untilNew: Int) {
+            var named: [(Int, Int)] = []
+            if withinBudget && i < untilOld && j < untilNew {
+                named = longestCommonSubsequence(old, i..<untilOld, new, j..<untilNew) { a, b in
+                    guard let left = name(a) else { return false }
+                    return left == name(b)
+                }
+            }
+            for (ni, nj) in named {
+                positional(untilOld: ni, untilNew: nj)
+                steps.append(.pair(ni, nj))
+                i = ni + 1
+                j = nj + 1
+            }
+            positional(untilOld: untilOld, untilNew: untilNew)
+        }
         for (mi, mj) in matches {
             gap(untilOld: mi, untilNew: mj)
             steps.append(.keep(mi, mj))
@@ -152,8 +179,15 @@ public enum JSONPatchDiff {
         return steps
     }
 
+    /// The `name` member of an object element, its identity in most Kubernetes lists.
+    private static func name(_ value: JSONValue) -> String? {
+        guard case .object(let members) = value, case .string(let name)? = members["name"] else { return nil }
+        return name
+    }
+
     private static func longestCommonSubsequence(
-        _ old: [JSONValue], _ oldRange: Range<Int>, _ new: [JSONValue], _ newRange: Range<Int>
+        _ old: [JSONValue], _ oldRange: Range<Int>, _ new: [JSONValue], _ newRange: Range<Int>,
+        equal: (JSONValue, JSONValue) -> Bool
     ) -> [(Int, Int)] {
         let n = oldRange.count
         let m = newRange.count
@@ -162,7 +196,7 @@ public enum JSONPatchDiff {
         for a in stride(from: n - 1, through: 0, by: -1) {
             for b in stride(from: m - 1, through: 0, by: -1) {
                 table[a * (m + 1) + b] =
-                    old[oldRange.lowerBound + a] == new[newRange.lowerBound + b]
+                    equal(old[oldRange.lowerBound + a], new[newRange.lowerBound + b])
                     ? table[(a + 1) * (m + 1) + b + 1] + 1
                     : max(table[(a + 1) * (m + 1) + b], table[a * (m + 1) + b + 1])
             }
@@ -171,7 +205,7 @@ public enum JSONPatchDiff {
         var a = 0
         var b = 0
         while a < n, b < m {
-            if old[oldRange.lowerBound + a] == new[newRange.lowerBound + b] {
+            if equal(old[oldRange.lowerBound + a], new[newRange.lowerBound + b]) {
                 matches.append((oldRange.lowerBound + a, newRange.lowerBound + b))
                 a += 1
                 b += 1

@@ -28,7 +28,7 @@ enum MutationMerge {
         case (.array(let raw), .array(let before), .array(let after)) where raw.count == before.count:
             var result: [JSONValue] = []
             result.reserveCapacity(after.count)
-            for step in JSONPatchDiff.align(before, after) {
+            for step in JSONPatchDiff.align(before, after, pairDifferentNames: false) {
                 switch step {
                 case .keep(let i, _): result.append(raw[i])
                 case .pair(let i, let j): result.append(merge(raw[i], before[i], after[j]) ?? after[j])

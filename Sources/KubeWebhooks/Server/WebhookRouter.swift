@@ -32,7 +32,7 @@ public struct WebhookHTTPResponse: Sendable, Hashable {
 ///
 /// Logs one line per review at ``reviewLogLevel`` (webhook, uid, operation, kind,
 /// namespace/name, user, result, duration; never object contents) and records the
-/// metrics `kube_webhook_reviews_total` (dimensions `webhook`, `operation`, `result`:
+/// metrics (through `metricsFactory`, the bootstrapped one by default) `kube_webhook_reviews_total` (dimensions `webhook`, `operation`, `result`:
 /// `allowed`, `denied`, `patched`, `error`) and `kube_webhook_review_duration_seconds`
 /// (dimension `webhook`).
 public struct WebhookRouter: Sendable {
@@ -43,13 +43,16 @@ public struct WebhookRouter: Sendable {
     public let maxRequestBodyBytes: Int
     public let reviewLogLevel: Logger.Level
     let logger: Logger
+    let metricsFactory: any MetricsFactory
 
     public static let defaultMaxRequestBodyBytes = 7 * 1024 * 1024
 
     public init(
         webhooks: [Webhook], maxRequestBodyBytes: Int = Self.defaultMaxRequestBodyBytes,
-        reviewLogLevel: Logger.Level = .info, logger: Logger = Logger(label: "kube.webhooks")
+        reviewLogLevel: Logger.Level = .info, logger: Logger = Logger(label: "kube.webhooks"),
+        metricsFactory: (any MetricsFactory)? = nil
     ) {
+        self.metricsFactory = metricsFactory ?? MetricsSystem.factory
         self.webhooks = Dictionary(webhooks.map { ($0.path, $0) }, uniquingKeysWith: { _, last in last })
         self.maxRequestBodyBytes = maxRequestBodyBytes
         self.reviewLogLevel = reviewLogLevel
@@ -231,8 +234,8 @@ public struct WebhookRouter: Sendable {
         let elapsed = ContinuousClock.now - start
         Counter(label: "kube_webhook_reviews_total", dimensions: [
             ("webhook", webhook.name), ("operation", operation), ("result", result),
-        ]).increment()
-        Timer(label: "kube_webhook_review_duration_seconds", dimensions: [("webhook", webhook.name)])
+        ], factory: metricsFactory).increment()
+        Timer(label: "kube_webhook_review_duration_seconds", dimensions: [("webhook", webhook.name)], factory: metricsFactory)
             .recordNanoseconds(elapsed.nanoseconds)
         return elapsed
     }

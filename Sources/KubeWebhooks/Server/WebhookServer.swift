@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOHTTP1
 import NIOHTTP2
@@ -73,11 +74,14 @@ public final class WebhookServer: Service, Sendable {
         case stopped
     }
 
-    public init(configuration: Configuration = Configuration(), webhooks: [Webhook], logger: Logger = Logger(label: "kube.webhooks")) {
+    public init(
+        configuration: Configuration = Configuration(), webhooks: [Webhook], logger: Logger = Logger(label: "kube.webhooks"),
+        metricsFactory: (any MetricsFactory)? = nil
+    ) {
         self.configuration = configuration
         self.router = WebhookRouter(
             webhooks: webhooks, maxRequestBodyBytes: configuration.maxRequestBodyBytes,
-            reviewLogLevel: configuration.reviewLogLevel, logger: logger)
+            reviewLogLevel: configuration.reviewLogLevel, logger: logger, metricsFactory: metricsFactory)
         self.certificates = CertificateReloader(
             certificateFile: configuration.certificateFile, keyFile: configuration.keyFile, logger: logger)
         self.logger = logger
