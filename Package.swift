@@ -93,6 +93,46 @@ targets.append(
         ],
         swiftSettings: strict))
 
+// MARK: - KubeWebhooks: admission and conversion webhook servers (NIO + NIOSSL + NIOHTTP2, no HTTP framework)
+products.append(.library(name: "KubeWebhooks", targets: ["KubeWebhooks"]))
+targets.append(
+    .target(
+        name: "KubeWebhooks",
+        dependencies: [
+            "KubeCore", "KubeModels",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ],
+        swiftSettings: strict))
+targets.append(
+    .testTarget(
+        name: "KubeWebhooksTests",
+        dependencies: [
+            "KubeWebhooks", "KubeCore", "KubeModels", "APIServerSemantics",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            .product(name: "MetricsTestKit", package: "swift-metrics"),
+            .product(name: "InMemoryLogging", package: "swift-log"),
+        ],
+        swiftSettings: strict))
+
 // MARK: - KubeTestServer and kube-test-server
 // APIServerSemantics: pure, I/O-free kube-apiserver semantics (patch, apply, RBAC, tables, validation)
 targets.append(.target(name: "APIServerSemantics", dependencies: ["KubeCore"], swiftSettings: strict))
