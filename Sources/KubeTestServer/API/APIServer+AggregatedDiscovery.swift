@@ -63,7 +63,7 @@ extension APIServer {
             var entry: [String: JSONValue] = [
                 "resource": .string(info.name), "responseKind": responseKind(info),
                 "scope": info.namespaced ? "Namespaced" : "Cluster", "singularResource": .string(info.singularName),
-                "verbs": .array(info.verbs.map(JSONValue.string)),
+                "verbs": .array(Self.servedVerbs(info).map(JSONValue.string)),
             ]
             if !info.shortNames.isEmpty { entry["shortNames"] = .array(info.shortNames.map(JSONValue.string)) }
             if !info.categories.isEmpty { entry["categories"] = .array(info.categories.map(JSONValue.string)) }

@@ -35,7 +35,7 @@ extension APIServer {
         let resources: [JSONValue] = infos.map { info in
             var entry: [String: JSONValue] = [
                 "name": .string(info.name), "singularName": .string(info.singularName), "namespaced": .bool(info.namespaced),
-                "kind": .string(info.kind), "verbs": .array(info.verbs.map(JSONValue.string)),
+                "kind": .string(info.kind), "verbs": .array(Self.servedVerbs(info).map(JSONValue.string)),
             ]
             if !info.shortNames.isEmpty { entry["shortNames"] = .array(info.shortNames.map(JSONValue.string)) }
             if !info.categories.isEmpty { entry["categories"] = .array(info.categories.map(JSONValue.string)) }
@@ -43,7 +43,6 @@ extension APIServer {
                 entry["group"] = .string(kindGroupVersion.group)
                 entry["version"] = .string(kindGroupVersion.version)
             }
-            if let verbs = Self.componentStatusVerbs[info.name] { entry["verbs"] = .array(verbs.map(JSONValue.string)) }
             // Only resources kept in storage have a hash (not reviews, bindings or
             // componentstatuses): the hash of the group/version/kind they are stored as.
             if !info.isSubresource, info.verbs.contains("watch"), Self.componentStatusVerbs[info.name] == nil {
@@ -71,6 +70,9 @@ extension APIServer {
 
     /// `componentstatuses` is computed, not stored: get and list only, no hash.
     static let componentStatusVerbs: [String: [String]] = ["componentstatuses": ["get", "list"]]
+
+    /// The verbs discovery lists for a resource, in the legacy and the aggregated documents alike.
+    static func servedVerbs(_ info: APIResourceInfo) -> [String] { componentStatusVerbs[info.name] ?? info.verbs }
 }
 
 /// `/openapi/v3` served from a directory of the spec files kube-apiserver publishes

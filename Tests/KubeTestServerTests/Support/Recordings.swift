@@ -206,6 +206,11 @@ extension JSONValue {
             }
             if case .array(let ips)? = members["clusterIPs"], ips != ["None"] { members["clusterIPs"] = "<set>" }
             members["managedFields"] = nil
+            // Table cells derived from times (Age, Last Seen, ...) depend on when the row was
+            // printed: an age such as `0s`, `5m`, `3d4h` is masked (the README's list).
+            if case .array(let cells)? = members["cells"] {
+                members["cells"] = .array(cells.map { cell in cell.stringValue.map(Self.isAge) == true ? "<age>" : cell })
+            }
             return .object(members.mapValues { $0.masked() })
         case .array(let items): return .array(items.map { $0.masked() })
         case .string(let text):
@@ -216,6 +221,13 @@ extension JSONValue {
             return self
         default: return self
         }
+    }
+
+    /// `0s`, `59s`, `5m`, `2m3s`, `3d4h`, `<unknown>`: kube's short human durations.
+    static func isAge(_ text: String) -> Bool {
+        if text == "<unknown>" { return true }
+        guard let first = text.first, first.isNumber, let last = text.last, "smhdy".contains(last) else { return false }
+        return text.allSatisfy { $0.isNumber || "smhdy".contains($0) }
     }
 
     /// The value with `new` at the object path `keys` (intermediate objects created).
