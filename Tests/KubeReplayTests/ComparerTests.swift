@@ -113,6 +113,19 @@ struct ComparerTests {
         #expect(renamed.map(\.path) == ["/body/rows/0/cells/0"])
     }
 
+    @Test func aTableWatchKeepsTheTimeColumnsOfItsFirstEvent() {
+        // kube-apiserver sends columnDefinitions in the first event of a Table watch only (later: null).
+        let first = #"{"type":"ADDED","object":{"kind":"Table","columnDefinitions":[{"name":"Name"},{"name":"Age"}],"rows":[{"cells":["a","0s"]}]}}"#
+        let second = #"{"type":"ADDED","object":{"kind":"Table","columnDefinitions":null,"rows":[{"cells":["b","0s"]}]}}"#
+        let recorded = Self.recorded("[" + first + "," + second + "]")
+        var actual = Self.response(first + "\n" + second.replacingOccurrences(of: "0s", with: "1s") + "\n")
+        actual.isWatch = true
+        #expect(Self.differences(recorded, actual).isEmpty)
+        var renamed = Self.response(first + "\n" + second.replacingOccurrences(of: #"["b""#, with: #"["c""#) + "\n")
+        renamed.isWatch = true
+        #expect(Self.differences(recorded, renamed).map(\.path) == ["/body/1/object/rows/0/cells/0"])
+    }
+
     @Test func watchEventsAreComparedInOrder() {
         let recorded = Self.recorded(#"[{"type":"ADDED","object":{"metadata":{"name":"a"}}},{"type":"DELETED","object":{"metadata":{"name":"a"}}}]"#)
         var actual = Self.response(#"{"type":"ADDED","object":{"metadata":{"name":"a"}}}"# + "\n")

@@ -36,6 +36,9 @@ struct Comparer {
     private(set) var step = 0
     /// The path of the step's request (some volatile values derive from it).
     private(set) var requestPath = ""
+    /// The time columns of the last Table seen: a watch of Tables sends `columnDefinitions`
+    /// in its first event only (later events carry `null`) and the columns stay the same.
+    private var lastTimeColumns: Set<Int> = []
 
     init(namespace: String) {
         self.namespace = namespace
@@ -227,8 +230,11 @@ struct Comparer {
     private mutating func compareObject(_ members: [(key: String, value: ReplayJSON)], _ actual: ReplayJSON, path: String, context: ValueContext) {
         let expected = ReplayJSON.object(members)
         var context = context
-        if expected["kind"]?.string == "Table", let columns = expected["columnDefinitions"]?.array {
-            context.timeColumns = Set(columns.indices.filter { Self.timeColumnNames.contains(columns[$0]["name"]?.string ?? "") })
+        if expected["kind"]?.string == "Table" {
+            if let columns = expected["columnDefinitions"]?.array {
+                lastTimeColumns = Set(columns.indices.filter { Self.timeColumnNames.contains(columns[$0]["name"]?.string ?? "") })
+            }
+            context.timeColumns = lastTimeColumns
         }
         let isList = expected["items"] != nil || (expected["kind"]?.string?.hasSuffix("List") ?? false)
         if expected["type"]?.string == "BOOKMARK" { context.listLike = true }
