@@ -68,7 +68,7 @@ targets.append(
     .testTarget(
         name: "KubeClientTests",
         dependencies: [
-            "KubeClient", "KubeCore",
+            "KubeClient", "KubeCore", "KubeModels",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOHTTP2", package: "swift-nio-http2"),
