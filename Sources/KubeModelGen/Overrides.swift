@@ -16,6 +16,29 @@ enum Overrides {
         "io.k8s.api.events.v1.Event": ["eventTime"],
     ]
 
+    /// Optional struct fields that are value structs (not pointers) in k8s.io/api's Go
+    /// types, besides `metadata`, `spec` and `status`: they exist in a zero object, so a
+    /// create does not add them and their managedFields node has no `"."` entry. The spec
+    /// cannot say it (`omitempty` on a value struct does not omit). Evidence: the
+    /// recordings' managedFields (`f:strategy` without `"."` beside `f:rollingUpdate` with
+    /// it in 042-deployment; `f:updateStrategy` in 043-daemonset; `f:resources` of a PVC in
+    /// 053; `f:loadBalancer` in 075; `f:source` of core Events in 094/115; `f:podSelector: {}`
+    /// absent in 048 — equal to the zero value) and the Go types for the rest.
+    static let valueStructFields: [String: Set<String>] = [
+        "io.k8s.api.apps.v1.DeploymentSpec": ["strategy", "template"],
+        "io.k8s.api.apps.v1.DaemonSetSpec": ["updateStrategy", "template"],
+        "io.k8s.api.apps.v1.StatefulSetSpec": ["updateStrategy", "template"],
+        "io.k8s.api.apps.v1.ReplicaSetSpec": ["template"],
+        "io.k8s.api.core.v1.PodTemplate": ["template"],
+        "io.k8s.api.core.v1.Container": ["resources"],
+        "io.k8s.api.core.v1.EphemeralContainer": ["resources"],
+        "io.k8s.api.core.v1.PersistentVolumeClaimSpec": ["resources"],
+        "io.k8s.api.core.v1.ServiceStatus": ["loadBalancer"],
+        "io.k8s.api.core.v1.Event": ["source"],
+        "io.k8s.api.events.v1.Event": ["deprecatedSource", "regarding"],
+        "io.k8s.api.networking.v1.NetworkPolicySpec": ["podSelector"],
+    ]
+
     /// Fails when an override no longer applies (the schema or field is gone, or the spec
     /// stopped requiring it), so a stale entry is noticed instead of silently doing nothing.
     static func check(_ schemas: [String: [String: Any]]) throws {
@@ -23,6 +46,12 @@ enum Overrides {
             guard let schema = schemas[schemaName] else { throw GeneratorError("Overrides: no schema \(schemaName)") }
             for key in keys.sorted() where !schema.required.contains(key) {
                 throw GeneratorError("Overrides: \(schemaName).\(key) is not a required field of the spec")
+            }
+        }
+        for (schemaName, keys) in valueStructFields {
+            guard let schema = schemas[schemaName] else { throw GeneratorError("Overrides: no schema \(schemaName)") }
+            for key in keys.sorted() where schema.properties[key]?.refName == nil {
+                throw GeneratorError("Overrides: \(schemaName).\(key) is not a struct field of the spec")
             }
         }
     }

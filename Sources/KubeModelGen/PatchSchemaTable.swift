@@ -37,6 +37,25 @@ enum PatchSchemaTable {
         }
     }
 
+    /// `x-kubernetes-map-type: atomic` on the property or on the type it refers to.
+    static func isAtomic(_ property: [String: Any], in schemas: [String: [String: Any]]) -> Bool {
+        if property["x-kubernetes-map-type"] as? String == "atomic" { return true }
+        guard let ref = property.refName else { return false }
+        return schemas[ref]?["x-kubernetes-map-type"] as? String == "atomic"
+    }
+
+    /// Whether the field exists in the Go zero value of its parent type. The spec does not
+    /// say which struct fields are pointers, so: a required field is serialized without
+    /// `omitempty` (as `null` when unset); `metadata`, `spec` and `status` are value structs
+    /// in every built-in type; and the other value-struct fields are listed in
+    /// ``Overrides/valueStructFields`` with the evidence.
+    static func isInZeroValue(_ field: String, of type: String, shape: String, required: Set<String>) -> Bool {
+        if required.contains(field) { return true }
+        guard shape.hasPrefix("o:") else { return false }
+        if ["metadata", "spec", "status"].contains(field) { return true }
+        return Overrides.valueStructFields[type]?.contains(field) == true
+    }
+
     static func render(_ spec: Spec, header: String) -> String {
         var lines: [String] = []
         for name in spec.schemas.keys.sorted() where isStructured(name, in: spec.schemas) {
@@ -53,6 +72,8 @@ enum PatchSchemaTable {
                 if let value = property["x-kubernetes-list-map-keys"] as? [String], !value.isEmpty {
                     tokens.append("K=\(value.joined(separator: ","))")
                 }
+                if isAtomic(property, in: spec.schemas) { tokens.append("a") }
+                if isInZeroValue(field, of: name, shape: shape, required: schema.required) { tokens.append("z") }
                 fieldLines.append(tokens.joined(separator: " "))
             }
             guard !fieldLines.isEmpty else { continue }
@@ -78,7 +99,8 @@ enum PatchSchemaTable {
                 public static let schema: PatchSchema = BuiltinTable.patchSchema(table)
 
                 // `T <type>` starts a type; then `<field> <shape> [s=<strategy>] [k=<mergeKey>] [t=<listType>]
-                // [K=<mapKeys>]` where shape is `o:<type>`, `l[:<type>]` or `m[:<type>]`;
+                // [K=<mapKeys>] [a] [z]` where shape is `o:<type>`, `l[:<type>]` or `m[:<type>]`, `a` marks an
+                // atomic object or map and `z` a field present in the Go zero value of its parent;
                 // `K <group> <version> <kind> <type>` maps a kind to its root type (`-` for the core group).
                 private static let table = \"\"\"
             \(lines.joined(separator: "\n"))

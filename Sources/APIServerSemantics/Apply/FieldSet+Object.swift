@@ -82,21 +82,27 @@ struct ObjectFields {
     ) {
         switch value {
         case .object(let members) where !members.isEmpty:
-            if includingMaps {
-                switch context {
-                case .mapOf, .unknown: paths.insert(path)
-                case .type: break
-                }
+            if field?.atomic == true {
+                paths.insert(path)
+                return
             }
+            // Every node: kube's diff of two objects lists a node that was added (`"."`);
+            // the update path takes out those a zero object already has.
+            if includingMaps { paths.insert(path) }
             collectMembers(members, context, path, &paths, includingMaps: includingMaps)
+        case .object where includingMaps && field?.shape == .object(type: Self.objectMetaType):
+            // An empty nested ObjectMeta (a template's): kube's carries `creationTimestamp: null`, no leaf.
+            break
         case .array(let items) where !items.isEmpty:
             let kind = ListKind(field, items: items)
             switch kind {
             case .atomic:
                 paths.insert(path)
             case .set:
+                if includingMaps { paths.insert(path) }
                 for item in items { paths.insert(path + [.value(item)]) }
             case .associative:
+                if includingMaps { paths.insert(path) }
                 for item in items {
                     guard let element = kind.keyElement(of: item), case .object(let members) = item else { continue }
                     paths.insert(path + [element])
@@ -106,6 +112,42 @@ struct ObjectFields {
         default:
             paths.insert(path)
         }
+    }
+
+    static let objectMetaType = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+
+    /// The schema of the field at `path` when that field exists in the Go zero value of the
+    /// root type (every step a field of a typed object that is a value struct or serialized
+    /// without `omitempty`); `nil` when a zero object does not have it.
+    func zeroValueField(_ path: FieldPath, context root: SchemaContext) -> FieldSchema? {
+        var context = root
+        var last: FieldSchema?
+        for element in path {
+            guard case .field(let name) = element, case .type = context,
+                let field = context.field(name, in: schema), field.inZeroValue
+            else { return nil }
+            last = field
+            context = Optional(field).objectContext
+        }
+        return last
+    }
+
+    /// What a create's "old" object, the zero value of the type, has of `newSet`: the nodes it
+    /// has, and as leaves the value structs whose members are all empty or untracked (`{}`
+    /// before and after). An atomic object is a value: only `{}` equals its zero value.
+    func zeroValueSet(of newSet: FieldSet, in object: JSONValue, context: SchemaContext) -> FieldSet {
+        let nodes = newSet.properPrefixes
+        var zero = FieldSet()
+        for path in newSet.paths {
+            guard let field = zeroValueField(path, context: context) else { continue }
+            let value = value(at: path, in: object)
+            if nodes.contains(path) || value == .object([:]) {
+                zero.paths.insert(path)
+            } else if case .object? = value, case .object = field.shape, !field.atomic {
+                zero.paths.insert(path)
+            }
+        }
+        return zero
     }
 
     /// The value at `path` in `root`, or `nil` when absent.

@@ -29,13 +29,14 @@ import KubeCore
 /// - Ordinary writes (``recordUpdate(old:new:fieldManager:subresource:time:schema:)``):
 ///   the writer's `Update` entry gains the fields it added or changed, other managers lose
 ///   them; removed fields leave every entry; a client that sends changed `managedFields`
-///   has them honoured, `[{}]` clears them, `[]` keeps the old ones.
+///   has them honoured, `[{}]` clears them, `[]` keeps the old ones. A create is compared
+///   with the zero value of the type (``FieldSchema/inZeroValue``): added nodes are owned
+///   themselves (`"."`), nodes a zero object has are not.
+/// - `x-kubernetes-map-type: atomic` objects and maps (``FieldSchema/atomic``) are one field.
 /// - Never tracked: `apiVersion`, `kind`, `metadata.name/namespace/uid/resourceVersion/
 ///   generation/creationTimestamp/selfLink/managedFields` (kube's strip set).
 ///
 /// Simplified:
-/// - `x-kubernetes-map-type: atomic` / `structType: atomic` are not in ``PatchSchema``, so
-///   such objects (for example `spec.selector`) are tracked member by member.
 /// - kube folds `Update` entries beyond ten into an `ancient-changes` entry; not done here.
 /// - A `null` in an applied configuration means "not set" (it neither sets nor owns the field).
 /// - Manager identity is (manager, operation, subresource); kube also keys `Update` entries by
@@ -151,7 +152,9 @@ public enum ServerSideApply {
         }
 
         let newSet = fields.fieldSet(of: new, context: context, includingMaps: true)
-        let oldSet = old.map { fields.fieldSet(of: $0, context: context, includingMaps: true) } ?? FieldSet()
+        // A create compares with the zero value of the type, as kube's field manager does.
+        let oldSet = old.map { fields.fieldSet(of: $0, context: context, includingMaps: true) }
+            ?? fields.zeroValueSet(of: newSet, in: new, context: context)
         var changed = FieldSet()
         let newPrefixes = newSet.properPrefixes
         for path in newSet.paths {

@@ -23,16 +23,27 @@ public struct FieldSchema: Sendable, Hashable {
     /// `atomic`, `set` or `map`; `nil` when unset.
     public var listType: String?
     public var listMapKeys: [String]
+    /// `x-kubernetes-map-type: atomic` on the field or its type: the object or map is
+    /// owned, replaced and tracked as one value (`LabelSelector`, `ObjectReference`, a
+    /// Service's `selector`).
+    public var atomic: Bool
+    /// The field exists in the Go zero value of its parent (a non-pointer struct, or a
+    /// field serialized without `omitempty`), so creating an object does not add it: kube's
+    /// managedFields give such a node no `"."` entry of its own (`f:spec`, `f:template`,
+    /// `f:containers`), where an added one has it (`f:volumes`, `f:rollingUpdate`).
+    public var inZeroValue: Bool
 
     public init(
         shape: Shape, patchStrategy: String? = nil, patchMergeKey: String? = nil, listType: String? = nil,
-        listMapKeys: [String] = []
+        listMapKeys: [String] = [], atomic: Bool = false, inZeroValue: Bool = false
     ) {
         self.shape = shape
         self.patchStrategy = patchStrategy
         self.patchMergeKey = patchMergeKey
         self.listType = listType
         self.listMapKeys = listMapKeys
+        self.atomic = atomic
+        self.inZeroValue = inZeroValue
     }
 }
 

@@ -54,6 +54,8 @@ enum BuiltinTable {
             }
             var field = FieldSchema(shape: shape)
             for option in tokens.dropFirst(2) {
+                if option == "a" { field.atomic = true; continue }
+                if option == "z" { field.inZeroValue = true; continue }
                 let text = String(option.dropFirst(2))
                 switch option.first {
                 case "s": field.patchStrategy = text

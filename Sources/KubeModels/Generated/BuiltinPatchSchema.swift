@@ -9,48 +9,49 @@ public enum BuiltinPatchSchema {
     public static let schema: PatchSchema = BuiltinTable.patchSchema(table)
 
     // `T <type>` starts a type; then `<field> <shape> [s=<strategy>] [k=<mergeKey>] [t=<listType>]
-    // [K=<mapKeys>]` where shape is `o:<type>`, `l[:<type>]` or `m[:<type>]`;
+    // [K=<mapKeys>] [a] [z]` where shape is `o:<type>`, `l[:<type>]` or `m[:<type>]`, `a` marks an
+    // atomic object or map and `z` a field present in the Go zero value of its parent;
     // `K <group> <version> <kind> <type>` maps a kind to its root type (`-` for the core group).
     private static let table = """
 T io.k8s.api.admissionregistration.v1.MatchResources
 excludeResourceRules l:io.k8s.api.admissionregistration.v1.NamedRuleWithOperations t=atomic
-namespaceSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector
-objectSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector
+namespaceSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector a
+objectSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector a
 resourceRules l:io.k8s.api.admissionregistration.v1.NamedRuleWithOperations t=atomic
 T io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicy
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicySpec
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicySpec z
 T io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicyBinding
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicyBindingSpec
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicyBindingSpec z
 T io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicyBindingList
-items l:io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicyBinding
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicyBinding z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicyBindingSpec
-matchResources o:io.k8s.api.admissionregistration.v1.MatchResources
-paramRef o:io.k8s.api.admissionregistration.v1.ParamRef
+matchResources o:io.k8s.api.admissionregistration.v1.MatchResources a
+paramRef o:io.k8s.api.admissionregistration.v1.ParamRef a
 T io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicyList
-items l:io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicy
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicy z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicySpec
 matchConditions l:io.k8s.api.admissionregistration.v1.MatchCondition s=merge k=name t=map K=name
-matchConstraints o:io.k8s.api.admissionregistration.v1.MatchResources
+matchConstraints o:io.k8s.api.admissionregistration.v1.MatchResources a
 mutations l:io.k8s.api.admissionregistration.v1.Mutation t=atomic
-paramKind o:io.k8s.api.admissionregistration.v1.ParamKind
+paramKind o:io.k8s.api.admissionregistration.v1.ParamKind a
 variables l:io.k8s.api.admissionregistration.v1.Variable t=atomic
 T io.k8s.api.admissionregistration.v1.MutatingWebhook
-admissionReviewVersions l t=atomic
-clientConfig o:io.k8s.api.admissionregistration.v1.WebhookClientConfig
+admissionReviewVersions l t=atomic z
+clientConfig o:io.k8s.api.admissionregistration.v1.WebhookClientConfig z
 matchConditions l:io.k8s.api.admissionregistration.v1.MatchCondition s=merge k=name t=map K=name
-namespaceSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector
-objectSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector
+namespaceSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector a
+objectSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector a
 rules l:io.k8s.api.admissionregistration.v1.RuleWithOperations t=atomic
 T io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
 webhooks l:io.k8s.api.admissionregistration.v1.MutatingWebhook s=merge k=name t=map K=name
 T io.k8s.api.admissionregistration.v1.MutatingWebhookConfigurationList
-items l:io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.admissionregistration.v1.Mutation
 applyConfiguration o:io.k8s.api.admissionregistration.v1.ApplyConfiguration
 jsonPatch o:io.k8s.api.admissionregistration.v1.JSONPatch
@@ -61,7 +62,7 @@ operations l t=atomic
 resourceNames l t=atomic
 resources l t=atomic
 T io.k8s.api.admissionregistration.v1.ParamRef
-selector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector
+selector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector a
 T io.k8s.api.admissionregistration.v1.RuleWithOperations
 apiGroups l t=atomic
 apiVersions l t=atomic
@@ -70,128 +71,128 @@ resources l t=atomic
 T io.k8s.api.admissionregistration.v1.TypeChecking
 expressionWarnings l:io.k8s.api.admissionregistration.v1.ExpressionWarning t=atomic
 T io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicy
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicySpec
-status o:io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicySpec z
+status o:io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyStatus z
 T io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBinding
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBindingSpec
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBindingSpec z
 T io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBindingList
-items l:io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBinding
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBinding z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBindingSpec
-matchResources o:io.k8s.api.admissionregistration.v1.MatchResources
-paramRef o:io.k8s.api.admissionregistration.v1.ParamRef
-validationActions l t=set
+matchResources o:io.k8s.api.admissionregistration.v1.MatchResources a
+paramRef o:io.k8s.api.admissionregistration.v1.ParamRef a
+validationActions l t=set z
 T io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyList
-items l:io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicy
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicy z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicySpec
 auditAnnotations l:io.k8s.api.admissionregistration.v1.AuditAnnotation t=atomic
 matchConditions l:io.k8s.api.admissionregistration.v1.MatchCondition s=merge k=name t=map K=name
-matchConstraints o:io.k8s.api.admissionregistration.v1.MatchResources
-paramKind o:io.k8s.api.admissionregistration.v1.ParamKind
+matchConstraints o:io.k8s.api.admissionregistration.v1.MatchResources a
+paramKind o:io.k8s.api.admissionregistration.v1.ParamKind a
 validations l:io.k8s.api.admissionregistration.v1.Validation t=atomic
 variables l:io.k8s.api.admissionregistration.v1.Variable s=merge k=name t=map K=name
 T io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyStatus
 conditions l:io.k8s.apimachinery.pkg.apis.meta.v1.Condition t=map K=type
 typeChecking o:io.k8s.api.admissionregistration.v1.TypeChecking
 T io.k8s.api.admissionregistration.v1.ValidatingWebhook
-admissionReviewVersions l t=atomic
-clientConfig o:io.k8s.api.admissionregistration.v1.WebhookClientConfig
+admissionReviewVersions l t=atomic z
+clientConfig o:io.k8s.api.admissionregistration.v1.WebhookClientConfig z
 matchConditions l:io.k8s.api.admissionregistration.v1.MatchCondition s=merge k=name t=map K=name
-namespaceSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector
-objectSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector
+namespaceSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector a
+objectSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector a
 rules l:io.k8s.api.admissionregistration.v1.RuleWithOperations t=atomic
 T io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
 webhooks l:io.k8s.api.admissionregistration.v1.ValidatingWebhook s=merge k=name t=map K=name
 T io.k8s.api.admissionregistration.v1.ValidatingWebhookConfigurationList
-items l:io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.admissionregistration.v1.WebhookClientConfig
 service o:io.k8s.api.admissionregistration.v1.ServiceReference
 T io.k8s.api.apps.v1.ControllerRevision
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
 T io.k8s.api.apps.v1.ControllerRevisionList
-items l:io.k8s.api.apps.v1.ControllerRevision
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.apps.v1.ControllerRevision z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.apps.v1.DaemonSet
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.apps.v1.DaemonSetSpec
-status o:io.k8s.api.apps.v1.DaemonSetStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.apps.v1.DaemonSetSpec z
+status o:io.k8s.api.apps.v1.DaemonSetStatus z
 T io.k8s.api.apps.v1.DaemonSetList
-items l:io.k8s.api.apps.v1.DaemonSet
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.apps.v1.DaemonSet z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.apps.v1.DaemonSetSpec
-selector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector
-template o:io.k8s.api.core.v1.PodTemplateSpec
-updateStrategy o:io.k8s.api.apps.v1.DaemonSetUpdateStrategy
+selector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector a z
+template o:io.k8s.api.core.v1.PodTemplateSpec z
+updateStrategy o:io.k8s.api.apps.v1.DaemonSetUpdateStrategy z
 T io.k8s.api.apps.v1.DaemonSetStatus
 conditions l:io.k8s.api.apps.v1.DaemonSetCondition s=merge k=type t=map K=type
 T io.k8s.api.apps.v1.DaemonSetUpdateStrategy
 rollingUpdate o:io.k8s.api.apps.v1.RollingUpdateDaemonSet
 T io.k8s.api.apps.v1.Deployment
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.apps.v1.DeploymentSpec
-status o:io.k8s.api.apps.v1.DeploymentStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.apps.v1.DeploymentSpec z
+status o:io.k8s.api.apps.v1.DeploymentStatus z
 T io.k8s.api.apps.v1.DeploymentList
-items l:io.k8s.api.apps.v1.Deployment
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.apps.v1.Deployment z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.apps.v1.DeploymentSpec
-selector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector
-strategy o:io.k8s.api.apps.v1.DeploymentStrategy s=retainKeys
-template o:io.k8s.api.core.v1.PodTemplateSpec
+selector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector a z
+strategy o:io.k8s.api.apps.v1.DeploymentStrategy s=retainKeys z
+template o:io.k8s.api.core.v1.PodTemplateSpec z
 T io.k8s.api.apps.v1.DeploymentStatus
 conditions l:io.k8s.api.apps.v1.DeploymentCondition s=merge k=type t=map K=type
 T io.k8s.api.apps.v1.DeploymentStrategy
 rollingUpdate o:io.k8s.api.apps.v1.RollingUpdateDeployment
 T io.k8s.api.apps.v1.ReplicaSet
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.apps.v1.ReplicaSetSpec
-status o:io.k8s.api.apps.v1.ReplicaSetStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.apps.v1.ReplicaSetSpec z
+status o:io.k8s.api.apps.v1.ReplicaSetStatus z
 T io.k8s.api.apps.v1.ReplicaSetList
-items l:io.k8s.api.apps.v1.ReplicaSet
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.apps.v1.ReplicaSet z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.apps.v1.ReplicaSetSpec
-selector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector
-template o:io.k8s.api.core.v1.PodTemplateSpec
+selector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector a z
+template o:io.k8s.api.core.v1.PodTemplateSpec z
 T io.k8s.api.apps.v1.ReplicaSetStatus
 conditions l:io.k8s.api.apps.v1.ReplicaSetCondition s=merge k=type t=map K=type
 T io.k8s.api.apps.v1.StatefulSet
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.apps.v1.StatefulSetSpec
-status o:io.k8s.api.apps.v1.StatefulSetStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.apps.v1.StatefulSetSpec z
+status o:io.k8s.api.apps.v1.StatefulSetStatus z
 T io.k8s.api.apps.v1.StatefulSetList
-items l:io.k8s.api.apps.v1.StatefulSet
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.apps.v1.StatefulSet z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.apps.v1.StatefulSetSpec
 ordinals o:io.k8s.api.apps.v1.StatefulSetOrdinals
 persistentVolumeClaimRetentionPolicy o:io.k8s.api.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy
-selector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector
-template o:io.k8s.api.core.v1.PodTemplateSpec
-updateStrategy o:io.k8s.api.apps.v1.StatefulSetUpdateStrategy
+selector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector a z
+template o:io.k8s.api.core.v1.PodTemplateSpec z
+updateStrategy o:io.k8s.api.apps.v1.StatefulSetUpdateStrategy z
 volumeClaimTemplates l:io.k8s.api.core.v1.PersistentVolumeClaim t=atomic
 T io.k8s.api.apps.v1.StatefulSetStatus
 conditions l:io.k8s.api.apps.v1.StatefulSetCondition s=merge k=type t=map K=type
 T io.k8s.api.apps.v1.StatefulSetUpdateStrategy
 rollingUpdate o:io.k8s.api.apps.v1.RollingUpdateStatefulSetStrategy
 T io.k8s.api.authentication.v1.SelfSubjectReview
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-status o:io.k8s.api.authentication.v1.SelfSubjectReviewStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+status o:io.k8s.api.authentication.v1.SelfSubjectReviewStatus z
 T io.k8s.api.authentication.v1.SelfSubjectReviewStatus
 userInfo o:io.k8s.api.authentication.v1.UserInfo
 T io.k8s.api.authentication.v1.TokenRequest
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.authentication.v1.TokenRequestSpec
-status o:io.k8s.api.authentication.v1.TokenRequestStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.authentication.v1.TokenRequestSpec z
+status o:io.k8s.api.authentication.v1.TokenRequestStatus z
 T io.k8s.api.authentication.v1.TokenRequestSpec
 audiences l t=atomic
 boundObjectRef o:io.k8s.api.authentication.v1.BoundObjectReference
 T io.k8s.api.authentication.v1.TokenReview
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.authentication.v1.TokenReviewSpec
-status o:io.k8s.api.authentication.v1.TokenReviewStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.authentication.v1.TokenReviewSpec z
+status o:io.k8s.api.authentication.v1.TokenReviewStatus z
 T io.k8s.api.authentication.v1.TokenReviewSpec
 audiences l t=atomic
 T io.k8s.api.authentication.v1.TokenReviewStatus
@@ -205,12 +206,12 @@ requirements l:io.k8s.apimachinery.pkg.apis.meta.v1.FieldSelectorRequirement t=a
 T io.k8s.api.authorization.v1.LabelSelectorAttributes
 requirements l:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement t=atomic
 T io.k8s.api.authorization.v1.LocalSubjectAccessReview
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.authorization.v1.SubjectAccessReviewSpec
-status o:io.k8s.api.authorization.v1.SubjectAccessReviewStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.authorization.v1.SubjectAccessReviewSpec z
+status o:io.k8s.api.authorization.v1.SubjectAccessReviewStatus z
 T io.k8s.api.authorization.v1.NonResourceRule
 nonResourceURLs l t=atomic
-verbs l t=atomic
+verbs l t=atomic z
 T io.k8s.api.authorization.v1.ResourceAttributes
 fieldSelector o:io.k8s.api.authorization.v1.FieldSelectorAttributes
 labelSelector o:io.k8s.api.authorization.v1.LabelSelectorAttributes
@@ -218,74 +219,74 @@ T io.k8s.api.authorization.v1.ResourceRule
 apiGroups l t=atomic
 resourceNames l t=atomic
 resources l t=atomic
-verbs l t=atomic
+verbs l t=atomic z
 T io.k8s.api.authorization.v1.SelfSubjectAccessReview
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.authorization.v1.SelfSubjectAccessReviewSpec
-status o:io.k8s.api.authorization.v1.SubjectAccessReviewStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.authorization.v1.SelfSubjectAccessReviewSpec z
+status o:io.k8s.api.authorization.v1.SubjectAccessReviewStatus z
 T io.k8s.api.authorization.v1.SelfSubjectAccessReviewSpec
 nonResourceAttributes o:io.k8s.api.authorization.v1.NonResourceAttributes
 resourceAttributes o:io.k8s.api.authorization.v1.ResourceAttributes
 T io.k8s.api.authorization.v1.SelfSubjectRulesReview
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.authorization.v1.SelfSubjectRulesReviewSpec
-status o:io.k8s.api.authorization.v1.SubjectRulesReviewStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.authorization.v1.SelfSubjectRulesReviewSpec z
+status o:io.k8s.api.authorization.v1.SubjectRulesReviewStatus z
 T io.k8s.api.authorization.v1.SubjectAccessReview
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.authorization.v1.SubjectAccessReviewSpec
-status o:io.k8s.api.authorization.v1.SubjectAccessReviewStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.authorization.v1.SubjectAccessReviewSpec z
+status o:io.k8s.api.authorization.v1.SubjectAccessReviewStatus z
 T io.k8s.api.authorization.v1.SubjectAccessReviewSpec
 extra m
 groups l t=atomic
 nonResourceAttributes o:io.k8s.api.authorization.v1.NonResourceAttributes
 resourceAttributes o:io.k8s.api.authorization.v1.ResourceAttributes
 T io.k8s.api.authorization.v1.SubjectRulesReviewStatus
-nonResourceRules l:io.k8s.api.authorization.v1.NonResourceRule t=atomic
-resourceRules l:io.k8s.api.authorization.v1.ResourceRule t=atomic
+nonResourceRules l:io.k8s.api.authorization.v1.NonResourceRule t=atomic z
+resourceRules l:io.k8s.api.authorization.v1.ResourceRule t=atomic z
 T io.k8s.api.autoscaling.v1.HorizontalPodAutoscaler
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerSpec
-status o:io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerSpec z
+status o:io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerStatus z
 T io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerList
-items l:io.k8s.api.autoscaling.v1.HorizontalPodAutoscaler
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.autoscaling.v1.HorizontalPodAutoscaler z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerSpec
-scaleTargetRef o:io.k8s.api.autoscaling.v1.CrossVersionObjectReference
+scaleTargetRef o:io.k8s.api.autoscaling.v1.CrossVersionObjectReference a z
 T io.k8s.api.autoscaling.v1.Scale
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.autoscaling.v1.ScaleSpec
-status o:io.k8s.api.autoscaling.v1.ScaleStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.autoscaling.v1.ScaleSpec z
+status o:io.k8s.api.autoscaling.v1.ScaleStatus z
 T io.k8s.api.autoscaling.v2.ContainerResourceMetricSource
-target o:io.k8s.api.autoscaling.v2.MetricTarget
+target o:io.k8s.api.autoscaling.v2.MetricTarget z
 T io.k8s.api.autoscaling.v2.ContainerResourceMetricStatus
-current o:io.k8s.api.autoscaling.v2.MetricValueStatus
+current o:io.k8s.api.autoscaling.v2.MetricValueStatus z
 T io.k8s.api.autoscaling.v2.ExternalMetricSource
-metric o:io.k8s.api.autoscaling.v2.MetricIdentifier
-target o:io.k8s.api.autoscaling.v2.MetricTarget
+metric o:io.k8s.api.autoscaling.v2.MetricIdentifier z
+target o:io.k8s.api.autoscaling.v2.MetricTarget z
 T io.k8s.api.autoscaling.v2.ExternalMetricStatus
-current o:io.k8s.api.autoscaling.v2.MetricValueStatus
-metric o:io.k8s.api.autoscaling.v2.MetricIdentifier
+current o:io.k8s.api.autoscaling.v2.MetricValueStatus z
+metric o:io.k8s.api.autoscaling.v2.MetricIdentifier z
 T io.k8s.api.autoscaling.v2.HPAScalingRules
 policies l:io.k8s.api.autoscaling.v2.HPAScalingPolicy t=atomic
 T io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerSpec
-status o:io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerSpec z
+status o:io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus z
 T io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerBehavior
 scaleDown o:io.k8s.api.autoscaling.v2.HPAScalingRules
 scaleUp o:io.k8s.api.autoscaling.v2.HPAScalingRules
 T io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerList
-items l:io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerSpec
 behavior o:io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerBehavior
 metrics l:io.k8s.api.autoscaling.v2.MetricSpec t=atomic
-scaleTargetRef o:io.k8s.api.autoscaling.v2.CrossVersionObjectReference
+scaleTargetRef o:io.k8s.api.autoscaling.v2.CrossVersionObjectReference z
 T io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus
 conditions l:io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerCondition s=merge k=type t=map K=type
 currentMetrics l:io.k8s.api.autoscaling.v2.MetricStatus t=atomic
 T io.k8s.api.autoscaling.v2.MetricIdentifier
-selector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector
+selector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector a
 T io.k8s.api.autoscaling.v2.MetricSpec
 containerResource o:io.k8s.api.autoscaling.v2.ContainerResourceMetricSource
 external o:io.k8s.api.autoscaling.v2.ExternalMetricSource
@@ -299,71 +300,71 @@ object o:io.k8s.api.autoscaling.v2.ObjectMetricStatus
 pods o:io.k8s.api.autoscaling.v2.PodsMetricStatus
 resource o:io.k8s.api.autoscaling.v2.ResourceMetricStatus
 T io.k8s.api.autoscaling.v2.ObjectMetricSource
-describedObject o:io.k8s.api.autoscaling.v2.CrossVersionObjectReference
-metric o:io.k8s.api.autoscaling.v2.MetricIdentifier
-target o:io.k8s.api.autoscaling.v2.MetricTarget
+describedObject o:io.k8s.api.autoscaling.v2.CrossVersionObjectReference z
+metric o:io.k8s.api.autoscaling.v2.MetricIdentifier z
+target o:io.k8s.api.autoscaling.v2.MetricTarget z
 T io.k8s.api.autoscaling.v2.ObjectMetricStatus
-current o:io.k8s.api.autoscaling.v2.MetricValueStatus
-describedObject o:io.k8s.api.autoscaling.v2.CrossVersionObjectReference
-metric o:io.k8s.api.autoscaling.v2.MetricIdentifier
+current o:io.k8s.api.autoscaling.v2.MetricValueStatus z
+describedObject o:io.k8s.api.autoscaling.v2.CrossVersionObjectReference z
+metric o:io.k8s.api.autoscaling.v2.MetricIdentifier z
 T io.k8s.api.autoscaling.v2.PodsMetricSource
-metric o:io.k8s.api.autoscaling.v2.MetricIdentifier
-target o:io.k8s.api.autoscaling.v2.MetricTarget
+metric o:io.k8s.api.autoscaling.v2.MetricIdentifier z
+target o:io.k8s.api.autoscaling.v2.MetricTarget z
 T io.k8s.api.autoscaling.v2.PodsMetricStatus
-current o:io.k8s.api.autoscaling.v2.MetricValueStatus
-metric o:io.k8s.api.autoscaling.v2.MetricIdentifier
+current o:io.k8s.api.autoscaling.v2.MetricValueStatus z
+metric o:io.k8s.api.autoscaling.v2.MetricIdentifier z
 T io.k8s.api.autoscaling.v2.ResourceMetricSource
-target o:io.k8s.api.autoscaling.v2.MetricTarget
+target o:io.k8s.api.autoscaling.v2.MetricTarget z
 T io.k8s.api.autoscaling.v2.ResourceMetricStatus
-current o:io.k8s.api.autoscaling.v2.MetricValueStatus
+current o:io.k8s.api.autoscaling.v2.MetricValueStatus z
 T io.k8s.api.batch.v1.CronJob
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.batch.v1.CronJobSpec
-status o:io.k8s.api.batch.v1.CronJobStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.batch.v1.CronJobSpec z
+status o:io.k8s.api.batch.v1.CronJobStatus z
 T io.k8s.api.batch.v1.CronJobList
-items l:io.k8s.api.batch.v1.CronJob
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.batch.v1.CronJob z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.batch.v1.CronJobSpec
-jobTemplate o:io.k8s.api.batch.v1.JobTemplateSpec
+jobTemplate o:io.k8s.api.batch.v1.JobTemplateSpec z
 T io.k8s.api.batch.v1.CronJobStatus
 active l:io.k8s.api.core.v1.ObjectReference t=atomic
 T io.k8s.api.batch.v1.Job
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.batch.v1.JobSpec
-status o:io.k8s.api.batch.v1.JobStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.batch.v1.JobSpec z
+status o:io.k8s.api.batch.v1.JobStatus z
 T io.k8s.api.batch.v1.JobList
-items l:io.k8s.api.batch.v1.Job
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.batch.v1.Job z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.batch.v1.JobSpec
 podFailurePolicy o:io.k8s.api.batch.v1.PodFailurePolicy
-selector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector
+selector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector a
 successPolicy o:io.k8s.api.batch.v1.SuccessPolicy
-template o:io.k8s.api.core.v1.PodTemplateSpec
+template o:io.k8s.api.core.v1.PodTemplateSpec z
 T io.k8s.api.batch.v1.JobStatus
 conditions l:io.k8s.api.batch.v1.JobCondition s=merge k=type t=atomic
 uncountedTerminatedPods o:io.k8s.api.batch.v1.UncountedTerminatedPods
 T io.k8s.api.batch.v1.JobTemplateSpec
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.batch.v1.JobSpec
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.batch.v1.JobSpec z
 T io.k8s.api.batch.v1.PodFailurePolicy
-rules l:io.k8s.api.batch.v1.PodFailurePolicyRule t=atomic
+rules l:io.k8s.api.batch.v1.PodFailurePolicyRule t=atomic z
 T io.k8s.api.batch.v1.PodFailurePolicyOnExitCodesRequirement
-values l t=set
+values l t=set z
 T io.k8s.api.batch.v1.PodFailurePolicyRule
 onExitCodes o:io.k8s.api.batch.v1.PodFailurePolicyOnExitCodesRequirement
 onPodConditions l:io.k8s.api.batch.v1.PodFailurePolicyOnPodConditionsPattern t=atomic
 T io.k8s.api.batch.v1.SuccessPolicy
-rules l:io.k8s.api.batch.v1.SuccessPolicyRule t=atomic
+rules l:io.k8s.api.batch.v1.SuccessPolicyRule t=atomic z
 T io.k8s.api.batch.v1.UncountedTerminatedPods
 failed l t=set
 succeeded l t=set
 T io.k8s.api.certificates.v1.CertificateSigningRequest
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.certificates.v1.CertificateSigningRequestSpec
-status o:io.k8s.api.certificates.v1.CertificateSigningRequestStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.certificates.v1.CertificateSigningRequestSpec z
+status o:io.k8s.api.certificates.v1.CertificateSigningRequestStatus z
 T io.k8s.api.certificates.v1.CertificateSigningRequestList
-items l:io.k8s.api.certificates.v1.CertificateSigningRequest
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.certificates.v1.CertificateSigningRequest z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.certificates.v1.CertificateSigningRequestSpec
 extra m
 groups l t=atomic
@@ -371,56 +372,56 @@ usages l t=atomic
 T io.k8s.api.certificates.v1.CertificateSigningRequestStatus
 conditions l:io.k8s.api.certificates.v1.CertificateSigningRequestCondition t=map K=type
 T io.k8s.api.coordination.v1.Lease
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.coordination.v1.LeaseSpec
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.coordination.v1.LeaseSpec z
 T io.k8s.api.coordination.v1.LeaseList
-items l:io.k8s.api.coordination.v1.Lease
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.coordination.v1.Lease z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.core.v1.Affinity
 nodeAffinity o:io.k8s.api.core.v1.NodeAffinity
 podAffinity o:io.k8s.api.core.v1.PodAffinity
 podAntiAffinity o:io.k8s.api.core.v1.PodAntiAffinity
 T io.k8s.api.core.v1.Binding
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-target o:io.k8s.api.core.v1.ObjectReference
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+target o:io.k8s.api.core.v1.ObjectReference a z
 T io.k8s.api.core.v1.CSIPersistentVolumeSource
-controllerExpandSecretRef o:io.k8s.api.core.v1.SecretReference
-controllerPublishSecretRef o:io.k8s.api.core.v1.SecretReference
-nodeExpandSecretRef o:io.k8s.api.core.v1.SecretReference
-nodePublishSecretRef o:io.k8s.api.core.v1.SecretReference
-nodeStageSecretRef o:io.k8s.api.core.v1.SecretReference
+controllerExpandSecretRef o:io.k8s.api.core.v1.SecretReference a
+controllerPublishSecretRef o:io.k8s.api.core.v1.SecretReference a
+nodeExpandSecretRef o:io.k8s.api.core.v1.SecretReference a
+nodePublishSecretRef o:io.k8s.api.core.v1.SecretReference a
+nodeStageSecretRef o:io.k8s.api.core.v1.SecretReference a
 volumeAttributes m
 T io.k8s.api.core.v1.CSIVolumeSource
-nodePublishSecretRef o:io.k8s.api.core.v1.LocalObjectReference
+nodePublishSecretRef o:io.k8s.api.core.v1.LocalObjectReference a
 volumeAttributes m
 T io.k8s.api.core.v1.Capabilities
 add l t=atomic
 drop l t=atomic
 T io.k8s.api.core.v1.CephFSPersistentVolumeSource
-monitors l t=atomic
-secretRef o:io.k8s.api.core.v1.SecretReference
+monitors l t=atomic z
+secretRef o:io.k8s.api.core.v1.SecretReference a
 T io.k8s.api.core.v1.CephFSVolumeSource
-monitors l t=atomic
-secretRef o:io.k8s.api.core.v1.LocalObjectReference
+monitors l t=atomic z
+secretRef o:io.k8s.api.core.v1.LocalObjectReference a
 T io.k8s.api.core.v1.CinderPersistentVolumeSource
-secretRef o:io.k8s.api.core.v1.SecretReference
+secretRef o:io.k8s.api.core.v1.SecretReference a
 T io.k8s.api.core.v1.CinderVolumeSource
-secretRef o:io.k8s.api.core.v1.LocalObjectReference
+secretRef o:io.k8s.api.core.v1.LocalObjectReference a
 T io.k8s.api.core.v1.ClusterTrustBundleProjection
-labelSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector
+labelSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector a
 T io.k8s.api.core.v1.ComponentStatus
 conditions l:io.k8s.api.core.v1.ComponentCondition s=merge k=type t=map K=type
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
 T io.k8s.api.core.v1.ComponentStatusList
-items l:io.k8s.api.core.v1.ComponentStatus
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.core.v1.ComponentStatus z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.core.v1.ConfigMap
 binaryData m
 data m
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
 T io.k8s.api.core.v1.ConfigMapList
-items l:io.k8s.api.core.v1.ConfigMap
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.core.v1.ConfigMap z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.core.v1.ConfigMapProjection
 items l:io.k8s.api.core.v1.KeyToPath t=atomic
 T io.k8s.api.core.v1.ConfigMapVolumeSource
@@ -435,7 +436,7 @@ livenessProbe o:io.k8s.api.core.v1.Probe
 ports l:io.k8s.api.core.v1.ContainerPort s=merge k=containerPort t=map K=containerPort,protocol
 readinessProbe o:io.k8s.api.core.v1.Probe
 resizePolicy l:io.k8s.api.core.v1.ContainerResizePolicy t=atomic
-resources o:io.k8s.api.core.v1.ResourceRequirements
+resources o:io.k8s.api.core.v1.ResourceRequirements z
 restartPolicyRules l:io.k8s.api.core.v1.ContainerRestartRule t=atomic
 securityContext o:io.k8s.api.core.v1.SecurityContext
 startupProbe o:io.k8s.api.core.v1.Probe
@@ -464,33 +465,33 @@ linux o:io.k8s.api.core.v1.LinuxContainerUser
 T io.k8s.api.core.v1.DownwardAPIProjection
 items l:io.k8s.api.core.v1.DownwardAPIVolumeFile t=atomic
 T io.k8s.api.core.v1.DownwardAPIVolumeFile
-fieldRef o:io.k8s.api.core.v1.ObjectFieldSelector
-resourceFieldRef o:io.k8s.api.core.v1.ResourceFieldSelector
+fieldRef o:io.k8s.api.core.v1.ObjectFieldSelector a
+resourceFieldRef o:io.k8s.api.core.v1.ResourceFieldSelector a
 T io.k8s.api.core.v1.DownwardAPIVolumeSource
 items l:io.k8s.api.core.v1.DownwardAPIVolumeFile t=atomic
 T io.k8s.api.core.v1.EndpointAddress
-targetRef o:io.k8s.api.core.v1.ObjectReference
+targetRef o:io.k8s.api.core.v1.ObjectReference a
 T io.k8s.api.core.v1.EndpointSubset
 addresses l:io.k8s.api.core.v1.EndpointAddress t=atomic
 notReadyAddresses l:io.k8s.api.core.v1.EndpointAddress t=atomic
 ports l:io.k8s.api.core.v1.EndpointPort t=atomic
 T io.k8s.api.core.v1.Endpoints
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
 subsets l:io.k8s.api.core.v1.EndpointSubset t=atomic
 T io.k8s.api.core.v1.EndpointsList
-items l:io.k8s.api.core.v1.Endpoints
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.core.v1.Endpoints z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.core.v1.EnvFromSource
 configMapRef o:io.k8s.api.core.v1.ConfigMapEnvSource
 secretRef o:io.k8s.api.core.v1.SecretEnvSource
 T io.k8s.api.core.v1.EnvVar
 valueFrom o:io.k8s.api.core.v1.EnvVarSource
 T io.k8s.api.core.v1.EnvVarSource
-configMapKeyRef o:io.k8s.api.core.v1.ConfigMapKeySelector
-fieldRef o:io.k8s.api.core.v1.ObjectFieldSelector
-fileKeyRef o:io.k8s.api.core.v1.FileKeySelector
-resourceFieldRef o:io.k8s.api.core.v1.ResourceFieldSelector
-secretKeyRef o:io.k8s.api.core.v1.SecretKeySelector
+configMapKeyRef o:io.k8s.api.core.v1.ConfigMapKeySelector a
+fieldRef o:io.k8s.api.core.v1.ObjectFieldSelector a
+fileKeyRef o:io.k8s.api.core.v1.FileKeySelector a
+resourceFieldRef o:io.k8s.api.core.v1.ResourceFieldSelector a
+secretKeyRef o:io.k8s.api.core.v1.SecretKeySelector a
 T io.k8s.api.core.v1.EphemeralContainer
 args l t=atomic
 command l t=atomic
@@ -501,7 +502,7 @@ livenessProbe o:io.k8s.api.core.v1.Probe
 ports l:io.k8s.api.core.v1.ContainerPort s=merge k=containerPort t=map K=containerPort,protocol
 readinessProbe o:io.k8s.api.core.v1.Probe
 resizePolicy l:io.k8s.api.core.v1.ContainerResizePolicy t=atomic
-resources o:io.k8s.api.core.v1.ResourceRequirements
+resources o:io.k8s.api.core.v1.ResourceRequirements z
 restartPolicyRules l:io.k8s.api.core.v1.ContainerRestartRule t=atomic
 securityContext o:io.k8s.api.core.v1.SecurityContext
 startupProbe o:io.k8s.api.core.v1.Probe
@@ -510,14 +511,14 @@ volumeMounts l:io.k8s.api.core.v1.VolumeMount s=merge k=mountPath t=map K=mountP
 T io.k8s.api.core.v1.EphemeralVolumeSource
 volumeClaimTemplate o:io.k8s.api.core.v1.PersistentVolumeClaimTemplate
 T io.k8s.api.core.v1.Event
-involvedObject o:io.k8s.api.core.v1.ObjectReference
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-related o:io.k8s.api.core.v1.ObjectReference
+involvedObject o:io.k8s.api.core.v1.ObjectReference a z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+related o:io.k8s.api.core.v1.ObjectReference a
 series o:io.k8s.api.core.v1.EventSeries
-source o:io.k8s.api.core.v1.EventSource
+source o:io.k8s.api.core.v1.EventSource z
 T io.k8s.api.core.v1.EventList
-items l:io.k8s.api.core.v1.Event
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.core.v1.Event z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.core.v1.ExecAction
 command l t=atomic
 T io.k8s.api.core.v1.FCVolumeSource
@@ -525,20 +526,20 @@ targetWWNs l t=atomic
 wwids l t=atomic
 T io.k8s.api.core.v1.FlexPersistentVolumeSource
 options m
-secretRef o:io.k8s.api.core.v1.SecretReference
+secretRef o:io.k8s.api.core.v1.SecretReference a
 T io.k8s.api.core.v1.FlexVolumeSource
 options m
-secretRef o:io.k8s.api.core.v1.LocalObjectReference
+secretRef o:io.k8s.api.core.v1.LocalObjectReference a
 T io.k8s.api.core.v1.HTTPGetAction
 httpHeaders l:io.k8s.api.core.v1.HTTPHeader t=atomic
 T io.k8s.api.core.v1.HostAlias
 hostnames l t=atomic
 T io.k8s.api.core.v1.ISCSIPersistentVolumeSource
 portals l t=atomic
-secretRef o:io.k8s.api.core.v1.SecretReference
+secretRef o:io.k8s.api.core.v1.SecretReference a
 T io.k8s.api.core.v1.ISCSIVolumeSource
 portals l t=atomic
-secretRef o:io.k8s.api.core.v1.LocalObjectReference
+secretRef o:io.k8s.api.core.v1.LocalObjectReference a
 T io.k8s.api.core.v1.Lifecycle
 postStart o:io.k8s.api.core.v1.LifecycleHandler
 preStop o:io.k8s.api.core.v1.LifecycleHandler
@@ -548,8 +549,8 @@ httpGet o:io.k8s.api.core.v1.HTTPGetAction
 sleep o:io.k8s.api.core.v1.SleepAction
 tcpSocket o:io.k8s.api.core.v1.TCPSocketAction
 T io.k8s.api.core.v1.LimitRange
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.core.v1.LimitRangeSpec
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.core.v1.LimitRangeSpec z
 T io.k8s.api.core.v1.LimitRangeItem
 default m
 defaultRequest m
@@ -557,10 +558,10 @@ max m
 maxLimitRequestRatio m
 min m
 T io.k8s.api.core.v1.LimitRangeList
-items l:io.k8s.api.core.v1.LimitRange
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.core.v1.LimitRange z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.core.v1.LimitRangeSpec
-limits l:io.k8s.api.core.v1.LimitRangeItem t=atomic
+limits l:io.k8s.api.core.v1.LimitRangeItem t=atomic z
 T io.k8s.api.core.v1.LinuxContainerUser
 supplementalGroups l t=atomic
 T io.k8s.api.core.v1.LoadBalancerIngress
@@ -568,26 +569,26 @@ ports l:io.k8s.api.core.v1.PortStatus t=atomic
 T io.k8s.api.core.v1.LoadBalancerStatus
 ingress l:io.k8s.api.core.v1.LoadBalancerIngress t=atomic
 T io.k8s.api.core.v1.Namespace
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.core.v1.NamespaceSpec
-status o:io.k8s.api.core.v1.NamespaceStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.core.v1.NamespaceSpec z
+status o:io.k8s.api.core.v1.NamespaceStatus z
 T io.k8s.api.core.v1.NamespaceList
-items l:io.k8s.api.core.v1.Namespace
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.core.v1.Namespace z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.core.v1.NamespaceSpec
 finalizers l t=atomic
 T io.k8s.api.core.v1.NamespaceStatus
 conditions l:io.k8s.api.core.v1.NamespaceCondition s=merge k=type t=map K=type
 T io.k8s.api.core.v1.Node
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.core.v1.NodeSpec
-status o:io.k8s.api.core.v1.NodeStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.core.v1.NodeSpec z
+status o:io.k8s.api.core.v1.NodeStatus z
 T io.k8s.api.core.v1.NodeAffinity
 preferredDuringSchedulingIgnoredDuringExecution l:io.k8s.api.core.v1.PreferredSchedulingTerm t=atomic
-requiredDuringSchedulingIgnoredDuringExecution o:io.k8s.api.core.v1.NodeSelector
+requiredDuringSchedulingIgnoredDuringExecution o:io.k8s.api.core.v1.NodeSelector a
 T io.k8s.api.core.v1.NodeAllocatableResourceClaimStatus
 containers l t=set
-resources m
+resources m z
 T io.k8s.api.core.v1.NodeConfigSource
 configMap o:io.k8s.api.core.v1.ConfigMapNodeConfigSource
 T io.k8s.api.core.v1.NodeConfigStatus
@@ -597,12 +598,12 @@ lastKnownGood o:io.k8s.api.core.v1.NodeConfigSource
 T io.k8s.api.core.v1.NodeDaemonEndpoints
 kubeletEndpoint o:io.k8s.api.core.v1.DaemonEndpoint
 T io.k8s.api.core.v1.NodeList
-items l:io.k8s.api.core.v1.Node
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.core.v1.Node z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.core.v1.NodeRuntimeHandler
 features o:io.k8s.api.core.v1.NodeRuntimeHandlerFeatures
 T io.k8s.api.core.v1.NodeSelector
-nodeSelectorTerms l:io.k8s.api.core.v1.NodeSelectorTerm t=atomic
+nodeSelectorTerms l:io.k8s.api.core.v1.NodeSelectorTerm t=atomic z
 T io.k8s.api.core.v1.NodeSelectorRequirement
 values l t=atomic
 T io.k8s.api.core.v1.NodeSelectorTerm
@@ -629,22 +630,22 @@ volumesInUse l t=atomic
 T io.k8s.api.core.v1.NodeSystemInfo
 swap o:io.k8s.api.core.v1.NodeSwapStatus
 T io.k8s.api.core.v1.PersistentVolume
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.core.v1.PersistentVolumeSpec
-status o:io.k8s.api.core.v1.PersistentVolumeStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.core.v1.PersistentVolumeSpec z
+status o:io.k8s.api.core.v1.PersistentVolumeStatus z
 T io.k8s.api.core.v1.PersistentVolumeClaim
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.core.v1.PersistentVolumeClaimSpec
-status o:io.k8s.api.core.v1.PersistentVolumeClaimStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.core.v1.PersistentVolumeClaimSpec z
+status o:io.k8s.api.core.v1.PersistentVolumeClaimStatus z
 T io.k8s.api.core.v1.PersistentVolumeClaimList
-items l:io.k8s.api.core.v1.PersistentVolumeClaim
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.core.v1.PersistentVolumeClaim z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.core.v1.PersistentVolumeClaimSpec
 accessModes l t=atomic
-dataSource o:io.k8s.api.core.v1.TypedLocalObjectReference
+dataSource o:io.k8s.api.core.v1.TypedLocalObjectReference a
 dataSourceRef o:io.k8s.api.core.v1.TypedObjectReference
-resources o:io.k8s.api.core.v1.VolumeResourceRequirements
-selector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector
+resources o:io.k8s.api.core.v1.VolumeResourceRequirements z
+selector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector a
 T io.k8s.api.core.v1.PersistentVolumeClaimStatus
 accessModes l t=atomic
 allocatedResourceStatuses m
@@ -653,11 +654,11 @@ capacity m
 conditions l:io.k8s.api.core.v1.PersistentVolumeClaimCondition s=merge k=type t=map K=type
 modifyVolumeStatus o:io.k8s.api.core.v1.ModifyVolumeStatus
 T io.k8s.api.core.v1.PersistentVolumeClaimTemplate
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.core.v1.PersistentVolumeClaimSpec
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.core.v1.PersistentVolumeClaimSpec z
 T io.k8s.api.core.v1.PersistentVolumeList
-items l:io.k8s.api.core.v1.PersistentVolume
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.core.v1.PersistentVolume z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.core.v1.PersistentVolumeSpec
 accessModes l t=atomic
 awsElasticBlockStore o:io.k8s.api.core.v1.AWSElasticBlockStoreVolumeSource
@@ -666,7 +667,7 @@ azureFile o:io.k8s.api.core.v1.AzureFilePersistentVolumeSource
 capacity m
 cephfs o:io.k8s.api.core.v1.CephFSPersistentVolumeSource
 cinder o:io.k8s.api.core.v1.CinderPersistentVolumeSource
-claimRef o:io.k8s.api.core.v1.ObjectReference
+claimRef o:io.k8s.api.core.v1.ObjectReference a
 csi o:io.k8s.api.core.v1.CSIPersistentVolumeSource
 fc o:io.k8s.api.core.v1.FCVolumeSource
 flexVolume o:io.k8s.api.core.v1.FlexPersistentVolumeSource
@@ -687,17 +688,17 @@ scaleIO o:io.k8s.api.core.v1.ScaleIOPersistentVolumeSource
 storageos o:io.k8s.api.core.v1.StorageOSPersistentVolumeSource
 vsphereVolume o:io.k8s.api.core.v1.VsphereVirtualDiskVolumeSource
 T io.k8s.api.core.v1.Pod
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.core.v1.PodSpec
-status o:io.k8s.api.core.v1.PodStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.core.v1.PodSpec z
+status o:io.k8s.api.core.v1.PodStatus z
 T io.k8s.api.core.v1.PodAffinity
 preferredDuringSchedulingIgnoredDuringExecution l:io.k8s.api.core.v1.WeightedPodAffinityTerm t=atomic
 requiredDuringSchedulingIgnoredDuringExecution l:io.k8s.api.core.v1.PodAffinityTerm t=atomic
 T io.k8s.api.core.v1.PodAffinityTerm
-labelSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector
+labelSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector a
 matchLabelKeys l t=atomic
 mismatchLabelKeys l t=atomic
-namespaceSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector
+namespaceSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector a
 namespaces l t=atomic
 T io.k8s.api.core.v1.PodAntiAffinity
 preferredDuringSchedulingIgnoredDuringExecution l:io.k8s.api.core.v1.WeightedPodAffinityTerm t=atomic
@@ -709,10 +710,10 @@ nameservers l t=atomic
 options l:io.k8s.api.core.v1.PodDNSConfigOption t=atomic
 searches l t=atomic
 T io.k8s.api.core.v1.PodExtendedResourceClaimStatus
-requestMappings l:io.k8s.api.core.v1.ContainerExtendedResourceRequest t=atomic
+requestMappings l:io.k8s.api.core.v1.ContainerExtendedResourceRequest t=atomic z
 T io.k8s.api.core.v1.PodList
-items l:io.k8s.api.core.v1.Pod
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.core.v1.Pod z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.core.v1.PodSecurityContext
 appArmorProfile o:io.k8s.api.core.v1.AppArmorProfile
 seLinuxOptions o:io.k8s.api.core.v1.SELinuxOptions
@@ -722,13 +723,13 @@ sysctls l:io.k8s.api.core.v1.Sysctl t=atomic
 windowsOptions o:io.k8s.api.core.v1.WindowsSecurityContextOptions
 T io.k8s.api.core.v1.PodSpec
 affinity o:io.k8s.api.core.v1.Affinity
-containers l:io.k8s.api.core.v1.Container s=merge k=name t=map K=name
+containers l:io.k8s.api.core.v1.Container s=merge k=name t=map K=name z
 dnsConfig o:io.k8s.api.core.v1.PodDNSConfig
 ephemeralContainers l:io.k8s.api.core.v1.EphemeralContainer s=merge k=name t=map K=name
 hostAliases l:io.k8s.api.core.v1.HostAlias s=merge k=ip t=map K=ip
 imagePullSecrets l:io.k8s.api.core.v1.LocalObjectReference s=merge k=name t=map K=name
 initContainers l:io.k8s.api.core.v1.Container s=merge k=name t=map K=name
-nodeSelector m
+nodeSelector m a
 os o:io.k8s.api.core.v1.PodOS
 overhead m
 readinessGates l:io.k8s.api.core.v1.PodReadinessGate t=atomic
@@ -753,16 +754,16 @@ podIPs l:io.k8s.api.core.v1.PodIP s=merge k=ip t=map K=ip
 resourceClaimStatuses l:io.k8s.api.core.v1.PodResourceClaimStatus s=merge,retainKeys k=name t=map K=name
 resources o:io.k8s.api.core.v1.ResourceRequirements
 T io.k8s.api.core.v1.PodTemplate
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-template o:io.k8s.api.core.v1.PodTemplateSpec
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+template o:io.k8s.api.core.v1.PodTemplateSpec z
 T io.k8s.api.core.v1.PodTemplateList
-items l:io.k8s.api.core.v1.PodTemplate
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.core.v1.PodTemplate z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.core.v1.PodTemplateSpec
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.core.v1.PodSpec
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.core.v1.PodSpec z
 T io.k8s.api.core.v1.PreferredSchedulingTerm
-preference o:io.k8s.api.core.v1.NodeSelectorTerm
+preference o:io.k8s.api.core.v1.NodeSelectorTerm a z
 T io.k8s.api.core.v1.Probe
 exec o:io.k8s.api.core.v1.ExecAction
 grpc o:io.k8s.api.core.v1.GRPCAction
@@ -771,33 +772,33 @@ tcpSocket o:io.k8s.api.core.v1.TCPSocketAction
 T io.k8s.api.core.v1.ProjectedVolumeSource
 sources l:io.k8s.api.core.v1.VolumeProjection t=atomic
 T io.k8s.api.core.v1.RBDPersistentVolumeSource
-monitors l t=atomic
-secretRef o:io.k8s.api.core.v1.SecretReference
+monitors l t=atomic z
+secretRef o:io.k8s.api.core.v1.SecretReference a
 T io.k8s.api.core.v1.RBDVolumeSource
-monitors l t=atomic
-secretRef o:io.k8s.api.core.v1.LocalObjectReference
+monitors l t=atomic z
+secretRef o:io.k8s.api.core.v1.LocalObjectReference a
 T io.k8s.api.core.v1.ReplicationController
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.core.v1.ReplicationControllerSpec
-status o:io.k8s.api.core.v1.ReplicationControllerStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.core.v1.ReplicationControllerSpec z
+status o:io.k8s.api.core.v1.ReplicationControllerStatus z
 T io.k8s.api.core.v1.ReplicationControllerList
-items l:io.k8s.api.core.v1.ReplicationController
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.core.v1.ReplicationController z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.core.v1.ReplicationControllerSpec
-selector m
+selector m a
 template o:io.k8s.api.core.v1.PodTemplateSpec
 T io.k8s.api.core.v1.ReplicationControllerStatus
 conditions l:io.k8s.api.core.v1.ReplicationControllerCondition s=merge k=type t=map K=type
 T io.k8s.api.core.v1.ResourceQuota
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.core.v1.ResourceQuotaSpec
-status o:io.k8s.api.core.v1.ResourceQuotaStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.core.v1.ResourceQuotaSpec z
+status o:io.k8s.api.core.v1.ResourceQuotaStatus z
 T io.k8s.api.core.v1.ResourceQuotaList
-items l:io.k8s.api.core.v1.ResourceQuota
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.core.v1.ResourceQuota z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.core.v1.ResourceQuotaSpec
 hard m
-scopeSelector o:io.k8s.api.core.v1.ScopeSelector
+scopeSelector o:io.k8s.api.core.v1.ScopeSelector a
 scopes l t=atomic
 T io.k8s.api.core.v1.ResourceQuotaStatus
 hard m
@@ -809,20 +810,20 @@ requests m
 T io.k8s.api.core.v1.ResourceStatus
 resources l:io.k8s.api.core.v1.ResourceHealth t=map K=resourceID
 T io.k8s.api.core.v1.ScaleIOPersistentVolumeSource
-secretRef o:io.k8s.api.core.v1.SecretReference
+secretRef o:io.k8s.api.core.v1.SecretReference a z
 T io.k8s.api.core.v1.ScaleIOVolumeSource
-secretRef o:io.k8s.api.core.v1.LocalObjectReference
+secretRef o:io.k8s.api.core.v1.LocalObjectReference a z
 T io.k8s.api.core.v1.ScopeSelector
 matchExpressions l:io.k8s.api.core.v1.ScopedResourceSelectorRequirement t=atomic
 T io.k8s.api.core.v1.ScopedResourceSelectorRequirement
 values l t=atomic
 T io.k8s.api.core.v1.Secret
 data m
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
 stringData m
 T io.k8s.api.core.v1.SecretList
-items l:io.k8s.api.core.v1.Secret
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.core.v1.Secret z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.core.v1.SecretProjection
 items l:io.k8s.api.core.v1.KeyToPath t=atomic
 T io.k8s.api.core.v1.SecretVolumeSource
@@ -834,42 +835,42 @@ seLinuxOptions o:io.k8s.api.core.v1.SELinuxOptions
 seccompProfile o:io.k8s.api.core.v1.SeccompProfile
 windowsOptions o:io.k8s.api.core.v1.WindowsSecurityContextOptions
 T io.k8s.api.core.v1.Service
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.core.v1.ServiceSpec
-status o:io.k8s.api.core.v1.ServiceStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.core.v1.ServiceSpec z
+status o:io.k8s.api.core.v1.ServiceStatus z
 T io.k8s.api.core.v1.ServiceAccount
 imagePullSecrets l:io.k8s.api.core.v1.LocalObjectReference t=atomic
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
 secrets l:io.k8s.api.core.v1.ObjectReference s=merge k=name t=map K=name
 T io.k8s.api.core.v1.ServiceAccountList
-items l:io.k8s.api.core.v1.ServiceAccount
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.core.v1.ServiceAccount z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.core.v1.ServiceList
-items l:io.k8s.api.core.v1.Service
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.core.v1.Service z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.core.v1.ServiceSpec
 clusterIPs l t=atomic
 externalIPs l t=atomic
 ipFamilies l t=atomic
 loadBalancerSourceRanges l t=atomic
 ports l:io.k8s.api.core.v1.ServicePort s=merge k=port t=map K=port,protocol
-selector m
+selector m a
 sessionAffinityConfig o:io.k8s.api.core.v1.SessionAffinityConfig
 T io.k8s.api.core.v1.ServiceStatus
 conditions l:io.k8s.apimachinery.pkg.apis.meta.v1.Condition s=merge k=type t=map K=type
-loadBalancer o:io.k8s.api.core.v1.LoadBalancerStatus
+loadBalancer o:io.k8s.api.core.v1.LoadBalancerStatus z
 T io.k8s.api.core.v1.SessionAffinityConfig
 clientIP o:io.k8s.api.core.v1.ClientIPConfig
 T io.k8s.api.core.v1.StorageOSPersistentVolumeSource
-secretRef o:io.k8s.api.core.v1.ObjectReference
+secretRef o:io.k8s.api.core.v1.ObjectReference a
 T io.k8s.api.core.v1.StorageOSVolumeSource
-secretRef o:io.k8s.api.core.v1.LocalObjectReference
+secretRef o:io.k8s.api.core.v1.LocalObjectReference a
 T io.k8s.api.core.v1.TopologySelectorLabelRequirement
-values l t=atomic
+values l t=atomic z
 T io.k8s.api.core.v1.TopologySelectorTerm
 matchLabelExpressions l:io.k8s.api.core.v1.TopologySelectorLabelRequirement t=atomic
 T io.k8s.api.core.v1.TopologySpreadConstraint
-labelSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector
+labelSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector a
 matchLabelKeys l t=atomic
 T io.k8s.api.core.v1.Volume
 awsElasticBlockStore o:io.k8s.api.core.v1.AWSElasticBlockStoreVolumeSource
@@ -905,7 +906,7 @@ vsphereVolume o:io.k8s.api.core.v1.VsphereVirtualDiskVolumeSource
 T io.k8s.api.core.v1.VolumeMountStatus
 volumeStatus o:io.k8s.api.core.v1.VolumeStatus
 T io.k8s.api.core.v1.VolumeNodeAffinity
-required o:io.k8s.api.core.v1.NodeSelector
+required o:io.k8s.api.core.v1.NodeSelector a
 T io.k8s.api.core.v1.VolumeProjection
 clusterTrustBundle o:io.k8s.api.core.v1.ClusterTrustBundleProjection
 configMap o:io.k8s.api.core.v1.ConfigMapProjection
@@ -919,42 +920,42 @@ requests m
 T io.k8s.api.core.v1.VolumeStatus
 image o:io.k8s.api.core.v1.ImageVolumeStatus
 T io.k8s.api.core.v1.WeightedPodAffinityTerm
-podAffinityTerm o:io.k8s.api.core.v1.PodAffinityTerm
+podAffinityTerm o:io.k8s.api.core.v1.PodAffinityTerm z
 T io.k8s.api.discovery.v1.Endpoint
-addresses l t=set
+addresses l t=set z
 conditions o:io.k8s.api.discovery.v1.EndpointConditions
 deprecatedTopology m
 hints o:io.k8s.api.discovery.v1.EndpointHints
-targetRef o:io.k8s.api.core.v1.ObjectReference
+targetRef o:io.k8s.api.core.v1.ObjectReference a
 T io.k8s.api.discovery.v1.EndpointHints
 forNodes l:io.k8s.api.discovery.v1.ForNode t=atomic
 forZones l:io.k8s.api.discovery.v1.ForZone t=atomic
 T io.k8s.api.discovery.v1.EndpointSlice
 endpoints l:io.k8s.api.discovery.v1.Endpoint t=atomic
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
 ports l:io.k8s.api.discovery.v1.EndpointPort t=atomic
 T io.k8s.api.discovery.v1.EndpointSliceList
-items l:io.k8s.api.discovery.v1.EndpointSlice
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.discovery.v1.EndpointSlice z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.events.v1.Event
-deprecatedSource o:io.k8s.api.core.v1.EventSource
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-regarding o:io.k8s.api.core.v1.ObjectReference
-related o:io.k8s.api.core.v1.ObjectReference
+deprecatedSource o:io.k8s.api.core.v1.EventSource z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+regarding o:io.k8s.api.core.v1.ObjectReference a z
+related o:io.k8s.api.core.v1.ObjectReference a
 series o:io.k8s.api.events.v1.EventSeries
 T io.k8s.api.events.v1.EventList
-items l:io.k8s.api.events.v1.Event
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.events.v1.Event z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.flowcontrol.v1.FlowSchema
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.flowcontrol.v1.FlowSchemaSpec
-status o:io.k8s.api.flowcontrol.v1.FlowSchemaStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.flowcontrol.v1.FlowSchemaSpec z
+status o:io.k8s.api.flowcontrol.v1.FlowSchemaStatus z
 T io.k8s.api.flowcontrol.v1.FlowSchemaList
-items l:io.k8s.api.flowcontrol.v1.FlowSchema
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.flowcontrol.v1.FlowSchema z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.flowcontrol.v1.FlowSchemaSpec
 distinguisherMethod o:io.k8s.api.flowcontrol.v1.FlowDistinguisherMethod
-priorityLevelConfiguration o:io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationReference
+priorityLevelConfiguration o:io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationReference z
 rules l:io.k8s.api.flowcontrol.v1.PolicyRulesWithSubjects t=atomic
 T io.k8s.api.flowcontrol.v1.FlowSchemaStatus
 conditions l:io.k8s.api.flowcontrol.v1.FlowSchemaCondition s=merge k=type t=map K=type
@@ -963,65 +964,65 @@ queuing o:io.k8s.api.flowcontrol.v1.QueuingConfiguration
 T io.k8s.api.flowcontrol.v1.LimitedPriorityLevelConfiguration
 limitResponse o:io.k8s.api.flowcontrol.v1.LimitResponse
 T io.k8s.api.flowcontrol.v1.NonResourcePolicyRule
-nonResourceURLs l t=set
-verbs l t=set
+nonResourceURLs l t=set z
+verbs l t=set z
 T io.k8s.api.flowcontrol.v1.PolicyRulesWithSubjects
 nonResourceRules l:io.k8s.api.flowcontrol.v1.NonResourcePolicyRule t=atomic
 resourceRules l:io.k8s.api.flowcontrol.v1.ResourcePolicyRule t=atomic
-subjects l:io.k8s.api.flowcontrol.v1.Subject t=atomic
+subjects l:io.k8s.api.flowcontrol.v1.Subject t=atomic z
 T io.k8s.api.flowcontrol.v1.PriorityLevelConfiguration
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationSpec
-status o:io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationSpec z
+status o:io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationStatus z
 T io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationList
-items l:io.k8s.api.flowcontrol.v1.PriorityLevelConfiguration
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.flowcontrol.v1.PriorityLevelConfiguration z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationSpec
 exempt o:io.k8s.api.flowcontrol.v1.ExemptPriorityLevelConfiguration
 limited o:io.k8s.api.flowcontrol.v1.LimitedPriorityLevelConfiguration
 T io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationStatus
 conditions l:io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationCondition s=merge k=type t=map K=type
 T io.k8s.api.flowcontrol.v1.ResourcePolicyRule
-apiGroups l t=set
+apiGroups l t=set z
 namespaces l t=set
-resources l t=set
-verbs l t=set
+resources l t=set z
+verbs l t=set z
 T io.k8s.api.flowcontrol.v1.Subject
 group o:io.k8s.api.flowcontrol.v1.GroupSubject
 serviceAccount o:io.k8s.api.flowcontrol.v1.ServiceAccountSubject
 user o:io.k8s.api.flowcontrol.v1.UserSubject
 T io.k8s.api.networking.v1.HTTPIngressPath
-backend o:io.k8s.api.networking.v1.IngressBackend
+backend o:io.k8s.api.networking.v1.IngressBackend z
 T io.k8s.api.networking.v1.HTTPIngressRuleValue
-paths l:io.k8s.api.networking.v1.HTTPIngressPath t=atomic
+paths l:io.k8s.api.networking.v1.HTTPIngressPath t=atomic z
 T io.k8s.api.networking.v1.IPAddress
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.networking.v1.IPAddressSpec
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.networking.v1.IPAddressSpec z
 T io.k8s.api.networking.v1.IPAddressList
-items l:io.k8s.api.networking.v1.IPAddress
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.networking.v1.IPAddress z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.networking.v1.IPAddressSpec
-parentRef o:io.k8s.api.networking.v1.ParentReference
+parentRef o:io.k8s.api.networking.v1.ParentReference z
 T io.k8s.api.networking.v1.IPBlock
 except l t=atomic
 T io.k8s.api.networking.v1.Ingress
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.networking.v1.IngressSpec
-status o:io.k8s.api.networking.v1.IngressStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.networking.v1.IngressSpec z
+status o:io.k8s.api.networking.v1.IngressStatus z
 T io.k8s.api.networking.v1.IngressBackend
-resource o:io.k8s.api.core.v1.TypedLocalObjectReference
+resource o:io.k8s.api.core.v1.TypedLocalObjectReference a
 service o:io.k8s.api.networking.v1.IngressServiceBackend
 T io.k8s.api.networking.v1.IngressClass
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.networking.v1.IngressClassSpec
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.networking.v1.IngressClassSpec z
 T io.k8s.api.networking.v1.IngressClassList
-items l:io.k8s.api.networking.v1.IngressClass
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.networking.v1.IngressClass z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.networking.v1.IngressClassSpec
 parameters o:io.k8s.api.networking.v1.IngressClassParametersReference
 T io.k8s.api.networking.v1.IngressList
-items l:io.k8s.api.networking.v1.Ingress
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.networking.v1.Ingress z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.networking.v1.IngressLoadBalancerIngress
 ports l:io.k8s.api.networking.v1.IngressPortStatus t=atomic
 T io.k8s.api.networking.v1.IngressLoadBalancerStatus
@@ -1029,7 +1030,7 @@ ingress l:io.k8s.api.networking.v1.IngressLoadBalancerIngress t=atomic
 T io.k8s.api.networking.v1.IngressRule
 http o:io.k8s.api.networking.v1.HTTPIngressRuleValue
 T io.k8s.api.networking.v1.IngressServiceBackend
-port o:io.k8s.api.networking.v1.ServiceBackendPort
+port o:io.k8s.api.networking.v1.ServiceBackendPort a
 T io.k8s.api.networking.v1.IngressSpec
 defaultBackend o:io.k8s.api.networking.v1.IngressBackend
 rules l:io.k8s.api.networking.v1.IngressRule t=atomic
@@ -1039,8 +1040,8 @@ loadBalancer o:io.k8s.api.networking.v1.IngressLoadBalancerStatus
 T io.k8s.api.networking.v1.IngressTLS
 hosts l t=atomic
 T io.k8s.api.networking.v1.NetworkPolicy
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.networking.v1.NetworkPolicySpec
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.networking.v1.NetworkPolicySpec z
 T io.k8s.api.networking.v1.NetworkPolicyEgressRule
 ports l:io.k8s.api.networking.v1.NetworkPolicyPort t=atomic
 to l:io.k8s.api.networking.v1.NetworkPolicyPeer t=atomic
@@ -1048,24 +1049,24 @@ T io.k8s.api.networking.v1.NetworkPolicyIngressRule
 from l:io.k8s.api.networking.v1.NetworkPolicyPeer t=atomic
 ports l:io.k8s.api.networking.v1.NetworkPolicyPort t=atomic
 T io.k8s.api.networking.v1.NetworkPolicyList
-items l:io.k8s.api.networking.v1.NetworkPolicy
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.networking.v1.NetworkPolicy z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.networking.v1.NetworkPolicyPeer
 ipBlock o:io.k8s.api.networking.v1.IPBlock
-namespaceSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector
-podSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector
+namespaceSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector a
+podSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector a
 T io.k8s.api.networking.v1.NetworkPolicySpec
 egress l:io.k8s.api.networking.v1.NetworkPolicyEgressRule t=atomic
 ingress l:io.k8s.api.networking.v1.NetworkPolicyIngressRule t=atomic
-podSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector
+podSelector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector a z
 policyTypes l t=atomic
 T io.k8s.api.networking.v1.ServiceCIDR
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.networking.v1.ServiceCIDRSpec
-status o:io.k8s.api.networking.v1.ServiceCIDRStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.networking.v1.ServiceCIDRSpec z
+status o:io.k8s.api.networking.v1.ServiceCIDRStatus z
 T io.k8s.api.networking.v1.ServiceCIDRList
-items l:io.k8s.api.networking.v1.ServiceCIDR
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.networking.v1.ServiceCIDR z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.networking.v1.ServiceCIDRSpec
 cidrs l t=atomic
 T io.k8s.api.networking.v1.ServiceCIDRStatus
@@ -1073,27 +1074,27 @@ conditions l:io.k8s.apimachinery.pkg.apis.meta.v1.Condition s=merge k=type t=map
 T io.k8s.api.node.v1.Overhead
 podFixed m
 T io.k8s.api.node.v1.RuntimeClass
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
 overhead o:io.k8s.api.node.v1.Overhead
 scheduling o:io.k8s.api.node.v1.Scheduling
 T io.k8s.api.node.v1.RuntimeClassList
-items l:io.k8s.api.node.v1.RuntimeClass
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.node.v1.RuntimeClass z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.node.v1.Scheduling
-nodeSelector m
+nodeSelector m a
 tolerations l:io.k8s.api.core.v1.Toleration t=atomic
 T io.k8s.api.policy.v1.Eviction
 deleteOptions o:io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
 T io.k8s.api.policy.v1.PodDisruptionBudget
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.policy.v1.PodDisruptionBudgetSpec
-status o:io.k8s.api.policy.v1.PodDisruptionBudgetStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.policy.v1.PodDisruptionBudgetSpec z
+status o:io.k8s.api.policy.v1.PodDisruptionBudgetStatus z
 T io.k8s.api.policy.v1.PodDisruptionBudgetList
-items l:io.k8s.api.policy.v1.PodDisruptionBudget
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.policy.v1.PodDisruptionBudget z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.policy.v1.PodDisruptionBudgetSpec
-selector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector s=replace
+selector o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector s=replace a
 T io.k8s.api.policy.v1.PodDisruptionBudgetStatus
 conditions l:io.k8s.apimachinery.pkg.apis.meta.v1.Condition s=merge k=type t=map K=type
 disruptedPods m
@@ -1101,50 +1102,50 @@ T io.k8s.api.rbac.v1.AggregationRule
 clusterRoleSelectors l:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector t=atomic
 T io.k8s.api.rbac.v1.ClusterRole
 aggregationRule o:io.k8s.api.rbac.v1.AggregationRule
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
 rules l:io.k8s.api.rbac.v1.PolicyRule t=atomic
 T io.k8s.api.rbac.v1.ClusterRoleBinding
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-roleRef o:io.k8s.api.rbac.v1.RoleRef
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+roleRef o:io.k8s.api.rbac.v1.RoleRef a z
 subjects l:io.k8s.api.rbac.v1.Subject t=atomic
 T io.k8s.api.rbac.v1.ClusterRoleBindingList
-items l:io.k8s.api.rbac.v1.ClusterRoleBinding
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.rbac.v1.ClusterRoleBinding z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.rbac.v1.ClusterRoleList
-items l:io.k8s.api.rbac.v1.ClusterRole
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.rbac.v1.ClusterRole z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.rbac.v1.PolicyRule
 apiGroups l t=atomic
 nonResourceURLs l t=atomic
 resourceNames l t=atomic
 resources l t=atomic
-verbs l t=atomic
+verbs l t=atomic z
 T io.k8s.api.rbac.v1.Role
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
 rules l:io.k8s.api.rbac.v1.PolicyRule t=atomic
 T io.k8s.api.rbac.v1.RoleBinding
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-roleRef o:io.k8s.api.rbac.v1.RoleRef
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+roleRef o:io.k8s.api.rbac.v1.RoleRef a z
 subjects l:io.k8s.api.rbac.v1.Subject t=atomic
 T io.k8s.api.rbac.v1.RoleBindingList
-items l:io.k8s.api.rbac.v1.RoleBinding
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.rbac.v1.RoleBinding z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.rbac.v1.RoleList
-items l:io.k8s.api.rbac.v1.Role
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.rbac.v1.Role z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.resource.v1.AllocatedDeviceStatus
 conditions l:io.k8s.apimachinery.pkg.apis.meta.v1.Condition t=map K=type
 networkData o:io.k8s.api.resource.v1.NetworkDeviceData
 T io.k8s.api.resource.v1.AllocationResult
 devices o:io.k8s.api.resource.v1.DeviceAllocationResult
-nodeSelector o:io.k8s.api.core.v1.NodeSelector
+nodeSelector o:io.k8s.api.core.v1.NodeSelector a
 T io.k8s.api.resource.v1.CapacityRequestPolicy
 validRange o:io.k8s.api.resource.v1.CapacityRequestPolicyRange
 validValues l t=atomic
 T io.k8s.api.resource.v1.CapacityRequirements
 requests m
 T io.k8s.api.resource.v1.CounterSet
-counters m:io.k8s.api.resource.v1.Counter
+counters m:io.k8s.api.resource.v1.Counter z
 T io.k8s.api.resource.v1.Device
 attributes m:io.k8s.api.resource.v1.DeviceAttribute
 bindingConditions l t=atomic
@@ -1152,7 +1153,7 @@ bindingFailureConditions l t=atomic
 capacity m:io.k8s.api.resource.v1.DeviceCapacity
 consumesCounters l:io.k8s.api.resource.v1.DeviceCounterConsumption t=atomic
 nodeAllocatableResourceMappings m:io.k8s.api.resource.v1.NodeAllocatableResourceMapping
-nodeSelector o:io.k8s.api.core.v1.NodeSelector
+nodeSelector o:io.k8s.api.core.v1.NodeSelector a
 taints l:io.k8s.api.resource.v1.DeviceTaint t=atomic
 T io.k8s.api.resource.v1.DeviceAllocationConfiguration
 opaque o:io.k8s.api.resource.v1.OpaqueDeviceConfiguration
@@ -1175,20 +1176,20 @@ T io.k8s.api.resource.v1.DeviceClaimConfiguration
 opaque o:io.k8s.api.resource.v1.OpaqueDeviceConfiguration
 requests l t=atomic
 T io.k8s.api.resource.v1.DeviceClass
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.resource.v1.DeviceClassSpec
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.resource.v1.DeviceClassSpec z
 T io.k8s.api.resource.v1.DeviceClassConfiguration
 opaque o:io.k8s.api.resource.v1.OpaqueDeviceConfiguration
 T io.k8s.api.resource.v1.DeviceClassList
-items l:io.k8s.api.resource.v1.DeviceClass
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.resource.v1.DeviceClass z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.resource.v1.DeviceClassSpec
 config l:io.k8s.api.resource.v1.DeviceClassConfiguration t=atomic
 selectors l:io.k8s.api.resource.v1.DeviceSelector t=atomic
 T io.k8s.api.resource.v1.DeviceConstraint
 requests l t=atomic
 T io.k8s.api.resource.v1.DeviceCounterConsumption
-counters m:io.k8s.api.resource.v1.Counter
+counters m:io.k8s.api.resource.v1.Counter z
 T io.k8s.api.resource.v1.DeviceRequest
 exactly o:io.k8s.api.resource.v1.ExactDeviceRequest
 firstAvailable l:io.k8s.api.resource.v1.DeviceSubRequest t=atomic
@@ -1210,12 +1211,12 @@ tolerations l:io.k8s.api.resource.v1.DeviceToleration t=atomic
 T io.k8s.api.resource.v1.NetworkDeviceData
 ips l t=atomic
 T io.k8s.api.resource.v1.ResourceClaim
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.resource.v1.ResourceClaimSpec
-status o:io.k8s.api.resource.v1.ResourceClaimStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.resource.v1.ResourceClaimSpec z
+status o:io.k8s.api.resource.v1.ResourceClaimStatus z
 T io.k8s.api.resource.v1.ResourceClaimList
-items l:io.k8s.api.resource.v1.ResourceClaim
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.resource.v1.ResourceClaim z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.resource.v1.ResourceClaimSpec
 devices o:io.k8s.api.resource.v1.DeviceClaim
 T io.k8s.api.resource.v1.ResourceClaimStatus
@@ -1223,101 +1224,101 @@ allocation o:io.k8s.api.resource.v1.AllocationResult
 devices l:io.k8s.api.resource.v1.AllocatedDeviceStatus t=map K=driver,device,pool,shareID
 reservedFor l:io.k8s.api.resource.v1.ResourceClaimConsumerReference s=merge k=uid t=map K=uid
 T io.k8s.api.resource.v1.ResourceClaimTemplate
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.resource.v1.ResourceClaimTemplateSpec
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.resource.v1.ResourceClaimTemplateSpec z
 T io.k8s.api.resource.v1.ResourceClaimTemplateList
-items l:io.k8s.api.resource.v1.ResourceClaimTemplate
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.resource.v1.ResourceClaimTemplate z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.resource.v1.ResourceClaimTemplateSpec
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.resource.v1.ResourceClaimSpec
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.resource.v1.ResourceClaimSpec z
 T io.k8s.api.resource.v1.ResourceSlice
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.resource.v1.ResourceSliceSpec
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.resource.v1.ResourceSliceSpec z
 T io.k8s.api.resource.v1.ResourceSliceList
-items l:io.k8s.api.resource.v1.ResourceSlice
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.resource.v1.ResourceSlice z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.resource.v1.ResourceSliceSpec
 devices l:io.k8s.api.resource.v1.Device t=atomic
-nodeSelector o:io.k8s.api.core.v1.NodeSelector
-pool o:io.k8s.api.resource.v1.ResourcePool
+nodeSelector o:io.k8s.api.core.v1.NodeSelector a
+pool o:io.k8s.api.resource.v1.ResourcePool z
 sharedCounters l:io.k8s.api.resource.v1.CounterSet t=atomic
 T io.k8s.api.scheduling.v1.PriorityClass
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
 T io.k8s.api.scheduling.v1.PriorityClassList
-items l:io.k8s.api.scheduling.v1.PriorityClass
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.scheduling.v1.PriorityClass z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.storage.v1.CSIDriver
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.storage.v1.CSIDriverSpec
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.storage.v1.CSIDriverSpec z
 T io.k8s.api.storage.v1.CSIDriverList
-items l:io.k8s.api.storage.v1.CSIDriver
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.storage.v1.CSIDriver z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.storage.v1.CSIDriverSpec
 tokenRequests l:io.k8s.api.storage.v1.TokenRequest t=atomic
 volumeLifecycleModes l t=set
 T io.k8s.api.storage.v1.CSINode
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.storage.v1.CSINodeSpec
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.storage.v1.CSINodeSpec z
 T io.k8s.api.storage.v1.CSINodeDriver
 allocatable o:io.k8s.api.storage.v1.VolumeNodeResources
 topologyKeys l t=atomic
 T io.k8s.api.storage.v1.CSINodeList
-items l:io.k8s.api.storage.v1.CSINode
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.storage.v1.CSINode z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.storage.v1.CSINodeSpec
-drivers l:io.k8s.api.storage.v1.CSINodeDriver s=merge k=name t=map K=name
+drivers l:io.k8s.api.storage.v1.CSINodeDriver s=merge k=name t=map K=name z
 T io.k8s.api.storage.v1.CSIStorageCapacity
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-nodeTopology o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+nodeTopology o:io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector a
 T io.k8s.api.storage.v1.CSIStorageCapacityList
-items l:io.k8s.api.storage.v1.CSIStorageCapacity
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.storage.v1.CSIStorageCapacity z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.storage.v1.StorageClass
 allowedTopologies l:io.k8s.api.core.v1.TopologySelectorTerm t=atomic
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
 mountOptions l t=atomic
 parameters m
 T io.k8s.api.storage.v1.StorageClassList
-items l:io.k8s.api.storage.v1.StorageClass
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.storage.v1.StorageClass z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.storage.v1.VolumeAttachment
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.api.storage.v1.VolumeAttachmentSpec
-status o:io.k8s.api.storage.v1.VolumeAttachmentStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.api.storage.v1.VolumeAttachmentSpec z
+status o:io.k8s.api.storage.v1.VolumeAttachmentStatus z
 T io.k8s.api.storage.v1.VolumeAttachmentList
-items l:io.k8s.api.storage.v1.VolumeAttachment
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.storage.v1.VolumeAttachment z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.api.storage.v1.VolumeAttachmentSource
 inlineVolumeSpec o:io.k8s.api.core.v1.PersistentVolumeSpec
 T io.k8s.api.storage.v1.VolumeAttachmentSpec
-source o:io.k8s.api.storage.v1.VolumeAttachmentSource
+source o:io.k8s.api.storage.v1.VolumeAttachmentSource z
 T io.k8s.api.storage.v1.VolumeAttachmentStatus
 attachError o:io.k8s.api.storage.v1.VolumeError
 attachmentMetadata m
 detachError o:io.k8s.api.storage.v1.VolumeError
 T io.k8s.api.storage.v1.VolumeAttributesClass
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
 parameters m
 T io.k8s.api.storage.v1.VolumeAttributesClassList
-items l:io.k8s.api.storage.v1.VolumeAttributesClass
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.api.storage.v1.VolumeAttributesClass z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceConversion
 webhook o:io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.WebhookConversion
 T io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionSpec
-status o:io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionSpec z
+status o:io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionStatus z
 T io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionList
-items l:io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionNames
 categories l t=atomic
 shortNames l t=atomic
 T io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionSpec
 conversion o:io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceConversion
-names o:io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionNames
-versions l:io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionVersion t=atomic
+names o:io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionNames z
+versions l:io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionVersion t=atomic z
 T io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionStatus
 acceptedNames o:io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionNames
 conditions l:io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionCondition t=map K=type
@@ -1349,13 +1350,13 @@ T io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.WebhookClientConfig
 service o:io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ServiceReference
 T io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.WebhookConversion
 clientConfig o:io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.WebhookClientConfig
-conversionReviewVersions l t=atomic
+conversionReviewVersions l t=atomic z
 T io.k8s.apimachinery.pkg.apis.meta.v1.APIResource
 categories l t=atomic
 shortNames l t=atomic
-verbs l
+verbs l z
 T io.k8s.apimachinery.pkg.apis.meta.v1.APIResourceList
-resources l:io.k8s.apimachinery.pkg.apis.meta.v1.APIResource t=atomic
+resources l:io.k8s.apimachinery.pkg.apis.meta.v1.APIResource t=atomic z
 T io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions
 dryRun l t=atomic
 preconditions o:io.k8s.apimachinery.pkg.apis.meta.v1.Preconditions
@@ -1376,16 +1377,16 @@ managedFields l:io.k8s.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry t=atomic
 ownerReferences l:io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReference s=merge k=uid t=map K=uid
 T io.k8s.apimachinery.pkg.apis.meta.v1.Status
 details o:io.k8s.apimachinery.pkg.apis.meta.v1.StatusDetails
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.apimachinery.pkg.apis.meta.v1.StatusDetails
 causes l:io.k8s.apimachinery.pkg.apis.meta.v1.StatusCause t=atomic
 T io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIService
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
-spec o:io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceSpec
-status o:io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceStatus
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
+spec o:io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceSpec z
+status o:io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceStatus z
 T io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceList
-items l:io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIService
-metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta
+items l:io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIService z
+metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta z
 T io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceSpec
 service o:io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.ServiceReference
 T io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceStatus

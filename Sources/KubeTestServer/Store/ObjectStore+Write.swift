@@ -54,7 +54,11 @@ extension ObjectStore {
         }
         // The writer owns what it sent and the type defaults; PrepareForCreate, allocations
         // and admission come after managedFields are recorded, as in kube-apiserver.
+        // The status a new CRD starts with is PrepareForCreate's too.
+        let preparedStatus = resource.hasStatus && !context.keepStatus ? object["status"] : nil
+        if preparedStatus != nil { object["status"] = nil }
         object = Self.managedFields(old: nil, new: object, body: body, subresource: nil, context: context)
+        if let preparedStatus { object["status"] = preparedStatus }
         object = Defaulting.prepareForCreate(object, resource: resource)
         if resource.groupResource == GroupResource(group: "", resource: "pods") {
             object = try admitPod(object, namespace: namespaceName ?? "")
