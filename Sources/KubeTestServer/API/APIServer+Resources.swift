@@ -219,7 +219,7 @@ extension APIServer {
 
     /// A list as kube encodes it: the items carry no `apiVersion`/`kind` of their own.
     func listJSON(_ items: [JSONValue], resource: ServedResource, meta: [String: JSONValue]) -> JSONValue {
-        if registry.customSchema(resource) != nil || CustomResources.isCustom(resource) {
+        if registry.isCustom(resource) {
             // Custom resource lists are unstructured: each item keeps apiVersion and kind, and
             // the list metadata always has `continue`.
             var meta = meta

@@ -128,6 +128,15 @@ final class ResourceRegistry: Sendable {
         }
     }
 
+    /// Whether the resource is served for a CustomResourceDefinition.
+    func isCustom(_ resource: ServedResource) -> Bool {
+        state.withLock { state in
+            state.custom.values.contains { infos in
+                infos.contains { $0.group == resource.group && $0.version == resource.version && $0.name == resource.plural }
+            }
+        }
+    }
+
     /// The schema kube-apiserver enforces for a custom resource version (`nil` for built-in
     /// resources and versions without a schema).
     func customSchema(_ resource: ServedResource) -> CustomResourceSchema? {

@@ -85,11 +85,6 @@ enum CustomResources {
         return "[" + rendered.joined(separator: ",") + "]"
     }
 
-    /// Whether a served resource comes from a CRD (a group that is not built in, with a dot).
-    static func isCustom(_ resource: ServedResource) -> Bool {
-        resource.group.contains(".") && !ObjectStore.builtinGroups.contains(resource.group) && !resource.group.hasSuffix(".k8s.io")
-    }
-
     static func isEstablished(_ crd: JSONValue) -> Bool {
         (crd["status"]?["conditions"]?.arrayValue ?? []).contains { $0["type"] == "Established" && $0["status"] == "True" }
     }
