@@ -10,6 +10,8 @@ public struct FieldError: Sendable, Hashable, CustomStringConvertible {
         case tooLong = "FieldValueTooLong"
         case notSupported = "FieldValueNotSupported"
         case duplicate = "FieldValueDuplicate"
+        case typeInvalid = "FieldValueTypeInvalid"
+        case tooMany = "FieldValueTooMany"
 
         var label: String {
             switch self {
@@ -19,6 +21,8 @@ public struct FieldError: Sendable, Hashable, CustomStringConvertible {
             case .tooLong: "Too long"
             case .notSupported: "Unsupported value"
             case .duplicate: "Duplicate value"
+            case .typeInvalid: "Invalid value"
+            case .tooMany: "Too many"
             }
         }
     }
@@ -45,7 +49,7 @@ public struct FieldError: Sendable, Hashable, CustomStringConvertible {
         var body = kind.label
         if let renderedValue {
             body += ": " + renderedValue
-        } else if kind == .invalid || kind == .notSupported || kind == .duplicate, let value {
+        } else if [.invalid, .notSupported, .duplicate, .typeInvalid, .tooMany].contains(kind), let value {
             body += ": " + describe(value)
         }
         if !detail.isEmpty { body += ": " + detail }

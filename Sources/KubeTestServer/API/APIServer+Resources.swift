@@ -5,7 +5,25 @@ import KubeCore
 /// The REST verbs on resources: get, list, watch, create, update, patch, delete,
 /// deletecollection, plus the status, scale, token, log, eviction and binding subresources.
 extension APIServer {
+    /// Serves a resource request; `Warning` headers collected while it runs (unknown fields
+    /// pruned from a custom object) are added to the response.
     func handleResource(_ request: ServerRequest, info: RequestInfo, user: UserInfo) async throws(APIError) -> ServerResponse {
+        let warnings = WarningCollector()
+        var response: ServerResponse
+        do {
+            response = try await RequestWarnings.$collector.withValue(warnings) {
+                try await handleResourceVerb(request, info: info, user: user)
+            }
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError.internalError(String(describing: error))
+        }
+        response.headers += warnings.all.map { ("Warning", WarningCollector.headerValue($0)) }
+        return response
+    }
+
+    private func handleResourceVerb(_ request: ServerRequest, info: RequestInfo, user: UserInfo) async throws(APIError) -> ServerResponse {
         guard let resource = registry.resource(group: info.group, version: info.version, plural: info.resource) else {
             throw APIError.pathNotFound
         }
@@ -157,6 +175,12 @@ extension APIServer {
     func writeContext(_ request: ServerRequest, deleteOptions: DeleteRequestOptions? = nil) throws(APIError) -> WriteContext {
         var context = WriteContext()
         context.fieldManager = try writeFieldManager(request)
+        if let validation = request.queryValue("fieldValidation") {
+            guard ["Strict", "Warn", "Ignore"].contains(validation) else {
+                throw APIError.badRequest("fieldValidation parameter unsupported: \(validation)")
+            }
+            context.fieldValidation = validation
+        }
         let values = (request.query["dryRun"] ?? []) + (deleteOptions?.dryRun ?? [])
         for value in values {
             guard value == "All" else {
@@ -182,9 +206,12 @@ extension APIServer {
         return given
     }
 
-    /// The object as returned: `apiVersion` and `kind` of the version asked for.
+    /// The object as returned: `apiVersion` and `kind` of the version asked for, custom objects defaulted.
     func present(_ object: JSONValue, resource: ServedResource) -> JSONValue {
         var object = StorageConversion.toServed(object, resource: resource)
+        // Custom objects are defaulted on read too (a default added to the CRD after the
+        // object was stored shows up), as kube-apiserver's decoder does.
+        if let schema = registry.customSchema(resource) { object = schema.defaulted(object) }
         object["apiVersion"] = .string(resource.apiVersion)
         object["kind"] = .string(resource.kind)
         return object
@@ -192,6 +219,19 @@ extension APIServer {
 
     /// A list as kube encodes it: the items carry no `apiVersion`/`kind` of their own.
     func listJSON(_ items: [JSONValue], resource: ServedResource, meta: [String: JSONValue]) -> JSONValue {
+        if registry.isCustom(resource) {
+            // Custom resource lists are unstructured: each item keeps apiVersion and kind, and
+            // the list metadata always has `continue`.
+            var meta = meta
+            if meta["continue"] == nil { meta["continue"] = "" }
+            let items = items.map { item -> JSONValue in
+                var item = item
+                item["apiVersion"] = .string(resource.apiVersion)
+                item["kind"] = .string(resource.kind)
+                return item
+            }
+            return ["apiVersion": .string(resource.apiVersion), "kind": .string("\(resource.kind)List"), "metadata": .object(meta), "items": .array(items)]
+        }
         let bare = items.map { item -> JSONValue in
             var item = item
             item["apiVersion"] = nil

@@ -1,3 +1,4 @@
+import APIServerSemantics
 import Foundation
 import KubeCore
 import Synchronization
@@ -29,6 +30,8 @@ final class ResourceRegistry: Sendable {
         var served: [String: ServedResource] = [:]
         /// group → versions in preference order.
         var groupVersions: [String: [String]] = [:]
+        /// CRD name → `group/version/plural` → the schema of that served version.
+        var schemas: [String: [String: CustomResourceSchema]] = [:]
     }
 
     private let state: Mutex<State>
@@ -111,11 +114,36 @@ final class ResourceRegistry: Sendable {
         }
     }
 
-    /// Serves (or stops serving, with `nil`) the resources of one CRD.
-    func setCustomResources(crdName: String, _ infos: [APIResourceInfo]?) {
+    /// Serves (or stops serving, with `nil`) the resources of one CRD, with the schemas of
+    /// its versions keyed by version.
+    func setCustomResources(crdName: String, _ infos: [APIResourceInfo]?, schemas: [String: CustomResourceSchema] = [:]) {
         state.withLock { state in
             state.custom[crdName] = infos
+            var byResource: [String: CustomResourceSchema] = [:]
+            for info in infos ?? [] where !info.isSubresource {
+                if let schema = schemas[info.version] { byResource[Self.key(info.group, info.version, info.name)] = schema }
+            }
+            state.schemas[crdName] = infos == nil ? nil : byResource
             Self.rebuild(&state)
+        }
+    }
+
+    /// Whether the resource is served for a CustomResourceDefinition.
+    func isCustom(_ resource: ServedResource) -> Bool {
+        state.withLock { state in
+            state.custom.values.contains { infos in
+                infos.contains { $0.group == resource.group && $0.version == resource.version && $0.name == resource.plural }
+            }
+        }
+    }
+
+    /// The schema kube-apiserver enforces for a custom resource version (`nil` for built-in
+    /// resources and versions without a schema).
+    func customSchema(_ resource: ServedResource) -> CustomResourceSchema? {
+        let key = Self.key(resource.group, resource.version, resource.plural)
+        return state.withLock { state in
+            for schemas in state.schemas.values { if let schema = schemas[key] { return schema } }
+            return nil
         }
     }
 }

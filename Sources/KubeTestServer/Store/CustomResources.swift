@@ -1,3 +1,4 @@
+import APIServerSemantics
 import Foundation
 import KubeCore
 
@@ -34,8 +35,16 @@ enum CustomResources {
         }
         let versions = crd["spec"]?["versions"]?.arrayValue ?? []
         if versions.isEmpty { causes.append(FieldError.required("spec.versions", "must have exactly one version marked as storage version")) }
-        if versions.filter({ $0["storage"]?.boolValue == true }).count != 1 && !versions.isEmpty {
-            causes.append(FieldError.invalid("spec.versions", "", "must have exactly one version marked as storage version"))
+        let storageCount = versions.filter({ $0["storage"]?.boolValue == true }).count
+        if storageCount != 1 && !versions.isEmpty {
+            causes.append(StatusCause(
+                reason: "FieldValueInvalid",
+                message: "Invalid value: \(goVersions(versions)): must have exactly one version marked as storage version", field: "spec.versions"))
+        }
+        // Structural schemas, defaults, CEL syntax, selectable fields (apiextensions validation).
+        causes += CRDSchemaCheck.errors(crd).map(\.cause)
+        if storageCount == 0 && !versions.isEmpty && !isEstablished(crd) {
+            causes.append(StatusCause(reason: "FieldValueInvalid", message: "Invalid value: null: must have at least one stored version", field: "status.storedVersions"))
         }
         if !causes.isEmpty {
             throw APIError.invalid(kind: "CustomResourceDefinition", group: "apiextensions.k8s.io", name: name, causes: causes)
@@ -55,6 +64,25 @@ enum CustomResources {
             crd["status"] = ["conditions": .null, "acceptedNames": ["plural": "", "kind": ""], "storedVersions": [storage]]
         }
         return crd
+    }
+
+    /// The versions as kube prints its internal `[]CustomResourceDefinitionVersion` (`%v` of
+    /// the JSON of Go structs); schema, subresources, columns and selectable fields are
+    /// `null` there when they are the same for every version (kube hoists them to the spec).
+    static func goVersions(_ versions: [JSONValue]) -> String {
+        func hoisted(_ key: String) -> Bool {
+            Set(versions.map { version in version[key].map { "\($0)" } ?? "-" }).count <= 1
+        }
+        let rendered = versions.map { version -> String in
+            let name = version["name"]?.stringValue ?? ""
+            let warning = version["deprecationWarning"]?.stringValue.map { "\"\($0)\"" } ?? "null"
+            func bool(_ key: String) -> String { version[key]?.boolValue == true ? "true" : "false" }
+            let same = hoisted("schema") && hoisted("subresources") && hoisted("additionalPrinterColumns") && hoisted("selectableFields")
+            let rest = same ? "\"Schema\":null,\"Subresources\":null,\"AdditionalPrinterColumns\":null,\"SelectableFields\":null" : "…"
+            return "{\"Name\":\"\(name)\",\"Served\":\(bool("served")),\"Storage\":\(bool("storage")),\"Deprecated\":\(bool("deprecated")),"
+                + "\"DeprecationWarning\":\(warning),\(rest)}"
+        }
+        return "[" + rendered.joined(separator: ",") + "]"
     }
 
     static func isEstablished(_ crd: JSONValue) -> Bool {
@@ -104,8 +132,10 @@ enum CustomResources {
         let shortNames = names?["shortNames"]?.arrayValue?.compactMap(\.stringValue) ?? []
         let categories = names?["categories"]?.arrayValue?.compactMap(\.stringValue) ?? []
         var infos: [APIResourceInfo] = []
+        var schemas: [String: CustomResourceSchema] = [:]
         for version in crd["spec"]?["versions"]?.arrayValue ?? [] where version["served"]?.boolValue != false {
             guard let versionName = version["name"]?.stringValue else { continue }
+            schemas[versionName] = CustomResourceSchema(crd: crd, version: versionName)
             infos.append(APIResourceInfo(group: group, version: versionName, kind: kind, name: plural, singularName: singular,
                                          namespaced: namespaced, verbs: verbs, shortNames: shortNames, categories: categories))
             if version["subresources"]?["status"] != nil {
@@ -118,7 +148,7 @@ enum CustomResources {
                                              kindGroupVersion: GroupVersion(group: "autoscaling", version: "v1")))
             }
         }
-        registry.setCustomResources(crdName: name, infos)
+        registry.setCustomResources(crdName: name, infos, schemas: schemas)
     }
 
     /// Stops serving a deleted CRD; returns the group-resource whose objects must go.

@@ -12,6 +12,8 @@ struct WriteContext: Sendable {
     var fieldManager: String?
     /// Server-side apply: the body's `managedFields` were computed by `ServerSideApply` and are kept.
     var managedFieldsFromBody = false
+    /// `fieldValidation`: `Strict` refuses unknown fields, `Warn` (the default) warns, `Ignore` is silent.
+    var fieldValidation = "Warn"
 }
 
 extension ObjectStore {
@@ -39,6 +41,9 @@ extension ObjectStore {
         object["metadata"] = .object(metadata)
         // Defaults first, as kube-apiserver's decoder applies them before validation.
         object = Defaulting.typeDefaults(object, resource: resource)
+        // A create through the main resource sets no status (kube's strategies reset it).
+        if resource.hasStatus && !context.keepStatus { object["status"] = nil }
+        object = try admitCustomObject(object, old: nil, resource: resource, name: name, context: context)
         try Validation.validate(object, resource: resource, name: name, isCreate: true)
         let namespaceName = resource.namespaced ? (namespace ?? "") : nil
         if let namespaceName, !namespaceExists(namespaceName) {
@@ -142,6 +147,7 @@ extension ObjectStore {
             metadata["labels"] = bodyMetadata["labels"]
             metadata["annotations"] = bodyMetadata["annotations"]
             updated["metadata"] = .object(metadata.compactMapValues { $0 })
+            updated = try admitCustomObject(updated, old: old, resource: resource, name: name, context: context, statusOnly: true)
         } else {
             updated = body
             var metadata = bodyMetadata
@@ -153,6 +159,7 @@ extension ObjectStore {
             if resource.hasStatus && !context.keepStatus { updated["status"] = old["status"] }
             if updated["status"] == .null { updated["status"] = nil }
             updated = Defaulting.typeDefaults(updated, resource: resource)
+            updated = try admitCustomObject(updated, old: old, resource: resource, name: name, context: context)
             try Validation.validate(updated, resource: resource, name: name, isCreate: false)
             try Validation.validateUpdate(old: old, new: updated, resource: resource, name: name)
             if Self.specChanged(old, updated), let generation = oldMetadata["generation"]?.intValue {
