@@ -201,6 +201,7 @@ targets.append(.testTarget(
     dependencies: [
         "KubeTestServer",
         "KubeCore",
+        "KubeModels",
         "APIServerSemantics",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),

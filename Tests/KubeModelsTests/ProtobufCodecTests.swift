@@ -188,9 +188,9 @@ import Testing
         #expect(failures > 0)
         // Nesting past the limit is an error, not a stack overflow.
         var nested: [UInt8] = []
-        for _ in 0..<200 { nested = [0x0a] + varint(nested.count) + nested }
+        for _ in 0..<200 { nested = [0xe2, 0x01] + varint(nested.count) + nested }  // `not` (field 28), 200 deep
         let props = try #require(throws: ProtobufError.self) {
-            try schema.decode(nested, message: "apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrArray")
+            try schema.decode(nested, message: "apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps")
         }
         #expect(props.isMalformed)
     }
