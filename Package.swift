@@ -35,6 +35,9 @@ targets.append(
         swiftSettings: strict
     )
 )
+// A libFuzzer target for the protobuf reader (built with -sanitize=fuzzer by .ci/run; without
+// the FUZZING flag it replays inputs).
+targets.append(.executableTarget(name: "kube-protobuf-fuzz", dependencies: ["KubeCore"], swiftSettings: strict))
 targets.append(
     .testTarget(
         name: "KubeModelsTests", dependencies: ["KubeModels", "KubeModelGen"], exclude: ["Fixtures"],

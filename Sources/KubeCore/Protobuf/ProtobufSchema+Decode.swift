@@ -144,6 +144,10 @@ extension ProtobufSchema {
             let seconds = members["seconds"]?.intValue ?? 0
             let nanos = members["nanos"]?.intValue ?? 0
             if seconds == 0 && nanos == 0 { return .null }
+            // Years 0001-9999, as RFC 3339 (and Go's time.Time JSON) can write them.
+            guard seconds >= -62_135_596_800, seconds < 253_402_300_800, nanos >= 0, nanos < 1_000_000_000 else {
+                throw ProtobufError(.invalidValue, "timestamp \(seconds)s \(nanos)ns is out of range")
+            }
             let date = Date(timeIntervalSince1970: Double(seconds) + Double(nanos) / 1e9)
             return .string(RFC3339.format(date, fractionalDigits: form == .time ? 0 : 6))
         case .duration:
