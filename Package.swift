@@ -35,6 +35,9 @@ targets.append(
         swiftSettings: strict
     )
 )
+// A libFuzzer target for the protobuf reader (built with -sanitize=fuzzer by .ci/run; without
+// the FUZZING flag it replays inputs).
+targets.append(.executableTarget(name: "kube-protobuf-fuzz", dependencies: ["KubeCore"], swiftSettings: strict))
 targets.append(
     .testTarget(
         name: "KubeModelsTests", dependencies: ["KubeModels", "KubeModelGen"], exclude: ["Fixtures"],
@@ -201,6 +204,7 @@ targets.append(.testTarget(
     dependencies: [
         "KubeTestServer",
         "KubeCore",
+        "KubeModels",
         "APIServerSemantics",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -68,7 +68,7 @@ extension Api {
     func log(_ logger: Logger?) -> Logger { logger ?? client.logger }
 
     func call<T: Decodable>(_ request: KubeRequest, as type: T.Type = T.self, logger: Logger?) async throws -> T {
-        try await client.request(request, as: T.self, logger: log(logger))
+        try await client.request(try negotiated(request), as: T.self, logger: log(logger))
     }
 
     static func built(_ make: () throws(RequestError) -> KubeRequest) throws -> KubeRequest {

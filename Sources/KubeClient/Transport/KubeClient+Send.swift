@@ -121,7 +121,7 @@ extension KubeClient {
                 continue
             case .deliver, .fail:
                 throw KubeError.fromResponse(
-                    code: code, body: body, retryAfter: RetryStep.retryAfterSeconds(retryAfterHeader), kind: parts.resource, name: parts.name,
+                    code: code, body: Self.jsonBody(body, contentType: response.headers.first(name: "Content-Type")), retryAfter: RetryStep.retryAfterSeconds(retryAfterHeader), kind: parts.resource, name: parts.name,
                     verb: request.verb)
             }
         }
@@ -151,7 +151,8 @@ extension KubeClient {
         }
         return KubeResponse(
             statusCode: Int(exchange.response.status.code),
-            headers: exchange.response.headers.map { (name: $0.name, value: $0.value) }, body: Data(buffer: body),
+            headers: exchange.response.headers.map { (name: $0.name, value: $0.value) },
+            body: try Self.decodedBody(Data(buffer: body), contentType: exchange.response.headers.first(name: "Content-Type"), request: request),
             httpVersion: exchange.response.version.description)
     }
 

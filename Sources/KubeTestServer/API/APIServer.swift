@@ -1,5 +1,6 @@
 import Foundation
 import KubeCore
+import KubeModels
 import Logging
 import Metrics
 import Synchronization
@@ -58,6 +59,12 @@ final class APIServer: RequestResponder {
         }
         // `Accept: application/yaml`: objects, lists, discovery and error Statuses in YAML.
         if ResponseForm.prefersYAML(request) { response = response.asYAML() }
+        // `Accept: application/vnd.kubernetes.protobuf`: built-in kinds in protobuf (APIServer+Protobuf).
+        if ResponseForm.prefersProtobuf(request) {
+            let watched = info.verb == "watch" ? registry.resource(group: info.group, version: info.version, plural: info.resource) : nil
+            response = response.asProtobuf(streamHasMessage: watched.map {
+                BuiltinProtobufSchema.schema.hasMessage(apiVersion: $0.apiVersion, kind: $0.kind) } ?? false)
+        }
         if case .body(let afterBytes)? = stall { response = StallFaults.stalled(response, afterBytes: afterBytes) }
         let elapsed = ContinuousClock.now - started
         let verb = info.verb

@@ -45,8 +45,9 @@ enum ResponseForm: Sendable, Equatable {
     static let serializers = ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"]
     static let streamSerializers = ["application/json;stream=watch", "application/vnd.kubernetes.protobuf;stream=watch"]
 
-    /// The form for a get/write (`list: false`), a list, or a watch. Protobuf is answered
-    /// with JSON (the server encodes no protobuf). 406 with kube's Status when nothing fits.
+    /// The form for a get/write (`list: false`), a list, or a watch. A plain protobuf range is
+    /// `.json` here and re-encoded afterwards (`asProtobuf`, APIServer+Protobuf). 406 with
+    /// kube's Status when nothing fits.
     static func negotiate(_ request: ServerRequest, list: Bool, watch: Bool) throws(APIError) -> ResponseForm {
         let ranges = MediaRange.parse(request.headers["accept"])
         if ranges.isEmpty { return .json }
