@@ -163,7 +163,8 @@ struct OperatorEndpointTests {
             defer { group.cancelAll() }
             let port = try await first.listeningPort()
             let second = OperatorEndpoint(host: "127.0.0.1", port: port)
-            await #expect(throws: OperatorEndpointError.self) { try await second.run() }
+            let error = await #expect(throws: OperatorEndpointError.self) { try await second.run() }
+            #expect(error?.code == .bindFailed && error?.address == "127.0.0.1:\(port)")
             await #expect(throws: OperatorEndpointError.self) { _ = try await second.listeningPort() }
         }
     }

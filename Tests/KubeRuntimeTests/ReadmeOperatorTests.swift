@@ -24,7 +24,7 @@ struct WhileLeading: ServiceLifecycle.Service {
 
 /// Keeps a ConfigMap `<name>-page` holding each WebApp's greeting, owned by the WebApp (so the
 /// garbage collector removes it), and deletes it explicitly behind a finalizer.
-func webAppOperator(client: KubeClient, namespace: String, port: Int = 8080) throws -> [any ServiceLifecycle.Service] {
+func webAppOperator(client: KubeClient, namespace: String, host: String = "0.0.0.0", port: Int = 8080) throws -> [any ServiceLifecycle.Service] {
     let apps = Api<WebApp>.namespaced(client, namespace)
     let pages = Api<ConfigMap>.namespaced(client, namespace)
     let appInformer = Informer(api: apps)
@@ -46,7 +46,7 @@ func webAppOperator(client: KubeClient, namespace: String, port: Int = 8080) thr
     }
     let controller = Controller(primary: appInformer, reconciler: reconciler).owns(pageInformer)
     let elector = LeaderElector(client: client, config: try LeaderElectionConfig(leaseName: "webapp-operator", namespace: namespace))
-    let endpoint = OperatorEndpoint(port: port, readiness: [.synced(appInformer), .synced(pageInformer), .leaderElection(elector)])
+    let endpoint = OperatorEndpoint(host: host, port: port, readiness: [.synced(appInformer), .synced(pageInformer), .leaderElection(elector)])
     return [appInformer, pageInformer, endpoint, WhileLeading(elector: elector, work: controller)]
 }
 // README-operator:end
@@ -71,7 +71,7 @@ struct ReadmeOperatorTests {
                     .contains { $0.type == "Established" && $0.status == "True" } == true
             })
 
-            let services = try webAppOperator(client: cluster.client, namespace: "default", port: 0)
+            let services = try webAppOperator(client: cluster.client, namespace: "default", host: "127.0.0.1", port: 0)
             let endpoint = try #require(services.compactMap { $0 as? OperatorEndpoint }.first)
             let apps = Api<WebApp>.namespaced(cluster.client, "default")
             let pages = Api<ConfigMap>.namespaced(cluster.client, "default")

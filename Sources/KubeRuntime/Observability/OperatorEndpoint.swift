@@ -138,10 +138,32 @@ public final class OperatorEndpoint: Service, Sendable {
     }
 }
 
-/// The endpoint's address could not be bound.
+/// Why the endpoint cannot serve.
 public struct OperatorEndpointError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong, for comparisons (`error.code == .bindFailed`). New codes may be added.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        fileprivate enum Base: Hashable, Sendable { case bindFailed }
+        fileprivate let base: Base
+        /// The address could not be bound (in use, not local, no permission).
+        public static let bindFailed = Code(base: .bindFailed)
+        public var description: String {
+            switch base {
+            case .bindFailed: "bindFailed"
+            }
+        }
+    }
+
+    public let code: Code
+    /// The address it tried (`0.0.0.0:8080`).
     public let address: String
     let cause: String
+
+    init(address: String, cause: String) {
+        self.code = .bindFailed
+        self.address = address
+        self.cause = cause
+    }
+
     public var description: String { "the operator endpoint cannot listen on \(address): \(cause)" }
 }
 
