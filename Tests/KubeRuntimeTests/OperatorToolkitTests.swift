@@ -1,6 +1,6 @@
 import Foundation
 import KubeClient
-import KubeCore
+@testable import KubeCore
 import KubeModels
 import KubeTestServer
 import Logging
@@ -163,6 +163,27 @@ struct OperatorToolkitTests {
         try edited.merge(Pod(metadata: ObjectMeta(name: "p", annotations: ["a": "b"])))
         #expect(edited["metadata", "annotations"] == ["a": "b"] && edited["metadata", "labels"] == ["tier": "gold"])
         #expect(throws: ApplyConfigurationError.self) { try ApplyConfiguration(extracting: ConfigMap(metadata: ObjectMeta(name: "x")), fieldManager: "m") }
+    }
+
+    /// Set members (`v:`), list indexes (`i:`) and another manager's entry are told apart.
+    @Test func extractionReadsSetValuesAndIndexes() throws {
+        let fields: JSONValue = ["f:metadata": ["f:finalizers": [".": [:], "v:\"a\"": [:]], "f:labels": ["f:app": [:]]]]
+        let other: JSONValue = ["f:metadata": ["f:finalizers": ["v:\"b\"": [:]]], "f:data": ["f:x": [:]]]
+        let object = ConfigMap(
+            data: ["x": "1"],
+            metadata: ObjectMeta(
+                name: "c", namespace: "default", labels: ["app": "web", "team": "t"], finalizers: ["b", "a"],
+                managedFields: [
+                    ManagedFieldsEntry(manager: "me", operation: "Apply", fieldsV1: fields),
+                    ManagedFieldsEntry(manager: "me", operation: "Update", fieldsV1: other),
+                    ManagedFieldsEntry(manager: "them", operation: "Apply", fieldsV1: other),
+                ]))
+        let mine = try ApplyConfiguration(extracting: object, fieldManager: "me")
+        #expect(mine.json == ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "c", "namespace": "default", "finalizers": ["a"], "labels": ["app": "web"]]])
+        let theirs = try ApplyConfiguration(extracting: object, fieldManager: "them")
+        #expect(theirs["metadata", "finalizers"] == ["b"] && theirs["data"] == ["x": "1"] && theirs["metadata", "labels"] == nil)
+        let indexed = ApplyConfiguration<ConfigMap>.extract(["l": ["p", "q", "r"]], fields: ["f:l": ["i:2": [:], "i:9": [:]]])
+        #expect(indexed == ["l": ["r"]])
     }
 
     /// Checked against kube-apiserver v1.36 (exchange 073): extracting a manager's fields from the
