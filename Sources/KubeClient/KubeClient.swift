@@ -30,6 +30,7 @@ public final class KubeClient: Sendable {
         authenticator = try Authenticator(config: config)
         rateLimiter = config.rateLimit.map(RequestRateLimiter.init)
         discoveryCache = DiscoveryCache()
+        registerExpiryGauges()
     }
 
     /// The default namespace of this configuration (the pod's, or the kubeconfig context's).

@@ -35,6 +35,9 @@ struct InformerMemory: ParsableCommand {
     @Flag(help: .hidden)
     var stripManagedFields = false
 
+    @Flag(help: .hidden)
+    var metadataOnly = false
+
     func validate() throws {
         guard runs >= 1, !counts.isEmpty, counts.allSatisfy({ $0 >= 1 }) else {
             throw ValidationError("--runs and every --counts value must be at least 1")
@@ -43,7 +46,7 @@ struct InformerMemory: ParsableCommand {
 
     func run() throws {
         if child {
-            print(try Self.measureHere(fixture: fixture, count: counts[0], stripManagedFields: stripManagedFields))
+            print(try Self.measureHere(fixture: fixture, count: counts[0], stripManagedFields: stripManagedFields, metadataOnly: metadataOnly))
             return
         }
         let bytes = try BenchFixture.load(fixture)
@@ -52,15 +55,18 @@ struct InformerMemory: ParsableCommand {
         try Data(bytes).write(to: unpacked)
         defer { try? FileManager.default.removeItem(at: unpacked) }
         let jsonPerPod = Double(bytes.count) / Double(items)
-        // Each count as the server sends the pods, and with the informer transform that drops
-        // managedFields (`Informer.stripManagedFields`).
+        // Each count as the server sends the pods, with the informer transform that drops
+        // managedFields (`Informer.stripManagedFields`), and as a metadata-only informer caches
+        // them (`PartialObjectMetadata`: the same metadata, no spec or status), with and without
+        // managedFields.
         for count in counts {
-            for strip in [false, true] {
+            for (metadata, strip) in [(false, false), (false, true), (true, false), (true, true)] {
                 var perPod: [Double] = []
                 for _ in 0..<runs {
                     let result = try ChildRun.run(
                         Sibling.selfPath,
-                        ["informer-memory", "--child", "--fixture", unpacked.path, "--counts", String(count)] + (strip ? ["--strip-managed-fields"] : []))
+                        ["informer-memory", "--child", "--fixture", unpacked.path, "--counts", String(count)]
+                            + (strip ? ["--strip-managed-fields"] : []) + (metadata ? ["--metadata-only"] : []))
                     guard result.status == 0, let value = Double(result.output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
                         throw BenchError("the informer-memory child exited with status \(result.status): \(result.output)")
                     }
@@ -68,7 +74,8 @@ struct InformerMemory: ParsableCommand {
                 }
                 let stats = Stats(perPod)
                 var line = JSONLine().string("scenario", "informer-memory").string("client", "swift-kubernetes")
-                if strip { line = line.string("mode", "managedFields stripped") }
+                let mode = [metadata ? "metadata only" : nil, strip ? "managedFields stripped" : nil].compactMap { $0 }
+                if !mode.isEmpty { line = line.string("mode", mode.joined(separator: ", ")) }
                 print(
                     line.stats("bytes_per_pod", stats).int("pods", count).number("json_bytes_per_pod", jsonPerPod)
                         .number("ratio_to_json", stats.median / jsonPerPod).int("runs", runs)
@@ -79,21 +86,29 @@ struct InformerMemory: ParsableCommand {
     }
 
     /// Runs in the child: bytes of resident memory per cached pod.
-    static func measureHere(fixture: String, count: Int, stripManagedFields: Bool) throws -> Double {
+    static func measureHere(fixture: String, count: Int, stripManagedFields: Bool, metadataOnly: Bool = false) throws -> Double {
         let bytes = try BenchFixture.load(fixture)
         // The bytes must stay alive until the second reading: freed after their last use,
         // they would subtract their own size from the figure.
-        return try withExtendedLifetime(bytes) { try measure(bytes, fixture: fixture, count: count, stripManagedFields: stripManagedFields) }
+        return try withExtendedLifetime(bytes) {
+            metadataOnly
+                ? try measure(PartialObjectMetadata.self, bytes, fixture: fixture, count: count, stripManagedFields: stripManagedFields)
+                : try measure(Pod.self, bytes, fixture: fixture, count: count, stripManagedFields: stripManagedFields)
+        }
     }
 
-    private static func measure(_ bytes: [UInt8], fixture: String, count: Int, stripManagedFields: Bool) throws -> Double {
+    /// `K` is `Pod`, or `PartialObjectMetadata` read from the same list (what a metadata-only
+    /// informer keeps of each pod: its whole metadata).
+    private static func measure<K: KubeObject & JSONReadable>(
+        _ type: K.Type, _ bytes: [UInt8], fixture: String, count: Int, stripManagedFields: Bool
+    ) throws -> Double {
         releaseFreeMemory()
         let before = currentRSS()
-        let store = Store<Pod>(indexers: [Store<Pod>.namespaceIndex.0: Store<Pod>.namespaceIndex.1])
+        let store = Store<K>(indexers: [Store<K>.namespaceIndex.0: Store<K>.namespaceIndex.1])
         var stored = 0
         var copy = 0
         while stored < count {
-            let list = try ObjectList<Pod>.read(from: bytes)
+            let list = try ObjectList<K>.read(from: bytes)
             guard !list.items.isEmpty else { throw BenchError("fixture \(fixture) holds no pods") }
             for var pod in list.items where stored < count {
                 let name = (pod.metadata.name ?? "pod") + (copy > 0 ? "-c\(copy)" : "")
@@ -104,7 +119,7 @@ struct InformerMemory: ParsableCommand {
                     unique = name + "-d\(duplicate)"
                 }
                 pod.metadata.name = unique
-                store.apply(stripManagedFields ? Informer<Pod>.stripManagedFields(pod) : pod)
+                store.apply(stripManagedFields ? Informer<K>.stripManagedFields(pod) : pod)
                 stored += 1
             }
             copy += 1

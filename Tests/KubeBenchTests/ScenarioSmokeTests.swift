@@ -61,6 +61,11 @@ import Testing
             #expect(memory?["method"] != nil)
             let stripped = line(lines, "informer-memory") { $0["pods"]?.intValue == Int64(count) && $0["mode"] == "managedFields stripped" }
             expectStats(stripped, "bytes_per_pod")
+            for mode in ["metadata only", "metadata only, managedFields stripped"] {
+                let metadata = line(lines, "informer-memory") { $0["pods"]?.intValue == Int64(count) && $0["mode"] == .string(mode) }
+                #expect(metadata != nil, "no informer-memory line for \(count) pods, \(mode)")
+                expectStats(metadata, "bytes_per_pod")
+            }
         }
 
         let colds = lines.filter { $0["scenario"] == "cold-start" && $0["client"] == "swift-kubernetes" && $0["compare"] == nil }

@@ -71,6 +71,14 @@ extension Api {
         try await client.request(try negotiated(request), as: T.self, logger: log(logger))
     }
 
+    /// For an `Api<PartialObjectMetadata>`, asks for the metadata-only form of reads.
+    func negotiated(_ request: KubeRequest, list: Bool) -> KubeRequest {
+        guard K.self == PartialObjectMetadata.self else { return request }
+        var request = request
+        request.headers["Accept"] = PartialObjectMetadata.accept(list: list)
+        return request
+    }
+
     static func built(_ make: () throws(RequestError) -> KubeRequest) throws -> KubeRequest {
         do { return try make() } catch { throw KubeError(.invalidRequest, error.message) }
     }
@@ -89,7 +97,7 @@ extension Api {
 
     /// `GET` one object.
     public func get(_ name: String, logger: Logger? = nil) async throws -> K {
-        try await call(try Self.built { () throws(RequestError) in try builder.get(name) }, logger: logger)
+        try await call(negotiated(try Self.built { () throws(RequestError) in try builder.get(name) }, list: false), logger: logger)
     }
 
     /// `GET` one object, `nil` when it does not exist (404).
@@ -99,7 +107,7 @@ extension Api {
 
     /// One page of a list (set ``ListOptions/limit`` and ``ListOptions/continueToken`` to page by hand).
     public func list(_ options: ListOptions = ListOptions(), logger: Logger? = nil) async throws -> ObjectList<K> {
-        try await call(try Self.built { () throws(RequestError) in try builder.list(options) }, logger: logger)
+        try await call(negotiated(try Self.built { () throws(RequestError) in try builder.list(options) }, list: true), logger: logger)
     }
 
     /// Every object, fetched in pages of `pageSize` as the sequence is consumed.

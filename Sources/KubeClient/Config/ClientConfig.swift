@@ -40,6 +40,11 @@ public struct ClientConfig: Sendable, CustomStringConvertible {
         case protobuf
     }
 
+    /// The `fieldManager` of server-side apply when a call names none (``Api/apply(_:force:fieldManager:logger:)``):
+    /// the program's name by default, as kubectl uses `kubectl` — one stable owner per program, so a
+    /// later apply that leaves a field out removes it.
+    public var fieldManager: String = ClientConfig.defaultFieldManager
+
     public init(
         server: String, namespace: String = "default", tls: TLS = TLS(), credentials: Credentials = .none,
         timeouts: Timeouts = Timeouts(), retry: RetryPolicy = RetryPolicy(), rateLimit: RateLimit? = nil,
@@ -54,6 +59,12 @@ public struct ClientConfig: Sendable, CustomStringConvertible {
         self.rateLimit = rateLimit
         self.credentialRefreshInterval = credentialRefreshInterval
         self.userAgent = userAgent
+    }
+
+    /// The program's name (at most 128 characters, the API server's limit for a field manager).
+    public static var defaultFieldManager: String {
+        let name = ProcessInfo.processInfo.processName
+        return String((name.isEmpty ? "swift-kubernetes" : name).prefix(128))
     }
 
     /// PEM data, inline or in a file that is re-read on the refresh schedule.

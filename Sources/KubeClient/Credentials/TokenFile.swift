@@ -48,6 +48,9 @@ final class TokenFile: Sendable {
         }
     }
 
+    /// The token as last read, without re-reading (for the expiry gauge).
+    var currentToken: String { state.withLockedValue { $0.token } }
+
     /// Forces a re-read on the next ``token(logger:)`` (after a 401).
     func invalidate() {
         state.withLockedValue { $0.forceRead = true }

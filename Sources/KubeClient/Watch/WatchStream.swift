@@ -23,7 +23,7 @@ extension Api {
     /// - A watch is never retried by the client: resuming is the caller's job (from the last
     ///   `resourceVersion` seen).
     public func watch(_ options: WatchOptions = WatchOptions(), logger: Logger? = nil) throws -> WatchStream<K> {
-        let request = try Self.built { () throws(RequestError) in try builder.watch(options) }
+        let request = negotiated(try Self.built { () throws(RequestError) in try builder.watch(options) }, list: false)
         return WatchStream(client: client, request: request, logger: log(logger), idleTimeout: client.config.timeouts.watchIdle)
     }
 }

@@ -1,6 +1,7 @@
 import KubeClient
 import KubeCore
 import Logging
+import Metrics
 import ServiceLifecycle
 import Synchronization
 
@@ -35,7 +36,16 @@ public enum InformerEvent<K: KubeObject>: Sendable {
 /// - ``run()`` watches until the task is cancelled or the service group shuts down
 ///   gracefully; then every subscription ends.
 /// - With a `transform`, every object is transformed before it reaches the store or a
-///   subscriber (client-go's `SetTransform`), e.g. ``stripManagedFields(_:)`` to save memory.
+///   subscriber (client-go's `SetTransform`), e.g. ``stripManagedFields(_:)`` to save memory, or
+///   any closure of yours (drop `data` you never read, keep only what a controller uses). For a
+///   cache of names, labels and owners only, watch ``PartialObjectMetadata`` instead
+///   (``metadataOnly(_:for:namespace:config:transform:name:logger:)``).
+///
+/// Metrics, labelled `informer` (``metricsName``): `kube_informer_list_restarts_total` (lists after
+/// the first: a 410 or a failure forced a relist), `kube_informer_watch_restarts_total` (watch
+/// requests after the first: server timeouts, dropped connections), `kube_informer_synced`,
+/// `kube_informer_objects` and `kube_informer_last_sync_age_seconds` (seconds since the informer
+/// last heard from the server: a list, an event or a bookmark).
 public final class Informer<K: KubeObject>: Service, Sendable, CustomStringConvertible {
     public let store: Store<K>
     private let api: Api<K>
@@ -43,6 +53,15 @@ public final class Informer<K: KubeObject>: Service, Sendable, CustomStringConve
     private let logger: Logger
     private let transform: (@Sendable (K) -> K)?
     private let state = Mutex(State())
+    /// The `informer` label of its metrics: the resource, with its namespace (`default/configmaps`).
+    public let metricsName: String
+    private let activity = Mutex(Activity())
+
+    private struct Activity {
+        var lists = 0
+        var watches = 0
+        var lastHeard: ContinuousClock.Instant?
+    }
 
     private struct State {
         var subscribers: [Int: AsyncStream<InformerEvent<K>>.Continuation] = [:]
@@ -55,8 +74,9 @@ public final class Informer<K: KubeObject>: Service, Sendable, CustomStringConve
 
     public init(
         api: Api<K>, config: WatcherConfig = WatcherConfig(), indexers: [String: Store<K>.IndexFunction] = [:],
-        transform: (@Sendable (K) -> K)? = nil, logger: Logger? = nil
+        transform: (@Sendable (K) -> K)? = nil, name: String? = nil, logger: Logger? = nil
     ) {
+        self.metricsName = name ?? ((api.namespace.map { "\($0)/" } ?? "") + api.resource.plural)
         self.api = api
         self.config = config
         self.store = Store(indexers: indexers)
@@ -113,7 +133,15 @@ public final class Informer<K: KubeObject>: Service, Sendable, CustomStringConve
     /// Watches until cancelled or shut down gracefully.
     public func run() async throws {
         state.withLock { $0.running = true }
-        let watcher = Watcher(api: api, config: config, logger: logger)
+        var configured = Watcher(api: api, config: config, logger: logger)
+        configured.onWatchOpened = { [weak self] in self?.watchOpened() }
+        let hook = ScrapeHooks.add { [weak self] in
+            guard let self else { return false }
+            self.recordGauges()
+            return true
+        }
+        defer { ScrapeHooks.remove(hook) }
+        let watcher = configured
         // Graceful shutdown cancels the watch; cancellation ends the watcher's sequence.
         await cancelWhenGracefulShutdown {
             for await event in watcher {
@@ -126,6 +154,13 @@ public final class Informer<K: KubeObject>: Service, Sendable, CustomStringConve
     /// Applies one watcher event; exposed to the package for tests that drive an informer by hand.
     func handle(_ event: WatcherEvent<K>) {
         let event = transform.map { event.map($0) } ?? event
+        let relist = activity.withLock { activity in
+            activity.lastHeard = .now
+            guard case .initStart = event else { return false }
+            activity.lists += 1
+            return activity.lists > 1
+        }
+        if relist { Counter(label: MetricNames.informerListRestarts, dimensions: [("informer", metricsName)]).increment() }
         state.withLock { state in
             switch event {
             case .initStart:
@@ -168,6 +203,24 @@ public final class Informer<K: KubeObject>: Service, Sendable, CustomStringConve
         }
     }
 
+    private func watchOpened() {
+        let restart = activity.withLock { activity in
+            activity.watches += 1
+            return activity.watches > 1
+        }
+        if restart { Counter(label: MetricNames.informerWatchRestarts, dimensions: [("informer", metricsName)]).increment() }
+    }
+
+    /// The scrape-time gauges: synced, object count, and the age of the last word from the server.
+    private func recordGauges() {
+        let dimensions = [("informer", metricsName)]
+        Gauge(label: MetricNames.informerSynced, dimensions: dimensions).record(store.isSynced ? 1 : 0)
+        Gauge(label: MetricNames.informerObjects, dimensions: dimensions).record(store.count)
+        if let heard = activity.withLock({ $0.lastHeard }) {
+            Gauge(label: MetricNames.informerLastSyncAge, dimensions: dimensions).record((ContinuousClock.now - heard).seconds)
+        }
+    }
+
     private static func notify(_ state: inout State, _ event: InformerEvent<K>) {
         for continuation in state.subscribers.values { continuation.yield(event) }
     }
@@ -180,5 +233,18 @@ public final class Informer<K: KubeObject>: Service, Sendable, CustomStringConve
             return subscribers
         }
         for continuation in subscribers.values { continuation.finish() }
+    }
+}
+
+extension Informer where K == PartialObjectMetadata {
+    /// An informer that caches only the metadata of `resource`'s objects (names, labels,
+    /// annotations, owners: client-go's metadata informer), listed and watched as
+    /// `PartialObjectMetadata` so spec and status never cross the wire nor sit in memory.
+    /// - Parameter namespace: one namespace, or `nil` for all (or a cluster-scoped resource).
+    public static func metadataOnly<R: KubeResource>(
+        _ client: KubeClient, for resource: R.Type, namespace: String? = nil, config: WatcherConfig = WatcherConfig(),
+        transform: (@Sendable (PartialObjectMetadata) -> PartialObjectMetadata)? = nil, name: String? = nil, logger: Logger? = nil
+    ) -> Informer<PartialObjectMetadata> {
+        Informer(api: Api(client, resource: R.descriptor, namespace: namespace), config: config, transform: transform, name: name, logger: logger)
     }
 }

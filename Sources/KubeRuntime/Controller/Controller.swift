@@ -1,5 +1,6 @@
 import KubeCore
 import Logging
+import Metrics
 import ServiceLifecycle
 
 /// Runs a ``Reconciler`` for the objects of a primary informer, with N workers over a
@@ -19,8 +20,16 @@ import ServiceLifecycle
 /// service group) makes ``run()`` throw a ``ControllerError`` naming it, instead of waiting forever.
 /// On graceful shutdown or cancellation it stops: subscriptions end, no new key is taken,
 /// and a reconcile in progress is cancelled with the task.
+///
+/// Predicates (``ChangePredicate``) filter the events of each source before they enqueue a key
+/// (all of a source's predicates must pass). Metrics, labelled by the controller's `name`:
+/// controller-runtime's `controller_runtime_reconcile_total{result}`,
+/// `controller_runtime_reconcile_errors_total`, `controller_runtime_reconcile_time_seconds` and
+/// `controller_runtime_active_workers`, and client-go's workqueue metrics for its queue.
 public struct Controller<K: KubeResource>: ServiceLifecycle.Service {
     private let primary: Informer<K>
+    /// The metrics label and the work queue's name (the kind in lower case unless given).
+    public let name: String
     private let reconciler: any Reconciler
     private let workers: Int
     private let logger: Logger
@@ -32,11 +41,14 @@ public struct Controller<K: KubeResource>: ServiceLifecycle.Service {
 
     /// - Parameter informerStartTimeout: how long ``run()`` waits for every informer it depends on
     ///   to be running (services of one group start together, in no particular order).
+    /// - Parameter predicates: events of the primary informer that fail any of them enqueue nothing.
     public init(
-        primary: Informer<K>, reconciler: some Reconciler, workers: Int = 2, rateLimiter: RateLimiter = RateLimiter(),
-        informerStartTimeout: Duration = .seconds(10), logger: Logger = Logger(label: "kubernetes.controller")
+        primary: Informer<K>, reconciler: some Reconciler, name: String? = nil, workers: Int = 2, rateLimiter: RateLimiter = RateLimiter(),
+        predicates: [ChangePredicate<K>] = [], informerStartTimeout: Duration = .seconds(10),
+        logger: Logger = Logger(label: "kubernetes.controller")
     ) {
         self.primary = primary
+        self.name = name ?? K.kind.lowercased()
         self.reconciler = reconciler
         self.workers = max(1, workers)
         self.rateLimiter = rateLimiter
@@ -44,39 +56,60 @@ public struct Controller<K: KubeResource>: ServiceLifecycle.Service {
         self.informers = [primary]
         self.logger = logger
         sources.append { queue in
-            for await event in primary.subscribe() { await queue.add(ObjectKey(event.object)) }
+            for await event in primary.subscribe() where ChangePredicate.all(predicates, event) {
+                await queue.add(ObjectKey(event.object))
+            }
         }
     }
 
-    /// Events on `owned` objects enqueue their owner when the owner is a `K`
-    /// (an `ownerReferences` entry with `K`'s apiVersion and kind), in the owned object's namespace.
-    public func owns<Child: KubeObject>(_ owned: Informer<Child>) -> Controller {
+    /// Events on `owned` objects enqueue their controller when it is a `K`: the `ownerReferences`
+    /// entry with `controller: true` and `K`'s group and kind (controller-runtime's `Owns`), in the
+    /// owned object's namespace. Owners without `controller: true` are not reconciled.
+    public func owns<Child: KubeObject>(_ owned: Informer<Child>, predicates: [ChangePredicate<Child>] = []) -> Controller {
         var copy = self
         copy.informers.append(owned)
         copy.sources.append { queue in
-            for await event in owned.subscribe() {
-                for key in Self.ownerKeys(of: event.object) { await queue.add(key) }
+            for await event in owned.subscribe() where ChangePredicate.all(predicates, event) {
+                for key in Self.ownerKeys(of: event) { await queue.add(key) }
             }
         }
         return copy
     }
 
-    /// Events on `watched` objects enqueue the keys `map` returns.
-    public func watches<Other: KubeObject>(_ watched: Informer<Other>, map: @escaping @Sendable (Other) -> [ObjectKey]) -> Controller {
+    /// Events on `watched` objects (that pass `predicates`) enqueue the keys `map` returns.
+    public func watches<Other: KubeObject>(
+        _ watched: Informer<Other>, predicates: [ChangePredicate<Other>] = [], map: @escaping @Sendable (Other) -> [ObjectKey]
+    ) -> Controller {
         var copy = self
         copy.informers.append(watched)
         copy.sources.append { queue in
-            for await event in watched.subscribe() {
+            for await event in watched.subscribe() where ChangePredicate.all(predicates, event) {
                 for key in map(event.object) { await queue.add(key) }
             }
         }
         return copy
     }
 
+    /// The controller of `object` when it is a `K` (by group and kind: any version).
     static func ownerKeys(of object: some KubeObject) -> [ObjectKey] {
-        (object.metadata.ownerReferences ?? [])
-            .filter { $0.kind == K.kind && $0.apiVersion == K.apiVersion }
-            .map { ObjectKey(namespace: K.namespaced ? object.metadata.namespace : nil, name: $0.name) }
+        guard let reference = object.metadata.controllerReference, reference.kind == K.kind,
+            Self.group(of: reference.apiVersion) == K.group
+        else { return [] }
+        return [ObjectKey(namespace: K.namespaced ? object.metadata.namespace : nil, name: reference.name)]
+    }
+
+    /// For an update, the old object's controller too: an owned object that changed hands
+    /// reconciles the owner it left (controller-runtime's `EnqueueRequestForOwner`).
+    static func ownerKeys<Child: KubeObject>(of event: InformerEvent<Child>) -> [ObjectKey] {
+        guard case .modified(let old, let new) = event else { return ownerKeys(of: event.object) }
+        var keys = ownerKeys(of: new)
+        for key in ownerKeys(of: old) where !keys.contains(key) { keys.append(key) }
+        return keys
+    }
+
+    private static func group(of apiVersion: String) -> String {
+        guard let slash = apiVersion.firstIndex(of: "/") else { return "" }
+        return String(apiVersion[..<slash])
     }
 
     /// Reconciles until cancelled or shut down gracefully.
@@ -84,7 +117,7 @@ public struct Controller<K: KubeResource>: ServiceLifecycle.Service {
     public func run() async throws {
         // Stopped (cancelled, or shut down gracefully) before they all ran: nothing to do.
         guard try await waitForInformers() else { return }
-        let queue = WorkQueue<ObjectKey>(rateLimiter: rateLimiter)
+        let queue = WorkQueue<ObjectKey>(rateLimiter: rateLimiter, name: name)
         let sources = self.sources
         let workers = self.workers
         // Graceful shutdown cancels everything: the subscriptions end, the queue shuts down so
@@ -124,24 +157,37 @@ public struct Controller<K: KubeResource>: ServiceLifecycle.Service {
     }
 
     private func work(_ queue: WorkQueue<ObjectKey>) async {
+        let dimensions = [("controller", name)]
         while let key = await queue.next() {
             var logger = self.logger
             logger[metadataKey: "key"] = "\(key)"
+            let active = Meter(label: MetricNames.activeWorkers, dimensions: dimensions)
+            active.increment()
+            let started = ContinuousClock.now
+            let result: String
             do {
                 switch try await reconciler.reconcile(key) {
                 case .done:
+                    result = "success"
                     await queue.forget(key)
                 case .requeue:
+                    result = "requeue"
                     await queue.addRateLimited(key)
                 case .requeueAfter(let delay):
+                    result = "requeue_after"
                     await queue.forget(key)
                     await queue.addAfter(key, delay: delay)
                 }
             } catch {
+                result = "error"
+                Counter(label: MetricNames.reconcileErrors, dimensions: dimensions).increment()
                 let attempts = await queue.requeues(key)
                 logger.warning("reconcile failed, retrying with backoff", metadata: ["error": "\(error)", "attempt": "\(attempts + 1)"])
                 await queue.addRateLimited(key)
             }
+            Timer(label: MetricNames.reconcileTime, dimensions: dimensions).record(duration: .now - started)
+            Counter(label: MetricNames.reconciles, dimensions: dimensions + [("result", result)]).increment()
+            active.decrement()
             await queue.done(key)
         }
     }

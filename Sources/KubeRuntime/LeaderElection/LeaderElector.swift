@@ -3,6 +3,7 @@ import KubeClient
 import KubeCore
 import KubeModels
 import Logging
+import Metrics
 import ServiceLifecycle
 import Synchronization
 
@@ -73,6 +74,9 @@ public final class LeaderElector: ServiceLifecycle.Service, Sendable {
     /// `true` while this candidate leads.
     public var isLeader: Bool { state.withLock { $0.leading } }
 
+    /// `true` once this candidate knows who leads: it does, or it has read the Lease (readiness).
+    public var isStateKnown: Bool { state.withLock { $0.leading || $0.lease != nil } }
+
     /// Campaigns until cancelled or shut down gracefully; leads whenever it can.
     public func run() async throws {
         try await run(whileLeading: { try await Task.sleep(for: .seconds(365 * 86_400)) })
@@ -84,6 +88,14 @@ public final class LeaderElector: ServiceLifecycle.Service, Sendable {
     /// returns by itself, the candidate releases the Lease and campaigns again.
     public func run(whileLeading work: @escaping @Sendable () async throws -> Void) async throws {
         defer { eventStream.continuation.finish() }
+        // client-go's leader_election_master_status{name}: 1 while leading, at scrape time.
+        let dimensions = [("name", config.leaseName)]
+        let hook = ScrapeHooks.add { [weak self] in
+            guard let self else { return false }
+            Gauge(label: MetricNames.leaderStatus, dimensions: dimensions).record(self.isLeader ? 1 : 0)
+            return true
+        }
+        defer { ScrapeHooks.remove(hook) }
         // Graceful shutdown cancels the campaign (and the work), which releases the Lease on the way out.
         await cancelWhenGracefulShutdown { await self.campaign(work) }
     }

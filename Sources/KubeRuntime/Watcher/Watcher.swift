@@ -40,6 +40,8 @@ public struct Watcher<K: KubeObject>: AsyncSequence, Sendable {
     let config: WatcherConfig
     let logger: Logger
     let onError: (@Sendable (WatcherError) -> Void)?
+    /// Told each time a watch request is opened (the informer counts restarts with it).
+    var onWatchOpened: (@Sendable () -> Void)?
 
     /// A watcher over `api` (its namespace or all namespaces).
     /// - Parameter onError: called with every failure the watcher recovers from
@@ -153,6 +155,7 @@ public struct Watcher<K: KubeObject>: AsyncSequence, Sendable {
                 resourceVersionMatch: sendInitialEvents ? .notOlderThan : nil)
             do {
                 stream = try watcher.api.watch(options, logger: watcher.logger).makeAsyncIterator()
+                watcher.onWatchOpened?()
                 watchOpenedAt = .now
                 watchDelivered = false
             } catch {

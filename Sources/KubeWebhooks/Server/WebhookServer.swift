@@ -104,7 +104,8 @@ public final class WebhookServer: Service, Sendable {
         }
     }
 
-    var isReady: Bool { phase.withLock { if case .listening = $0 { true } else { false } } }
+    /// `true` while it listens with its certificates loaded (a readiness check for `/readyz`).
+    public var isReady: Bool { phase.withLock { if case .listening = $0 { true } else { false } } }
 
     public func run() async throws {
         do {
