@@ -91,6 +91,8 @@ public final class KubeTestServer: Sendable {
     public let adminToken: String
     /// In-process fault control.
     public let faults: FaultInjector
+    /// The emulated kubelet: exec, attach and port-forward handlers and container logs for the pods.
+    public var kubelet: Kubelet { api.kubelet }
     public let configuration: Configuration
 
     private init(api: APIServer, listeners: [HTTPListener], group: MultiThreadedEventLoopGroup, pki: CertificateAuthority, configuration: Configuration) {

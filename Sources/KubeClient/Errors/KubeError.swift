@@ -12,7 +12,7 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         fileprivate enum Value: String, Sendable, Hashable {
             case api, transport, tlsVerification, decoding, credentials, invalidRequest, timeout, watchIdleTimeout
-            case clientShutdown, responseTooLarge
+            case clientShutdown, responseTooLarge, streamClosed, portForward
         }
         fileprivate let value: Value
 
@@ -37,6 +37,11 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
         public static let clientShutdown = Code(value: .clientShutdown)
         /// A response body or a watch line exceeded the client's size limit.
         public static let responseTooLarge = Code(value: .responseTooLarge)
+        /// An exec, attach or port-forward connection ended before its end was signalled (no exit
+        /// status arrived): the connection was cut, or the stream was closed from this side.
+        public static let streamClosed = Code(value: .streamClosed)
+        /// The kubelet reported an error on a forwarded port (nothing listens there, the connection failed).
+        public static let portForward = Code(value: .portForward)
 
         public var description: String { value.rawValue }
     }

@@ -36,6 +36,15 @@ final class Transport: Sendable {
     private let isHTTPS: Bool
     private let trustStore: TrustStore?
     private let state: NIOLockedValueBox<State>
+    /// The trust roots in use (replaced with the client on a CA rotation), for WebSocket connections.
+    private let currentRoots: NIOLockedValueBox<[NIOSSLCertificate]?>
+    /// Where WebSocket connections (exec, attach, port-forward) go: AsyncHTTPClient cannot upgrade.
+    let webSocketHost: String
+    let webSocketPort: Int
+    /// SNI and the name the certificate must cover (`tls-server-name`, else the URL's host).
+    let webSocketServerName: String?
+    /// The server URL's path (a proxy prefix), prepended to request paths.
+    let pathPrefix: String
 
     init(config: ClientConfig, logger: Logger) throws(ConfigError) {
         guard let url = URL(string: config.server), let scheme = url.scheme?.lowercased(), scheme == "https" || scheme == "http",
@@ -58,6 +67,11 @@ final class Transport: Sendable {
         }
         baseURL = base
         dnsOverride = overrides
+        let bareHost = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+        webSocketHost = bareHost
+        webSocketPort = url.port ?? (scheme == "https" ? 443 : 80)
+        webSocketServerName = scheme == "https" ? (config.tls.serverName ?? bareHost) : nil
+        pathPrefix = url.path.hasSuffix("/") ? String(url.path.dropLast()) : url.path
         trustStore = isHTTPS ? TrustStore(source: config.tls.certificateAuthority, refreshInterval: config.credentialRefreshInterval) : nil
         if isHTTPS && config.tls.insecureSkipTLSVerify {
             logger.warning("insecure-skip-tls-verify is set: the API server's certificate is NOT verified", metadata: ["server": "\(config.server)"])
@@ -66,6 +80,23 @@ final class Transport: Sendable {
         let client = try Self.makeClient(
             isHTTPS: isHTTPS, tls: config.tls, roots: roots, timeouts: config.timeouts, dnsOverride: overrides, logger: logger)
         state = NIOLockedValueBox(State(current: 0, generations: [0: Generation(client: client, inFlight: 0)], isShutDown: false))
+        currentRoots = NIOLockedValueBox(roots)
+    }
+
+    /// The TLS configuration for a WebSocket connection: the same trust roots (after a CA
+    /// rotation, the new ones), client certificate and verification as every other request,
+    /// with ALPN `http/1.1` (the upgrade is HTTP/1.1 only). `nil` for an `http://` server.
+    func webSocketTLS(logger: Logger) throws(KubeError) -> TLSConfiguration? {
+        // A lease checks the CA file for a rotation and fails once the client is shut down.
+        release(try lease(logger: logger))
+        guard isHTTPS else { return nil }
+        do {
+            var configuration = try Self.makeTLSConfiguration(tls: tls, roots: currentRoots.withLockedValue { $0 })
+            configuration.applicationProtocols = ["http/1.1"]
+            return configuration
+        } catch {
+            throw KubeError(.credentials, error.message)
+        }
     }
 
     /// The client to send one request on; hand it back with ``release(_:)``.
@@ -74,6 +105,7 @@ final class Transport: Sendable {
             do {
                 let client = try Self.makeClient(
                     isHTTPS: isHTTPS, tls: tls, roots: candidate.certificates, timeouts: timeouts, dnsOverride: dnsOverride, logger: logger)
+                currentRoots.withLockedValue { $0 = candidate.certificates }
                 let retired: HTTPClient? = state.withLockedValue { state in
                     guard !state.isShutDown else { return client }
                     let old = state.current
@@ -147,32 +179,7 @@ final class Transport: Sendable {
     ) throws(ConfigError) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         if isHTTPS {
-            var tlsConfiguration = TLSConfiguration.makeClientConfiguration()
-            if tls.insecureSkipTLSVerify {
-                tlsConfiguration.certificateVerification = .none
-            } else if let roots {
-                // The configured CA is the only trust anchor: the system store is never added.
-                tlsConfiguration.trustRoots = .certificates(roots)
-            }
-            if let certificate = tls.clientCertificate, let key = tls.clientKey {
-                do {
-                    let chain = try NIOSSLCertificate.fromPEMBytes(try TrustStore.pemBytes(certificate, what: "client certificate"))
-                    tlsConfiguration.certificateChain = chain.map { .certificate($0) }
-                    tlsConfiguration.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: try TrustStore.pemBytes(key, what: "client key"), format: .pem))
-                } catch let error as ConfigError {
-                    throw error
-                } catch {
-                    throw ConfigError(.invalidData, "the client certificate or key is not valid PEM")
-                }
-            }
-            // Build the TLS context once here, so material BoringSSL refuses (a key that does
-            // not match its certificate) fails this build instead of every connection.
-            do {
-                _ = try NIOSSLContext(configuration: tlsConfiguration)
-            } catch {
-                throw ConfigError(.invalidData, "the TLS configuration cannot be used: \(error)")
-            }
-            configuration.tlsConfiguration = tlsConfiguration
+            configuration.tlsConfiguration = try makeTLSConfiguration(tls: tls, roots: roots)
         }
         // `read` stays nil: a per-request read timeout would also cut quiet watches. Streams are
         // bounded by the watch idle timeout, non-streaming requests by their deadline, and dead
@@ -192,6 +199,36 @@ final class Transport: Sendable {
         configuration.decompression = .disabled
         configuration.dnsOverride = dnsOverride
         return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+    }
+
+    /// The client TLS configuration for `tls` with `roots` as the only trust anchors.
+    static func makeTLSConfiguration(tls: ClientConfig.TLS, roots: [NIOSSLCertificate]?) throws(ConfigError) -> TLSConfiguration {
+        var tlsConfiguration = TLSConfiguration.makeClientConfiguration()
+        if tls.insecureSkipTLSVerify {
+            tlsConfiguration.certificateVerification = .none
+        } else if let roots {
+            // The configured CA is the only trust anchor: the system store is never added.
+            tlsConfiguration.trustRoots = .certificates(roots)
+        }
+        if let certificate = tls.clientCertificate, let key = tls.clientKey {
+            do {
+                let chain = try NIOSSLCertificate.fromPEMBytes(try TrustStore.pemBytes(certificate, what: "client certificate"))
+                tlsConfiguration.certificateChain = chain.map { .certificate($0) }
+                tlsConfiguration.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: try TrustStore.pemBytes(key, what: "client key"), format: .pem))
+            } catch let error as ConfigError {
+                throw error
+            } catch {
+                throw ConfigError(.invalidData, "the client certificate or key is not valid PEM")
+            }
+        }
+        // Build the TLS context once here, so material BoringSSL refuses (a key that does
+        // not match its certificate) fails this build instead of every connection.
+        do {
+            _ = try NIOSSLContext(configuration: tlsConfiguration)
+        } catch {
+            throw ConfigError(.invalidData, "the TLS configuration cannot be used: \(error)")
+        }
+        return tlsConfiguration
     }
 
     static func timeAmount(_ duration: Duration) -> TimeAmount {

@@ -24,7 +24,7 @@ public struct RequestBuilder: Sendable, Hashable {
         return path + "/" + resource.plural
     }
 
-    private func objectPath(_ name: String, subresource: String? = nil) throws(RequestError) -> String {
+    func objectPath(_ name: String, subresource: String? = nil) throws(RequestError) -> String {
         try Self.validate(name: name, what: "name")
         if let namespace { try Self.validate(name: namespace, what: "namespace") }
         if resource.namespaced && namespace == nil {

@@ -32,13 +32,16 @@ extension APIServer {
         }
         if !resource.namespaced && !info.namespace.isEmpty && resource.plural != "namespaces" { throw APIError.pathNotFound }
         if resource.namespaced && info.namespace.isEmpty && !["list", "watch"].contains(info.verb) { throw APIError.pathNotFound }
-        if info.subresource != "log" {
+        if info.subresource != "log" && !Self.podStreamSubresources.contains(info.subresource) {
             // 406 before anything is done, like kube-apiserver's negotiation.
             _ = try ResponseForm.negotiate(request, list: ["list", "deletecollection"].contains(info.verb), watch: info.verb == "watch")
         }
         if let handled = try await handleVirtual(request, info: info, resource: resource, user: user) { return handled }
         let namespace: String? = resource.namespaced ? info.namespace : nil
         let sub = info.subresource
+        if resource.groupResource == Self.podsResource, Self.podStreamSubresources.contains(sub), ["get", "create"].contains(info.verb) {
+            return try await refuseUnupgradedStream(request, info: info)
+        }
         switch info.verb {
         case "get":
             if sub == "log" { return try await podLog(request, namespace: info.namespace, name: info.name) }
@@ -128,8 +131,9 @@ extension APIServer {
         GroupResource(group: "apiextensions.k8s.io", resource: "customresourcedefinitions"),
     ]
 
-    /// Subresources with a handler (exec, attach, proxy, portforward need a kubelet).
-    static let servedSubresources: Set<String> = ["status", "scale", "token", "log", "eviction", "binding"]
+    /// Subresources with a handler (`proxy` would need a network to the pod; exec, attach and
+    /// portforward reach the emulated kubelet over an upgraded connection).
+    static let servedSubresources: Set<String> = ["status", "scale", "token", "log", "eviction", "binding", "exec", "attach", "portforward"]
 
     // MARK: - Bodies and type meta
 
@@ -279,34 +283,6 @@ extension APIServer {
             throw APIError.badRequest("propagationPolicy: Unsupported value: \"\(policy)\": supported values: \"Foreground\", \"Background\", \"Orphan\"")
         }
         return options
-    }
-
-    // MARK: - Pod logs
-
-    /// `pods/log`: there is no kubelet, so logs are what a test seeded in the
-    /// `kube-test-server/logs` annotation of a Running pod; otherwise the kubelet's
-    /// "waiting to start" answer.
-    private func podLog(_ request: ServerRequest, namespace: String, name: String) async throws(APIError) -> ServerResponse {
-        guard let pods = registry.resource(group: "", version: "v1", plural: "pods") else { throw APIError.pathNotFound }
-        let pod = try await store.get(pods, namespace: namespace, name: name)
-        let containers = pod["spec"]?["containers"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
-        let container = request.queryValue("container") ?? containers.first ?? ""
-        if request.queryValue("container") == nil && containers.count > 1 {
-            throw APIError.badRequest("a container name must be specified for pod \(name), choose one of: [\(containers.joined(separator: " "))]")
-        }
-        guard containers.contains(container) else {
-            throw APIError.badRequest("container \(container) is not valid for pod \(name)")
-        }
-        guard pod["status"]?["phase"]?.stringValue == "Running" else {
-            throw APIError.badRequest("container \"\(container)\" in pod \"\(name)\" is waiting to start: ContainerCreating")
-        }
-        var text = pod["metadata"]?["annotations"]?["kube-test-server/logs"]?.stringValue ?? ""
-        if let tail = request.queryValue("tailLines").flatMap(Int.init) {
-            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-            let trimmed = text.hasSuffix("\n") ? Array(lines.dropLast()) : lines
-            text = trimmed.suffix(tail).joined(separator: "\n") + (trimmed.isEmpty ? "" : "\n")
-        }
-        return .text(200, text)
     }
 }
 

@@ -22,6 +22,8 @@ final class APIServer: RequestResponder {
     /// Stops (`false`) or starts (`true`) a listener for the `stopListener`/`startListener`
     /// control actions; set by ``KubeTestServer`` once its listeners exist.
     let listenerControl = Mutex<(@Sendable (Int, Bool) async throws -> Void)?>(nil)
+    /// The emulated kubelet behind exec, attach, port-forward and logs.
+    let kubelet = KubeTestServer.Kubelet()
 
     var maxRequestBodyBytes: Int { configuration.maxRequestBodyBytes }
 

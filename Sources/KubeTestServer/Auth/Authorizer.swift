@@ -21,8 +21,20 @@ extension APIServer {
         // HEAD on a non-resource path is authorized as `get`, as the bootstrap roles grant `get`.
         if !attributes.isResourceRequest, attributes.verb == "head" { attributes.verb = "get" }
         let decision = await decide(user: user, attributes)
-        guard !decision.allowed else { return }
-        throw APIError(status: RBACAuthorizer.forbiddenStatus(user: user.rbacUser, request: attributes, reason: decision.reason))
+        guard decision.allowed else {
+            throw APIError(status: RBACAuthorizer.forbiddenStatus(user: user.rbacUser, request: attributes, reason: decision.reason))
+        }
+        // AuthorizePodWebsocketUpgradeCreatePermission (default since 1.31): a WebSocket GET on
+        // pods/exec, attach or portforward also needs `create`, as the SPDY POST always did.
+        if attributes.isResourceRequest, attributes.verb == "get", attributes.apiGroup.isEmpty, attributes.resource == "pods",
+            APIServer.podStreamSubresources.contains(attributes.subresource)
+        {
+            attributes.verb = "create"
+            let create = await decide(user: user, attributes)
+            guard create.allowed else {
+                throw APIError(status: RBACAuthorizer.forbiddenStatus(user: user.rbacUser, request: attributes, reason: create.reason))
+            }
+        }
     }
 
     /// Rules for SelfSubjectRulesReview.

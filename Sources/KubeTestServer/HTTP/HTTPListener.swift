@@ -5,10 +5,11 @@ import NIOHTTP1
 import NIOHTTP2
 import NIOPosix
 import NIOSSL
+import NIOWebSocket
 import Synchronization
 
 /// Handles one decoded request; implemented by the API layer.
-protocol RequestResponder: Sendable {
+protocol RequestResponder: StreamResponder {
     func respond(to request: ServerRequest) async -> ServerResponse
     var maxRequestBodyBytes: Int { get }
 }
@@ -81,9 +82,15 @@ final class HTTPListener: Sendable {
                         },
                         http1ChannelConfigurator: { connection in
                             connection.eventLoop.makeCompletedFuture {
-                                try connection.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                                // WebSocket upgrades (exec, attach, port-forward) happen on HTTP/1.1 only, as in kube.
+                                let upgrader = WebSocketUpgrade.upgrader(responder: responder) { head in
+                                    HTTPRequestHandler.request(head, body: Data(), connection: connection, listenerIndex: index)
+                                }
+                                try connection.pipeline.syncOperations.configureHTTPServerPipeline(
+                                    withServerUpgrade: (upgraders: [upgrader], completionHandler: { _ in }), withErrorHandling: true)
                                 try connection.pipeline.syncOperations.addHandler(
-                                    HTTPRequestHandler(responder: responder, listenerIndex: index, connection: connection))
+                                    HTTPRequestHandler(responder: responder, listenerIndex: index, connection: connection),
+                                    name: WebSocketUpgrade.httpHandlerName)
                             }
                         })
                 }
@@ -170,22 +177,31 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A refused WebSocket upgrade is reported here, then the request comes as a plain one
+        // (and gets the error Status the API answers with).
+        if let upgradeError = error as? NIOWebSocketUpgradeError, upgradeError == .unsupportedWebSocketTarget { return }
         context.close(promise: nil)
+    }
+
+    /// The request as the API layer sees it, with the user of the connection's verified client certificate.
+    static func request(_ head: HTTPRequestHead, body: Data, connection: any Channel, listenerIndex: Int) -> ServerRequest {
+        let identity: CertificateIdentity? =
+            if let handler = try? connection.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
+                let certificate = handler.peerCertificate, let der = try? certificate.toDERBytes()
+            { CertificateIdentity(derBytes: der) } else { nil }
+        var request = ServerRequest(
+            method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) },
+            body: body, certificateIdentity: identity, listenerIndex: listenerIndex)
+        request.connectionID = ObjectIdentifier(connection)
+        return request
     }
 
     private func dispatch(context: ChannelHandlerContext, head: HTTPRequestHead) {
         let channel = context.channel
         let keepAlive = head.isKeepAlive
         let version = head.version
-        let identity: CertificateIdentity? =
-            if let handler = try? connection.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
-                let certificate = handler.peerCertificate, let der = try? certificate.toDERBytes()
-            { CertificateIdentity(derBytes: der) } else { nil }
         let responder = self.responder
-        var request = ServerRequest(
-            method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) },
-            body: Data(body.readableBytesView), certificateIdentity: identity, listenerIndex: listenerIndex)
-        request.connectionID = ObjectIdentifier(connection)
+        let request = Self.request(head, body: Data(body.readableBytesView), connection: connection, listenerIndex: listenerIndex)
         body = ByteBuffer()
         if tooLarge {
             let response = ServerResponse.json(413, APIError.requestEntityTooLarge(limit: responder.maxRequestBodyBytes).statusJSON)

@@ -11,6 +11,7 @@ public final class Console: @unchecked Sendable {
     private let lock = NSLock()
     private var spinner: Task<Void, Never>?
     private var collected: [String]?
+    private var collectedErrors: [String] = []
 
     public init(isTTY: Bool? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
         let tty = isTTY ?? (isatty(STDOUT_FILENO) == 1)
@@ -41,10 +42,19 @@ public final class Console: @unchecked Sendable {
         }
     }
 
-    /// Writes to standard error (diagnostics, request logs).
-    public func error(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+    /// Writes to standard error (diagnostics, request logs); a capturing console keeps it too.
+    public func error(_ text: String, newline: Bool = true) {
+        let text = newline ? text + "\n" : text
+        let kept = lock.withLock { () -> Bool in
+            guard collected != nil else { return false }
+            collectedErrors.append(text)
+            return true
+        }
+        if !kept { FileHandle.standardError.write(Data(text.utf8)) }
     }
+
+    /// What was written to standard error of a capturing console.
+    public var capturedErrors: String { lock.withLock { collectedErrors.joined() } }
 
     enum Style: String {
         case green = "32", red = "31", yellow = "33", dim = "2", bold = "1", cyan = "36"
