@@ -115,6 +115,8 @@ targets.append(
         name: "KubeWebhooksTests",
         dependencies: [
             "KubeWebhooks", "KubeCore", "KubeModels", "APIServerSemantics",
+            // The admission tests run KubeTestServer in front of the webhook server (tests only).
+            "KubeTestServer",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -152,6 +154,8 @@ targets.append(.target(
         .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+        // Admission webhook calls (HTTP/2 or HTTP/1.1 over TLS, like kube-apiserver's Go client).
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "X509", package: "swift-certificates"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "SwiftASN1", package: "swift-asn1"),

@@ -21,6 +21,8 @@ final class APIServer: RequestResponder {
     /// Stops (`false`) or starts (`true`) a listener for the `stopListener`/`startListener`
     /// control actions; set by ``KubeTestServer`` once its listeners exist.
     let listenerControl = Mutex<(@Sendable (Int, Bool) async throws -> Void)?>(nil)
+    /// Pooled HTTPS clients for admission webhook calls.
+    let webhookClients: WebhookClients
 
     var maxRequestBodyBytes: Int { configuration.maxRequestBodyBytes }
 
@@ -37,6 +39,7 @@ final class APIServer: RequestResponder {
         self.adminToken = adminToken
         self.caCertificatePEM = caCertificatePEM
         self.logger = configuration.logger
+        self.webhookClients = WebhookClients(logger: configuration.logger)
         self.listenerAddress = listenerAddress
         self.openAPI = configuration.openAPIDirectory.map(OpenAPIDocuments.init(directory:))
     }
