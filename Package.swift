@@ -156,6 +156,7 @@ targets.append(.target(
         .product(name: "NIOHTTP2", package: "swift-nio-http2"),
         // Admission webhook calls (HTTP/2 or HTTP/1.1 over TLS, like kube-apiserver's Go client).
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOTLS", package: "swift-nio"),
         .product(name: "X509", package: "swift-certificates"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "SwiftASN1", package: "swift-asn1"),

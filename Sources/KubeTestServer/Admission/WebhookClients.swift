@@ -21,7 +21,9 @@ actor WebhookClients {
         var serverName: String
         /// host name → address to connect to (the Service's endpoint), for AsyncHTTPClient's `dnsOverride`.
         var dnsOverride: [String: String]
-        var connectAddress: String
+        var connectHost: String
+        var connectPort: Int
+        var connectAddress: String { KubeTestServer.hostPort(connectHost, connectPort) }
     }
 
     private var clients: [String: HTTPClient] = [:]
@@ -50,7 +52,7 @@ actor WebhookClients {
             }
             return Destination(
                 displayURL: display, requestURL: "https://\(host):\(targetPort)\(service.path)?\(timeout)", serverName: host,
-                dnsOverride: [host: targetHost], connectAddress: "\(targetHost):\(targetPort)")
+                dnsOverride: [host: targetHost], connectHost: targetHost, connectPort: targetPort)
         }
         guard let url = webhook.url, let components = URLComponents(string: url), components.scheme == "https",
             let host = components.host, !host.isEmpty
@@ -62,7 +64,7 @@ actor WebhookClients {
         request.percentEncodedQuery = query
         let text = request.string ?? url
         let port = components.port ?? 443
-        return Destination(displayURL: text, requestURL: text, serverName: host, dnsOverride: [:], connectAddress: "\(host):\(port)")
+        return Destination(displayURL: text, requestURL: text, serverName: host, dnsOverride: [:], connectHost: host, connectPort: port)
     }
 
     private static func splitHostPort(_ address: String) -> (String, Int)? {
@@ -87,6 +89,16 @@ actor WebhookClients {
         request.headers.add(name: "Accept", value: "application/json, */*")
         request.body = .bytes(ByteBuffer(bytes: body))
         let prefix = "failed to call webhook: Post \(AdmissionReviewWire.quote(destination.displayURL)): "
+        let isIPAddress = destination.serverName.contains(":") || destination.serverName.allSatisfy { $0.isNumber || $0 == "." }
+        if !isIPAddress {
+            do {
+                try await ServingCertificateCheck.verify(
+                    host: destination.connectHost, port: destination.connectPort, serverName: destination.serverName,
+                    caBundle: caBundle, timeout: timeout)
+            } catch {
+                throw .init(reason: prefix + error.reason)
+            }
+        }
         let seconds = Int64(timeout.components.seconds)
         do {
             let response = try await client.execute(request, timeout: .seconds(max(1, seconds)), logger: logger)
