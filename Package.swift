@@ -246,8 +246,19 @@ targets.append(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
         path: "Examples/ConfigMapMirror", swiftSettings: strict))
 targets.append(
+    .executableTarget(
+        name: "pod-policy-webhook", dependencies: ["KubeWebhooks", "KubeCore", "KubeModels",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+        path: "Examples/PodPolicyWebhook", exclude: ["webhooks.yaml"], swiftSettings: strict))
+targets.append(
     .testTarget(
-        name: "ExamplesTests", dependencies: ["KubeClient", "KubeCore", "KubeModels", "KubeTestServer"], swiftSettings: strict))
+        name: "ExamplesTests", dependencies: ["KubeClient", "KubeCore", "KubeModels", "KubeTestServer", "KubeYAML",
+            // PodPolicyWebhook's serving certificate.
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "SwiftASN1", package: "swift-asn1")],
+        swiftSettings: strict))
 
 // MARK: - kubeprobe
 // KubeprobeCore holds every command (check, the small kubectl, demo) so tests can call it;
