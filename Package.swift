@@ -119,6 +119,8 @@ targets.append(
         name: "KubeWebhooksTests",
         dependencies: [
             "KubeWebhooks", "KubeCore", "KubeModels", "APIServerSemantics",
+            // The admission tests run KubeTestServer in front of the webhook server (tests only).
+            "KubeTestServer",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -158,6 +160,9 @@ targets.append(.target(
         .product(name: "NIOHTTP2", package: "swift-nio-http2"),
         .product(name: "NIOWebSocket", package: "swift-nio"),
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        // Admission webhook calls (HTTP/2 or HTTP/1.1 over TLS, like kube-apiserver's Go client).
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOTLS", package: "swift-nio"),
         .product(name: "X509", package: "swift-certificates"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -262,8 +267,19 @@ targets.append(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
         path: "Examples/ConfigMapMirror", swiftSettings: strict))
 targets.append(
+    .executableTarget(
+        name: "pod-policy-webhook", dependencies: ["KubeWebhooks", "KubeCore", "KubeModels",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+        path: "Examples/PodPolicyWebhook", exclude: ["webhooks.yaml"], swiftSettings: strict))
+targets.append(
     .testTarget(
-        name: "ExamplesTests", dependencies: ["KubeClient", "KubeCore", "KubeModels", "KubeTestServer"], swiftSettings: strict))
+        name: "ExamplesTests", dependencies: ["KubeClient", "KubeCore", "KubeModels", "KubeTestServer", "KubeYAML",
+            // PodPolicyWebhook's serving certificate.
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "SwiftASN1", package: "swift-asn1")],
+        swiftSettings: strict))
 
 // MARK: - kubeprobe
 // KubeprobeCore holds every command (check, the small kubectl, demo) so tests can call it;

@@ -74,6 +74,11 @@ public final class KubeTestServer: Sendable {
         /// ConfigMap. `false` answers like a kube-apiserver with no controllers running
         /// (the recordings `KubeReplay` compares with were made that way).
         public var emulatesControllers: Bool = true
+        /// Where admission webhooks configured with `clientConfig.service` are reached:
+        /// `"namespace/name"` (any port) or `"namespace/name:port"` → `"host:port"`, standing in
+        /// for the Service's endpoints. The Service must exist in the store, and the webhook's
+        /// certificate must still cover `<name>.<namespace>.svc`, as with kube-apiserver.
+        public var webhookServiceAddresses: [String: String] = [:]
         public var logger: Logger = Logger(label: "kube-test-server")
 
         public init() {}
@@ -272,6 +277,7 @@ public final class KubeTestServer: Sendable {
         if already { return }
         await api.store.endAllWatches(cut: false)
         for listener in listeners { await listener.stop() }
+        await api.webhookClients.shutdown()
         try? await group.shutdownGracefully()
     }
 }

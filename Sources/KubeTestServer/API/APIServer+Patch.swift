@@ -20,7 +20,7 @@ struct PatchRequest: Sendable {
 extension APIServer {
     /// `PATCH`: JSON Patch, JSON merge patch, strategic merge patch (built-in kinds only,
     /// 415 for custom resources like kube) and server-side apply, with kube's PatchOptions checks.
-    func patch(_ request: ServerRequest, info: RequestInfo, resource: ServedResource) async throws(APIError) -> ServerResponse {
+    func patch(_ request: ServerRequest, info: RequestInfo, resource: ServedResource, user: UserInfo) async throws(APIError) -> ServerResponse {
         let customResource = BuiltinPatchSchema.schema.kinds[resource.groupVersionKind] == nil
         guard let type = PatchType(contentType: request.headers["content-type"] ?? "") else {
             throw APIError(status: PatchType.unsupportedMediaTypeStatus(customResource: customResource))
@@ -50,12 +50,21 @@ extension APIServer {
         let patch = PatchRequest(
             type: type, body: request.body, fieldManager: fieldManager, force: force, resource: resource, name: info.name,
             namespace: resource.namespaced ? info.namespace : nil, subresource: info.subresource.isEmpty ? nil : info.subresource)
-        let result = try await store.readModifyWrite(
-            resource, namespace: patch.namespace, name: info.name, subresource: patch.subresource, context: context
-        ) { current throws(APIError) in
-            try PatchEngine.apply(patch, to: current)
+        let store = self.store
+        var created = false
+        let result = try await admitted(
+            .update, resource: resource, subresource: info.subresource, namespace: patch.namespace, requestName: info.name, user: user,
+            context: context, options: Self.admissionOptions("PatchOptions", context)
+        ) { context throws(APIError) in
+            let result = try await store.readModifyWrite(
+                resource, namespace: patch.namespace, name: info.name, subresource: patch.subresource, context: context
+            ) { current throws(APIError) in
+                try PatchEngine.apply(patch, to: current)
+            }
+            created = result.created
+            return result.object
         }
-        return try await respondObject(request, result.created ? 201 : 200, result.object, resource: resource)
+        return try await respondObject(request, created ? 201 : 200, result.object, resource: resource).adding(Self.warningHeaders(result.warnings))
     }
 }
 

@@ -66,8 +66,11 @@ extension APIServer {
             var body = try parseBody(request, kind: resource.kind)
             try checkTypeMeta(&body, resource: resource)
             let context = try writeContext(request)
-            let created = try await store.create(resource, namespace: namespace, body: body, context: context)
-            return try await respondObject(request, 201, created, resource: resource)
+            let created = try await admitted(
+                .create, resource: resource, subresource: "", namespace: namespace, requestName: body["metadata"]?["name"]?.stringValue ?? "",
+                user: user, context: context, options: Self.admissionOptions("CreateOptions", context)
+            ) { [body] context throws(APIError) in try await store.create(resource, namespace: namespace, body: body, context: context) }
+            return try await respondObject(request, 201, created.object, resource: resource).adding(Self.warningHeaders(created.warnings))
         case "update":
             var body = try parseBody(request, kind: resource.kind)
             let context = try writeContext(request)
@@ -82,26 +85,34 @@ extension APIServer {
                 return .json(200, JSONWriter.data(Scale.from(updated)))
             }
             try checkTypeMeta(&body, resource: resource)
-            let updated = try await store.update(
-                resource, namespace: namespace, name: info.name, body: body,
-                subresource: sub.isEmpty ? nil : sub, context: context)
-            return try await respondObject(request, 200, updated, resource: resource)
+            let updated = try await admitted(
+                .update, resource: resource, subresource: sub, namespace: namespace, requestName: info.name, user: user, context: context,
+                options: Self.admissionOptions("UpdateOptions", context)
+            ) { [body] context throws(APIError) in
+                try await store.update(resource, namespace: namespace, name: info.name, body: body, subresource: sub.isEmpty ? nil : sub, context: context)
+            }
+            return try await respondObject(request, 200, updated.object, resource: resource).adding(Self.warningHeaders(updated.warnings))
         case "patch":
-            return try await patch(request, info: info, resource: resource)
+            return try await patch(request, info: info, resource: resource, user: user)
         case "delete":
             let options = try deleteOptions(request)
             let context = try writeContext(request, deleteOptions: options)
-            let result = try await store.delete(resource, namespace: namespace, name: info.name, preconditions: options.preconditions, context: context)
-            if result.deleted {
-                guard Self.returnsDeletedObject.contains(resource.groupResource) else {
-                    // kube-apiserver's finalizeDelete: a Success Status naming what is gone.
-                    let details = StatusDetails(
-                        name: info.name, group: resource.group.nilIfEmpty, kind: resource.plural, uid: result.object["metadata"]?["uid"]?.stringValue)
-                    return .json(200, JSONWriter.encode(Status(status: "Success", details: details)))
+            return try await admittedDelete(
+                resource: resource, subresource: sub, namespace: namespace, name: info.name, user: user, dryRun: context.dryRun,
+                options: Self.admissionOptions("DeleteOptions", context)
+            ) { () throws(APIError) in
+                let result = try await store.delete(resource, namespace: namespace, name: info.name, preconditions: options.preconditions, context: context)
+                if result.deleted {
+                    guard Self.returnsDeletedObject.contains(resource.groupResource) else {
+                        // kube-apiserver's finalizeDelete: a Success Status naming what is gone.
+                        let details = StatusDetails(
+                            name: info.name, group: resource.group.nilIfEmpty, kind: resource.plural, uid: result.object["metadata"]?["uid"]?.stringValue)
+                        return .json(200, JSONWriter.encode(Status(status: "Success", details: details)))
+                    }
+                    return try await respondObject(request, 200, result.object, resource: resource)
                 }
-                return try await respondObject(request, 200, result.object, resource: resource)
+                return try await respondObject(request, 202, result.object, resource: resource)
             }
-            return try await respondObject(request, 202, result.object, resource: resource)
         case "deletecollection":
             let options = try deleteOptions(request)
             let context = try writeContext(request, deleteOptions: options)

@@ -24,6 +24,8 @@ final class APIServer: RequestResponder {
     let listenerControl = Mutex<(@Sendable (Int, Bool) async throws -> Void)?>(nil)
     /// The emulated kubelet behind exec, attach, port-forward and logs.
     let kubelet = KubeTestServer.Kubelet()
+    /// Pooled HTTPS clients for admission webhook calls.
+    let webhookClients: WebhookClients
 
     var maxRequestBodyBytes: Int { configuration.maxRequestBodyBytes }
 
@@ -40,6 +42,7 @@ final class APIServer: RequestResponder {
         self.adminToken = adminToken
         self.caCertificatePEM = caCertificatePEM
         self.logger = configuration.logger
+        self.webhookClients = WebhookClients(logger: configuration.logger)
         self.listenerAddress = listenerAddress
         self.openAPI = configuration.openAPIDirectory.map(OpenAPIDocuments.init(directory:))
     }

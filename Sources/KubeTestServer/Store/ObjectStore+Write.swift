@@ -14,6 +14,8 @@ struct WriteContext: Sendable {
     var managedFieldsFromBody = false
     /// `fieldValidation`: `Strict` refuses unknown fields, `Warn` (the default) warns, `Ignore` is silent.
     var fieldValidation = "Warn"
+    /// Webhook admission to replay on this write (`APIServer.admitted`).
+    var admission: AdmissionReplay?
 }
 
 extension ObjectStore {
@@ -24,6 +26,10 @@ extension ObjectStore {
         var object = body
         var metadata = object.metadataObject
         var name = metadata["name"]?.stringValue ?? ""
+        if name.isEmpty, let admitted = context.admission?.name, !admitted.isEmpty {
+            name = admitted
+            metadata["name"] = .string(name)
+        }
         if name.isEmpty, let prefix = metadata["generateName"]?.stringValue, !prefix.isEmpty {
             name = ObjectDefaults.generatedName(prefix)
             metadata["name"] = .string(name)
@@ -52,6 +58,11 @@ extension ObjectStore {
         let key = Self.key(namespace: namespaceName, name: name)
         if objects[resource.storageResource]?[key] != nil { throw APIError.alreadyExists(resource.groupResource, name) }
         object = ObjectDefaults.newObjectMetadata(object, generation: Self.tracksGeneration(resource) ? 1 : nil)
+        if let admission = context.admission {
+            // The identity the validating webhooks saw in the preview.
+            if let uid = admission.uid { object["metadata"]?["uid"] = .string(uid) }
+            if let time = admission.creationTimestamp { object["metadata"]?["creationTimestamp"] = .string(time) }
+        }
         // A create through the main resource sets no status (kube's strategies reset it).
         if resource.hasStatus && !context.keepStatus { object["status"] = nil }
         if resource.groupResource == CustomResources.crdResource {
@@ -68,6 +79,7 @@ extension ObjectStore {
         if resource.groupResource == GroupResource(group: "", resource: "pods") {
             object = try admitPod(object, namespace: namespaceName ?? "")
         }
+        object = try applyAdmissionPatches(object, resource: resource, name: name, old: nil, context: context)
         if context.dryRun {
             var preview = object
             preview["metadata"]?["resourceVersion"] = nil
@@ -121,6 +133,7 @@ extension ObjectStore {
         let namespaceName = resource.namespaced ? namespace : nil
         let key = Self.key(namespace: namespaceName, name: name)
         guard let stored = objects[resource.storageResource]?[key] else { throw APIError.notFound(resource.groupResource, name) }
+        try checkAdmissionPin(stored, resource: resource, name: name, context: context)
         // The update works on the request's form; the stored form is written at the end.
         let old = StorageConversion.toServed(stored, resource: resource)
         let bodyMetadata = body.metadataObject
@@ -177,8 +190,15 @@ extension ObjectStore {
             // Ordinary writes record their manager below; an apply that only moves timestamps is a no-op.
             comparable["metadata"]?["managedFields"] = oldMetadata["managedFields"]
         }
-        if comparable == old { return old }
-        updated = Self.managedFields(old: old, new: updated, body: body, subresource: subresource, context: context)
+        let unchanged = comparable == old
+        if unchanged && (context.admission?.patches ?? []).isEmpty { return old }
+        updated = unchanged ? old : Self.managedFields(old: old, new: updated, body: body, subresource: subresource, context: context)
+        if let patches = context.admission?.patches, !patches.isEmpty {
+            updated = try applyAdmissionPatches(updated, resource: resource, name: name, old: old, context: context)
+            var comparable = updated
+            comparable["metadata"]?["resourceVersion"] = oldMetadata["resourceVersion"]
+            if comparable == old { return old }
+        }
         if context.dryRun { return updated }
         if resource.groupResource == CustomResources.crdResource {
             updated = try CustomResources.prepare(updated, existing: [:], registry: registry)
@@ -233,6 +253,9 @@ extension ObjectStore {
     ) throws(APIError) -> (object: JSONValue, created: Bool) {
         let current = objects[resource.storageResource]?[Self.key(namespace: resource.namespaced ? namespace : nil, name: name)]
             .map { StorageConversion.toServed($0, resource: resource) }
+        if let admission = context.admission, (admission.expectAbsent && current != nil) || (admission.expectedResourceVersion != nil && current == nil) {
+            throw APIError.conflict(resource.groupResource, name, APIError.modifiedMessage)
+        }
         let next = try transform(current)
         if current == nil {
             guard subresource == nil else { throw APIError.notFound(resource.groupResource, name) }

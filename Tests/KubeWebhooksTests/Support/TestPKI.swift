@@ -28,8 +28,9 @@ struct TestPKI {
 
     var caPEM: String { (try? caCertificate.serializeAsPEM().pemString) ?? "" }
 
-    /// A serving certificate and key (PEM) with `commonName` as its subject.
-    func issueServing(commonName: String) throws -> (certificate: String, key: String) {
+    /// A serving certificate and key (PEM) with `commonName` as its subject, valid for
+    /// localhost, 127.0.0.1 and `dnsNames` (by default the `webhook.default.svc` Service name).
+    func issueServing(commonName: String, dnsNames: [String] = ["webhook.default.svc"]) throws -> (certificate: String, key: String) {
         let key = P256.Signing.PrivateKey()
         let now = Date()
         let certificate = try Certificate(
@@ -40,10 +41,8 @@ struct TestPKI {
                 Critical(BasicConstraints.notCertificateAuthority)
                 Critical(KeyUsage(digitalSignature: true, keyEncipherment: true))
                 try ExtendedKeyUsage([.serverAuth])
-                SubjectAlternativeNames([
-                    .dnsName("localhost"), .dnsName("webhook.default.svc"),
-                    .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
-                ])
+                SubjectAlternativeNames(
+                    [.dnsName("localhost")] + dnsNames.map { .dnsName($0) } + [.ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1]))])
             },
             issuerPrivateKey: .init(caKey))
         return (try certificate.serializeAsPEM().pemString, key.pemRepresentation)
