@@ -67,16 +67,7 @@ import Testing
 
     /// Realistic pods: the first 100 of the benchmark list, each decoded both ways.
     @Test func benchmarkPodsDecodeLikeCodable() throws {
-        let fixture = TestPaths.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/podlist-10k.json.gz")
-        let gzip = Process()
-        gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        gzip.arguments = ["gzip", "-dc", fixture.path]
-        let pipe = Pipe()
-        gzip.standardOutput = pipe
-        try gzip.run()
-        let bytes = [UInt8](pipe.fileHandleForReading.readDataToEndOfFile())
-        gzip.waitUntilExit()
-        #expect(gzip.terminationStatus == 0)
+        let bytes = try TestPaths.gunzippedFixture("podlist-10k.json.gz")
         let pods = try bytes.withUnsafeBytes { buffer in
             var reader = JSONReader(buffer)
             return Result { () throws(JSONReadError) -> [[UInt8]] in

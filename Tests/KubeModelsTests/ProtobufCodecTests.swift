@@ -8,19 +8,6 @@ import Testing
 @Suite(.timeLimit(.minutes(5))) struct ProtobufCodecTests {
     let schema = BuiltinProtobufSchema.schema
 
-    static func gunzip(_ name: String) throws -> [UInt8] {
-        let fixture = TestPaths.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/\(name)")
-        let gzip = Process()
-        gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        gzip.arguments = ["gzip", "-dc", fixture.path]
-        let pipe = Pipe()
-        gzip.standardOutput = pipe
-        try gzip.run()
-        let bytes = [UInt8](pipe.fileHandleForReading.readDataToEndOfFile())
-        gzip.waitUntilExit()
-        return bytes
-    }
-
     /// `expected` (kube's JSON) is contained in `actual` (decoded protobuf); extra members of
     /// `actual` may only be the zero values protobuf cannot leave out. The first difference, or nil.
     static func difference(_ expected: JSONValue, _ actual: JSONValue, path: String = "$") -> String? {
@@ -56,10 +43,10 @@ import Testing
     /// All 10,000 pods of the shared fixture: the protobuf list decodes to kube's JSON of the same list,
     /// and re-encoding a decoded pod decodes to the same value.
     @Test func fixturePodListDecodesLikeItsJSON() throws {
-        let protobuf = try Self.gunzip("podlist-10k.pb.gz")
+        let protobuf = try TestPaths.gunzippedFixture("podlist-10k.pb.gz")
         #expect(protobuf.count == 62_132_978)
         let decoded = try schema.decodeObject(protobuf)
-        let json = try Self.gunzip("podlist-10k.json.gz")
+        let json = try TestPaths.gunzippedFixture("podlist-10k.json.gz")
         let expected = try json.withUnsafeBytes { buffer in
             var reader = JSONReader(buffer)
             return try reader.readValue()

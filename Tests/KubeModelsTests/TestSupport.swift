@@ -6,6 +6,25 @@ enum TestPaths {
         .deletingLastPathComponent()
     static let spec = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/kubernetes-openapi/v3")
     static let generated = packageRoot.appendingPathComponent("Sources/KubeModels/Generated")
+
+    /// A gzipped file of `../shared/fixtures`, decompressed (by `gzip -dc`, which CI has).
+    static func gunzippedFixture(_ name: String) throws -> [UInt8] {
+        let fixture = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/\(name)")
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        gzip.arguments = ["gzip", "-dc", fixture.path]
+        let pipe = Pipe()
+        gzip.standardOutput = pipe
+        try gzip.run()
+        let bytes = [UInt8](pipe.fileHandleForReading.readDataToEndOfFile())
+        gzip.waitUntilExit()
+        guard gzip.terminationStatus == 0 else { throw FixtureError(description: "gzip -dc \(fixture.path) failed") }
+        return bytes
+    }
+
+    struct FixtureError: Error, CustomStringConvertible {
+        var description: String
+    }
 }
 
 enum Fixture {
