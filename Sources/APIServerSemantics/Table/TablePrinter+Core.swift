@@ -137,10 +137,9 @@ extension TablePrinter {
         })
 
     static let serviceAccounts = TablePrinter(
-        columns: [.nameColumn, .integer("Secrets", "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use."), .ageColumn],
-        cells: { object, now in
-            [name(object), .int(Int64(object["secrets"]?.arrayValue?.count ?? 0)), creationAge(object, now)]
-        })
+        // kube 1.36 prints no `Secrets` column any more (recorded: Name, Age).
+        columns: [.nameColumn, .ageColumn],
+        cells: { object, now in [name(object), creationAge(object, now)] })
 
     static let events = TablePrinter(
         columns: [
@@ -252,7 +251,8 @@ extension TablePrinter {
 
     static let roles = TablePrinter(
         columns: [.nameColumn, Column(name: "Created At", type: "date", description: Column.ageColumn.description)],
-        cells: { object, _ in [name(object), .string(timestampRFC3339(object["metadata"]?["creationTimestamp"]))] })
+        cells: { object, _ in [name(object), .string(timestampRFC3339(object["metadata"]?["creationTimestamp"]))] },
+        emptyRowsAreNull: true)
 
     static let roleBindings = TablePrinter(
         columns: [

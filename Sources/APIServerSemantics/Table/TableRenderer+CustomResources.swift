@@ -131,7 +131,8 @@ extension TableRenderer {
         for object in objects {
             var row: [String: JSONValue] = ["cells": .array(printer.cells(object, now))]
             switch includeObject {
-            case .none: break
+            case .none:
+                row["object"] = .null  // an empty RawExtension
             case .metadata:
                 row["object"] = [
                     "kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
@@ -144,7 +145,7 @@ extension TableRenderer {
         }
         return [
             "kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": listMetadata,
-            "columnDefinitions": .array(columns), "rows": .array(rows),
+            "columnDefinitions": .array(columns), "rows": rows.isEmpty && printer.emptyRowsAreNull ? .null : .array(rows),
         ]
     }
 }

@@ -74,6 +74,9 @@ struct TablePrinter: Sendable {
 
     var columns: [Column]
     var cells: @Sendable (JSONValue, Date) -> [JSONValue]
+    /// kube's default table convertor (`Name`, `Created At`) appends rows to a nil slice, so an
+    /// empty list renders `"rows": null`; the printers of `printers.go` render `[]`.
+    var emptyRowsAreNull = false
 
     static func `for`(resource: String, group: String) -> TablePrinter {
         printers[Key(group: group, resource: resource)] ?? TablePrinter(

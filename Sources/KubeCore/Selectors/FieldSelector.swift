@@ -26,24 +26,31 @@ public struct FieldSelector: Sendable, Hashable, CustomStringConvertible {
         FieldSelector([Requirement(field: field, equals: false, value: value)])
     }
 
-    /// Parses `field=value`, `field==value`, `field!=value`, comma-separated.
+    /// Parses `field=value`, `field==value`, `field!=value`, comma-separated, as kube's
+    /// `fields.ParseSelector` does: empty terms are skipped, a term without an operator is an
+    /// error (`invalid selector: 'TEXT'; can't understand 'TERM'`), spaces around fields and values
+    /// are trimmed.
     public init(parsing text: String) throws(SelectorError) {
         var requirements: [Requirement] = []
         for clause in text.split(separator: ",", omittingEmptySubsequences: false) {
             let clause = clause.trimmingSpaces
-            if clause.isEmpty {
-                if text.trimmingSpaces.isEmpty { break }
-                throw SelectorError("empty clause in field selector \"\(text)\"")
+            if clause.isEmpty { continue }
+            // The first operator from the left wins (`a=b!=c` is field `a`, value `b!=c`).
+            var requirement: Requirement?
+            var index = clause.startIndex
+            while index < clause.endIndex, requirement == nil {
+                let rest = clause[index...]
+                for (op, equals) in [("!=", false), ("==", true), ("=", true)] where rest.hasPrefix(op) {
+                    requirement = Requirement(
+                        field: String(clause[..<index]).trimmingSpaces, equals: equals,
+                        value: String(rest.dropFirst(op.count)).trimmingSpaces)
+                    break
+                }
+                index = clause.index(after: index)
             }
-            let requirement: Requirement
-            if let range = clause.firstRange(of: "!=") {
-                requirement = Requirement(field: String(clause[..<range.lowerBound]).trimmingSpaces, equals: false, value: String(clause[range.upperBound...]).trimmingSpaces)
-            } else if let range = clause.firstRange(of: "==") ?? clause.firstRange(of: "=") {
-                requirement = Requirement(field: String(clause[..<range.lowerBound]).trimmingSpaces, equals: true, value: String(clause[range.upperBound...]).trimmingSpaces)
-            } else {
-                throw SelectorError("\"\(clause)\" is not of the form field=value or field!=value")
+            guard let requirement, !requirement.field.isEmpty else {
+                throw SelectorError("invalid selector: '\(text)'; can't understand '\(clause)'")
             }
-            guard !requirement.field.isEmpty else { throw SelectorError("missing field name in \"\(clause)\"") }
             requirements.append(requirement)
         }
         self.requirements = requirements

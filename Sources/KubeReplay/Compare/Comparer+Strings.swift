@@ -25,6 +25,11 @@ extension Comparer {
             if Self.isUUID(actual) { bind(expected, actual, path: path) } else { report(path, "a UUID", quote(actual)) }
             return
         }
+        if expected.wholeMatch(of: #/X509SHA256=[0-9a-f]{64}/#) != nil {
+            // A credential-id names the client certificate, which is each server's own.
+            if actual.wholeMatch(of: #/X509SHA256=[0-9a-f]{64}/#) == nil { report(path, "an X509SHA256 credential id", quote(actual)) }
+            return
+        }
         if key == "clusterIP", Self.isIP(expected) {
             if Self.isIP(actual) { bind(expected, actual, path: path) } else { report(path, "an IP address", quote(actual)) }
             return

@@ -6,6 +6,9 @@ import KubeCore
 struct APIError: Error, Sendable {
     var status: Status
     var retryAfterSeconds: Int?
+    /// A plain-text body instead of the `Status` JSON: what kube-apiserver's mux answers for a path
+    /// no API group serves (`404 page not found`).
+    var plainText: String?
 
     init(code: Int, reason: String, message: String, details: StatusDetails? = nil, retryAfterSeconds: Int? = nil) {
         self.status = Status(message: message, reason: reason, details: details, code: code)
@@ -19,6 +22,7 @@ struct APIError: Error, Sendable {
 
     /// The full HTTP response, with `Retry-After` when set.
     var response: ServerResponse {
+        if let plainText { return .text(code, plainText) }
         var headers: [(String, String)] = []
         if let retryAfterSeconds { headers.append(("Retry-After", "\(retryAfterSeconds)")) }
         if code == 401 { headers.append(("WWW-Authenticate", "Bearer")) }
@@ -78,9 +82,18 @@ struct APIError: Error, Sendable {
 
     static let unauthorized = APIError(code: 401, reason: StatusReason.unauthorized, message: "Unauthorized")
 
-    /// The 404 for a path no handler serves.
+    /// The 404 for an unknown resource of a served group version: a `Status` with empty details.
     static let pathNotFound = APIError(code: 404, reason: StatusReason.notFound, message: "the server could not find the requested resource",
-                                       details: StatusDetails(causes: [StatusCause(reason: "UnexpectedServerResponse", message: "404 page not found")]))
+                                       details: StatusDetails())
+
+    /// The 404 for a path outside every served group version (an unknown group or version, a
+    /// namespaced path of a cluster-scoped resource, an unknown health check): kube-apiserver's mux
+    /// answers `404 page not found` as plain text, not a `Status`.
+    static let pageNotFound: APIError = {
+        var error = APIError(code: 404, reason: StatusReason.notFound, message: "404 page not found")
+        error.plainText = "404 page not found\n"
+        return error
+    }()
 
     static func methodNotSupported(_ resource: GroupResource, verb: String) -> APIError {
         APIError(code: 405, reason: StatusReason.methodNotAllowed,
@@ -144,6 +157,27 @@ struct APIError: Error, Sendable {
 
     static func requestEntityTooLarge(limit: Int) -> APIError {
         APIError(code: 413, reason: StatusReason.requestEntityTooLarge, message: "Request entity too large: limit is \(limit)")
+    }
+
+    /// The 415 of kube-apiserver's router for a PATCH whose `Content-Type` no patch route consumes.
+    static let routeUnsupportedMediaType = APIError(
+        code: 415, reason: StatusReason.unsupportedMediaType, message: "415: Unsupported Media Type", details: StatusDetails())
+
+    /// The 405 of kube-apiserver's router for a method the path has no route for (POST to a named
+    /// object, PUT or PATCH on a collection, GET on a create-only review resource).
+    static let routeMethodNotAllowed = APIError(
+        code: 405, reason: StatusReason.methodNotAllowed, message: "the server does not allow this method on the requested resource",
+        details: StatusDetails())
+
+    /// `Operation cannot be fulfilled on ConfigMap "x": the UID in the precondition (…) does not
+    /// match the UID in record (…). …`: a failed delete precondition, worded by the storage layer
+    /// with the kind (not the resource) in the message and details.
+    static func deletePreconditionFailed(_ resource: ServedResource, _ name: String, field: String, expected: String, actual: String) -> APIError {
+        let consequence = field == "UID" ? "The object might have been deleted and then recreated" : "The object might have been modified"
+        return APIError(
+            code: 409, reason: StatusReason.conflict,
+            message: "Operation cannot be fulfilled on \(resource.kind) \"\(name)\": the \(field) in the precondition (\(expected)) does not match the \(field) in record (\(actual)). \(consequence)",
+            details: StatusDetails(name: name, group: resource.group.nilIfEmpty, kind: resource.kind))
     }
 
     static func unsupportedMediaType(_ contentType: String, accepted: [String]) -> APIError {

@@ -35,7 +35,7 @@ extension APIServer {
             do {
                 filter.labelSelector = try LabelSelector(parsing: text)
             } catch {
-                throw APIError.badRequest("unable to parse requirement: \(error.message)")
+                throw APIError.badRequest(error.message)
             }
         }
         if let text = request.queryValue("fieldSelector") {
@@ -43,12 +43,17 @@ extension APIServer {
             do {
                 selector = try FieldSelector(parsing: text)
             } catch {
-                throw APIError.badRequest("invalid field selector: \(error.message)")
+                throw APIError.badRequest(error.message)
             }
             let supported = Self.supportedFieldSelectors(resource)
+            // Kinds with their own field label conversion (pods, secrets, custom resources, ...) and
+            // the default `metadata.*` conversion word an unknown field differently.
+            let ownConversion = registry.isCustom(resource) || supported.count > 2
             for var requirement in selector.requirements {
                 guard supported.contains(requirement.field) else {
-                    throw APIError.badRequest("field label not supported: \(requirement.field)")
+                    throw APIError.badRequest(
+                        ownConversion ? "field label not supported: \(requirement.field)"
+                            : "\"\(requirement.field)\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\"")
                 }
                 // Selectors address the stored (core) form: `source` is the component, and
                 // events.k8s.io's labels map to core fields (regarding.name → involvedObject.name).
@@ -128,7 +133,9 @@ extension APIServer {
         let bookmarks = request.queryFlag("allowWatchBookmarks")
         var timeout = configuration.watchTimeout
         if let text = request.queryValue("timeoutSeconds") {
-            guard let seconds = Int(text), seconds >= 0 else { throw APIError.badRequest("timeoutSeconds: Invalid value: \"\(text)\": must be a non-negative integer") }
+            // kube decodes the query parameter with strconv.ParseInt and answers its error.
+            guard let seconds = Int(text) else { throw APIError.badRequest("strconv.ParseInt: parsing \"\(text)\": invalid syntax") }
+            guard seconds >= 0 else { throw APIError.badRequest("timeoutSeconds: Invalid value: \"\(text)\": must be a non-negative integer") }
             if seconds > 0 { timeout = .seconds(seconds) }
         }
         let sendInitialEvents: Bool? = request.queryValue("sendInitialEvents").map { $0 == "true" || $0 == "1" }
@@ -139,16 +146,18 @@ extension APIServer {
                     FieldError.forbidden("resourceVersionMatch", "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan")
                 ])
             }
-            guard bookmarks else {
-                throw APIError.invalid(kind: "ListOptions", group: "meta.k8s.io", name: "", causes: [
-                    FieldError.forbidden("allowWatchBookmarks", "sendInitialEvents requires setting allowWatchBookmarks to true")
-                ])
-            }
-            start = .initialState(endBookmark: true)
+            // Without allowWatchBookmarks the initial events come without the closing bookmark (recorded).
+            start = .initialState(endBookmark: bookmarks)
         } else if rv.isEmpty || rv == "0" {
             start = sendInitialEvents == false ? .after(await store.revision) : .initialState(endBookmark: false)
         } else {
-            start = .after(try parseRevision(rv))
+            // The watch cache parses the revision itself and fails with a bare 500 (no reason).
+            guard let value = Int64(rv), value >= 0 else {
+                var error = APIError(code: 500, reason: "", message: "resourceVersion: Invalid value: \"\(rv)\": strconv.ParseUint: parsing \"\(rv)\": invalid syntax")
+                error.status.reason = nil
+                throw error
+            }
+            start = .after(value)
         }
         // `kubectl get -w` watches with the Table Accept header: each event's object is a one-row Table.
         let form = try ResponseForm.negotiate(request, list: true, watch: true)

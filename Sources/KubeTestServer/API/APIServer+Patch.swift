@@ -23,7 +23,8 @@ extension APIServer {
     func patch(_ request: ServerRequest, info: RequestInfo, resource: ServedResource, user: UserInfo) async throws(APIError) -> ServerResponse {
         let customResource = BuiltinPatchSchema.schema.kinds[resource.groupVersionKind] == nil
         guard let type = PatchType(contentType: request.headers["content-type"] ?? "") else {
-            throw APIError(status: PatchType.unsupportedMediaTypeStatus(customResource: customResource))
+            // No PATCH route consumes the type: kube-apiserver's router answers, not the handler.
+            throw APIError.routeUnsupportedMediaType
         }
         if type == .strategicMergePatch && customResource {
             throw APIError(status: PatchType.unsupportedMediaTypeStatus(customResource: true))

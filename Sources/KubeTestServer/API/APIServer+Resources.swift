@@ -23,15 +23,28 @@ extension APIServer {
         return response
     }
 
+    /// Built-in resources kube-apiserver still serves with a deprecation `Warning` on every request.
+    static let deprecatedBuiltins: [String: String] = [
+        "v1/endpoints": "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice",
+        "v1/componentstatuses": "v1 ComponentStatus is deprecated in v1.19+",
+    ]
+
     private func handleResourceVerb(_ request: ServerRequest, info: RequestInfo, user: UserInfo) async throws(APIError) -> ServerResponse {
         guard let resource = registry.resource(group: info.group, version: info.version, plural: info.resource) else {
-            throw APIError.pathNotFound
+            // kube-apiserver: a served group version answers a `Status` for an unknown resource; a
+            // group or version it does not serve is not routed at all (plain-text 404).
+            throw registry.resources(group: info.group, version: info.version) == nil ? APIError.pageNotFound : APIError.pathNotFound
         }
         if !info.subresource.isEmpty && (!resource.subresources.contains(info.subresource) || !Self.servedSubresources.contains(info.subresource)) {
             throw APIError.pathNotFound
         }
-        if !resource.namespaced && !info.namespace.isEmpty && resource.plural != "namespaces" { throw APIError.pathNotFound }
+        if !resource.namespaced && !info.namespace.isEmpty && resource.plural != "namespaces" { throw APIError.pageNotFound }
         if resource.namespaced && info.namespace.isEmpty && !["list", "watch"].contains(info.verb) { throw APIError.pathNotFound }
+        // Routes kube-apiserver does not register: POST to a named object, PUT/PATCH of a collection.
+        if info.subresource.isEmpty && ((info.verb == "create" && !info.name.isEmpty) || (["update", "patch"].contains(info.verb) && info.name.isEmpty)) {
+            throw APIError.routeMethodNotAllowed
+        }
+        if let deprecation = Self.deprecatedBuiltins["\(resource.apiVersion)/\(resource.plural)"] { RequestWarnings.collector?.add(deprecation) }
         if info.subresource != "log" && !Self.podStreamSubresources.contains(info.subresource) {
             // 406 before anything is done, like kube-apiserver's negotiation.
             _ = try ResponseForm.negotiate(request, list: ["list", "deletecollection"].contains(info.verb), watch: info.verb == "watch")

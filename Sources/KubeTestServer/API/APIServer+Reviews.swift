@@ -7,7 +7,8 @@ extension APIServer {
     func handleVirtual(_ request: ServerRequest, info: RequestInfo, resource: ServedResource, user: UserInfo) async throws(APIError) -> ServerResponse? {
         guard info.verb == "create" else {
             if ["authentication.k8s.io", "authorization.k8s.io"].contains(resource.group) {
-                throw APIError.methodNotSupported(resource.groupResource, verb: info.verb)
+                // Create-only resources: kube routes only POST on the collection.
+                throw info.name.isEmpty ? APIError.routeMethodNotAllowed : APIError.pathNotFound
             }
             return nil
         }
@@ -18,7 +19,11 @@ extension APIServer {
             var body = try parseBody(request)
             try checkTypeMeta(&body, resource: resource)
             body["status"] = ["userInfo": userJSON(user)]
-            return .json(201, JSONWriter.data(reviewMetadata(body)))
+            // Unlike the access reviews, kube stamps a SelfSubjectReview with the time it was made.
+            var metadata = body.metadataObject
+            metadata["creationTimestamp"] = .string(Time.now().description)
+            body["metadata"] = .object(metadata)
+            return .json(201, JSONWriter.data(body))
         case ("authentication.k8s.io", "tokenreviews", _):
             var body = try parseBody(request)
             try checkTypeMeta(&body, resource: resource)

@@ -142,7 +142,8 @@ final class APIServer: RequestResponder {
             }
         }
         if let identity = request.certificateIdentity {
-            return UserInfo(username: identity.user, groups: identity.groups + ["system:authenticated"])
+            return UserInfo(username: identity.user, groups: identity.groups + ["system:authenticated"],
+                            extra: ["authentication.kubernetes.io/credential-id": [identity.credentialID]])
         }
         return UserInfo(username: "system:anonymous", groups: ["system:unauthenticated"])
     }
@@ -170,6 +171,9 @@ final class APIServer: RequestResponder {
             }
             return .text(200, "ok")
         case _ where path.hasPrefix("/healthz/") || path.hasPrefix("/livez/") || path.hasPrefix("/readyz/"):
+            // One named check: the test server has `ping` and `etcd` (and kube's `log`); others are unknown.
+            let check = path.split(separator: "/").dropFirst().joined(separator: "/")
+            guard Self.healthChecks.contains(check) else { throw APIError.pageNotFound }
             return .text(200, "ok")
         case "/version":
             return .json(200, JSONWriter.data(Self.versionInfo))
@@ -185,23 +189,26 @@ final class APIServer: RequestResponder {
             break
         }
         if path == "/openapi/v3" || path.hasPrefix("/openapi/v3/") {
-            guard let openAPI else { throw APIError.pathNotFound }
+            guard let openAPI else { throw APIError.pageNotFound }
             return try openAPI.response(for: path)
         }
         if info.apiPrefix == "api", info.parts.count == 1 {
-            guard let list = discoveryResourceList(group: "", version: info.parts[0]) else { throw APIError.pathNotFound }
+            guard let list = discoveryResourceList(group: "", version: info.parts[0]) else { throw APIError.pageNotFound }
             return .json(200, JSONWriter.data(list))
         }
         if info.apiPrefix == "apis", info.parts.count == 1 {
-            guard let group = discoveryGroup(info.parts[0]) else { throw APIError.pathNotFound }
+            guard let group = discoveryGroup(info.parts[0]) else { throw APIError.pageNotFound }
             return .json(200, JSONWriter.data(group))
         }
         if info.apiPrefix == "apis", info.parts.count == 2 {
-            guard let list = discoveryResourceList(group: info.parts[0], version: info.parts[1]) else { throw APIError.pathNotFound }
+            guard let list = discoveryResourceList(group: info.parts[0], version: info.parts[1]) else { throw APIError.pageNotFound }
             return .json(200, JSONWriter.data(list))
         }
-        throw APIError.pathNotFound
+        throw APIError.pageNotFound
     }
+
+    /// The named health checks `/healthz/NAME`, `/livez/NAME` and `/readyz/NAME` answer.
+    static let healthChecks: Set<String> = ["ping", "log", "etcd"]
 
     static let versionInfo: JSONValue = [
         "major": "1", "minor": "36", "gitVersion": "v1.36.2-swift-kube-test-server", "gitCommit": "0000000000000000000000000000000000000000",

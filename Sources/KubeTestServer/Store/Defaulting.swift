@@ -34,6 +34,14 @@ enum Defaulting {
             }
         case ("", "services"):
             withMember(&object, "spec") { service(&$0) }
+            // SetDefaults_LoadBalancerIngress: an ingress point with an IP is a virtual IP.
+            withExisting(&object, "status") { status in
+                withExisting(&status, "loadBalancer") { balancer in
+                    mapArray(&balancer, "ingress") { ingress in
+                        if ingress["ip"]?.stringValue?.isEmpty == false { setIfAbsent(&ingress, "ipMode", "VIP") }
+                    }
+                }
+            }
         case ("", "secrets"):
             Self.setIfAbsent(&object, "type", "Opaque")
             if let stringData = object["stringData"]?.objectValue {

@@ -62,7 +62,7 @@ extension ObjectStore {
                 if wanted > revision { throw APIError.tooLargeResourceVersion(wanted, current: revision) }
             case .exact(let wanted):
                 if wanted > revision { throw APIError.tooLargeResourceVersion(wanted, current: revision) }
-                if wanted < compactedRevision { throw APIError.tooOldResourceVersion(wanted, oldest: compactedRevision + 1) }
+                if wanted < compactedRevision { throw APIError.expired("The resourceVersion for the provided list is too old.") }
                 snapshotRevision = wanted
             }
         }

@@ -160,6 +160,7 @@ extension ObjectStore {
             metadata["labels"] = bodyMetadata["labels"]
             metadata["annotations"] = bodyMetadata["annotations"]
             updated["metadata"] = .object(metadata.compactMapValues { $0 })
+            updated = Defaulting.typeDefaults(updated, resource: resource)
             updated = try admitCustomObject(updated, old: old, resource: resource, name: name, context: context, statusOnly: true)
         } else {
             updated = body
@@ -283,11 +284,10 @@ extension ObjectStore {
         let key = Self.key(namespace: resource.namespaced ? namespace : nil, name: name)
         guard let old = objects[resource.storageResource]?[key] else { throw APIError.notFound(resource.groupResource, name) }
         if let uid = preconditions.uid, let actual = old["metadata"]?["uid"]?.stringValue, uid != actual {
-            throw APIError.conflict(resource.groupResource, name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(actual)")
+            throw APIError.deletePreconditionFailed(resource, name, field: "UID", expected: uid, actual: actual)
         }
         if let rv = preconditions.resourceVersion, let actual = old["metadata"]?["resourceVersion"]?.stringValue, rv != actual {
-            throw APIError.conflict(resource.groupResource, name,
-                                    "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object meta: \(actual)")
+            throw APIError.deletePreconditionFailed(resource, name, field: "ResourceVersion", expected: rv, actual: actual)
         }
         if context.dryRun { return (old, true) }
         let finalizers = old["metadata"]?["finalizers"]?.arrayValue ?? []

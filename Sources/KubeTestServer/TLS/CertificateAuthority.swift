@@ -114,6 +114,9 @@ struct CertificateAuthority: Sendable {
 struct CertificateIdentity: Sendable, Hashable {
     var user: String
     var groups: [String]
+    /// `X509SHA256=<hex>` of the certificate's DER: the `authentication.kubernetes.io/credential-id`
+    /// extra kube-apiserver gives a user authenticated by a client certificate.
+    var credentialID: String
 
     init?(derBytes: [UInt8]) {
         guard let certificate = try? Certificate(derEncoded: derBytes) else { return nil }
@@ -131,6 +134,7 @@ struct CertificateIdentity: Sendable, Hashable {
         guard let user, !user.isEmpty else { return nil }
         self.user = user
         self.groups = groups
+        self.credentialID = "X509SHA256=" + SHA256.hash(data: derBytes).map { String(format: "%02x", $0) }.joined()
     }
 }
 
