@@ -119,8 +119,11 @@ targets.append(
         name: "KubeWebhooksTests",
         dependencies: [
             "KubeWebhooks", "KubeCore", "KubeModels", "APIServerSemantics",
-            // The admission tests run KubeTestServer in front of the webhook server (tests only).
-            "KubeTestServer",
+            // The admission tests run KubeTestServer in front of the webhook server (tests only);
+            // the conversion tests read and write through the typed client.
+            "KubeTestServer", "KubeClient",
+            // `kubeprobe webhook check` is tested against a KubeWebhooks server here.
+            "KubeprobeCore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -291,6 +294,7 @@ targets.append(
         dependencies: [
             "KubeClient", "KubeModels", "KubeCore", "KubeTestServer", "KubeRuntime", "KubeYAML",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOTLS", package: "swift-nio"),
@@ -314,9 +318,16 @@ targets.append(
     .executableTarget(
         name: "kube-bench",
         dependencies: [
-            "KubeModels", "KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer",
+            "KubeModels", "KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer", "KubeWebhooks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+            // `webhook`: an in-process WebhookServer, its test PKI and the HTTP/2 and HTTP/1.1 clients.
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
         ],
         swiftSettings: strict
     )

@@ -138,6 +138,7 @@ public final class KubeTestServer: Sendable {
                     return Self.hostPort(listeners[index].host, listeners[index].port)
                 }
             })
+        await store.useConverter(api.converter)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let listeners = configuration.listeners.enumerated().map { index, listener in
             HTTPListener(index: index, host: listener.host, port: listener.port, group: group, sslContext: sslContext, responder: api,

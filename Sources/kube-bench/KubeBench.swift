@@ -10,7 +10,7 @@ struct KubeBench: AsyncParsableCommand {
         abstract: "Measures swift-kubernetes on fixed scenarios; prints one JSON line per scenario.",
         subcommands: [
             DecodePodList.self, ListPods.self, WatchThroughput.self, InformerMemory.self, ColdStart.self,
-            RequestRate.self, BinarySize.self, RunAll.self, Report.self,
+            RequestRate.self, WebhookReviews.self, BinarySize.self, RunAll.self, Report.self,
         ]
     )
 }

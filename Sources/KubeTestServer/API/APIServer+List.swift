@@ -113,7 +113,7 @@ extension APIServer {
         var meta: [String: JSONValue] = ["resourceVersion": .string(String(page.resourceVersion))]
         if let token = page.continueToken { meta["continue"] = .string(token) }
         if let remaining = page.remainingItemCount { meta["remainingItemCount"] = .int(remaining) }
-        let items = page.items.map { present($0, resource: resource) }
+        let items = try await served(page.items, resource: resource, list: true).map { present($0, resource: resource) }
         switch try ResponseForm.negotiate(request, list: true, watch: false) {
         case .table(let version):
             let table = try await tableOutput(request, version: version, resource: resource)
@@ -198,10 +198,14 @@ extension APIServer {
                 if bookmarks { await store.bookmark(id) }
             }
         }
+        let converts = converter.needsWebhook(resource.groupResource)
         let producer = Task {
             // Each batch from the store (the whole replay, or one live event) is written in
             // chunks of up to `watchChunkBytes`: one write and TLS record per chunk, not per event.
-            batches: for await outputs in events {
+            batches: for await batch in events {
+                // Custom objects whose CRD converts through a webhook: one review per batch; a
+                // failed conversion ends the watch with an ERROR event.
+                let outputs = converts ? await self.servedWatchOutputs(batch, resource: resource) : batch
                 var chunk: [UInt8] = []
                 var stop = false
                 for output in outputs {

@@ -136,7 +136,7 @@ extension APIServer {
                 let name = item["metadata"]?["name"]?.stringValue ?? ""
                 let itemNamespace = item["metadata"]?["namespace"]?.stringValue
                 if let result = try? await store.delete(resource, namespace: itemNamespace, name: name, context: context) {
-                    deleted.append(present(result.object, resource: resource))
+                    deleted.append(present(try await served(result.object, resource: resource), resource: resource))
                 }
             }
             return .json(200, JSONWriter.data(listJSON(deleted, resource: resource, meta: ["resourceVersion": .string(String(await store.revision))])))
@@ -272,7 +272,7 @@ extension APIServer {
     /// One object in the form the client asked for: JSON (YAML is re-encoded on the way
     /// out), a Table, or PartialObjectMetadata.
     func respondObject(_ request: ServerRequest, _ status: Int, _ object: JSONValue, resource: ServedResource) async throws(APIError) -> ServerResponse {
-        let presented = present(object, resource: resource)
+        let presented = present(try await served(object, resource: resource), resource: resource)
         switch try ResponseForm.negotiate(request, list: false, watch: false) {
         case .table(let version):
             let table = try await tableOutput(request, version: version, resource: resource)

@@ -26,6 +26,8 @@ final class APIServer: RequestResponder {
     let kubelet = KubeTestServer.Kubelet()
     /// Pooled HTTPS clients for admission webhook calls.
     let webhookClients: WebhookClients
+    /// Converts custom objects between CRD versions (conversion webhooks use ``webhookClients``).
+    let converter: CustomResourceConverter
 
     var maxRequestBodyBytes: Int { configuration.maxRequestBodyBytes }
 
@@ -43,6 +45,8 @@ final class APIServer: RequestResponder {
         self.caCertificatePEM = caCertificatePEM
         self.logger = configuration.logger
         self.webhookClients = WebhookClients(logger: configuration.logger)
+        self.converter = CustomResourceConverter(
+            registry: registry, clients: webhookClients, serviceAddresses: configuration.webhookServiceAddresses)
         self.listenerAddress = listenerAddress
         self.openAPI = configuration.openAPIDirectory.map(OpenAPIDocuments.init(directory:))
     }

@@ -32,6 +32,8 @@ final class ResourceRegistry: Sendable {
         var groupVersions: [String: [String]] = [:]
         /// CRD name → `group/version/plural` → the schema of that served version.
         var schemas: [String: [String: CustomResourceSchema]] = [:]
+        /// group-resource → how its versions convert (custom resources only).
+        var conversions: [GroupResource: CustomResourceConversion] = [:]
     }
 
     private let state: Mutex<State>
@@ -116,9 +118,13 @@ final class ResourceRegistry: Sendable {
 
     /// Serves (or stops serving, with `nil`) the resources of one CRD, with the schemas of
     /// its versions keyed by version.
-    func setCustomResources(crdName: String, _ infos: [APIResourceInfo]?, schemas: [String: CustomResourceSchema] = [:]) {
+    func setCustomResources(
+        crdName: String, _ infos: [APIResourceInfo]?, schemas: [String: CustomResourceSchema] = [:], conversion: CustomResourceConversion? = nil
+    ) {
         state.withLock { state in
             state.custom[crdName] = infos
+            state.conversions = state.conversions.filter { $0.value.crdName != crdName }
+            if let conversion, infos != nil { state.conversions[conversion.groupResource] = conversion }
             var byResource: [String: CustomResourceSchema] = [:]
             for info in infos ?? [] where !info.isSubresource {
                 if let schema = schemas[info.version] { byResource[Self.key(info.group, info.version, info.name)] = schema }
@@ -146,5 +152,9 @@ final class ResourceRegistry: Sendable {
             return nil
         }
     }
-}
 
+    /// How the versions of a custom resource convert (`nil` for built-in resources).
+    func conversion(_ resource: GroupResource) -> CustomResourceConversion? {
+        state.withLock { $0.conversions[resource] }
+    }
+}

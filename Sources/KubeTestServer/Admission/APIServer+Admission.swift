@@ -76,7 +76,7 @@ extension APIServer {
             var old: JSONValue?
             if operation != .create {
                 if let stored = try? await store.get(resource, namespace: namespace, name: requestName) {
-                    old = present(stored, resource: resource)
+                    old = present(try await served(stored, resource: resource), resource: resource)
                 } else {
                     operation = .create
                 }
@@ -84,7 +84,7 @@ extension APIServer {
             var preview = context
             preview.dryRun = true
             preview.admission = nil
-            let first = present(try await write(preview), resource: resource)
+            let first = present(try await served(try await write(preview), resource: resource), resource: resource)
             var replay = AdmissionReplay()
             if let old {
                 replay.expectedResourceVersion = old["metadata"]?["resourceVersion"]?.stringValue
@@ -109,7 +109,7 @@ extension APIServer {
                 preview.admission = replay
                 let raw = try await write(preview)
                 finalRaw = raw
-                final = present(raw, resource: resource)
+                final = present(try await served(raw, resource: resource), resource: resource)
             }
             attributes.object = final
             attributes.name = finalName
@@ -135,7 +135,7 @@ extension APIServer {
         let hooks = await loadWebhooks()
         if hooks.mutating.isEmpty && hooks.validating.isEmpty { return try await delete() }
         guard let stored = try? await store.get(resource, namespace: namespace, name: name) else { return try await delete() }
-        let old = present(stored, resource: resource)
+        let old = present(try await served(stored, resource: resource), resource: resource)
         let isNamespace = resource.groupResource == AdmissionMatching.namespacesResource
         let attributes = AdmissionAttributes(
             operation: .delete, resource: resource, subresource: subresource, namespace: isNamespace ? name : (namespace ?? ""),

@@ -37,8 +37,17 @@ actor WebhookClients {
     static func destination(
         _ webhook: AdmissionWebhook, timeoutSeconds: Int, serviceAddresses: [String: String], serviceExists: Bool
     ) throws(AdmissionReviewWire.CallFailure) -> Destination {
+        try destination(
+            url: webhook.url, service: webhook.service, timeoutSeconds: timeoutSeconds, serviceAddresses: serviceAddresses,
+            serviceExists: serviceExists)
+    }
+
+    /// Where a webhook `clientConfig` (admission or CRD conversion) points.
+    static func destination(
+        url: String?, service: AdmissionWebhook.ServiceReference?, timeoutSeconds: Int, serviceAddresses: [String: String], serviceExists: Bool
+    ) throws(AdmissionReviewWire.CallFailure) -> Destination {
         let timeout = "timeout=\(timeoutSeconds)s"
-        if let service = webhook.service {
+        if let service {
             let host = "\(service.name).\(service.namespace).svc"
             let display = "https://\(host):\(service.port)\(service.path)?\(timeout)"
             guard serviceExists else {
@@ -54,7 +63,7 @@ actor WebhookClients {
                 displayURL: display, requestURL: "https://\(host):\(targetPort)\(service.path)?\(timeout)", serverName: host,
                 dnsOverride: [host: targetHost], connectHost: targetHost, connectPort: targetPort)
         }
-        guard let url = webhook.url, let components = URLComponents(string: url), components.scheme == "https",
+        guard let url, let components = URLComponents(string: url), components.scheme == "https",
             let host = components.host, !host.isEmpty
         else {
             throw .init(reason: "could not get REST client: webhook clientConfig has no usable https url or service")

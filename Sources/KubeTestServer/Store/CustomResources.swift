@@ -41,6 +41,7 @@ enum CustomResources {
                 reason: "FieldValueInvalid",
                 message: "Invalid value: \(goVersions(versions)): must have exactly one version marked as storage version", field: "spec.versions"))
         }
+        causes += conversionErrors(crd["spec"]?["conversion"])
         // Structural schemas, defaults, CEL syntax, selectable fields (apiextensions validation).
         causes += CRDSchemaCheck.errors(crd).map(\.cause)
         if storageCount == 0 && !versions.isEmpty && !isEstablished(crd) {
@@ -65,6 +66,35 @@ enum CustomResources {
         }
         return crd
     }
+
+    /// apiextensions validation of `spec.conversion`: `Webhook` needs a client config (a url or
+    /// a service, not both) and a ConversionReview version kube-apiserver speaks.
+    static func conversionErrors(_ conversion: JSONValue?) -> [StatusCause] {
+        guard let conversion, conversion != .null else { return [] }
+        let strategy = conversion["strategy"]?.stringValue ?? ""
+        guard strategy != "None" else { return [] }
+        guard strategy == "Webhook" else {
+            return [StatusCause(reason: "FieldValueNotSupported", message: "Unsupported value: \"\(strategy)\": supported values: \"None\", \"Webhook\"",
+                                field: "spec.conversion.strategy")]
+        }
+        guard let client = conversion["webhook"]?["clientConfig"], client != .null else {
+            return [FieldError.required("spec.conversion.webhook", "required when strategy is set to Webhook")]
+        }
+        var causes: [StatusCause] = []
+        let hasURL = client["url"]?.stringValue != nil, hasService = client["service"] != nil && client["service"] != .null
+        if hasURL == hasService {
+            causes.append(FieldError.required("spec.conversion.webhook.clientConfig", "exactly one of url or service is required"))
+        }
+        let versions = conversion["webhook"]?["conversionReviewVersions"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        if !versions.contains(where: { $0 == "v1" || $0 == "v1beta1" }) {
+            causes.append(StatusCause(
+                reason: "FieldValueInvalid", message: "Invalid value: \(goStrings(versions)): must include at least one of v1, v1beta1",
+                field: "spec.conversion.webhook.conversionReviewVersions"))
+        }
+        return causes
+    }
+
+    private static func goStrings(_ items: [String]) -> String { "[]string{" + items.map { "\"\($0)\"" }.joined(separator: ", ") + "}" }
 
     /// The versions as kube prints its internal `[]CustomResourceDefinitionVersion` (`%v` of
     /// the JSON of Go structs); schema, subresources, columns and selectable fields are
@@ -148,7 +178,7 @@ enum CustomResources {
                                              kindGroupVersion: GroupVersion(group: "autoscaling", version: "v1")))
             }
         }
-        registry.setCustomResources(crdName: name, infos, schemas: schemas)
+        registry.setCustomResources(crdName: name, infos, schemas: schemas, conversion: CustomResourceConversion(crd: crd))
     }
 
     /// Stops serving a deleted CRD; returns the group-resource whose objects must go.

@@ -22,7 +22,7 @@ extension ObjectStore {
     // MARK: - Create
 
     /// Creates `body` (already checked for kind and apiVersion) in `namespace`.
-    func create(_ resource: ServedResource, namespace: String?, body: JSONValue, context: WriteContext = WriteContext()) throws(APIError) -> JSONValue {
+    func create(_ resource: ServedResource, namespace: String?, body: JSONValue, context: WriteContext = WriteContext()) async throws(APIError) -> JSONValue {
         var object = body
         var metadata = object.metadataObject
         var name = metadata["name"]?.stringValue ?? ""
@@ -85,7 +85,9 @@ extension ObjectStore {
             preview["metadata"]?["resourceVersion"] = nil
             return preview
         }
-        let stored = StorageConversion.toStorage(object, resource: resource)
+        let stored = try await storageForm(object, resource)
+        // A conversion webhook call suspends the store: check again what was checked before it.
+        if objects[resource.storageResource]?[key] != nil { throw APIError.alreadyExists(resource.groupResource, name) }
         return commit(.added, resource.storageResource, key: key, object: stored, previous: nil)
     }
 
@@ -129,13 +131,13 @@ extension ObjectStore {
     func update(
         _ resource: ServedResource, namespace: String?, name: String, body: JSONValue, subresource: String? = nil,
         context: WriteContext = WriteContext()
-    ) throws(APIError) -> JSONValue {
+    ) async throws(APIError) -> JSONValue {
         let namespaceName = resource.namespaced ? namespace : nil
         let key = Self.key(namespace: namespaceName, name: name)
         guard let stored = objects[resource.storageResource]?[key] else { throw APIError.notFound(resource.groupResource, name) }
         try checkAdmissionPin(stored, resource: resource, name: name, context: context)
         // The update works on the request's form; the stored form is written at the end.
-        let old = StorageConversion.toServed(stored, resource: resource)
+        let old = try await servedForm(stored, resource)
         let bodyMetadata = body.metadataObject
         if let bodyName = bodyMetadata["name"]?.stringValue, bodyName != name {
             throw APIError.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
@@ -204,7 +206,11 @@ extension ObjectStore {
         if resource.groupResource == CustomResources.crdResource {
             updated = try CustomResources.prepare(updated, existing: [:], registry: registry)
         }
-        updated = StorageConversion.toStorage(updated, resource: resource)
+        updated = try await storageForm(updated, resource)
+        // A conversion webhook call suspends the store: another write in between is a conflict.
+        if objects[resource.storageResource]?[key]?["metadata"]?["resourceVersion"] != stored["metadata"]?["resourceVersion"] {
+            throw APIError.conflict(resource.groupResource, name, APIError.modifiedMessage)
+        }
         // The last finalizer removed from an object being deleted: it goes now.
         if updated["metadata"]?["deletionTimestamp"] != nil, (updated["metadata"]?["finalizers"]?.arrayValue ?? []).isEmpty {
             return commit(.deleted, resource.storageResource, key: key, object: updated, previous: stored)
@@ -251,21 +257,23 @@ extension ObjectStore {
     func readModifyWrite(
         _ resource: ServedResource, namespace: String?, name: String, subresource: String?, context: WriteContext,
         transform: @Sendable (JSONValue?) throws(APIError) -> JSONValue
-    ) throws(APIError) -> (object: JSONValue, created: Bool) {
-        let current = objects[resource.storageResource]?[Self.key(namespace: resource.namespaced ? namespace : nil, name: name)]
-            .map { StorageConversion.toServed($0, resource: resource) }
+    ) async throws(APIError) -> (object: JSONValue, created: Bool) {
+        var current: JSONValue?
+        if let stored = objects[resource.storageResource]?[Self.key(namespace: resource.namespaced ? namespace : nil, name: name)] {
+            current = try await servedForm(stored, resource)
+        }
         if let admission = context.admission, (admission.expectAbsent && current != nil) || (admission.expectedResourceVersion != nil && current == nil) {
             throw APIError.conflict(resource.groupResource, name, APIError.modifiedMessage)
         }
         let next = try transform(current)
         if current == nil {
             guard subresource == nil else { throw APIError.notFound(resource.groupResource, name) }
-            return (try create(resource, namespace: namespace, body: next, context: context), true)
+            return (try await create(resource, namespace: namespace, body: next, context: context), true)
         }
         var body = next
         body["metadata"]?["resourceVersion"] = current?["metadata"]?["resourceVersion"]
         if let rv = next["metadata"]?["resourceVersion"]?.stringValue, !rv.isEmpty { body["metadata"]?["resourceVersion"] = .string(rv) }
-        return (try update(resource, namespace: namespace, name: name, body: body, subresource: subresource, context: context), false)
+        return (try await update(resource, namespace: namespace, name: name, body: body, subresource: subresource, context: context), false)
     }
 
     // MARK: - Delete

@@ -76,6 +76,8 @@ actor ObjectStore {
     var rbacCache: RBACAuthorizer?
     /// New namespaces get the `default` ServiceAccount and `kube-root-ca.crt` (kube-controller-manager's work).
     let emulatesControllers: Bool
+    /// Converts custom objects between their CRD's versions (set once the API server exists).
+    var converter: CustomResourceConverter?
 
     init(registry: ResourceRegistry, historyWindow: Int, caCertificatePEM: String, emulatesControllers: Bool = true) {
         self.registry = registry

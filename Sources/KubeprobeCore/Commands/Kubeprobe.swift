@@ -9,7 +9,7 @@ public struct Kubeprobe: AsyncParsableCommand {
         abstract: "Check the Pod → API server path from inside a Pod, and a small kubectl for in-cluster work.",
         discussion: "Exit codes: 0 all good, 1 a failed step or request, 2 bad usage.",
         subcommands: [CheckCommand.self, WhoAmICommand.self, CanICommand.self, GetCommand.self, WatchCommand.self,
-                      LogsCommand.self, ExecCommand.self, TokenCommand.self, ApplyCommand.self, DemoCommand.self])
+                      LogsCommand.self, ExecCommand.self, TokenCommand.self, ApplyCommand.self, WebhookCommand.self, DemoCommand.self])
 
     public init() {}
 

@@ -36,12 +36,15 @@ enum ConnectionProbe {
     /// A TLS handshake trusting only `caPEM` (the system roots when `nil`), with ALPN `h2`, `http/1.1`. Host name
     /// verification is off here on purpose: the chain is verified, and the caller checks
     /// which names the leaf covers so it can say exactly what is wrong.
-    static func tls(host: String, port: Int, caPEM: String?, serverName: String?, timeout: Duration) async -> Result<TLSResult, Failure> {
+    /// `verify: false` accepts any certificate (to read a leaf that would not verify: expired, another CA).
+    static func tls(
+        host: String, port: Int, caPEM: String?, serverName: String?, timeout: Duration, verify: Bool = true
+    ) async -> Result<TLSResult, Failure> {
         let context: NIOSSLContext
         do {
             var configuration = TLSConfiguration.makeClientConfiguration()
             if let caPEM { configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8))) }
-            configuration.certificateVerification = .noHostnameVerification
+            configuration.certificateVerification = verify ? .noHostnameVerification : .none
             configuration.applicationProtocols = ["h2", "http/1.1"]
             context = try NIOSSLContext(configuration: configuration)
         } catch {

@@ -30,12 +30,16 @@ struct TestPKI {
 
     /// A serving certificate and key (PEM) with `commonName` as its subject, valid for
     /// localhost, 127.0.0.1 and `dnsNames` (by default the `webhook.default.svc` Service name).
-    func issueServing(commonName: String, dnsNames: [String] = ["webhook.default.svc"]) throws -> (certificate: String, key: String) {
+    /// `validUntil`: the end of validity (a day from now by default; in the past for an expired certificate).
+    func issueServing(
+        commonName: String, dnsNames: [String] = ["webhook.default.svc"], validUntil: Date? = nil
+    ) throws -> (certificate: String, key: String) {
         let key = P256.Signing.PrivateKey()
         let now = Date()
+        let end = validUntil ?? now + 86_400
         let certificate = try Certificate(
             version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey),
-            notValidBefore: now - 3600, notValidAfter: now + 86_400, issuer: caCertificate.subject,
+            notValidBefore: min(now - 3600, end - 7200), notValidAfter: end, issuer: caCertificate.subject,
             subject: try DistinguishedName { CommonName(commonName) }, signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
