@@ -38,6 +38,8 @@ targets.append(
 // A libFuzzer target for the protobuf reader (built with -sanitize=fuzzer by .ci/run; without
 // the FUZZING flag it replays inputs).
 targets.append(.executableTarget(name: "kube-protobuf-fuzz", dependencies: ["KubeCore"], swiftSettings: strict))
+// The same for the JSON reader (KubeCore's readers, which the generated model readers are built on).
+targets.append(.executableTarget(name: "kube-json-fuzz", dependencies: ["KubeCore"], swiftSettings: strict))
 targets.append(
     .testTarget(
         name: "KubeModelsTests", dependencies: ["KubeModels", "KubeModelGen"], exclude: ["Fixtures"],
@@ -62,6 +64,8 @@ targets.append(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOHTTP2", package: "swift-nio-http2"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
+            // The gzip inflater AsyncHTTPClient runs (for its typed errors); already in the graph via AHC.
+            .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
@@ -75,6 +79,7 @@ targets.append(
             "KubeClient", "KubeCore", "KubeModels",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
             .product(name: "NIOHTTP2", package: "swift-nio-http2"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -149,6 +154,9 @@ targets.append(
     .testTarget(name: "APIServerSemanticsTests", dependencies: ["APIServerSemantics", "KubeCore"], swiftSettings: strict))
 products.append(.library(name: "KubeTestServer", targets: ["KubeTestServer"]))
 products.append(.executable(name: "kube-test-server", targets: ["kube-test-server"]))
+// The system zlib, for kube-apiserver's gzip responses (KubeTestServer only; the client inflates
+// with the zlib AsyncHTTPClient's NIOHTTPCompression vendors).
+targets.append(.systemLibrary(name: "CZlib", path: "Sources/CZlib"))
 targets.append(.target(
     name: "KubeTestServer",
     dependencies: [
@@ -156,6 +164,7 @@ targets.append(.target(
         "KubeModels",
         "APIServerSemantics",
         "KubeYAML",
+        "CZlib",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -314,11 +323,13 @@ targets.append(
 
 // MARK: - kube-bench
 products.append(.executable(name: "kube-bench", targets: ["kube-bench"]))
+// Counts malloc calls in kube-bench (it interposes malloc, so only kube-bench links it).
+targets.append(.target(name: "KubeBenchMalloc"))
 targets.append(
     .executableTarget(
         name: "kube-bench",
         dependencies: [
-            "KubeModels", "KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer", "KubeWebhooks",
+            "KubeModels", "KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer", "KubeWebhooks", "KubeBenchMalloc",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             // `webhook`: an in-process WebhookServer, its test PKI and the HTTP/2 and HTTP/1.1 clients.
@@ -338,7 +349,8 @@ targets.append(
     .executableTarget(name: "kube-bench-coldstart", dependencies: ["KubeClient", "KubeModels", "KubeCore"], swiftSettings: strict))
 targets.append(
     .testTarget(
-        name: "KubeBenchTests", dependencies: ["kube-bench", "kube-bench-coldstart", "kube-test-server", "kubeprobe", "KubeModels"],
+        name: "KubeBenchTests",
+        dependencies: ["kube-bench", "kube-bench-coldstart", "kube-test-server", "kubeprobe", "KubeModels", "KubeTestServer", "KubeClient"],
         swiftSettings: strict))
 
 // MARK: - pod simulation (scripts/podsim): kube-proxy for one Service, a watch-based controller, a writer
@@ -369,6 +381,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // Not a new dependency: AsyncHTTPClient already depends on it (NIOHTTPCompression, vendored zlib).
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.0"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", "4.5.2"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),

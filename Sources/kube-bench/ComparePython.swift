@@ -73,10 +73,12 @@ struct ComparePython {
 
             let configMaps = Api<ConfigMap>.namespaced(client, "default")
             let start = try await configMaps.list(ListOptions(limit: 1)).metadata.resourceVersion ?? "0"
-            try await WatchThroughput.write(configMaps, events: events)
+            let run = "py" + UUID().uuidString.prefix(8).lowercased()
+            let selector = try LabelSelector(parsing: "kube-bench=\(run)")
+            try await WatchThroughput.write(configMaps, events: events, run: run)
             var swiftWatch: [Double] = [], pythonWatch: [Double] = []
             for _ in 0..<runs {
-                swiftWatch.append(try await WatchThroughput.replay(configMaps, from: start, events: events))
+                swiftWatch.append(try await WatchThroughput.replay(configMaps, from: start, events: events, selector: selector))
                 let python = try peer.run(["watch", server.kubeconfigPath, "default", start, String(events)])
                 guard python.run.output.hasPrefix("\((events + 1) / 2)\n") else {
                     throw BenchError("watch: Python cached \(python.run.output)")

@@ -53,6 +53,8 @@ struct Report: ParsableCommand {
         if let mode = object["mode"] as? String { key += "|" + mode }
         if let pods = object["pods"] as? Int, scenario == "informer-memory" { key += "|\(pods)" }
         if let runtime = object["swift_runtime"] as? String, scenario == "cold-start" { key += "|" + runtime }
+        if let compression = object["compression"] as? String, scenario == "list" { key += "|" + compression }
+        if let server = object["server"] as? String, server.hasPrefix("kubeconfig") { key += "|" + server }
         // A/B runs against a peer are kept apart from the standalone runs of the same scenario.
         if object["compare"] != nil { key += "|interleaved" }
         return key
@@ -80,10 +82,15 @@ struct Report: ParsableCommand {
             return ("decode pod list (\(format((row.number("bytes") ?? 0) / 1_000_000)) MB)", "\(row.range("ms") ?? format(ms)) ms, \(format(rate)) MB/s, peak \(format(row.number("peak_rss_mb") ?? 0)) MB", rate, true)
         case "list":
             guard let ms = row.number("ms_median") else { return nil }
-            return ("list \(Int(row.number("pods") ?? 0)) pods (pages of \(Int(row.number("page_size") ?? 0)))", "\(row.range("ms") ?? "") ms", ms, false)
+            let compression = (row.object["compression"] as? String).map { ", \($0)" } ?? ""
+            return (
+                "list \(Int(row.number("pods") ?? 0)) pods (pages of \(Int(row.number("page_size") ?? 0))\(compression))\(Self.where(row))",
+                "\(row.range("ms") ?? "") ms\(Self.memory(row, "mallocs_per_pod", "pod"))", ms, false)
         case "watch-throughput":
             guard let rate = row.number("events_per_s_median") else { return nil }
-            return ("watch replay \(Int(row.number("events") ?? 0)) events", "\(row.range("events_per_s") ?? "") events/s", rate, true)
+            return (
+                "watch replay \(Int(row.number("events") ?? 0)) events\(Self.where(row))",
+                "\(row.range("events_per_s") ?? "") events/s\(Self.memory(row, "mallocs_per_event", "event"))", rate, true)
         case "informer-memory":
             guard let bytes = row.number("bytes_per_pod_median") else { return nil }
             let mode = (row.object["mode"] as? String).map { ", \($0)" } ?? ""
@@ -181,6 +188,20 @@ struct Report: ParsableCommand {
         svg.append(#"<text x="\#(x(1))" y="\#(height - 10)" text-anchor="middle">1x</text>"#)
         svg.append("</svg>")
         return svg.joined(separator: "\n") + "\n"
+    }
+
+    /// `, against <server>` for a row measured through `--kubeconfig`.
+    static func `where`(_ row: Row) -> String {
+        guard let server = row.object["server"] as? String, server.hasPrefix("kubeconfig") else { return "" }
+        return ", against " + server.dropFirst("kubeconfig ".count)
+    }
+
+    /// `; N mallocs/<unit>, peak M MB` when the row has them.
+    static func memory(_ row: Row, _ field: String, _ unit: String) -> String {
+        var text = ""
+        if let mallocs = row.range(field) { text += "; \(mallocs) mallocs/\(unit)" }
+        if let peak = row.number("peak_rss_mb") { text += ", peak \(format(peak)) MB" }
+        return text
     }
 
     static func escape(_ text: String) -> String {

@@ -49,6 +49,8 @@ struct RunAll: AsyncParsableCommand {
         var scenarios: [[String]] = [
             ["decode-podlist", "--fixture", fixture, "--runs", runs],
             ["list", "--fixture", fixture, "--count", String(pods), "--runs", runs],
+            // The same without gzip: what compression changes, in one run.
+            ["list", "--fixture", fixture, "--count", String(pods), "--runs", runs, "--no-compression"],
             ["watch-throughput", "--events", String(events), "--runs", runs],
             ["informer-memory", "--fixture", fixture, "--counts", String(pods), String(pods * 5), "--runs", String(min(self.runs, 3))],
             ["request-rate", "--requests", String(requests), "--runs", String(min(self.runs, 3))],

@@ -5,9 +5,12 @@ import KubeCore
 import KubeModels
 import KubeRuntime
 
-/// Scenario `watch-throughput`: ConfigMap events written to a `kube-test-server` process,
-/// then replayed by a watch from the resourceVersion before them, over TLS; every event is
-/// decoded and applied to a `Store`. The clock runs from opening the watch to the last event.
+/// Scenario `watch-throughput`: ConfigMap events written to a `kube-test-server` process (or,
+/// with `--kubeconfig`, to `--namespace` on that API server), then replayed by a watch from the
+/// resourceVersion before them, over TLS; every event is decoded and applied to a `Store`. The
+/// clock runs from opening the watch to the last event. The objects carry a per-run label the
+/// watch selects on (other writers in the namespace do not count); against a kubeconfig they are
+/// deleted afterwards.
 struct WatchThroughput: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch-throughput", abstract: "Replay ConfigMap watch events from a resourceVersion into a Store.")
@@ -18,35 +21,49 @@ struct WatchThroughput: AsyncParsableCommand {
     @Option(help: "Timed replays.")
     var runs = 5
 
+    @OptionGroup var target: TargetOptions
+
     func validate() throws {
         guard runs >= 1, events >= 2 else { throw ValidationError("--runs must be at least 1 and --events at least 2") }
     }
 
     func run() async throws {
-        let server = try ServerProcess(historyWindow: events * 2 + 1000)
-        defer { server.stop() }
-        let client = try KubeClient(config: try server.adminConfig())
+        let events = self.events
+        let target = try BenchTarget(self.target, defaultNamespace: "default") { try ServerProcess(historyWindow: events * 2 + 1000) }
+        defer { target.stop() }
+        let client = try KubeClient(config: target.config)
+        let api = Api<ConfigMap>.namespaced(client, target.namespace)
+        let run = "r" + UUID().uuidString.prefix(8).lowercased()
+        let selector = try LabelSelector(parsing: "kube-bench=\(run)")
         do {
-            let api = Api<ConfigMap>.namespaced(client, "default")
             let start = try await api.list(ListOptions(limit: 1)).metadata.resourceVersion ?? "0"
-            try await Self.write(api, events: events)
+            try await Self.write(api, events: events, run: run)
             var rates: [Double] = []
             var clientCPU: [Double] = []
             var serverCPU: [Double] = []
+            var mallocs: [Double] = []
+            let serverPID = target.server?.process.processIdentifier
+            MemoryProbe.resetPeak()
             for _ in 0..<runs {
-                let (client0, server0) = (CPUTime.ownMilliseconds(), CPUTime.milliseconds(of: server.process.processIdentifier))
-                rates.append(try await Self.replay(api, from: start, events: events))
+                let (client0, server0, malloc0) = (CPUTime.ownMilliseconds(), serverPID.map(CPUTime.milliseconds(of:)), MemoryProbe.mallocCalls)
+                rates.append(try await Self.replay(api, from: start, events: events, selector: selector))
+                mallocs.append(Double(MemoryProbe.mallocCalls - malloc0) / Double(events))
                 clientCPU.append((CPUTime.ownMilliseconds() - client0) * 1000 / Double(events))
-                serverCPU.append((CPUTime.milliseconds(of: server.process.processIdentifier) - server0) * 1000 / Double(events))
+                if let serverPID, let server0 { serverCPU.append((CPUTime.milliseconds(of: serverPID) - server0) * 1000 / Double(events)) }
             }
+            let peak = MemoryProbe.peakRSSMegabytes
+            if target.isExternal { try await Self.cleanUp(api, selector: selector) }
             let stats = Stats(rates)
+            var line = JSONLine().string("scenario", "watch-throughput").string("client", "swift-kubernetes")
+                .stats("events_per_s", stats).int("events", events).int("runs", runs)
+                .number("client_cpu_us_per_event", Stats(clientCPU).median)
+            if !serverCPU.isEmpty { line = line.number("server_cpu_us_per_event", Stats(serverCPU).median) }
             print(
-                JSONLine().string("scenario", "watch-throughput").string("client", "swift-kubernetes")
-                    .stats("events_per_s", stats).int("events", events).int("runs", runs)
-                    .number("client_cpu_us_per_event", Stats(clientCPU).median).number("server_cpu_us_per_event", Stats(serverCPU).median)
-                    .string("server", "kube-test-server (separate process, TLS, loopback)")
+                line.stats("mallocs_per_event", Stats(mallocs)).number("peak_rss_mb", peak)
+                    .string("server", target.description)
                     .raw("machine", Machine.current().json).text)
         } catch {
+            if target.isExternal { try? await Self.cleanUp(api, selector: selector) }
             try? await client.shutdown()
             throw error
         }
@@ -54,11 +71,11 @@ struct WatchThroughput: AsyncParsableCommand {
     }
 
     /// Watches from `start` until `events` events were applied to a fresh `Store`; events/s.
-    static func replay(_ api: Api<ConfigMap>, from start: String, events: Int) async throws -> Double {
+    static func replay(_ api: Api<ConfigMap>, from start: String, events: Int, selector: LabelSelector) async throws -> Double {
         let store = Store<ConfigMap>()
         let clock = ContinuousClock.now
         var seen = 0
-        for try await event in try api.watch(WatchOptions(resourceVersion: start, allowWatchBookmarks: false)) {
+        for try await event in try api.watch(WatchOptions(labelSelector: selector, resourceVersion: start, allowWatchBookmarks: false)) {
             switch event {
             case .added(let object), .modified(let object): store.apply(object)
             case .deleted(let object): store.delete(object)
@@ -75,17 +92,21 @@ struct WatchThroughput: AsyncParsableCommand {
         return Double(events) / (elapsed / 1000)
     }
 
-    /// Creates `(events + 1) / 2` ConfigMaps, then updates them until `events` writes were made
-    /// (32 requests in flight).
-    static func write(_ api: Api<ConfigMap>, events: Int) async throws {
+    /// Creates `(events + 1) / 2` ConfigMaps labelled `kube-bench=<run>`, then updates them until
+    /// `events` writes were made (32 requests in flight).
+    static func write(_ api: Api<ConfigMap>, events: Int, run: String) async throws {
         let objects = (events + 1) / 2
         try await inParallel(objects) { index in
             _ = try await api.create(ConfigMap(data: ["index": String(index), "payload": String(repeating: "x", count: 64)],
-                metadata: ObjectMeta(name: "bench-\(index)")))
+                metadata: ObjectMeta(name: "bench-\(run)-\(index)", labels: ["kube-bench": run])))
         }
         try await inParallel(events - objects) { index in
-            _ = try await api.patch("bench-\(index)", .merge(["data": ["updated": "yes"]]))
+            _ = try await api.patch("bench-\(run)-\(index)", .merge(["data": ["updated": "yes"]]))
         }
+    }
+
+    static func cleanUp(_ api: Api<ConfigMap>, selector: LabelSelector) async throws {
+        _ = try await api.deleteCollection(listOptions: ListOptions(labelSelector: selector))
     }
 
     static func inParallel(_ count: Int, width: Int = 32, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {

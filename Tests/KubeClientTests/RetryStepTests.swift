@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import KubeCore
 import NIOCore
+import NIOHTTPCompression
 import NIOPosix
 import NIOSSL
 import Testing
@@ -95,6 +96,20 @@ struct TransportFailureTests {
         #expect(TransportFailure(HTTPClientError.cancelled).kind == .connectionLost)  // a pooled connection torn down, not our task
         #expect(TransportFailure(HTTPClientError.alreadyShutdown).kind == .clientShutdown)
         #expect(TransportFailure(CancellationError()).kind == .cancelled)
+    }
+
+    /// The inflater's errors: a bomb is `responseTooLarge`, broken gzip a decoding error; neither is retried.
+    @Test func decompressionErrors() {
+        let bomb = TransportFailure(NIOHTTPDecompression.DecompressionError.limit)
+        #expect(bomb.kind == .decompressedTooLarge)
+        #expect(bomb.kubeError(server: "https://k").code == .responseTooLarge)
+        let broken = TransportFailure(NIOHTTPDecompression.DecompressionError.inflationError(-3))
+        #expect(broken.kind == .invalidEncoding)
+        #expect(broken.kubeError(server: "https://k").code == .decoding)
+        #expect(TransportFailure(NIOHTTPDecompression.ExtraDecompressionError.truncatedData).kind == .invalidEncoding)
+        let request = RetryStep.Request(method: .get, isReplayable: true, attempt: 1, canReauthenticate: false)
+        #expect(RetryStep.decide(.failure(.decompressedTooLarge), request: request, policy: RetryPolicy()) == .fail)
+        #expect(RetryStep.decide(.failure(.invalidEncoding), request: request, policy: RetryPolicy()) == .fail)
     }
 
     @Test func nioErrorsByErrnoAndCase() {

@@ -116,4 +116,23 @@ import Testing
     @Test func ownerReferenceRequiresItsFields() {
         #expect(throws: JSONReadError.self) { try OwnerReference.read(from: Data(#"{"kind":"X","name":"n","uid":"u"}"#.utf8)) }
     }
+
+    /// Found by kube-json-fuzz: a skipped string (an unknown field's value) that ends in a
+    /// backslash stepped past the end of the input, so the error's offset pointed outside it.
+    /// Skipping now checks escapes as reading does, and keeps the JSON path.
+    @Test func skippedStringsCheckTheirEscapes() throws {
+        let truncated = Array(#"{"items":[],"kind":"List\"#.utf8)
+        for input in [truncated, Array(#"{"x":"ab\"#.utf8), Array(#"{"metadata":{"x":"\"#.utf8)] {
+            let error = try #require(throws: JSONReadError.self) { try ObjectList<DynamicObject>.read(from: input) }
+            #expect(error.offset <= input.count, "\(error)")
+        }
+        let inMeta = try #require(throws: JSONReadError.self) { try PartialObjectMetadata.read(from: Array(#"{"metadata":{"x":"a\q"}}"#.utf8)) }
+        #expect(inMeta.message.contains("invalid escape"), "\(inMeta)")
+        #expect(inMeta.pathDescription.contains("metadata"), "\(inMeta)")
+        #expect(throws: JSONReadError.self) { try PartialObjectMetadata.read(from: Array(#"{"x":"\u12"}"#.utf8)) }
+        #expect(throws: JSONReadError.self) { try PartialObjectMetadata.read(from: Array(#"{"x":"\u12zz"}"#.utf8)) }
+        // Valid escapes are skipped as before.
+        let meta = try PartialObjectMetadata.read(from: Array(#"{"x":"\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00","metadata":{"name":"n"}}"#.utf8))
+        #expect(meta.metadata.name == "n")
+    }
 }

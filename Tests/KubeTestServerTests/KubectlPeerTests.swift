@@ -192,6 +192,32 @@ struct KubectlPeerTests {
         }
     }
 
+    /// kubectl asks for gzip (Go's transport does unless compression is disabled): a list above
+    /// 128 KiB comes back compressed and kubectl prints every item, as JSON and as a table.
+    @Test func largeListArrivesGzippedAndPrints() async throws {
+        try await Self.withSession { session in
+            let wire = try Wire(server: session.server, token: session.server.adminToken)
+            for index in 0..<40 {
+                let text = (0..<120).map { "line \($0) of item \(index): \(UUID().uuidString)" }.joined(separator: "\n")
+                #expect(try await wire.post("/api/v1/namespaces/default/configmaps", configMap("big-\(index)", data: ["text": text])).status == 201)
+            }
+            // The server compresses this list for a client that asks.
+            let gzipped = try await wire.get("/api/v1/namespaces/default/configmaps", headers: [("Accept-Encoding", "gzip")])
+            #expect(gzipped.headers["Content-Encoding"] == ["gzip"])
+            await wire.shutdown()
+
+            let json = try await session.kubectl(["get", "configmaps", "-o", "json"])
+            #expect(json.status == 0, "\(json.stderr)")
+            let list = try JSONDecoder().decode(JSONValue.self, from: Data(json.stdout.utf8))
+            let names = list["items"]?.arrayValue?.compactMap { $0["metadata"]?["name"]?.stringValue } ?? []
+            #expect(names.count == 41)
+            #expect(list["items"]?.arrayValue?.first { $0["metadata"]?["name"] == "big-7" }?["data"]?["text"]?.stringValue?.hasPrefix("line 0 of item 7: ") == true)
+            let table = try await session.kubectl(["get", "configmaps", "--chunk-size", "0"])
+            #expect(table.status == 0, "\(table.stderr)")
+            #expect(Self.rows(table.stdout).filter { $0.first?.hasPrefix("big-") == true }.count == 40)
+        }
+    }
+
     @Test func watchPrintsRowsAsChangesHappen() async throws {
         try await Self.withSession { session in
             let watch = try ChildProcess(

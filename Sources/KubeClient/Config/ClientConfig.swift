@@ -45,6 +45,18 @@ public struct ClientConfig: Sendable, CustomStringConvertible {
     /// later apply that leaves a field out removes it.
     public var fieldManager: String = ClientConfig.defaultFieldManager
 
+    /// Asks for gzip (`Accept-Encoding: gzip`) and inflates compressed answers as they stream in,
+    /// as client-go does unless `DisableCompression` is set. kube-apiserver compresses responses
+    /// above 128 KiB (a list page of 500 pods: 7.4 MB of JSON, about 0.5 MB gzipped), never watch
+    /// streams. Turn it off where the link is fast and CPU is scarce.
+    public var compression: Bool = true
+
+    /// The largest response body read into memory, counted after decompression: a larger answer
+    /// (or a gzip bomb) fails with ``KubeError/Code/responseTooLarge`` once this many bytes have
+    /// arrived. 1 GiB by default: far above any object (etcd caps those at 1.5 MiB) and a
+    /// 10,000-pod list page. Also bounds each decompressed streaming response (watch, logs).
+    public var maxResponseBodyBytes: Int = 1 << 30
+
     public init(
         server: String, namespace: String = "default", tls: TLS = TLS(), credentials: Credentials = .none,
         timeouts: Timeouts = Timeouts(), retry: RetryPolicy = RetryPolicy(), rateLimit: RateLimit? = nil,

@@ -23,10 +23,6 @@ struct Exchange: Sendable {
 struct BodyDeadlineExceeded: Error {}
 
 extension KubeClient {
-    /// Largest buffered body: far above any single object (etcd caps those at 1.5 MiB) and a
-    /// 10,000-pod list page, low enough that a runaway response cannot exhaust memory.
-    static let maxBufferedBody = 1 << 30
-
     /// The one function where every transport concern is composed. For each attempt, in order:
     ///
     /// 1. **Rate limit**: take a token from the client-side bucket (each attempt counts, as in
@@ -63,6 +59,10 @@ extension KubeClient {
                 http.headers.replaceOrAdd(name: "Authorization", value: authorization)
             }
             http.headers.replaceOrAdd(name: "User-Agent", value: config.userAgent)
+            // Only gzip, as client-go asks (the pipeline would otherwise offer deflate too).
+            if config.compression && !http.headers.contains(name: "Accept-Encoding") {
+                http.headers.add(name: "Accept-Encoding", value: "gzip")
+            }
             if let body = request.body { http.body = .bytes(ByteBuffer(bytes: body)) }
             let step = RetryStep.Request(
                 method: request.method, isReplayable: request.isReplayable, attempt: attempt,
@@ -136,9 +136,10 @@ extension KubeClient {
         let body: ByteBuffer
         do {
             body = try await Self.collect(
-                exchange.response.body, upTo: Self.maxBufferedBody, deadline: exchange.deadline ?? .now + config.timeouts.request)
+                exchange.response.body, upTo: config.maxResponseBodyBytes, deadline: exchange.deadline ?? .now + config.timeouts.request)
         } catch is NIOTooManyBytesError {
-            throw KubeError(.responseTooLarge, "the response to \(request.method.rawValue) \(request.path) is larger than \(Self.maxBufferedBody) bytes")
+            throw KubeError(
+                .responseTooLarge, "the response to \(request.method.rawValue) \(request.path) is larger than \(config.maxResponseBodyBytes) bytes")
         } catch is BodyDeadlineExceeded {
             logger.debug("response body timed out", metadata: ["path": "\(request.path)", "timeout": "\(config.timeouts.request)"])
             throw KubeError(

@@ -68,7 +68,7 @@ enum RetryStep {
             switch kind {
             case .connectFailed, .connectTimeout, .connectionLost:
                 return .retry(after: min(connectionRetryDelay, policy.maxDelay))
-            case .cancelled, .clientShutdown, .tlsUntrusted, .tlsHostname, .tlsHandshake, .timeout, .other:
+            case .cancelled, .clientShutdown, .tlsUntrusted, .tlsHostname, .tlsHandshake, .timeout, .decompressedTooLarge, .invalidEncoding, .other:
                 return .fail
             }
         }

@@ -32,6 +32,8 @@ final class Transport: Sendable {
     let baseURL: String
     private let tls: ClientConfig.TLS
     private let timeouts: ClientConfig.Timeouts
+    /// `nil`: compression off; else the decompressed-size limit per response.
+    private let decompressionLimit: Int?
     private let dnsOverride: [String: String]
     private let isHTTPS: Bool
     private let trustStore: TrustStore?
@@ -55,6 +57,8 @@ final class Transport: Sendable {
         isHTTPS = scheme == "https"
         tls = config.tls
         timeouts = config.timeouts
+        let decompressionLimit = config.compression ? config.maxResponseBodyBytes : nil
+        self.decompressionLimit = decompressionLimit
         var base = config.server.hasSuffix("/") ? String(config.server.dropLast()) : config.server
         var overrides: [String: String] = [:]
         if isHTTPS, let serverName = config.tls.serverName, serverName != host {
@@ -78,7 +82,8 @@ final class Transport: Sendable {
         }
         let roots = try config.tls.certificateAuthority.map { source throws(ConfigError) in try TrustStore.loadCertificates(from: source) }
         let client = try Self.makeClient(
-            isHTTPS: isHTTPS, tls: config.tls, roots: roots, timeouts: config.timeouts, dnsOverride: overrides, logger: logger)
+            isHTTPS: isHTTPS, tls: config.tls, roots: roots, timeouts: config.timeouts, decompressionLimit: decompressionLimit, dnsOverride: overrides,
+            logger: logger)
         state = NIOLockedValueBox(State(current: 0, generations: [0: Generation(client: client, inFlight: 0)], isShutDown: false))
         currentRoots = NIOLockedValueBox(roots)
     }
@@ -104,7 +109,8 @@ final class Transport: Sendable {
         if let trustStore, let candidate = trustStore.changedRoots(logger: logger) {
             do {
                 let client = try Self.makeClient(
-                    isHTTPS: isHTTPS, tls: tls, roots: candidate.certificates, timeouts: timeouts, dnsOverride: dnsOverride, logger: logger)
+                    isHTTPS: isHTTPS, tls: tls, roots: candidate.certificates, timeouts: timeouts, decompressionLimit: decompressionLimit,
+                    dnsOverride: dnsOverride, logger: logger)
                 currentRoots.withLockedValue { $0 = candidate.certificates }
                 let retired: HTTPClient? = state.withLockedValue { state in
                     guard !state.isShutDown else { return client }
@@ -174,8 +180,8 @@ final class Transport: Sendable {
     }
 
     static func makeClient(
-        isHTTPS: Bool, tls: ClientConfig.TLS, roots: [NIOSSLCertificate]?, timeouts: ClientConfig.Timeouts, dnsOverride: [String: String],
-        logger: Logger
+        isHTTPS: Bool, tls: ClientConfig.TLS, roots: [NIOSSLCertificate]?, timeouts: ClientConfig.Timeouts, decompressionLimit: Int?,
+        dnsOverride: [String: String], logger: Logger
     ) throws(ConfigError) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         if isHTTPS {
@@ -196,7 +202,10 @@ final class Transport: Sendable {
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.httpVersion = .automatic
         configuration.redirectConfiguration = .disallow
-        configuration.decompression = .disabled
+        // Streaming inflation in the connection pipeline (HTTP/1.1 and each HTTP/2 stream), so a
+        // body is never held compressed and inflated twice. The size limit counts inflated bytes
+        // per response: a bomb fails with `DecompressionError.limit` (→ `responseTooLarge`).
+        configuration.decompression = decompressionLimit.map { .enabled(limit: .size($0)) } ?? .disabled
         configuration.dnsOverride = dnsOverride
         return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
     }

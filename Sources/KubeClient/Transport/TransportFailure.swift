@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import NIOCore
+import NIOHTTPCompression
 import NIOPosix
 import NIOSSL
 
@@ -34,6 +35,10 @@ struct TransportFailure: Sendable {
         case timeout
         /// The connection closed or was reset while the request was on it.
         case connectionLost
+        /// A compressed body inflated past ``ClientConfig/maxResponseBodyBytes`` (a gzip bomb).
+        case decompressedTooLarge
+        /// A body marked `Content-Encoding: gzip` that does not inflate.
+        case invalidEncoding
         /// Anything else.
         case other
     }
@@ -47,7 +52,7 @@ struct TransportFailure: Sendable {
     var reachedServer: Bool {
         switch kind {
         case .connectTimeout, .connectFailed, .tlsUntrusted, .tlsHostname, .tlsHandshake, .clientShutdown: false
-        case .cancelled, .timeout, .connectionLost, .other: true
+        case .cancelled, .timeout, .connectionLost, .decompressedTooLarge, .invalidEncoding, .other: true
         }
     }
 
@@ -89,6 +94,10 @@ struct TransportFailure: Sendable {
             case .uncleanShutdown: return .connectionLost
             default: return .other
             }
+        case let error as NIOHTTPDecompression.DecompressionError:
+            return error == .limit ? .decompressedTooLarge : .invalidEncoding
+        case is NIOHTTPDecompression.ExtraDecompressionError:
+            return .invalidEncoding
         case is NIOConnectionError:
             return .connectFailed
         case let error as ChannelError:
@@ -132,6 +141,12 @@ struct TransportFailure: Sendable {
         case .timeout: return KubeError(.timeout, "the request to \(server) did not complete in time", underlying: underlying)
         case .connectionLost:
             return KubeError(.transport, "the connection to \(server) was closed before the response completed: \(cause)", underlying: underlying)
+        case .decompressedTooLarge:
+            return KubeError(
+                .responseTooLarge, "the compressed response from \(server) inflates past the configured limit (maxResponseBodyBytes)",
+                underlying: underlying)
+        case .invalidEncoding:
+            return KubeError(.decoding, "the response from \(server) is marked gzip but does not inflate: \(cause)", underlying: underlying)
         case .other: return KubeError(.transport, "the request to \(server) failed: \(cause)", underlying: underlying)
         }
     }

@@ -39,7 +39,21 @@ extension JSONReader {
                 return
             }
             if byte == UInt8(ascii: "\\") {
-                index += 2
+                // A backslash as the last byte must not step past the end (the error's offset
+                // would point outside the input: found by kube-json-fuzz); the escape is checked
+                // like `readEscapedString` checks it, so skipping accepts what reading accepts.
+                guard index + 1 < end else { throw error("unterminated escape") }
+                switch base[index + 1] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"),
+                    UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    index += 2
+                case UInt8(ascii: "u"):
+                    index += 2
+                    _ = try readHex4()
+                default:
+                    index += 1
+                    throw error("invalid escape '\\\(Character(Unicode.Scalar(base[index])))'")
+                }
                 continue
             }
             throw error("control character in a string")
@@ -139,6 +153,7 @@ extension JSONReader {
         throw error("unterminated string")
     }
 
+    @usableFromInline
     mutating func readHex4() throws(JSONReadError) -> UInt32 {
         guard index + 4 <= end else { throw error("truncated \\u escape") }
         var value: UInt32 = 0

@@ -200,6 +200,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         let channel = context.channel
         let keepAlive = head.isKeepAlive
         let version = head.version
+        let gzip = Gzip.accepts(head.headers["Accept-Encoding"].joined(separator: ","))
         let responder = self.responder
         let request = Self.request(head, body: Data(body.readableBytesView), connection: connection, listenerIndex: listenerIndex)
         body = ByteBuffer()
@@ -209,7 +210,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         } else {
             task = Task {
                 let response = await responder.respond(to: request)
-                await ResponseWriter.write(response, to: channel, version: version, keepAlive: keepAlive)
+                await ResponseWriter.write(response, to: channel, version: version, keepAlive: keepAlive, acceptsGzip: gzip)
             }
         }
     }
@@ -218,11 +219,20 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
 /// Writes a response into an HTTP/1.1 connection or HTTP/2 stream channel.
 enum ResponseWriter {
-    static func write(_ response: ServerResponse, to channel: any Channel, version: HTTPVersion, keepAlive: Bool) async {
+    /// `acceptsGzip`: the request's `Accept-Encoding` named gzip; a complete body above
+    /// ``Gzip/thresholdBytes`` is then sent compressed, as kube-apiserver does (streams never).
+    static func write(_ response: ServerResponse, to channel: any Channel, version: HTTPVersion, keepAlive: Bool, acceptsGzip: Bool = false) async {
         var headers = HTTPHeaders(response.headers)
         let status = HTTPResponseStatus(statusCode: response.status)
         switch response.body {
-        case .data(let data):
+        case .data(var data):
+            if acceptsGzip && data.count > Gzip.thresholdBytes && !headers.contains(name: "Content-Encoding"),
+                let compressed = Gzip.compress(data)
+            {
+                data = compressed
+                headers.replaceOrAdd(name: "Content-Encoding", value: "gzip")
+                headers.add(name: "Vary", value: "Accept-Encoding")
+            }
             headers.replaceOrAdd(name: "Content-Length", value: "\(data.count)")
             if !keepAlive && version.major == 1 { headers.replaceOrAdd(name: "Connection", value: "close") }
             channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: version, status: status, headers: headers)), promise: nil)
