@@ -1,0 +1,30 @@
+import Foundation
+import KubeCore
+import Testing
+
+/// `kube-bench webhook` with tiny sizes: both modes print their figures, bad input fails.
+@Suite(.timeLimit(.minutes(5))) struct WebhookScenarioSmokeTests {
+    let smoke = DecodePodListSmokeTests()
+
+    @Test func bothModesReportReviewsPerSecondAndLatency() throws {
+        let result = try smoke.run(["webhook", "--reviews", "128", "--runs", "2", "--concurrency", "8"])
+        #expect(result.status == 0)
+        let lines = result.output.split(separator: "\n").compactMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
+        #expect(lines.map { $0["mode"]?.stringValue ?? "" } == ["8 HTTP/2 streams", "8 HTTP/1.1 connections"])
+        for line in lines {
+            #expect(line["scenario"] == "webhook")
+            #expect(line["runs"]?.intValue == 2)
+            for name in ["reviews_per_s", "p50_ms", "p99_ms"] {
+                let low = DecodePodListSmokeTests.number(line[name + "_min"]) ?? -1
+                let median = DecodePodListSmokeTests.number(line[name + "_median"]) ?? -1
+                let high = DecodePodListSmokeTests.number(line[name + "_max"]) ?? -1
+                #expect(low > 0 && low <= median && median <= high, "\(name) in \(line)")
+            }
+        }
+    }
+
+    @Test func badInputFails() throws {
+        #expect(try smoke.run(["webhook", "--concurrency", "0"]).status != 0)
+        #expect(try smoke.run(["webhook", "--runs", "0"]).status != 0)
+    }
+}
