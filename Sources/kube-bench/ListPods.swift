@@ -19,6 +19,9 @@ struct ListPods: AsyncParsableCommand {
     @Option(help: "Page size (the list's limit).")
     var pageSize = 500
 
+    @Flag(help: "Ask for protobuf (ClientConfig.contentType = .protobuf), as client-go's typed clients can.")
+    var protobuf = false
+
     @Option(help: "Timed lists.")
     var runs = 5
 
@@ -33,7 +36,9 @@ struct ListPods: AsyncParsableCommand {
         let seeds = try PodSeed.writeManifests(pods, in: folder)
         let server = try ServerProcess(seeds: seeds)
         defer { server.stop() }
-        let client = try KubeClient(config: try server.adminConfig())
+        var config = try server.adminConfig()
+        if protobuf { config.contentType = .protobuf }
+        let client = try KubeClient(config: config)
         do {
             let api = Api<Pod>.all(client)
             var times: [Double] = []
@@ -47,7 +52,7 @@ struct ListPods: AsyncParsableCommand {
             guard listed == count else { throw BenchError("listed \(listed) pods, seeded \(count)") }
             let stats = Stats(times)
             print(
-                JSONLine().string("scenario", "list").string("client", "swift-kubernetes")
+                JSONLine().string("scenario", "list").string("client", "swift-kubernetes").string("encoding", protobuf ? "protobuf" : "json")
                     .stats("ms", stats).number("pods_per_s", Double(count) / (stats.median / 1000))
                     .int("pods", count).int("page_size", pageSize).int("runs", runs)
                     .string("server", "kube-test-server (separate process, TLS, loopback)")

@@ -15,6 +15,9 @@ struct WatchThroughput: AsyncParsableCommand {
     @Option(help: "Events to replay (half creates, half updates).")
     var events = 10_000
 
+    @Flag(help: "Ask for protobuf (ClientConfig.contentType = .protobuf), as client-go's typed clients can.")
+    var protobuf = false
+
     @Option(help: "Timed replays.")
     var runs = 5
 
@@ -25,7 +28,9 @@ struct WatchThroughput: AsyncParsableCommand {
     func run() async throws {
         let server = try ServerProcess(historyWindow: events * 2 + 1000)
         defer { server.stop() }
-        let client = try KubeClient(config: try server.adminConfig())
+        var config = try server.adminConfig()
+        if protobuf { config.contentType = .protobuf }
+        let client = try KubeClient(config: config)
         do {
             let api = Api<ConfigMap>.namespaced(client, "default")
             let start = try await api.list(ListOptions(limit: 1)).metadata.resourceVersion ?? "0"
@@ -41,7 +46,7 @@ struct WatchThroughput: AsyncParsableCommand {
             }
             let stats = Stats(rates)
             print(
-                JSONLine().string("scenario", "watch-throughput").string("client", "swift-kubernetes")
+                JSONLine().string("scenario", "watch-throughput").string("client", "swift-kubernetes").string("encoding", protobuf ? "protobuf" : "json")
                     .stats("events_per_s", stats).int("events", events).int("runs", runs)
                     .number("client_cpu_us_per_event", Stats(clientCPU).median).number("server_cpu_us_per_event", Stats(serverCPU).median)
                     .string("server", "kube-test-server (separate process, TLS, loopback)")
