@@ -296,11 +296,11 @@ extension JSONReader {
         // Repeated fields already read whole (numbers below 64; higher ones in `consumedHigh`).
         var consumed: UInt64 = 0
         var consumedHigh: [Int] = []
-        // Embedded structs being read: the enclosing (end, message, consumed).
-        var outer: [(Int, Int, UInt64)] = []
+        // Embedded structs being read: the enclosing (end, message, consumed), without allocating.
+        var outer = InlineStack()
         while true {
             if index >= end {
-                guard let (outerEnd, outerMessage, outerConsumed) = outer.popLast() else { break }
+                guard let (outerEnd, outerMessage, outerConsumed) = outer.pop() else { break }
                 end = outerEnd
                 message = outerMessage
                 consumed = outerConsumed
@@ -334,8 +334,7 @@ extension JSONReader {
             if field.inline, field.message >= 0 {
                 guard wire == 2 else { throw JSONReadError("an embedded message arrived with wire type \(wire)", offset: keyStart) }
                 let inner = try pbLength(&index, end)
-                outer.append((end, message, consumed))
-                guard outer.count < 8 else { throw error("embedded messages nested deeper than 8") }
+                guard outer.push((end, message, consumed)) else { throw error("embedded messages nested deeper than 4") }
                 message = Int(field.message)
                 index = inner.lowerBound
                 end = inner.upperBound
@@ -475,5 +474,36 @@ extension JSONReader {
         }
         pending = .none
         resume = runEnd < 0 ? end : runEnd
+    }
+}
+
+/// Up to four enclosing messages of embedded structs (kube nests them two deep at most).
+struct InlineStack {
+    private var levels: ((Int, Int, UInt64), (Int, Int, UInt64), (Int, Int, UInt64), (Int, Int, UInt64)) =
+        ((0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0))
+    private var count = 0
+
+    /// `false` when full.
+    mutating func push(_ level: (Int, Int, UInt64)) -> Bool {
+        switch count {
+        case 0: levels.0 = level
+        case 1: levels.1 = level
+        case 2: levels.2 = level
+        case 3: levels.3 = level
+        default: return false
+        }
+        count += 1
+        return true
+    }
+
+    mutating func pop() -> (Int, Int, UInt64)? {
+        guard count > 0 else { return nil }
+        count -= 1
+        switch count {
+        case 0: return levels.0
+        case 1: return levels.1
+        case 2: return levels.2
+        default: return levels.3
+        }
     }
 }
