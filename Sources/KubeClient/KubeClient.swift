@@ -1,5 +1,6 @@
 import Foundation
 import KubeCore
+import KubeModels
 import Logging
 
 /// A connection to one API server: configuration, credentials, TLS transport, rate limit
@@ -97,8 +98,10 @@ extension KubeClient {
 
     /// Sends a request and decodes its JSON body as `T`.
     public func request<T: Decodable>(_ request: KubeRequest, as type: T.Type = T.self, logger: Logger? = nil) async throws -> T {
-        let response = try await execute(request, logger: logger ?? self.logger)
-        return try decode(T.self, from: response.body, what: "the response to \(request.method.rawValue) \(request.path)")
+        let response = try await execute(request, logger: logger ?? self.logger, transcode: false)
+        return try decode(
+            T.self, from: response.body, contentType: response.header("Content-Type"), request: request,
+            what: "the response to \(request.method.rawValue) \(request.path)")
     }
 
     /// The API server's version (`GET /version`).
@@ -110,10 +113,35 @@ extension KubeClient {
     /// (`JSONReadable`: generated models and their lists), else with `JSONDecoder`. Either way a
     /// failure is a ``KubeError`` with code `.decoding` naming the JSON path.
     func decode<T: Decodable>(_ type: T.Type, from data: Data, what: String) throws -> T {
+        try decode(type, from: data, contentType: nil, request: nil, what: what)
+    }
+
+    /// ``decode(_:from:what:)`` of a body of this `Content-Type`: protobuf (built-in kinds, when
+    /// ``ClientConfig/contentType`` is `.protobuf`) is read straight into a `JSONReadable` type,
+    /// else transcoded to JSON first.
+    func decode<T: Decodable>(_ type: T.Type, from data: Data, contentType: String?, request: KubeRequest?, what: String) throws -> T {
+        if let contentType, contentType.hasPrefix("application/vnd.kubernetes.protobuf"), !data.isEmpty {
+            if let readable = T.self as? any JSONReadable.Type {
+                do { return try Self.readProtobuf(readable, from: data) as! T } catch { throw KubeError.decoding(error, what: what) }
+            }
+            if let request {
+                return try decode(T.self, from: try Self.decodedBody(data, contentType: contentType, request: request), what: what)
+            }
+        }
         if let readable = T.self as? any JSONReadable.Type {
             do { return try Self.read(readable, from: data) as! T } catch { throw KubeError.decoding(error, what: what) }
         }
         do { return try JSONDecoder().decode(T.self, from: data) } catch { throw KubeError.decoding(error, what: what) }
+    }
+
+    /// Reads one value from a protobuf body with a `JSONReadable` type's own reader.
+    static func readProtobuf<R: JSONReadable>(_ type: R.Type, from data: Data) throws(JSONReadError) -> R {
+        let result: Result<R, JSONReadError> = data.withUnsafeBytes { buffer in
+            do throws(JSONReadError) { return .success(try R.read(protobuf: buffer, schema: BuiltinProtobufSchema.schema)) } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
     }
 
     /// Reads one value with a `JSONReadable` type's own reader.

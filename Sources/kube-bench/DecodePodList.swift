@@ -11,11 +11,14 @@ import KubeModels
 struct DecodePodList: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "decode-podlist",
-        abstract: "Decode a PodList (gzip or plain JSON) from memory into typed pods."
+        abstract: "Decode a PodList (gzip or plain JSON, or protobuf with --protobuf) from memory into typed pods."
     )
 
-    @Option(help: "The pod list: .json.gz (unpacked with gzip -dc) or .json.")
-    var fixture = "../shared/fixtures/podlist-10k.json.gz"
+    @Option(help: "The pod list: .json.gz (unpacked with gzip -dc) or .json; with --protobuf .pb.gz or .pb (default: podlist-10k of the chosen encoding).")
+    var fixture: String?
+
+    @Flag(help: "Decode the protobuf form (application/vnd.kubernetes.protobuf) straight into the models.")
+    var protobuf = false
 
     @Option(help: "Timed decodes.")
     var runs = 5
@@ -28,21 +31,28 @@ struct DecodePodList: ParsableCommand {
 
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
+        guard !(protobuf && codable) else { throw ValidationError("--protobuf and --codable exclude each other") }
     }
+
+    enum Decoder { case reader, codable, protobuf }
+
+    var decoder: Decoder { protobuf ? .protobuf : codable ? .codable : .reader }
+
+    var fixturePath: String { fixture ?? (protobuf ? "../shared/fixtures/podlist-10k.pb.gz" : "../shared/fixtures/podlist-10k.json.gz") }
 
     func run() throws {
         if childOnce {
             // Exactly one decode; the parent reads this process's peak RSS.
-            let bytes = try BenchFixture.load(fixture)
-            let items = try Self.decode(bytes, codable: codable)
+            let bytes = try BenchFixture.load(fixturePath)
+            let items = try Self.decode(bytes, decoder: decoder)
             print(items)
             return
         }
-        let bytes = try BenchFixture.load(fixture)
+        let bytes = try BenchFixture.load(fixturePath)
         var times: [Double] = []
         var items = 0
         for _ in 0..<runs {
-            let (milliseconds, count) = try Self.timedDecode(bytes, codable: codable)
+            let (milliseconds, count) = try Self.timedDecode(bytes, decoder: decoder)
             times.append(milliseconds)
             items = count
         }
@@ -52,7 +62,8 @@ struct DecodePodList: ParsableCommand {
         let line = JSONLine()
             .string("scenario", "decode-podlist")
             .string("client", "swift-kubernetes")
-            .string("decoder", codable ? "Foundation.JSONDecoder" : "JSONReader (generated)")
+            .string("decoder", protobuf ? "protobuf (generated readers, direct)" : codable ? "Foundation.JSONDecoder" : "JSONReader (generated)")
+            .string("encoding", protobuf ? "protobuf" : "json")
             .number("ms_median", median)
             .number("ms_min", times[0])
             .number("ms_max", times[times.count - 1])
@@ -67,24 +78,23 @@ struct DecodePodList: ParsableCommand {
 
     /// Decodes the list; the time stops when the typed list is complete (freeing
     /// it afterwards is not counted, as a garbage-collected peer would not count it).
-    static func timedDecode(_ bytes: [UInt8], codable: Bool) throws -> (milliseconds: Double, items: Int) {
+    static func timedDecode(_ bytes: [UInt8], decoder: Decoder) throws -> (milliseconds: Double, items: Int) {
         let start = ContinuousClock.now
-        if codable {
-            let list = try JSONDecoder().decode(ObjectList<Pod>.self, from: Data(bytes))
-            return (milliseconds(ContinuousClock.now - start), list.items.count)
-        }
-        let list = try ObjectList<Pod>.read(from: bytes)
+        let list = try decodeList(bytes, decoder: decoder)
         return (milliseconds(ContinuousClock.now - start), list.items.count)
     }
 
-    /// Decodes the list and returns its item count.
-    static func decode(_ bytes: [UInt8], codable: Bool) throws -> Int {
-        if codable {
-            let list = try JSONDecoder().decode(ObjectList<Pod>.self, from: Data(bytes))
-            return list.items.count
+    static func decodeList(_ bytes: [UInt8], decoder: Decoder) throws -> ObjectList<Pod> {
+        switch decoder {
+        case .codable: return try JSONDecoder().decode(ObjectList<Pod>.self, from: Data(bytes))
+        case .reader: return try ObjectList<Pod>.read(from: bytes)
+        case .protobuf: return try ObjectList<Pod>.read(protobuf: bytes, schema: BuiltinProtobufSchema.schema)
         }
-        let list = try ObjectList<Pod>.read(from: bytes)
-        return list.items.count
+    }
+
+    /// Decodes the list and returns its item count.
+    static func decode(_ bytes: [UInt8], decoder: Decoder) throws -> Int {
+        try decodeList(bytes, decoder: decoder).items.count
     }
 
     /// Runs this program with `--child-once` on an unpacked copy of the fixture (so the child
@@ -99,7 +109,7 @@ struct DecodePodList: ParsableCommand {
         if !FileManager.default.isExecutableFile(atPath: program) {
             program = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         }
-        let arguments = ["decode-podlist", "--child-once", "--fixture", unpacked.path] + (codable ? ["--codable"] : [])
+        let arguments = ["decode-podlist", "--child-once", "--fixture", unpacked.path] + (codable ? ["--codable"] : []) + (protobuf ? ["--protobuf"] : [])
         return Double(try ChildRun.peakRSS(program, arguments)) / 1_048_576
     }
 }

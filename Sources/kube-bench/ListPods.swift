@@ -21,6 +21,9 @@ struct ListPods: AsyncParsableCommand {
     @Option(help: "Page size (the list's limit).")
     var pageSize = 500
 
+    @Flag(help: "Ask for protobuf (ClientConfig.contentType = .protobuf), as client-go's typed clients can.")
+    var protobuf = false
+
     @Option(help: "Timed lists.")
     var runs = 5
 
@@ -42,7 +45,9 @@ struct ListPods: AsyncParsableCommand {
             return try ServerProcess(seeds: try PodSeed.writeManifests(pods, in: folder))
         }
         defer { target.stop() }
-        let client = try KubeClient(config: target.config)
+        var config = target.config
+        if protobuf { config.contentType = .protobuf }
+        let client = try KubeClient(config: config)
         do {
             // The test server's pods span the fixture's namespaces; a kubeconfig's are in --namespace.
             let api = target.isExternal ? Api<Pod>.namespaced(client, target.namespace) : Api<Pod>.all(client)
@@ -62,7 +67,7 @@ struct ListPods: AsyncParsableCommand {
             guard listed > 0 else { throw BenchError("no pods to list in namespace \(target.namespace)") }
             let stats = Stats(times)
             print(
-                JSONLine().string("scenario", "list").string("client", "swift-kubernetes")
+                JSONLine().string("scenario", "list").string("client", "swift-kubernetes").string("encoding", protobuf ? "protobuf" : "json")
                     .stats("ms", stats).number("pods_per_s", Double(listed) / (stats.median / 1000))
                     .int("pods", listed).int("page_size", pageSize).int("runs", runs)
                     .stats("mallocs_per_pod", Stats(mallocs)).number("peak_rss_mb", peak)

@@ -51,6 +51,7 @@ struct Report: ParsableCommand {
     static func key(_ scenario: String, _ object: [String: Any]) -> String {
         var key = scenario + "|" + ((object["client"] as? String) ?? "")
         if let mode = object["mode"] as? String { key += "|" + mode }
+        if let encoding = object["encoding"] as? String, encoding != "json" { key += "|" + encoding }
         if let pods = object["pods"] as? Int, scenario == "informer-memory" { key += "|\(pods)" }
         if let runtime = object["swift_runtime"] as? String, scenario == "cold-start" { key += "|" + runtime }
         if let compression = object["compression"] as? String, scenario == "list" { key += "|" + compression }
@@ -65,6 +66,8 @@ struct Report: ParsableCommand {
         let object: [String: Any]
         var scenario: String { object["scenario"] as? String ?? "" }
         var client: String { object["client"] as? String ?? "" }
+        /// `, protobuf` for a row measured in protobuf (`--protobuf`), else empty.
+        var encodingSuffix: String { (object["encoding"] as? String).map { $0 == "json" ? "" : ", \($0)" } ?? "" }
         func number(_ name: String) -> Double? { (object[name] as? NSNumber)?.doubleValue }
         func range(_ name: String) -> String? {
             guard let median = number(name + "_median") else { return nil }
@@ -79,17 +82,17 @@ struct Report: ParsableCommand {
         switch row.scenario {
         case "decode-podlist":
             guard let ms = row.number("ms_median"), let rate = row.number("mb_per_s") else { return nil }
-            return ("decode pod list (\(format((row.number("bytes") ?? 0) / 1_000_000)) MB)", "\(row.range("ms") ?? format(ms)) ms, \(format(rate)) MB/s, peak \(format(row.number("peak_rss_mb") ?? 0)) MB", rate, true)
+            return ("decode pod list (\(format((row.number("bytes") ?? 0) / 1_000_000)) MB\(row.encodingSuffix))", "\(row.range("ms") ?? format(ms)) ms, \(format(rate)) MB/s, peak \(format(row.number("peak_rss_mb") ?? 0)) MB", rate, true)
         case "list":
             guard let ms = row.number("ms_median") else { return nil }
             let compression = (row.object["compression"] as? String).map { ", \($0)" } ?? ""
             return (
-                "list \(Int(row.number("pods") ?? 0)) pods (pages of \(Int(row.number("page_size") ?? 0))\(compression))\(Self.where(row))",
+                "list \(Int(row.number("pods") ?? 0)) pods (pages of \(Int(row.number("page_size") ?? 0))\(compression)\(row.encodingSuffix))\(Self.where(row))",
                 "\(row.range("ms") ?? "") ms\(Self.memory(row, "mallocs_per_pod", "pod"))", ms, false)
         case "watch-throughput":
             guard let rate = row.number("events_per_s_median") else { return nil }
             return (
-                "watch replay \(Int(row.number("events") ?? 0)) events\(Self.where(row))",
+                "watch replay \(Int(row.number("events") ?? 0)) events\(row.encodingSuffix)\(Self.where(row))",
                 "\(row.range("events_per_s") ?? "") events/s\(Self.memory(row, "mallocs_per_event", "event"))", rate, true)
         case "informer-memory":
             guard let bytes = row.number("bytes_per_pod_median") else { return nil }
@@ -114,6 +117,9 @@ struct Report: ParsableCommand {
     /// same class of machine against a real kube-apiserver), used when no peer was measured here.
     static let references: [String: [(client: String, value: Double)]] = [
         "decode-podlist": [("client-go (reference)", 60), ("Python client (reference)", 6.9)],
+        // client-go's protobuf decode of podlist-10k.pb.gz (62.1 MB): 250–317 ms on the development
+        // machine (fixture README, 2026-12-01); its best run, 250 ms, as MB/s.
+        "decode-podlist|protobuf": [("client-go protobuf (reference, 250 ms)", 248.5)],
         "watch-throughput": [("client-go (reference)", 100_000), ("Python client (reference)", 27_000)],
         "cold-start": [("client-go (reference)", 13), ("Python client (reference)", 797)],
     ]
@@ -127,7 +133,10 @@ struct Report: ParsableCommand {
             let variant = { (row: Row) in row.key.dropFirst(row.scenario.count + 1 + row.client.count) }
             let peers = rows.filter { $0.scenario == row.scenario && $0.client != row.client && variant($0) == variant(row) }
             var compared: [(String, Double)] = peers.compactMap { peer in headline(peer).map { (peer.client + " (measured)", $0.median) } }
-            if compared.isEmpty { compared = references[row.scenario] ?? [] }
+            if compared.isEmpty {
+                let protobuf = row.object["encoding"] as? String == "protobuf"
+                compared = (protobuf ? references[row.scenario + "|protobuf"] : nil) ?? references[row.scenario] ?? []
+            }
             for (peer, value) in compared where value > 0 && mine.median > 0 {
                 let label = mine.label + (row.object["compare"] != nil ? ", A/B" : "")
                 result.append(("\(label) vs \(peer)", mine.higherIsBetter ? mine.median / value : value / mine.median))

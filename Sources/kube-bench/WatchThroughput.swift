@@ -18,6 +18,9 @@ struct WatchThroughput: AsyncParsableCommand {
     @Option(help: "Events to replay (half creates, half updates).")
     var events = 10_000
 
+    @Flag(help: "Ask for protobuf (ClientConfig.contentType = .protobuf), as client-go's typed clients can.")
+    var protobuf = false
+
     @Option(help: "Timed replays.")
     var runs = 5
 
@@ -31,7 +34,9 @@ struct WatchThroughput: AsyncParsableCommand {
         let events = self.events
         let target = try BenchTarget(self.target, defaultNamespace: "default") { try ServerProcess(historyWindow: events * 2 + 1000) }
         defer { target.stop() }
-        let client = try KubeClient(config: target.config)
+        var config = target.config
+        if protobuf { config.contentType = .protobuf }
+        let client = try KubeClient(config: config)
         let api = Api<ConfigMap>.namespaced(client, target.namespace)
         let run = "r" + UUID().uuidString.prefix(8).lowercased()
         let selector = try LabelSelector(parsing: "kube-bench=\(run)")

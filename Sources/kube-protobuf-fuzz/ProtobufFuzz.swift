@@ -1,7 +1,8 @@
 import Foundation
 import KubeCore
 
-// A libFuzzer target for the protobuf reader (`ProtobufSchema`), run for a bounded time by
+// A libFuzzer target for the protobuf readers (`ProtobufSchema` and the direct
+// `JSONReader(protobuf:)`), run for a bounded time by
 // .ci/run:
 //   swift build -c release --product kube-protobuf-fuzz --build-path .build-fuzz \
 //     -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
@@ -33,6 +34,28 @@ func exercise(_ bytes: [UInt8]) {
     var frames = ProtobufFrameReader(maxFrameSize: 1 << 16)
     frames.append(bytes)
     while let frame = try? frames.nextFrame() { _ = try? schema.decodeWatchEvent(frame) }
+    exerciseDirect(bytes, envelope: envelope)
+}
+
+/// The direct reader (`JSONReader(protobuf:)`, protobuf straight into models) on the same
+/// inputs, with the KubeCore types that have readers; where the JSON the transcoder makes reads,
+/// the direct read must succeed with the same value.
+func exerciseDirect(_ bytes: [UInt8], envelope: [UInt8]) {
+    for input in [bytes, envelope] {
+        let direct = try? PartialObjectMetadata.read(protobuf: input, schema: schema)
+        if let json = try? schema.decodeObject(input), let viaJSON = try? PartialObjectMetadata.read(from: JSONText.bytes(json)) {
+            guard let direct else { fatalError("the direct reader fails where the transcoded JSON reads: \(json)") }
+            if direct != viaJSON { fatalError("the direct reader differs from the transcoded JSON:\n\(direct)\n\(viaJSON)") }
+        }
+        _ = try? ObjectList<PartialObjectMetadata>.read(protobuf: input, schema: schema)
+        _ = try? ObjectList<DynamicObject>.read(protobuf: input, schema: schema)
+        _ = try? JSONValue.read(protobuf: input, schema: schema)
+    }
+    for message in ["apimachinery.pkg.apis.meta.v1.ObjectMeta", "api.core.v1.Pod", "apimachinery.pkg.apis.meta.v1.WatchEvent"] {
+        _ = try? PartialObjectMetadata.read(protobuf: bytes, schema: schema, message: message)
+        _ = try? ObjectMeta.read(protobuf: bytes, schema: schema, message: message)
+        _ = try? WatchEvent<PartialObjectMetadata>.read(protobuf: bytes, schema: schema, message: message)
+    }
 }
 
 func varint(_ value: Int) -> [UInt8] {

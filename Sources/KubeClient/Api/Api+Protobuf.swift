@@ -6,10 +6,11 @@ extension Api {
     static var protobuf: String { "application/vnd.kubernetes.protobuf" }
 
     /// The request as ``ClientConfig/contentType`` asks: for `.protobuf` and a built-in kind,
-    /// get/list/create/update accept protobuf (then JSON) and create/update send it. Responses in
-    /// protobuf are turned back into JSON where the body is read (``KubeClient/decodedBody``).
+    /// get/list/watch/create/update accept protobuf (then JSON) and create/update send it.
+    /// Protobuf responses are read straight into the models (``KubeClient/decode(_:from:contentType:request:what:)``),
+    /// a watch as length-prefixed frames (``WatchStream``).
     func negotiated(_ request: KubeRequest) throws -> KubeRequest {
-        guard client.config.contentType == .protobuf, ["get", "list", "create", "update"].contains(request.verb),
+        guard client.config.contentType == .protobuf, ["get", "list", "watch", "create", "update"].contains(request.verb),
             request.headers["Accept"] == "application/json",
             BuiltinProtobufSchema.schema.hasMessage(apiVersion: resource.apiVersion, kind: resource.kind)
         else { return request }

@@ -26,17 +26,18 @@ public struct ClientConfig: Sendable, CustomStringConvertible {
     public var credentialRefreshInterval: Duration
     /// Sent as `User-Agent`; defaults to `swift-kubernetes/<version> (<os>; <arch>)`.
     public var userAgent: String
-    /// The wire format of built-in objects on get, list, create and replace (client-go's
+    /// The wire format of built-in objects on get, list, watch, create and replace (client-go's
     /// `ContentType`). `.json` by default; see ``ContentType-swift.enum/protobuf``.
     public var contentType: ContentType = .json
 
     /// How typed requests encode built-in objects.
     public enum ContentType: Sendable, Hashable {
         case json
-        /// `application/vnd.kubernetes.protobuf` for built-in kinds on get, list, create and
-        /// replace, asked for with `Accept: application/vnd.kubernetes.protobuf, application/json`
-        /// so a server that answers only JSON still works. Patches, deletes, watches, custom
-        /// resources and dynamic objects stay JSON, as in client-go.
+        /// `application/vnd.kubernetes.protobuf` for built-in kinds on get, list, watch, create
+        /// and replace, asked for with `Accept: application/vnd.kubernetes.protobuf, application/json`
+        /// so a server that answers only JSON still works. Answers are read straight into the
+        /// models (no JSON text in between); a watch reads length-prefixed `WatchEvent` frames.
+        /// Patches, deletes, custom resources and dynamic objects stay JSON, as in client-go.
         case protobuf
     }
 

@@ -130,7 +130,9 @@ extension KubeClient {
     /// Sends a non-streaming request and buffers the whole body, all within the attempt's
     /// ``ClientConfig/Timeouts/request``: a body that stalls fails with ``KubeError/Code/timeout``
     /// and closes the stream (AsyncHTTPClient's own deadline ends with the response head).
-    func execute(_ request: KubeRequest, logger: Logger) async throws -> KubeResponse {
+    /// With `transcode` a protobuf body is handed over as JSON (``send(_:logger:)``); without it
+    /// the body stays protobuf for the typed decoders, which read it directly.
+    func execute(_ request: KubeRequest, logger: Logger, transcode: Bool = true) async throws -> KubeResponse {
         let exchange = try await self.exchange(request, logger: logger)
         defer { transport.release(exchange.lease) }
         let body: ByteBuffer
@@ -153,7 +155,9 @@ extension KubeClient {
         return KubeResponse(
             statusCode: Int(exchange.response.status.code),
             headers: exchange.response.headers.map { (name: $0.name, value: $0.value) },
-            body: try Self.decodedBody(Data(buffer: body), contentType: exchange.response.headers.first(name: "Content-Type"), request: request),
+            body: transcode
+                ? try Self.decodedBody(Data(buffer: body), contentType: exchange.response.headers.first(name: "Content-Type"), request: request)
+                : Data(buffer: body),
             httpVersion: exchange.response.version.description)
     }
 

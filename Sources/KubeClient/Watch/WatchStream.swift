@@ -1,6 +1,7 @@
 import AsyncAlgorithms
 import Foundation
 import KubeCore
+import KubeModels
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -23,7 +24,7 @@ extension Api {
     /// - A watch is never retried by the client: resuming is the caller's job (from the last
     ///   `resourceVersion` seen).
     public func watch(_ options: WatchOptions = WatchOptions(), logger: Logger? = nil) throws -> WatchStream<K> {
-        let request = negotiated(try Self.built { () throws(RequestError) in try builder.watch(options) }, list: false)
+        let request = try negotiated(negotiated(try Self.built { () throws(RequestError) in try builder.watch(options) }, list: false))
         return WatchStream(client: client, request: request, logger: log(logger), idleTimeout: client.config.timeouts.watchIdle)
     }
 }
@@ -122,13 +123,21 @@ final class WatchProducer<K: Codable & Sendable>: Sendable {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     var splitter = LineSplitter()
+                    // `application/vnd.kubernetes.protobuf;stream=watch`: 4-byte length, then a WatchEvent.
+                    let isProtobuf = exchange.response.headers.first(name: "Content-Type")?.hasPrefix("application/vnd.kubernetes.protobuf") == true
+                    var frames = ProtobufFrameReader(maxFrameSize: splitter.maxLineLength)
                     let decode = EventDecoder<K>()
                     do {
                         for try await chunk in exchange.response.body {
                             activity.touch()
                             var batch: [WatchEvent<K>] = []
                             do {
-                                try splitter.forEachLine(in: chunk) { line in batch.append(try decode(line)) }
+                                if isProtobuf {
+                                    frames.append(chunk.readableBytesView)
+                                    while let frame = try Self.nextFrame(&frames) { batch.append(try decode(protobuf: frame)) }
+                                } else {
+                                    try splitter.forEachLine(in: chunk) { line in batch.append(try decode(line)) }
+                                }
                             } catch {
                                 // The events before a bad line are delivered, then the error.
                                 if !batch.isEmpty { await channel.send(batch) }
@@ -139,6 +148,9 @@ final class WatchProducer<K: Codable & Sendable>: Sendable {
                             await channel.send(batch)
                             activity.touch()
                             try Task.checkCancellation()
+                        }
+                        if isProtobuf, frames.hasPartialFrame {
+                            throw KubeError(.decoding, "the protobuf watch stream ended inside a frame")
                         }
                         if let rest = splitter.finish() {
                             let event = try rest.withUnsafeBytes { try decode($0) }
@@ -176,6 +188,14 @@ final class WatchProducer<K: Codable & Sendable>: Sendable {
     }
 }
 
+extension WatchProducer {
+    static func nextFrame(_ frames: inout ProtobufFrameReader) throws -> [UInt8]? {
+        do { return try frames.nextFrame() } catch {
+            throw KubeError(.responseTooLarge, "a protobuf watch frame is not readable: \(error)")
+        }
+    }
+}
+
 /// Decodes one event line: with the generated reader when `K` has one (`WatchEvent<K>` is
 /// then `JSONReadable`; the check is made once per stream), else with `JSONDecoder`;
 /// failures are `.decoding` errors.
@@ -192,6 +212,31 @@ struct EventDecoder<K: Codable & Sendable> {
         do { return try decoder.decode(WatchEvent<K>.self, from: Data(line)) } catch {
             throw KubeError.decoding(error, what: "a watch event")
         }
+    }
+
+    /// One protobuf `WatchEvent` frame: read straight into the model when `K` has a reader, else
+    /// transcoded to the JSON event and decoded.
+    func callAsFunction(protobuf frame: [UInt8]) throws -> WatchEvent<K> {
+        let schema = BuiltinProtobufSchema.schema
+        if let readable {
+            do {
+                return try Self.readProtobuf(readable, frame)
+            } catch {
+                throw KubeError.decoding(error, what: "a protobuf watch event")
+            }
+        }
+        do {
+            let (type, object) = try schema.decodeWatchEvent(frame)
+            let line = JSONText.bytes(.object(["type": .string(type), "object": object]))
+            return try decoder.decode(WatchEvent<K>.self, from: Data(line))
+        } catch {
+            throw KubeError.decoding(error, what: "a protobuf watch event")
+        }
+    }
+
+    private static func readProtobuf<R: JSONReadable>(_ type: R.Type, _ frame: [UInt8]) throws(JSONReadError) -> WatchEvent<K> {
+        // `R` is `WatchEvent<K>` (see `readable`), so the cast cannot fail.
+        try R.read(protobuf: frame, schema: BuiltinProtobufSchema.schema, message: "apimachinery.pkg.apis.meta.v1.WatchEvent") as! WatchEvent<K>
     }
 
     private static func read<R: JSONReadable>(_ type: R.Type, _ line: UnsafeRawBufferPointer) throws(JSONReadError) -> WatchEvent<K> {

@@ -40,3 +40,27 @@ extension JSONValue: JSONReadable {
         self = try reader.readValue()
     }
 }
+
+extension JSONReadable {
+    /// Reads one value of this type straight from protobuf (no JSON text in between):
+    /// a `k8s\0` + `runtime.Unknown` body, or with `message` one bare message of that type
+    /// (`apimachinery.pkg.apis.meta.v1.WatchEvent`). The value equals reading the JSON the
+    /// schema transcodes the bytes to; errors name the JSON path of the field.
+    public static func read(protobuf buffer: UnsafeRawBufferPointer, schema: ProtobufSchema, message: String? = nil) throws(JSONReadError) -> Self {
+        var reader: JSONReader
+        if let message {
+            reader = try JSONReader(protobuf: buffer, schema: schema, message: message)
+        } else {
+            reader = JSONReader(protobuf: buffer, schema: schema)
+        }
+        return try Self(reading: &reader)
+    }
+
+    /// ``read(protobuf:schema:message:)-(UnsafeRawBufferPointer,_,_)`` over an array's bytes.
+    public static func read(protobuf bytes: [UInt8], schema: ProtobufSchema, message: String? = nil) throws(JSONReadError) -> Self {
+        let result: Result<Self, JSONReadError> = bytes.withUnsafeBytes { buffer in
+            do throws(JSONReadError) { return .success(try read(protobuf: buffer, schema: schema, message: message)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+}

@@ -41,6 +41,7 @@ extension JSONReader {
     /// Reads an RFC 3339 timestamp string straight from the bytes.
     @usableFromInline
     mutating func readTimestamp() throws(JSONReadError) -> Date {
+        if _slowPath(isProtobuf) { return try protobufTimestamp() }
         let start = index
         if let bytes = try readPlainStringBytes(), let date = RFC3339.parse(bytes: bytes) { return date }
         index = start

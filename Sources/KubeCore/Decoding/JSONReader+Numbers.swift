@@ -4,6 +4,7 @@ import Foundation
 extension JSONReader {
     @inlinable
     public mutating func readBool() throws(JSONReadError) -> Bool {
+        if _slowPath(isProtobuf) { return try protobufBool() }
         skipWhitespace()
         if index + 4 <= end, memcmp(base + index, "true", 4) == 0 {
             index += 4
@@ -19,6 +20,7 @@ extension JSONReader {
     /// Reads an integer; a number with a fraction or exponent that is still whole
     /// (`1.0`, `1e3`) is accepted, like Go's decoder accepts into an int.
     public mutating func readInt64() throws(JSONReadError) -> Int64 {
+        if _slowPath(isProtobuf) { return try protobufInt64() }
         skipWhitespace()
         let start = index
         var negative = false
@@ -72,6 +74,7 @@ extension JSONReader {
     }
 
     public mutating func readDouble() throws(JSONReadError) -> Double {
+        if _slowPath(isProtobuf) { return try protobufDouble() }
         skipWhitespace()
         let start = index
         if index < end, base[index] == UInt8(ascii: "-") { index += 1 }

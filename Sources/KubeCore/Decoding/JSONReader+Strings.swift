@@ -70,6 +70,7 @@ extension JSONReader {
     /// Reads a string (escapes decoded, UTF-8 validated with replacement like Foundation).
     @inlinable
     public mutating func readString() throws(JSONReadError) -> String {
+        if _slowPath(isProtobuf) { return try protobufString() }
         skipWhitespace()
         guard index < end, base[index] == UInt8(ascii: "\"") else { throw error("expected a string") }
         index += 1

@@ -5,6 +5,11 @@ extension JSONReader {
     /// Skips one value of any kind, checking its syntax (keys are not hashed,
     /// strings not built).
     public mutating func skipValue() throws(JSONReadError) {
+        if _slowPath(isProtobuf) {
+            // The enclosing message has already stepped over the field's bytes.
+            pending = .none
+            return
+        }
         skipWhitespace()
         guard index < end else { throw error("unexpected end of input") }
         switch base[index] {
@@ -57,6 +62,7 @@ extension JSONReader {
 
     /// The exact bytes of the next value (syntax checked), for fields kept as raw JSON.
     public mutating func readRawBytes() throws(JSONReadError) -> [UInt8] {
+        if _slowPath(isProtobuf) { return try protobufRawBytes() }
         skipWhitespace()
         let start = index
         try skipValue()
@@ -67,6 +73,7 @@ extension JSONReader {
 
     /// Reads any value as a ``JSONValue``.
     public mutating func readValue() throws(JSONReadError) -> JSONValue {
+        if _slowPath(isProtobuf) { return try protobufJSON() }
         switch try peek() {
         case .object:
             var members: [String: JSONValue] = [:]

@@ -15,6 +15,15 @@ public struct JSONReader {
     /// Repeated strings (label keys, images, phases) of large inputs share one copy.
     @usableFromInline var strings: StringTable?
 
+    /// A reader over protobuf (``init(protobuf:schema:)``, JSONReader+Protobuf): every entry
+    /// point then reads the pending field instead of JSON text.
+    @usableFromInline var isProtobuf = false
+    var protobufSchema: ProtobufSchema?
+    var protobufTables: ProtobufTables?
+    var pending: ProtobufPending = .none
+    /// Where the message being read continues after a repeated field was read whole (-1: unset).
+    var resume = -1
+
     public init(_ buffer: UnsafeRawBufferPointer) {
         if let address = buffer.baseAddress {
             base = address.assumingMemoryBound(to: UInt8.self)
@@ -59,6 +68,7 @@ public struct JSONReader {
     public enum Kind: Sendable { case object, array, string, number, bool, null }
 
     public mutating func peek() throws(JSONReadError) -> Kind {
+        if _slowPath(isProtobuf) { return try protobufPeek() }
         skipWhitespace()
         guard index < end else { throw error("unexpected end of input") }
         switch base[index] {
@@ -74,6 +84,7 @@ public struct JSONReader {
 
     /// Fails unless only whitespace is left.
     public mutating func expectEnd() throws(JSONReadError) {
+        if isProtobuf { return }
         skipWhitespace()
         guard index == end else { throw error("unexpected data after the JSON value") }
     }
@@ -81,6 +92,7 @@ public struct JSONReader {
     /// Consumes `null` if it is next and returns `true`; otherwise consumes nothing.
     @inlinable
     public mutating func readNull() -> Bool {
+        if _slowPath(isProtobuf) { return protobufNull() }
         skipWhitespace()
         guard index + 4 <= end, base[index] == UInt8(ascii: "n"), base[index + 1] == UInt8(ascii: "u"),
             base[index + 2] == UInt8(ascii: "l"), base[index + 3] == UInt8(ascii: "l")
@@ -94,6 +106,7 @@ public struct JSONReader {
     /// Reads an object, calling `body` with each key; `body` must read (or skip) the value.
     @inlinable
     public mutating func readObject(_ body: (inout JSONReader, JSONKey) throws(JSONReadError) -> Void) throws(JSONReadError) {
+        if _slowPath(isProtobuf) { return try protobufObject(body) }
         try beginObject()
         while let key = try nextKey() {
             do {
@@ -107,6 +120,7 @@ public struct JSONReader {
     /// Reads an array, calling `body` for each element.
     @inlinable
     public mutating func readArray(_ body: (inout JSONReader) throws(JSONReadError) -> Void) throws(JSONReadError) {
+        if _slowPath(isProtobuf) { return try protobufArray(body) }
         try beginArray()
         var position = 0
         while try nextElement() {

@@ -64,6 +64,19 @@ final class StringTable {
         return copy
     }
 
+    /// The stored raw value equal to these bytes, if the table has one.
+    @usableFromInline
+    func existingBytes(_ start: UnsafePointer<UInt8>, _ count: Int) -> [UInt8]? {
+        let hash = Self.contentHash(start, count) | 1
+        let slot = Int(truncatingIfNeeded: hash &>> 17) & (blobSlotCount - 1)
+        guard blobHashes[slot] == hash else { return nil }
+        let existing = blobs[slot]
+        let same = existing.withUnsafeBufferPointer { stored in
+            stored.count == count && memcmp(stored.baseAddress!, start, count) == 0
+        }
+        return same ? existing : nil
+    }
+
     /// A hash of every byte (8 at a time), for values that often share their ends.
     @inlinable
     static func contentHash(_ start: UnsafePointer<UInt8>, _ count: Int) -> UInt64 {

@@ -42,7 +42,10 @@ public struct ProtobufSchema: Sendable {
         }
     }
 
-    let messages: [Message]
+    typealias Messages = [Message]
+    let messages: Messages
+    /// The same messages for the direct reader (``JSONReader/init(protobuf:schema:)``).
+    let fast: ProtobufFastTable
     let messageIndex: [String: Int]
     /// `apiVersion/kind` (`v1/Pod`, `apps/v1/Deployment`) → message.
     let kinds: [String: Int]
@@ -100,6 +103,7 @@ public struct ProtobufSchema: Sendable {
             return Message(name: message.name, form: message.form, fields: fields, byNumber: byNumber, byName: byName)
         }
         messageIndex = index
+        fast = ProtobufFastTable(messages)
         var kinds: [String: Int] = [:]
         for (key, name) in kindLines { if let message = index[name] { kinds[key] = message } }
         self.kinds = kinds
