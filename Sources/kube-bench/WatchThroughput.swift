@@ -59,7 +59,7 @@ struct WatchThroughput: AsyncParsableCommand {
             let peak = MemoryProbe.peakRSSMegabytes
             if target.isExternal { try await Self.cleanUp(api, selector: selector) }
             let stats = Stats(rates)
-            var line = JSONLine().string("scenario", "watch-throughput").string("client", "swift-kubernetes")
+            var line = JSONLine().string("scenario", "watch-throughput").string("client", "swift-kubernetes").string("encoding", protobuf ? "protobuf" : "json")
                 .stats("events_per_s", stats).int("events", events).int("runs", runs)
                 .number("client_cpu_us_per_event", Stats(clientCPU).median)
             if !serverCPU.isEmpty { line = line.number("server_cpu_us_per_event", Stats(serverCPU).median) }
