@@ -167,7 +167,9 @@ struct ObjectSemanticsTests {
             #expect(selector.status == 400)
             let field = try await wire.get(configMaps + "?fieldSelector=spec.nodeName%3Dn1")
             #expect(field.status == 400)
-            #expect(field.statusObject?.message == "field label not supported: spec.nodeName")
+            #expect(field.statusObject?.message == "\"spec.nodeName\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\"")
+            let podField = try await wire.get("/api/v1/namespaces/default/pods?fieldSelector=spec.foo%3Dn1")
+            #expect(podField.statusObject?.message == "field label not supported: spec.foo")
 
             let garbage = try await wire.request(.GET, configMaps, token: "garbage.token.value")
             #expect(garbage.status == 401)

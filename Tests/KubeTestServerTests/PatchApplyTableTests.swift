@@ -224,7 +224,7 @@ struct PatchApplyTableTests {
                 "/api/v1/namespaces/default/pods/web-0?includeObject=None", headers: [("Accept", "application/json;as=Table;v=v1beta1;g=meta.k8s.io")])
             #expect(beta.json["apiVersion"] == "meta.k8s.io/v1beta1")
             #expect(beta.json["rows"]?.arrayValue?.count == 1)
-            #expect(beta.json["rows"]?[0]?["object"] == nil)
+            #expect(beta.json["rows"]?[0]?["object"] == .null)
             // Plain JSON without the Table header; 406 when only something else is acceptable.
             #expect(try await wire.get("/api/v1/namespaces/default/pods").json["kind"] == "PodList")
             #expect(try await wire.get("/api/v1/namespaces/default/pods", headers: [("Accept", "application/json;as=Table;v=v2;g=other")]).status == 406)

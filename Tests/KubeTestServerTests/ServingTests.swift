@@ -30,7 +30,11 @@ struct ServingTests {
             #expect(apps.json["groupVersion"] == "apps/v1")
             let missing = try await wire.get("/apis/nope.example.com/v1")
             #expect(missing.status == 404)
-            #expect(missing.statusObject?.reason == "NotFound")
+            // An unserved group is not routed: kube's mux answers plain text (recorded in 111, 114).
+            #expect(missing.headers.first(name: "content-type") == "text/plain; charset=utf-8")
+            #expect(String(decoding: missing.body, as: UTF8.self) == "404 page not found\n")
+            let unknown = try await wire.get("/apis/apps/v1/nopes")
+            #expect(unknown.statusObject?.reason == "NotFound")
         }
     }
 
