@@ -45,7 +45,7 @@ extension APIServer {
             } catch {
                 throw APIError.badRequest(error.message)
             }
-            let supported = Self.supportedFieldSelectors(resource)
+            let supported = Self.supportedFieldSelectors(resource).union(registry.customTraits(resource)?.selectableFields ?? [])
             // Kinds with their own field label conversion (pods, secrets, custom resources, ...) and
             // the default `metadata.*` conversion word an unknown field differently.
             let ownConversion = registry.isCustom(resource) || supported.count > 2
@@ -72,6 +72,25 @@ extension APIServer {
         return filter
     }
 
+    /// kube's `ValidateListOptions` for a list (not a watch): 422 `ListOptions.meta.k8s.io "" is invalid: …`.
+    static func validateListOptions(_ request: ServerRequest, resourceVersion rv: String, match: String, continueToken: String?) throws(APIError) {
+        var errors: [StatusCause] = []
+        if !match.isEmpty {
+            if rv.isEmpty { errors.append(FieldError.forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden unless resourceVersion is provided")) }
+            if continueToken != nil { errors.append(FieldError.forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided")) }
+            if match != "Exact" && match != "NotOlderThan" {
+                errors.append(StatusCause(
+                    reason: "FieldValueNotSupported", message: "Unsupported value: \"\(match)\": supported values: \"Exact\", \"NotOlderThan\", \"\"",
+                    field: "resourceVersionMatch"))
+            }
+            if match == "Exact" && rv == "0" {
+                errors.append(FieldError.forbidden("resourceVersionMatch", "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""))
+            }
+        }
+        if request.queryValue("sendInitialEvents") != nil { errors.append(FieldError.forbidden("sendInitialEvents", "sendInitialEvents is forbidden for list")) }
+        if !errors.isEmpty { throw APIError.invalid(kind: "ListOptions", group: "meta.k8s.io", name: "", causes: errors) }
+    }
+
     private func parseRevision(_ text: String) throws(APIError) -> Int64 {
         guard let value = Int64(text), value >= 0 else {
             throw APIError.badRequest("resourceVersion: Invalid value: \"\(text)\": must be a non-negative integer")
@@ -83,12 +102,14 @@ extension APIServer {
         let filter = try listFilter(request, info: info, resource: resource)
         var limit = 0
         if let text = request.queryValue("limit") {
-            guard let value = Int(text), value >= 0 else { throw APIError.badRequest("limit: Invalid value: \"\(text)\": must be a non-negative integer") }
-            limit = value
+            // kube parses an int64; zero and negative values mean no limit.
+            guard let value = Int64(text) else { throw APIError.badRequest("strconv.ParseInt: parsing \"\(text)\": invalid syntax") }
+            limit = value > 0 ? Int(clamping: value) : 0
         }
         let rv = request.queryValue("resourceVersion") ?? ""
         let match = request.queryValue("resourceVersionMatch") ?? ""
         let continueToken = request.queryValue("continue").flatMap { $0.isEmpty ? nil : $0 }
+        try Self.validateListOptions(request, resourceVersion: rv, match: match, continueToken: continueToken)
         if continueToken != nil && !rv.isEmpty && rv != "0" {
             throw APIError.badRequest("specifying resource version is not allowed when using continue")
         }
@@ -97,16 +118,10 @@ extension APIServer {
         case "":
             if !rv.isEmpty && rv != "0" { read = .notOlderThan(try parseRevision(rv)) }
         case "NotOlderThan":
-            guard !rv.isEmpty else { throw APIError.badRequest("resourceVersionMatch is forbidden unless resourceVersion is provided") }
             let value = try parseRevision(rv)
             read = value == 0 ? .current : .notOlderThan(value)
-        case "Exact":
-            guard !rv.isEmpty else { throw APIError.badRequest("resourceVersionMatch is forbidden unless resourceVersion is provided") }
-            let value = try parseRevision(rv)
-            if value == 0 { throw APIError.badRequest("resourceVersionMatch \"Exact\" is forbidden for resourceVersion \"0\"") }
-            read = .exact(value)
         default:
-            throw APIError.badRequest("resourceVersionMatch: Unsupported value: \"\(match)\": supported values: \"Exact\", \"NotOlderThan\"")
+            read = .exact(try parseRevision(rv))
         }
         if match.isEmpty && rv == "0" { limit = 0 }  // served from the "cache": kube ignores limit there
         let page = try await store.list(resource, filter: filter, read: read, limit: limit, continueToken: continueToken)

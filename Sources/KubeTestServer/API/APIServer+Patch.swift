@@ -76,6 +76,7 @@ extension APIServer {
         _ request: ServerRequest, type: PatchType, info: RequestInfo, resource: ServedResource, context: WriteContext
     ) async throws(APIError) -> ServerResponse {
         let body = request.body
+        let paths = registry.customTraits(resource)
         let result = try await store.readModifyWrite(
             resource, namespace: resource.namespaced ? info.namespace : nil, name: info.name, subresource: "scale", context: context
         ) { current throws(APIError) in
@@ -83,20 +84,18 @@ extension APIServer {
             let patched: JSONValue
             do throws(PatchError) {
                 patched = try type.apply(
-                    body, to: Scale.from(current), kind: GroupVersionKind(group: "autoscaling", version: "v1", kind: "Scale"),
+                    body, to: Scale.from(current, custom: paths), kind: GroupVersionKind(group: "autoscaling", version: "v1", kind: "Scale"),
                     schema: BuiltinPatchSchema.schema)
             } catch {
                 throw APIError(status: error.status)
             }
             try Scale.validate(patched, name: info.name)
-            var next = current
-            next["spec"]?["replicas"] = patched["spec"]?["replicas"]
-            if let rv = patched["metadata"]?["resourceVersion"]?.stringValue, rv != current["metadata"]?["resourceVersion"]?.stringValue {
-                next["metadata"]?["resourceVersion"] = .string(rv)
-            }
-            return next
+            let rv = patched["metadata"]?["resourceVersion"]?.stringValue
+            return Scale.settingReplicas(
+                current, patched["spec"]?["replicas"], custom: paths,
+                resourceVersion: rv != current["metadata"]?["resourceVersion"]?.stringValue ? rv : nil)
         }
-        return .json(200, JSONWriter.data(Scale.from(result.object)))
+        return .json(200, JSONWriter.data(Scale.from(result.object, custom: paths)))
     }
 }
 

@@ -56,7 +56,9 @@ extension APIServer {
                 try await spendDisruption(budget, resource: budgets, namespace: namespace, pod: name, context: context)
             }
         }
-        _ = try await store.delete(pods, namespace: namespace, name: name, preconditions: preconditions, context: context)
+        var deletion = DeletionOptions()
+        deletion.gracePeriodSeconds = options["gracePeriodSeconds"]?.intValue
+        _ = try await store.delete(pods, namespace: namespace, name: name, preconditions: preconditions, options: deletion, context: context)
         return Self.createdStatus
     }
 

@@ -45,6 +45,11 @@ extension APIServer {
             throw APIError.routeMethodNotAllowed
         }
         if let deprecation = Self.deprecatedBuiltins["\(resource.apiVersion)/\(resource.plural)"] { RequestWarnings.collector?.add(deprecation) }
+        if let deprecation = registry.customTraits(resource)?.deprecationWarning { RequestWarnings.collector?.add(deprecation) }
+        // Custom resources have no protobuf form: protobuf alone is 406 (its Status in protobuf).
+        if info.verb != "watch", registry.isCustom(resource), !ResponseForm.acceptsJSONOrYAML(request) {
+            throw APIError.notAcceptable(ResponseForm.serializers)
+        }
         if info.subresource != "log" && !Self.podStreamSubresources.contains(info.subresource) {
             // 406 before anything is done, like kube-apiserver's negotiation.
             _ = try ResponseForm.negotiate(request, list: ["list", "deletecollection"].contains(info.verb), watch: info.verb == "watch")
@@ -59,7 +64,7 @@ extension APIServer {
         case "get":
             if sub == "log" { return try await podLog(request, namespace: info.namespace, name: info.name) }
             let object = try await store.get(resource, namespace: namespace, name: info.name)
-            if sub == "scale" { return .json(200, JSONWriter.data(Scale.from(object))) }
+            if sub == "scale" { return .json(200, JSONWriter.data(Scale.from(object, custom: registry.customTraits(resource)))) }
             return try await respondObject(request, 200, object, resource: resource)
         case "list":
             return try await list(request, info: info, resource: resource)
@@ -91,13 +96,17 @@ extension APIServer {
                 try Scale.validate(body, name: info.name)
                 let replicas = body["spec"]?["replicas"]
                 let current = try await store.get(resource, namespace: namespace, name: info.name)
-                var next = current
-                next["spec"]?["replicas"] = replicas
-                if let rv = body["metadata"]?["resourceVersion"]?.stringValue { next["metadata"]?["resourceVersion"] = .string(rv) }
-                let updated = try await store.update(resource, namespace: namespace, name: info.name, body: next, context: context)
-                return .json(200, JSONWriter.data(Scale.from(updated)))
+                let paths = registry.customTraits(resource)
+                let next = Scale.settingReplicas(current, replicas, custom: paths, resourceVersion: body["metadata"]?["resourceVersion"]?.stringValue)
+                let updated = try await store.update(resource, namespace: namespace, name: info.name, body: next, subresource: "scale", context: context)
+                return .json(200, JSONWriter.data(Scale.from(updated, custom: paths)))
             }
             try checkTypeMeta(&body, resource: resource)
+            if sub.isEmpty, Self.createsOnUpdate.contains(resource.groupResource),
+                !(await store.exists(resource.storageResource, namespace: namespace, name: info.name))
+            {
+                return try await createOnUpdate(request, body: body, info: info, resource: resource, user: user, context: context)
+            }
             let updated = try await admitted(
                 .update, resource: resource, subresource: sub, namespace: namespace, requestName: info.name, user: user, context: context,
                 options: Self.admissionOptions("UpdateOptions", context)
@@ -114,7 +123,9 @@ extension APIServer {
                 resource: resource, subresource: sub, namespace: namespace, name: info.name, user: user, dryRun: context.dryRun,
                 options: Self.admissionOptions("DeleteOptions", context)
             ) { () throws(APIError) in
-                let result = try await store.delete(resource, namespace: namespace, name: info.name, preconditions: options.preconditions, context: context)
+                let result = try await store.delete(
+                    resource, namespace: namespace, name: info.name, preconditions: options.preconditions, options: options.deletion,
+                    context: context)
                 if result.deleted {
                     guard Self.returnsDeletedObject.contains(resource.groupResource) else {
                         // kube-apiserver's finalizeDelete: a Success Status naming what is gone.
@@ -124,22 +135,23 @@ extension APIServer {
                     }
                     return try await respondObject(request, 200, result.object, resource: resource)
                 }
-                return try await respondObject(request, 202, result.object, resource: resource)
+                // kube answers 202 for an object left in place only when `orphanDependents=false` was asked.
+                return try await respondObject(request, options.deletion.orphanDependents == false ? 202 : 200, result.object, resource: resource)
             }
         case "deletecollection":
             let options = try deleteOptions(request)
             let context = try writeContext(request, deleteOptions: options)
             let filter = try listFilter(request, info: info, resource: resource)
+            // kube lists first and answers with that list (items as listed, the list's
+            // resourceVersion), then deletes each item as a DELETE would.
             let page = try await store.list(resource, filter: filter, read: .current, limit: 0, continueToken: nil)
-            var deleted: [JSONValue] = []
             for item in page.items {
                 let name = item["metadata"]?["name"]?.stringValue ?? ""
                 let itemNamespace = item["metadata"]?["namespace"]?.stringValue
-                if let result = try? await store.delete(resource, namespace: itemNamespace, name: name, context: context) {
-                    deleted.append(present(try await served(result.object, resource: resource), resource: resource))
-                }
+                _ = try? await store.delete(resource, namespace: itemNamespace, name: name, options: options.deletion, context: context)
             }
-            return .json(200, JSONWriter.data(listJSON(deleted, resource: resource, meta: ["resourceVersion": .string(String(await store.revision))])))
+            let listed = try await served(page.items, resource: resource, list: true).map { present($0, resource: resource) }
+            return .json(200, JSONWriter.data(listJSON(listed, resource: resource, meta: ["resourceVersion": .string(String(page.resourceVersion))])))
         default:
             throw APIError.methodNotSupported(resource.groupResource, verb: info.verb)
         }
@@ -154,6 +166,38 @@ extension APIServer {
         GroupResource(group: "storage.k8s.io", resource: "storageclasses"),
         GroupResource(group: "apiextensions.k8s.io", resource: "customresourcedefinitions"),
     ]
+
+    /// The resources whose strategies `AllowCreateOnUpdate`: a PUT of a missing object creates it (201).
+    static let createsOnUpdate: Set<GroupResource> = [
+        GroupResource(group: "", resource: "endpoints"), GroupResource(group: "", resource: "events"),
+        GroupResource(group: "", resource: "limitranges"), GroupResource(group: "", resource: "services"),
+        GroupResource(group: "coordination.k8s.io", resource: "leases"), GroupResource(group: "events.k8s.io", resource: "events"),
+        GroupResource(group: "rbac.authorization.k8s.io", resource: "roles"),
+        GroupResource(group: "rbac.authorization.k8s.io", resource: "rolebindings"),
+        GroupResource(group: "rbac.authorization.k8s.io", resource: "clusterroles"),
+        GroupResource(group: "rbac.authorization.k8s.io", resource: "clusterrolebindings"),
+        GroupResource(group: "node.k8s.io", resource: "runtimeclasses"),
+    ]
+
+    /// A PUT that creates: the body's name must be the URL's (kube checks it before the
+    /// store), then it is admitted and stored as a create.
+    private func createOnUpdate(
+        _ request: ServerRequest, body: JSONValue, info: RequestInfo, resource: ServedResource, user: UserInfo, context: WriteContext
+    ) async throws(APIError) -> ServerResponse {
+        var body = body
+        let bodyName = body["metadata"]?["name"]?.stringValue ?? ""
+        if !bodyName.isEmpty && bodyName != info.name {
+            throw APIError.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(info.name))")
+        }
+        if body["metadata"] == nil { body["metadata"] = [:] }
+        body["metadata"]?["name"] = .string(info.name)
+        let namespace: String? = resource.namespaced ? info.namespace : nil
+        let created = try await admitted(
+            .create, resource: resource, subresource: "", namespace: namespace, requestName: info.name, user: user, context: context,
+            options: Self.admissionOptions("CreateOptions", context)
+        ) { [body] context throws(APIError) in try await store.create(resource, namespace: namespace, body: body, context: context) }
+        return try await respondObject(request, 201, created.object, resource: resource).adding(Self.warningHeaders(created.warnings))
+    }
 
     /// Subresources with a handler (`proxy` would need a network to the pod; exec, attach and
     /// portforward reach the emulated kubelet over an upgraded connection).
@@ -290,9 +334,11 @@ extension APIServer {
     struct DeleteRequestOptions: Sendable {
         var preconditions = ObjectStore.DeletePreconditions()
         var dryRun: [String] = []
-        var propagationPolicy: String?
+        var deletion = DeletionOptions()
     }
 
+    /// `DeleteOptions` from the body and the query (the query wins), validated as kube's
+    /// `ValidateDeleteOptions`: 422 `DeleteOptions.meta.k8s.io "" is invalid: …`.
     func deleteOptions(_ request: ServerRequest) throws(APIError) -> DeleteRequestOptions {
         var options = DeleteRequestOptions()
         if !request.body.isEmpty {
@@ -300,13 +346,44 @@ extension APIServer {
             options.preconditions.uid = body["preconditions"]?["uid"]?.stringValue
             options.preconditions.resourceVersion = body["preconditions"]?["resourceVersion"]?.stringValue
             options.dryRun = body["dryRun"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            options.propagationPolicy = body["propagationPolicy"]?.stringValue
+            options.deletion.propagationPolicy = body["propagationPolicy"]?.stringValue
+            options.deletion.gracePeriodSeconds = body["gracePeriodSeconds"]?.intValue
+            options.deletion.orphanDependents = body["orphanDependents"]?.boolValue
         }
-        if let policy = request.queryValue("propagationPolicy") { options.propagationPolicy = policy }
-        if let policy = options.propagationPolicy, !["Orphan", "Background", "Foreground"].contains(policy) {
-            throw APIError.badRequest("propagationPolicy: Unsupported value: \"\(policy)\": supported values: \"Foreground\", \"Background\", \"Orphan\"")
+        if let policy = request.queryValue("propagationPolicy") { options.deletion.propagationPolicy = policy }
+        if let text = request.queryValue("gracePeriodSeconds") {
+            guard let seconds = Int64(text) else { throw APIError.badRequest("strconv.ParseInt: parsing \"\(text)\": invalid syntax") }
+            options.deletion.gracePeriodSeconds = seconds
+        }
+        if let text = request.queryValue("orphanDependents") {
+            guard let flag = Self.goBool(text) else { throw APIError.badRequest("strconv.ParseBool: parsing \"\(text)\": invalid syntax") }
+            options.deletion.orphanDependents = flag
+        }
+        var errors: [StatusCause] = []
+        if let policy = options.deletion.propagationPolicy {
+            if options.deletion.orphanDependents != nil {
+                errors.append(FieldError.invalid("propagationPolicy", policy, "orphanDependents and deletionPropagation cannot be both set"))
+            }
+            if !["Orphan", "Background", "Foreground"].contains(policy) {
+                errors.append(StatusCause(
+                    reason: "FieldValueNotSupported",
+                    message: "Unsupported value: \"\(policy)\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\"",
+                    field: "propagationPolicy"))
+            }
+        }
+        if !errors.isEmpty {
+            throw APIError.invalid(kind: "DeleteOptions", group: "meta.k8s.io", name: "", causes: errors)
         }
         return options
+    }
+
+    /// Go's `strconv.ParseBool`.
+    static func goBool(_ text: String) -> Bool? {
+        switch text {
+        case "1", "t", "T", "TRUE", "true", "True": true
+        case "0", "f", "F", "FALSE", "false", "False": false
+        default: nil
+        }
     }
 }
 
@@ -321,19 +398,47 @@ enum Scale {
         }
     }
 
-    static func from(_ object: JSONValue) -> JSONValue {
+    /// The Scale of an object: built-in kinds read `spec.replicas`, `status.replicas` and
+    /// `spec.selector.matchLabels`; custom resources the CRD's `specReplicasPath`,
+    /// `statusReplicasPath` and `labelSelectorPath` (a string, as kube's scale for CRs reads it).
+    static func from(_ object: JSONValue, custom: CustomVersionTraits? = nil) -> JSONValue {
         let metadata = object.metadataObject
         var scaleMeta: [String: JSONValue] = [:]
         for key in ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"] { scaleMeta[key] = metadata[key] }
         var selector = ""
-        if let labels = object["spec"]?["selector"]?["matchLabels"]?.objectValue {
+        var specReplicas = object["spec"]?["replicas"]
+        var statusReplicas = object["status"]?["replicas"]
+        if let custom {
+            specReplicas = custom.specReplicasPath.flatMap { object.value(atPath: $0) }
+            statusReplicas = custom.statusReplicasPath.flatMap { object.value(atPath: $0) }
+            selector = custom.labelSelectorPath.flatMap { object.value(atPath: $0)?.stringValue } ?? ""
+        } else if let labels = object["spec"]?["selector"]?["matchLabels"]?.objectValue {
             selector = labels.keys.sorted().map { "\($0)=\(labels[$0]?.stringValue ?? "")" }.joined(separator: ",")
         }
         return [
             "apiVersion": "autoscaling/v1", "kind": "Scale", "metadata": .object(scaleMeta),
-            "spec": ["replicas": object["spec"]?["replicas"] ?? 0],
-            "status": ["replicas": object["status"]?["replicas"] ?? 0, "selector": .string(selector)],
+            "spec": ["replicas": specReplicas ?? 0],
+            "status": ["replicas": statusReplicas ?? 0, "selector": .string(selector)],
         ]
+    }
+
+    /// The object with the Scale's replicas written where its kind keeps them.
+    static func settingReplicas(_ object: JSONValue, _ replicas: JSONValue?, custom: CustomVersionTraits?, resourceVersion: String?) -> JSONValue {
+        var next = object
+        let path = (custom?.specReplicasPath ?? "spec.replicas").split(separator: ".").map(String.init)
+        next = next.setting(path, to: replicas ?? .null)
+        if let resourceVersion { next["metadata"]?["resourceVersion"] = .string(resourceVersion) }
+        return next
+    }
+}
+
+extension JSONValue {
+    /// The value with `path` set (intermediate objects created).
+    fileprivate func setting(_ path: [String], to value: JSONValue) -> JSONValue {
+        guard let first = path.first else { return value }
+        var object = self.objectValue ?? [:]
+        object[first] = (object[first] ?? .object([:])).setting(Array(path.dropFirst()), to: value)
+        return .object(object)
     }
 }
 

@@ -82,6 +82,12 @@ enum ResponseForm: Sendable, Equatable {
         }
     }
 
+    /// Whether the Accept header allows a JSON or YAML answer (or sets none).
+    static func acceptsJSONOrYAML(_ request: ServerRequest) -> Bool {
+        let ranges = MediaRange.parse(request.headers["accept"])
+        return ranges.isEmpty || ranges.contains { ["application/json", "application/yaml", "*/*"].contains($0.type) }
+    }
+
     /// Whether the client asked for YAML for documents that are not resources (discovery, errors).
     static func prefersYAML(_ request: ServerRequest) -> Bool {
         for range in MediaRange.parse(request.headers["accept"]) {

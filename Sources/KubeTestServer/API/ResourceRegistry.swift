@@ -34,6 +34,8 @@ final class ResourceRegistry: Sendable {
         var schemas: [String: [String: CustomResourceSchema]] = [:]
         /// group-resource → how its versions convert (custom resources only).
         var conversions: [GroupResource: CustomResourceConversion] = [:]
+        /// CRD name → `group/version/plural` → what its CRD says of that version.
+        var traits: [String: [String: CustomVersionTraits]] = [:]
     }
 
     private let state: Mutex<State>
@@ -119,9 +121,15 @@ final class ResourceRegistry: Sendable {
     /// Serves (or stops serving, with `nil`) the resources of one CRD, with the schemas of
     /// its versions keyed by version.
     func setCustomResources(
-        crdName: String, _ infos: [APIResourceInfo]?, schemas: [String: CustomResourceSchema] = [:], conversion: CustomResourceConversion? = nil
+        crdName: String, _ infos: [APIResourceInfo]?, schemas: [String: CustomResourceSchema] = [:], conversion: CustomResourceConversion? = nil,
+        traits: [String: CustomVersionTraits] = [:]
     ) {
         state.withLock { state in
+            var byVersion: [String: CustomVersionTraits] = [:]
+            for info in infos ?? [] where !info.isSubresource {
+                if let found = traits[info.version] { byVersion[Self.key(info.group, info.version, info.name)] = found }
+            }
+            state.traits[crdName] = infos == nil ? nil : byVersion
             state.custom[crdName] = infos
             state.conversions = state.conversions.filter { $0.value.crdName != crdName }
             if let conversion, infos != nil { state.conversions[conversion.groupResource] = conversion }
@@ -153,8 +161,29 @@ final class ResourceRegistry: Sendable {
         }
     }
 
+    /// The deprecation warning and selectable fields of a custom resource version (`nil` for built-in resources).
+    func customTraits(_ resource: ServedResource) -> CustomVersionTraits? {
+        let key = Self.key(resource.group, resource.version, resource.plural)
+        return state.withLock { state in
+            for traits in state.traits.values { if let found = traits[key] { return found } }
+            return nil
+        }
+    }
+
     /// How the versions of a custom resource convert (`nil` for built-in resources).
     func conversion(_ resource: GroupResource) -> CustomResourceConversion? {
         state.withLock { $0.conversions[resource] }
     }
+}
+
+/// What a CRD says of one served version beyond its schema.
+struct CustomVersionTraits: Sendable, Hashable {
+    /// The `Warning` every request to a `deprecated` version gets (`nil`: not deprecated).
+    var deprecationWarning: String?
+    /// The field labels of `selectableFields` (`spec.size` for `.spec.size`).
+    var selectableFields: Set<String> = []
+    /// `subresources.scale.labelSelectorPath` (`.status.selector`).
+    var labelSelectorPath: String?
+    var specReplicasPath: String?
+    var statusReplicasPath: String?
 }

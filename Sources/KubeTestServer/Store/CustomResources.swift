@@ -163,9 +163,11 @@ enum CustomResources {
         let categories = names?["categories"]?.arrayValue?.compactMap(\.stringValue) ?? []
         var infos: [APIResourceInfo] = []
         var schemas: [String: CustomResourceSchema] = [:]
+        var traits: [String: CustomVersionTraits] = [:]
         for version in crd["spec"]?["versions"]?.arrayValue ?? [] where version["served"]?.boolValue != false {
             guard let versionName = version["name"]?.stringValue else { continue }
             schemas[versionName] = CustomResourceSchema(crd: crd, version: versionName)
+            traits[versionName] = versionTraits(crd, version: version)
             infos.append(APIResourceInfo(group: group, version: versionName, kind: kind, name: plural, singularName: singular,
                                          namespaced: namespaced, verbs: verbs, shortNames: shortNames, categories: categories))
             if version["subresources"]?["status"] != nil {
@@ -178,7 +180,39 @@ enum CustomResources {
                                              kindGroupVersion: GroupVersion(group: "autoscaling", version: "v1")))
             }
         }
-        registry.setCustomResources(crdName: name, infos, schemas: schemas, conversion: CustomResourceConversion(crd: crd))
+        registry.setCustomResources(crdName: name, infos, schemas: schemas, conversion: CustomResourceConversion(crd: crd), traits: traits)
+    }
+
+    /// A served version's deprecation warning (kube's default text when the CRD gives none),
+    /// selectable fields and scale paths.
+    static func versionTraits(_ crd: JSONValue, version: JSONValue) -> CustomVersionTraits {
+        var traits = CustomVersionTraits()
+        let name = version["name"]?.stringValue ?? ""
+        let group = crd["spec"]?["group"]?.stringValue ?? ""
+        let kind = crd["spec"]?["names"]?["kind"]?.stringValue ?? ""
+        if version["deprecated"]?.boolValue == true {
+            if let warning = version["deprecationWarning"]?.stringValue {
+                traits.deprecationWarning = warning
+            } else {
+                // defaultDeprecationWarning: point at the newest served, not deprecated, newer version.
+                var message = "\(group)/\(name) \(kind) is deprecated"
+                let newer = (crd["spec"]?["versions"]?.arrayValue ?? []).filter { other in
+                    guard let otherName = other["name"]?.stringValue else { return false }
+                    return other["served"]?.boolValue == true && other["deprecated"]?.boolValue != true
+                        && ResourceRegistry.versionPriority(otherName, name)
+                }.compactMap { $0["name"]?.stringValue }.sorted(by: ResourceRegistry.versionPriority)
+                if let best = newer.first { message += "; use \(group)/\(best) \(kind)" }
+                traits.deprecationWarning = message
+            }
+        }
+        // selectableFields sit on the version, or on the spec when every version has the same.
+        let fields = version["selectableFields"]?.arrayValue ?? crd["spec"]?["selectableFields"]?.arrayValue ?? []
+        traits.selectableFields = Set(fields.compactMap { $0["jsonPath"]?.stringValue }.map { $0.hasPrefix(".") ? String($0.dropFirst()) : $0 })
+        let scale = version["subresources"]?["scale"] ?? crd["spec"]?["subresources"]?["scale"]
+        traits.labelSelectorPath = scale?["labelSelectorPath"]?.stringValue
+        traits.specReplicasPath = scale?["specReplicasPath"]?.stringValue
+        traits.statusReplicasPath = scale?["statusReplicasPath"]?.stringValue
+        return traits
     }
 
     /// Stops serving a deleted CRD; returns the group-resource whose objects must go.

@@ -19,28 +19,141 @@ struct ListPage: Sendable {
     var remainingItemCount: Int64?
 }
 
-/// The opaque continue token, the same shape as kube-apiserver's (base64url of
-/// `{"v":"meta.k8s.io/v1","rv":N,"start":"<key>\u0000"}`).
-struct ContinueToken: Codable, Sendable {
-    var v: String
+/// The opaque continue token, byte for byte as kube-apiserver writes it: base64url (no
+/// padding) of Go's JSON `{"v":"meta.k8s.io/v1","rv":N,"start":"/<key>\u0000"}`, the key
+/// relative to the list's prefix (`/name` in a namespace, `/namespace/name` across them).
+/// `rv` -1 (in the token of a 410) continues at the latest revision.
+struct ContinueToken: Sendable, Equatable {
     var rv: Int64
-    var start: String
+    /// The storage key to resume after (`ns/name` or `name`).
+    var startAfter: String
+    /// The token of a 410 writes the key without its leading `/` (kube's paging fallback does).
+    var leadingSlash = true
 
-    var encoded: String {
-        let data = (try? JSONEncoder().encode(self)) ?? Data()
-        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+    func encoded(namespace: String?) -> String {
+        var relative = startAfter
+        if let namespace, relative.hasPrefix(namespace + "/") { relative = String(relative.dropFirst(namespace.count + 1)) }
+        let start = (leadingSlash ? "/" : "") + relative + "\u{0}"
+        let json = #"{"v":"meta.k8s.io/v1","rv":"# + String(rv) + #","start":"# + Self.goQuoted(start) + "}"
+        return Data(json.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
 
-    static func decode(_ text: String) throws(APIError) -> ContinueToken {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64), let token = try? JSONDecoder().decode(ContinueToken.self, from: data),
-            token.v == "meta.k8s.io/v1", token.rv > 0
-        else {
-            throw APIError.badRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
+    /// `storage.DecodeContinue` and the etcd store's 400 (`invalid continue token: …`) with Go's error texts.
+    static func decode(_ text: String, namespace: String?) throws(APIError) -> ContinueToken {
+        func invalid(_ why: String) -> APIError { APIError.badRequest("invalid continue token: continue key is not valid: \(why)") }
+        let data: Data
+        switch GoBase64.rawURLDecode(text) {
+        case .success(let decoded): data = decoded
+        case .failure(let offset): throw invalid("illegal base64 data at input byte \(offset)")
         }
-        return token
+        let value: JSONValue
+        do {
+            value = try JSONWriter.parse(data)
+        } catch {
+            throw invalid(GoJSONError.describe(data))
+        }
+        guard case .object(let fields) = value else {
+            throw invalid("json: cannot unmarshal \(value.typeName) into Go value of type storage.continueToken")
+        }
+        let version = fields["v"]?.stringValue ?? ""
+        guard version == "meta.k8s.io/v1" else {
+            throw invalid("server does not recognize this encoded version \(version)")
+        }
+        let rv = fields["rv"]?.intValue ?? 0
+        if rv == 0 {
+            throw APIError.badRequest("invalid continue token: continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
+        }
+        guard var start = fields["start"]?.stringValue, !start.isEmpty else {
+            throw APIError.badRequest("invalid continue token: continue key is not valid: encoded start key empty (version meta.k8s.io/v1)")
+        }
+        if !start.hasPrefix("/") { start = "/" + start }
+        // Go's path.Clean must leave the key as it is (no `.`, `..`, `//` or trailing `/`).
+        let segments = start.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        if segments.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) && start != "/" {
+            throw invalid(fields["start"]?.stringValue ?? "")
+        }
+        var key = String(start.dropFirst())
+        if key.hasSuffix("\u{0}") { key = String(key.dropLast()) }
+        if let namespace { key = namespace + "/" + key }
+        return ContinueToken(rv: rv, startAfter: key)
+    }
+
+    /// A JSON string as Go's `encoding/json` writes it (`<`, `>`, `&` and control characters escaped).
+    static func goQuoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "<", ">", "&", "\u{2028}", "\u{2029}": out += String(format: "\\u%04x", scalar.value)
+            default:
+                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// Go's `base64.RawURLEncoding.DecodeString`: the offset of the first illegal byte on failure.
+enum GoBase64 {
+    enum Result { case success(Data), failure(Int) }
+
+    static func rawURLDecode(_ text: String) -> Result {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        var table = [Int](repeating: -1, count: 256)
+        for (index, byte) in alphabet.enumerated() { table[Int(byte)] = index }
+        let bytes = Array(text.utf8)
+        var out = Data()
+        var buffer = 0, bits = 0
+        for (offset, byte) in bytes.enumerated() {
+            let value = table[Int(byte)]
+            guard value >= 0 else { return .failure(offset) }
+            buffer = (buffer << 6) | value
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8((buffer >> bits) & 0xFF))
+            }
+        }
+        // A lone trailing character cannot encode a byte.
+        if bytes.count % 4 == 1 { return .failure(bytes.count - 1) }
+        return .success(out)
+    }
+}
+
+/// The message of Go's `json.Unmarshal` for bytes that are not JSON (the common cases).
+enum GoJSONError {
+    static func describe(_ data: Data) -> String {
+        let bytes = Array(data)
+        guard let index = bytes.firstIndex(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) else { return "unexpected end of JSON input" }
+        let first = bytes[index]
+        let starts: Set<UInt8> = Set(Array("{[\"-0123456789tfn".utf8))
+        if !starts.contains(first) { return "invalid character \(quoteChar(first)) looking for beginning of value" }
+        return "unexpected end of JSON input"
+    }
+
+    /// Go's `quoteChar`: `'x'`, `'\''`, `'"'`, and `strconv.Quote`'s escapes of the byte as a rune.
+    static func quoteChar(_ byte: UInt8) -> String {
+        if byte == UInt8(ascii: "'") { return #"'\''"# }
+        if byte == UInt8(ascii: "\"") { return #"'"'"# }
+        let scalar = Unicode.Scalar(byte)
+        switch byte {
+        case 0x07: return #"'\a'"#
+        case 0x08: return #"'\b'"#
+        case 0x0C: return #"'\f'"#
+        case 0x0A: return #"'\n'"#
+        case 0x0D: return #"'\r'"#
+        case 0x09: return #"'\t'"#
+        case 0x0B: return #"'\v'"#
+        case 0x5C: return #"'\\'"#
+        case 0x00..<0x20, 0x7F: return "'\\x" + String(format: "%02x", byte) + "'"
+        case 0x80..<0xA1, 0xAD: return "'\\u" + String(format: "%04x", byte) + "'"
+        default: return "'" + String(scalar) + "'"
+        }
     }
 }
 
@@ -50,11 +163,21 @@ extension ObjectStore {
     func list(_ resource: ServedResource, filter: ObjectFilter, read: ListRead, limit: Int, continueToken: String?) throws(APIError) -> ListPage {
         var snapshotRevision = revision
         var startAfter: String?
+        let tokenNamespace = resource.namespaced ? filter.namespace : nil
         if let continueToken {
-            let token = try ContinueToken.decode(continueToken)
-            snapshotRevision = token.rv
-            startAfter = token.start.hasSuffix("\u{0}") ? String(token.start.dropLast()) : token.start
-            if snapshotRevision < compactedRevision && snapshotRevision != revision { throw APIError.continueTooOld }
+            let token = try ContinueToken.decode(continueToken, namespace: tokenNamespace)
+            startAfter = token.startAfter
+            if token.rv > 0 {
+                snapshotRevision = token.rv
+                if snapshotRevision > revision { throw APIError.tooLargeResourceVersion(snapshotRevision, current: revision) }
+                if snapshotRevision < listableRevision {
+                    // kube's paging fallback: a token for the rest of the list at the latest revision.
+                    var error = APIError.continueTooOld
+                    error.status.metadata = ListMeta(continue: ContinueToken(rv: -1, startAfter: token.startAfter, leadingSlash: false)
+                        .encoded(namespace: tokenNamespace))
+                    throw error
+                }
+            }
         } else {
             switch read {
             case .current: break
@@ -62,7 +185,7 @@ extension ObjectStore {
                 if wanted > revision { throw APIError.tooLargeResourceVersion(wanted, current: revision) }
             case .exact(let wanted):
                 if wanted > revision { throw APIError.tooLargeResourceVersion(wanted, current: revision) }
-                if wanted < compactedRevision { throw APIError.expired("The resourceVersion for the provided list is too old.") }
+                if wanted < listableRevision { throw APIError.expired("The resourceVersion for the provided list is too old.") }
                 snapshotRevision = wanted
             }
         }
@@ -86,12 +209,11 @@ extension ObjectStore {
             }
         }
         var page = ListPage(items: items, resourceVersion: snapshotRevision)
+        // Like kube, a full page gets a token whenever keys follow it, matching or not; the
+        // count of the rest only when nothing is filtered.
         if limit > 0, items.count == limit, index < keys.count, let lastKey {
-            let remaining = keys[index...].filter { filter.matches(snapshot[$0]!) }.count
-            if remaining > 0 {
-                page.continueToken = ContinueToken(v: "meta.k8s.io/v1", rv: snapshotRevision, start: lastKey + "\u{0}").encoded
-                if filter.isEverything { page.remainingItemCount = Int64(remaining) }
-            }
+            page.continueToken = ContinueToken(rv: snapshotRevision, startAfter: lastKey).encoded(namespace: tokenNamespace)
+            if filter.isEverything { page.remainingItemCount = Int64(keys.count - index) }
         }
         return page
     }

@@ -211,9 +211,15 @@ extension ObjectStore {
         if objects[resource.storageResource]?[key]?["metadata"]?["resourceVersion"] != stored["metadata"]?["resourceVersion"] {
             throw APIError.conflict(resource.groupResource, name, APIError.modifiedMessage)
         }
-        // The last finalizer removed from an object being deleted: it goes now.
-        if updated["metadata"]?["deletionTimestamp"] != nil, (updated["metadata"]?["finalizers"]?.arrayValue ?? []).isEmpty {
-            return commit(.deleted, resource.storageResource, key: key, object: updated, previous: stored)
+        // The last finalizer removed from an object being deleted with no grace period left
+        // (kube's `shouldDeleteDuringUpdate`): it goes now.
+        if updated["metadata"]?["deletionTimestamp"] != nil, (updated["metadata"]?["finalizers"]?.arrayValue ?? []).isEmpty,
+            (oldMetadata["deletionGracePeriodSeconds"]?.intValue ?? 0) == 0
+        {
+            // The answer keeps the last stored resourceVersion, as kube's does.
+            var gone = commit(.deleted, resource.storageResource, key: key, object: updated, previous: stored)
+            gone["metadata"]?["resourceVersion"] = stored["metadata"]?["resourceVersion"]
+            return gone
         }
         return commit(.modified, resource.storageResource, key: key, object: updated, previous: stored)
     }
@@ -227,8 +233,25 @@ extension ObjectStore {
             return result
         }
         guard let manager = context.fieldManager else { return new }
-        return ServerSideApply.recordUpdate(
+        let recorded = ServerSideApply.recordUpdate(
             old: old, new: new, fieldManager: manager, subresource: subresource, time: Date(), schema: BuiltinPatchSchema.schema)
+        return subresource == "scale" ? Self.scaleEntriesWithoutTime(recorded) : recorded
+    }
+
+    /// kube's scale subresource converts managedFields to the Scale and back, which loses the
+    /// `time` of the `scale` entries; encoding sorts entries without a time before the other
+    /// `Update` entries (Apply entries first, as `sortEncodedManagedFields` does).
+    static func scaleEntriesWithoutTime(_ object: JSONValue) -> JSONValue {
+        guard var entries = object["metadata"]?["managedFields"]?.arrayValue else { return object }
+        for index in entries.indices where entries[index]["subresource"]?.stringValue == "scale" {
+            entries[index]["time"] = nil
+        }
+        let apply = entries.filter { $0["operation"]?.stringValue == "Apply" }
+        let untimed = entries.filter { $0["operation"]?.stringValue != "Apply" && $0["time"] == nil }
+        let rest = entries.filter { $0["operation"]?.stringValue != "Apply" && $0["time"] != nil }
+        var result = object
+        result["metadata"]?["managedFields"] = .array(apply + untimed + rest)
+        return result
     }
 
     /// managedFields entries without their `time` (an apply changing only times is a no-op, as in kube).
@@ -283,11 +306,12 @@ extension ObjectStore {
         var resourceVersion: String?
     }
 
-    /// Deletes an object, or marks it with `deletionTimestamp` while finalizers remain.
-    /// Returns the object and whether it is gone.
+    /// Deletes an object, or marks it with `deletionTimestamp` (graceful pod deletion,
+    /// finalizers, the `orphan`/`foregroundDeletion` finalizers `options` ask for).
+    /// Returns the object as the answer shows it and whether it is gone.
     func delete(
         _ resource: ServedResource, namespace: String?, name: String, preconditions: DeletePreconditions = DeletePreconditions(),
-        context: WriteContext = WriteContext()
+        options: DeletionOptions = DeletionOptions(), context: WriteContext = WriteContext()
     ) throws(APIError) -> (object: JSONValue, deleted: Bool) {
         let key = Self.key(namespace: resource.namespaced ? namespace : nil, name: name)
         guard let old = objects[resource.storageResource]?[key] else { throw APIError.notFound(resource.groupResource, name) }
@@ -297,20 +321,23 @@ extension ObjectStore {
         if let rv = preconditions.resourceVersion, let actual = old["metadata"]?["resourceVersion"]?.stringValue, rv != actual {
             throw APIError.deletePreconditionFailed(resource, name, field: "ResourceVersion", expected: rv, actual: actual)
         }
-        if context.dryRun { return (old, true) }
-        let finalizers = old["metadata"]?["finalizers"]?.arrayValue ?? []
-        if !finalizers.isEmpty {
-            if old["metadata"]?["deletionTimestamp"] != nil { return (old, false) }
-            var marked = old
-            marked["metadata"]?["deletionTimestamp"] = .string(Time.now().description)
-            marked["metadata"]?["deletionGracePeriodSeconds"] = .int(0)
-            if let generation = old["metadata"]?["generation"]?.intValue { marked["metadata"]?["generation"] = .int(generation + 1) }
-            return (commit(.modified, resource.storageResource, key: key, object: marked, previous: old), false)
+        if resource.groupResource == CustomResources.crdResource {
+            return deleteCustomResourceDefinition(resource, key: key, old: old, dryRun: context.dryRun)
         }
         if resource.groupResource == GroupResource(group: "", resource: "namespaces") {
+            if context.dryRun { return (old, true) }
+            let finalizers = old["metadata"]?["finalizers"]?.arrayValue ?? []
+            if !finalizers.isEmpty {
+                if old["metadata"]?["deletionTimestamp"] != nil { return (old, false) }
+                var marked = old
+                marked["metadata"]?["deletionTimestamp"] = .string(Time.now().description)
+                marked["metadata"]?["deletionGracePeriodSeconds"] = .int(0)
+                return (commit(.modified, resource.storageResource, key: key, object: marked, previous: old), false)
+            }
             deleteNamespaceContents(name)
+            return (commit(.deleted, resource.storageResource, key: key, object: old, previous: old), true)
         }
-        return (commit(.deleted, resource.storageResource, key: key, object: old, previous: old), true)
+        return performDelete(resource, key: key, old: old, options: options, dryRun: context.dryRun)
     }
 
     /// Removes every namespaced object of a namespace being deleted (the namespace

@@ -66,6 +66,11 @@ actor ObjectStore {
     /// Events with a revision at or below this are gone; watching or listing from an
     /// older revision is answered with 410.
     var compactedRevision: Int64 = 1
+    /// Lists at an exact revision and continue tokens read etcd: after an etcd compaction
+    /// nothing older than this can be read (410).
+    var etcdCompactedRevision: Int64 = 1
+    /// The oldest revision a list can still read.
+    var listableRevision: Int64 { max(compactedRevision, etcdCompactedRevision) }
     var historyWindow: Int
     var watchers: [UInt64: Watcher] = [:]
     var nextWatcherID: UInt64 = 1
@@ -142,10 +147,15 @@ actor ObjectStore {
     }
 
     /// Drops the whole history now (`FaultInjector.compactHistory`): every older
-    /// revision gets 410 from now on.
+    /// revision gets 410 from now on. Like kube-apiserver's compactor, which writes its own
+    /// key to etcd before compacting there, this takes a revision: lists at the revision of
+    /// the last object write (continue tokens too) are gone as well; watches from it can
+    /// still resume, as nothing happened to any object since.
     func compact() {
         history.removeAll()
         compactedRevision = revision
+        revision += 1
+        etcdCompactedRevision = revision
     }
 
     /// Cluster behaviour that follows a change: a new namespace gets its `default`
