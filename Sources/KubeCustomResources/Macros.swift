@@ -33,7 +33,7 @@ import KubeModels
     member,
     names: named(metadata), named(status), named(group), named(version), named(kind), named(plural), named(namespaced),
     named(customResourceOptions), named(kubeSchema), named(init), named(CodingKeys), named(encode(to:)))
-@attached(extension, conformances: CustomResource)
+@attached(extension, conformances: CustomResource, KubeResource, KubeObject, KubeSchemaType, Decodable, Encodable, Sendable)
 public macro CustomResource(
     group: String, version: String, kind: String? = nil, plural: String? = nil, singular: String? = nil,
     namespaced: Bool = true, shortNames: [String] = [], categories: [String] = [], status: Any.Type? = nil,

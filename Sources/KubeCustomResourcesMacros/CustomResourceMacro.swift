@@ -153,7 +153,10 @@ public struct CustomResourceMacro: MemberMacro, ExtensionMacro {
         conformingTo protocols: [TypeSyntax], in context: some MacroExpansionContext
     ) throws -> [ExtensionDeclSyntax] {
         guard declaration.is(StructDeclSyntax.self), !protocols.isEmpty else { return [] }
-        let decl: DeclSyntax = "extension \(type.trimmed): KubeCustomResources.CustomResource {}"
+        // Every protocol the compiler asks for, spelled out: conformance lookup from other files
+        // finds a macro-added conformance only when the extension names it.
+        let names = protocols.map { $0.trimmedDescription }.map { $0 == "CustomResource" ? "KubeCustomResources.CustomResource" : $0 }
+        let decl: DeclSyntax = "extension \(type.trimmed): \(raw: names.joined(separator: ", ")) {}"
         return [decl.cast(ExtensionDeclSyntax.self)]
     }
 
