@@ -289,6 +289,8 @@ targets.append(
         name: "KubeRuntimeTests",
         dependencies: [
             "KubeRuntime", "KubeClient", "KubeCore", "KubeModels", "KubeTestServer",
+            // The README operator declares its resource with @CustomResource.
+            "KubeCustomResources",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Metrics", package: "swift-metrics"),
