@@ -1,6 +1,7 @@
 // swift-tools-version:6.1
 // swift-kubernetes: the Pod's half of the conversation with kube-apiserver.
 // Module layout and dependency order: see ../shared/DESIGN.md.
+import CompilerPluginSupport
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -46,6 +47,38 @@ targets.append(
         swiftSettings: strict
     )
 )
+
+// MARK: - KubeCustomResources: @CustomResource / @KubeSchema → KubeResource, CustomResourceDefinition, schema
+// A product of its own so that KubeCore users never build swift-syntax; the macro target is built
+// for the host only. No test target depends on the macro target (that would build swift-syntax a
+// second time, for the target): the tests use the macros and check what they generate.
+products.append(.library(name: "KubeCustomResources", targets: ["KubeCustomResources"]))
+targets.append(
+    .macro(
+        name: "KubeCustomResourcesMacros",
+        dependencies: [
+            .product(name: "SwiftSyntax", package: "swift-syntax"),
+            .product(name: "SwiftSyntaxMacros", package: "swift-syntax"),
+            .product(name: "SwiftCompilerPlugin", package: "swift-syntax"),
+            .product(name: "SwiftDiagnostics", package: "swift-syntax"),
+        ],
+        swiftSettings: strict))
+targets.append(
+    .target(
+        name: "KubeCustomResources",
+        dependencies: [
+            "KubeCustomResourcesMacros", "KubeCore", "KubeModels",
+            // The `crd` subcommand an operator's executable exposes.
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        swiftSettings: strict))
+targets.append(
+    .testTarget(
+        name: "KubeCustomResourcesTests",
+        dependencies: [
+            "KubeCustomResources", "KubeCore", "KubeModels", "APIServerSemantics", "KubeTestServer", "KubeClient", "KubeYAML",
+        ],
+        swiftSettings: strict))
 
 // MARK: - KubeClient
 products.append(.library(name: "KubeClient", targets: ["KubeClient"]))
@@ -256,6 +289,8 @@ targets.append(
         name: "KubeRuntimeTests",
         dependencies: [
             "KubeRuntime", "KubeClient", "KubeCore", "KubeModels", "KubeTestServer",
+            // The README operator declares its resource with @CustomResource.
+            "KubeCustomResources",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -396,6 +431,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        // Only for the KubeCustomResources macros (built for the host).
+        .package(url: "https://github.com/swiftlang/swift-syntax.git", from: "603.0.1"),
     ],
     targets: targets
 )

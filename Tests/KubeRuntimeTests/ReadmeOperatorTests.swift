@@ -1,6 +1,7 @@
 import Foundation
 import KubeClient
 import KubeCore
+import KubeCustomResources
 import KubeModels
 import KubeRuntime
 import KubeTestServer
@@ -8,13 +9,10 @@ import ServiceLifecycle
 import Testing
 
 // README-operator:begin
-/// The custom resource, written by hand (`@CustomResource` will generate this conformance).
-struct WebApp: KubeResource {
-    static let group = "example.com", version = "v1", kind = "WebApp", plural = "webapps", namespaced = true
-    var metadata = ObjectMeta()
-    var spec = Spec()
-    struct Spec: Codable, Sendable { var greeting = "hello" }
-}
+/// The custom resource: `@CustomResource` adds metadata, the KubeResource conformance and its CRD.
+@CustomResource(group: "example.com", version: "v1")
+struct WebApp { var spec = WebAppSpec() }
+@KubeSchema struct WebAppSpec: Codable, Sendable { @MinLength(1) var greeting = "hello" }
 
 /// Runs `work` only while this replica holds the Lease.
 struct WhileLeading: ServiceLifecycle.Service {
@@ -55,16 +53,7 @@ func webAppOperator(client: KubeClient, namespace: String, host: String = "0.0.0
 struct ReadmeOperatorTests {
     @Test func theOperatorReconcilesOwnsFinalizesAndReports() async throws {
         try await withCluster { cluster in
-            let schema = APIExtensions.V1.JSONSchemaProps(type: "object", xKubernetesPreserveUnknownFields: true)
-            let crd = CustomResourceDefinition(
-                metadata: ObjectMeta(name: "webapps.example.com"),
-                spec: APIExtensions.V1.CustomResourceDefinitionSpec(
-                    group: "example.com", names: APIExtensions.V1.CustomResourceDefinitionNames(kind: "WebApp", plural: "webapps"),
-                    scope: "Namespaced",
-                    versions: [
-                        APIExtensions.V1.CustomResourceDefinitionVersion(
-                            name: "v1", schema: APIExtensions.V1.CustomResourceValidation(openAPIV3Schema: schema), served: true, storage: true)
-                    ]))
+            let crd = WebApp.customResourceDefinition
             _ = try await Api<CustomResourceDefinition>.cluster(cluster.client).create(crd)
             #expect(await eventually {
                 (try? await Api<CustomResourceDefinition>.cluster(cluster.client).get("webapps.example.com"))?.status?.conditions?
