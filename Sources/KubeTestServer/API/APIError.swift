@@ -74,6 +74,17 @@ struct APIError: Error, Sendable {
                         details: StatusDetails(name: name.isEmpty ? nil : name, group: resource.group.nilIfEmpty, kind: resource.resource))
     }
 
+    /// NamespaceLifecycle's answer to a create in a namespace being deleted:
+    /// `configmaps "c" is forbidden: unable to create new content in namespace ns because it
+    /// is being terminated`, with a `NamespaceTerminating` cause.
+    static func namespaceTerminating(_ resource: GroupResource, name: String, namespace: String) -> APIError {
+        var error = forbidden(resource, name: name, reason: "unable to create new content in namespace \(namespace) because it is being terminated")
+        error.status.details?.causes = [
+            StatusCause(reason: "NamespaceTerminating", message: "namespace \(namespace) is being terminated", field: "metadata.namespace")
+        ]
+        return error
+    }
+
     /// `forbidden: User "x" cannot get path "/foo"` for non-resource URLs.
     static func forbiddenPath(user: String, verb: String, path: String) -> APIError {
         APIError(code: 403, reason: StatusReason.forbidden,

@@ -31,13 +31,7 @@ extension APIServer {
         guard eviction["metadata"]?["name"]?.stringValue == name else {
             throw APIError.badRequest("name in URL does not match name in Eviction object")
         }
-        let options = eviction["deleteOptions"] ?? .null
-        var preconditions = ObjectStore.DeletePreconditions()
-        preconditions.uid = options["preconditions"]?["uid"]?.stringValue
-        preconditions.resourceVersion = options["preconditions"]?["resourceVersion"]?.stringValue
-        var deleteOptions = DeleteRequestOptions()
-        deleteOptions.preconditions = preconditions
-        deleteOptions.dryRun = options["dryRun"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let deleteOptions = DeleteRequestOptions(deleteOptionsBody: eviction["deleteOptions"] ?? .null)
         let context = try writeContext(request, deleteOptions: deleteOptions)
 
         let pod = try await store.get(pods, namespace: namespace, name: name)
@@ -56,9 +50,8 @@ extension APIServer {
                 try await spendDisruption(budget, resource: budgets, namespace: namespace, pod: name, context: context)
             }
         }
-        var deletion = DeletionOptions()
-        deletion.gracePeriodSeconds = options["gracePeriodSeconds"]?.intValue
-        _ = try await store.delete(pods, namespace: namespace, name: name, preconditions: preconditions, options: deletion, context: context)
+        _ = try await store.delete(
+            pods, namespace: namespace, name: name, preconditions: deleteOptions.preconditions, options: deleteOptions.deletion, context: context)
         return Self.createdStatus
     }
 

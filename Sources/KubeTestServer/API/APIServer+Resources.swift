@@ -335,6 +335,16 @@ extension APIServer {
         var preconditions = ObjectStore.DeletePreconditions()
         var dryRun: [String] = []
         var deletion = DeletionOptions()
+
+        init() {}
+
+        /// Preconditions, `dryRun` and the deletion options of a `metav1.DeleteOptions` body.
+        init(deleteOptionsBody body: JSONValue) {
+            preconditions.uid = body["preconditions"]?["uid"]?.stringValue
+            preconditions.resourceVersion = body["preconditions"]?["resourceVersion"]?.stringValue
+            dryRun = body["dryRun"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            deletion = DeletionOptions(deleteOptionsBody: body)
+        }
     }
 
     /// `DeleteOptions` from the body and the query (the query wins), validated as kube's
@@ -343,12 +353,7 @@ extension APIServer {
         var options = DeleteRequestOptions()
         if !request.body.isEmpty {
             let body = try JSONWriter.parse(request.body)
-            options.preconditions.uid = body["preconditions"]?["uid"]?.stringValue
-            options.preconditions.resourceVersion = body["preconditions"]?["resourceVersion"]?.stringValue
-            options.dryRun = body["dryRun"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            options.deletion.propagationPolicy = body["propagationPolicy"]?.stringValue
-            options.deletion.gracePeriodSeconds = body["gracePeriodSeconds"]?.intValue
-            options.deletion.orphanDependents = body["orphanDependents"]?.boolValue
+            options = DeleteRequestOptions(deleteOptionsBody: body)
         }
         if let policy = request.queryValue("propagationPolicy") { options.deletion.propagationPolicy = policy }
         if let text = request.queryValue("gracePeriodSeconds") {

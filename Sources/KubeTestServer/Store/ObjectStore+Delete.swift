@@ -11,6 +11,15 @@ struct DeletionOptions: Sendable {
     var orphanDependents: Bool?
 }
 
+extension DeletionOptions {
+    /// The options in a `metav1.DeleteOptions` body (a DELETE's body, an Eviction's `deleteOptions`).
+    init(deleteOptionsBody body: JSONValue) {
+        self.init(
+            gracePeriodSeconds: body["gracePeriodSeconds"]?.intValue, propagationPolicy: body["propagationPolicy"]?.stringValue,
+            orphanDependents: body["orphanDependents"]?.boolValue)
+    }
+}
+
 /// kube-apiserver's generic registry delete (`Store.Delete` with `rest.BeforeDelete`,
 /// `deletionFinalizersForGarbageCollection` and `markAsDeleting`), as a pure plan over the
 /// stored object: what to write, and whether the object goes now.
@@ -225,5 +234,107 @@ extension ObjectStore {
             commit(.modified, resource.storageResource, key: key, object: cleaned, previous: stored)
         }
         return (stored, false)
+    }
+}
+
+extension ObjectStore {
+    struct DeletePreconditions: Sendable {
+        var uid: String?
+        var resourceVersion: String?
+    }
+
+    /// Deletes an object, or marks it with `deletionTimestamp` (graceful pod deletion,
+    /// finalizers, the `orphan`/`foregroundDeletion` finalizers `options` ask for, a namespace's
+    /// `Terminating` phase). Returns the object as the answer shows it and whether it is gone.
+    func delete(
+        _ resource: ServedResource, namespace: String?, name: String, preconditions: DeletePreconditions = DeletePreconditions(),
+        options: DeletionOptions = DeletionOptions(), context: WriteContext = WriteContext()
+    ) throws(APIError) -> (object: JSONValue, deleted: Bool) {
+        let key = Self.key(namespace: resource.namespaced ? namespace : nil, name: name)
+        if resource.groupResource == Self.namespacesResource, Self.immortalNamespaces.contains(name) {
+            // NamespaceLifecycle admission, before the store is read.
+            throw APIError.forbidden(resource.groupResource, name: name, reason: "this namespace may not be deleted")
+        }
+        guard let old = objects[resource.storageResource]?[key] else { throw APIError.notFound(resource.groupResource, name) }
+        if let uid = preconditions.uid, let actual = old["metadata"]?["uid"]?.stringValue, uid != actual {
+            throw APIError.deletePreconditionFailed(resource, name, field: "UID", expected: uid, actual: actual)
+        }
+        if let rv = preconditions.resourceVersion, let actual = old["metadata"]?["resourceVersion"]?.stringValue, rv != actual {
+            throw APIError.deletePreconditionFailed(resource, name, field: "ResourceVersion", expected: rv, actual: actual)
+        }
+        if resource.groupResource == CustomResources.crdResource {
+            return deleteCustomResourceDefinition(resource, key: key, old: old, dryRun: context.dryRun)
+        }
+        if resource.groupResource == Self.namespacesResource {
+            return deleteNamespace(resource, key: key, old: old, options: options, dryRun: context.dryRun)
+        }
+        return performDelete(resource, key: key, old: old, options: options, dryRun: context.dryRun)
+    }
+}
+
+extension ObjectStore {
+    static let namespacesResource = GroupResource(group: "", resource: "namespaces")
+    /// The finalizer in `spec.finalizers` that the namespace controller removes once the namespace is empty.
+    static let namespaceFinalizer = "kubernetes"
+    /// NamespaceLifecycle refuses to delete these.
+    static let immortalNamespaces: Set<String> = ["default", "kube-system", "kube-public"]
+
+    /// Whether NamespaceLifecycle refuses new content in `namespace` (its phase is `Terminating`).
+    func isTerminating(namespace: String) -> Bool {
+        objects[Self.namespacesResource]?[namespace]?["status"]?["phase"]?.stringValue == "Terminating"
+    }
+
+    /// The namespace registry's own delete: the first DELETE sets `deletionTimestamp` and
+    /// `status.phase: Terminating` (and the garbage collector's finalizers the options ask for)
+    /// and answers with that; while `spec.finalizers` is not empty the namespace stays, and a
+    /// later DELETE answers with it unchanged. Once `spec.finalizers` is empty the generic delete
+    /// runs. Without controllers (like the recorded server) a deleted namespace stays
+    /// `Terminating` for good; with `emulatesControllers` the namespace controller's work
+    /// follows at once: every object in the namespace is removed, the `kubernetes` finalizer
+    /// goes, and so does the namespace (unless `metadata.finalizers` keep it).
+    func deleteNamespace(_ resource: ServedResource, key: String, old: JSONValue, options: DeletionOptions, dryRun: Bool) -> (object: JSONValue, deleted: Bool) {
+        var current = old
+        if old["metadata"]?["deletionTimestamp"] == nil {
+            var marked = old
+            var metadata = marked.metadataObject
+            metadata["deletionTimestamp"] = .string(Time.now().description)
+            let existing = metadata["finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            let finalizers = DeletionPlan.garbageCollectionFinalizers(existing, options: options)
+            if finalizers != existing { metadata["finalizers"] = finalizers.isEmpty ? nil : .array(finalizers.map { .string($0) }) }
+            marked["metadata"] = .object(metadata)
+            var status = old["status"]?.objectValue ?? [:]
+            status["phase"] = "Terminating"
+            marked["status"] = .object(status)
+            current = dryRun ? marked : commit(.modified, resource.storageResource, key: key, object: marked, previous: old)
+        }
+        guard (current["spec"]?["finalizers"]?.arrayValue ?? []).isEmpty else {
+            if emulatesControllers && !dryRun { emulateNamespaceController(resource, key: key, current) }
+            return (current, false)
+        }
+        if emulatesControllers && !dryRun { deleteNamespaceContents(key) }
+        return performDelete(resource, key: key, old: current, options: options, dryRun: dryRun)
+    }
+
+    /// The namespace controller: deletes the namespace's content, removes the `kubernetes`
+    /// finalizer (the `finalize` subresource), then deletes the namespace.
+    private func emulateNamespaceController(_ resource: ServedResource, key: String, _ terminating: JSONValue) {
+        deleteNamespaceContents(key)
+        let specFinalizers = (terminating["spec"]?["finalizers"]?.arrayValue ?? []).filter { $0.stringValue != Self.namespaceFinalizer }
+        var finalized = terminating
+        finalized["spec"]?["finalizers"] = specFinalizers.isEmpty ? nil : .array(specFinalizers)
+        let stored = commit(.modified, resource.storageResource, key: key, object: finalized, previous: terminating)
+        guard specFinalizers.isEmpty else { return }
+        _ = performDelete(resource, key: key, old: stored, options: DeletionOptions(), dryRun: false)
+    }
+
+    /// Removes every namespaced object of a namespace being deleted (the namespace
+    /// controller's job in a real cluster; here immediate, finalizers ignored).
+    private func deleteNamespaceContents(_ namespace: String) {
+        let prefix = namespace + "/"
+        for resource in objects.keys.sorted(by: { $0.description < $1.description }) {
+            for key in (objects[resource] ?? [:]).keys.sorted() where key.hasPrefix(prefix) {
+                if let object = objects[resource]?[key] { commit(.deleted, resource, key: key, object: object, previous: object) }
+            }
+        }
     }
 }

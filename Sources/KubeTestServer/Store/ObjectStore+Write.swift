@@ -55,6 +55,10 @@ extension ObjectStore {
         if let namespaceName, !namespaceExists(namespaceName) {
             throw APIError.notFound(GroupResource(group: "", resource: "namespaces"), namespaceName)
         }
+        if let namespaceName, isTerminating(namespace: namespaceName) {
+            // NamespaceLifecycle admission names the object as the request did (before generateName).
+            throw APIError.namespaceTerminating(resource.groupResource, name: body["metadata"]?["name"]?.stringValue ?? "", namespace: namespaceName)
+        }
         let key = Self.key(namespace: namespaceName, name: name)
         if objects[resource.storageResource]?[key] != nil { throw APIError.alreadyExists(resource.groupResource, name) }
         object = ObjectDefaults.newObjectMetadata(object, generation: Self.tracksGeneration(resource) ? 1 : nil)
@@ -297,57 +301,5 @@ extension ObjectStore {
         body["metadata"]?["resourceVersion"] = current?["metadata"]?["resourceVersion"]
         if let rv = next["metadata"]?["resourceVersion"]?.stringValue, !rv.isEmpty { body["metadata"]?["resourceVersion"] = .string(rv) }
         return (try await update(resource, namespace: namespace, name: name, body: body, subresource: subresource, context: context), false)
-    }
-
-    // MARK: - Delete
-
-    struct DeletePreconditions: Sendable {
-        var uid: String?
-        var resourceVersion: String?
-    }
-
-    /// Deletes an object, or marks it with `deletionTimestamp` (graceful pod deletion,
-    /// finalizers, the `orphan`/`foregroundDeletion` finalizers `options` ask for).
-    /// Returns the object as the answer shows it and whether it is gone.
-    func delete(
-        _ resource: ServedResource, namespace: String?, name: String, preconditions: DeletePreconditions = DeletePreconditions(),
-        options: DeletionOptions = DeletionOptions(), context: WriteContext = WriteContext()
-    ) throws(APIError) -> (object: JSONValue, deleted: Bool) {
-        let key = Self.key(namespace: resource.namespaced ? namespace : nil, name: name)
-        guard let old = objects[resource.storageResource]?[key] else { throw APIError.notFound(resource.groupResource, name) }
-        if let uid = preconditions.uid, let actual = old["metadata"]?["uid"]?.stringValue, uid != actual {
-            throw APIError.deletePreconditionFailed(resource, name, field: "UID", expected: uid, actual: actual)
-        }
-        if let rv = preconditions.resourceVersion, let actual = old["metadata"]?["resourceVersion"]?.stringValue, rv != actual {
-            throw APIError.deletePreconditionFailed(resource, name, field: "ResourceVersion", expected: rv, actual: actual)
-        }
-        if resource.groupResource == CustomResources.crdResource {
-            return deleteCustomResourceDefinition(resource, key: key, old: old, dryRun: context.dryRun)
-        }
-        if resource.groupResource == GroupResource(group: "", resource: "namespaces") {
-            if context.dryRun { return (old, true) }
-            let finalizers = old["metadata"]?["finalizers"]?.arrayValue ?? []
-            if !finalizers.isEmpty {
-                if old["metadata"]?["deletionTimestamp"] != nil { return (old, false) }
-                var marked = old
-                marked["metadata"]?["deletionTimestamp"] = .string(Time.now().description)
-                marked["metadata"]?["deletionGracePeriodSeconds"] = .int(0)
-                return (commit(.modified, resource.storageResource, key: key, object: marked, previous: old), false)
-            }
-            deleteNamespaceContents(name)
-            return (commit(.deleted, resource.storageResource, key: key, object: old, previous: old), true)
-        }
-        return performDelete(resource, key: key, old: old, options: options, dryRun: context.dryRun)
-    }
-
-    /// Removes every namespaced object of a namespace being deleted (the namespace
-    /// controller's job in a real cluster; here immediate, finalizers ignored).
-    private func deleteNamespaceContents(_ namespace: String) {
-        let prefix = namespace + "/"
-        for resource in objects.keys.sorted(by: { $0.description < $1.description }) {
-            for key in (objects[resource] ?? [:]).keys.sorted() where key.hasPrefix(prefix) {
-                if let object = objects[resource]?[key] { commit(.deleted, resource, key: key, object: object, previous: object) }
-            }
-        }
     }
 }
