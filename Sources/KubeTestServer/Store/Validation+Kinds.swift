@@ -19,6 +19,7 @@ enum KindValidation {
             return csiDriverName(object["metadata"]?["name"]?.stringValue ?? "", field: "name")
         case ("networking.k8s.io", "ingresses"): return ingress(object)
         case ("batch", "cronjobs"): return cronSchedule(object)
+        case ("policy", "poddisruptionbudgets"): return podDisruptionBudget(object)
         case ("apps", "deployments"), ("apps", "replicasets"), ("apps", "statefulsets"), ("apps", "daemonsets"):
             return podVolumes(object["spec"]?["template"]?["spec"], path: "spec.template.spec")
         default: return []
@@ -200,6 +201,37 @@ enum KindValidation {
                           detail: "expected exactly 5 fields, found \(parts.count): [\(parts.joined(separator: " "))]")]
         }
         return []
+    }
+
+    /// `ValidatePodDisruptionBudgetSpec`: `minAvailable` and `maxUnavailable` exclude each
+    /// other; kube prints the whole internal spec (Go field names, `null` for unset pointers).
+    private static func podDisruptionBudget(_ object: JSONValue) -> [Cause] {
+        let spec = object["spec"] ?? .null
+        guard let minAvailable = spec["minAvailable"], minAvailable != .null,
+            let maxUnavailable = spec["maxUnavailable"], maxUnavailable != .null
+        else { return [] }
+        let fields: [(String, String)] = [
+            ("MinAvailable", JSONWriter.string(minAvailable)), ("Selector", goLabelSelector(spec["selector"])),
+            ("MaxUnavailable", JSONWriter.string(maxUnavailable)), ("UnhealthyPodEvictionPolicy", JSONWriter.string(spec["unhealthyPodEvictionPolicy"] ?? .null)),
+        ]
+        let rendered = "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+        return [Cause(.invalid, field: "spec", detail: "minAvailable and maxUnavailable cannot be both set", renderedValue: rendered)]
+    }
+
+    /// A `metav1.LabelSelector` as Go's `encoding/json` writes it: fields in struct order, empty ones left out.
+    static func goLabelSelector(_ selector: JSONValue?) -> String {
+        guard let selector, selector != .null else { return "null" }
+        var parts: [String] = []
+        if let labels = selector["matchLabels"]?.objectValue, !labels.isEmpty { parts.append("\"matchLabels\":" + JSONWriter.string(.object(labels))) }
+        if let expressions = selector["matchExpressions"]?.arrayValue, !expressions.isEmpty {
+            let rendered = expressions.map { expression -> String in
+                var fields = ["\"key\":" + JSONWriter.string(expression["key"] ?? ""), "\"operator\":" + JSONWriter.string(expression["operator"] ?? "")]
+                if let values = expression["values"]?.arrayValue, !values.isEmpty { fields.append("\"values\":" + JSONWriter.string(.array(values))) }
+                return "{" + fields.joined(separator: ",") + "}"
+            }
+            parts.append("\"matchExpressions\":[" + rendered.joined(separator: ",") + "]")
+        }
+        return "{" + parts.joined(separator: ",") + "}"
     }
 
     // MARK: - Updates
