@@ -16,6 +16,7 @@ public struct PatchError: Error, Sendable, Hashable, CustomStringConvertible {
         case testFailed
         case tooManyOperations
         case badDirective
+        case unknownDirective
         case missingMergeKey
         case unprocessable
         case unsupportedForCustomResources
@@ -49,6 +50,9 @@ public struct PatchError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A strategic merge patch directive (`$patch`, `$retainKeys`, `$setElementOrder/…`,
     /// `$deleteFromPrimitiveList/…`) is malformed or unknown (400).
     public static let badDirective = PatchError(.badDirective, "")
+    /// A `$patch` directive with a value strategic merge patch does not know (`unknown patch
+    /// type: …`): kube-apiserver passes the library's error on as it is, a 500 without a reason.
+    public static let unknownDirective = PatchError(.unknownDirective, "")
     /// A strategic merge patch list item lacks the list's merge key (422).
     public static let missingMergeKey = PatchError(.missingMergeKey, "")
     /// The patch is well formed but cannot be applied to this object (422).
@@ -69,6 +73,7 @@ public struct PatchError: Error, Sendable, Hashable, CustomStringConvertible {
     static func testFailed(_ message: String) -> PatchError { PatchError(.testFailed, message) }
     static func tooManyOperations(_ message: String) -> PatchError { PatchError(.tooManyOperations, message) }
     static func badDirective(_ message: String) -> PatchError { PatchError(.badDirective, message) }
+    static func unknownDirective(_ message: String) -> PatchError { PatchError(.unknownDirective, message) }
     static func missingMergeKey(_ message: String) -> PatchError { PatchError(.missingMergeKey, message) }
     static func unprocessable(_ message: String) -> PatchError { PatchError(.unprocessable, message) }
 
@@ -78,6 +83,7 @@ public struct PatchError: Error, Sendable, Hashable, CustomStringConvertible {
         case .malformedPatch, .badDirective: 400
         case .tooManyOperations: 413
         case .unsupportedForCustomResources: 415
+        case .unknownDirective: 500
         default: 422
         }
     }
@@ -88,13 +94,16 @@ public struct PatchError: Error, Sendable, Hashable, CustomStringConvertible {
         case .malformedPatch, .badDirective: StatusReason.badRequest
         case .tooManyOperations: StatusReason.requestEntityTooLarge
         case .unsupportedForCustomResources: StatusReason.unsupportedMediaType
+        case .unknownDirective: StatusReason.internalError
         default: StatusReason.invalid
         }
     }
 
     /// The failure as the `Status` body of the error response.
     public var status: Status {
-        Status(message: message, reason: reason, code: httpStatus)
+        // An error that is not an API status: kube's `ErrorToAPIStatus` gives no reason.
+        if code == .unknownDirective { return Status(message: message, code: httpStatus) }
+        return Status(message: message, reason: reason, code: httpStatus)
     }
 
     public var description: String { "PatchError(\(code)): \(message)" }

@@ -74,7 +74,7 @@ public enum StrategicMergePatch {
                 case "delete":
                     return [:]
                 default:
-                    throw .badDirective("Unknown patch type: \(describe(marker)) in map: \(describe(.object(patchIn)))")
+                    throw .unknownDirective("unknown patch type: \(goFormat(marker)) in map: \(goFormat(.object(patchIn)))")
                 }
             }
             var original = originalOrNil ?? [:]
@@ -144,6 +144,11 @@ public enum StrategicMergePatch {
                     }
                 case (.array(let old), .array(let new)):
                     original[key] = .array(try mergeList(old, new, fieldSchema))
+                case (nil, .object(let new)) where new[directive] == "replace":
+                    // kube takes the patch value as it is for a member the object lacks; the
+                    // directive left in it makes the member vanish when the object is decoded
+                    // (recorded: `labels: {$patch: replace, …}` on an object without labels).
+                    continue
                 case (nil, .object(let new)), (.some, .object(let new)):
                     original[key] = .object(try mergeMap(nil, new, fieldSchema.objectContext))
                 case (nil, .array(let new)), (.some, .array(let new)):
@@ -181,7 +186,7 @@ public enum StrategicMergePatch {
                 for item in original + patch where !result.contains(where: { jsonEqual($0, item) }) {
                     result.append(item)
                 }
-                return result
+                return try ordered(result, by: patch, live: original, mergeKey: nil)
             }
             guard objects == original.count + patch.count else {
                 throw .unprocessable("list element types are not identical: \(describe(.array(original + patch)))")
@@ -209,10 +214,11 @@ public enum StrategicMergePatch {
                 case "merge":
                     throw .unprocessable("merging lists cannot yet be specified in the patch")
                 default:
-                    throw .badDirective("Unknown patch type: \(describe(marker)) in map: \(describe(.object(item)))")
+                    throw .unknownDirective("unknown patch type: \(goFormat(marker)) in map: \(goFormat(.object(item)))")
                 }
             }
             if replace { result = [] }
+            let live = result
             for item in items {
                 guard let keyValue = item[mergeKey] else {
                     throw .missingMergeKey("map: \(describe(.object(item))) does not contain declared merge key: \(mergeKey)")
@@ -223,11 +229,13 @@ public enum StrategicMergePatch {
                     result.append(.object(try mergeMap(nil, item, elementContext)))
                 }
             }
-            return result
+            // kube's `mergeSlice` ends with `normalizeElementOrder`: the patched items in the
+            // patch's order, the server-only ones slotted in by their live order.
+            return try ordered(result, by: items.map(JSONValue.object), live: live, mergeKey: mergeKey)
         }
 
-        /// kube's `$setElementOrder` normalization (`mergePatchIntoOriginal` →
-        /// `normalizeElementOrder` → `mergeSortedSlice`): the items `order` names are sorted as
+        /// kube's list order normalization (`normalizeElementOrder` → `mergeSortedSlice`, for
+        /// `$setElementOrder` and after every merged list): the items `order` names are sorted as
         /// it lists them; the others (server-only) keep their live order and are slotted in
         /// front of the first ordered item that comes after them in the live list.
         func ordered(_ items: [JSONValue], by order: [JSONValue], live: [JSONValue], mergeKey: String?)
@@ -304,5 +312,22 @@ func describe(_ value: JSONValue) -> String {
     case .array(let items): return "[" + items.map(describe).joined(separator: ",") + "]"
     case .object(let members):
         return "{" + members.keys.sorted().map { "\(quoted($0)):\(describe(members[$0]!))" }.joined(separator: ",") + "}"
+    }
+}
+
+/// A value as Go's `fmt` `%v` prints the decoded JSON (`map[k:v …]` with sorted keys,
+/// `[a b]`, strings bare, numbers as float64), for the messages kube passes on from Go errors.
+func goFormat(_ value: JSONValue) -> String {
+    switch value {
+    case .null: return "<nil>"
+    case .bool(let flag): return flag ? "true" : "false"
+    case .int(let number): return String(number)
+    case .double(let number):
+        if number == number.rounded(), abs(number) < 1e21 { return String(Int64(number)) }
+        return String(number)
+    case .string(let text): return text
+    case .array(let items): return "[" + items.map(goFormat).joined(separator: " ") + "]"
+    case .object(let members):
+        return "map[" + members.keys.sorted().map { "\($0):\(goFormat(members[$0]!))" }.joined(separator: " ") + "]"
     }
 }
