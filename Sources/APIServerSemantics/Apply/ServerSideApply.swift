@@ -22,6 +22,7 @@ import KubeCore
 ///   entry) owns it → ``ApplyError/conflict`` with kube's 409 message and
 ///   `FieldManagerConflict` causes. With `force`, the other managers lose those fields.
 ///   Setting a field to the value it already has makes the ownership shared (no conflict).
+/// - An apply that leaves the object as it was records no new `time` for its manager.
 /// - Fields this manager applied before and omits now are removed from the object, unless
 ///   another manager (or the new configuration) still owns them or something under them.
 /// - Applying to an existing object that has no `managedFields` first attributes all its
@@ -119,8 +120,13 @@ public enum ServerSideApply {
             fields.remove(path, from: &result)
         }
 
+        // kube's managedFieldsUpdater stamps the time only when the apply changed the object;
+        // a no-op apply keeps the manager's earlier time (a new manager gets none), which also
+        // moves it to the front when kube sorts the entries (recorded in 071, 074).
+        let unchanged = live.map { jsonEqual(result, $0) } ?? false
+        let time = unchanged ? selfIndex.flatMap { entries[$0].time } : now
         let entry = ManagedEntry(
-            manager: fieldManager, operation: "Apply", apiVersion: apiVersion, time: now, subresource: subresource,
+            manager: fieldManager, operation: "Apply", apiVersion: apiVersion, time: time, subresource: subresource,
             fields: newSet)
         if let selfIndex { entries[selfIndex] = entry } else { entries.append(entry) }
         entries.removeAll { $0.fields.isEmpty }
