@@ -8,7 +8,9 @@ import KubeCore
 /// Implemented:
 /// - objects merge recursively; `null` deletes a member (a `null` for a missing member is dropped);
 /// - lists whose field has `patchStrategy: merge` and a `patchMergeKey` merge item by item on
-///   that key (new items are appended); lists of scalars with `merge` are a union keeping order;
+///   that key; lists of scalars with `merge` are a union; both are then ordered as kube's
+///   `normalizeElementOrder` does (patched items in the patch's order, server-only items slotted
+///   in by their live order);
 ///   lists without a strategy are replaced whole, as are fields with `patchStrategy: replace`;
 /// - `$patch: replace` / `$patch: delete` in an object; `$patch: delete` (by merge key) and
 ///   `$patch: replace` as list items; `$patch: merge` in a list is rejected like kube does;
