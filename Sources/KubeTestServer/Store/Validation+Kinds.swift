@@ -236,8 +236,9 @@ enum KindValidation {
 
     // MARK: - Updates
 
-    /// Checks that need the stored object: immutable ConfigMaps and Secrets.
+    /// Checks that need the stored object: immutable ConfigMaps and Secrets, a Service's cluster IPs.
     static func validateUpdate(old: JSONValue, new: JSONValue, resource: ServedResource) -> [Cause] {
+        if resource.group.isEmpty, resource.plural == "services" { return serviceUpdate(old: old, new: new) }
         guard resource.group.isEmpty, resource.plural == "configmaps" || resource.plural == "secrets",
             old["immutable"]?.boolValue == true
         else { return [] }
@@ -248,6 +249,21 @@ enum KindValidation {
         }
         if new["immutable"]?.boolValue != true {
             errors.append(Cause(.forbidden, field: "immutable", detail: "field is immutable when `immutable` is set"))
+        }
+        return errors
+    }
+
+    /// `validateUpgradeDowngradeClusterIPs`: outside ExternalName, the primary (and a dual-stack
+    /// secondary) cluster IP may not change; kube shows the whole new `clusterIPs` list.
+    private static func serviceUpdate(old: JSONValue, new: JSONValue) -> [Cause] {
+        if old["spec"]?["type"] == "ExternalName" || new["spec"]?["type"] == "ExternalName" { return [] }
+        let oldIPs = old["spec"]?["clusterIPs"]?.arrayValue ?? []
+        let newIPs = new["spec"]?["clusterIPs"]?.arrayValue ?? []
+        var errors: [Cause] = []
+        for index in 0..<2 where oldIPs.count > index && newIPs.count > index && (index == 0 || (oldIPs.count == 2 && newIPs.count == 2)) {
+            if oldIPs[index] != newIPs[index] {
+                errors.append(Cause(.invalid, field: "spec.clusterIPs[\(index)]", value: .array(newIPs), detail: "may not change once set"))
+            }
         }
         return errors
     }
