@@ -84,6 +84,7 @@ extension APIServer {
             var body = try parseBody(request, kind: resource.kind)
             try checkTypeMeta(&body, resource: resource)
             let context = try writeContext(request)
+            try await checkNoEscalation(body, resource: resource, namespace: namespace, user: user)
             let created = try await admitted(
                 .create, resource: resource, subresource: "", namespace: namespace, requestName: body["metadata"]?["name"]?.stringValue ?? "",
                 user: user, context: context, options: Self.admissionOptions("CreateOptions", context)
