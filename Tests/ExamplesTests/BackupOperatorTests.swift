@@ -72,7 +72,7 @@ struct BackupOperatorTests {
                     && condition?["reason"]?.stringValue == reason && condition?["observedGeneration"]?.intValue == generation
             }
         }
-        #expect(await ready(1, reason: "Scheduled"), "status: \(String(describing: try await backups.get("nightly")["status"]))")
+        #expect(await ready(1, reason: "Scheduled"), "no Ready condition for generation 1: \(log())")
 
         // A spec edit: generation 2, the CronJob follows, status observes it.
         var edited = try await backups.get("nightly")
@@ -114,7 +114,11 @@ struct BackupOperatorTests {
 
         // Deletion: the finalizer removes the CronJob, then the Backup goes.
         _ = try await backups.delete("nightly")
-        #expect(await poll { try await backups.getIfExists("nightly") == nil && cronJobs.getIfExists("nightly-backup") == nil }, "\(log())")
+        #expect(await poll {
+            let backup = try await backups.getIfExists("nightly")
+            let cronJob = try await cronJobs.getIfExists("nightly-backup")
+            return backup == nil && cronJob == nil
+        }, "not cleaned up: \(log())")
 
         try await client.shutdown()
         process.terminate()
