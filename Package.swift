@@ -68,6 +68,8 @@ targets.append(
         name: "KubeCustomResources",
         dependencies: [
             "KubeCustomResourcesMacros", "KubeCore", "KubeModels",
+            // The YAML of `crd` (the writer KubeTestServer's application/yaml answers use).
+            "KubeYAML",
             // The `crd` subcommand an operator's executable exposes.
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
@@ -319,6 +321,14 @@ targets.append(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
         path: "Examples/PodPolicyWebhook", exclude: ["webhooks.yaml"], swiftSettings: strict))
+// The operator users copy: a custom resource from a Swift type, reconciled into owned CronJobs.
+targets.append(
+    .executableTarget(
+        name: "backup-operator", dependencies: ["KubeClient", "KubeCore", "KubeModels", "KubeRuntime", "KubeCustomResources",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+        path: "Examples/BackupOperator", swiftSettings: strict))
 targets.append(
     .testTarget(
         name: "ExamplesTests", dependencies: ["KubeClient", "KubeCore", "KubeModels", "KubeTestServer", "KubeYAML",

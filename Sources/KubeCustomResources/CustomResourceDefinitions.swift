@@ -1,6 +1,7 @@
 import Foundation
 import KubeCore
 import KubeModels
+import KubeYAML
 
 /// CRDs from ``CustomResource`` types, and their YAML for `kubectl apply`.
 public enum CustomResourceDefinitions {
@@ -76,7 +77,7 @@ public enum CustomResourceDefinitions {
             do { json = try JSONValue(encoding: crd) } catch {
                 throw CustomResourceDefinitionError(.encoding, crd.metadata.name ?? "", "\(error)")
             }
-            documents.append(YAMLWriter.document(json))
+            documents.append(YAMLWriter.string(json, keyOrder: .manifest))
         }
         return documents.joined(separator: "---\n")
     }

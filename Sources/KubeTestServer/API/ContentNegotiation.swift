@@ -1,5 +1,6 @@
 import Foundation
 import KubeCore
+import KubeYAML
 
 /// One entry of an `Accept` header.
 struct MediaRange: Sendable, Hashable {

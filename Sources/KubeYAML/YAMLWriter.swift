@@ -5,41 +5,69 @@ import KubeCore
 /// over go-yaml v2): block style, keys in go-yaml's natural order, sequences not indented
 /// under their key, strings quoted only where they would read as another type or are not
 /// plain-safe, multi-line strings as literal blocks, long lines folded at 80 columns.
-enum YAMLWriter {
-    static func string(_ value: JSONValue) -> String {
+/// The one YAML writer: KubeTestServer's `application/yaml` answers and the CRD manifests of
+/// KubeCustomResources (which put `apiVersion`, `kind`, `metadata`, `spec`, `status` first, as kubectl does).
+package enum YAMLWriter {
+    /// The order of a mapping's keys.
+    package enum KeyOrder: Sendable {
+        /// go-yaml v2's natural order, as kube-apiserver writes.
+        case goYAML
+        /// `apiVersion`, `kind`, `metadata`, `spec`, `status` first (at every level), then go-yaml's order:
+        /// for manifests a person reads.
+        case manifest
+    }
+
+    /// One YAML document of `value`, ending with a newline.
+    package static func string(_ value: JSONValue, keyOrder: KeyOrder = .goYAML) -> String {
         var out = ""
         switch value {
         case .object(let members) where !members.isEmpty:
-            writeMapping(members, indent: 0, into: &out)
+            writeMapping(members, indent: 0, order: keyOrder, into: &out)
         case .array(let items) where !items.isEmpty:
-            writeSequence(items, indent: 0, into: &out)
+            writeSequence(items, indent: 0, order: keyOrder, into: &out)
         default:
             out += scalar(value, indent: 0, column: 0) + "\n"
         }
         return out
     }
 
-    private static func writeMapping(_ members: [String: JSONValue], indent: Int, into out: inout String, firstInline: Bool = false) {
-        let pad = String(repeating: " ", count: indent)
-        for (offset, key) in members.keys.sorted(by: naturalLess).enumerated() {
-            let value = members[key]!
-            let prefix = (offset == 0 && firstInline ? "" : pad) + quotedString(key, indent: indent, column: indent) + ":"
-            out += prefix
-            write(value, after: prefix, indent: indent, into: &out)
+    static let manifestLeading = ["apiVersion", "kind", "metadata", "spec", "status"]
+
+    static func orderedKeys(_ members: [String: JSONValue], _ order: KeyOrder) -> [String] {
+        switch order {
+        case .goYAML:
+            return members.keys.sorted(by: naturalLess)
+        case .manifest:
+            return manifestLeading.filter { members[$0] != nil }
+                + members.keys.filter { !manifestLeading.contains($0) }.sorted(by: naturalLess)
         }
     }
 
-    private static func writeSequence(_ items: [JSONValue], indent: Int, into out: inout String, firstInline: Bool = false) {
+    private static func writeMapping(
+        _ members: [String: JSONValue], indent: Int, order: KeyOrder, into out: inout String, firstInline: Bool = false
+    ) {
+        let pad = String(repeating: " ", count: indent)
+        for (offset, key) in orderedKeys(members, order).enumerated() {
+            let value = members[key]!
+            let prefix = (offset == 0 && firstInline ? "" : pad) + quotedString(key, indent: indent, column: indent) + ":"
+            out += prefix
+            write(value, after: prefix, indent: indent, order: order, into: &out)
+        }
+    }
+
+    private static func writeSequence(
+        _ items: [JSONValue], indent: Int, order: KeyOrder, into out: inout String, firstInline: Bool = false
+    ) {
         let pad = String(repeating: " ", count: indent)
         for (offset, item) in items.enumerated() {
             out += (offset == 0 && firstInline ? "" : pad) + "-"
             switch item {
             case .object(let members) where !members.isEmpty:
                 out += " "
-                writeMapping(members, indent: indent + 2, into: &out, firstInline: true)
+                writeMapping(members, indent: indent + 2, order: order, into: &out, firstInline: true)
             case .array(let nested) where !nested.isEmpty:
                 out += " "
-                writeSequence(nested, indent: indent + 2, into: &out, firstInline: true)
+                writeSequence(nested, indent: indent + 2, order: order, into: &out, firstInline: true)
             default:
                 out += " " + scalar(item, indent: indent + 2, column: indent + 2) + "\n"
             }
@@ -47,14 +75,14 @@ enum YAMLWriter {
     }
 
     /// A mapping value after `key:`.
-    private static func write(_ value: JSONValue, after prefix: String, indent: Int, into out: inout String) {
+    private static func write(_ value: JSONValue, after prefix: String, indent: Int, order: KeyOrder, into out: inout String) {
         switch value {
         case .object(let members) where !members.isEmpty:
             out += "\n"
-            writeMapping(members, indent: indent + 2, into: &out)
+            writeMapping(members, indent: indent + 2, order: order, into: &out)
         case .array(let items) where !items.isEmpty:
             out += "\n"
-            writeSequence(items, indent: indent, into: &out)
+            writeSequence(items, indent: indent, order: order, into: &out)
         default:
             out += " " + scalar(value, indent: indent + 2, column: prefix.count + 1) + "\n"
         }
