@@ -10,6 +10,9 @@ struct MacroDiagnosticsTests {
         let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let plugin = products.appendingPathComponent("KubeCustomResourcesMacros-tool").path
         try #require(FileManager.default.fileExists(atPath: plugin), "no macro plugin beside the test binary at \(plugin)")
+        let cYamlInclude = products.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("checkouts/Yams/Sources/CYaml/include")
+        try #require(FileManager.default.fileExists(atPath: cYamlInclude.appendingPathComponent("module.modulemap").path), "no CYaml module map at \(cYamlInclude.path)")
         let source = """
             import Foundation
             import KubeCustomResources
@@ -25,6 +28,8 @@ struct MacroDiagnosticsTests {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
             "swiftc", "-typecheck", "-swift-version", "6", "-I", products.appendingPathComponent("Modules").path,
+            // KubeCustomResources imports KubeYAML, which imports Yams and its C module CYaml.
+            "-I", cYamlInclude.path,
             "-load-plugin-executable", "\(plugin)#KubeCustomResourcesMacros", file.path,
         ]
         let output = Pipe()
