@@ -28,11 +28,11 @@ extension TablePrinter {
 
     static let services = TablePrinter(
         columns: [
-            .nameColumn, .string("Type", "type determines how the Service is exposed."),
-            .string("Cluster-IP", "clusterIP is the IP address of the service and is usually assigned randomly."),
-            .string("External-IP", "externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service."),
-            .string("Port(s)", "The list of ports that are exposed by this service."), .ageColumn,
-            .string("Selector", priority: 1, "Route service traffic to pods with label keys and values matching this selector."),
+            .nameColumn, .string("Type", "type determines how the Service is exposed. Defaults to ClusterIP. Valid options are ExternalName, ClusterIP, NodePort, and LoadBalancer. \"ClusterIP\" allocates a cluster-internal IP address for load-balancing to endpoints. Endpoints are determined by the selector or if that is not specified, by manual construction of an Endpoints object or EndpointSlice objects. If clusterIP is \"None\", no virtual IP is allocated and the endpoints are published as a set of endpoints rather than a virtual IP. \"NodePort\" builds on ClusterIP and allocates a port on every node which routes to the same endpoints as the clusterIP. \"LoadBalancer\" builds on NodePort and creates an external load-balancer (if supported in the current cloud) which routes to the same endpoints as the clusterIP. \"ExternalName\" aliases this service to the specified externalName. Several other fields do not apply to ExternalName services. More info: https://kubernetes.io/docs/concepts/services-networking/service/#publishing-services-service-types"),
+            .string("Cluster-IP", "clusterIP is the IP address of the service and is usually assigned randomly. If an address is specified manually, is in-range (as per system configuration), and is not in use, it will be allocated to the service; otherwise creation of the service will fail. This field may not be changed through updates unless the type field is also being changed to ExternalName (which requires this field to be blank) or the type field is being changed from ExternalName (in which case this field may optionally be specified, as describe above).  Valid values are \"None\", empty string (\"\"), or a valid IP address. Setting this to \"None\" makes a \"headless service\" (no virtual IP), which is useful when direct endpoint connections are preferred and proxying is not required.  Only applies to types ClusterIP, NodePort, and LoadBalancer. If this field is specified when creating a Service of type ExternalName, creation will fail. This field will be wiped when updating a Service to type ExternalName. More info: https://kubernetes.io/docs/concepts/services-networking/service/#virtual-ips-and-service-proxies"),
+            .string("External-IP", "externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.  These IPs are not managed by Kubernetes.  The user is responsible for ensuring that traffic arrives at a node with this IP.  A common example is external load-balancers that are not part of the Kubernetes system."),
+            .string("Port(s)", "The list of ports that are exposed by this service. More info: https://kubernetes.io/docs/concepts/services-networking/service/#virtual-ips-and-service-proxies"), .ageColumn,
+            .string("Selector", priority: 1, "Route service traffic to pods with label keys and values matching this selector. If empty or not present, the service is assumed to have an external process managing its endpoints, which Kubernetes will not modify. Only applies to types ClusterIP, NodePort, and LoadBalancer. Ignored if type is ExternalName. More info: https://kubernetes.io/docs/concepts/services-networking/service/"),
         ],
         cells: { object, now in
             let spec = object["spec"]
@@ -94,12 +94,15 @@ extension TablePrinter {
             [name(object), .string(object["status"]?["phase"]?.stringValue ?? ""), creationAge(object, now)]
         })
 
+    /// NodeStatus `addresses` field doc (both IP columns carry it).
+    static let nodeAddressesDescription = "List of addresses reachable to the node. Queried from cloud provider, if available. More info: https://kubernetes.io/docs/reference/node/node-status/#addresses Note: This field is declared as mergeable, but the merge key is not sufficiently unique, which can cause data corruption when it is merged. Callers should instead use a full-replacement patch. See https://pr.k8s.io/79391 for an example. Consumers should assume that addresses can change during the lifetime of a Node. However, there are some exceptions where this may not be possible, such as Pods that inherit a Node's address in its own status or consumers of the downward API (status.hostIP)."
+
     static let nodes = TablePrinter(
         columns: [
             .nameColumn, .string("Status", "The status of the node"), .string("Roles", "The roles of the node"),
             .ageColumn, .string("Version", "Kubelet Version reported by the node."),
-            .string("Internal-IP", priority: 1, "List of addresses reachable to the node. Queried from cloud provider, if available."),
-            .string("External-IP", priority: 1, "List of addresses reachable to the node. Queried from cloud provider, if available."),
+            .string("Internal-IP", priority: 1, nodeAddressesDescription),
+            .string("External-IP", priority: 1, nodeAddressesDescription),
             .string("OS-Image", priority: 1, "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy))."),
             .string("Kernel-Version", priority: 1, "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64)."),
             .string("Container-Runtime", priority: 1, "ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2)."),
@@ -144,14 +147,14 @@ extension TablePrinter {
     static let events = TablePrinter(
         columns: [
             .string("Last Seen", "The time at which the most recent occurrence of this event was recorded."),
-            .string("Type", "Type of this event (Normal, Warning), new types could be added in the future."),
-            .string("Reason", "A short, machine understandable string that gives the reason for the transition into the object's current status."),
+            .string("Type", "Type of this event (Normal, Warning), new types could be added in the future"),
+            .string("Reason", "This should be a short, machine understandable string that gives the reason for the transition into the object's current status."),
             .string("Object", "The object that this event is about."),
-            .string("Subobject", priority: 1, "The subobject that this event is about."),
-            .string("Source", priority: 1, "The component reporting this event."),
+            .string("Subobject", priority: 1, "If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement, such as desiredState.manifest.containers[2]. For example, if the object reference is to a container within a pod, this would take on a value like: \"spec.containers{name}\" (where \"name\" refers to the name of the container that triggered the event) or if no container name is specified \"spec.containers[2]\" (container with index 2 in this pod). This syntax is chosen only to have some well-defined way of referencing a part of an object."),
+            .string("Source", priority: 1, "The component reporting this event. Should be a short machine understandable string."),
             .string("Message", "A human-readable description of the status of this operation."),
-            .string("First Seen", priority: 1, "The time at which the event was first recorded."),
-            .integer("Count", priority: 1, "The number of times this event has occurred."),
+            .string("First Seen", priority: 1, "The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)"),
+            .string("Count", priority: 1, "The number of times this event has occurred."),
             Column(name: "Name", format: "name", priority: 1, description: Column.nameColumn.description),
         ],
         cells: { object, now in
@@ -185,7 +188,7 @@ extension TablePrinter {
         })
 
     static let leases = TablePrinter(
-        columns: [.nameColumn, .string("Holder", "The holder of the lease."), .ageColumn],
+        columns: [.nameColumn, .string("Holder", "holderIdentity contains the identity of the holder of a current lease. If Coordinated Leader Election is used, the holder identity must be equal to the elected LeaseCandidate.metadata.name field."), .ageColumn],
         cells: { object, now in
             [name(object), .string(object["spec"]?["holderIdentity"]?.stringValue ?? ""), creationAge(object, now)]
         })

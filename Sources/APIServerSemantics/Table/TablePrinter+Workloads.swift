@@ -4,13 +4,13 @@ import KubeCore
 extension TablePrinter {
     static let containersColumn = Column.string("Containers", priority: 1, "Names of each container in the template.")
     static let imagesColumn = Column.string("Images", priority: 1, "Images referenced by each container in the template.")
-    static let selectorColumn = Column.string("Selector", priority: 1, "Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.")
+    static let selectorColumn = Column.string("Selector", priority: 1, "Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment. It must match the pod template's labels.")
 
     static let deployments = TablePrinter(
         columns: [
             .nameColumn, .string("Ready", "Number of the pod with ready state"),
-            .integer("Up-to-date", "Total number of non-terminated pods targeted by this deployment that have the desired template spec."),
-            .integer("Available", "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment."),
+            .string("Up-to-date", "Total number of non-terminating pods targeted by this deployment that have the desired template spec."),
+            .string("Available", "Total number of available non-terminating pods (ready for at least minReadySeconds) targeted by this deployment."),
             .ageColumn, containersColumn, imagesColumn, selectorColumn,
         ],
         cells: { object, now in

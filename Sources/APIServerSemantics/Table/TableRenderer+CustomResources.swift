@@ -20,11 +20,15 @@ extension TableRenderer {
         var columns: [Column] = [.nameColumn]
         var paths: [[PathStep]?] = []
         for column in printerColumns {
+            let jsonPath = column["jsonPath"]?.stringValue ?? ""
+            // apiextensions fills in a description for a column that has none.
+            let description = column["description"]?.stringValue ?? ""
             columns.append(Column(
                 name: column["name"]?.stringValue ?? "", type: column["type"]?.stringValue ?? "string",
                 format: column["format"]?.stringValue ?? "", priority: Int(column["priority"]?.intValue ?? 0),
-                description: column["description"]?.stringValue ?? ""))
-            paths.append(parseSimplePath(column["jsonPath"]?.stringValue ?? ""))
+                description: description.isEmpty
+                    ? "Custom resource definition column (in JSONPath format): \(jsonPath)" : description))
+            paths.append(parseSimplePath(jsonPath))
         }
         let types = columns.dropFirst().map(\.type)
         let columnPaths = paths
