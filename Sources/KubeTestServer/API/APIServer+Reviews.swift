@@ -1,6 +1,7 @@
 import APIServerSemantics
 import Foundation
 import KubeCore
+import KubeModels
 
 /// Resources that are not stored: the review APIs and TokenRequest.
 extension APIServer {
@@ -27,6 +28,7 @@ extension APIServer {
         case ("authentication.k8s.io", "tokenreviews", _):
             var body = try parseBody(request)
             try checkTypeMeta(&body, resource: resource)
+            body = try recordCreate(body, request: request)
             let token = body["spec"]?["token"]?.stringValue ?? ""
             let audiences = body["spec"]?["audiences"]?.arrayValue?.compactMap(\.stringValue) ?? []
             if token.isEmpty { throw APIError.badRequest("token is required for TokenReview in authentication") }
@@ -49,11 +51,13 @@ extension APIServer {
         case ("authorization.k8s.io", "selfsubjectaccessreviews", _):
             var body = try parseBody(request)
             try checkTypeMeta(&body, resource: resource)
+            body = try recordCreate(body, request: request)
             body["status"] = try await accessReviewStatus(for: user, spec: body["spec"], kind: "SelfSubjectAccessReview")
             return .json(201, JSONWriter.data(reviewMetadata(body)))
         case ("authorization.k8s.io", "subjectaccessreviews", _), ("authorization.k8s.io", "localsubjectaccessreviews", _):
             var body = try parseBody(request)
             try checkTypeMeta(&body, resource: resource)
+            body = try recordCreate(body, request: request)
             let spec = body["spec"]
             var subject = UserInfo(
                 username: spec?["user"]?.stringValue ?? "", uid: spec?["uid"]?.stringValue,
@@ -73,6 +77,7 @@ extension APIServer {
         case ("authorization.k8s.io", "selfsubjectrulesreviews", _):
             var body = try parseBody(request)
             try checkTypeMeta(&body, resource: resource)
+            body = try recordCreate(body, request: request)
             guard let namespace = body["spec"]?["namespace"]?.stringValue, !namespace.isEmpty else {
                 throw APIError.invalid(kind: "SelfSubjectRulesReview", group: "authorization.k8s.io", name: "", causes: [
                     FieldError.required("spec.namespace", "")
@@ -85,11 +90,18 @@ extension APIServer {
         }
     }
 
+    /// kube's create handler records the writer's `Update` entry in `metadata.managedFields`
+    /// for the reviews and TokenRequest too, though nothing is stored (SelfSubjectReview aside).
+    private func recordCreate(_ body: JSONValue, request: ServerRequest, subresource: String? = nil) throws(APIError) -> JSONValue {
+        ServerSideApply.recordUpdate(
+            old: nil, new: body, fieldManager: try writeFieldManager(request), subresource: subresource, time: Date(),
+            schema: BuiltinPatchSchema.schema)
+    }
+
     private func reviewMetadata(_ body: JSONValue) -> JSONValue {
         var body = body
-        var metadata = body.metadataObject
-        metadata["creationTimestamp"] = metadata["creationTimestamp"] ?? .null
-        body["metadata"] = .object(metadata)
+        // kube 1.36 omits a zero creationTimestamp (omitzero) rather than writing null.
+        body["metadata"] = .object(body.metadataObject)
         return body
     }
 
@@ -132,6 +144,11 @@ extension APIServer {
                 APIServerSemantics.FieldError(.invalid, field: "spec.expirationSeconds", value: .int(requested), detail: "may not specify a duration larger than 2^32 seconds").cause
             ])
         }
+        body["apiVersion"] = "authentication.k8s.io/v1"
+        body["kind"] = "TokenRequest"
+        if body["spec"] == nil { body["spec"] = .object([:]) }
+        body["spec"]?["expirationSeconds"] = .int(requested)
+        body = try recordCreate(body, request: request, subresource: "token")
         let audiences = body["spec"]?["audiences"]?.arrayValue?.compactMap(\.stringValue) ?? []
         let bound = try await boundObject(body["spec"]?["boundObjectRef"], namespace: namespace, serviceAccount: name)
         let minted: (token: String, expiration: Date)
