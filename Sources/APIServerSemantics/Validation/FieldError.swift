@@ -12,6 +12,7 @@ public struct FieldError: Sendable, Hashable, CustomStringConvertible {
         case duplicate = "FieldValueDuplicate"
         case typeInvalid = "FieldValueTypeInvalid"
         case tooMany = "FieldValueTooMany"
+        case notFound = "FieldValueNotFound"
 
         var label: String {
             switch self {
@@ -23,6 +24,7 @@ public struct FieldError: Sendable, Hashable, CustomStringConvertible {
             case .duplicate: "Duplicate value"
             case .typeInvalid: "Invalid value"
             case .tooMany: "Too many"
+            case .notFound: "Not found"
             }
         }
     }
@@ -49,7 +51,7 @@ public struct FieldError: Sendable, Hashable, CustomStringConvertible {
         var body = kind.label
         if let renderedValue {
             body += ": " + renderedValue
-        } else if [.invalid, .notSupported, .duplicate, .typeInvalid, .tooMany].contains(kind), let value {
+        } else if [.invalid, .notSupported, .duplicate, .typeInvalid, .tooMany, .notFound].contains(kind), let value {
             body += ": " + describe(value)
         }
         if !detail.isEmpty { body += ": " + detail }

@@ -188,7 +188,7 @@ spec o:io.k8s.api.authentication.v1.TokenRequestSpec z
 status o:io.k8s.api.authentication.v1.TokenRequestStatus z
 T io.k8s.api.authentication.v1.TokenRequestSpec
 audiences l t=atomic
-boundObjectRef o:io.k8s.api.authentication.v1.BoundObjectReference
+boundObjectRef o:io.k8s.api.authentication.v1.BoundObjectReference z
 T io.k8s.api.authentication.v1.TokenReview
 metadata o:io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta z
 spec o:io.k8s.api.authentication.v1.TokenReviewSpec z

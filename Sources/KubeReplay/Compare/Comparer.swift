@@ -12,7 +12,8 @@ import Foundation
 ///   versions keep the recorded order (equal stays equal, increasing stays increasing;
 ///   list and bookmark versions may stay equal where the recorded cluster had other writes);
 /// - `metadata.continue`: present and non-empty where recorded;
-/// - RFC 3339 timestamps the client did not send: RFC 3339 with the same precision;
+/// - RFC 3339 timestamps the client had not sent (or sent back after the server set them):
+///   RFC 3339 with the same precision;
 /// - `<jwt>`: a JSON Web Token; generateName suffixes, `kube-api-access-xxxxx`,
 ///   `clusterIP(s)`, `nodePort`: the same shape, and bound for later steps;
 /// - `/version` build fields, openapi `hash=` values, Table cells of time columns, the
@@ -25,8 +26,11 @@ import Foundation
 struct Comparer {
     /// The exchange's namespace, substituted for `{ns}` before comparing.
     let namespace: String
-    /// Every string in the exchange's request bodies (client-supplied values compare exactly).
+    /// Every string in the request bodies sent so far (client-supplied values compare exactly).
     var requestStrings: Set<String> = []
+    /// Timestamps a response showed before the client sent them: the server set them, and a
+    /// client that sends one back (a PUT of an object it read) does not make it its own.
+    var serverTimes: Set<String> = []
     /// `metadata.generateName` prefixes the exchange sends.
     var generateNames: [String] = []
     /// Recorded → replayed values of random or allocated strings, in binding order.
@@ -63,6 +67,11 @@ struct Comparer {
             result = result.replacingOccurrences(of: binding.recorded, with: binding.replayed)
         }
         return result
+    }
+
+    /// The replayed version of an object version the recording showed (the latest seen).
+    func replayedResourceVersion(_ recorded: UInt64) -> UInt64? {
+        resourceVersions.last(where: { $0.recorded == recorded && !$0.listLike })?.replayed
     }
 
     mutating func resourceVersionsAppend(_ recorded: UInt64, _ replayed: UInt64, listLike: Bool, path: String) {
@@ -265,6 +274,8 @@ struct Comparer {
     }
 
     private mutating func compareArray(_ items: [ReplayJSON], _ got: [ReplayJSON], path: String, key: String?, context: ValueContext) {
+        var got = got
+        if key == "managedFields", let reordered = Self.inRecordedOrder(got, recorded: items) { got = reordered }
         if items.count != got.count {
             report(path, "\(items.count) items \(Self.itemNames(items))", "\(got.count) items \(Self.itemNames(got))")
         }
@@ -275,6 +286,28 @@ struct Comparer {
             }
             compareValue(expected, actual, path: path + "/\(index)", key: key == "clusterIPs" ? "clusterIP" : nil, context: context)
         }
+    }
+
+    /// kube sorts managedFields by operation, then time (seconds), manager, apiVersion and
+    /// subresource. Where every recorded entry has the same time, the recorded order is that of
+    /// the other keys, while a replay whose writes fall into different seconds sorts by time: the
+    /// replayed entries are then compared in the recorded order, provided they are in kube's order
+    /// by their own times (nil otherwise, and the entries are compared as they came).
+    static func inRecordedOrder(_ got: [ReplayJSON], recorded: [ReplayJSON]) -> [ReplayJSON]? {
+        guard got.count == recorded.count, Set(recorded.map { $0["time"]?.string ?? "" }).count == 1 else { return nil }
+        func key(_ entry: ReplayJSON, _ name: String) -> String { entry[name]?.string ?? "" }
+        func identity(_ entry: ReplayJSON) -> [String] { [key(entry, "manager"), key(entry, "operation"), key(entry, "subresource")] }
+        func sortKey(_ entry: ReplayJSON) -> [String] {
+            [key(entry, "operation"), String(key(entry, "time").prefix(19)), key(entry, "manager"), key(entry, "apiVersion"), key(entry, "subresource")]
+        }
+        guard zip(got, got.dropFirst()).allSatisfy({ !sortKey($1).lexicographicallyPrecedes(sortKey($0)) }) else { return nil }
+        var pool = got
+        var ordered: [ReplayJSON] = []
+        for entry in recorded {
+            guard let index = pool.firstIndex(where: { identity($0) == identity(entry) }) else { return nil }
+            ordered.append(pool.remove(at: index))
+        }
+        return ordered
     }
 
     /// The names of listed objects (or of watch events' objects), to make a count difference readable.

@@ -23,8 +23,6 @@ struct ExchangeRun {
         var comparer = Comparer(namespace: namespace)
         for step in recording.steps {
             let body = step.request["body"]?.replacing("{ns}", with: namespace) ?? .null
-            Self.collectStrings(body, into: &comparer.requestStrings)
-            if case .string(let text) = body { comparer.requestStrings.insert(text) }
             Self.collectGenerateNames(body, into: &comparer.generateNames)
         }
         self.comparer = comparer
@@ -34,6 +32,10 @@ struct ExchangeRun {
     mutating func run() async -> [ReplayDifference] {
         for (index, step) in recording.steps.enumerated() {
             if let note = step.note { await honour(note: note, before: index) }
+            // What the client has sent so far: a value sent only later cannot explain this answer.
+            let body = step.request["body"]?.replacing("{ns}", with: namespace) ?? .null
+            Self.collectStrings(body, into: &comparer.requestStrings)
+            if case .string(let text) = body { comparer.requestStrings.insert(text) }
             var response: ReplayedResponse
             let requestPath = step.request["path"]?.string?.replacingOccurrences(of: "{ns}", with: namespace) ?? ""
             do {
@@ -88,12 +90,32 @@ struct ExchangeRun {
             guard let value = resolve(ref.source) else {
                 throw StepFailure(reason: "ref \(ref.target) ← \(ref.source): no such value in the replayed responses")
             }
-            if let recordedValue = request.value(at: ref.target)?.string, let replayedValue = value.string {
+            // `<jwt>` stands for every token of the recording: a placeholder, not a value to bind.
+            if let recordedValue = request.value(at: ref.target)?.string, recordedValue != "<jwt>", let replayedValue = value.string {
                 comparer.bind(recordedValue, replayedValue, path: "/refs\(ref.target)")
             }
             guard request.set(value, at: ref.target) else { throw StepFailure(reason: "ref target \(ref.target) cannot be set") }
         }
         request = substituteBindings(request)
+        // A body that sends back the managedFields it read sends ours: kube keeps the live
+        // entries when they come back unchanged and takes them as given otherwise.
+        if let sent = request.value(at: "/body/metadata/managedFields"),
+            let earlier = (0..<index).reversed().first(where: { earlier in
+                recording.steps[earlier].response["body"]?["metadata"]?["managedFields"]?.replacing("{ns}", with: namespace) == sent
+            }),
+            let ours = responses[earlier].value(at: "/body/metadata/managedFields")
+        {
+            _ = request.set(ours, at: "/body/metadata/managedFields")
+        }
+        // A body that sends back an object it read (a read-modify-write without refs) carries
+        // the recorded resourceVersion: send the one this server answered for it.
+        let refTargets = Set(step.refs.map(\.target))
+        if !refTargets.contains("/body/metadata/resourceVersion"),
+            let recorded = request.value(at: "/body/metadata/resourceVersion")?.string.flatMap(UInt64.init),
+            let replayed = comparer.replayedResourceVersion(recorded)
+        {
+            _ = request.set(.string(String(replayed)), at: "/body/metadata/resourceVersion")
+        }
         let headers = request["headers"] ?? .object([])
         let identityText = headers["identity"]?.string ?? "admin"
         guard let identity = ReplayClient.Identity(identityText) else { throw StepFailure(reason: "unknown identity \(identityText)") }

@@ -60,7 +60,7 @@ struct APIError: Error, Sendable {
         }
         let joined = parts.count == 1 ? parts[0] : "[" + parts.joined(separator: ", ") + "]"
         return APIError(code: 422, reason: StatusReason.invalid, message: "\(kindText) \"\(name)\" is invalid: \(joined)",
-                        details: StatusDetails(name: name.isEmpty ? nil : name, group: group.nilIfEmpty, kind: kind, causes: causes))
+                        details: StatusDetails(name: name.isEmpty ? nil : name, group: group.nilIfEmpty, kind: kind.nilIfEmpty, causes: causes))
     }
 
     static func badRequest(_ message: String) -> APIError {

@@ -81,12 +81,25 @@ struct OpenAPIDocuments: Sendable {
     /// `api/v1` → file path.
     let files: [String: String]
 
-    init(directory: String) {
+    /// The documents of `directory` for what the server serves: the group versions of
+    /// `resources` and their groups, and the documents kube-apiserver serves besides them
+    /// (`api`, `apis`, `version`, the issuer discovery paths). The spec directory also has
+    /// alpha and beta versions a default kube-apiserver does not serve (recording 008).
+    init(directory: String, resources: [APIResourceInfo]) {
+        var served: Set<String> = ["api", "apis", "version", ".well-known/openid-configuration", "openid/v1/jwks"]
+        for info in resources {
+            if info.group.isEmpty {
+                served.insert("api/\(info.version)")
+            } else {
+                served.insert("apis/\(info.group)")
+                served.insert("apis/\(info.group)/\(info.version)")
+            }
+        }
         var files: [String: String] = [:]
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         for name in names where name.hasSuffix("_openapi.json") {
             let path = String(name.dropLast("_openapi.json".count)).replacingOccurrences(of: "__", with: "/")
-            files[path] = directory + "/" + name
+            if served.contains(path) { files[path] = directory + "/" + name }
         }
         self.files = files
     }
@@ -97,10 +110,12 @@ struct OpenAPIDocuments: Sendable {
             for (key, file) in files {
                 let attributes = try? FileManager.default.attributesOfItem(atPath: file)
                 let size = (attributes?[.size] as? NSNumber)?.int64Value ?? 0
-                let digest = SHA256.hash(data: Data("\(key)\(size)".utf8)).map { String(format: "%02X", $0) }.joined()
-                paths[key] = ["serverRelativeURL": .string("/openapi/v3/\(key)?hash=\(digest.prefix(64))")]
+                let digest = SHA512.hash(data: Data("\(key)\(size)".utf8)).map { String(format: "%02X", $0) }.joined()
+                paths[key] = ["serverRelativeURL": .string("/openapi/v3/\(key)?hash=\(digest)")]
             }
-            return .json(200, JSONWriter.data(["paths": .object(paths)]))
+            // kube-apiserver sends the index as text whatever the Accept header (recording 008).
+            return ServerResponse(
+                status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")], body: .data(JSONWriter.data(["paths": .object(paths)])))
         }
         let key = String(path.dropFirst("/openapi/v3/".count))
         guard let file = files[key], let data = FileManager.default.contents(atPath: file) else { throw APIError.pathNotFound }

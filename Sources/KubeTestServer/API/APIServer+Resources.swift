@@ -1,6 +1,7 @@
 import APIServerSemantics
 import Foundation
 import KubeCore
+import KubeModels
 
 /// The REST verbs on resources: get, list, watch, create, update, patch, delete,
 /// deletecollection, plus the status, scale, token, log, eviction and binding subresources.
@@ -84,6 +85,7 @@ extension APIServer {
             var body = try parseBody(request, kind: resource.kind)
             try checkTypeMeta(&body, resource: resource)
             let context = try writeContext(request)
+            try checkStrictFields(request, body: &body, resource: resource, context: context)
             try await checkNoEscalation(body, resource: resource, namespace: namespace, user: user)
             let created = try await admitted(
                 .create, resource: resource, subresource: "", namespace: namespace, requestName: body["metadata"]?["name"]?.stringValue ?? "",
@@ -103,6 +105,7 @@ extension APIServer {
                 return .json(200, JSONWriter.data(Scale.from(updated, custom: paths)))
             }
             try checkTypeMeta(&body, resource: resource)
+            try checkStrictFields(request, body: &body, resource: resource, context: context)
             if sub.isEmpty, Self.createsOnUpdate.contains(resource.groupResource),
                 !(await store.exists(resource.storageResource, namespace: namespace, name: info.name))
             {
@@ -232,6 +235,7 @@ extension APIServer {
 
     /// A body's `apiVersion`/`kind` must match the path (they default to it when absent).
     func checkTypeMeta(_ body: inout JSONValue, resource: ServedResource) throws(APIError) {
+        if !registry.isCustom(resource) { try checkBuiltinTypeMeta(body, resource: resource) }
         if let apiVersion = body["apiVersion"], let text = apiVersion.stringValue, !text.isEmpty, text != resource.apiVersion {
             throw APIError.badRequest("the API version in the data (\(text)) does not match the expected API version (\(resource.apiVersion))")
         }
@@ -245,12 +249,73 @@ extension APIServer {
         body["kind"] = .string(resource.kind)
     }
 
+    /// A built-in resource decodes its body with kube's scheme (recording 022): a kind of
+    /// another built-in type fails to convert, and a kind the body's version does not have is
+    /// not registered; the message names the body's kind and version.
+    private func checkBuiltinTypeMeta(_ body: JSONValue, resource: ServedResource) throws(APIError) {
+        let apiVersion = body["apiVersion"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? resource.apiVersion
+        let kind = body["kind"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? resource.kind
+        guard apiVersion != resource.apiVersion || kind != resource.kind else { return }
+        let version = apiVersion.split(separator: "/").last.map(String.init) ?? apiVersion
+        let prefix = "\(kind) in version \"\(version)\" cannot be handled as a \(resource.kind): "
+        if BuiltinProtobufSchema.schema.hasMessage(apiVersion: apiVersion, kind: kind) {
+            guard kind != resource.kind else { return }
+            // The Go types: `v1.Secret` (the versioned package), `core.ConfigMap` (the internal one).
+            let internalPackage = resource.group.isEmpty ? "core" : String(resource.group.split(separator: ".")[0])
+            throw APIError.badRequest(prefix + "converting (\(version).\(kind)) to (\(internalPackage).\(resource.kind)): unknown conversion")
+        }
+        throw APIError.badRequest(prefix + "no kind \"\(kind)\" is registered for version \"\(apiVersion)\" in scheme \"pkg/api/legacyscheme/scheme.go:30\"")
+    }
+
+    /// kube's strict decoding of a built-in object sent as JSON: unknown and duplicate fields
+    /// refuse the request under `fieldValidation=Strict` (400 `strict decoding error`) and are
+    /// `Warning`s by default and under `Warn` (recording 035). The body is then what decoding
+    /// into the Go type leaves: a duplicated object member merged into the first, and the fields
+    /// the type does not have dropped. YAML and protobuf bodies are not scanned; custom objects
+    /// are checked by their schema (``ObjectStore/admitCustomObject``).
+    func checkStrictFields(_ request: ServerRequest, body: inout JSONValue, resource: ServedResource, context: WriteContext) throws(APIError) {
+        guard !registry.isCustom(resource) else { return }
+        let schema = BuiltinProtobufSchema.schema
+        let contentType = (request.headers["content-type"] ?? "application/json").lowercased()
+        var problems: [String] = []
+        if contentType.hasPrefix("application/json") || contentType.hasPrefix("*/*") {
+            let bytes = Array(request.body)
+            problems = schema.strictFieldProblems(json: bytes, apiVersion: resource.apiVersion, kind: resource.kind) ?? []
+            if problems.contains(where: { $0.hasPrefix("duplicate field") }),
+                var decoded = schema.decodingAsGo(json: bytes, apiVersion: resource.apiVersion, kind: resource.kind)
+            {
+                decoded["apiVersion"] = .string(resource.apiVersion)
+                decoded["kind"] = .string(resource.kind)
+                body = decoded
+            }
+        }
+        body = schema.droppingUnknownFields(body, apiVersion: resource.apiVersion, kind: resource.kind)
+        guard !problems.isEmpty else { return }
+        switch context.fieldValidation {
+        case "Ignore":
+            return
+        case "Strict":
+            throw APIError.badRequest(
+                "\(resource.kind) in version \"\(resource.version)\" cannot be handled as a \(resource.kind): strict decoding error: "
+                    + problems.joined(separator: ", "))
+        default:
+            for problem in problems { RequestWarnings.collector?.add(problem) }
+        }
+    }
+
     func writeContext(_ request: ServerRequest, deleteOptions: DeleteRequestOptions? = nil) throws(APIError) -> WriteContext {
         var context = WriteContext()
         context.fieldManager = try writeFieldManager(request)
-        if let validation = request.queryValue("fieldValidation") {
+        if let validation = request.queryValue("fieldValidation"), !validation.isEmpty {
             guard ["Strict", "Warn", "Ignore"].contains(validation) else {
-                throw APIError.badRequest("fieldValidation parameter unsupported: \(validation)")
+                // kube validates the decoded options object of the verb (recording 035 step 7).
+                let options = request.method == "PUT" ? "UpdateOptions" : request.method == "PATCH" ? "PatchOptions" : "CreateOptions"
+                throw APIError.invalid(kind: options, group: "meta.k8s.io", name: "", causes: [
+                    APIServerSemantics.FieldError(
+                        .notSupported, field: "fieldValidation", value: .string(validation),
+                        detail: #"supported values: "", "Ignore", "Strict", "Warn""#
+                    ).cause
+                ])
             }
             context.fieldValidation = validation
         }

@@ -52,7 +52,7 @@ extension APIServer {
             var body = try parseBody(request)
             try checkTypeMeta(&body, resource: resource)
             body = try recordCreate(body, request: request)
-            body["status"] = try await accessReviewStatus(for: user, spec: body["spec"], kind: "SelfSubjectAccessReview")
+            body["status"] = try await accessReviewStatus(for: user, spec: body["spec"])
             return .json(201, JSONWriter.data(reviewMetadata(body)))
         case ("authorization.k8s.io", "subjectaccessreviews", _), ("authorization.k8s.io", "localsubjectaccessreviews", _):
             var body = try parseBody(request)
@@ -72,7 +72,7 @@ extension APIServer {
             if resource.plural == "localsubjectaccessreviews" {
                 reviewSpec?["resourceAttributes"]?["namespace"] = .string(info.namespace)
             }
-            body["status"] = try await accessReviewStatus(for: subject, spec: reviewSpec, kind: resource.kind)
+            body["status"] = try await accessReviewStatus(for: subject, spec: reviewSpec)
             return .json(201, JSONWriter.data(reviewMetadata(body)))
         case ("authorization.k8s.io", "selfsubjectrulesreviews", _):
             var body = try parseBody(request)
@@ -112,15 +112,20 @@ extension APIServer {
         return .object(object)
     }
 
-    private func accessReviewStatus(for user: UserInfo, spec: JSONValue?, kind: String) async throws(APIError) -> JSONValue {
+    private func accessReviewStatus(for user: UserInfo, spec: JSONValue?) async throws(APIError) -> JSONValue {
         let attributes: RequestAttributes
         if let resourceAttributes = spec?["resourceAttributes"] {
             attributes = RequestAttributes(resourceAttributes: resourceAttributes)
         } else if let nonResource = spec?["nonResourceAttributes"] {
             attributes = RequestAttributes(nonResourceAttributes: nonResource)
         } else {
-            throw APIError.invalid(kind: kind, group: "authorization.k8s.io", name: "", causes: [
-                FieldError.required("spec.resourceAttributes", "exactly one of nonResourceAttributes or resourceAttributes must be specified")
+            // kube validates the decoded internal object, whose kind is empty: the message
+            // starts ".authorization.k8s.io", and the value is the absent nonResourceAttributes.
+            throw APIError.invalid(kind: "", group: "authorization.k8s.io", name: "", causes: [
+                APIServerSemantics.FieldError(
+                    .invalid, field: "spec.resourceAttributes", value: .null,
+                    detail: "exactly one of nonResourceAttributes or resourceAttributes must be specified"
+                ).cause
             ])
         }
         let decision = await decide(user: user, attributes)

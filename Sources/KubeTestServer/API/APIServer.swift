@@ -48,7 +48,9 @@ final class APIServer: RequestResponder {
         self.converter = CustomResourceConverter(
             registry: registry, clients: webhookClients, serviceAddresses: configuration.webhookServiceAddresses)
         self.listenerAddress = listenerAddress
-        self.openAPI = configuration.openAPIDirectory.map(OpenAPIDocuments.init(directory:))
+        self.openAPI = configuration.openAPIDirectory.map {
+            OpenAPIDocuments(directory: $0, resources: configuration.builtinResources ?? BuiltinResources.all)
+        }
     }
 
     func respond(to request: ServerRequest) async -> ServerResponse {

@@ -3,18 +3,21 @@ import KubeCore
 
 /// Resources served by one storage under two API groups, converted field by field like
 /// kube-apiserver's conversion through the internal type. Today: core/v1 Events and
-/// `events.k8s.io/v1` Events (stored in the core form, as in kube's etcd).
+/// `events.k8s.io/v1` Events (stored in the core form, as in kube's etcd), and
+/// HorizontalPodAutoscalers of `autoscaling/v1` and `v2` (stored as v2).
 enum StorageConversion {
     static let coreEvents = GroupResource(group: "", resource: "events")
 
     /// An object as `resource` serves it, from the stored form (or already in that form).
     static func toServed(_ object: JSONValue, resource: ServedResource) -> JSONValue {
+        if resource.groupResource == autoscalers { return autoscaler(object, version: resource.version) }
         guard resource.storageResource == coreEvents else { return object }
         return resource.group.isEmpty ? coreEvent(object) : eventsV1(coreEvent(object))
     }
 
     /// An object written through `resource`, in the stored form.
     static func toStorage(_ object: JSONValue, resource: ServedResource) -> JSONValue {
+        if resource.groupResource == autoscalers { return autoscaler(object, version: "v2") }
         guard resource.storageResource == coreEvents else { return object }
         return coreFromEventsV1(object)
     }

@@ -22,6 +22,8 @@ enum KindValidation {
         case ("policy", "poddisruptionbudgets"): return podDisruptionBudget(object)
         case ("apps", "deployments"), ("apps", "replicasets"), ("apps", "statefulsets"), ("apps", "daemonsets"):
             return podVolumes(object["spec"]?["template"]?["spec"], path: "spec.template.spec")
+        case ("batch", "jobs"):
+            return podVolumes(object["spec"]?["template"]?["spec"], path: "spec.template.spec")
         default: return []
         }
     }
@@ -146,11 +148,43 @@ enum KindValidation {
 
     // MARK: - Volumes (CSI driver names)
 
+    /// The sources of a volume in the order kube's `validateVolumeSource` counts them: the
+    /// second and later of one volume are each `Forbidden` (069: `emptyDir` kept by a strategic
+    /// merge beside a new `hostPath`).
+    static let volumeSources = [
+        "emptyDir", "hostPath", "gitRepo", "gcePersistentDisk", "awsElasticBlockStore", "secret", "nfs", "iscsi", "glusterfs",
+        "flocker", "persistentVolumeClaim", "rbd", "cinder", "cephfs", "quobyte", "downwardAPI", "fc", "flexVolume", "configMap",
+        "azureFile", "vsphereVolume", "photonPersistentDisk", "portworxVolume", "azureDisk", "storageos", "projected", "scaleIO",
+        "csi", "ephemeral", "image",
+    ]
+
+    /// A pod spec's volumes (exactly one source each, CSI driver names), then the containers'
+    /// `volumeMounts`, which must name a valid volume (`Not found`), as kube's `ValidatePodSpec` orders them.
     private static func podVolumes(_ spec: JSONValue?, path: String) -> [Cause] {
         var errors: [Cause] = []
+        var valid: Set<String> = []
         for (index, volume) in (spec?["volumes"]?.arrayValue ?? []).enumerated() {
+            let volumePath = "\(path).volumes[\(index)]"
+            let sources = volumeSources.filter { volume[$0] != nil && volume[$0] != .null }
+            var volumeErrors: [Cause] = []
+            if sources.isEmpty {
+                volumeErrors.append(Cause(.required, field: volumePath, detail: "must specify a volume type"))
+            }
+            for extra in sources.dropFirst() {
+                volumeErrors.append(Cause(.forbidden, field: "\(volumePath).\(extra)", detail: "may not specify more than 1 volume type"))
+            }
             if let driver = volume["csi"]?["driver"] {
-                errors += csiDriverName(driver.stringValue ?? "", field: "\(path).volumes[\(index)].csi.driver")
+                volumeErrors += csiDriverName(driver.stringValue ?? "", field: "\(volumePath).csi.driver")
+            }
+            if volumeErrors.isEmpty, let name = volume["name"]?.stringValue { valid.insert(name) }
+            errors += volumeErrors
+        }
+        for list in ["initContainers", "containers"] {
+            for (index, container) in (spec?[list]?.arrayValue ?? []).enumerated() {
+                for (mountIndex, mount) in (container["volumeMounts"]?.arrayValue ?? []).enumerated() {
+                    guard let name = mount["name"]?.stringValue, !name.isEmpty, !valid.contains(name) else { continue }
+                    errors.append(Cause(.notFound, field: "\(path).\(list)[\(index)].volumeMounts[\(mountIndex)].name", value: .string(name)))
+                }
             }
         }
         return errors
