@@ -90,40 +90,17 @@ private struct StrictFieldScanner {
     /// The members of an object of `message`; leaves `index` after its `}`.
     mutating func object(message: Int, path: String) {
         guard current == UInt8(ascii: "{") else { return skipValue() }
-        index += 1
-        var seen: Set<String> = []
-        skipSpace()
-        if current == UInt8(ascii: "}") {
-            index += 1
-            return
-        }
-        while index < bytes.count {
-            skipSpace()
-            guard let key = readString() else { return }
-            skipSpace()
-            guard current == UInt8(ascii: ":") else { return }
-            index += 1
-            skipSpace()
-            let childPath = path.isEmpty ? key : path + "." + key
-            if !seen.insert(key).inserted { report("duplicate field \"\(childPath)\"") }
-            if let field = schema.field(named: key, in: message) {
-                value(of: field, path: childPath)
+        let typeMetaAllowed = schema.messages[message].byName["metadata"] != nil
+        func child(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+        members { scanner, key in
+            if let field = scanner.schema.field(named: key, in: message) {
+                scanner.value(of: field, path: child(key))
             } else {
-                if !((key == "apiVersion" || key == "kind") && schema.messages[message].byName["metadata"] != nil) {
-                    report("unknown field \"\(childPath)\"")
-                }
-                skipValue()
+                if !((key == "apiVersion" || key == "kind") && typeMetaAllowed) { scanner.report("unknown field \"\(child(key))\"") }
+                scanner.skipValue()
             }
-            skipSpace()
-            if current == UInt8(ascii: ",") {
-                index += 1
-            } else {
-                if current == UInt8(ascii: "}") { index += 1 }
-                return
-            }
-        }
+        } onDuplicate: { key in "duplicate field \"\(child(key))\"" }
     }
-
 
     private mutating func value(of field: ProtobufSchema.Field, path: String) {
         if field.mapKey != nil {
@@ -259,13 +236,13 @@ private struct StrictFieldScanner {
         guard let byte = current else { return }
         switch byte {
         case UInt8(ascii: "\""):
-            _ = readStringBytes()
+            skipString()
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             var depth = 0
             while let next = current {
                 switch next {
                 case UInt8(ascii: "\""):
-                    _ = readStringBytes()
+                    skipString()
                     continue
                 case UInt8(ascii: "{"), UInt8(ascii: "["):
                     depth += 1
@@ -286,15 +263,14 @@ private struct StrictFieldScanner {
         }
     }
 
-    /// Skips a string at `index`.
-    private mutating func readStringBytes() -> Bool {
-        guard current == UInt8(ascii: "\"") else { return false }
+    /// Skips a string at `index` (nothing when there is none).
+    private mutating func skipString() {
+        guard current == UInt8(ascii: "\"") else { return }
         index += 1
         while let byte = current, byte != UInt8(ascii: "\"") {
             index += byte == UInt8(ascii: "\\") ? 2 : 1
         }
         index += 1
-        return true
     }
 }
 
