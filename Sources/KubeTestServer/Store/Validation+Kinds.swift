@@ -179,7 +179,7 @@ enum KindValidation {
             if volumeErrors.isEmpty, let name = volume["name"]?.stringValue { valid.insert(name) }
             errors += volumeErrors
         }
-        for list in ["initContainers", "containers"] {
+        for list in ["containers", "initContainers"] {
             for (index, container) in (spec?[list]?.arrayValue ?? []).enumerated() {
                 for (mountIndex, mount) in (container["volumeMounts"]?.arrayValue ?? []).enumerated() {
                     guard let name = mount["name"]?.stringValue, !name.isEmpty, !valid.contains(name) else { continue }
