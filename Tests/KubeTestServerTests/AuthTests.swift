@@ -146,15 +146,17 @@ struct FaultAndCRDTests {
     /// One client's answers are delayed (by User-Agent); the others are served at once. With
     /// `applyFirst` the write has happened before the late answer; without, it happens late.
     @Test func oneClientsResponsesAreDelayed() async throws {
+        // Long enough that a loaded machine cannot make an undelayed request look delayed.
+        let delay = Duration.milliseconds(1_500)
         try await withServer { server, wire in
             let slow: [(String, String)] = [("User-Agent", "test-client slow-one")]
-            server.faults.delayResponses(toUserAgentContaining: "slow-one", by: .milliseconds(700))
+            server.faults.delayResponses(toUserAgentContaining: "slow-one", by: delay)
             var started = ContinuousClock.now
             #expect(try await wire.get("/api/v1/namespaces/default/configmaps", headers: slow).status == 200)
-            #expect(ContinuousClock.now - started >= .milliseconds(700))
+            #expect(ContinuousClock.now - started >= delay)
             started = ContinuousClock.now
             #expect(try await wire.get("/api/v1/namespaces/default/configmaps", headers: [("User-Agent", "someone-else")]).status == 200)
-            #expect(ContinuousClock.now - started < .milliseconds(700))
+            #expect(ContinuousClock.now - started < delay)
 
             // applyFirst (the default): the object exists while its creator still waits for the answer.
             let body = JSONWriter.data(configMap("written-early"))
@@ -166,7 +168,7 @@ struct FaultAndCRDTests {
             // Over HTTP, holding the request itself: the object appears only after the delay.
             #expect(
                 try await wire.post(
-                    "/_control/faults", ["action": "delayClientResponses", "userAgentContains": "slow-one", "milliseconds": 700, "applyFirst": false]
+                    "/_control/faults", ["action": "delayClientResponses", "userAgentContains": "slow-one", "milliseconds": 1_500, "applyFirst": false]
                 ).status == 200)
             let late = JSONWriter.data(configMap("written-late"))
             let lateCreate = Task { try await wire.request(.POST, "/api/v1/namespaces/default/configmaps", body: late, headers: slow) }
@@ -179,7 +181,7 @@ struct FaultAndCRDTests {
             server.faults.clear()
             started = ContinuousClock.now
             #expect(try await wire.get("/api/v1/namespaces/default/configmaps", headers: slow).status == 200)
-            #expect(ContinuousClock.now - started < .milliseconds(700))
+            #expect(ContinuousClock.now - started < delay)
         }
     }
 
