@@ -46,7 +46,9 @@ extension ServerResponse {
         guard headers.contains(where: { $0.0 == "Content-Type" && $0.1 == "application/json" }) else { return self }
         switch body {
         case .data(let data):
-            guard let value = try? JSONWriter.parse(data), let kind = value["kind"]?.stringValue,
+            // Our own JSON, read back with the fast reader (Foundation's JSONDecoder took
+            // seconds for a page of 500 pods).
+            guard let value = try? JSONValue.read(from: data), let kind = value["kind"]?.stringValue,
                 BuiltinProtobufSchema.schema.hasMessage(apiVersion: value["apiVersion"]?.stringValue ?? "", kind: kind),
                 let bytes = try? BuiltinProtobufSchema.schema.encodeObject(value)
             else { return self }
@@ -72,14 +74,16 @@ extension ServerResponse {
                 guard case .data(let data) = chunk else { continuation.yield(chunk); continue }
                 pending.append(contentsOf: data)
                 var frames: [UInt8] = []
-                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    let line = Data(pending[..<newline])
-                    pending.removeSubrange(...newline)
-                    guard let event = try? JSONWriter.parse(line), let type = event["type"]?.stringValue,
+                var start = pending.startIndex
+                while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = pending[start..<newline]
+                    start = newline + 1
+                    guard let event = try? JSONValue.read(from: Array(line)), let type = event["type"]?.stringValue,
                         let object = event["object"], let frame = try? BuiltinProtobufSchema.schema.encodeWatchFrame(type: type, object: object)
                     else { continue }
                     frames.append(contentsOf: frame)
                 }
+                pending.removeSubrange(..<start)
                 if !frames.isEmpty { continuation.yield(.data(Data(frames))) }
             }
             continuation.finish()

@@ -25,66 +25,7 @@ enum JSONWriter {
     }
 
     static func write(_ value: JSONValue, into out: inout [UInt8]) {
-        switch value {
-        case .null: out.append(contentsOf: Array("null".utf8))
-        case .bool(let flag): out.append(contentsOf: Array((flag ? "true" : "false").utf8))
-        case .int(let number): out.append(contentsOf: Array(String(number).utf8))
-        case .double(let number):
-            if number.isFinite, number.rounded() == number, abs(number) < 1e15 {
-                out.append(contentsOf: Array(String(Int64(number)).utf8))
-            } else if number.isFinite {
-                out.append(contentsOf: Array("\(number)".utf8))
-            } else {
-                out.append(contentsOf: Array("null".utf8))
-            }
-        case .string(let text): writeString(text, into: &out)
-        case .array(let items):
-            out.append(UInt8(ascii: "["))
-            for (index, item) in items.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                write(item, into: &out)
-            }
-            out.append(UInt8(ascii: "]"))
-        case .object(let members):
-            out.append(UInt8(ascii: "{"))
-            var first = true
-            for key in leadingKeys {
-                if let member = members[key] {
-                    if !first { out.append(UInt8(ascii: ",")) }
-                    first = false
-                    writeString(key, into: &out)
-                    out.append(UInt8(ascii: ":"))
-                    write(member, into: &out)
-                }
-            }
-            for key in members.keys.sorted() where !leadingKeys.contains(key) {
-                if !first { out.append(UInt8(ascii: ",")) }
-                first = false
-                writeString(key, into: &out)
-                out.append(UInt8(ascii: ":"))
-                write(members[key]!, into: &out)
-            }
-            out.append(UInt8(ascii: "}"))
-        }
-    }
-
-    private static let hex = Array("0123456789abcdef".utf8)
-
-    static func writeString(_ text: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [92, 92])
-            case 0x0A: out.append(contentsOf: [92, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [92, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [92, UInt8(ascii: "t")])
-            case 0..<0x20:
-                out.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
+        value.writeJSON(into: &out, leadingKeys: leadingKeys)
     }
 
     /// Parses a request body; the error text is what a 400 reports.
