@@ -32,6 +32,27 @@ import Testing
         #expect(String(decoding: try encoder.encode(value), as: UTF8.self) == text)
     }
 
+    @Test func jsonBytesWritesCompactSortedEscapedJSON() throws {
+        let value: JSONValue = [
+            "z": 1, "a": ["b": true, "a": nil], "s": "quote\" back\\ nl\n tab\t bell\u{07} é", "d": 2.0, "f": 0.5,
+            "big": .double(1e20), "nan": .double(.nan), "list": [1, "x", []],
+        ]
+        let text = String(decoding: value.jsonBytes, as: UTF8.self)
+        #expect(
+            text == #"{"a":{"a":null,"b":true},"big":1e+20,"d":2,"f":0.5,"list":[1,"x",[]],"nan":null,"s":"quote\" back\\ nl\n tab\t bell\u0007 é","z":1}"#)
+        // The reader reads it back (NaN aside, which JSON cannot hold; 2.0 comes back as the integer 2).
+        var expected = value
+        expected["nan"] = nil
+        expected["d"] = 2
+        var read = try JSONValue.read(from: value.jsonBytes)
+        read["nan"] = nil
+        #expect(read == expected)
+        // Leading keys first, in their order, at every depth.
+        var out: [UInt8] = []
+        JSONValue.object(["b": 1, "kind": "K", "spec": ["x": 1, "kind": "inner"]]).writeJSON(into: &out, leadingKeys: ["kind", "spec"])
+        #expect(String(decoding: out, as: UTF8.self) == #"{"kind":"K","spec":{"kind":"inner","x":1},"b":1}"#)
+    }
+
     @Test func dynamicObjectKeepsUnknownFields() throws {
         let text = #"{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w","labels":{"a":"b"}},"spec":{"size":3,"x-new":[1,2]},"status":{"ok":true}}"#
         let object = try JSONDecoder().decode(DynamicObject.self, from: Data(text.utf8))
