@@ -18,7 +18,7 @@ public struct Webhook: Sendable {
     public let timeout: Duration
 
     enum Kind: Sendable {
-        case admission(@Sendable (AdmissionReview.Request, Logger) async throws -> AdmissionReview.Response)
+        case admission(@Sendable (ReceivedAdmission, Logger) async throws -> AdmissionReview.Response)
         case conversion(@Sendable (ConversionReview.Request, Logger) async -> ConversionReview.Response)
     }
 
@@ -43,10 +43,11 @@ public struct Webhook: Sendable {
         _ type: K.Type, path: String, name: String? = nil, timeout: Duration = .seconds(10),
         _ handler: @escaping @Sendable (AdmissionRequest<K>) async throws -> AdmissionDecision
     ) -> Webhook {
-        Webhook(path: path, name: name, timeout: timeout, kind: .admission({ review, _ in
+        Webhook(path: path, name: name, timeout: timeout, kind: .admission({ received, _ in
+            let review = received.request
             let request = try AdmissionRequest<K>(
-                review: review, object: review.object.map { try ObjectCoding.decode(K.self, from: $0) },
-                oldObject: review.oldObject.map { try ObjectCoding.decode(K.self, from: $0) })
+                review: review, object: received.objectBytes.map { try ObjectCoding.decode(K.self, bytes: $0) },
+                oldObject: received.oldObjectBytes.map { try ObjectCoding.decode(K.self, bytes: $0) })
             let decision = try await handler(request)
             return AdmissionReview.Response(
                 uid: review.uid, allowed: decision.allowed, status: decision.allowed ? nil : decision.status,
@@ -67,12 +68,15 @@ public struct Webhook: Sendable {
         _ type: K.Type, path: String, name: String? = nil, timeout: Duration = .seconds(10),
         _ handler: @escaping @Sendable (AdmissionRequest<K>, inout K) async throws -> Void
     ) -> Webhook {
-        Webhook(path: path, name: name, timeout: timeout, kind: .admission({ review, _ in
-            guard let raw = review.object else { return AdmissionReview.Response(uid: review.uid, allowed: true) }
-            var object = try ObjectCoding.decode(K.self, from: raw)
+        Webhook(path: path, name: name, timeout: timeout, kind: .admission({ received, _ in
+            let review = received.request
+            guard let raw = review.object, let bytes = received.objectBytes else {
+                return AdmissionReview.Response(uid: review.uid, allowed: true)
+            }
+            var object = try ObjectCoding.decode(K.self, bytes: bytes)
             let request = try AdmissionRequest<K>(
                 review: review, object: object,
-                oldObject: review.oldObject.map { try ObjectCoding.decode(K.self, from: $0) })
+                oldObject: received.oldObjectBytes.map { try ObjectCoding.decode(K.self, bytes: $0) })
             let known = try ObjectCoding.encode(object)
             try await handler(request, &object)
             let mutated = try ObjectCoding.encode(object)
@@ -94,17 +98,16 @@ enum ObjectCoding {
     }
 
     static func decode<K: Decodable>(_ type: K.Type, from value: JSONValue) throws -> K {
-        let data: Data
-        do {
-            data = try JSONEncoder().encode(value)
-        } catch {
-            throw DecodingFailed(description: "cannot encode object: \(error)")
-        }
+        try decode(K.self, bytes: value.jsonBytes)
+    }
+
+    /// `K` from the JSON text of one object (as it came in a review).
+    static func decode<K: Decodable>(_ type: K.Type, bytes: [UInt8]) throws -> K {
         do {
             if let readable = K.self as? any JSONReadable.Type {
-                return try readable.read(from: data) as! K
+                return try readable.read(from: bytes) as! K
             }
-            return try JSONDecoder().decode(K.self, from: data)
+            return try JSONDecoder().decode(K.self, from: Data(bytes))
         } catch {
             throw DecodingFailed(description: "cannot decode object as \(K.self): \(error)")
         }

@@ -40,10 +40,20 @@ public struct AdmissionReview: Codable, Sendable, Hashable {
         /// `CREATE`, `UPDATE`, `DELETE` or `CONNECT`.
         public var operation: AdmissionOperation
         public var userInfo: UserInfo
-        /// The object after the request (absent for DELETE).
-        public var object: JSONValue?
-        /// The object before the request (UPDATE and DELETE).
-        public var oldObject: JSONValue?
+        /// The object after the request (absent for DELETE); parsed from the review's JSON text
+        /// on each read, since a typed handler decodes the text itself.
+        public var object: JSONValue? {
+            get { rawObject?.value }
+            set { rawObject = newValue.map(RawJSON.init) }
+        }
+        /// The object before the request (UPDATE and DELETE), parsed on each read like ``object``.
+        public var oldObject: JSONValue? {
+            get { rawOldObject?.value }
+            set { rawOldObject = newValue.map(RawJSON.init) }
+        }
+        /// ``object`` as it came: the bytes of the review, or a value set in Swift.
+        var rawObject: RawJSON?
+        var rawOldObject: RawJSON?
         /// `true` when the change will not be persisted; a webhook with side effects must not make them.
         public var dryRun: Bool?
         /// The operation's options (`CreateOptions`, `UpdateOptions`, `DeleteOptions`).
@@ -67,10 +77,16 @@ public struct AdmissionReview: Codable, Sendable, Hashable {
             self.namespace = namespace
             self.operation = operation
             self.userInfo = userInfo
-            self.object = object
-            self.oldObject = oldObject
+            self.rawObject = object.map(RawJSON.init)
+            self.rawOldObject = oldObject.map(RawJSON.init)
             self.dryRun = dryRun
             self.options = options
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case uid, kind, resource, subResource, requestKind, requestResource, requestSubResource, name, namespace, operation
+            case userInfo, dryRun, options
+            case rawObject = "object", rawOldObject = "oldObject"
         }
     }
 

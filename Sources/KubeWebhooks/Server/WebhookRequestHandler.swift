@@ -3,7 +3,7 @@ import NIOCore
 import NIOHTTP1
 
 /// Collects one request (head, body up to the limit, end) on an HTTP/1.1 connection or
-/// an HTTP/2 stream, answers it on a task and writes the response back.
+/// an HTTP/2 stream, answers it (a review's handler on a task) and writes the response back.
 final class WebhookRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -43,67 +43,92 @@ final class WebhookRequestHandler: ChannelInboundHandler, RemovableChannelHandle
         context.close(promise: nil)
     }
 
+    /// Decides on the event loop, where the body is (no copy of it); only a review's
+    /// handler runs on a task, raced against a timer on the loop. The answer is written
+    /// on the loop by whichever finishes first.
     private func dispatch(context: ChannelHandlerContext, head: HTTPRequestHead) {
-        let channel = context.channel
         let server = self.server
-        let method = head.method.rawValue
-        let path = head.uri
-        let version = head.version
-        let keepAlive = head.isKeepAlive
-        let data = Data(body.readableBytesView)
-        let tooLarge = self.tooLarge
-        body = ByteBuffer()
+        let route = WebhookRouter.route(head.uri)
+        let plan: WebhookRouter.Plan
+        if head.method == .GET && route == "/healthz" {
+            plan = .answer(WebhookHTTPResponse(status: 200, contentType: "text/plain", body: Data("ok".utf8)))
+        } else if head.method == .GET && route == "/readyz" {
+            plan = .answer(
+                server.isReady
+                    ? WebhookHTTPResponse(status: 200, contentType: "text/plain", body: Data("ok".utf8))
+                    : WebhookHTTPResponse(status: 503, contentType: "text/plain", body: Data("shutting down".utf8)))
+        } else if tooLarge {
+            plan = .answer(server.router.tooLarge(path: route))
+        } else {
+            plan = body.withUnsafeReadableBytes { server.router.plan(method: head.method.rawValue, path: head.uri, body: $0) }
+        }
+        body.clear()
         server.connections.begin()
-        Task {
-            await WebhookExchange.answer(
-                server: server, method: method, path: path, version: version, keepAlive: keepAlive, body: data,
-                tooLarge: tooLarge, channel: channel)
+        let reply = Reply(context: context, version: head.version, keepAlive: head.isKeepAlive, server: server)
+        switch plan {
+        case .answer(let response):
+            reply.write(response)
+        case .review(let review):
+            let loop = context.eventLoop
+            let race = NIOLoopBound(Race(), eventLoop: loop)
+            let bound = NIOLoopBound(reply, eventLoop: loop)
+            let work = Task {
+                let finish = await review.run()
+                loop.execute {
+                    guard race.value.answer() else { return }
+                    bound.value.write(finish())
+                }
+            }
+            race.value.timer = loop.scheduleTask(in: .nanoseconds(review.timeout.nanoseconds)) {
+                guard race.value.answer() else { return }
+                work.cancel()
+                bound.value.write(review.timedOut())
+            }
         }
     }
 }
 
-/// Answers one collected request and writes the response.
-enum WebhookExchange {
-    static func answer(
-        server: WebhookServer, method: String, path: String, version: HTTPVersion, keepAlive: Bool, body: Data,
-        tooLarge: Bool, channel: any Channel
-    ) async {
-        let response: WebhookHTTPResponse
-        let route = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
-        if method == "GET" && route == "/healthz" {
-            response = WebhookHTTPResponse(status: 200, contentType: "text/plain", body: Data("ok".utf8))
-        } else if method == "GET" && route == "/readyz" {
-            response =
-                server.isReady
-                ? WebhookHTTPResponse(status: 200, contentType: "text/plain", body: Data("ok".utf8))
-                : WebhookHTTPResponse(status: 503, contentType: "text/plain", body: Data("shutting down".utf8))
-        } else if tooLarge {
-            response = server.router.tooLarge(path: route)
-        } else {
-            response = await server.router.respond(method: method, path: path, body: body)
-        }
-        // While draining, HTTP/1.1 clients are told to reconnect elsewhere.
-        let close = !keepAlive || (version.major == 1 && !server.isReady)
-        await write(response, to: channel, version: version, close: close)
-        server.connections.end()
-    }
+/// Which of a review's handler and its timer answered first (touched only on the loop).
+private final class Race {
+    var answered = false
+    var timer: Scheduled<Void>?
 
-    static func write(_ response: WebhookHTTPResponse, to channel: any Channel, version: HTTPVersion, close: Bool) async {
+    /// `true` for the first caller, which then owns the answer.
+    func answer() -> Bool {
+        guard !answered else { return false }
+        answered = true
+        timer?.cancel()
+        timer = nil
+        return true
+    }
+}
+
+/// Writes one response on the loop: head, body and end in one flush.
+private struct Reply {
+    let context: ChannelHandlerContext
+    let version: HTTPVersion
+    let keepAlive: Bool
+    let server: WebhookServer
+
+    func write(_ response: WebhookHTTPResponse) {
+        let http1 = version.major == 1
+        // While draining, HTTP/1.1 clients are told to reconnect elsewhere.
+        let close = http1 && (!keepAlive || !server.isReady)
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: response.contentType)
-        headers.add(name: "Content-Length", value: "\(response.body.count)")
-        let http1 = version.major == 1
-        if close && http1 { headers.add(name: "Connection", value: "close") }
+        headers.add(name: "Content-Length", value: String(response.body.count))
+        if close { headers.add(name: "Connection", value: "close") }
         let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
-        channel.write(HTTPServerResponsePart.head(head), promise: nil)
+        context.write(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
         if !response.body.isEmpty {
-            channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: response.body))), promise: nil)
+            let buffer = context.channel.allocator.buffer(bytes: response.body)
+            context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer))), promise: nil)
         }
-        do {
-            try await channel.writeAndFlush(HTTPServerResponsePart.end(nil))
-        } catch {
-            return
+        let channel = context.channel
+        let server = self.server
+        context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).whenComplete { _ in
+            if close { channel.close(promise: nil) }
+            server.connections.end()
         }
-        if close && http1 { try? await channel.close() }
     }
 }

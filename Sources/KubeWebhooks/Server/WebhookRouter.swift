@@ -61,19 +61,18 @@ public struct WebhookRouter: Sendable {
 
     /// Answers one request. `path` may carry a query string (ignored).
     public func respond(method: String, path: String, body: Data) async -> WebhookHTTPResponse {
-        let route = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
-        guard let webhook = webhooks[route] else {
-            return Self.statusResponse(404, "the server could not find the requested resource: \(route)", reason: "NotFound")
-        }
-        guard method == "POST" else {
-            return Self.statusResponse(405, "method \(method) is not allowed on \(route); webhooks take POST", reason: "MethodNotAllowed")
-        }
-        if body.count > maxRequestBodyBytes { return tooLarge(path: route) }
-        switch webhook.kind {
-        case .admission(let handler):
-            return await Self.encode(admit(webhook, handler, body))
-        case .conversion(let handler):
-            return await convert(webhook, handler, body)
+        let decided = body.withUnsafeBytes { self.plan(method: method, path: path, body: $0) }
+        switch decided {
+        case .answer(let response):
+            return response
+        case .review(let review):
+            let outcome: Result<@Sendable () -> WebhookHTTPResponse, Failure> = await Self.withTimeout(review.timeout) {
+                await review.run()
+            }
+            switch outcome {
+            case .success(let finish): return finish()
+            case .failure: return review.timedOut()
+            }
         }
     }
 
@@ -83,30 +82,88 @@ public struct WebhookRouter: Sendable {
         let message = "request entity is too large; limit is \(maxRequestBodyBytes) bytes"
         if let webhook = webhooks[path], case .admission = webhook.kind {
             record(webhook, operation: "unknown", result: "error", start: .now)
-            return Self.encode(AdmissionReview(response: Self.errored(uid: "", code: 413, message)))
+            return Self.admissionAnswer(Self.errored(uid: "", code: 413, message))
         }
         return Self.statusResponse(413, message, reason: "RequestEntityTooLarge")
     }
 
+    /// What answering one request takes, decided synchronously from the request, so a
+    /// server can decide where the body is, without copying it.
+    enum Plan: Sendable {
+        /// Answered without a handler (unknown path, bad method, malformed review).
+        case answer(WebhookHTTPResponse)
+        /// A review for a handler.
+        case review(PendingReview)
+    }
+
+    /// A parsed review waiting for its handler.
+    struct PendingReview: Sendable {
+        let timeout: Duration
+        /// Runs the handler. The closure it returns records, logs and encodes the answer;
+        /// call it only when the handler finished within ``timeout``.
+        let run: @Sendable () async -> @Sendable () -> WebhookHTTPResponse
+        /// The answer when the handler did not finish within ``timeout`` (recorded and logged).
+        let timedOut: @Sendable () -> WebhookHTTPResponse
+    }
+
+    /// The route of a request target: `path` without its query string.
+    static func route(_ path: String) -> String {
+        guard let query = path.utf8.firstIndex(of: UInt8(ascii: "?")) else { return path }
+        return String(path[..<query])
+    }
+
+    func plan(method: String, path: String, body: UnsafeRawBufferPointer) -> Plan {
+        let route = Self.route(path)
+        guard let webhook = webhooks[route] else {
+            return .answer(Self.statusResponse(404, "the server could not find the requested resource: \(route)", reason: "NotFound"))
+        }
+        guard method == "POST" else {
+            return .answer(Self.statusResponse(405, "method \(method) is not allowed on \(route); webhooks take POST", reason: "MethodNotAllowed"))
+        }
+        if body.count > maxRequestBodyBytes { return .answer(tooLarge(path: route)) }
+        switch webhook.kind {
+        case .admission(let handler): return admission(webhook, handler, body)
+        case .conversion(let handler): return conversion(webhook, handler, body)
+        }
+    }
+
     // MARK: admission
 
-    private func admit(
-        _ webhook: Webhook, _ handler: @escaping @Sendable (AdmissionReview.Request, Logger) async throws -> AdmissionReview.Response,
-        _ body: Data
-    ) async -> AdmissionReview {
+    private func admission(
+        _ webhook: Webhook, _ handler: @escaping @Sendable (ReceivedAdmission, Logger) async throws -> AdmissionReview.Response,
+        _ body: UnsafeRawBufferPointer
+    ) -> Plan {
         let start = ContinuousClock.now
-        let request: AdmissionReview.Request
+        let received: ReceivedAdmission
         switch Self.parseAdmission(body) {
         case .success(let parsed):
-            request = parsed
+            received = parsed
         case .failure(let failure):
             record(webhook, operation: "unknown", result: "error", start: start)
             logger.log(level: reviewLogLevel, "malformed admission review", metadata: [
                 "webhook": "\(webhook.name)", "error": "\(failure.message)",
             ])
-            return AdmissionReview(response: Self.errored(uid: failure.uid, code: 400, failure.message))
+            return .answer(Self.admissionAnswer(Self.errored(uid: failure.uid, code: 400, failure.message)))
         }
-        let outcome = await Self.withTimeout(webhook.timeout) { try await handler(request, logger) }
+        let request = received.request
+        let logger = logger
+        return .review(PendingReview(
+            timeout: webhook.timeout,
+            run: { [self] in
+                do {
+                    let answer = try await handler(received, logger)
+                    return { finishAdmission(webhook, request, .success(answer), start: start) }
+                } catch {
+                    return { finishAdmission(webhook, request, .failure(.threw(error)), start: start) }
+                }
+            },
+            timedOut: { [self] in finishAdmission(webhook, request, .failure(.timedOut), start: start) }))
+    }
+
+    private func finishAdmission(
+        _ webhook: Webhook, _ request: AdmissionReview.Request, _ outcome: Result<AdmissionReview.Response, Failure>,
+        start: ContinuousClock.Instant
+    ) -> WebhookHTTPResponse {
         var response: AdmissionReview.Response
         var result: String
         switch outcome {
@@ -125,16 +182,19 @@ public struct WebhookRouter: Sendable {
         }
         response.uid = request.uid
         let elapsed = record(webhook, operation: request.operation.rawValue, result: result, start: start)
-        var metadata: Logger.Metadata = [
-            "webhook": "\(webhook.name)", "uid": "\(request.uid)", "operation": "\(request.operation)",
-            "kind": "\(request.kind.kind)", "object": "\(request.namespace.map { $0 + "/" } ?? "")\(request.name ?? "")",
-            "user": "\(request.userInfo.username ?? "")", "dryRun": "\(request.dryRun ?? false)", "result": "\(result)",
-            "durationMs": "\(elapsed.milliseconds)",
-        ]
-        if let message = response.status?.message, !response.allowed { metadata["message"] = "\(message)" }
-        logger.log(level: reviewLogLevel, "admission review", metadata: metadata)
+        // The metadata is built only when the line is written: most reviews are not logged.
+        if logger.logLevel <= reviewLogLevel {
+            var metadata: Logger.Metadata = [
+                "webhook": "\(webhook.name)", "uid": "\(request.uid)", "operation": "\(request.operation)",
+                "kind": "\(request.kind.kind)", "object": "\(request.namespace.map { $0 + "/" } ?? "")\(request.name ?? "")",
+                "user": "\(request.userInfo.username ?? "")", "dryRun": "\(request.dryRun ?? false)", "result": "\(result)",
+                "durationMs": "\(elapsed.milliseconds)",
+            ]
+            if let message = response.status?.message, !response.allowed { metadata["message"] = "\(message)" }
+            logger.log(level: reviewLogLevel, "admission review", metadata: metadata)
+        }
         logger.trace("admission review object", metadata: ["uid": "\(request.uid)", "object": "\(request.object ?? .null)"])
-        return AdmissionReview(response: response)
+        return Self.admissionAnswer(response)
     }
 
     /// A denial for a thrown error: a ``Status`` as it is, ``AdmissionDenied`` with its
@@ -152,12 +212,19 @@ public struct WebhookRouter: Sendable {
         AdmissionReview.Response(uid: uid, allowed: false, status: Status(message: message, code: code))
     }
 
+    static func admissionAnswer(_ response: AdmissionReview.Response) -> WebhookHTTPResponse {
+        WebhookHTTPResponse(status: 200, body: Data(AdmissionReview.responseBytes(response)))
+    }
+
     struct ParseFailure: Error {
         var uid: String
         var message: String
     }
 
-    static func parseAdmission(_ body: Data) -> Result<AdmissionReview.Request, ParseFailure> {
+    /// The review in `body`: read in one pass when it is well formed, else diagnosed
+    /// through `JSONValue` and `Codable`, which name what is wrong.
+    static func parseAdmission(_ body: UnsafeRawBufferPointer) -> Result<ReceivedAdmission, ParseFailure> {
+        if let received = try? AdmissionReview.readRequest(body) { return .success(received) }
         let value: JSONValue
         do {
             value = try JSONValue.read(from: body)
@@ -175,7 +242,8 @@ public struct WebhookRouter: Sendable {
             return .failure(ParseFailure(uid: uid, message: "the AdmissionReview has no request"))
         }
         do {
-            return .success(try request.decode(as: AdmissionReview.Request.self))
+            let decoded = try request.decode(as: AdmissionReview.Request.self)
+            return .success(ReceivedAdmission(request: decoded))
         } catch {
             return .failure(ParseFailure(uid: uid, message: "couldn't decode the AdmissionReview request: \(Self.describe(error))"))
         }
@@ -183,48 +251,80 @@ public struct WebhookRouter: Sendable {
 
     // MARK: conversion
 
-    private func convert(
+    private func conversion(
         _ webhook: Webhook, _ handler: @escaping @Sendable (ConversionReview.Request, Logger) async -> ConversionReview.Response,
-        _ body: Data
-    ) async -> WebhookHTTPResponse {
+        _ body: UnsafeRawBufferPointer
+    ) -> Plan {
         let start = ContinuousClock.now
         let request: ConversionReview.Request
-        do {
-            let value = try JSONValue.read(from: body)
-            guard value["apiVersion"]?.stringValue == ConversionReview.apiVersion,
-                value["kind"]?.stringValue == ConversionReview.kind
-            else {
-                record(webhook, operation: "convert", result: "error", start: start)
-                return Self.statusResponse(400, "unsupported review: this webhook takes \(ConversionReview.apiVersion) \(ConversionReview.kind)", reason: "BadRequest")
-            }
-            guard let raw = value["request"] else {
-                record(webhook, operation: "convert", result: "error", start: start)
-                return Self.statusResponse(400, "the ConversionReview has no request", reason: "BadRequest")
-            }
-            request = try raw.decode(as: ConversionReview.Request.self)
-        } catch {
+        switch Self.parseConversion(body) {
+        case .success(let parsed):
+            request = parsed
+        case .failure(let failure):
             record(webhook, operation: "convert", result: "error", start: start)
-            return Self.statusResponse(400, "couldn't decode the ConversionReview: \(Self.describe(error))", reason: "BadRequest")
+            return .answer(Self.statusResponse(400, failure.message, reason: "BadRequest"))
         }
-        let outcome = await Self.withTimeout(webhook.timeout) { await handler(request, logger) }
-        var response: ConversionReview.Response
-        switch outcome {
-        case .success(let answer): response = answer
-        case .failure:
-            response = ConversionReview.Response(
-                uid: request.uid, convertedObjects: [],
-                result: Status(status: "Failure", message: "webhook \(webhook.name) did not answer within \(webhook.timeout)"))
+        let logger = logger
+        return .review(PendingReview(
+            timeout: webhook.timeout,
+            run: { [self] in
+                let answer = await handler(request, logger)
+                return { finishConversion(webhook, request, answer, start: start) }
+            },
+            timedOut: { [self] in
+                let failed = ConversionReview.Response(
+                    uid: request.uid, convertedObjects: [],
+                    result: Status(status: "Failure", message: "webhook \(webhook.name) did not answer within \(webhook.timeout)"))
+                return finishConversion(webhook, request, failed, start: start)
+            }))
+    }
+
+    static func parseConversion(_ body: UnsafeRawBufferPointer) -> Result<ConversionReview.Request, ParseFailure> {
+        let value: JSONValue
+        do {
+            value = try JSONValue.read(from: body)
+        } catch {
+            return .failure(ParseFailure(uid: "", message: "couldn't decode the ConversionReview: \(error)"))
         }
+        guard value["apiVersion"]?.stringValue == ConversionReview.apiVersion, value["kind"]?.stringValue == ConversionReview.kind else {
+            return .failure(ParseFailure(uid: "", message: "unsupported review: this webhook takes \(ConversionReview.apiVersion) \(ConversionReview.kind)"))
+        }
+        guard let raw = value["request"] else {
+            return .failure(ParseFailure(uid: "", message: "the ConversionReview has no request"))
+        }
+        if let uid = raw["uid"]?.stringValue, let desired = raw["desiredAPIVersion"]?.stringValue, let objects = raw["objects"]?.arrayValue {
+            return .success(ConversionReview.Request(uid: uid, desiredAPIVersion: desired, objects: objects))
+        }
+        do {
+            return .success(try raw.decode(as: ConversionReview.Request.self))
+        } catch {
+            return .failure(ParseFailure(uid: "", message: "couldn't decode the ConversionReview: \(Self.describe(error))"))
+        }
+    }
+
+    private func finishConversion(
+        _ webhook: Webhook, _ request: ConversionReview.Request, _ answer: ConversionReview.Response, start: ContinuousClock.Instant
+    ) -> WebhookHTTPResponse {
+        var response = answer
         response.uid = request.uid
         let result = response.result.status == "Success" ? "converted" : "failed"
         let elapsed = record(webhook, operation: "convert", result: result, start: start)
-        var metadata: Logger.Metadata = [
-            "webhook": "\(webhook.name)", "uid": "\(request.uid)", "desiredAPIVersion": "\(request.desiredAPIVersion)",
-            "objects": "\(request.objects.count)", "result": "\(result)", "durationMs": "\(elapsed.milliseconds)",
+        if logger.logLevel <= reviewLogLevel {
+            var metadata: Logger.Metadata = [
+                "webhook": "\(webhook.name)", "uid": "\(request.uid)", "desiredAPIVersion": "\(request.desiredAPIVersion)",
+                "objects": "\(request.objects.count)", "result": "\(result)", "durationMs": "\(elapsed.milliseconds)",
+            ]
+            if let message = response.result.message { metadata["message"] = "\(message)" }
+            logger.log(level: reviewLogLevel, "conversion review", metadata: metadata)
+        }
+        guard let result = try? JSONValue(encoding: response.result) else {
+            return Self.statusResponse(500, "cannot encode the conversion result", reason: "InternalError")
+        }
+        let review: JSONValue = [
+            "apiVersion": .string(ConversionReview.apiVersion), "kind": .string(ConversionReview.kind),
+            "response": ["uid": .string(response.uid), "convertedObjects": .array(response.convertedObjects), "result": result],
         ]
-        if let message = response.result.message { metadata["message"] = "\(message)" }
-        logger.log(level: reviewLogLevel, "conversion review", metadata: metadata)
-        return Self.encode(ConversionReview(response: response))
+        return WebhookHTTPResponse(status: 200, body: Data(review.jsonBytes))
     }
 
     // MARK: helpers
@@ -238,14 +338,6 @@ public struct WebhookRouter: Sendable {
         Timer(label: "kube_webhook_review_duration_seconds", dimensions: [("webhook", webhook.name)], factory: metricsFactory)
             .recordNanoseconds(elapsed.nanoseconds)
         return elapsed
-    }
-
-    static func encode(_ value: some Encodable) -> WebhookHTTPResponse {
-        do {
-            return WebhookHTTPResponse(status: 200, body: try JSONEncoder().encode(value))
-        } catch {
-            return statusResponse(500, "cannot encode the response: \(error)", reason: "InternalError")
-        }
     }
 
     static func statusResponse(_ code: Int, _ message: String, reason: String) -> WebhookHTTPResponse {
