@@ -34,7 +34,7 @@ struct Report: ParsableCommand {
         }
         guard !order.isEmpty else { throw BenchError("\(input) holds no JSON lines") }
         // Scenario by scenario (standalone rows first, then the A/B rows), stable otherwise.
-        let scenarios = ["decode-podlist", "list", "watch-throughput", "informer-memory", "cold-start", "request-rate", "binary-size"]
+        let scenarios = ["decode-podlist", "list", "watch-throughput", "informer-memory", "cold-start", "request-rate", "webhook", "binary-size"]
         let rows = order.enumerated().compactMap { position, key in latest[key].map { (position, Row(key: key, object: $0)) } }
             .sorted { left, right in
                 let a = (left.1.object["compare"] != nil ? 1 : 0, scenarios.firstIndex(of: left.1.scenario) ?? scenarios.count, left.0)
@@ -105,6 +105,9 @@ struct Report: ParsableCommand {
         case "request-rate":
             guard let rate = row.number("requests_per_s_median") else { return nil }
             return ("GET ConfigMap, \(row.object["mode"] as? String ?? "")", "\(row.range("requests_per_s") ?? "") req/s, p50 \(row.range("p50_ms") ?? "") ms, p99 \(row.range("p99_ms") ?? "") ms", rate, true)
+        case "webhook":
+            guard let rate = row.number("reviews_per_s_median") else { return nil }
+            return ("webhook reviews, \(row.object["mode"] as? String ?? "")", "\(row.range("reviews_per_s") ?? "") reviews/s, p50 \(row.range("p50_ms") ?? "") ms, p99 \(row.range("p99_ms") ?? "") ms", rate, true)
         case "binary-size":
             guard let size = row.number("binary_mb") else { return nil }
             return ("kubeprobe binary, \(row.object["swift_stdlib"] as? String ?? "")", "\(format(size)) MB (stripped \(format(row.number("stripped_mb") ?? 0)) MB); whoami \(row.range("whoami_ms") ?? "") ms, peak \(row.range("whoami_peak_rss_mb") ?? "") MB", size, false)

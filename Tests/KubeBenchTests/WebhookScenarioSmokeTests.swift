@@ -21,6 +21,20 @@ import Testing
                 #expect(low > 0 && low <= median && median <= high, "\(name) in \(line)")
             }
         }
+
+        // `report` renders both modes as rows of the table.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kube-bench-webhook-report-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let jsonl = folder.appendingPathComponent("lines.jsonl"), markdown = folder.appendingPathComponent("benchmarks.md")
+        try Data(result.output.utf8).write(to: jsonl)
+        let report = try smoke.run([
+            "report", "--input", jsonl.path, "--markdown", markdown.path, "--svg", folder.appendingPathComponent("chart.svg").path,
+        ])
+        #expect(report.status == 0)
+        let table = try String(contentsOf: markdown, encoding: .utf8)
+        #expect(table.contains("webhook reviews, 8 HTTP/2 streams") && table.contains("webhook reviews, 8 HTTP/1.1 connections"))
+        #expect(table.contains("reviews/s, p50 "))
     }
 
     @Test func badInputFails() throws {
