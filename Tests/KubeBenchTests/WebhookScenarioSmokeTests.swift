@@ -35,6 +35,19 @@ import Testing
         let table = try String(contentsOf: markdown, encoding: .utf8)
         #expect(table.contains("webhook reviews, 8 HTTP/2 streams") && table.contains("webhook reviews, 8 HTTP/1.1 connections"))
         #expect(table.contains("reviews/s, p50 "))
+        #expect(table.contains("Machine: ") && !table.contains("| machine |"))
+
+        // Lines of two machines: each row says which one it was measured on.
+        var other = try #require(lines.first)
+        other["mode"] = "other machine"
+        other["machine"]?["kernel"] = "0.0-test"
+        try Data((result.output + String(decoding: other.jsonBytes, as: UTF8.self) + "\n").utf8).write(to: jsonl)
+        #expect(try smoke.run(["report", "--input", jsonl.path, "--markdown", markdown.path, "--svg", folder.appendingPathComponent("chart.svg").path]).status == 0)
+        let mixed = try String(contentsOf: markdown, encoding: .utf8)
+        #expect(mixed.contains("Machines (") && mixed.contains("- B: ") && mixed.contains("Linux 0.0-test"))
+        #expect(mixed.contains("| machine |") && mixed.contains("webhook reviews, other machine"))
+        let tagged = mixed.split(separator: "\n").first { $0.contains("webhook reviews, other machine") } ?? ""
+        #expect(tagged.hasSuffix("| B |"))
     }
 
     @Test func badInputFails() throws {
