@@ -65,7 +65,8 @@ struct Report: ParsableCommand {
         let key: String
         let object: [String: Any]
         var scenario: String { object["scenario"] as? String ?? "" }
-        var client: String { object["client"] as? String ?? "" }
+        /// The client measured (or, for server scenarios like `webhook`, the server).
+        var client: String { object["client"] as? String ?? object["server"] as? String ?? "" }
         /// `, protobuf` for a row measured in protobuf (`--protobuf`), else empty.
         var encodingSuffix: String { (object["encoding"] as? String).map { $0 == "json" ? "" : ", \($0)" } ?? "" }
         func number(_ name: String) -> Double? { (object[name] as? NSNumber)?.doubleValue }
