@@ -377,9 +377,13 @@ targets.append(
             "KubeModels", "KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer", "KubeWebhooks", "KubeBenchMalloc",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-            // `webhook`: an in-process WebhookServer, its test PKI and the HTTP/2 and HTTP/1.1 clients.
+            // `webhook`: a WebhookServer (a child process), its test PKI and the load generators
+            // (raw NIO HTTP/2 and HTTP/1.1 channels, or AsyncHTTPClient).
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOHTTP2", package: "swift-nio-http2"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "Crypto", package: "swift-crypto"),

@@ -11,9 +11,10 @@ import NIOSSL
 import SwiftASN1
 import X509
 
-/// Scenario `webhook`: validating AdmissionReviews (a Pod, the `:latest` policy) posted to an
-/// in-process `WebhookServer` over TLS on loopback, 64 at a time: as HTTP/2 streams on one
-/// connection, and on 64 HTTP/1.1 connections. Reviews/s and p50/p99 latency.
+/// Scenario `webhook`: validating AdmissionReviews (a Pod, the `:latest` policy) posted to a
+/// `WebhookServer` in a child process over TLS on loopback, 64 at a time: as HTTP/2 streams on
+/// one connection, and on 64 HTTP/1.1 connections. Reviews/s, p50/p99 latency, and the CPU time
+/// per review of the server process and of the load generator.
 struct WebhookReviews: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "webhook", abstract: "Validating reviews/s and latency: 64 HTTP/2 streams, and 64 HTTP/1.1 connections, over TLS.")
@@ -27,15 +28,100 @@ struct WebhookReviews: AsyncParsableCommand {
     @Option(help: "Reviews in flight (HTTP/2 streams, or HTTP/1.1 connections).")
     var concurrency = 64
 
+    enum LoadGenerator: String, ExpressibleByArgument, CaseIterable {
+        /// Raw NIO channels, every step on the event loop (`WebhookLoad`): the default, so that
+        /// the figure is the server's.
+        case nio
+        /// AsyncHTTPClient, as an application would call a server.
+        case asynchttpclient
+    }
+
+    @Option(help: "The load generator: nio (raw NIO channels, the default) or asynchttpclient.")
+    var loadGenerator = LoadGenerator.nio
+
+    @Option(help: .hidden)
+    var serve: String?
+
     func validate() throws {
         guard runs >= 1, reviews >= 1, concurrency >= 1 else { throw ValidationError("--runs, --reviews and --concurrency must be at least 1") }
     }
 
     func run() async throws {
+        if let serve { return try await Self.serve(certificates: serve) }
         let directory = NSTemporaryDirectory() + "kube-bench-webhook-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let caPEM = try Self.writeServingPair(to: directory)
+        // The server in a process of its own, so that its CPU time is its own.
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: Sibling.selfPath)
+        server.arguments = ["webhook", "--serve", directory]
+        let output = Pipe()
+        server.standardOutput = output
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        var text = ""
+        while !text.contains("\n") {
+            let data = output.fileHandleForReading.availableData
+            if data.isEmpty { throw BenchError("the webhook server exited before it listened: \(text)") }
+            text += String(decoding: data, as: UTF8.self)
+        }
+        guard let port = Int(text.split(separator: "\n")[0].split(separator: " ").last ?? "") else {
+            throw BenchError("the webhook server printed no port: \(text)")
+        }
+        let body = ByteBuffer(bytes: Self.reviewBody())
+        let roots = try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8))
+        for mode in ["http2", "http1"] {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .certificates(roots)
+            tls.applicationProtocols = mode == "http2" ? ["h2"] : ["http/1.1"]
+            let target = WebhookLoad.Target(host: "localhost", port: port, path: "/validate-pods", body: body, tls: try NIOSSLContext(configuration: tls))
+            let client = loadGenerator == .asynchttpclient ? Self.client(mode: mode, roots: roots, concurrency: concurrency) : nil
+            do {
+                let measure = { (count: Int) async throws -> [Double] in
+                    if let client {
+                        return try await Self.measure(client, url: "https://localhost:\(port)/validate-pods", body: body, reviews: count, inFlight: concurrency)
+                    }
+                    return mode == "http2"
+                        ? try await WebhookLoad.http2(target, reviews: count, inFlight: concurrency)
+                        : try await WebhookLoad.http1(target, reviews: count, inFlight: concurrency)
+                }
+                _ = try await measure(min(reviews, 2_000))  // warm-up
+                var rates: [Double] = [], p50: [Double] = [], p99: [Double] = [], serverCPU: [Double] = [], clientCPU: [Double] = []
+                for _ in 0..<runs {
+                    let (serverBefore, clientBefore, start) = (CPUTime.milliseconds(of: server.processIdentifier), CPUTime.ownMilliseconds(), ContinuousClock.now)
+                    let latencies = try await measure(reviews)
+                    let seconds = milliseconds(ContinuousClock.now - start) / 1000
+                    rates.append(Double(reviews) / seconds)
+                    serverCPU.append((CPUTime.milliseconds(of: server.processIdentifier) - serverBefore) * 1000 / Double(reviews))
+                    clientCPU.append((CPUTime.ownMilliseconds() - clientBefore) * 1000 / Double(reviews))
+                    p50.append(Stats.percentile(latencies, 50))
+                    p99.append(Stats.percentile(latencies, 99))
+                }
+                let shape = mode == "http2" ? "\(concurrency) HTTP/2 streams" : "\(concurrency) HTTP/1.1 connections"
+                print(
+                    JSONLine().string("scenario", "webhook").string("server", "KubeWebhooks")
+                        .string("mode", shape + (loadGenerator == .nio ? "" : ", AsyncHTTPClient"))
+                        .string("load_generator", loadGenerator == .nio ? "raw NIO channels, own process" : "AsyncHTTPClient, own process")
+                        .int("in_flight", concurrency).stats("reviews_per_s", Stats(rates)).stats("p50_ms", Stats(p50))
+                        .stats("p99_ms", Stats(p99)).number("server_cpu_us_per_review", Stats(serverCPU).median)
+                        .number("client_cpu_us_per_review", Stats(clientCPU).median).int("reviews", reviews).int("runs", runs)
+                        .raw("machine", Machine.current().json).text)
+            } catch {
+                try? await client?.shutdown()
+                throw error
+            }
+            try await client?.shutdown()
+        }
+    }
+
+    /// The child: the `:latest` policy on a `WebhookServer` with the pair in `certificates`;
+    /// prints `listening PORT` and serves until it is terminated.
+    static func serve(certificates directory: String) async throws {
         let policy = Webhook.validate(Pod.self, path: "/validate-pods", name: "deny-latest") { request in
             request.object?.spec?.containers.contains { $0.image?.hasSuffix(":latest") == true } == true
                 ? .deny("images must be pinned, not :latest") : .allow
@@ -43,47 +129,24 @@ struct WebhookReviews: AsyncParsableCommand {
         let server = WebhookServer(
             configuration: .init(host: "127.0.0.1", port: 0, certificateFile: directory + "/tls.crt", keyFile: directory + "/tls.key"),
             webhooks: [policy], logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
-        let running = Task { try await server.run() }
-        defer { running.cancel() }
-        let port = try await server.listeningPort()
-        let url = "https://localhost:\(port)/validate-pods"
-        let body = ByteBuffer(bytes: Self.reviewBody())
-        for mode in ["http2", "http1"] {
-            var tls = TLSConfiguration.makeClientConfiguration()
-            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
-            var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-            configuration.httpVersion = mode == "http2" ? .automatic : .http1Only
-            configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
-            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-            do {
-                _ = try await Self.measure(client, url: url, body: body, reviews: min(reviews, 2_000), inFlight: concurrency)  // warm-up
-                var rates: [Double] = [], p50: [Double] = [], p99: [Double] = []
-                for _ in 0..<runs {
-                    let (rate, latencies) = try await Self.measure(client, url: url, body: body, reviews: reviews, inFlight: concurrency)
-                    rates.append(rate)
-                    p50.append(Stats.percentile(latencies, 50))
-                    p99.append(Stats.percentile(latencies, 99))
-                }
-                print(
-                    JSONLine().string("scenario", "webhook").string("server", "KubeWebhooks")
-                        .string("mode", mode == "http2" ? "\(concurrency) HTTP/2 streams" : "\(concurrency) HTTP/1.1 connections")
-                        .int("in_flight", concurrency).stats("reviews_per_s", Stats(rates)).stats("p50_ms", Stats(p50))
-                        .stats("p99_ms", Stats(p99)).int("reviews", reviews).int("runs", runs)
-                        .raw("machine", Machine.current().json).text)
-            } catch {
-                try? await client.shutdown()
-                throw error
-            }
-            try await client.shutdown()
-        }
-        running.cancel()
-        _ = await running.result
+        async let running: Void = server.run()
+        // Unbuffered: the parent waits for this line.
+        FileHandle.standardOutput.write(Data("listening \(try await server.listeningPort())\n".utf8))
+        try await running
     }
 
-    /// Reviews/s over the run and each review's latency in ms; every answer must allow.
-    static func measure(_ client: HTTPClient, url: String, body: ByteBuffer, reviews: Int, inFlight: Int) async throws -> (Double, [Double]) {
-        let start = ContinuousClock.now
-        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+    static func client(mode: String, roots: [NIOSSLCertificate], concurrency: Int) -> HTTPClient {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(roots)
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.httpVersion = mode == "http2" ? .automatic : .http1Only
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// Each review's latency in ms through AsyncHTTPClient; every answer must allow.
+    static func measure(_ client: HTTPClient, url: String, body: ByteBuffer, reviews: Int, inFlight: Int) async throws -> [Double] {
+        try await withThrowingTaskGroup(of: [Double].self) { group in
             for worker in 0..<inFlight {
                 let share = reviews / inFlight + (worker < reviews % inFlight ? 1 : 0)
                 group.addTask {
@@ -109,7 +172,6 @@ struct WebhookReviews: AsyncParsableCommand {
             for try await part in group { all += part }
             return all
         }
-        return (Double(reviews) / (milliseconds(ContinuousClock.now - start) / 1000), latencies)
     }
 
     /// A CREATE review of a two-container Pod, as kube-apiserver sends it.

@@ -14,6 +14,10 @@ import Testing
         for line in lines {
             #expect(line["scenario"] == "webhook")
             #expect(line["runs"]?.intValue == 2)
+            // The server runs in a process of its own: its CPU per review is measured apart from the load generator's.
+            #expect(line["load_generator"] == "raw NIO channels, own process")
+            #expect((DecodePodListSmokeTests.number(line["server_cpu_us_per_review"]) ?? 0) > 0)
+            #expect((DecodePodListSmokeTests.number(line["client_cpu_us_per_review"]) ?? 0) > 0)
             for name in ["reviews_per_s", "p50_ms", "p99_ms"] {
                 let low = DecodePodListSmokeTests.number(line[name + "_min"]) ?? -1
                 let median = DecodePodListSmokeTests.number(line[name + "_median"]) ?? -1
@@ -50,8 +54,16 @@ import Testing
         #expect(tagged.hasSuffix("| B |"))
     }
 
+    @Test func asyncHTTPClientAsTheLoadGenerator() throws {
+        let result = try smoke.run(["webhook", "--reviews", "64", "--runs", "1", "--concurrency", "4", "--load-generator", "asynchttpclient"])
+        #expect(result.status == 0)
+        let lines = result.output.split(separator: "\n").compactMap { try? JSONValue.read(from: Data($0.utf8)) }
+        #expect(lines.map { $0["mode"]?.stringValue ?? "" } == ["4 HTTP/2 streams, AsyncHTTPClient", "4 HTTP/1.1 connections, AsyncHTTPClient"])
+    }
+
     @Test func badInputFails() throws {
         #expect(try smoke.run(["webhook", "--concurrency", "0"]).status != 0)
         #expect(try smoke.run(["webhook", "--runs", "0"]).status != 0)
+        #expect(try smoke.run(["webhook", "--load-generator", "curl"]).status != 0)
     }
 }
