@@ -108,7 +108,8 @@ struct Report: ParsableCommand {
             return ("GET ConfigMap, \(row.object["mode"] as? String ?? "")", "\(row.range("requests_per_s") ?? "") req/s, p50 \(row.range("p50_ms") ?? "") ms, p99 \(row.range("p99_ms") ?? "") ms", rate, true)
         case "webhook":
             guard let rate = row.number("reviews_per_s_median") else { return nil }
-            return ("webhook reviews, \(row.object["mode"] as? String ?? "")", "\(row.range("reviews_per_s") ?? "") reviews/s, p50 \(row.range("p50_ms") ?? "") ms, p99 \(row.range("p99_ms") ?? "") ms", rate, true)
+            let cpu = row.number("server_cpu_us_per_review").map { "; server CPU \(format($0)) µs/review" } ?? ""
+            return ("webhook reviews, \(row.object["mode"] as? String ?? "")", "\(row.range("reviews_per_s") ?? "") reviews/s, p50 \(row.range("p50_ms") ?? "") ms, p99 \(row.range("p99_ms") ?? "") ms\(cpu)", rate, true)
         case "binary-size":
             guard let size = row.number("binary_mb") else { return nil }
             return ("kubeprobe binary, \(row.object["swift_stdlib"] as? String ?? "")", "\(format(size)) MB (stripped \(format(row.number("stripped_mb") ?? 0)) MB); whoami \(row.range("whoami_ms") ?? "") ms, peak \(row.range("whoami_peak_rss_mb") ?? "") MB", size, false)
