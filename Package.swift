@@ -74,11 +74,17 @@ targets.append(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         swiftSettings: strict))
+// Every @CustomResource type of a module as `ModuleCustomResources.all`: a build-tool plugin
+// and the lexical scanner it runs (no swift-syntax, so a user's build compiles nothing more).
+targets.append(.executableTarget(name: "kube-crd-registry", swiftSettings: strict))
+targets.append(.plugin(name: "CustomResourceRegistry", capability: .buildTool(), dependencies: ["kube-crd-registry"]))
+products.append(.plugin(name: "CustomResourceRegistry", targets: ["CustomResourceRegistry"]))
 targets.append(
     .testTarget(
         name: "KubeCustomResourcesTests",
         dependencies: [
             "KubeCustomResources", "KubeCore", "KubeModels", "APIServerSemantics", "KubeTestServer", "KubeClient", "KubeYAML",
+            "kube-crd-registry",
         ],
         swiftSettings: strict))
 
@@ -328,7 +334,7 @@ targets.append(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
-        path: "Examples/BackupOperator", swiftSettings: strict))
+        path: "Examples/BackupOperator", swiftSettings: strict, plugins: ["CustomResourceRegistry"]))
 targets.append(
     .testTarget(
         name: "ExamplesTests", dependencies: ["KubeClient", "KubeCore", "KubeModels", "KubeTestServer", "KubeYAML",

@@ -13,6 +13,39 @@ import Testing
 struct BackupOperatorTests {
     static let resource = ResourceDescriptor(group: "example.com", version: "v1", kind: "Backup", plural: "backups", namespaced: true)
 
+    /// `backup-operator crd` lists the module's @CustomResource types through the
+    /// CustomResourceRegistry build plugin (no hand-kept list); the server accepts what it prints.
+    @Test func crdPrintsEveryCustomResourceOfTheModule() async throws {
+        let process = Process()
+        process.executableURL = try builtExecutable("backup-operator")
+        process.arguments = ["crd", "--output", "json"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let printed = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let list = try JSONValue.read(from: printed)
+        let items = list["items"]?.arrayValue ?? []
+        #expect(items.map { $0["metadata"]?["name"]?.stringValue ?? "" } == ["backups.example.com"])
+
+        var configuration = KubeTestServer.Configuration()
+        configuration.logger = Logger(label: "server", factory: { _ in SwiftLogNoOpLogHandler() })
+        let server = try await KubeTestServer.start(configuration)
+        defer { Task { await server.shutdown() } }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("backup-crd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let kubeconfig = directory.appendingPathComponent("kubeconfig").path
+        try server.writeAdminKubeconfig(to: kubeconfig)
+        let client = try KubeClient(config: try ClientConfig.kubeconfig(paths: [kubeconfig], environment: [:]))
+        let crds = Api<CustomResourceDefinition>.cluster(client)
+        for item in items {
+            let created = try await crds.create(try CustomResourceDefinition.read(from: item.jsonBytes))
+            #expect(created.spec.names.kind == "Backup" && created.spec.versions.map(\.name) == ["v1"])
+        }
+    }
+
     @Test func reconcilesBackupsIntoOwnedCronJobs() async throws {
         var configuration = KubeTestServer.Configuration()
         configuration.logger = Logger(label: "server", factory: { _ in SwiftLogNoOpLogHandler() })

@@ -141,7 +141,8 @@ struct BackupOperator: AsyncParsableCommand {
 
 /// `backup-operator crd | kubectl apply -f -`
 struct CRD: CustomResourceDefinitionsCommand {
-    static let customResources: [any CustomResource.Type] = [Backup.self]
+    // Every @CustomResource type of this module (the CustomResourceRegistry build plugin).
+    static let customResources = ModuleCustomResources.all
     @Option(help: "yaml or json") var output = CustomResourceDefinitionsOutput.yaml
 }
 
