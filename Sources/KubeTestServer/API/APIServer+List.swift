@@ -136,7 +136,7 @@ extension APIServer {
         case .metadata(let version):
             return .json(200, JSONWriter.data(PartialObjectMetadata.list(items, version: version, meta: meta)))
         case .json, .yaml:
-            return .json(200, JSONWriter.data(listJSON(items, resource: resource, meta: meta)))
+            return .json(200, value: listJSON(items, resource: resource, meta: meta))
         }
     }
 

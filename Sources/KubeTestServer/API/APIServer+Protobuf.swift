@@ -46,9 +46,9 @@ extension ServerResponse {
         guard headers.contains(where: { $0.0 == "Content-Type" && $0.1 == "application/json" }) else { return self }
         switch body {
         case .data(let data):
-            // Our own JSON, read back with the fast reader (Foundation's JSONDecoder took
-            // seconds for a page of 500 pods).
-            guard let value = try? JSONValue.read(from: data), let kind = value["kind"]?.stringValue,
+            // The value the handler kept (a list), else our own JSON read back with the fast
+            // reader (Foundation's JSONDecoder took seconds for a page of 500 pods).
+            guard let value = jsonValue ?? (try? JSONValue.read(from: data)), let kind = value["kind"]?.stringValue,
                 BuiltinProtobufSchema.schema.hasMessage(apiVersion: value["apiVersion"]?.stringValue ?? "", kind: kind),
                 let bytes = try? BuiltinProtobufSchema.schema.encodeObject(value)
             else { return self }

@@ -1,4 +1,5 @@
 import Foundation
+import KubeCore
 
 /// One HTTP request as the API layer sees it, whatever the wire protocol (HTTP/1.1 or HTTP/2).
 struct ServerRequest: Sendable {
@@ -70,7 +71,13 @@ struct ServerResponse: Sendable {
 
     var status: Int
     var headers: [(String, String)]
-    var body: Body
+    var body: Body {
+        didSet { jsonValue = nil }
+    }
+    /// The value `body` is the JSON text of, when the handler kept it (``json(_:value:)``): another
+    /// encoding (protobuf) starts from it instead of reading the text back. Any change of `body`
+    /// drops it.
+    private(set) var jsonValue: JSONValue?
 
     init(status: Int, headers: [(String, String)] = [], body: Body) {
         self.status = status
@@ -81,6 +88,13 @@ struct ServerResponse: Sendable {
     /// A JSON response (`Content-Type: application/json`).
     static func json(_ status: Int, _ data: Data, extraHeaders: [(String, String)] = []) -> ServerResponse {
         ServerResponse(status: status, headers: [("Content-Type", "application/json")] + extraHeaders, body: .data(data))
+    }
+
+    /// A JSON response of `value`, which it keeps for ``jsonValue``.
+    static func json(_ status: Int, value: JSONValue) -> ServerResponse {
+        var response = json(status, JSONWriter.data(value))
+        response.jsonValue = value
+        return response
     }
 
     static func text(_ status: Int, _ text: String) -> ServerResponse {
