@@ -114,7 +114,8 @@ extension KubeClient {
                     if let sslContext {
                         try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: sslContext, serverHostname: serverName))
                     }
-                    let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: 1 << 20, automaticErrorHandling: true) { channel, response in
+                    try channel.pipeline.syncOperations.addHandler(SwitchGuard(outcome: outcome))
+                    let webSocket = NIOWebSocketClientUpgrader(maxFrameSize: 1 << 20, automaticErrorHandling: true) { channel, response in
                         let subprotocol = response.headers.first(name: "Sec-WebSocket-Protocol") ?? ""
                         return channel.pipeline.removeHandler(name: UpgradeRequestHandler.name)
                             .flatMapError { _ in channel.eventLoop.makeSucceededVoidFuture() }
@@ -125,6 +126,7 @@ extension KubeClient {
                                 outcome.complete(.success(.upgraded(ClientWebSocket(channel: channel, subprotocol: subprotocol))))
                             }
                     }
+                    let upgrader = ObservedUpgrader(webSocket, outcome: outcome)
                     // `.forwardBytes`: frames that arrive in the same read as the 101 must reach the WebSocket decoder.
                     try channel.pipeline.syncOperations.addHTTPClientHandlers(
                         leftOverBytesStrategy: .forwardBytes, withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
@@ -162,8 +164,20 @@ enum WebSocketOutcome: Sendable {
 final class OutcomeBox: Sendable {
     let promise: EventLoopPromise<WebSocketOutcome>
     private let done = NIOLockedValueBox(false)
+    private let switchingState = NIOLockedValueBox(false)
 
     init(promise: EventLoopPromise<WebSocketOutcome>) { self.promise = promise }
+
+    /// The server answered 101: NIO is switching the pipeline to WebSocket, which takes a loop
+    /// tick (the HTTP decoder leaves the pipeline, handing over the bytes after the 101, on the next one).
+    func switching() {
+        switchingState.withLockedValue { $0 = true }
+    }
+
+    /// Switching and not yet completed.
+    var isSwitching: Bool {
+        switchingState.withLockedValue { $0 } && !done.withLockedValue { $0 }
+    }
 
     func complete(_ result: Result<WebSocketOutcome, any Error>) {
         let first = done.withLockedValue { done -> Bool in
@@ -232,6 +246,61 @@ final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChannelHandle
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         outcome.complete(.failure(error))
         context.close(promise: nil)
+    }
+}
+
+/// Holds back the end of the connection while NIO switches it to WebSocket. A server that
+/// answers and closes at once (101, the frames and the close in one read, as for
+/// `exec -- false`) ends the connection before the switch has finished; NIO's HTTP decoder,
+/// still in the pipeline then, drops the bytes after the 101 once it has seen the end. Held
+/// back one loop tick, the end comes after the switch (queued before it) has handed those
+/// bytes to the WebSocket handlers, and reaches them instead.
+final class SwitchGuard: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    private let outcome: OutcomeBox
+
+    init(outcome: OutcomeBox) { self.outcome = outcome }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        guard outcome.isSwitching else {
+            context.fireChannelInactive()
+            return
+        }
+        let context = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.value.eventLoop.execute { context.value.fireChannelInactive() }
+    }
+}
+
+/// NIO's WebSocket upgrader, telling the dial when the switch begins and when it fails.
+struct ObservedUpgrader: NIOHTTPClientProtocolUpgrader {
+    let upgrader: NIOWebSocketClientUpgrader
+    let outcome: OutcomeBox
+
+    init(_ upgrader: NIOWebSocketClientUpgrader, outcome: OutcomeBox) {
+        self.upgrader = upgrader
+        self.outcome = outcome
+    }
+
+    var supportedProtocol: String { upgrader.supportedProtocol }
+    var requiredUpgradeHeaders: [String] { upgrader.requiredUpgradeHeaders }
+
+    func addCustom(upgradeRequestHeaders: inout HTTPHeaders) {
+        upgrader.addCustom(upgradeRequestHeaders: &upgradeRequestHeaders)
+    }
+
+    func shouldAllowUpgrade(upgradeResponse: HTTPResponseHead) -> Bool {
+        let allowed = upgrader.shouldAllowUpgrade(upgradeResponse: upgradeResponse)
+        if allowed { outcome.switching() }
+        return allowed
+    }
+
+    func upgrade(context: ChannelHandlerContext, upgradeResponse: HTTPResponseHead) -> EventLoopFuture<Void> {
+        let outcome = outcome
+        return upgrader.upgrade(context: context, upgradeResponse: upgradeResponse).flatMapErrorThrowing { error in
+            outcome.complete(.failure(KubeError(.transport, "the switch to WebSocket failed", underlying: error)))
+            throw error
+        }
     }
 }
 
