@@ -1,13 +1,15 @@
 import Foundation
 
 /// Differences accepted on purpose, each by name with the reason: the exchange, the
-/// step (optional) and the JSON path of the difference (a pattern: `*` matches within
-/// one path segment, `**` any number of segments).
+/// step or steps (optional) and the JSON path of the difference (a pattern: `*` matches
+/// within one path segment, `**` any number of segments).
 ///
 /// ```json
 /// {"entries": [
 ///   {"exchange": "011-openid-discovery", "step": 2, "path": "/body/keys/0/**",
-///    "reason": "the test server signs tokens with ES256, the recorded one with RS256"}
+///    "reason": "the test server signs tokens with ES256, the recorded one with RS256"},
+///   {"exchange": "036-immutable-fields", "steps": [6, 12], "path": "/body/**message",
+///    "reason": "…"}
 /// ]}
 /// ```
 public struct ReplayAllowList: Sendable {
@@ -15,27 +17,32 @@ public struct ReplayAllowList: Sendable {
     public struct Entry: Sendable, Hashable, CustomStringConvertible {
         /// The exchange's id (file name without `.json`) or `name`; `*` allowed.
         public var exchange: String
-        /// The step, or `nil` for any step.
-        public var step: Int?
+        /// The steps it applies to; empty for any step.
+        public var steps: [Int]
         /// The difference's path pattern.
         public var path: String
         /// Why the difference is accepted, for the user reading the report.
         public var reason: String
 
         public init(exchange: String, step: Int? = nil, path: String, reason: String) {
+            self.init(exchange: exchange, steps: step.map { [$0] } ?? [], path: path, reason: reason)
+        }
+
+        public init(exchange: String, steps: [Int], path: String, reason: String) {
             self.exchange = exchange
-            self.step = step
+            self.steps = steps
             self.path = path
             self.reason = reason
         }
 
         public var description: String {
-            "\(exchange)\(step.map { " step \($0)" } ?? "") \(path): \(reason)"
+            let scope = steps.isEmpty ? "" : (steps.count == 1 ? " step " : " steps ") + steps.map(String.init).joined(separator: ", ")
+            return "\(exchange)\(scope) \(path): \(reason)"
         }
 
         func matches(_ difference: ReplayDifference, in recording: ReplayRecording) -> Bool {
             guard Glob.matches(exchange, recording.id) || Glob.matches(exchange, recording.name) else { return false }
-            if let step, difference.step != step { return false }
+            if !steps.isEmpty, !steps.contains(where: { $0 == difference.step }) { return false }
             return Glob.matchesPath(path, difference.path)
         }
     }
@@ -46,7 +53,8 @@ public struct ReplayAllowList: Sendable {
         self.entries = entries
     }
 
-    /// Reads an allow-list file (`{"entries": [...]}`; every entry needs `exchange`, `path` and `reason`).
+    /// Reads an allow-list file (`{"entries": [...]}`; every entry needs `exchange`, `path` and
+    /// `reason`, and may name a `step` or `steps`).
     public static func load(_ path: String) throws(ReplayError) -> ReplayAllowList {
         guard let data = FileManager.default.contents(atPath: path) else { throw ReplayError(.unreadable(path)) }
         let document: ReplayJSON
@@ -64,7 +72,14 @@ public struct ReplayAllowList: Sendable {
                 throw ReplayError(.invalidAllowList(path, "entry \(index) needs exchange, path and a reason"))
             }
             if item["step"] != nil, item["step"]?.int == nil { throw ReplayError(.invalidAllowList(path, "entry \(index): step must be an integer")) }
-            entries.append(Entry(exchange: exchange, step: item["step"]?.int, path: pattern, reason: reason))
+            var steps = item["step"]?.int.map { [$0] } ?? []
+            if let list = item["steps"] {
+                guard item["step"] == nil, let items = list.array, !items.isEmpty, items.allSatisfy({ $0.int != nil }) else {
+                    throw ReplayError(.invalidAllowList(path, "entry \(index): steps must be a non-empty list of integers, without step"))
+                }
+                steps = items.compactMap(\.int)
+            }
+            entries.append(Entry(exchange: exchange, steps: steps, path: pattern, reason: reason))
         }
         return ReplayAllowList(entries: entries)
     }

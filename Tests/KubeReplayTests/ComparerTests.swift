@@ -163,6 +163,28 @@ struct ComparerTests {
         #expect(!entry.matches(ReplayDifference(step: 2, path: "/body/keys/0/x/alg", expected: "", actual: ""), in: recording))
         let deep = ReplayAllowList.Entry(exchange: "jwks", path: "/body/**", reason: "any")
         #expect(deep.matches(ReplayDifference(step: 0, path: "/body/keys/0/x/alg", expected: "", actual: ""), in: recording))
+        let several = ReplayAllowList.Entry(exchange: "jwks", steps: [2, 4], path: "/body/**message", reason: "Go structs")
+        for (step, path, accepted) in [(2, "/body/message", true), (4, "/body/details/causes/0/message", true), (3, "/body/message", false)] {
+            #expect(several.matches(ReplayDifference(step: step, path: path, expected: "", actual: ""), in: recording) == accepted)
+        }
+    }
+
+    @Test func anAllowListFileNamesStepsAsOneOrAList() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("allow-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func load(_ entry: String) throws(ReplayError) -> ReplayAllowList {
+            let file = directory.appendingPathComponent("list.json").path
+            FileManager.default.createFile(atPath: file, contents: Data(#"{"entries": [\#(entry)]}"#.utf8))
+            return try ReplayAllowList.load(file)
+        }
+        let reason = #""reason": "a reason long enough to read""#
+        #expect(try load(#"{"exchange": "x", "step": 2, "path": "/a", \#(reason)}"#).entries.first?.steps == [2])
+        #expect(try load(#"{"exchange": "x", "steps": [2, 5], "path": "/a", \#(reason)}"#).entries.first?.steps == [2, 5])
+        #expect(try load(#"{"exchange": "x", "path": "/a", \#(reason)}"#).entries.first?.steps == [])
+        for bad in [#""steps": []"#, #""steps": [1, "2"]"#, #""steps": 3"#, #""step": 1, "steps": [2]"#] {
+            #expect(throws: ReplayError.self) { try load(#"{"exchange": "x", \#(bad), "path": "/a", \#(reason)}"#) }
+        }
     }
 
     @Test func orderedJSONRoundTripsMembersAndNumbers() throws {

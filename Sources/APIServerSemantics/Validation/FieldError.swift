@@ -70,10 +70,13 @@ extension FieldError {
     public static func invalidStatus(kind: String, group: String, name: String, errors: [FieldError]) -> Status {
         let qualifiedKind = group.isEmpty ? kind : "\(kind).\(group)"
         var message = "\(qualifiedKind) \(quoted(name)) is invalid"
-        if errors.count == 1 {
-            message += ": \(errors[0])"
-        } else if errors.count > 1 {
-            message += ": [" + errors.map(\.description).joined(separator: ", ") + "]"
+        // Go's `ErrorList.ToAggregate` lists each message once; the causes keep every error.
+        var seen: Set<String> = []
+        let parts = errors.map(\.description).filter { seen.insert($0).inserted }
+        if parts.count == 1 {
+            message += ": \(parts[0])"
+        } else if parts.count > 1 {
+            message += ": [" + parts.joined(separator: ", ") + "]"
         }
         return Status(
             message: message, reason: StatusReason.invalid,

@@ -55,9 +55,11 @@ struct APIError: Error, Sendable {
     /// `Pod "web" is invalid: metadata.name: Required value: ...` (422 with causes).
     static func invalid(kind: String, group: String, name: String, causes: [StatusCause]) -> APIError {
         let kindText = group.isEmpty ? kind : "\(kind).\(group)"
+        // Go's `ErrorList.ToAggregate` lists each message once; the causes keep every error.
+        var seen: Set<String> = []
         let parts = causes.map { cause in
             [cause.field, cause.message].compactMap { $0 }.joined(separator: ": ")
-        }
+        }.filter { seen.insert($0).inserted }
         let joined = parts.count == 1 ? parts[0] : "[" + parts.joined(separator: ", ") + "]"
         return APIError(code: 422, reason: StatusReason.invalid, message: "\(kindText) \"\(name)\" is invalid: \(joined)",
                         details: StatusDetails(name: name.isEmpty ? nil : name, group: group.nilIfEmpty, kind: kind.nilIfEmpty, causes: causes))

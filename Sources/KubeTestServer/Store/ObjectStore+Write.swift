@@ -181,7 +181,7 @@ extension ObjectStore {
             updated = Defaulting.typeDefaults(updated, resource: resource)
             updated = try admitCustomObject(updated, old: old, resource: resource, name: name, context: context)
             try Validation.validate(updated, resource: resource, name: name, isCreate: false)
-            try Validation.validateUpdate(old: old, new: updated, resource: resource, name: name)
+            try Validation.validateUpdate(old: old, new: updated, resource: resource, name: name, subresource: subresource)
             if Self.specChanged(old, updated), let generation = oldMetadata["generation"]?.intValue {
                 updated["metadata"]?["generation"] = .int(generation + 1)
             }

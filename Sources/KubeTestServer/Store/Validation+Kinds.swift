@@ -270,9 +270,16 @@ enum KindValidation {
 
     // MARK: - Updates
 
-    /// Checks that need the stored object: immutable ConfigMaps and Secrets, a Service's cluster IPs.
-    static func validateUpdate(old: JSONValue, new: JSONValue, resource: ServedResource) -> [Cause] {
-        if resource.group.isEmpty, resource.plural == "services" { return serviceUpdate(old: old, new: new) }
+    /// Checks that need the stored object: immutable ConfigMaps and Secrets, a Service's
+    /// cluster IPs, a Pod's spec, a Job's selector and template. A subresource write (a
+    /// binding) is its own rule.
+    static func validateUpdate(old: JSONValue, new: JSONValue, resource: ServedResource, subresource: String? = nil) -> [Cause] {
+        switch (resource.group, resource.plural, subresource) {
+        case ("", "services", nil): return serviceUpdate(old: old, new: new)
+        case ("", "pods", nil): return podUpdate(old: old, new: new)
+        case ("batch", "jobs", nil): return jobUpdate(old: old, new: new)
+        default: break
+        }
         guard resource.group.isEmpty, resource.plural == "configmaps" || resource.plural == "secrets",
             old["immutable"]?.boolValue == true
         else { return [] }

@@ -56,8 +56,8 @@ enum Validation {
 
 extension Validation {
     /// The checks of an update that need the stored object (immutable fields).
-    static func validateUpdate(old: JSONValue, new: JSONValue, resource: ServedResource, name: String) throws(APIError) {
-        let errors = KindValidation.validateUpdate(old: old, new: new, resource: resource)
+    static func validateUpdate(old: JSONValue, new: JSONValue, resource: ServedResource, name: String, subresource: String? = nil) throws(APIError) {
+        let errors = KindValidation.validateUpdate(old: old, new: new, resource: resource, subresource: subresource)
         if !errors.isEmpty {
             throw APIError.invalid(kind: resource.kind, group: resource.group, name: name, causes: errors.map(\.cause))
         }
