@@ -88,22 +88,38 @@ enum WebhookLoad {
     }
 }
 
-/// Collects one response and checks it; shared by both modes.
+/// One exchange's request and answer, shared by both modes: writes the POST, collects the
+/// answer and checks it.
 private struct ResponseCheck {
     var status: UInt = 0
     var body = ByteBuffer()
+    var started = NIODeadline.now()
 
-    mutating func reset() {
+    /// Writes the request and starts the clock.
+    mutating func send(head: HTTPRequestHead, body: ByteBuffer, on context: ChannelHandlerContext) {
         status = 0
-        body.clear()
+        self.body.clear()
+        started = .now()
+        context.write(NIOAny(HTTPClientRequestPart.head(head)), promise: nil)
+        context.write(NIOAny(HTTPClientRequestPart.body(.byteBuffer(body))), promise: nil)
+        context.writeAndFlush(NIOAny(HTTPClientRequestPart.end(nil)), promise: nil)
     }
 
-    /// `nil` when the answer allowed the review, else the error.
-    func failure() -> (any Error)? {
-        guard status == 200, body.readableBytesView.firstRange(of: WebhookLoad.allowed) != nil else {
-            return WebhookLoad.RefusedReview(status: status)
+    /// Takes one part of the answer; at its end, the latency in ms if it allowed the review, else the error.
+    mutating func read(_ part: HTTPClientResponsePart) -> Result<Double, any Error>? {
+        switch part {
+        case .head(let response):
+            status = response.status.code
+            return nil
+        case .body(var chunk):
+            body.writeBuffer(&chunk)
+            return nil
+        case .end:
+            guard status == 200, body.readableBytesView.firstRange(of: WebhookLoad.allowed) != nil else {
+                return .failure(WebhookLoad.RefusedReview(status: status))
+            }
+            return .success(Double((NIODeadline.now() - started).nanoseconds) / 1_000_000)
         }
-        return nil
     }
 }
 
@@ -117,7 +133,6 @@ private final class ConnectionWorker: ChannelInboundHandler {
     var remaining: Int
     let done: EventLoopPromise<[Double]>
     var latencies: [Double] = []
-    var started = NIODeadline.now()
     var check = ResponseCheck()
 
     init(target: WebhookLoad.Target, count: Int, done: EventLoopPromise<[Double]>) {
@@ -129,26 +144,17 @@ private final class ConnectionWorker: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        send(context: context)
-    }
-
-    private func send(context: ChannelHandlerContext) {
-        check.reset()
-        started = .now()
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(target.body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        check.send(head: head, body: target.body, on: context)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let response): check.status = response.status.code
-        case .body(var chunk): check.body.writeBuffer(&chunk)
-        case .end:
-            if let failure = check.failure() { return done.fail(failure) }
-            latencies.append(Double((NIODeadline.now() - started).nanoseconds) / 1_000_000)
+        switch check.read(unwrapInboundIn(data)) {
+        case nil: break
+        case .failure(let error): done.fail(error)
+        case .success(let milliseconds):
+            latencies.append(milliseconds)
             remaining -= 1
-            if remaining == 0 { done.succeed(latencies) } else { send(context: context) }
+            if remaining == 0 { done.succeed(latencies) } else { check.send(head: head, body: target.body, on: context) }
         }
     }
 
@@ -166,6 +172,7 @@ private final class ConnectionWorker: ChannelInboundHandler {
 /// Touched only on the connection's event loop.
 private final class StreamRunner: @unchecked Sendable {
     let target: WebhookLoad.Target
+    let head: HTTPRequestHead
     let multiplexer: HTTP2StreamMultiplexer.SendableView
     var remaining: Int
     let done: EventLoopPromise<[Double]>
@@ -173,6 +180,7 @@ private final class StreamRunner: @unchecked Sendable {
 
     init(target: WebhookLoad.Target, multiplexer: HTTP2StreamMultiplexer.SendableView, remaining: Int, done: EventLoopPromise<[Double]>) {
         self.target = target
+        self.head = WebhookLoad.requestHead(target, version: .http2)
         self.multiplexer = multiplexer
         self.remaining = remaining
         self.done = done
@@ -180,11 +188,10 @@ private final class StreamRunner: @unchecked Sendable {
     }
 
     func next() {
-        let started = NIODeadline.now()
         multiplexer.createStreamChannel(promise: nil) { stream in
             stream.eventLoop.makeCompletedFuture {
                 try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: .https))
-                try stream.pipeline.syncOperations.addHandler(StreamExchange(runner: self, started: started))
+                try stream.pipeline.syncOperations.addHandler(StreamExchange(runner: self))
             }
         }
     }
@@ -207,14 +214,12 @@ private final class StreamExchange: ChannelInboundHandler {
     typealias OutboundOut = HTTPClientRequestPart
 
     let runner: StreamRunner
-    let started: NIODeadline
     var check = ResponseCheck()
     var reported = false
     var sent = false
 
-    init(runner: StreamRunner, started: NIODeadline) {
+    init(runner: StreamRunner) {
         self.runner = runner
-        self.started = started
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -229,19 +234,12 @@ private final class StreamExchange: ChannelInboundHandler {
     private func send(context: ChannelHandlerContext) {
         guard !sent else { return }
         sent = true
-        context.write(wrapOutboundOut(.head(WebhookLoad.requestHead(runner.target, version: .http2))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(runner.target.body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        check.send(head: runner.head, body: runner.target.body, on: context)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let response): check.status = response.status.code
-        case .body(var chunk): check.body.writeBuffer(&chunk)
-        case .end:
-            // The stream channel closes itself once both ends have ended it.
-            report(check.failure().map { .failure($0) } ?? .success(Double((NIODeadline.now() - started).nanoseconds) / 1_000_000))
-        }
+        // The stream channel closes itself once both ends have ended it.
+        if let result = check.read(unwrapInboundIn(data)) { report(result) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
