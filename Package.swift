@@ -297,8 +297,8 @@ targets.append(
         name: "KubeRuntimeTests",
         dependencies: [
             "KubeRuntime", "KubeClient", "KubeCore", "KubeModels", "KubeTestServer",
-            // The README operator declares its resource with @CustomResource.
-            "KubeCustomResources",
+            // The README operator (Examples/WebAppOperator) and its @CustomResource.
+            "KubeCustomResources", "WebAppOperator",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -335,6 +335,13 @@ targets.append(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
         path: "Examples/BackupOperator", swiftSettings: strict, plugins: ["CustomResourceRegistry"]))
+// The README's operator, compiled as the README shows it; KubeRuntimeTests runs it.
+targets.append(
+    .executableTarget(
+        name: "WebAppOperator", dependencies: ["KubeClient", "KubeCustomResources", "KubeModels", "KubeRuntime",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+        path: "Examples/WebAppOperator", swiftSettings: strict))
 targets.append(
     .testTarget(
         name: "ExamplesTests", dependencies: ["KubeClient", "KubeCore", "KubeModels", "KubeTestServer", "KubeYAML",

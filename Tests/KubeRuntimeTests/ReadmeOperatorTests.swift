@@ -7,47 +7,8 @@ import KubeRuntime
 import KubeTestServer
 import ServiceLifecycle
 import Testing
+@testable import WebAppOperator
 
-// README-operator:begin
-/// The custom resource: `@CustomResource` adds metadata, the KubeResource conformance and its CRD.
-@CustomResource(group: "example.com", version: "v1")
-struct WebApp { var spec = WebAppSpec() }
-@KubeSchema struct WebAppSpec: Codable, Sendable { @MinLength(1) var greeting = "hello" }
-
-/// Runs `work` only while this replica holds the Lease.
-struct WhileLeading: ServiceLifecycle.Service {
-    let elector: LeaderElector, work: any ServiceLifecycle.Service
-    func run() async throws { try await elector.run(whileLeading: { try await work.run() }) }
-}
-
-/// Keeps a ConfigMap `<name>-page` holding each WebApp's greeting, owned by the WebApp (so the
-/// garbage collector removes it), and deletes it explicitly behind a finalizer.
-func webAppOperator(client: KubeClient, namespace: String, host: String = "0.0.0.0", port: Int = 8080) throws -> [any ServiceLifecycle.Service] {
-    let apps = Api<WebApp>.namespaced(client, namespace)
-    let pages = Api<ConfigMap>.namespaced(client, namespace)
-    let appInformer = Informer(api: apps)
-    let pageInformer = Informer(api: pages, transform: Informer.stripManagedFields)
-    let reconciler = ReconcileFunction { key in
-        guard let app = appInformer.store.get(namespace: key.namespace, name: key.name) else { return .done }
-        return try await finalize(
-            app, api: apps, finalizer: "example.com/cleanup",
-            apply: { app in
-                var page = ConfigMap(data: ["greeting": app.spec.greeting], metadata: ObjectMeta(name: "\(key.name)-page", namespace: namespace))
-                try page.metadata.setControllerReference(app)
-                _ = try await pages.apply(page, force: true)  // server-side apply, the program's field manager
-                return .done
-            },
-            cleanup: { _ in
-                _ = try? await pages.delete("\(key.name)-page")
-                return .done
-            })
-    }
-    let controller = Controller(primary: appInformer, reconciler: reconciler).owns(pageInformer)
-    let elector = LeaderElector(client: client, config: try LeaderElectionConfig(leaseName: "webapp-operator", namespace: namespace))
-    let endpoint = OperatorEndpoint(host: host, port: port, readiness: [.synced(appInformer), .synced(pageInformer), .leaderElection(elector)])
-    return [appInformer, pageInformer, endpoint, WhileLeading(elector: elector, work: controller)]
-}
-// README-operator:end
 
 @Suite("The README's operator runs against KubeTestServer", .timeLimit(.minutes(3)))
 struct ReadmeOperatorTests {
@@ -77,6 +38,9 @@ struct ReadmeOperatorTests {
                 let page = try await pages.get("shop-page")
                 #expect(page.metadata.isControlled(by: created))
                 #expect(page.metadata.controllerReference?.blockOwnerDeletion == true)
+                // The apply named no field manager: the client's default, the program's name, owns the page.
+                #expect(page.metadata.managedFields?.map(\.manager) == [ProcessInfo.processInfo.processName])
+                #expect(page.metadata.managedFields?.first?.operation == "Apply")
                 #expect(try await apps.get("shop").metadata.finalizers == ["example.com/cleanup"])
 
                 var changed = try await apps.get("shop")
@@ -103,17 +67,17 @@ struct ReadmeOperatorTests {
         }
     }
 
-    /// The README shows this file's operator verbatim.
-    @Test func theReadmeShowsThisOperator() throws {
-        let here = URL(fileURLWithPath: #filePath)
-        let source = try String(contentsOf: here, encoding: .utf8)
-        let readme = try String(contentsOf: here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("README.md"), encoding: .utf8)
-        let begin = try #require(source.range(of: "// README-operator:begin\n"))
-        let end = try #require(source.range(of: "// README-operator:end\n"))
-        let code = String(source[begin.upperBound..<end.lowerBound])
-        #expect(readme.contains(code))
-        let lines = code.split(separator: "\n").count
+    /// The README's operator block is `Examples/WebAppOperator/WebAppOperator.swift`, whole
+    /// (so what the README shows compiles, and the test above runs it).
+    @Test func theReadmeShowsTheOperatorThatRuns() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let source = try String(contentsOf: root.appendingPathComponent("Examples/WebAppOperator/WebAppOperator.swift"), encoding: .utf8)
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(readme.range(of: "## An operator in about 60 lines\n"))
+        let open = try #require(readme.range(of: "```swift\n", range: section.upperBound..<readme.endIndex))
+        let close = try #require(readme.range(of: "\n```\n", range: open.upperBound..<readme.endIndex))
+        #expect(String(readme[open.upperBound..<close.lowerBound]) + "\n" == source)
+        let lines = source.split(separator: "\n").count
         #expect(lines <= 60, "the operator has \(lines) lines")
     }
 }
