@@ -70,6 +70,7 @@ struct OperatorEndpointTests {
                 let during = try await httpRequest(port, "/metrics").body
                 #expect((sample(during, MetricNames.longestRunning, ["name": controllerName]) ?? 0) >= 0.25)
                 #expect((sample(during, MetricNames.unfinishedWork, ["name": controllerName]) ?? 0) >= 0.25)
+                #expect(sample(during, MetricNames.activeWorkers, ["controller": controllerName]) == 1)
                 releaseSlow.withLock { $0 = true }
                 #expect(await eventually { outcomes.withLock { $0["success", default: 0] == 3 } })
                 // The server ends each watch after a second: the informer resumes it.
@@ -84,6 +85,7 @@ struct OperatorEndpointTests {
                 #expect(sample(text, MetricNames.reconciles, controllerLabel.merging(["result": "error"]) { $1 }) == 1)
                 #expect(sample(text, MetricNames.reconcileErrors, controllerLabel) == 1)
                 #expect(sample(text, MetricNames.reconcileTime + "_count", controllerLabel) == 4)
+                #expect(sample(text, MetricNames.activeWorkers, controllerLabel) == 0)
                 let queueLabel = ["name": controllerName]
                 #expect(sample(text, MetricNames.retries, queueLabel) == 1)
                 #expect((sample(text, MetricNames.adds, queueLabel) ?? 0) >= 4)
@@ -103,6 +105,56 @@ struct OperatorEndpointTests {
                 let caExpiry = try #require(sample(text, "kube_client_ca_expiry_seconds", ["server": cluster.client.config.server]))
                 let expected = try #require(cluster.client.certificateAuthorityExpiry).timeIntervalSinceNow
                 #expect(caExpiry > 0 && abs(caExpiry - expected) < 60)
+            }
+        }
+    }
+
+    /// A watch that expires (410) makes the informer list again, which the list-restart counter
+    /// shows; a candidate that finds another holder's Lease reports 0; every request is timed.
+    @Test func aRelistAFollowerAndRequestLatencyShow() async throws {
+        try await withCluster { cluster in
+            let id = String(UUID().uuidString.prefix(8)).lowercased()
+            let now = MicroTime.now()
+            _ = try await Api<Lease>.namespaced(cluster.client, "default").create(
+                Lease(
+                    metadata: ObjectMeta(name: "held-\(id)", namespace: "default"),
+                    spec: Coordination.V1.LeaseSpec(acquireTime: now, holderIdentity: "elsewhere", leaseDurationSeconds: 600, leaseTransitions: 0, renewTime: now)))
+            let elector = LeaderElector(
+                client: cluster.client,
+                config: try LeaderElectionConfig(
+                    leaseName: "held-\(id)", namespace: "default", identity: "me", leaseDuration: .seconds(6), renewDeadline: .seconds(4),
+                    retryPeriod: .milliseconds(500)))
+            let api = Api<ConfigMap>.namespaced(cluster.client, "default")
+            _ = try await api.create(configMap("r-\(id)", labels: ["run": id]))
+            let informer = Informer(
+                api: api, config: WatcherConfig(labelSelector: try LabelSelector(parsing: "run=\(id)"), watchTimeout: .seconds(1)),
+                name: "relist-\(id)")
+            let endpoint = OperatorEndpoint(host: "127.0.0.1", port: 0, readiness: [.synced(informer), .leaderElection(elector)])
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await endpoint.run() }
+                group.addTask { try await informer.run() }
+                defer { group.cancelAll() }
+                let port = try await endpoint.listeningPort()
+                await informer.waitUntilSynced()
+                let label = ["informer": "relist-\(id)"]
+                #expect(sample(try await httpRequest(port, "/metrics").body, MetricNames.informerListRestarts, label) == nil)
+                // The informer's next watch (its current one ends within a second) is answered 410 Expired.
+                cluster.server.faults.expireNextWatch()
+                #expect(await eventually {
+                    let text = (try? await httpRequest(port, "/metrics").body) ?? ""
+                    return sample(text, MetricNames.informerListRestarts, label) == 1
+                })
+                // The elector starts now, so that its own Lease watches do not take the expiry.
+                group.addTask { try await elector.run() }
+                #expect(await eventually { (try? await httpRequest(port, "/readyz").status) == 200 })
+                let text = try await httpRequest(port, "/metrics").body
+                #expect(sample(text, MetricNames.informerObjects, label) == 1)
+                #expect(sample(text, MetricNames.leaderStatus, ["name": "held-\(id)"]) == 0)
+                let list = ["verb": "list", "resource": "configmaps", "code": "200"]
+                let lists = try #require(sample(text, "kube_client_requests_total", list))
+                #expect(lists >= 2)
+                #expect(sample(text, "kube_client_request_duration_seconds_count", list) == lists)
+                #expect((sample(text, "kube_client_request_duration_seconds_sum", list) ?? 0) > 0)
             }
         }
     }
