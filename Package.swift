@@ -299,6 +299,8 @@ targets.append(
             "KubeRuntime", "KubeClient", "KubeCore", "KubeModels", "KubeTestServer",
             // The README operator (Examples/WebAppOperator) and its @CustomResource.
             "KubeCustomResources", "WebAppOperator",
+            // A webhook server's certificates as a readiness check.
+            "KubeWebhooks",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Metrics", package: "swift-metrics"),
