@@ -101,6 +101,70 @@ struct OperatorToolkitTests {
         }
     }
 
+    /// Over the wire: `.generationChanged` ignores a status write and a label change (no new
+    /// generation) and reconciles a spec change; `.annotationsChanged` an annotation change; a
+    /// user predicate decides by name.
+    @Test func generationAnnotationAndUserPredicatesOverTheWire() async throws {
+        try await withCluster { cluster in
+            let id = String(UUID().uuidString.prefix(8)).lowercased()
+            let deployments = Api<Deployment>.namespaced(cluster.client, "default")
+            var web = Deployment(
+                metadata: ObjectMeta(name: "web-\(id)", labels: ["run": id]),
+                spec: Apps.V1.DeploymentSpec(
+                    replicas: 1, selector: Meta.V1.LabelSelector(matchLabels: ["app": id]),
+                    template: Core.V1.PodTemplateSpec(
+                        metadata: ObjectMeta(labels: ["app": id]), spec: Core.V1.PodSpec(containers: [Core.V1.Container(image: "nginx:1.27", name: "web")]))))
+            web = try await deployments.create(web)
+            let configMaps = Api<ConfigMap>.namespaced(cluster.client, "default")
+            for name in ["keep-\(id)", "drop-\(id)"] { _ = try await configMaps.create(configMap(name, labels: ["run": id])) }
+
+            let selector = WatcherConfig(labelSelector: try LabelSelector(parsing: "run=\(id)"))
+            let deploymentInformer = Informer(api: deployments, config: selector)
+            let configMapInformer = Informer(api: configMaps, config: selector)
+            let counts = Mutex<[String: Int]>([:])
+            let count = ReconcileFunction { key in counts.withLock { $0[key.name, default: 0] += 1 }; return .done }
+            let byGeneration = Controller(primary: deploymentInformer, reconciler: count, predicates: [.any(.generationChanged, .annotationsChanged)])
+            let byName = Controller(
+                primary: configMapInformer, reconciler: count,
+                predicates: [ChangePredicate { $0.object.metadata.name?.hasPrefix("keep") ?? false }])
+            func reconciles(_ name: String) -> Int { counts.withLock { $0[name, default: 0] } }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await deploymentInformer.run() }
+                group.addTask { try await configMapInformer.run() }
+                group.addTask { try await byGeneration.run() }
+                group.addTask { try await byName.run() }
+                defer { group.cancelAll() }
+                #expect(await eventually { reconciles("web-\(id)") == 1 && reconciles("keep-\(id)") == 1 })
+
+                var status = try await deployments.get("web-\(id)")
+                status.status = Apps.V1.DeploymentStatus(observedGeneration: 1, replicas: 1)
+                _ = try await deployments.replaceStatus("web-\(id)", status)
+                var relabelled = try await deployments.get("web-\(id)")
+                relabelled.metadata.labels?["tier"] = "gold"
+                relabelled = try await deployments.replace("web-\(id)", relabelled)
+                #expect(relabelled.metadata.generation == 1)
+                var data = try await configMaps.get("drop-\(id)")
+                data.data = ["new": "data"]
+                _ = try await configMaps.replace("drop-\(id)", data)
+                try await Task.sleep(for: .milliseconds(700))
+                #expect(reconciles("web-\(id)") == 1)
+                #expect(reconciles("drop-\(id)") == 0)
+
+                var annotated = try await deployments.get("web-\(id)")
+                annotated.metadata.annotations = ["note": "hello"]
+                _ = try await deployments.replace("web-\(id)", annotated)
+                #expect(await eventually { reconciles("web-\(id)") == 2 })
+
+                var scaled = try await deployments.get("web-\(id)")
+                scaled.spec?.replicas = 3
+                scaled = try await deployments.replace("web-\(id)", scaled)
+                #expect(scaled.metadata.generation == 2)
+                #expect(await eventually { reconciles("web-\(id)") == 3 })
+                #expect(reconciles("drop-\(id)") == 0)
+            }
+        }
+    }
+
     // MARK: ownership
 
     private func owner(_ name: String, uid: String? = "uid-1", namespace: String? = "default") -> ConfigMap {
