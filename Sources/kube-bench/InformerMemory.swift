@@ -79,10 +79,16 @@ struct InformerMemory: ParsableCommand {
                 print(
                     line.stats("bytes_per_pod", stats).int("pods", count).number("json_bytes_per_pod", jsonPerPod)
                         .number("ratio_to_json", stats.median / jsonPerPod).int("runs", runs)
-                        .string("method", "child process: (RSS after caching - RSS before) / pods, malloc_trim(0) before each /proc/self/statm reading, the fixture bytes loaded across both readings; Store<Pod> with a namespace index")
+                        .string("method", "child process: (RSS after caching - RSS before) / pods, malloc_trim(0) before each /proc/self/statm reading, the fixture bytes loaded across both readings; " + Self.cached(metadataOnly: metadata))
                         .raw("machine", Machine.current().json).text)
             }
         }
+    }
+
+    static func cached(metadataOnly: Bool) -> String {
+        metadataOnly
+            ? "Store<PartialObjectMetadata> with a namespace index (each pod's metadata read from the pod list, as a PartialObjectMetadataList serves it)"
+            : "Store<Pod> with a namespace index"
     }
 
     /// Runs in the child: bytes of resident memory per cached pod.

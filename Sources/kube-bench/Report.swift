@@ -185,11 +185,15 @@ struct Report: ParsableCommand {
         lines += ["", "Speed ratios (swift-kubernetes ÷ peer; above 1 is better for swift-kubernetes):", "", "| comparison | ratio |", "|---|---|"]
         for ratio in Self.ratios(rows) { lines.append("| \(ratio.label) | \(format(ratio.ratio))x |") }
         lines += ["", "![ratios](\(svgName))", ""]
-        for row in rows {
-            if let method = row.object["method"] as? String, row.scenario == "informer-memory" {
-                lines += ["Informer memory method: \(method).", ""]
-                break
-            }
+        // Each distinct method once, named by the caches it measured (a metadata-only cache holds another type).
+        var methods: [(caches: String, method: String)] = []
+        for row in rows where row.scenario == "informer-memory" {
+            guard let method = row.object["method"] as? String, !methods.contains(where: { $0.method == method }) else { continue }
+            let metadataOnly = (row.object["mode"] as? String)?.contains("metadata only") == true
+            methods.append((metadataOnly ? "metadata-only caches" : "Pod caches", method))
+        }
+        for entry in methods {
+            lines += ["Informer memory method\(methods.count > 1 ? " (\(entry.caches))" : ""): \(entry.method).", ""]
         }
         return lines.joined(separator: "\n")
     }
