@@ -85,6 +85,10 @@ struct OperatorEndpointTests {
                 #expect(sample(text, MetricNames.reconciles, controllerLabel.merging(["result": "error"]) { $1 }) == 1)
                 #expect(sample(text, MetricNames.reconcileErrors, controllerLabel) == 1)
                 #expect(sample(text, MetricNames.reconcileTime + "_count", controllerLabel) == 4)
+                // controller-runtime's buckets, 5 ms to 60 s: the 0.25 s+ reconcile is above 0.25, the others below.
+                #expect(sample(text, MetricNames.reconcileTime + "_bucket", controllerLabel.merging(["le": "0.005"]) { $1 }) != nil)
+                #expect(sample(text, MetricNames.reconcileTime + "_bucket", controllerLabel.merging(["le": "60.0"]) { $1 }) == 4)
+                #expect(sample(text, MetricNames.reconcileTime + "_bucket", controllerLabel.merging(["le": "0.25"]) { $1 }) == 3)
                 #expect(sample(text, MetricNames.activeWorkers, controllerLabel) == 0)
                 let queueLabel = ["name": controllerName]
                 #expect(sample(text, MetricNames.retries, queueLabel) == 1)

@@ -23,6 +23,11 @@ public enum OperatorMetrics {
 
     private static func pow10(_ exponent: Int) -> Double { (0..<exponent).reduce(1) { value, _ in value * 10 } }
 
+    /// controller-runtime's `controller_runtime_reconcile_time_seconds` buckets (5 ms to 60 s).
+    static let reconcileTimeBuckets: [Duration] =
+        [5, 10, 25, 50, 100, 150, 200, 250, 300, 350, 400, 450, 500, 600, 700, 800, 900, 1000, 1250, 1500, 1750, 2000, 2500, 3000, 3500,
+         4000, 4500, 5000, 6000, 7000, 8000, 9000, 10000, 15000, 20000, 25000, 30000, 40000, 50000, 60000].map { Duration.milliseconds($0) }
+
     /// Installs the Prometheus backend as the process's metrics system, once; returns its registry.
     /// When something else bootstrapped swift-metrics first, returns `nil` (and logs a warning):
     /// pass your own registry to ``OperatorEndpoint`` then.
@@ -36,11 +41,10 @@ public enum OperatorMetrics {
             }
             let fresh = PrometheusCollectorRegistry()
             var factory = PrometheusMetricsFactory(registry: fresh)
-            for name in [
-                MetricNames.queueDuration, MetricNames.workDuration, MetricNames.reconcileTime,
-            ] {
+            for name in [MetricNames.queueDuration, MetricNames.workDuration] {
                 factory.durationHistogramBuckets[name] = workQueueBuckets
             }
+            factory.durationHistogramBuckets[MetricNames.reconcileTime] = reconcileTimeBuckets
             MetricsSystem.bootstrap(factory)
             registry = fresh
             return fresh
