@@ -270,6 +270,8 @@ targets.append(.testTarget(
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "NIOCore", package: "swift-nio"),
+        // Verifies service-account tokens against the issuer's published key set.
+        .product(name: "Crypto", package: "swift-crypto"),
     ],
     swiftSettings: strict
 ))

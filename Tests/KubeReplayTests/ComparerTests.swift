@@ -154,6 +154,13 @@ struct ComparerTests {
         #expect(Self.differences(recorded, Self.response("data: {a: 1}\nkind: ConfigMap\n", contentType: "application/yaml")).map(\.path) == ["/body/data/a"])
     }
 
+    @Test func issuerDiscoveryNamesItsKeysAtAnyAdvertisedAddress() {
+        let recorded = Self.json(#"{"status":200,"headers":{"Content-Type":"application/json"},"body":{"jwks_uri":"https://198.51.100.1:6443/openid/v1/jwks"}}"#)
+        #expect(Self.differences(recorded, Self.response(#"{"jwks_uri":"https://127.0.0.1:41234/openid/v1/jwks"}"#)).isEmpty)
+        #expect(Self.differences(recorded, Self.response(#"{"jwks_uri":"https://127.0.0.1:41234/keys"}"#)).map(\.path) == ["/body/jwks_uri"])
+        #expect(Self.differences(recorded, Self.response(#"{"jwks_uri":"/openid/v1/jwks"}"#)).map(\.path) == ["/body/jwks_uri"])
+    }
+
     @Test func allowListPatternsNameExchangeStepAndPath() throws {
         let recording = try ReplayRecording(document: Self.json(#"{"name":"jwks","steps":[{"request":{"method":"GET","path":"/x"},"response":{"status":200}}]}"#),
                                             file: "011-openid-discovery.json")

@@ -39,6 +39,11 @@ extension Comparer {
             if Data(base64Encoded: actual)?.count != 8 { report(path, "a storage version hash (8 bytes, base64)", quote(actual)) }
             return
         }
+        if key == "jwks_uri", let recorded = Self.urlPath(expected) {
+            // Issuer discovery names the keys at the advertised address: any host:port, the same path.
+            if Self.urlPath(actual) != recorded { report(path, "https://<host:port>\(recorded)", quote(actual)) }
+            return
+        }
         if key == "serverAddress", expected.contains(":") {
             // A server setting (the advertised address): any host:port.
             if !actual.contains(":") || Int(actual.split(separator: ":").last ?? "") == nil { report(path, "a host:port", quote(actual)) }
@@ -84,6 +89,14 @@ extension Comparer {
         return parts.count == 3 && parts.allSatisfy { part in
             !part.isEmpty && part.utf8.allSatisfy { $0 == 45 || $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }
         }
+    }
+
+    /// The path of an `https://host:port/path` URL; `nil` for anything else.
+    static func urlPath(_ url: String) -> String? {
+        guard url.hasPrefix("https://") else { return nil }
+        let rest = url.dropFirst("https://".count)
+        guard let slash = rest.firstIndex(of: "/"), rest[..<slash].contains(":") else { return nil }
+        return String(rest[slash...])
     }
 
     static func isIP(_ text: String) -> Bool {

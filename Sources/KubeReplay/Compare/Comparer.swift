@@ -17,7 +17,8 @@ import Foundation
 /// - `<jwt>`: a JSON Web Token; generateName suffixes, `kube-api-access-xxxxx`,
 ///   `clusterIP(s)`, `nodePort`: the same shape, and bound for later steps;
 /// - `/version` build fields, openapi `hash=` values, Table cells of time columns, the
-///   advertised `serverAddress` (a server setting: any host:port), `storageVersionHash`
+///   advertised `serverAddress` (a server setting: any host:port) and the host of issuer
+///   discovery's `jwks_uri`, `storageVersionHash`
 ///   of groups named after the exchange's namespace (it hashes the group name);
 /// - inside messages: UUIDs, timestamps and quoted resourceVersions.
 ///

@@ -183,6 +183,15 @@ final class APIServer: RequestResponder {
             return .text(200, "ok")
         case "/version":
             return .json(200, JSONWriter.data(Self.versionInfo))
+        case "/.well-known/openid-configuration":
+            return .json(200, JSONWriter.data(openIDConfiguration(listener: request.listenerIndex)))
+        case "/openid/v1/jwks":
+            // Only the JWK Set type: Accept application/json is 406, as kube-apiserver answers it.
+            let ranges = MediaRange.parse(request.headers["accept"])
+            guard ranges.isEmpty || ranges.contains(where: { ["application/jwk-set+json", "application/*", "*/*"].contains($0.type) }) else {
+                throw APIError.notAcceptableRepresentations([Self.jwkSetType])
+            }
+            return ServerResponse(status: 200, headers: [("Content-Type", Self.jwkSetType)], body: .data(JSONWriter.data(await tokens.jwks())))
         case "/api", "/apis":
             if try DiscoveryForm.negotiate(request) == .aggregated {
                 return ServerResponse(
@@ -211,6 +220,19 @@ final class APIServer: RequestResponder {
             return .json(200, JSONWriter.data(list))
         }
         throw APIError.pageNotFound
+    }
+
+    static let jwkSetType = "application/jwk-set+json"
+
+    /// Service-account issuer discovery (`/.well-known/openid-configuration`): the issuer of the
+    /// tokens and where its keys are, so an OIDC relying party can verify them. kube-apiserver's
+    /// RBAC grants it to every service account (`system:service-account-issuer-discovery`).
+    func openIDConfiguration(listener: Int) -> JSONValue {
+        [
+            "issuer": .string(TokenAuthority.issuer), "jwks_uri": .string("https://\(listenerAddress(listener))/openid/v1/jwks"),
+            "response_types_supported": ["id_token"], "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["ES256"],
+        ]
     }
 
     /// The named health checks `/healthz/NAME`, `/livez/NAME` and `/readyz/NAME` answer.
