@@ -84,6 +84,7 @@ extension ObjectStore {
             object = try admitPod(object, namespace: namespaceName ?? "")
         }
         object = try applyAdmissionPatches(object, resource: resource, name: name, old: nil, context: context)
+        try admitPodSecurity(object, resource: resource, namespace: namespaceName, name: name)
         if context.dryRun {
             var preview = object
             preview["metadata"]?["resourceVersion"] = nil
@@ -182,6 +183,10 @@ extension ObjectStore {
             updated = try admitCustomObject(updated, old: old, resource: resource, name: name, context: context)
             try Validation.validate(updated, resource: resource, name: name, isCreate: false)
             try Validation.validateUpdate(old: old, new: updated, resource: resource, name: name, subresource: subresource)
+            if subresource == nil, resource.groupResource != GroupResource(group: "", resource: "pods") {
+                try admitPodSecurity(updated, resource: resource, namespace: namespaceName, name: name)
+            }
+            if resource.groupResource == Self.namespacesResource { podSecurityNamespaceWarnings(old: old, new: updated) }
             if Self.specChanged(old, updated), let generation = oldMetadata["generation"]?.intValue {
                 updated["metadata"]?["generation"] = .int(generation + 1)
             }

@@ -11,7 +11,7 @@ enum KindValidation {
         switch (resource.group, resource.plural) {
         case ("", "services"): return service(object)
         case ("", "secrets"): return secret(object)
-        case ("", "pods"): return podVolumes(object["spec"], path: "spec")
+        case ("", "pods"): return podSpecChecks(object["spec"], path: "spec")
         case ("", "persistentvolumes"):
             guard let driver = object["spec"]?["csi"]?["driver"] else { return [] }
             return csiDriverName(driver.stringValue ?? "", field: "spec.csi.driver")
@@ -21,9 +21,9 @@ enum KindValidation {
         case ("batch", "cronjobs"): return cronSchedule(object)
         case ("policy", "poddisruptionbudgets"): return podDisruptionBudget(object)
         case ("apps", "deployments"), ("apps", "replicasets"), ("apps", "statefulsets"), ("apps", "daemonsets"):
-            return podVolumes(object["spec"]?["template"]?["spec"], path: "spec.template.spec")
+            return podSpecChecks(object["spec"]?["template"]?["spec"], path: "spec.template.spec")
         case ("batch", "jobs"):
-            return podVolumes(object["spec"]?["template"]?["spec"], path: "spec.template.spec")
+            return podSpecChecks(object["spec"]?["template"]?["spec"], path: "spec.template.spec")
         default: return []
         }
     }
@@ -157,6 +157,20 @@ enum KindValidation {
         "azureFile", "vsphereVolume", "photonPersistentDisk", "portworxVolume", "azureDisk", "storageos", "projected", "scaleIO",
         "csi", "ephemeral", "image",
     ]
+
+    /// The checks of a pod spec (a Pod's, or a workload's template): its volumes, then each
+    /// container's `privileged`, which kube-apiserver refuses unless started with
+    /// `--allow-privileged` (off by default, as in the recorded server).
+    private static func podSpecChecks(_ spec: JSONValue?, path: String) -> [Cause] {
+        var errors = podVolumes(spec, path: path)
+        for key in ["initContainers", "containers", "ephemeralContainers"] {
+            for (index, container) in (spec?[key]?.arrayValue ?? []).enumerated()
+            where container["securityContext"]?["privileged"]?.boolValue == true {
+                errors.append(Cause(.forbidden, field: "\(path).\(key)[\(index)].securityContext.privileged", detail: "disallowed by cluster policy"))
+            }
+        }
+        return errors
+    }
 
     /// A pod spec's volumes (exactly one source each, CSI driver names), then the containers'
     /// `volumeMounts`, which must name a valid volume (`Not found`), as kube's `ValidatePodSpec` orders them.

@@ -35,6 +35,10 @@ enum Validation {
                 if (container["name"]?.stringValue ?? "").isEmpty { causes.append(FieldError.required("spec.containers[\(index)].name", "")) }
                 if (container["image"]?.stringValue ?? "").isEmpty { causes.append(FieldError.required("spec.containers[\(index)].image", "")) }
             }
+        case ("", "namespaces"):
+            // PodSecurity admission's check of the namespace's level and version labels.
+            let labels = (object["metadata"]?["labels"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
+            causes += PodSecurityStandards.validateLabels(labels).map(\.cause)
         case ("", "configmaps"):
             for (key, value) in object["data"]?.objectValue ?? [:] where value.stringValue == nil {
                 causes.append(FieldError.invalid("data[\(key)]", "\(value)", "must be a string"))
