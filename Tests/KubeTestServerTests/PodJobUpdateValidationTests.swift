@@ -149,6 +149,13 @@ struct PodJobUpdateValidationTests {
 
             """)
         #expect(UnifiedDiff.lines(old: old, new: old) == "")
+        // A huge spec: the common head and tail are not diffed, and a huge middle is replaced whole.
+        let big = (1...50_000).map { "line \($0)" }
+        var bigNew = big
+        bigNew[25_000] = "changed"
+        #expect(UnifiedDiff.lines(old: big, new: bigNew).hasPrefix("@@ -24998,7 +24998,7 @@\n line 24998\n"))
+        let wholly = UnifiedDiff.lines(old: big, new: big.map { $0 + "!" })
+        #expect(wholly.hasPrefix("@@ -1,50000 +1,50000 @@\n-line 1\n"))
         #expect(PrettyJSON.lines(["b": [1, 2], "a": [:], "c": ["d": "e"]]) == [
             "{", " \"a\": {},", " \"b\": [", "  1,", "  2", " ],", " \"c\": {", "  \"d\": \"e\"", " }", "}",
         ])

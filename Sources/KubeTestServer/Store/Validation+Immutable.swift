@@ -247,8 +247,22 @@ enum UnifiedDiff {
         return output
     }
 
-    /// The edit script of a longest common subsequence.
-    private static func edits(_ old: [String], _ new: [String]) -> [Edit] {
+    /// The edit script: the common head and tail as they are, a longest common subsequence of
+    /// the middle (or, past `maxMiddle` lines on a side, all of the middle replaced, so that a
+    /// huge spec costs neither quadratic time nor memory).
+    private static func edits(_ old: [String], _ new: [String], maxMiddle: Int = 2000) -> [Edit] {
+        var head = 0
+        while head < old.count, head < new.count, old[head] == new[head] { head += 1 }
+        var tail = 0
+        while tail < old.count - head, tail < new.count - head, old[old.count - 1 - tail] == new[new.count - 1 - tail] { tail += 1 }
+        let oldMiddle = Array(old[head..<(old.count - tail)]), newMiddle = Array(new[head..<(new.count - tail)])
+        let middle: [Edit] =
+            oldMiddle.count > maxMiddle || newMiddle.count > maxMiddle
+            ? oldMiddle.map { .removed($0) } + newMiddle.map { .added($0) } : subsequenceEdits(oldMiddle, newMiddle)
+        return old[..<head].map { .same($0) } + middle + old[(old.count - tail)...].map { .same($0) }
+    }
+
+    private static func subsequenceEdits(_ old: [String], _ new: [String]) -> [Edit] {
         let n = old.count, m = new.count
         var table = [[Int]](repeating: [Int](repeating: 0, count: m + 1), count: n + 1)
         for i in stride(from: n - 1, through: 0, by: -1) {
