@@ -161,6 +161,18 @@ struct ComparerTests {
         #expect(Self.differences(recorded, Self.response(#"{"jwks_uri":"/openid/v1/jwks"}"#)).map(\.path) == ["/body/jwks_uri"])
     }
 
+    @Test func resourceVersionsInsideAQuotedDocumentInAMessageAreValues() throws {
+        // The message quotes a JSON document: `Invalid value: "{\"resourceVersion\":\"19753\"}"`.
+        func message(_ rv: String) throws -> String {
+            let quoted = String(decoding: try JSONEncoder().encode(#"{"resourceVersion":"\#(rv)"}"#), as: UTF8.self)
+            return String(decoding: try JSONEncoder().encode(["message": "Invalid value: " + quoted]), as: UTF8.self)
+        }
+        #expect(try message("1").contains(#"\\\"resourceVersion\\\":\\\"1\\\""#))
+        let recorded = Self.json(#"{"status":422,"headers":{"Content-Type":"application/json"},"body":\#(try message("19753"))}"#)
+        #expect(Self.differences(recorded, Self.response(status: 422, try message("22"))).isEmpty)
+        #expect(Self.differences(recorded, Self.response(status: 422, try message("x"))).map(\.path) == ["/body/message"])
+    }
+
     @Test func allowListPatternsNameExchangeStepAndPath() throws {
         let recording = try ReplayRecording(document: Self.json(#"{"name":"jwks","steps":[{"request":{"method":"GET","path":"/x"},"response":{"status":200}}]}"#),
                                             file: "011-openid-discovery.json")

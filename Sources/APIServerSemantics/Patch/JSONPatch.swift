@@ -258,6 +258,6 @@ func decodeJSON(_ data: Data) throws(PatchError) -> JSONValue {
     do {
         return try JSONDecoder().decode(JSONValue.self, from: data)
     } catch {
-        throw .malformed("invalid JSON in the patch body")
+        throw .malformed(GoJSONSyntax.error(in: data) ?? "invalid JSON in the patch body")
     }
 }

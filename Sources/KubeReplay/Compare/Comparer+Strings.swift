@@ -132,6 +132,8 @@ extension Comparer {
         result = result.replacing(#/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})/#, with: "<time>")
         result = result.replacing(#/hash=[0-9A-Fa-f]+/#, with: "hash=<hash>")
         result = result.replacing(#/"resourceVersion":"\d+"/#, with: "\"resourceVersion\":\"<rv>\"")
+        // The same inside a quoted JSON document (a patched object shown in a message).
+        result = result.replacing(#/\\"resourceVersion\\":\\"\d+\\"/#, with: #"\"resourceVersion\":\"<rv>\""#)
         result = result.replacing(#/too old resource version: (\d+) \(\d+\)/#) { "too old resource version: \($0.output.1) (<rv>)" }
         result = result.replacing(#/ResourceVersion in record \(\d+\)/#, with: "ResourceVersion in record (<rv>)")
         for prefix in generateNames where !prefix.isEmpty {

@@ -115,11 +115,14 @@ enum PatchEngine {
             var document = current
             document["apiVersion"] = .string(patch.resource.apiVersion)
             document["kind"] = .string(patch.resource.kind)
+            let patched: JSONValue
             do {
-                return try patch.type.apply(patch.body, to: document, kind: kind, schema: schema)
+                patched = try patch.type.apply(patch.body, to: document, kind: kind, schema: schema)
             } catch {
                 throw Self.patchFailure(error, type: patch.type)
             }
+            try Self.checkGoTypes(patched, patch: patch)
+            return patched
         }
         var applied = try YAMLBody.parse(patch.body)
         guard case .object = applied else {
@@ -166,6 +169,40 @@ enum PatchEngine {
 }
 
 extension PatchEngine {
+    /// A patch whose result does not fit the kind's Go types is kube's 422 on the `patch` field
+    /// (with an empty kind and name, as kube reports it): for JSON and merge patches Go's
+    /// `encoding/json` error on the patched object, for a strategic merge patch the unstructured
+    /// converter's, on the patch as Go prints a map.
+    static func checkGoTypes(_ patched: JSONValue, patch: PatchRequest) throws(APIError) {
+        let protobuf = BuiltinProtobufSchema.schema
+        let resource = patch.resource
+        guard let mismatch = protobuf.goTypeMismatch(in: patched, apiVersion: resource.apiVersion, kind: resource.kind) else { return }
+        let body = (try? JSONDecoder().decode(JSONValue.self, from: patch.body)) ?? .null
+        let value: String
+        let detail: String
+        if patch.type == .strategicMergePatch {
+            value = GoFormat.value(body)
+            let source = GoFormat.kind(mismatch.jsonType)
+            switch mismatch.goKind {
+            case "map", "slice": detail = "cannot restore \(mismatch.goKind) from \(source)"
+            case "struct": detail = "cannot restore struct from: \(source)"
+            default: detail = mismatch.unmarshalMessage
+            }
+        } else {
+            // The merge patch rewrote the members it names; Go re-marshals the top level as a map.
+            let rewritten: Set<String> =
+                switch body {
+                case .object(let members): Set(members.keys)
+                case .array(let operations):
+                    Set(operations.compactMap { $0["path"]?.stringValue?.split(separator: "/").first.map(String.init) })
+                default: []
+                }
+            value = protobuf.goOrderedJSON(patched, apiVersion: resource.apiVersion, kind: resource.kind, sortedTopLevel: true, rewritten: rewritten)
+            detail = mismatch.unmarshalMessage
+        }
+        throw APIError.invalid(kind: "", group: "", name: "", causes: [APIServerSemantics.FieldError(.invalid, field: "patch", value: .string(value), detail: detail).cause])
+    }
+
     /// How kube-apiserver's patch handler reports a patch that cannot be applied: a body
     /// it cannot decode is a 400 `error decoding patch: …`; a JSON Patch whose operations
     /// do not apply is a bare 422 (the generic message, empty details: the library's text
@@ -188,5 +225,30 @@ extension JSONValue {
     func filteringMembers(_ keys: Set<String>) -> JSONValue {
         guard case .object(let members) = self else { return self }
         return .object(members.filter { keys.contains($0.key) })
+    }
+}
+
+/// Go's `fmt` `%v` of decoded JSON (`map[data:[x]]`) and `reflect.Kind` names of unstructured values.
+enum GoFormat {
+    static func value(_ value: JSONValue) -> String {
+        switch value {
+        case .null: "<nil>"
+        case .bool(let flag): flag ? "true" : "false"
+        case .int(let number): String(number)
+        case .double(let number): ProtobufSchema.goNumber(number)
+        case .string(let text): text
+        case .array(let items): "[" + items.map(Self.value).joined(separator: " ") + "]"
+        case .object(let members): "map[" + members.keys.sorted().map { "\($0):\(Self.value(members[$0]!))" }.joined(separator: " ") + "]"
+        }
+    }
+
+    /// The kind of an unstructured value of this JSON type (`array` → `slice`).
+    static func kind(_ jsonType: String) -> String {
+        switch jsonType {
+        case "array": "slice"
+        case "object": "map"
+        case "number": "float64"
+        default: jsonType.hasPrefix("number") ? "int64" : jsonType
+        }
     }
 }

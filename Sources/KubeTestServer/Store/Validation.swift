@@ -1,11 +1,16 @@
 import APIServerSemantics
 import Foundation
 import KubeCore
+import KubeModels
 
 /// The object validation kube-apiserver does for every resource (names, labels,
 /// annotations) plus the required fields of the most used kinds. 422 with causes.
 enum Validation {
     static func validate(_ object: JSONValue, resource: ServedResource, name: String, isCreate: Bool) throws(APIError) {
+        // kube-apiserver decodes a built-in body into its Go type first: a value of the wrong type is a 400.
+        if let mismatch = BuiltinProtobufSchema.schema.goTypeMismatch(in: object, apiVersion: resource.apiVersion, kind: resource.kind) {
+            throw APIError.badRequest("\(resource.kind) in version \"\(resource.version)\" cannot be handled as a \(resource.kind): \(mismatch.unmarshalMessage)")
+        }
         if resource.group.isEmpty, resource.plural == "secrets", let error = KindValidation.secretDataError(object) {
             throw APIError.badRequest("Secret in version \"\(resource.version)\" cannot be handled as a Secret: \(error)")
         }
