@@ -46,6 +46,7 @@ public enum Replayer {
     ) async throws(ReplayError) -> ReplayReport {
         var configuration = options.server
         configuration.emulatesControllers = false
+        configuration.allowsPrivileged = false  // kube-apiserver's default, as the recorded server ran
         let server: KubeTestServer
         let client: ReplayClient
         do {

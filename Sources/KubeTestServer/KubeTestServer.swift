@@ -74,6 +74,10 @@ public final class KubeTestServer: Sendable {
         /// ConfigMap. `false` answers like a kube-apiserver with no controllers running
         /// (the recordings `KubeReplay` compares with were made that way).
         public var emulatesControllers: Bool = true
+        /// Whether containers may set `securityContext.privileged: true`, as kube-apiserver's
+        /// `--allow-privileged` (kubeadm, kind and managed clusters turn it on; kube-apiserver's
+        /// own default, and the recorded server, have it off: `disallowed by cluster policy`).
+        public var allowsPrivileged: Bool = true
         /// Where admission webhooks configured with `clientConfig.service` are reached:
         /// `"namespace/name"` (any port) or `"namespace/name:port"` → `"host:port"`, standing in
         /// for the Service's endpoints. The Service must exist in the store, and the webhook's
@@ -126,7 +130,7 @@ public final class KubeTestServer: Sendable {
 
         let registry = ResourceRegistry(builtin: configuration.builtinResources ?? BuiltinResources.all)
         let store = ObjectStore(registry: registry, historyWindow: configuration.historyWindow, caCertificatePEM: pki.caCertificatePEM,
-                                emulatesControllers: configuration.emulatesControllers)
+                                emulatesControllers: configuration.emulatesControllers, allowsPrivileged: configuration.allowsPrivileged)
         let tokens = await TokenAuthority()
         let listenerBox = Mutex<[HTTPListener]>([])
         let api = APIServer(

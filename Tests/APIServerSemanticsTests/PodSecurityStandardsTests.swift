@@ -19,7 +19,6 @@ struct PodSecurityStandardsTests {
             #"allowPrivilegeEscalation != false (container "c" must set securityContext.allowPrivilegeEscalation=false)"#,
             #"unrestricted capabilities (container "c" must set securityContext.capabilities.drop=["ALL"])"#,
             "host namespaces (hostNetwork=true)",
-            #"hostPath volumes (volume "h")"#,
             #"procMount (container "c" must not set securityContext.procMount to "Unmasked")"#,
             #"restricted volume types (volumes "h", "n" use restricted volume types "hostPath", "nfs")"#,
             "runAsNonRoot != true (pod must not set securityContext.runAsNonRoot=false)",
@@ -58,6 +57,8 @@ struct PodSecurityStandardsTests {
         #expect(Standards.policy(["pod-security.kubernetes.io/enforce": "baseline"], mode: "enforce")?.description == "baseline:latest")
         #expect(Standards.policy(["pod-security.kubernetes.io/warn": "restricted", "pod-security.kubernetes.io/warn-version": "v1.30"], mode: "warn")?.description == "restricted:v1.30")
         #expect(Standards.policy([:], mode: "enforce") == nil)
+        for bad in ["v1.+3", "v1.03", "v1.", "v2.1", "1.30"] { #expect(!Standards.isVersion(bad), "\(bad)") }
+        #expect(Standards.isVersion("v1.0") && Standards.isVersion("v1.36"))
         #expect(Standards.validateLabels(["pod-security.kubernetes.io/audit": "strict", "pod-security.kubernetes.io/audit-version": "v2.0"]).map(\.field) == [
             "metadata.labels[pod-security.kubernetes.io/audit]", "metadata.labels[pod-security.kubernetes.io/audit-version]",
         ])

@@ -194,7 +194,7 @@ struct ComparerTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         func load(_ entry: String) throws(ReplayError) -> ReplayAllowList {
             let file = directory.appendingPathComponent("list.json").path
-            FileManager.default.createFile(atPath: file, contents: Data(#"{"entries": [\#(entry)]}"#.utf8))
+            _ = FileManager.default.createFile(atPath: file, contents: Data(#"{"entries": [\#(entry)]}"#.utf8))
             return try ReplayAllowList.load(file)
         }
         let reason = #""reason": "a reason long enough to read""#

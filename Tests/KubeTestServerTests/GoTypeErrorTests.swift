@@ -28,6 +28,15 @@ struct GoTypeErrorTests {
             #expect(update.status == 400)
             #expect(update.statusObject?.message?.hasSuffix("cannot unmarshal array into Go struct field ConfigMap.data of type map[string]string") == true)
             #expect(try await wire.get(configMaps + "/c").json["data"] == ["a": "1"])
+
+            // The status subresource is checked too, so a bad status never blocks later writes.
+            let pods = "/api/v1/namespaces/default/pods"
+            #expect(try await wire.post(pods, ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "s"], "spec": ["containers": [["name": "c", "image": "i"]]]]).status == 201)
+            var withStatus = try await wire.get(pods + "/s").json
+            withStatus["status"] = ["phase": 1]
+            let status = try await wire.put(pods + "/s/status", withStatus)
+            #expect(status.statusObject?.message == #"Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal number into Go struct field PodStatus.status.phase of type string"#)
+            #expect(try await wire.request(.PATCH, pods + "/s", body: Data(#"{"metadata":{"labels":{"a":"b"}}}"#.utf8), contentType: "application/merge-patch+json").status == 200)
         }
     }
 

@@ -65,6 +65,14 @@ struct PodJobUpdateValidationTests {
             let more = try await merge(wire, path, #"{"spec":{"containers":[{"name":"c","image":"a"},{"name":"d","image":"b"}]}}"#)
             #expect(more.statusObject?.message == "Pod \"p1\" is invalid: spec.containers: Forbidden: pod updates may not add or remove containers")
 
+            // What a client that re-encodes the pod sends back is the same spec: zero values and canonical quantities.
+            var resent = try await wire.get(path).json
+            resent["spec"]?["hostNetwork"] = false
+            var containers = resent["spec"]?["containers"]?.arrayValue ?? []
+            containers[0]["stdin"] = false
+            resent["spec"]?["containers"] = .array(containers)
+            #expect(try await wire.put(path, resent).status == 200)
+
             // Binding is its own subresource and still assigns the node.
             let binding: JSONValue = ["apiVersion": "v1", "kind": "Binding", "metadata": ["name": "p1"],
                                       "target": ["apiVersion": "v1", "kind": "Node", "name": "node-1"]]
@@ -109,6 +117,40 @@ struct PodJobUpdateValidationTests {
 
             // Parallelism is not immutable.
             #expect(try await merge(wire, path, #"{"spec":{"parallelism":2}}"#).status == 200)
+        }
+    }
+
+    @Test func quantitiesCompareByValueAndAGatedPodMayGainNodeSelectors() async throws {
+        try await withServer { _, wire in
+            var spec = pod("q")["spec"] ?? [:]
+            spec["containers"] = [["name": "c", "image": "registry.example/busybox:1.36", "resources": ["requests": ["cpu": "0.5", "memory": "1024Mi"]]]]
+            spec["schedulingGates"] = [["name": "example.com/wait"]]
+            #expect(try await wire.post(pods, ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "q"], "spec": spec]).status == 201)
+            var resent = try await wire.get(pods + "/q").json
+            var resentContainers = resent["spec"]?["containers"]?.arrayValue ?? []
+            resentContainers[0]["resources"] = ["requests": ["cpu": "500m", "memory": "1Gi"]]
+            resent["spec"]?["containers"] = .array(resentContainers)
+            resent["spec"]?["nodeSelector"] = ["zone": "a"]
+            #expect(try await wire.put(pods + "/q", resent).status == 200)
+            // Additions only: changing the entry is refused.
+            let changed = try await merge(wire, pods + "/q", #"{"spec":{"nodeSelector":{"zone":"b"}}}"#)
+            #expect(changed.statusObject?.details?.causes?.first?.message == #"Invalid value: {"zone":"b"}: only additions to spec.nodeSelector are allowed (no mutations or deletions)"#)
+            // A pod without gates may not.
+            #expect(try await merge(wire, pods + "/q", #"{"spec":{"schedulingGates":null}}"#).status == 200)
+            #expect(try await merge(wire, pods + "/q", #"{"spec":{"nodeSelector":{"zone":"a","disk":"ssd"}}}"#).status == 422)
+        }
+    }
+
+    @Test func anIndexedJobIsElastic() async throws {
+        try await withServer { _, wire in
+            var indexed = job("idx")
+            indexed["spec"]?["completionMode"] = "Indexed"
+            indexed["spec"]?["completions"] = 4
+            indexed["spec"]?["parallelism"] = 4
+            #expect(try await wire.post(jobs, indexed).status == 201)
+            #expect(try await merge(wire, jobs + "/idx", #"{"spec":{"completions":6,"parallelism":6}}"#).status == 200)
+            let alone = try await merge(wire, jobs + "/idx", #"{"spec":{"completions":8}}"#)
+            #expect(alone.statusObject?.details?.causes?.map(\.message) == ["Invalid value: 8: can only be modified in tandem with spec.parallelism"])
         }
     }
 

@@ -63,7 +63,7 @@ struct PodSecurityTests {
     }
 
     @Test func baselineChecksAndKubesWording() async throws {
-        try await withServer { _, wire in
+        try await withServer({ $0.allowsPrivileged = false }) { _, wire in
             try await namespace(wire, "base", ["pod-security.kubernetes.io/enforce": "baseline"])
             let spec: JSONValue = [
                 "volumes": [["name": "host", "hostPath": ["path": "/var/log"]]],
@@ -81,6 +81,13 @@ struct PodSecurityTests {
                 "/api/v1/namespaces/base/pods", pod("priv", spec: ["containers": [["name": "c", "image": "i", "securityContext": ["privileged": true]]]]))
             #expect(privileged.status == 422)
             #expect(privileged.statusObject?.message == "Pod \"priv\" is invalid: spec.containers[0].securityContext.privileged: Forbidden: disallowed by cluster policy")
+        }
+        // With --allow-privileged (the default here, as in kubeadm and kind) it is PodSecurity that refuses it.
+        try await withServer { _, wire in
+            try await namespace(wire, "base", ["pod-security.kubernetes.io/enforce": "baseline"])
+            let privileged = try await wire.post(
+                "/api/v1/namespaces/base/pods", pod("priv", spec: ["containers": [["name": "c", "image": "i", "securityContext": ["privileged": true]]]]))
+            #expect(privileged.statusObject?.message == #"pods "priv" is forbidden: violates PodSecurity "baseline:latest": privileged (container "c" must not set securityContext.privileged=true)"#)
         }
     }
 

@@ -42,7 +42,8 @@ public enum PodSecurityStandards {
             switch level {
             case .privileged: false
             case .baseline: check.level == .baseline
-            case .restricted: !["capabilities_baseline", "seccompProfile_baseline"].contains(check.id)
+            // The restricted checks that replace baseline ones (restrictedVolumes covers hostPath volumes).
+            case .restricted: !["capabilities_baseline", "seccompProfile_baseline", "hostPathVolumes"].contains(check.id)
             }
         }.compactMap { $0.run(pod) }
     }
@@ -76,10 +77,12 @@ public enum PodSecurityStandards {
         return Policy(level: level, version: version)
     }
 
+    /// `latest` or `v1.<minor>` (`v1.(0|[1-9][0-9]*)`).
     public static func isVersion(_ text: String) -> Bool {
         if text == "latest" { return true }
-        guard text.hasPrefix("v1."), let minor = Int(text.dropFirst(3)), minor >= 0 else { return false }
-        return true
+        guard text.hasPrefix("v1.") else { return false }
+        let minor = text.utf8.dropFirst(3)
+        return !minor.isEmpty && minor.allSatisfy { (48...57).contains($0) } && (minor.count == 1 || minor.first != 48)
     }
 
     // MARK: - The checks
@@ -357,6 +360,7 @@ public enum PodSecurityStandards {
     }
 
     static func seccompRestricted(_ pod: PodView) -> Violation? {
+        guard !pod.isWindows else { return nil }
         let valid: Set<String> = ["RuntimeDefault", "Localhost"]
         var setters: [String] = []
         var values: [String] = []

@@ -19,7 +19,7 @@ extension ObjectStore {
             }
         }
         guard patched != object else { return object }
-        try Validation.validate(patched, resource: resource, name: name, isCreate: old == nil)
+        try Validation.validate(patched, resource: resource, name: name, isCreate: old == nil, allowsPrivileged: allowsPrivileged)
         if let old {
             try Validation.validateUpdate(old: old, new: patched, resource: resource, name: name)
             if let generation = old["metadata"]?["generation"]?.intValue, patched["metadata"]?["generation"]?.intValue == generation,

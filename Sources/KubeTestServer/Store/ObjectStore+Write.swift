@@ -50,7 +50,7 @@ extension ObjectStore {
         // A create through the main resource sets no status (kube's strategies reset it).
         if resource.hasStatus && !context.keepStatus { object["status"] = nil }
         object = try admitCustomObject(object, old: nil, resource: resource, name: name, context: context)
-        try Validation.validate(object, resource: resource, name: name, isCreate: true)
+        try Validation.validate(object, resource: resource, name: name, isCreate: true, allowsPrivileged: allowsPrivileged)
         let namespaceName = resource.namespaced ? (namespace ?? "") : nil
         if let namespaceName, !namespaceExists(namespaceName) {
             throw APIError.notFound(GroupResource(group: "", resource: "namespaces"), namespaceName)
@@ -168,6 +168,10 @@ extension ObjectStore {
             metadata["annotations"] = bodyMetadata["annotations"]
             updated["metadata"] = .object(metadata.compactMapValues { $0 })
             updated = Defaulting.typeDefaults(updated, resource: resource)
+            // A status of the wrong Go type is refused here too, so it never reaches the store.
+            if let mismatch = BuiltinProtobufSchema.schema.goTypeMismatch(in: updated, apiVersion: resource.apiVersion, kind: resource.kind) {
+                throw APIError.badRequest("\(resource.kind) in version \"\(resource.version)\" cannot be handled as a \(resource.kind): \(mismatch.unmarshalMessage)")
+            }
             updated = try admitCustomObject(updated, old: old, resource: resource, name: name, context: context, statusOnly: true)
         } else {
             updated = body
@@ -181,7 +185,7 @@ extension ObjectStore {
             if updated["status"] == .null { updated["status"] = nil }
             updated = Defaulting.typeDefaults(updated, resource: resource)
             updated = try admitCustomObject(updated, old: old, resource: resource, name: name, context: context)
-            try Validation.validate(updated, resource: resource, name: name, isCreate: false)
+            try Validation.validate(updated, resource: resource, name: name, isCreate: false, allowsPrivileged: allowsPrivileged)
             try Validation.validateUpdate(old: old, new: updated, resource: resource, name: name, subresource: subresource)
             if subresource == nil, resource.groupResource != GroupResource(group: "", resource: "pods") {
                 try admitPodSecurity(updated, resource: resource, namespace: namespaceName, name: name)

@@ -81,14 +81,17 @@ actor ObjectStore {
     var rbacCache: RBACAuthorizer?
     /// New namespaces get the `default` ServiceAccount and `kube-root-ca.crt` (kube-controller-manager's work).
     let emulatesControllers: Bool
+    /// `--allow-privileged`: whether validation lets `securityContext.privileged: true` through.
+    let allowsPrivileged: Bool
     /// Converts custom objects between their CRD's versions (set once the API server exists).
     var converter: CustomResourceConverter?
 
-    init(registry: ResourceRegistry, historyWindow: Int, caCertificatePEM: String, emulatesControllers: Bool = true) {
+    init(registry: ResourceRegistry, historyWindow: Int, caCertificatePEM: String, emulatesControllers: Bool = true, allowsPrivileged: Bool = true) {
         self.registry = registry
         self.historyWindow = max(1, historyWindow)
         self.caCertificatePEM = caCertificatePEM
         self.emulatesControllers = emulatesControllers
+        self.allowsPrivileged = allowsPrivileged
     }
 
     static func key(namespace: String?, name: String) -> String {

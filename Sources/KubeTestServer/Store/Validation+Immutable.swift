@@ -1,6 +1,7 @@
 import APIServerSemantics
 import Foundation
 import KubeCore
+import KubeModels
 
 /// The update rules of kube's `ValidatePodUpdate` and `ValidateJobUpdate`: what a write may
 /// change in a Pod's spec, and a Job's immutable selector and template.
@@ -44,6 +45,24 @@ extension KindValidation {
             munged[key] = .array(containers)
         }
         munged["activeDeadlineSeconds"] = oldSpec["activeDeadlineSeconds"]
+        if !(oldSpec["schedulingGates"]?.arrayValue ?? []).isEmpty {
+            // A gated pod may gain node selector entries and node affinity (kube lets only
+            // additions through; any node affinity change is let through here).
+            let oldSelector = oldSpec["nodeSelector"]?.objectValue ?? [:]
+            let newSelector = newSpec["nodeSelector"]?.objectValue ?? [:]
+            if oldSelector.allSatisfy({ newSelector[$0.key] == $0.value }) {
+                munged["nodeSelector"] = oldSpec["nodeSelector"]
+            } else {
+                errors.append(Cause(.invalid, field: "spec.nodeSelector", value: newSpec["nodeSelector"] ?? .null,
+                                    detail: "only additions to spec.nodeSelector are allowed (no mutations or deletions)"))
+            }
+            if munged["affinity"] != nil || oldSpec["affinity"] != nil {
+                munged["affinity"]?["nodeAffinity"] = nil
+                var oldAffinity = oldSpec["affinity"] ?? [:]
+                oldAffinity["nodeAffinity"] = nil
+                if semantic(munged["affinity"] ?? [:]) == semantic(oldAffinity) { munged["affinity"] = oldSpec["affinity"] }
+            }
+        }
         munged["schedulingGates"] = oldSpec["schedulingGates"]
         munged["tolerations"] = oldSpec["tolerations"]
         if let oldGrace = oldSpec["terminationGracePeriodSeconds"]?.intValue, oldGrace < 0, munged["terminationGracePeriodSeconds"]?.intValue == 1 {
@@ -97,16 +116,32 @@ extension KindValidation {
         var errors = generatedSelector(new)
         let specErrors = jobSpecSelector(spec)
         errors += specErrors + specErrors
-        for key in ["completions", "selector"] where semantic(spec[key] ?? .null) != semantic(oldSpec[key] ?? .null) {
-            let value = spec[key] ?? .null
-            errors.append(Cause(.invalid, field: "spec.\(key)", value: value, detail: "field is immutable",
-                                renderedValue: key == "selector" ? goLabelSelector(value) : nil))
+        if semantic(spec["completions"] ?? .null) != semantic(oldSpec["completions"] ?? .null) {
+            // An Indexed Job is elastic: completions may change with parallelism set to the same value.
+            let value = spec["completions"] ?? .null
+            if spec["completionMode"]?.stringValue == "Indexed" {
+                if value.intValue == nil || value != spec["parallelism"] {
+                    errors.append(Cause(.invalid, field: "spec.completions", value: value, detail: "can only be modified in tandem with spec.parallelism"))
+                }
+            } else {
+                errors.append(Cause(.invalid, field: "spec.completions", value: value, detail: "field is immutable"))
+            }
+        }
+        if semantic(spec["selector"] ?? .null) != semantic(oldSpec["selector"] ?? .null) {
+            let value = spec["selector"] ?? .null
+            errors.append(Cause(.invalid, field: "spec.selector", value: value, detail: "field is immutable", renderedValue: goLabelSelector(value)))
         }
         var oldTemplate = oldSpec["template"] ?? [:]
         let template = spec["template"] ?? [:]
         if oldSpec["suspend"]?.boolValue == true, old["status"]?["startTime"] == nil || old["status"]?["startTime"] == .null {
             for key in ["nodeSelector", "tolerations", "schedulingGates"] { oldTemplate["spec"]?[key] = template["spec"]?[key] }
-            oldTemplate["spec"]?["affinity"] = template["spec"]?["affinity"]
+            // Of the affinity only the node affinity may change.
+            let newNodeAffinity = template["spec"]?["affinity"]?["nodeAffinity"]
+            if oldTemplate["spec"]?["affinity"] == nil || oldTemplate["spec"]?["affinity"] == .null {
+                if let newNodeAffinity { oldTemplate["spec"]?["affinity"] = ["nodeAffinity": newNodeAffinity] }
+            } else {
+                oldTemplate["spec"]?["affinity"]?["nodeAffinity"] = newNodeAffinity
+            }
             oldTemplate["metadata"]?["labels"] = template["metadata"]?["labels"]
             oldTemplate["metadata"]?["annotations"] = template["metadata"]?["annotations"]
         }
@@ -151,24 +186,39 @@ extension KindValidation {
         return [Cause(.invalid, field: "spec.template.metadata.labels", value: labels, detail: "`selector` does not match template `labels`")]
     }
 
-    /// The value as Go's semantic equality sees it: `null` and empty lists are the same as absent.
-    static func semantic(_ value: JSONValue) -> JSONValue {
+    /// The value as Go's semantic equality of the decoded structs sees it: `null`, `false`, `0`,
+    /// `""`, empty lists and empty maps are the same as absent (Go's zero values; this also
+    /// equates a few pointer fields kube would tell apart), and quantities compare by value
+    /// (`0.5` and `500m`), since a client that re-encodes them writes their canonical form.
+    static func semantic(_ value: JSONValue, key: String? = nil) -> JSONValue {
         switch value {
         case .object(let members):
             var kept: [String: JSONValue] = [:]
-            for (key, member) in members {
-                let member = semantic(member)
-                if member == .null { continue }
-                if case .array(let items) = member, items.isEmpty { continue }
-                kept[key] = member
+            for (name, member) in members {
+                var member = semantic(member, key: name)
+                if quantityMaps.contains(name), case .object(let quantities) = member {
+                    member = .object(quantities.mapValues { quantity in
+                        quantity.stringValue.flatMap { try? Quantity($0).canonical }.map(JSONValue.string) ?? quantity
+                    })
+                }
+                switch member {
+                case .null, .bool(false), .int(0), .string(""): continue
+                case .double(let number) where number == 0: continue
+                case .array(let items) where items.isEmpty: continue
+                case .object(let entries) where entries.isEmpty: continue
+                default: kept[name] = member
+                }
             }
             return .object(kept)
         case .array(let items):
-            return .array(items.map(semantic))
+            return .array(items.map { semantic($0) })
         default:
             return value
         }
     }
+
+    /// Members whose values are quantities (`resources.requests`, a pod's `overhead`, ...).
+    static let quantityMaps: Set<String> = ["requests", "limits", "overhead", "capacity", "allocatable", "hard", "used"]
 }
 
 /// JSON written as Go's `json.MarshalIndent(v, "", " ")` lays it out: one space per level,

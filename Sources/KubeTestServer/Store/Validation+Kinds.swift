@@ -7,11 +7,11 @@ import KubeCore
 enum KindValidation {
     typealias Cause = APIServerSemantics.FieldError
 
-    static func validate(_ object: JSONValue, resource: ServedResource) -> [Cause] {
+    static func validate(_ object: JSONValue, resource: ServedResource, allowsPrivileged: Bool = true) -> [Cause] {
         switch (resource.group, resource.plural) {
         case ("", "services"): return service(object)
         case ("", "secrets"): return secret(object)
-        case ("", "pods"): return podSpecChecks(object["spec"], path: "spec")
+        case ("", "pods"): return podSpecChecks(object["spec"], path: "spec", allowsPrivileged: allowsPrivileged)
         case ("", "persistentvolumes"):
             guard let driver = object["spec"]?["csi"]?["driver"] else { return [] }
             return csiDriverName(driver.stringValue ?? "", field: "spec.csi.driver")
@@ -21,9 +21,9 @@ enum KindValidation {
         case ("batch", "cronjobs"): return cronSchedule(object)
         case ("policy", "poddisruptionbudgets"): return podDisruptionBudget(object)
         case ("apps", "deployments"), ("apps", "replicasets"), ("apps", "statefulsets"), ("apps", "daemonsets"):
-            return podSpecChecks(object["spec"]?["template"]?["spec"], path: "spec.template.spec")
+            return podSpecChecks(object["spec"]?["template"]?["spec"], path: "spec.template.spec", allowsPrivileged: allowsPrivileged)
         case ("batch", "jobs"):
-            return podSpecChecks(object["spec"]?["template"]?["spec"], path: "spec.template.spec")
+            return podSpecChecks(object["spec"]?["template"]?["spec"], path: "spec.template.spec", allowsPrivileged: allowsPrivileged)
         default: return []
         }
     }
@@ -160,9 +160,11 @@ enum KindValidation {
 
     /// The checks of a pod spec (a Pod's, or a workload's template): its volumes, then each
     /// container's `privileged`, which kube-apiserver refuses unless started with
-    /// `--allow-privileged` (off by default, as in the recorded server).
-    private static func podSpecChecks(_ spec: JSONValue?, path: String) -> [Cause] {
+    /// `--allow-privileged` (`Configuration.allowsPrivileged`; off in kube's default and the
+    /// recorded server, on in kubeadm, kind and managed clusters).
+    private static func podSpecChecks(_ spec: JSONValue?, path: String, allowsPrivileged: Bool) -> [Cause] {
         var errors = podVolumes(spec, path: path)
+        if allowsPrivileged { return errors }
         for key in ["initContainers", "containers", "ephemeralContainers"] {
             for (index, container) in (spec?[key]?.arrayValue ?? []).enumerated()
             where container["securityContext"]?["privileged"]?.boolValue == true {

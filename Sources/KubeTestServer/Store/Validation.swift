@@ -6,7 +6,7 @@ import KubeModels
 /// The object validation kube-apiserver does for every resource (names, labels,
 /// annotations) plus the required fields of the most used kinds. 422 with causes.
 enum Validation {
-    static func validate(_ object: JSONValue, resource: ServedResource, name: String, isCreate: Bool) throws(APIError) {
+    static func validate(_ object: JSONValue, resource: ServedResource, name: String, isCreate: Bool, allowsPrivileged: Bool = true) throws(APIError) {
         // kube-apiserver decodes a built-in body into its Go type first: a value of the wrong type is a 400.
         if let mismatch = BuiltinProtobufSchema.schema.goTypeMismatch(in: object, apiVersion: resource.apiVersion, kind: resource.kind) {
             throw APIError.badRequest("\(resource.kind) in version \"\(resource.version)\" cannot be handled as a \(resource.kind): \(mismatch.unmarshalMessage)")
@@ -24,13 +24,13 @@ enum Validation {
             throw APIError.badRequest("metadata.labels: must be an object of strings")
         }
         causes += ObjectValidation.validateLabelsAndAnnotations(object["metadata"]).map(\.cause)
-        causes += kindSpecific(object, resource: resource)
+        causes += kindSpecific(object, resource: resource, allowsPrivileged: allowsPrivileged)
         if !causes.isEmpty {
             throw APIError.invalid(kind: resource.kind, group: resource.group, name: name, causes: causes)
         }
     }
 
-    private static func kindSpecific(_ object: JSONValue, resource: ServedResource) -> [StatusCause] {
+    private static func kindSpecific(_ object: JSONValue, resource: ServedResource, allowsPrivileged: Bool) -> [StatusCause] {
         var causes: [StatusCause] = []
         switch (resource.group, resource.plural) {
         case ("", "pods"):
@@ -59,7 +59,7 @@ enum Validation {
         default:
             break
         }
-        return causes + KindValidation.validate(object, resource: resource).map(\.cause)
+        return causes + KindValidation.validate(object, resource: resource, allowsPrivileged: allowsPrivileged).map(\.cause)
     }
 }
 
