@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import KubeCore
 import KubeModels
 import Testing
@@ -48,9 +49,38 @@ import Testing
         process.standardOutput = pipe
         process.standardError = Pipe()
         try process.run()
+        // A bench that hangs is killed (with the server child it started) and fails, instead of
+        // holding the test run until CI's own limit.
+        let timedOut = Mutex(false)
+        let pid = process.processIdentifier
+        let watchdog = DispatchWorkItem {
+            timedOut.withLock { $0 = true }
+            Self.killTree(pid)
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(Self.deadlineSeconds), execute: watchdog)
         let output = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        watchdog.cancel()
+        let text = String(decoding: output, as: UTF8.self)
+        if timedOut.withLock({ $0 }) {
+            return (-1, text + "\nkube-bench \(arguments.joined(separator: " ")) did not finish within \(Self.deadlineSeconds) s and was killed")
+        }
+        return (process.terminationStatus, text)
+    }
+
+    static let deadlineSeconds = 240
+
+    /// SIGKILL to `pid` and, first, to every process whose parent it is (read from `/proc`).
+    static func killTree(_ pid: Int32) {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries {
+            guard let child = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, Int32(fields[1]) == pid { killTree(child) }
+        }
+        kill(pid, SIGKILL)
     }
 
     @Test(arguments: [false, true])
