@@ -283,6 +283,11 @@ struct StoreFidelityTests {
             #expect(garbage.status == 400)
             #expect(garbage.statusObject?.message
                 == #"invalid continue token: continue key is not valid: invalid character '\u009e' looking for beginning of value"#)
+            // Go's scanner names the byte and its context anywhere in the token, and a cut one ends early.
+            let noColon = try await wire.get(configMaps + "?limit=1&continue=eyJ2IiAxfQ")  // {"v" 1}
+            #expect(noColon.statusObject?.message == "invalid continue token: continue key is not valid: invalid character '1' after object key")
+            let cut = try await wire.get(configMaps + "?limit=1&continue=eyJ2Ijo")  // {"v":
+            #expect(cut.statusObject?.message == "invalid continue token: continue key is not valid: unexpected end of JSON input")
             let noVersion = try await wire.get(configMaps + "?limit=1&continue=e30")
             #expect(noVersion.statusObject?.message == #"invalid continue token: continue key is not valid: server does not recognize this encoded version "#)
             let allNamespaces = try await wire.get("/api/v1/configmaps?limit=1")

@@ -34,7 +34,7 @@ public enum JSONPatch {
     static func parse(_ patch: JSONValue) throws(PatchError) -> [Operation] {
         guard case .array(let items) = patch else {
             // kube-apiserver decodes the operations into its own type to count them first.
-            throw .malformed("json: cannot unmarshal \(jsonTypeName(patch)) into Go value of type []handlers.jsonPatchOp")
+            throw .malformed("json: cannot unmarshal \(patch.jsonTypeName) into Go value of type []handlers.jsonPatchOp")
         }
         guard items.count <= maxOperations else {
             throw .tooManyOperations(
@@ -44,7 +44,7 @@ public enum JSONPatch {
         operations.reserveCapacity(items.count)
         for item in items {
             guard case .object(let members) = item else {
-                throw .malformed("json: cannot unmarshal \(jsonTypeName(item)) into Go value of type jsonpatch.Operation")
+                throw .malformed("json: cannot unmarshal \(item.jsonTypeName) into Go value of type jsonpatch.Operation")
             }
             guard let op = members["op"]?.stringValue else {
                 throw .malformed("JSON patch operation is missing \"op\"")
@@ -243,16 +243,6 @@ func jsonEqual(_ lhs: JSONValue, _ rhs: JSONValue) -> Bool {
     }
 }
 
-func jsonTypeName(_ value: JSONValue) -> String {
-    switch value {
-    case .null: "null"
-    case .bool: "bool"
-    case .int, .double: "number"
-    case .string: "string"
-    case .array: "array"
-    case .object: "object"
-    }
-}
 
 func decodeJSON(_ data: Data) throws(PatchError) -> JSONValue {
     do {

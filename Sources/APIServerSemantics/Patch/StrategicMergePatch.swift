@@ -46,7 +46,7 @@ public enum StrategicMergePatch {
     ) throws(PatchError) -> JSONValue {
         guard case .object(let patchMembers) = patch else {
             throw .malformed(
-                "json: cannot unmarshal \(jsonTypeName(patch)) into Go value of type map[string]interface {}")
+                "json: cannot unmarshal \(patch.jsonTypeName) into Go value of type map[string]interface {}")
         }
         let merger = Merger(schema: schema)
         let context: SchemaContext = rootType.map { .type($0) } ?? .unknown

@@ -61,7 +61,7 @@ extension ProtobufSchema {
             guard let member = members[field.name], member != .null else { continue }
             let fieldPath = path + [field.name]
             func report(_ goType: String, _ goKind: String) -> GoTypeMismatch {
-                GoTypeMismatch(jsonType: Self.jsonType(member), structName: structName, path: fieldPath.joined(separator: "."),
+                GoTypeMismatch(jsonType: member.jsonTypeName, structName: structName, path: fieldPath.joined(separator: "."),
                                goType: goType, goKind: goKind)
             }
             if let key = field.mapKey {
@@ -84,7 +84,7 @@ extension ProtobufSchema {
     private func single(_ value: JSONValue, _ type: FieldType, structName: String, path: [String], depth: Int) -> GoTypeMismatch? {
         guard value != .null else { return nil }
         func report(_ jsonType: String? = nil, kind: String) -> GoTypeMismatch {
-            GoTypeMismatch(jsonType: jsonType ?? Self.jsonType(value), structName: structName, path: path.joined(separator: "."),
+            GoTypeMismatch(jsonType: jsonType ?? value.jsonTypeName, structName: structName, path: path.joined(separator: "."),
                            goType: goType(type), goKind: kind)
         }
         switch type {
@@ -117,17 +117,6 @@ extension ProtobufSchema {
             guard messages[index].form == .object else { return nil }  // its own UnmarshalJSON
             guard case .object = value else { return report(kind: "struct") }
             return mismatch(value, message: index, path: path, depth: depth + 1)
-        }
-    }
-
-    static func jsonType(_ value: JSONValue) -> String {
-        switch value {
-        case .null: "null"
-        case .bool: "bool"
-        case .int, .double: "number"
-        case .string: "string"
-        case .array: "array"
-        case .object: "object"
         }
     }
 

@@ -93,6 +93,19 @@ extension JSONValue {
         return nil
     }
 
+    /// The JSON type's name as Go's `encoding/json` names it in its errors (`null`, `bool`,
+    /// `number`, `string`, `array`, `object`).
+    public var jsonTypeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "bool"
+        case .int, .double: "number"
+        case .string: "string"
+        case .array: "array"
+        case .object: "object"
+        }
+    }
+
     /// Converts any `Encodable` value to its JSON form.
     public init(encoding value: some Encodable) throws {
         let data = try JSONEncoder().encode(value)

@@ -223,7 +223,7 @@ extension APIServer {
         guard !request.body.isEmpty else { throw APIError.badRequest("the body of the request was empty") }
         let body = isYAML ? try YAMLBody.parse(request.body) : try JSONWriter.parse(request.body)
         guard case .object = body else {
-            let parseError = "couldn't get version/kind; json parse error: json: cannot unmarshal \(body.typeName) into Go value of type struct { APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }"
+            let parseError = "couldn't get version/kind; json parse error: json: cannot unmarshal \(body.jsonTypeName) into Go value of type struct { APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }"
             if isYAML, let kind {
                 let hex = request.body.map { String(format: "%02x", $0) }.joined()
                 throw APIError.badRequest("the object provided is unrecognized (must be of type \(kind)): \(parseError) (\(hex))")
@@ -513,15 +513,3 @@ extension JSONValue {
     }
 }
 
-extension JSONValue {
-    var typeName: String {
-        switch self {
-        case .null: "null"
-        case .bool: "bool"
-        case .int, .double: "number"
-        case .string: "string"
-        case .array: "array"
-        case .object: "object"
-        }
-    }
-}

@@ -116,7 +116,7 @@ enum AdmissionReviewWire {
             throw CallFailure(reason: "received undecodable patch in webhook response: \(error.status.message ?? "invalid JSON")")
         }
         guard verdict.patch?.arrayValue != nil else {
-            throw CallFailure(reason: "received undecodable patch in webhook response: json: cannot unmarshal \(verdict.patch?.typeName ?? "null") into Go value of type jsonpatch.Patch")
+            throw CallFailure(reason: "received undecodable patch in webhook response: json: cannot unmarshal \(verdict.patch?.jsonTypeName ?? "null") into Go value of type jsonpatch.Patch")
         }
         return verdict
     }

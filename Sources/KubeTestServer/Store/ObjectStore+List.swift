@@ -1,3 +1,4 @@
+import APIServerSemantics
 import Foundation
 import KubeCore
 
@@ -51,10 +52,10 @@ struct ContinueToken: Sendable, Equatable {
         do {
             value = try JSONWriter.parse(data)
         } catch {
-            throw invalid(GoJSONError.describe(data))
+            throw invalid(GoJSONSyntax.error(in: data) ?? "unexpected end of JSON input")
         }
         guard case .object(let fields) = value else {
-            throw invalid("json: cannot unmarshal \(value.typeName) into Go value of type storage.continueToken")
+            throw invalid("json: cannot unmarshal \(value.jsonTypeName) into Go value of type storage.continueToken")
         }
         let version = fields["v"]?.stringValue ?? ""
         guard version == "meta.k8s.io/v1" else {
@@ -122,38 +123,6 @@ enum GoBase64 {
         // A lone trailing character cannot encode a byte.
         if bytes.count % 4 == 1 { return .failure(bytes.count - 1) }
         return .success(out)
-    }
-}
-
-/// The message of Go's `json.Unmarshal` for bytes that are not JSON (the common cases).
-enum GoJSONError {
-    static func describe(_ data: Data) -> String {
-        let bytes = Array(data)
-        guard let index = bytes.firstIndex(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) else { return "unexpected end of JSON input" }
-        let first = bytes[index]
-        let starts: Set<UInt8> = Set(Array("{[\"-0123456789tfn".utf8))
-        if !starts.contains(first) { return "invalid character \(quoteChar(first)) looking for beginning of value" }
-        return "unexpected end of JSON input"
-    }
-
-    /// Go's `quoteChar`: `'x'`, `'\''`, `'"'`, and `strconv.Quote`'s escapes of the byte as a rune.
-    static func quoteChar(_ byte: UInt8) -> String {
-        if byte == UInt8(ascii: "'") { return #"'\''"# }
-        if byte == UInt8(ascii: "\"") { return #"'"'"# }
-        let scalar = Unicode.Scalar(byte)
-        switch byte {
-        case 0x07: return #"'\a'"#
-        case 0x08: return #"'\b'"#
-        case 0x0C: return #"'\f'"#
-        case 0x0A: return #"'\n'"#
-        case 0x0D: return #"'\r'"#
-        case 0x09: return #"'\t'"#
-        case 0x0B: return #"'\v'"#
-        case 0x5C: return #"'\\'"#
-        case 0x00..<0x20, 0x7F: return "'\\x" + String(format: "%02x", byte) + "'"
-        case 0x80..<0xA1, 0xAD: return "'\\u" + String(format: "%04x", byte) + "'"
-        default: return "'" + String(scalar) + "'"
-        }
     }
 }
 
