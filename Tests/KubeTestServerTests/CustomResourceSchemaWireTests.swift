@@ -129,6 +129,47 @@ struct CustomResourceSchemaWireTests {
         }
     }
 
+    /// Without a status subresource, status is part of the object: kube's custom resource
+    /// strategy bumps `generation` on any change but metadata, and an update is defaulted too.
+    @Test func withoutStatusSubresourceStatusChangesBumpGeneration() async throws {
+        try await withServer { _, wire in
+            var definition = crd(schema: json(#"""
+            {"type":"object","properties":{
+              "spec":{"type":"object","properties":{"replicas":{"type":"integer","default":1},"size":{"type":"string"}}},
+              "status":{"type":"object","properties":{"ready":{"type":"boolean"}}}}}
+            """#))
+            var version = definition["spec"]?["versions"]?.arrayValue?.first ?? [:]
+            version["subresources"] = nil
+            definition["spec"]?["versions"] = [version]
+            #expect(try await wire.post(crds, definition).status == 201)
+            let deadline = ContinuousClock.now + .seconds(10)
+            while try await wire.get(widgets).status != 200 {
+                guard ContinuousClock.now < deadline else { Issue.record("widgets never served"); return }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let created = try await wire.post(widgets, widget("w1", spec: ["size": "small", "replicas": 2]))
+            #expect(created.json["metadata"]?["generation"] == 1)
+            var object = created.json
+            object["status"] = ["ready": true]
+            let statusWrite = try await wire.put(widgets + "/w1", object)
+            #expect(statusWrite.status == 200)
+            #expect(statusWrite.json["status"] == ["ready": true])
+            #expect(statusWrite.json["metadata"]?["generation"] == 2)
+            // A metadata-only change does not count.
+            var labelled = statusWrite.json
+            labelled["metadata"]?["labels"] = ["team": "a"]
+            let labelWrite = try await wire.put(widgets + "/w1", labelled)
+            #expect(labelWrite.json["metadata"]?["generation"] == 2)
+            // An update that drops a defaulted field gets the default again.
+            var dropped = labelWrite.json
+            dropped["spec"] = ["size": "large"]
+            let defaulted = try await wire.put(widgets + "/w1", dropped)
+            #expect(defaulted.status == 200)
+            #expect(defaulted.json["spec"] == ["size": "large", "replicas": 1])
+            #expect(defaulted.json["metadata"]?["generation"] == 3)
+        }
+    }
+
     @Test func defaultsAddedLaterShowOnRead() async throws {
         try await withWidgets { wire in
             _ = try await wire.post(widgets, widget("w1", spec: ["size": "small"]))

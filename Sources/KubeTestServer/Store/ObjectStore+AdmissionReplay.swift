@@ -8,7 +8,10 @@ import KubeCore
 extension ObjectStore {
     /// Applies the admission patches (in order) and validates the result as the original
     /// write was validated; a spec change made by a webhook bumps `generation`.
-    func applyAdmissionPatches(_ object: JSONValue, resource: ServedResource, name: String, old: JSONValue?, context: WriteContext) throws(APIError) -> JSONValue {
+    func applyAdmissionPatches(
+        _ object: JSONValue, resource: ServedResource, name: String, old: JSONValue?, subresource: String? = nil,
+        context: WriteContext
+    ) throws(APIError) -> JSONValue {
         guard let patches = context.admission?.patches, !patches.isEmpty else { return object }
         var patched = object
         for patch in patches {
@@ -21,9 +24,9 @@ extension ObjectStore {
         guard patched != object else { return object }
         try Validation.validate(patched, resource: resource, name: name, isCreate: old == nil, allowsPrivileged: allowsPrivileged)
         if let old {
-            try Validation.validateUpdate(old: old, new: patched, resource: resource, name: name)
+            try Validation.validateUpdate(old: old, new: patched, resource: resource, name: name, subresource: subresource)
             if let generation = old["metadata"]?["generation"]?.intValue, patched["metadata"]?["generation"]?.intValue == generation,
-                Self.specChanged(old, patched)
+                Self.specChanged(old, patched, countsStatus: countsStatusInGeneration(resource))
             {
                 patched["metadata"]?["generation"] = .int(generation + 1)
             }

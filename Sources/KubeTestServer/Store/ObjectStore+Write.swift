@@ -191,7 +191,9 @@ extension ObjectStore {
                 try admitPodSecurity(updated, resource: resource, namespace: namespaceName, name: name)
             }
             if resource.groupResource == Self.namespacesResource { podSecurityNamespaceWarnings(old: old, new: updated) }
-            if Self.specChanged(old, updated), let generation = oldMetadata["generation"]?.intValue {
+            if Self.specChanged(old, updated, countsStatus: countsStatusInGeneration(resource)),
+                let generation = oldMetadata["generation"]?.intValue
+            {
                 updated["metadata"]?["generation"] = .int(generation + 1)
             }
         }
@@ -210,7 +212,8 @@ extension ObjectStore {
         if unchanged && (context.admission?.patches ?? []).isEmpty { return old }
         updated = unchanged ? old : Self.managedFields(old: old, new: updated, body: body, subresource: subresource, context: context)
         if let patches = context.admission?.patches, !patches.isEmpty {
-            updated = try applyAdmissionPatches(updated, resource: resource, name: name, old: old, context: context)
+            updated = try applyAdmissionPatches(
+                updated, resource: resource, name: name, old: old, subresource: subresource, context: context)
             var comparable = updated
             comparable["metadata"]?["resourceVersion"] = oldMetadata["resourceVersion"]
             if comparable == old { return old }
@@ -277,15 +280,23 @@ extension ObjectStore {
         })
     }
 
-    /// `true` when anything but `metadata` and `status` differs (what bumps `generation`).
-    static func specChanged(_ old: JSONValue, _ new: JSONValue) -> Bool {
+    /// `true` when anything but `metadata` and `status` differs (what bumps `generation`);
+    /// with `countsStatus`, a status change counts too.
+    static func specChanged(_ old: JSONValue, _ new: JSONValue, countsStatus: Bool = false) -> Bool {
         var lhs = old.objectValue ?? [:]
         var rhs = new.objectValue ?? [:]
-        for field in ["metadata", "status", "apiVersion", "kind"] {
+        for field in countsStatus ? ["metadata", "apiVersion", "kind"] : ["metadata", "status", "apiVersion", "kind"] {
             lhs.removeValue(forKey: field)
             rhs.removeValue(forKey: field)
         }
         return lhs != rhs
+    }
+
+    /// A custom resource without a status subresource bumps `generation` on a status change
+    /// too: kube-apiserver's custom resource strategy compares everything but metadata, and
+    /// only a status subresource keeps status writes apart.
+    func countsStatusInGeneration(_ resource: ServedResource) -> Bool {
+        !resource.hasStatus && registry.isCustom(resource)
     }
 
     /// Read-modify-write under the store's isolation (patch, apply): `transform` gets
