@@ -48,21 +48,36 @@ enum WebhookLoad {
     /// `reviews` POSTs as HTTP/2 streams on one connection, `inFlight` streams at a time.
     static func http2(_ target: Target, reviews: Int, inFlight: Int) async throws -> [Double] {
         let loop = MultiThreadedEventLoopGroup.singleton.next()
-        let channel = try await ClientBootstrap(group: loop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: target.tls, serverHostname: target.host))
+        // The HTTP/2 handler joins the pipeline with TLS, before the connection is up: added
+        // after `connect`, the server's SETTINGS could come through TLS first and be lost, and
+        // the client then took the server's next frame for a broken preface (a GOAWAY, and no
+        // answer ever reached the streams; the hang of a loaded CI run).
+        let multiplexer = loop.makePromise(of: NIOHTTP2Handler.StreamMultiplexer.self)
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: loop)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let sync = channel.pipeline.syncOperations
+                        try sync.addHandler(try NIOSSLClientHandler(context: target.tls, serverHostname: target.host))
+                        multiplexer.succeed(try sync.configureHTTP2Pipeline(
+                            mode: .client, connectionConfiguration: .init(), streamConfiguration: .init()
+                        ) { pushed in pushed.close() })
+                    }
                 }
-            }
-            .connect(host: "127.0.0.1", port: target.port).get()
+                .connect(host: "127.0.0.1", port: target.port).get()
+        } catch {
+            multiplexer.fail(error)
+            throw error
+        }
         defer { channel.close(promise: nil) }
-        let multiplexer = try await channel.configureHTTP2Pipeline(mode: .client, inboundStreamInitializer: nil).map(\.sendableView).get()
+        let streams = try await multiplexer.futureResult.get()
         var futures: [EventLoopFuture<[Double]>] = []
         for worker in 0..<inFlight {
             let share = reviews / inFlight + (worker < reviews % inFlight ? 1 : 0)
             guard share > 0 else { continue }
-            let runner = StreamRunner(target: target, multiplexer: multiplexer, remaining: share, done: loop.makePromise())
+            let runner = StreamRunner(target: target, multiplexer: streams, remaining: share, done: loop.makePromise())
             loop.execute { runner.next() }
             futures.append(runner.done.futureResult)
         }
@@ -85,6 +100,17 @@ enum WebhookLoad {
     struct RefusedReview: Error, CustomStringConvertible {
         let status: UInt
         var description: String { "the webhook did not allow the review (HTTP \(status))" }
+    }
+
+    /// How long one answer may take before the run fails (a review's own timeout is 10 s).
+    static let answerTimeout = TimeAmount.seconds(30)
+
+    /// An answer that did not come: names where it was awaited, so a hang is a failure with a place.
+    struct MissingAnswer: Error, CustomStringConvertible {
+        let place: String
+        let review: Int
+        let why: String
+        var description: String { "review \(review) on \(place): \(why)" }
     }
 }
 
@@ -134,6 +160,7 @@ private final class ConnectionWorker: ChannelInboundHandler {
     let done: EventLoopPromise<[Double]>
     var latencies: [Double] = []
     var check = ResponseCheck()
+    var overdue: Scheduled<Void>?
 
     init(target: WebhookLoad.Target, count: Int, done: EventLoopPromise<[Double]>) {
         self.target = target
@@ -144,17 +171,32 @@ private final class ConnectionWorker: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        send(context: context)
+    }
+
+    private func send(context: ChannelHandlerContext) {
         check.send(head: head, body: target.body, on: context)
+        overdue = context.eventLoop.assumeIsolated().scheduleTask(in: WebhookLoad.answerTimeout) { [self] in
+            done.fail(missing(context, "no answer within \(WebhookLoad.answerTimeout.nanoseconds / 1_000_000_000) s"))
+            context.close(promise: nil)
+        }
+    }
+
+    private func missing(_ context: ChannelHandlerContext, _ why: String) -> WebhookLoad.MissingAnswer {
+        let port = context.channel.localAddress?.port.map(String.init) ?? "?"
+        return WebhookLoad.MissingAnswer(place: "the HTTP/1.1 connection from local port \(port)", review: latencies.count + 1, why: why)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch check.read(unwrapInboundIn(data)) {
-        case nil: break
+        guard let result = check.read(unwrapInboundIn(data)) else { return }
+        overdue?.cancel()
+        overdue = nil
+        switch result {
         case .failure(let error): done.fail(error)
         case .success(let milliseconds):
             latencies.append(milliseconds)
             remaining -= 1
-            if remaining == 0 { done.succeed(latencies) } else { check.send(head: head, body: target.body, on: context) }
+            if remaining == 0 { done.succeed(latencies) } else { send(context: context) }
         }
     }
 
@@ -164,7 +206,8 @@ private final class ConnectionWorker: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        done.fail(ChannelError.ioOnClosedChannel)
+        overdue?.cancel()
+        done.fail(missing(context, "the connection closed"))
     }
 }
 
@@ -173,12 +216,12 @@ private final class ConnectionWorker: ChannelInboundHandler {
 private final class StreamRunner: @unchecked Sendable {
     let target: WebhookLoad.Target
     let head: HTTPRequestHead
-    let multiplexer: HTTP2StreamMultiplexer.SendableView
+    let multiplexer: NIOHTTP2Handler.StreamMultiplexer
     var remaining: Int
     let done: EventLoopPromise<[Double]>
     var latencies: [Double] = []
 
-    init(target: WebhookLoad.Target, multiplexer: HTTP2StreamMultiplexer.SendableView, remaining: Int, done: EventLoopPromise<[Double]>) {
+    init(target: WebhookLoad.Target, multiplexer: NIOHTTP2Handler.StreamMultiplexer, remaining: Int, done: EventLoopPromise<[Double]>) {
         self.target = target
         self.head = WebhookLoad.requestHead(target, version: .http2)
         self.multiplexer = multiplexer
@@ -188,7 +231,9 @@ private final class StreamRunner: @unchecked Sendable {
     }
 
     func next() {
-        multiplexer.createStreamChannel(promise: nil) { stream in
+        let created = done.futureResult.eventLoop.makePromise(of: (any Channel).self)
+        created.futureResult.whenFailure { error in self.finished(.failure(error)) }
+        multiplexer.createStreamChannel(promise: created) { stream in
             stream.eventLoop.makeCompletedFuture {
                 try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: .https))
                 try stream.pipeline.syncOperations.addHandler(StreamExchange(runner: self))
@@ -217,6 +262,7 @@ private final class StreamExchange: ChannelInboundHandler {
     var check = ResponseCheck()
     var reported = false
     var sent = false
+    var overdue: Scheduled<Void>?
 
     init(runner: StreamRunner) {
         self.runner = runner
@@ -235,6 +281,15 @@ private final class StreamExchange: ChannelInboundHandler {
         guard !sent else { return }
         sent = true
         check.send(head: runner.head, body: runner.target.body, on: context)
+        overdue = context.eventLoop.assumeIsolated().scheduleTask(in: WebhookLoad.answerTimeout) { [self] in
+            report(.failure(missing(context, "no answer within \(WebhookLoad.answerTimeout.nanoseconds / 1_000_000_000) s")))
+            context.close(promise: nil)
+        }
+    }
+
+    private func missing(_ context: ChannelHandlerContext, _ why: String) -> WebhookLoad.MissingAnswer {
+        let id = (try? context.channel.syncOptions?.getOption(HTTP2StreamChannelOptions.streamID)).map { "\($0)" } ?? "?"
+        return WebhookLoad.MissingAnswer(place: "HTTP/2 stream \(id)", review: runner.latencies.count + 1, why: why)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -247,7 +302,15 @@ private final class StreamExchange: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
+    /// A stream reset or closed before its answer ended fails the run instead of leaving it waiting.
+    func channelInactive(context: ChannelHandlerContext) {
+        report(.failure(missing(context, "the stream closed before its answer ended")))
+        context.fireChannelInactive()
+    }
+
     private func report(_ result: Result<Double, any Error>) {
+        overdue?.cancel()
+        overdue = nil
         guard !reported else { return }
         reported = true
         runner.finished(result)
