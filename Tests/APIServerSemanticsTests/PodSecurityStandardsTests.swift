@@ -53,6 +53,25 @@ struct PodSecurityStandardsTests {
         #expect(reasons(.restricted, windows).isEmpty)
     }
 
+    @Test func podAndContainersSettingTheSameValueAreNamedTogether() {
+        let bad: JSONValue = ["allowPrivilegeEscalation": false, "capabilities": ["drop": ["ALL"]], "runAsNonRoot": false, "runAsUser": 0,
+                              "seccompProfile": ["type": "Unconfined"], "seLinuxOptions": ["role": "r"], "windowsOptions": ["hostProcess": true]]
+        let spec: JSONValue = [
+            "securityContext": ["runAsNonRoot": false, "runAsUser": 0, "seccompProfile": ["type": "Unconfined"], "seLinuxOptions": ["type": "spc_t"],
+                                "windowsOptions": ["hostProcess": true]],
+            "containers": [["name": "a", "image": "i", "securityContext": bad], ["name": "ok", "image": "i"], ["name": "b", "image": "i", "securityContext": bad]],
+        ]
+        let who = #"pod and containers "a", "b""#
+        #expect(reasons(.restricted, spec).filter { !$0.hasPrefix("allowPrivilegeEscalation") && !$0.hasPrefix("unrestricted") } == [
+            "hostProcess (\(who) must not set securityContext.windowsOptions.hostProcess=true)",
+            "runAsNonRoot != true (\(who) must not set securityContext.runAsNonRoot=false)",
+            "runAsUser=0 (\(who) must not set runAsUser=0)",
+            #"seLinuxOptions ("# + who + #" set forbidden securityContext.seLinuxOptions: type "spc_t"; role may not be set)"#,
+            #"seccompProfile ("# + who + #" must not set securityContext.seccompProfile.type to "Unconfined")"#,
+        ])
+        #expect(reasons(.baseline, spec).contains(#"seccompProfile ("# + who + #" must not set securityContext.seccompProfile.type to "Unconfined")"#))
+    }
+
     @Test func labelsNameALevelAndAVersion() {
         #expect(Standards.policy(["pod-security.kubernetes.io/enforce": "baseline"], mode: "enforce")?.description == "baseline:latest")
         #expect(Standards.policy(["pod-security.kubernetes.io/warn": "restricted", "pod-security.kubernetes.io/warn-version": "v1.30"], mode: "warn")?.description == "restricted:v1.30")

@@ -243,7 +243,6 @@ func jsonEqual(_ lhs: JSONValue, _ rhs: JSONValue) -> Bool {
     }
 }
 
-
 func decodeJSON(_ data: Data) throws(PatchError) -> JSONValue {
     do {
         return try JSONDecoder().decode(JSONValue.self, from: data)

@@ -129,6 +129,11 @@ public enum PodSecurityStandards {
     static func pluralize(_ one: String, _ many: String, _ count: Int) -> String { count == 1 ? one : many }
     static func joinQuote(_ items: [String]) -> String { items.map { "\"\($0)\"" }.joined(separator: ", ") }
     static func containers(_ names: [String]) -> String { "\(pluralize("container", "containers", names.count)) \(joinQuote(names))" }
+    /// Who set a forbidden value, as the PodSecurity messages say it: `pod`, `containers "a", "b"`, or both joined by `and`.
+    static func setters(pod: Bool, containers names: [String]) -> String? {
+        let who = (pod ? ["pod"] : []) + (names.isEmpty ? [] : [containers(names)])
+        return who.isEmpty ? nil : who.joined(separator: " and ")
+    }
     static func set(_ values: some Sequence<String>) -> [String] { Array(Set(values)).sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) } }
 
     static func allowPrivilegeEscalation(_ pod: PodView) -> Violation? {
@@ -242,12 +247,9 @@ public enum PodSecurityStandards {
     }
 
     static func hostProcess(_ pod: PodView) -> Violation? {
-        var setters: [String] = []
-        if pod.context["windowsOptions"]?["hostProcess"]?.boolValue == true { setters.append("pod") }
         let bad = pod.containers.filter { $0["securityContext"]?["windowsOptions"]?["hostProcess"]?.boolValue == true }.map(name)
-        if !bad.isEmpty { setters.append(containers(bad)) }
-        guard !setters.isEmpty else { return nil }
-        return Violation(reason: "hostProcess", detail: "\(setters.joined(separator: " and ")) must not set securityContext.windowsOptions.hostProcess=true")
+        guard let who = setters(pod: pod.context["windowsOptions"]?["hostProcess"]?.boolValue == true, containers: bad) else { return nil }
+        return Violation(reason: "hostProcess", detail: "\(who) must not set securityContext.windowsOptions.hostProcess=true")
     }
 
     static func privileged(_ pod: PodView) -> Violation? {
@@ -286,11 +288,8 @@ public enum PodSecurityStandards {
     }
 
     static func runAsNonRoot(_ pod: PodView) -> Violation? {
-        var setters: [String] = []
-        var podNonRoot = false
-        if let value = pod.context["runAsNonRoot"]?.boolValue {
-            if value { podNonRoot = true } else { setters.append("pod") }
-        }
+        let podValue = pod.context["runAsNonRoot"]?.boolValue
+        let podNonRoot = podValue == true
         var explicit: [String] = []
         var implicit: [String] = []
         for container in pod.containers {
@@ -300,21 +299,17 @@ public enum PodSecurityStandards {
                 implicit.append(name(container))
             }
         }
-        if !explicit.isEmpty { setters.append(containers(explicit)) }
-        if !setters.isEmpty {
-            return Violation(reason: "runAsNonRoot != true", detail: "\(setters.joined(separator: " and ")) must not set securityContext.runAsNonRoot=false")
+        if let who = setters(pod: podValue == false, containers: explicit) {
+            return Violation(reason: "runAsNonRoot != true", detail: "\(who) must not set securityContext.runAsNonRoot=false")
         }
         guard !implicit.isEmpty else { return nil }
         return Violation(reason: "runAsNonRoot != true", detail: "pod or \(containers(implicit)) must set securityContext.runAsNonRoot=true")
     }
 
     static func runAsUser(_ pod: PodView) -> Violation? {
-        var setters: [String] = []
-        if pod.context["runAsUser"]?.intValue == 0 { setters.append("pod") }
         let bad = pod.containers.filter { $0["securityContext"]?["runAsUser"]?.intValue == 0 }.map(name)
-        if !bad.isEmpty { setters.append(containers(bad)) }
-        guard !setters.isEmpty else { return nil }
-        return Violation(reason: "runAsUser=0", detail: "\(setters.joined(separator: " and ")) must not set runAsUser=0")
+        guard let who = setters(pod: pod.context["runAsUser"]?.intValue == 0, containers: bad) else { return nil }
+        return Violation(reason: "runAsUser=0", detail: "\(who) must not set runAsUser=0")
     }
 
     static let seLinuxTypes: Set<String> = ["", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"]
@@ -331,18 +326,16 @@ public enum PodSecurityStandards {
             if !(options["role"]?.stringValue ?? "").isEmpty { ok = false; role = true }
             return ok
         }
-        var setters: [String] = []
-        if !valid(pod.context["seLinuxOptions"]) { setters.append("pod") }
+        let podInvalid = !valid(pod.context["seLinuxOptions"])
         let bad = pod.containers.filter { !valid($0["securityContext"]?["seLinuxOptions"]) }.map(name)
-        if !bad.isEmpty { setters.append(containers(bad)) }
-        guard !setters.isEmpty else { return nil }
+        guard let who = setters(pod: podInvalid, containers: bad) else { return nil }
         var data: [String] = []
         let types = set(badTypes)
         if !types.isEmpty { data.append("\(pluralize("type", "types", types.count)) \(joinQuote(types))") }
         if user { data.append("user may not be set") }
         if role { data.append("role may not be set") }
         return Violation(reason: "seLinuxOptions",
-                         detail: "\(setters.joined(separator: " and ")) set forbidden securityContext.seLinuxOptions: \(data.joined(separator: "; "))")
+                         detail: "\(who) set forbidden securityContext.seLinuxOptions: \(data.joined(separator: "; "))")
     }
 
     static func seccompType(_ context: JSONValue?) -> String? {
@@ -351,23 +344,19 @@ public enum PodSecurityStandards {
     }
 
     static func seccompBaseline(_ pod: PodView) -> Violation? {
-        var setters: [String] = []
-        if seccompType(pod.context) == "Unconfined" { setters.append("pod") }
         let bad = pod.containers.filter { seccompType($0["securityContext"]) == "Unconfined" }.map(name)
-        if !bad.isEmpty { setters.append(containers(bad)) }
-        guard !setters.isEmpty else { return nil }
-        return Violation(reason: "seccompProfile", detail: "\(setters.joined(separator: " and ")) must not set securityContext.seccompProfile.type to \"Unconfined\"")
+        guard let who = setters(pod: seccompType(pod.context) == "Unconfined", containers: bad) else { return nil }
+        return Violation(reason: "seccompProfile", detail: "\(who) must not set securityContext.seccompProfile.type to \"Unconfined\"")
     }
 
     static func seccompRestricted(_ pod: PodView) -> Violation? {
         guard !pod.isWindows else { return nil }
         let valid: Set<String> = ["RuntimeDefault", "Localhost"]
-        var setters: [String] = []
         var values: [String] = []
-        var podSet = false
-        if let type = seccompType(pod.context) {
-            if valid.contains(type) { podSet = true } else { setters.append("pod"); values.append(type) }
-        }
+        let podType = seccompType(pod.context)
+        let podSet = podType.map(valid.contains) == true
+        let podInvalid = podType != nil && !podSet
+        if podInvalid, let podType { values.append(podType) }
         var explicit: [String] = []
         var implicit: [String] = []
         for container in pod.containers {
@@ -377,10 +366,9 @@ public enum PodSecurityStandards {
                 implicit.append(name(container))
             }
         }
-        if !explicit.isEmpty { setters.append(containers(explicit)) }
-        if !setters.isEmpty {
+        if let who = setters(pod: podInvalid, containers: explicit) {
             return Violation(reason: "seccompProfile",
-                             detail: "\(setters.joined(separator: " and ")) must not set securityContext.seccompProfile.type to \(joinQuote(set(values)))")
+                             detail: "\(who) must not set securityContext.seccompProfile.type to \(joinQuote(set(values)))")
         }
         guard !implicit.isEmpty else { return nil }
         return Violation(reason: "seccompProfile",

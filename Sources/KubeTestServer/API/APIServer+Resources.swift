@@ -512,4 +512,3 @@ extension JSONValue {
         return .object(object)
     }
 }
-
