@@ -78,7 +78,7 @@ enum WebhookLoad {
             let share = reviews / inFlight + (worker < reviews % inFlight ? 1 : 0)
             guard share > 0 else { continue }
             let runner = StreamRunner(target: target, multiplexer: streams, remaining: share, done: loop.makePromise())
-            loop.execute { runner.next() }
+            loop.execute { runner.begin() }
             futures.append(runner.done.futureResult)
         }
         var latencies: [Double] = []
@@ -111,6 +111,19 @@ enum WebhookLoad {
         let review: Int
         let why: String
         var description: String { "review \(review) on \(place): \(why)" }
+
+        /// Names `channel`: an HTTP/2 stream by its id, an HTTP/1.1 connection by its local port.
+        init(on channel: (any Channel)?, review: Int, why: String) {
+            if let id = try? channel?.syncOptions?.getOption(HTTP2StreamChannelOptions.streamID) {
+                place = "HTTP/2 stream \(Int(id))"
+            } else {
+                place = "the HTTP/1.1 connection from local port " + (channel?.localAddress?.port.map(String.init) ?? "?")
+            }
+            self.review = review
+            self.why = why
+        }
+
+        static let overdue = "no answer within \(answerTimeout.nanoseconds / 1_000_000_000) s"
     }
 }
 
@@ -120,12 +133,15 @@ private struct ResponseCheck {
     var status: UInt = 0
     var body = ByteBuffer()
     var started = NIODeadline.now()
+    /// Between the request written and the answer's end.
+    var awaiting = false
 
     /// Writes the request and starts the clock.
     mutating func send(head: HTTPRequestHead, body: ByteBuffer, on context: ChannelHandlerContext) {
         status = 0
         self.body.clear()
         started = .now()
+        awaiting = true
         context.write(NIOAny(HTTPClientRequestPart.head(head)), promise: nil)
         context.write(NIOAny(HTTPClientRequestPart.body(.byteBuffer(body))), promise: nil)
         context.writeAndFlush(NIOAny(HTTPClientRequestPart.end(nil)), promise: nil)
@@ -141,11 +157,38 @@ private struct ResponseCheck {
             body.writeBuffer(&chunk)
             return nil
         case .end:
+            awaiting = false
             guard status == 200, body.readableBytesView.firstRange(of: WebhookLoad.allowed) != nil else {
                 return .failure(WebhookLoad.RefusedReview(status: status))
             }
             return .success(Double((NIODeadline.now() - started).nanoseconds) / 1_000_000)
         }
+    }
+}
+
+/// One timer per connection or HTTP/2 worker, not one per review (scheduling and cancelling a
+/// timer for each review is client CPU on the hot path): once a second it calls `expired`,
+/// which fails the run and returns true when an answer is overdue. Touched only on `loop`.
+private final class Watchdog {
+    private let loop: any EventLoop
+    private let expired: () -> Bool
+    private var tick: Scheduled<Void>?
+
+    init(loop: any EventLoop, expired: @escaping () -> Bool) {
+        self.loop = loop
+        self.expired = expired
+    }
+
+    func start() {
+        tick = loop.assumeIsolated().scheduleTask(in: .seconds(1)) { [self] in
+            if !expired() { start() }
+        }
+    }
+
+    /// Must be called when the worker is done: the pending tick holds the watchdog.
+    func stop() {
+        tick?.cancel()
+        tick = nil
     }
 }
 
@@ -160,7 +203,7 @@ private final class ConnectionWorker: ChannelInboundHandler {
     let done: EventLoopPromise<[Double]>
     var latencies: [Double] = []
     var check = ResponseCheck()
-    var overdue: Scheduled<Void>?
+    var watchdog: Watchdog?
 
     init(target: WebhookLoad.Target, count: Int, done: EventLoopPromise<[Double]>) {
         self.target = target
@@ -171,43 +214,49 @@ private final class ConnectionWorker: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        send(context: context)
-    }
-
-    private func send(context: ChannelHandlerContext) {
-        check.send(head: head, body: target.body, on: context)
-        overdue = context.eventLoop.assumeIsolated().scheduleTask(in: WebhookLoad.answerTimeout) { [self] in
-            done.fail(missing(context, "no answer within \(WebhookLoad.answerTimeout.nanoseconds / 1_000_000_000) s"))
+        let watchdog = Watchdog(loop: context.eventLoop) { [unowned self] in
+            guard check.awaiting, NIODeadline.now() - check.started > WebhookLoad.answerTimeout else { return false }
+            finish(.failure(missing(context, WebhookLoad.MissingAnswer.overdue)))
             context.close(promise: nil)
+            return true
         }
+        self.watchdog = watchdog
+        watchdog.start()
+        check.send(head: head, body: target.body, on: context)
     }
 
     private func missing(_ context: ChannelHandlerContext, _ why: String) -> WebhookLoad.MissingAnswer {
-        let port = context.channel.localAddress?.port.map(String.init) ?? "?"
-        return WebhookLoad.MissingAnswer(place: "the HTTP/1.1 connection from local port \(port)", review: latencies.count + 1, why: why)
+        WebhookLoad.MissingAnswer(on: context.channel, review: latencies.count + 1, why: why)
+    }
+
+    private func finish(_ result: Result<[Double], any Error>) {
+        watchdog?.stop()
+        watchdog = nil
+        done.completeWith(result)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let result = check.read(unwrapInboundIn(data)) else { return }
-        overdue?.cancel()
-        overdue = nil
         switch result {
-        case .failure(let error): done.fail(error)
+        case .failure(let error): finish(.failure(error))
         case .success(let milliseconds):
             latencies.append(milliseconds)
             remaining -= 1
-            if remaining == 0 { done.succeed(latencies) } else { send(context: context) }
+            if remaining == 0 {
+                finish(.success(latencies))
+            } else {
+                check.send(head: head, body: target.body, on: context)
+            }
         }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        done.fail(error)
+        finish(.failure(error))
         context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        overdue?.cancel()
-        done.fail(missing(context, "the connection closed"))
+        finish(.failure(missing(context, "the connection closed")))
     }
 }
 
@@ -220,6 +269,10 @@ private final class StreamRunner: @unchecked Sendable {
     var remaining: Int
     let done: EventLoopPromise<[Double]>
     var latencies: [Double] = []
+    /// The stream of the review under way, and when it was asked for.
+    var stream: (any Channel)?
+    var asked = NIODeadline.now()
+    var watchdog: Watchdog?
 
     init(target: WebhookLoad.Target, multiplexer: NIOHTTP2Handler.StreamMultiplexer, remaining: Int, done: EventLoopPromise<[Double]>) {
         self.target = target
@@ -230,7 +283,23 @@ private final class StreamRunner: @unchecked Sendable {
         latencies.reserveCapacity(remaining)
     }
 
-    func next() {
+    /// Starts the watchdog and the first review.
+    func begin() {
+        let watchdog = Watchdog(loop: done.futureResult.eventLoop) { [unowned self] in
+            guard NIODeadline.now() - asked > WebhookLoad.answerTimeout else { return false }
+            let stream = self.stream
+            finished(.failure(WebhookLoad.MissingAnswer(on: stream, review: latencies.count + 1, why: WebhookLoad.MissingAnswer.overdue)))
+            stream?.close(promise: nil)
+            return true
+        }
+        self.watchdog = watchdog
+        watchdog.start()
+        next()
+    }
+
+    private func next() {
+        stream = nil
+        asked = .now()
         let created = done.futureResult.eventLoop.makePromise(of: (any Channel).self)
         created.futureResult.whenFailure { error in self.finished(.failure(error)) }
         multiplexer.createStreamChannel(promise: created) { stream in
@@ -241,15 +310,28 @@ private final class StreamRunner: @unchecked Sendable {
         }
     }
 
+    /// The end of one review; a failure ends the worker (a promise completes once, so later reports are ignored).
     func finished(_ result: Result<Double, any Error>) {
         switch result {
         case .failure(let error):
+            stop()
             done.fail(error)
         case .success(let milliseconds):
             latencies.append(milliseconds)
             remaining -= 1
-            if remaining == 0 { done.succeed(latencies) } else { next() }
+            if remaining == 0 {
+                stop()
+                done.succeed(latencies)
+            } else {
+                next()
+            }
         }
+    }
+
+    private func stop() {
+        watchdog?.stop()
+        watchdog = nil
+        stream = nil
     }
 }
 
@@ -262,13 +344,13 @@ private final class StreamExchange: ChannelInboundHandler {
     var check = ResponseCheck()
     var reported = false
     var sent = false
-    var overdue: Scheduled<Void>?
 
     init(runner: StreamRunner) {
         self.runner = runner
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        runner.stream = context.channel
         if context.channel.isActive { send(context: context) }
     }
 
@@ -281,15 +363,6 @@ private final class StreamExchange: ChannelInboundHandler {
         guard !sent else { return }
         sent = true
         check.send(head: runner.head, body: runner.target.body, on: context)
-        overdue = context.eventLoop.assumeIsolated().scheduleTask(in: WebhookLoad.answerTimeout) { [self] in
-            report(.failure(missing(context, "no answer within \(WebhookLoad.answerTimeout.nanoseconds / 1_000_000_000) s")))
-            context.close(promise: nil)
-        }
-    }
-
-    private func missing(_ context: ChannelHandlerContext, _ why: String) -> WebhookLoad.MissingAnswer {
-        let id = (try? context.channel.syncOptions?.getOption(HTTP2StreamChannelOptions.streamID)).map { "\($0)" } ?? "?"
-        return WebhookLoad.MissingAnswer(place: "HTTP/2 stream \(id)", review: runner.latencies.count + 1, why: why)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -304,13 +377,11 @@ private final class StreamExchange: ChannelInboundHandler {
 
     /// A stream reset or closed before its answer ended fails the run instead of leaving it waiting.
     func channelInactive(context: ChannelHandlerContext) {
-        report(.failure(missing(context, "the stream closed before its answer ended")))
+        report(.failure(WebhookLoad.MissingAnswer(on: context.channel, review: runner.latencies.count + 1, why: "the stream closed before its answer ended")))
         context.fireChannelInactive()
     }
 
     private func report(_ result: Result<Double, any Error>) {
-        overdue?.cancel()
-        overdue = nil
         guard !reported else { return }
         reported = true
         runner.finished(result)
