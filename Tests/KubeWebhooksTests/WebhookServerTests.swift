@@ -9,6 +9,7 @@ import NIOHTTP1
 import NIOSSL
 import ServiceLifecycle
 import ServiceLifecycleTestKit
+import Synchronization
 import Testing
 
 @testable import KubeWebhooks
@@ -55,6 +56,55 @@ struct WebhookServerTests {
                 let response = try #require(try JSONDecoder().decode(AdmissionReview.self, from: body).response)
                 let patch = try #require(response.patch)
                 #expect(String(decoding: patch, as: UTF8.self) == #"[{"op":"add","path":"/metadata/labels/team","value":"payments"}]"#)
+            }
+        }
+    }
+
+    /// Handlers run on the connection's loop: one that suspends past its timeout is answered
+    /// by the loop's timer (a 504 denial) and cancelled, and the same connection goes on to
+    /// serve a handler that suspends and resumes, and one that never suspends.
+    @Test(arguments: [HTTPClient.Configuration.HTTPVersion.http1Only, .automatic])
+    func aHandlerPastItsTimeoutIsDeniedAndCancelled(version: HTTPClient.Configuration.HTTPVersion) async throws {
+        let cancelled = Mutex(false)
+        let slow = Webhook.validate(Pod.self, path: "/slow", timeout: .milliseconds(300)) { _ in
+            do {
+                try await Task.sleep(for: .seconds(30))
+            } catch {
+                cancelled.withLock { $0 = true }
+                throw error
+            }
+            return .allow
+        }
+        let resuming = Webhook.validate(Pod.self, path: "/resuming") { _ in
+            try await Task.sleep(for: .milliseconds(20))
+            return .allow(warnings: ["resumed"])
+        }
+        try await ServerHarness.with(webhooks: [slow, resuming, Self.denyLatest]) { running in
+            let harness = running
+            try await harness.withClient(version) { client in
+                let started = ContinuousClock.now
+                let (status, _, body) = try await ServerHarness.post(
+                    client, harness.url("/slow"), Reviews.admission(uid: "slow-1", object: Reviews.pod()))
+                #expect(ContinuousClock.now - started < .seconds(10))
+                #expect(status == .ok)
+                let timedOut = try #require(try JSONDecoder().decode(AdmissionReview.self, from: body).response)
+                #expect(timedOut.uid == "slow-1" && !timedOut.allowed)
+                #expect(timedOut.status?.code == 504)
+                #expect(timedOut.status?.message == "webhook /slow did not answer within 0.3 seconds")
+                let deadline = ContinuousClock.now + .seconds(10)
+                while !cancelled.withLock({ $0 }) && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                #expect(cancelled.withLock { $0 })
+
+                let (_, _, resumedBody) = try await ServerHarness.post(
+                    client, harness.url("/resuming"), Reviews.admission(uid: "resumed-1", object: Reviews.pod()))
+                let resumed = try #require(try JSONDecoder().decode(AdmissionReview.self, from: resumedBody).response)
+                #expect(resumed.uid == "resumed-1" && resumed.allowed && resumed.warnings == ["resumed"])
+                let (_, _, deniedBody) = try await ServerHarness.post(
+                    client, harness.url("/validate-pods"), Reviews.admission(uid: "latest-1", object: Reviews.pod(image: "nginx:latest")))
+                let denied = try #require(try JSONDecoder().decode(AdmissionReview.self, from: deniedBody).response)
+                #expect(denied.uid == "latest-1" && !denied.allowed && denied.status?.message == "image nginx:latest uses :latest")
             }
         }
     }
