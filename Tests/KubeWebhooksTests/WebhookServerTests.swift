@@ -60,9 +60,9 @@ struct WebhookServerTests {
         }
     }
 
-    /// Handlers run on the connection's loop: one that suspends past its timeout is answered
-    /// by the loop's timer (a 504 denial) and cancelled, and the same connection goes on to
-    /// serve a handler that suspends and resumes, and one that never suspends.
+    /// A handler past its timeout is answered by the connection loop's timer (a 504 denial)
+    /// and cancelled, and the same connection goes on to serve a handler that suspends and
+    /// resumes, and one that never suspends.
     @Test(arguments: [HTTPClient.Configuration.HTTPVersion.http1Only, .automatic])
     func aHandlerPastItsTimeoutIsDeniedAndCancelled(version: HTTPClient.Configuration.HTTPVersion) async throws {
         let cancelled = Mutex(false)

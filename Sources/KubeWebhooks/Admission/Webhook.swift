@@ -15,11 +15,6 @@ public struct Webhook: Sendable {
     /// How long a handler may take before the review is answered with a denial (admission)
     /// or a `Failure` (conversion). kube-apiserver's own default `timeoutSeconds` is 10 s;
     /// it does not send its timeout in the review, so set this below the configuration's.
-    ///
-    /// ``WebhookServer`` runs a handler on its connection's event loop (until the handler
-    /// hops elsewhere, for example to an actor): awaiting is fine, but a handler that
-    /// blocks the thread stalls that connection and cannot be timed out until it returns.
-    /// Move blocking or CPU-heavy work off it (`Task.detached`, your own executor).
     public let timeout: Duration
 
     enum Kind: Sendable {

@@ -3,21 +3,18 @@ import NIOCore
 import NIOHTTP1
 
 /// Collects one request (head, body up to the limit, end) on an HTTP/1.1 connection or
-/// an HTTP/2 stream, answers it (a review's handler on a task on the connection's loop) and
-/// writes the response back.
+/// an HTTP/2 stream, answers it (a review's handler on a task) and writes the response back.
 final class WebhookRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let server: WebhookServer
-    private let executor: EventLoopTaskExecutor
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var tooLarge = false
 
-    init(server: WebhookServer, executor: EventLoopTaskExecutor) {
+    init(server: WebhookServer) {
         self.server = server
-        self.executor = executor
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -46,11 +43,9 @@ final class WebhookRequestHandler: ChannelInboundHandler, RemovableChannelHandle
         context.close(promise: nil)
     }
 
-    /// Decides on the event loop, where the body is (no copy of it), and runs a review's
-    /// handler on the loop too: synchronously until it first suspends, then as jobs of the
-    /// loop (the task's executor preference). A handler that never suspends is answered
-    /// here, with no thread hop and no timer; one that suspends is raced against a timer
-    /// on the loop, and whichever finishes first writes the answer.
+    /// Decides on the event loop, where the body is (no copy of it); only a review's
+    /// handler runs on a task, raced against a timer on the loop. The answer is written
+    /// on the loop by whichever finishes first.
     private func dispatch(context: ChannelHandlerContext, head: HTTPRequestHead) {
         let server = self.server
         let route = WebhookRouter.route(head.uri)
@@ -75,19 +70,19 @@ final class WebhookRequestHandler: ChannelInboundHandler, RemovableChannelHandle
             reply.write(response)
         case .review(let review):
             let loop = context.eventLoop
-            let race = NIOLoopBound(Race(reply), eventLoop: loop)
-            let work = Task.immediate(executorPreference: executor) {
+            let race = NIOLoopBound(Race(), eventLoop: loop)
+            let bound = NIOLoopBound(reply, eventLoop: loop)
+            let work = Task {
                 let finish = await review.run()
-                // On the loop unless the executor preference was lost; then hop back.
-                if loop.inEventLoop {
-                    race.value.answer(finish)
-                } else {
-                    loop.execute { race.value.answer(finish) }
+                loop.execute {
+                    guard race.value.answer() else { return }
+                    bound.value.write(finish())
                 }
             }
-            guard !race.value.answered else { return }
             race.value.timer = loop.scheduleTask(in: .nanoseconds(review.timeout.nanoseconds)) {
-                if race.value.answer(review.timedOut) { work.cancel() }
+                guard race.value.answer() else { return }
+                work.cancel()
+                bound.value.write(review.timedOut())
             }
         }
     }
@@ -95,38 +90,16 @@ final class WebhookRequestHandler: ChannelInboundHandler, RemovableChannelHandle
 
 /// Which of a review's handler and its timer answered first (touched only on the loop).
 private final class Race {
-    let reply: Reply
-    private(set) var answered = false
+    var answered = false
     var timer: Scheduled<Void>?
 
-    init(_ reply: Reply) {
-        self.reply = reply
-    }
-
-    /// Writes `answer()` if nothing answered yet; `true` when it did.
-    @discardableResult
-    func answer(_ answer: () -> WebhookHTTPResponse) -> Bool {
+    /// `true` for the first caller, which then owns the answer.
+    func answer() -> Bool {
         guard !answered else { return false }
         answered = true
         timer?.cancel()
         timer = nil
-        reply.write(answer())
         return true
-    }
-}
-
-/// A task executor that runs jobs on one event loop, so a review's handler runs where its
-/// connection's I/O happens instead of waking a thread of the global pool and hopping back.
-final class EventLoopTaskExecutor: TaskExecutor {
-    private let loop: any EventLoop
-
-    init(_ loop: any EventLoop) {
-        self.loop = loop
-    }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }
 

@@ -181,8 +181,6 @@ public final class WebhookServer: Service, Sendable {
                     return channel.eventLoop.makeFailedFuture(WebhookServerError.notRunning)
                 }
                 connections.track(channel)
-                // Reviews on this connection (every HTTP/2 stream included) run on its loop.
-                let executor = EventLoopTaskExecutor(channel.eventLoop)
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
                 }.flatMap {
@@ -191,14 +189,14 @@ public final class WebhookServer: Service, Sendable {
                             connection.configureHTTP2Pipeline(mode: .server) { stream in
                                 stream.eventLoop.makeCompletedFuture {
                                     try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
-                                    try stream.pipeline.syncOperations.addHandler(WebhookRequestHandler(server: self, executor: executor))
+                                    try stream.pipeline.syncOperations.addHandler(WebhookRequestHandler(server: self))
                                 }
                             }.map { _ in }
                         },
                         http1ChannelConfigurator: { connection in
                             connection.eventLoop.makeCompletedFuture {
                                 try connection.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                                try connection.pipeline.syncOperations.addHandler(WebhookRequestHandler(server: self, executor: executor))
+                                try connection.pipeline.syncOperations.addHandler(WebhookRequestHandler(server: self))
                             }
                         })
                 }
