@@ -186,7 +186,13 @@ public final class WebhookServer: Service, Sendable {
                 }.flatMap {
                     channel.configureHTTP2SecureUpgrade(
                         h2ChannelConfigurator: { connection in
-                            connection.configureHTTP2Pipeline(mode: .server) { stream in
+                            // Between TLS and HTTP/2: one TLS write per tick for all answered streams.
+                            do {
+                                try connection.pipeline.syncOperations.addHandler(FlushCoalescingHandler())
+                            } catch {
+                                return connection.eventLoop.makeFailedFuture(error)
+                            }
+                            return connection.configureHTTP2Pipeline(mode: .server) { stream in
                                 stream.eventLoop.makeCompletedFuture {
                                     try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
                                     try stream.pipeline.syncOperations.addHandler(WebhookRequestHandler(server: self))
