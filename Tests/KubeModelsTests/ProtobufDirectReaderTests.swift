@@ -134,6 +134,43 @@ import Testing
         #expect(groups.supplementalGroups == [1000, 2000, 3, 7])
     }
 
+    /// A singular message field that occurs more than once: protobuf merges the occurrences (Go's
+    /// generated code unmarshals each into the same struct), in the transcoder and in the direct
+    /// reader alike, embedded structs (`Probe.handler`) included. Go never writes it; the fuzz
+    /// target found the two readers disagreeing on it.
+    @Test func repeatedSingularMessagesMergeAsProtobufMergesThem() throws {
+        func field(_ number: Int, _ payload: [UInt8]) -> [UInt8] { varint(number << 3 | 2) + varint(payload.count) + payload }
+        func string(_ number: Int, _ text: String) -> [UInt8] { field(number, Array(text.utf8)) }
+        func label(_ key: String, _ value: String) -> [UInt8] { field(11, string(1, key) + string(2, value)) }
+        // Pod: metadata {name, label a}, spec {container a}, metadata {namespace, label c}, spec {restartPolicy, container b}.
+        let pod = field(1, string(1, "p") + label("a", "b")) + field(2, field(2, string(1, "a")))
+            + field(1, string(3, "ns") + label("c", "d")) + field(2, string(3, "Always") + field(2, string(1, "b")))
+        let envelope = ProtobufSchema.magic + field(1, string(1, "v1") + string(2, "Pod")) + field(2, pod)
+        let (direct, viaJSON) = try bothWays(Pod.self, envelope)
+        #expect(direct == viaJSON)
+        #expect(direct.metadata.name == "p" && direct.metadata.namespace == "ns")
+        #expect(direct.metadata.labels == ["a": "b", "c": "d"])
+        #expect(direct.spec?.containers.map(\.name) == ["a", "b"])
+        #expect(direct.spec?.restartPolicy == "Always")
+
+        // Probe: handler (an embedded ProbeHandler) {httpGet {path}}, initialDelaySeconds, handler {httpGet {port 80}}.
+        let probe = field(1, field(2, string(1, "/a"))) + [0x10, 5] + field(1, field(2, field(2, [0x10, 80])))
+        let read = try Core.V1.Probe.read(protobuf: probe, schema: schema, message: "api.core.v1.Probe")
+        #expect(read.httpGet?.path == "/a")
+        #expect(read.httpGet?.port == .int(80))
+        #expect(read.initialDelaySeconds == 5)
+        let transcoded = try schema.decode(probe, message: "api.core.v1.Probe")
+        #expect(try Core.V1.Probe.read(from: JSONText.bytes(transcoded)) == read)
+
+        // The fuzz target's input: metadata {ownerReferences [{}]} then metadata {}: merged, the
+        // owner reference lacks its required fields, so both ways fail and say where.
+        let crash: [UInt8] = [0x0a, 0x06, 0x6a, 0x04, 0x10, 0x8a, 0xb1, 0x08, 0x0a, 0x00]
+        let crashEnvelope = ProtobufSchema.magic + field(1, string(1, "v1") + string(2, "Pod")) + field(2, crash)
+        let error = try #require(throws: JSONReadError.self) { try PartialObjectMetadata.read(protobuf: crashEnvelope, schema: schema) }
+        #expect(error.pathDescription.hasPrefix("metadata.ownerReferences[0]"))
+        #expect(throws: JSONReadError.self) { try PartialObjectMetadata.read(from: JSONText.bytes(try schema.decodeObject(crashEnvelope))) }
+    }
+
     @Test func errorsNameTheJSONPath() throws {
         func field(_ number: Int, _ payload: [UInt8]) -> [UInt8] { varint(number << 3 | 2) + varint(payload.count) + payload }
         // spec.containers[1].name sent as a varint.

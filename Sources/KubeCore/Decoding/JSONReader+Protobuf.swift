@@ -331,6 +331,22 @@ extension JSONReader {
                 }
                 continue
             }
+            if field.message >= 0 {
+                // A singular message field that occurs again: protobuf merges the occurrences, so
+                // all of them are read at the first, as the transcoder merges them, and skipped later.
+                if number < 64 ? consumed & (1 &<< UInt64(number)) != 0 : consumedHigh.contains(number) {
+                    try pbSkip(wire, &index, end)
+                    continue
+                }
+                var after = index
+                try pbSkip(wire, &after, end)
+                if pbOccurs(number, after, end) {
+                    if number < 64 { consumed |= 1 &<< UInt64(number) } else { consumedHigh.append(number) }
+                    try protobufMerged(slot, number, keyStart..<end, body)
+                    index = after
+                    continue
+                }
+            }
             if field.inline, field.message >= 0 {
                 guard wire == 2 else { throw JSONReadError("an embedded message arrived with wire type \(wire)", offset: keyStart) }
                 let inner = try pbLength(&index, end)
@@ -347,6 +363,47 @@ extension JSONReader {
         }
         pending = .none
         self.index = range.upperBound
+    }
+
+    /// Whether field `number` occurs between `index` and `end` (`false` where the bytes are
+    /// malformed before one: reading stops there with the error anyway).
+    private func pbOccurs(_ number: Int, _ index: Int, _ end: Int) -> Bool {
+        var index = index
+        while index < end {
+            guard let (found, wire) = try? pbKey(&index, end) else { return false }
+            if found == number { return true }
+            guard (try? pbSkip(wire, &index, end)) != nil else { return false }
+        }
+        return false
+    }
+
+    /// The singular message field at `slot`, every occurrence of it in `range` merged (through the
+    /// transcoder, which merges as protobuf does): as one value, or, for an embedded struct, as
+    /// the message's own fields.
+    private mutating func protobufMerged(
+        _ slot: Int, _ number: Int, _ range: Range<Int>, _ body: (inout JSONReader, JSONKey) throws(JSONReadError) -> Void
+    ) throws(JSONReadError) {
+        let tables = protobufTables.unsafelyUnwrapped
+        let field = tables.fields[slot]
+        let buffer = UnsafeRawBufferPointer(start: base, count: self.end)
+        let merged: JSONValue
+        do throws(ProtobufError) {
+            merged = try protobufSchema.unsafelyUnwrapped.decodeMerged(
+                ProtobufReader(buffer, range: range), number: number, message: Int(field.message), depth: depth)
+        } catch {
+            throw JSONReadError(error.message, offset: error.offset, path: error.path).under(tables.name(slot))
+        }
+        self.index = range.lowerBound
+        pending = .none
+        if field.inline {
+            guard case .object = merged else { return }
+            try withJSON(JSONText.bytes(merged)) { (reader: inout JSONReader) throws(JSONReadError) in try reader.readObject(body) }
+        } else if merged != .null {
+            let key = tables.key(slot)
+            do {
+                try withJSON(JSONText.bytes(merged)) { (reader: inout JSONReader) throws(JSONReadError) in try body(&reader, key) }
+            } catch { throw error.under(tables.name(slot)) }
+        }
     }
 
     /// A map field's entries (every occurrence from `start` to `end`), one `body` call each.

@@ -92,6 +92,10 @@ extension ProtobufSchema {
         var members: [String: JSONValue] = [:]
         var lists: [Int: [JSONValue]] = [:]
         var maps: [Int: [String: JSONValue]] = [:]
+        // Singular message fields already decoded (by number: below 64 as bits, higher in the list).
+        var done: UInt64 = 0
+        var doneHigh: [Int] = []
+        let whole = reader
         var reader = reader
         while let (number, wireType) = try reader.nextKey() {
             guard let slot = number < message.byNumber.count ? message.byNumber[number] : nil, slot >= 0 else {
@@ -115,7 +119,27 @@ extension ProtobufSchema {
                         } catch { throw error.under("[\(count)]") }
                     }
                 } else {
-                    let decoded = try value(&reader, wireType, field.type, depth: depth)
+                    var decoded: JSONValue
+                    if case .message(let inner) = field.type {
+                        // Protobuf merges the occurrences of a singular message field (Go's generated
+                        // code unmarshals each into the same struct), which is decoding their bytes
+                        // concatenated: done at the first occurrence when another follows, once.
+                        if number < 64 ? done & (1 &<< UInt64(number)) != 0 : doneHigh.contains(number) {
+                            try reader.skip(wireType)
+                            continue
+                        }
+                        if number < 64 { done |= 1 &<< UInt64(number) } else { doneHigh.append(number) }
+                        var after = reader
+                        try after.skip(wireType)
+                        if Self.occurs(number, in: after) {
+                            reader = after
+                            decoded = try decodeMerged(whole, number: number, message: inner, depth: depth + 1)
+                        } else {
+                            decoded = try value(&reader, wireType, field.type, depth: depth)
+                        }
+                    } else {
+                        decoded = try value(&reader, wireType, field.type, depth: depth)
+                    }
                     if field.inline, case .object(let inlined) = decoded {
                         members.merge(inlined) { _, new in new }
                         continue
@@ -133,6 +157,40 @@ extension ProtobufSchema {
         for (slot, values) in lists { members[message.fields[slot].name] = .array(values) }
         for (slot, values) in maps { members[message.fields[slot].name] = .object(values) }
         return try Self.shape(members, form: message.form)
+    }
+
+    /// Whether field `number` occurs in the rest of the message `reader` stands in (`false` where
+    /// the rest is malformed before one: decoding stops there with the error anyway).
+    static func occurs(_ number: Int, in reader: ProtobufReader) -> Bool {
+        var reader = reader
+        while let (found, wireType) = try? reader.nextKey() {
+            if found == number { return true }
+            guard (try? reader.skip(wireType)) != nil else { return false }
+        }
+        return false
+    }
+
+    /// Every occurrence of the singular message field `number` in the message `reader` stands at,
+    /// decoded as one message of type `message` (the occurrences' bytes concatenated, which is
+    /// how protobuf defines merging them).
+    func decodeMerged(_ reader: ProtobufReader, number: Int, message: Int, depth: Int) throws(ProtobufError) -> JSONValue {
+        var reader = reader
+        var bytes: [UInt8] = []
+        while let (found, wireType) = try reader.nextKey() {
+            guard found == number else { try reader.skip(wireType); continue }
+            guard wireType == .lengthDelimited else {
+                throw ProtobufError(.wrongWireType, "a message field arrived with wire type \(wireType.rawValue)", offset: reader.index)
+            }
+            bytes.append(contentsOf: reader.base[try reader.lengthDelimited()])
+        }
+        let result: Result<JSONValue, ProtobufError> = bytes.withUnsafeBytes { buffer in
+            do throws(ProtobufError) {
+                return .success(try decodeMessage(ProtobufReader(buffer, range: 0..<buffer.count), message, depth: depth))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
     }
 
     /// The JSON of a message with a special form, from the generic decoding of its fields.
