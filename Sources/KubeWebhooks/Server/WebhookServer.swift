@@ -26,6 +26,9 @@ import Synchronization
 /// `run()` throws ``WebhookServerError`` when the certificate cannot be loaded or the
 /// port cannot be bound; it returns after shutdown.
 public final class WebhookServer: Service, Sendable {
+    /// The HTTP/2 flow-control window, connection and stream: 1 MiB, Go's HTTP/2 server's.
+    static let windowSize = 1 << 20
+
     public struct Configuration: Sendable {
         public var host: String
         /// 9443, controller-runtime's default. 0 picks a free port (see ``WebhookServer/listeningPort()``).
@@ -192,7 +195,14 @@ public final class WebhookServer: Service, Sendable {
                             } catch {
                                 return connection.eventLoop.makeFailedFuture(error)
                             }
-                            return connection.configureHTTP2Pipeline(mode: .server) { stream in
+                            // Flow-control windows of 1 MiB for the connection and each stream, as
+                            // Go's HTTP/2 server has (NIO's default of 64 KiB stalls a client with 64
+                            // reviews of over 1 KiB each in flight until a window update).
+                            return connection.configureHTTP2Pipeline(
+                                mode: .server,
+                                initialLocalSettings: nioDefaultSettings + [HTTP2Setting(parameter: .initialWindowSize, value: Self.windowSize)],
+                                targetWindowSize: Self.windowSize
+                            ) { stream in
                                 stream.eventLoop.makeCompletedFuture {
                                     try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
                                     try stream.pipeline.syncOperations.addHandler(WebhookRequestHandler(server: self))
