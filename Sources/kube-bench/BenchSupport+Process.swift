@@ -79,6 +79,8 @@ func currentRSS() -> Int {
 struct ChildRun {
     var wallMilliseconds: Double
     var peakRSSBytes: Int
+    /// The child's CPU time, user + system, in ms.
+    var cpuMilliseconds: Double
     var status: Int32
     var output: String
 
@@ -118,7 +120,10 @@ struct ChildRun {
         let wall = milliseconds(ContinuousClock.now - start)
         let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         return ChildRun(
-            wallMilliseconds: wall, peakRSSBytes: usage.ru_maxrss * 1024, status: exitStatus,
+            wallMilliseconds: wall, peakRSSBytes: usage.ru_maxrss * 1024,
+            cpuMilliseconds: Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000
+                + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000,
+            status: exitStatus,
             output: String(decoding: output, as: UTF8.self))
     }
 }

@@ -34,9 +34,12 @@ struct WebhookReviews: AsyncParsableCommand {
         case nio
         /// AsyncHTTPClient, as an application would call a server.
         case asynchttpclient
+        /// nghttp2's h2load (C; `apt-get install nghttp2-client`), the cheapest per review, so
+        /// that the least of the shared cores goes to the generator (`H2Load`).
+        case h2load
     }
 
-    @Option(help: "The load generator: nio (raw NIO channels, the default) or asynchttpclient.")
+    @Option(help: "The load generator: nio (raw NIO channels, the default), asynchttpclient, or h2load (nghttp2-client).")
     var loadGenerator = LoadGenerator.nio
 
     @Option(help: .hidden)
@@ -48,10 +51,16 @@ struct WebhookReviews: AsyncParsableCommand {
 
     func run() async throws {
         if let serve { return try await Self.serve(certificates: serve) }
+        let h2load = loadGenerator == .h2load ? H2Load.path : nil
+        if loadGenerator == .h2load, h2load == nil {
+            throw BenchError("--load-generator h2load needs h2load on the PATH (apt-get install nghttp2-client)")
+        }
         let directory = NSTemporaryDirectory() + "kube-bench-webhook-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let caPEM = try Self.writeServingPair(to: directory)
+        let bodyFile = directory + "/review.json"
+        try Data(Self.reviewBody()).write(to: URL(fileURLWithPath: bodyFile))
         // The server in a process of its own, so that its CPU time is its own.
         let server = Process()
         server.executableURL = URL(fileURLWithPath: Sibling.selfPath)
@@ -82,31 +91,46 @@ struct WebhookReviews: AsyncParsableCommand {
             let target = WebhookLoad.Target(host: "localhost", port: port, path: "/validate-pods", body: body, tls: try NIOSSLContext(configuration: tls))
             let client = loadGenerator == .asynchttpclient ? Self.client(mode: mode, roots: roots, concurrency: concurrency) : nil
             do {
-                let measure = { (count: Int) async throws -> [Double] in
-                    if let client {
-                        return try await Self.measure(client, url: "https://localhost:\(port)/validate-pods", body: body, reviews: count, inFlight: concurrency)
+                let url = "https://localhost:\(port)/validate-pods"
+                // Each review's latency in ms, the run's seconds, and the generator's CPU ms.
+                let measure = { (count: Int, timed: Bool) async throws -> (latencies: [Double], seconds: Double, clientCPU: Double) in
+                    if let h2load, timed {
+                        let run = try H2Load.run(h2load, url: url, bodyFile: bodyFile, reviews: count, inFlight: concurrency, http1: mode == "http1")
+                        return (run.latencies, run.seconds, run.cpuMilliseconds)
                     }
-                    return mode == "http2"
-                        ? try await WebhookLoad.http2(target, reviews: count, inFlight: concurrency)
-                        : try await WebhookLoad.http1(target, reviews: count, inFlight: concurrency)
+                    let (clientBefore, start) = (CPUTime.ownMilliseconds(), ContinuousClock.now)
+                    let latencies: [Double]
+                    if let client {
+                        latencies = try await Self.measure(client, url: url, body: body, reviews: count, inFlight: concurrency)
+                    } else {
+                        // The warm-up of h2load's runs too: this generator checks that the review is allowed.
+                        latencies = mode == "http2"
+                            ? try await WebhookLoad.http2(target, reviews: count, inFlight: concurrency)
+                            : try await WebhookLoad.http1(target, reviews: count, inFlight: concurrency)
+                    }
+                    return (latencies, milliseconds(ContinuousClock.now - start) / 1000, CPUTime.ownMilliseconds() - clientBefore)
                 }
-                _ = try await measure(min(reviews, 2_000))  // warm-up
+                _ = try await measure(min(reviews, 2_000), false)  // warm-up
                 var rates: [Double] = [], p50: [Double] = [], p99: [Double] = [], serverCPU: [Double] = [], clientCPU: [Double] = []
                 for _ in 0..<runs {
-                    let (serverBefore, clientBefore, start) = (CPUTime.milliseconds(of: server.processIdentifier), CPUTime.ownMilliseconds(), ContinuousClock.now)
-                    let latencies = try await measure(reviews)
-                    let seconds = milliseconds(ContinuousClock.now - start) / 1000
-                    rates.append(Double(reviews) / seconds)
+                    let serverBefore = CPUTime.milliseconds(of: server.processIdentifier)
+                    let run = try await measure(reviews, true)
+                    rates.append(Double(reviews) / run.seconds)
                     serverCPU.append((CPUTime.milliseconds(of: server.processIdentifier) - serverBefore) * 1000 / Double(reviews))
-                    clientCPU.append((CPUTime.ownMilliseconds() - clientBefore) * 1000 / Double(reviews))
-                    p50.append(Stats.percentile(latencies, 50))
-                    p99.append(Stats.percentile(latencies, 99))
+                    clientCPU.append(run.clientCPU * 1000 / Double(reviews))
+                    p50.append(Stats.percentile(run.latencies, 50))
+                    p99.append(Stats.percentile(run.latencies, 99))
                 }
                 let shape = mode == "http2" ? "\(concurrency) HTTP/2 streams" : "\(concurrency) HTTP/1.1 connections"
+                let generator = switch loadGenerator {
+                case .nio: ("", "raw NIO channels, own process")
+                case .asynchttpclient: (", AsyncHTTPClient", "AsyncHTTPClient, own process")
+                case .h2load: (", h2load", "h2load (nghttp2), own process")
+                }
                 print(
                     JSONLine().string("scenario", "webhook").string("server", "KubeWebhooks")
-                        .string("mode", shape + (loadGenerator == .nio ? "" : ", AsyncHTTPClient"))
-                        .string("load_generator", loadGenerator == .nio ? "raw NIO channels, own process" : "AsyncHTTPClient, own process")
+                        .string("mode", shape + generator.0)
+                        .string("load_generator", generator.1)
                         .int("in_flight", concurrency).stats("reviews_per_s", Stats(rates)).stats("p50_ms", Stats(p50))
                         .stats("p99_ms", Stats(p99)).number("server_cpu_us_per_review", Stats(serverCPU).median)
                         .number("client_cpu_us_per_review", Stats(clientCPU).median).int("reviews", reviews).int("runs", runs)

@@ -41,13 +41,16 @@ import Testing
         }
     }
 
-    func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    /// kube-bench with `arguments` (and `environment` over this process's), its stdout, and its
+    /// stderr too when `mergingErrors`.
+    func run(_ arguments: [String], environment: [String: String] = [:], mergingErrors: Bool = false) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = try Self.benchBinary()
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
         let pipe = Pipe()
         process.standardOutput = pipe
-        process.standardError = Pipe()
+        process.standardError = mergingErrors ? pipe : Pipe()
         try process.run()
         // A bench that hangs is killed (with the server child it started) and fails, instead of
         // holding the test run until CI's own limit.
